@@ -1,0 +1,22 @@
+#pragma once
+
+// Vietnamese text travels as UTF-8 end to end; anything that is not valid
+// UTF-8 is rejected at the edge, never stored.
+
+#include <cstddef>
+
+#include "absl/strings/string_view.h"
+
+namespace lienthong::common {
+
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <=
+// U+10FFFF).
+bool IsValidUtf8(absl::string_view s);
+
+// Number of Unicode code points in valid UTF-8 `s`.
+size_t Utf8Length(absl::string_view s);
+
+// True if `s` contains any code point outside 7-bit ASCII.
+bool HasNonAscii(absl::string_view s);
+
+}  // namespace lienthong::common
