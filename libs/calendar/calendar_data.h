@@ -1,0 +1,90 @@
+#pragma once
+
+// The working-time calendar as plain data: what an administrator edits (via
+// the deadline service's admin RPC) and what ParseCalendarJson/ToJson carry.
+// WorkingCalendar (working_calendar.h) answers questions about it.
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/civil_time.h"
+
+namespace lienthong::calendar {
+
+inline constexpr int kMinutesPerDay = 24 * 60;
+
+// A half-open span [start_minute, end_minute) of local wall-clock time within
+// one day, in minutes since midnight: 08:00–12:00 is {480, 720}.
+struct Segment {
+  int start_minute = 0;
+  int end_minute = 0;
+  bool operator==(const Segment&) const = default;
+};
+
+// Segments for each weekday, indexed by WeekdayIndex() (Monday = 0).
+using WeeklyHours = std::array<std::vector<Segment>, 7>;
+
+// A public holiday (or an officially swapped day off) covering the civil days
+// [first, last], both inclusive, e.g. Tết Nguyên đán 14/2–22/2/2026.
+struct Holiday {
+  absl::CivilDay first;
+  absl::CivilDay last;
+  std::string name;  // Vietnamese, with diacritics: "Tết Nguyên đán".
+  // Free text: the decision it comes from, or why it is not yet certain.
+  std::string note;
+  bool tentative = false;  // true when not yet confirmed by decision
+  bool operator==(const Holiday&) const = default;
+};
+
+// A day that is normally off (usually a Saturday) declared a working day,
+// e.g. to make up for a bridge day; it has its own hours.
+struct MakeUpDay {
+  absl::CivilDay day;
+  std::vector<Segment> hours;
+  std::string name;  // "Làm bù cho thứ Sáu 02/5/2025"
+  std::string note;
+  bool tentative = false;
+  bool operator==(const MakeUpDay&) const = default;
+};
+
+struct CalendarData {
+  std::string id;    // "vn", or a province override such as "vn-hn"
+  std::string name;  // "Lịch làm việc quốc gia"
+  // IANA name. Vietnam has had no DST since 1975; if tzdata is missing the
+  // calendar falls back to a fixed UTC+07:00 zone.
+  std::string time_zone = "Asia/Ho_Chi_Minh";
+  WeeklyHours office_hours;     // legal working time (clocks count these)
+  WeeklyHours reception_hours;  // when counters accept dossiers
+  std::vector<Holiday> holidays;
+  std::vector<MakeUpDay> make_up_days;
+  std::string source;  // where the holiday list comes from
+  bool operator==(const CalendarData&) const = default;
+};
+
+// Monday = 0 … Sunday = 6.
+int WeekdayIndex(absl::Weekday w);
+int WeekdayIndex(absl::CivilDay d);
+
+// "monday" … "sunday"; the JSON keys.
+const char* WeekdayKey(int index);
+
+// 08:00–12:00 and 13:00–17:00 on Monday to Friday, no reception on weekends.
+WeeklyHours StandardOfficeHours();
+
+// Checks the data: segments inside the day, sorted and not overlapping,
+// holidays well-formed and not overlapping each other, make-up days not on
+// holidays and not duplicated, names valid UTF-8 and present, at least one
+// weekday with office hours. INVALID_ARGUMENT with one field violation per
+// problem (reason CALENDAR_INVALID).
+absl::Status Validate(const CalendarData& data);
+
+// "08:00" <-> 480. Parsing fails on anything but HH:MM with 00 <= HH <= 24.
+absl::Status ParseMinuteOfDay(const std::string& text, int* minute);
+std::string FormatMinuteOfDay(int minute);
+// "08:00-12:00" <-> {480, 720}.
+absl::Status ParseSegment(const std::string& text, Segment* segment);
+std::string FormatSegment(const Segment& segment);
+
+}  // namespace lienthong::calendar

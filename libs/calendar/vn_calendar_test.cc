@@ -1,0 +1,81 @@
+// Guards data/calendars/vn.json: it parses, the compiled-in copy is current,
+// and the holidays the law names are there for 2025 and 2026.
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "libs/calendar/calendar_json.h"
+#include "libs/calendar/default_calendar.h"
+#include "libs/calendar/test_calendars.h"
+
+namespace lienthong::calendar {
+namespace {
+
+using testing::Vn;
+
+TEST(VnCalendarTest, CompiledInCopyMatchesTheFile) {
+  const char* src = std::getenv("LIENTHONG_SOURCE_DIR");
+  ASSERT_NE(src, nullptr);
+  std::ifstream in(std::string(src) + "/data/calendars/vn.json");
+  ASSERT_TRUE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), std::string(DefaultCalendarJson()));
+}
+
+TEST(VnCalendarTest, ParsesAndRoundTrips) {
+  absl::StatusOr<CalendarData> data = ParseCalendarJson(DefaultCalendarJson());
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_EQ(data->id, "vn");
+  absl::StatusOr<CalendarData> again = ParseCalendarJson(ToJson(*data));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *data);
+}
+
+TEST(VnCalendarTest, NamedHolidaysAreOff) {
+  absl::StatusOr<WorkingCalendar> cal = DefaultCalendar();
+  ASSERT_TRUE(cal.ok()) << cal.status();
+  struct Case {
+    absl::CivilDay day;
+    const char* name_prefix;
+  };
+  const Case cases[] = {
+      {absl::CivilDay(2025, 1, 1), "Tết Dương lịch"},
+      {absl::CivilDay(2025, 1, 29), "Tết Nguyên đán"},
+      {absl::CivilDay(2025, 4, 7), "Giỗ Tổ Hùng Vương"},
+      {absl::CivilDay(2025, 4, 30), "Ngày Chiến thắng"},
+      {absl::CivilDay(2025, 5, 1), "Ngày Quốc tế Lao động"},
+      {absl::CivilDay(2025, 9, 1), "Quốc khánh"},
+      {absl::CivilDay(2025, 9, 2), "Quốc khánh"},
+      {absl::CivilDay(2026, 1, 1), "Tết Dương lịch"},
+      {absl::CivilDay(2026, 2, 16), "Tết Nguyên đán"},
+      {absl::CivilDay(2026, 2, 20), "Tết Nguyên đán"},
+      {absl::CivilDay(2026, 4, 27), "Nghỉ bù Giỗ Tổ"},
+      {absl::CivilDay(2026, 4, 30), "Ngày Chiến thắng"},
+      {absl::CivilDay(2026, 5, 1), "Ngày Quốc tế Lao động"},
+      {absl::CivilDay(2026, 9, 2), "Quốc khánh"},
+  };
+  for (const Case& c : cases) {
+    const Holiday* h = cal->HolidayOn(c.day);
+    ASSERT_NE(h, nullptr) << c.day;
+    EXPECT_EQ(h->name.rfind(c.name_prefix, 0), 0u) << c.day << ": " << h->name;
+    EXPECT_FALSE(cal->IsWorkingDay(c.day)) << c.day;
+  }
+  EXPECT_TRUE(cal->IsWorkingDay(absl::CivilDay(2026, 2, 23)));  // after Tết
+  EXPECT_EQ(cal->KindOf(absl::CivilDay(2025, 4, 26)), DayKind::kMakeUp);
+}
+
+TEST(VnCalendarTest, Tet2026AppointmentFromTheRealData) {
+  absl::StatusOr<WorkingCalendar> cal = DefaultCalendar();
+  ASSERT_TRUE(cal.ok());
+  // Received Thu 12/2/2026 10:00, 3 working days = 24h: 12/2 6h, 13/2 8h,
+  // Tết until 22/2, 23/2 8h, then 24/2 08:00-10:00.
+  EXPECT_EQ(*cal->AddWorkingDuration(Vn(2026, 2, 12, 10, 0),
+                                     WorkingDuration::Days(3)),
+            Vn(2026, 2, 24, 10, 0));
+}
+
+}  // namespace
+}  // namespace lienthong::calendar

@@ -1,0 +1,206 @@
+#include "libs/calendar/working_calendar.h"
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/calendar/test_calendars.h"
+
+namespace lienthong::calendar {
+namespace {
+
+using testing::Fixture;
+using testing::Vn;
+
+std::string Show(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S %a", t,
+                          absl::FixedTimeZone(7 * 3600));
+}
+
+constexpr int kCutoff15 = 15 * 60;
+
+struct AddCase {
+  const char* what;
+  absl::Time start;
+  WorkingDuration duration;
+  absl::optional<int> cutoff;
+  absl::Time want;
+};
+
+TEST(WorkingCalendarTest, AddWorkingDurationHandWorkedCases) {
+  const WorkingCalendar cal = Fixture();
+  const AddCase cases[] = {
+      // "N working days" ends at the same time of day N days later.
+      {"Mon 10:00 + 1 day", Vn(2026, 3, 9, 10, 0), WorkingDuration::Days(1),
+       absl::nullopt, Vn(2026, 3, 10, 10, 0)},
+      {"Mon 08:00 + 1 day ends the same evening", Vn(2026, 3, 9, 8, 0),
+       WorkingDuration::Days(1), absl::nullopt, Vn(2026, 3, 9, 17, 0)},
+      {"Mon 08:00 + 4 h ends at 12:00, not 13:00", Vn(2026, 3, 9, 8, 0),
+       WorkingDuration::Hours(4), absl::nullopt, Vn(2026, 3, 9, 12, 0)},
+      {"zero duration in office hours is the start", Vn(2026, 3, 9, 9, 15),
+       WorkingDuration::Hours(0), absl::nullopt, Vn(2026, 3, 9, 9, 15)},
+      // Lunch break does not count.
+      {"11:00 + 2 h skips lunch", Vn(2026, 3, 9, 11, 0),
+       WorkingDuration::Hours(2), absl::nullopt, Vn(2026, 3, 9, 14, 0)},
+      {"received at 12:30 counts from 13:00", Vn(2026, 3, 9, 12, 30),
+       WorkingDuration::Hours(4), absl::nullopt, Vn(2026, 3, 9, 17, 0)},
+      {"before office hours counts from 08:00", Vn(2026, 3, 9, 6, 45),
+       WorkingDuration::Hours(1), absl::nullopt, Vn(2026, 3, 9, 9, 0)},
+      // Friday evening -> Monday.
+      {"Fri 18:00 + 1 day", Vn(2026, 3, 6, 18, 0), WorkingDuration::Days(1),
+       absl::nullopt, Vn(2026, 3, 9, 17, 0)},
+      {"Fri 17:00 exactly is after hours", Vn(2026, 3, 6, 17, 0),
+       WorkingDuration::Hours(1), absl::nullopt, Vn(2026, 3, 9, 9, 0)},
+      {"Fri 16:00 + 1 day", Vn(2026, 3, 6, 16, 0), WorkingDuration::Days(1),
+       absl::nullopt, Vn(2026, 3, 9, 16, 0)},
+      // Saturday-morning reception counts from the next working day.
+      {"Sat 09:00 reception + 1 day", Vn(2026, 3, 7, 9, 0),
+       WorkingDuration::Days(1), absl::nullopt, Vn(2026, 3, 9, 17, 0)},
+      // Cut-off 15:00 (civil status): after it, the next working day.
+      {"16:59, no cut-off: one minute counts today", Vn(2026, 3, 9, 16, 59),
+       WorkingDuration::Days(1), absl::nullopt, Vn(2026, 3, 10, 16, 59)},
+      {"16:59 with cut-off 15:00", Vn(2026, 3, 9, 16, 59),
+       WorkingDuration::Days(1), kCutoff15, Vn(2026, 3, 10, 17, 0)},
+      {"15:01 with cut-off 15:00", Vn(2026, 3, 9, 15, 1),
+       WorkingDuration::Days(1), kCutoff15, Vn(2026, 3, 10, 17, 0)},
+      {"15:00:00 with cut-off 15:00 still counts today", Vn(2026, 3, 9, 15, 0),
+       WorkingDuration::Days(1), kCutoff15, Vn(2026, 3, 10, 15, 0)},
+      {"14:59 with cut-off 15:00 counts today", Vn(2026, 3, 9, 14, 59),
+       WorkingDuration::Days(1), kCutoff15, Vn(2026, 3, 10, 14, 59)},
+      {"Fri 15:30 with cut-off -> Monday", Vn(2026, 3, 6, 15, 30),
+       WorkingDuration::Days(2), kCutoff15, Vn(2026, 3, 10, 17, 0)},
+      // Tết 2026: 14/2 (Sat) to 22/2 (Sun) off.
+      {"Fri 13/2/2026 10:00 + 1 day over Tết", Vn(2026, 2, 13, 10, 0),
+       WorkingDuration::Days(1), absl::nullopt, Vn(2026, 2, 23, 10, 0)},
+      {"Fri 13/2/2026 16:00 + 5 days", Vn(2026, 2, 13, 16, 0),
+       WorkingDuration::Days(5), absl::nullopt, Vn(2026, 2, 27, 16, 0)},
+      {"received during Tết counts from Mon 23/2", Vn(2026, 2, 17, 9, 0),
+       WorkingDuration::Days(1), absl::nullopt, Vn(2026, 2, 23, 17, 0)},
+      {"Fri 13/2/2026 15:30 after cut-off", Vn(2026, 2, 13, 15, 30),
+       WorkingDuration::Days(1), kCutoff15, Vn(2026, 2, 23, 17, 0)},
+      // 30/4–1/5/2025 bridge: 30/4, 1/5, 2/5 off; Sat 26/4 made up.
+      {"Tue 29/4/2025 09:00 + 2 days over the bridge", Vn(2025, 4, 29, 9, 0),
+       WorkingDuration::Days(2), absl::nullopt, Vn(2025, 5, 6, 9, 0)},
+      // The make-up Saturday counts.
+      {"Fri 25/4/2025 14:00 + 1 day runs into make-up Sat",
+       Vn(2025, 4, 25, 14, 0), WorkingDuration::Days(1), absl::nullopt,
+       Vn(2025, 4, 26, 14, 0)},
+      {"received on make-up Sat 26/4/2025 10:00 + 4 h", Vn(2025, 4, 26, 10, 0),
+       WorkingDuration::Hours(4), absl::nullopt, Vn(2025, 4, 26, 15, 0)},
+      {"a normal Saturday does not count", Vn(2025, 4, 19, 10, 0),
+       WorkingDuration::Hours(4), absl::nullopt, Vn(2025, 4, 21, 12, 0)},
+  };
+  for (const AddCase& c : cases) {
+    AddOptions options;
+    options.cutoff_minute = c.cutoff;
+    absl::StatusOr<absl::Time> due =
+        cal.AddWorkingDuration(c.start, c.duration, options);
+    ASSERT_TRUE(due.ok()) << c.what << ": " << due.status();
+    EXPECT_EQ(Show(*due), Show(c.want)) << c.what;
+  }
+}
+
+TEST(WorkingCalendarTest, WorkingTimeBetweenCountsOnlyOfficeHours) {
+  const WorkingCalendar cal = Fixture();
+  struct Case {
+    absl::Time a, b;
+    absl::Duration want;
+  };
+  const Case cases[] = {
+      {Vn(2026, 3, 9, 11, 0), Vn(2026, 3, 9, 14, 0), absl::Hours(2)},
+      {Vn(2026, 3, 9, 0, 0), Vn(2026, 3, 10, 0, 0), absl::Hours(8)},
+      {Vn(2026, 3, 6, 16, 0), Vn(2026, 3, 9, 9, 0), absl::Hours(2)},
+      {Vn(2026, 2, 13, 0, 0), Vn(2026, 2, 24, 0, 0), absl::Hours(16)},
+      {Vn(2025, 4, 25, 0, 0), Vn(2025, 5, 6, 0, 0), absl::Hours(40)},
+      {Vn(2026, 3, 9, 14, 0), Vn(2026, 3, 9, 11, 0), -absl::Hours(2)},
+      {Vn(2026, 3, 9, 12, 10), Vn(2026, 3, 9, 12, 50), absl::ZeroDuration()},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(cal.WorkingTimeBetween(c.a, c.b), c.want)
+        << Show(c.a) << " .. " << Show(c.b);
+  }
+}
+
+TEST(WorkingCalendarTest, NextWorkingInstant) {
+  const WorkingCalendar cal = Fixture();
+  struct Case {
+    absl::Time t, want;
+  };
+  const Case cases[] = {
+      {Vn(2026, 3, 9, 10, 0), Vn(2026, 3, 9, 10, 0)},    // inside
+      {Vn(2026, 3, 9, 12, 0), Vn(2026, 3, 9, 13, 0)},    // lunch
+      {Vn(2026, 3, 9, 7, 0), Vn(2026, 3, 9, 8, 0)},      // early
+      {Vn(2026, 3, 6, 17, 0), Vn(2026, 3, 9, 8, 0)},     // Fri evening
+      {Vn(2026, 2, 13, 17, 30), Vn(2026, 2, 23, 8, 0)},  // Tết
+      {Vn(2025, 4, 25, 20, 0), Vn(2025, 4, 26, 8, 0)},   // make-up Sat
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Show(cal.NextWorkingInstant(c.t)), Show(c.want)) << Show(c.t);
+  }
+}
+
+TEST(WorkingCalendarTest, NextWorkingDaySkipsWeekendsAndHolidays) {
+  const WorkingCalendar cal = Fixture();
+  struct Case {
+    absl::CivilDay from, want;
+  };
+  const Case cases[] = {
+      {absl::CivilDay(2026, 3, 6), absl::CivilDay(2026, 3, 9)},    // Fri
+      {absl::CivilDay(2026, 2, 13), absl::CivilDay(2026, 2, 23)},  // Tết
+      {absl::CivilDay(2025, 4, 25), absl::CivilDay(2025, 4, 26)},  // make-up
+      {absl::CivilDay(2025, 4, 29), absl::CivilDay(2025, 5, 5)},   // bridge
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(cal.NextWorkingDay(c.from), c.want) << "from " << c.from;
+  }
+  EXPECT_EQ(cal.KindOf(absl::CivilDay(2025, 4, 26)), DayKind::kMakeUp);
+  EXPECT_EQ(cal.KindOf(absl::CivilDay(2026, 2, 17)), DayKind::kHoliday);
+  EXPECT_EQ(cal.KindOf(absl::CivilDay(2026, 3, 8)), DayKind::kWeekend);
+  EXPECT_EQ(cal.KindOf(absl::CivilDay(2026, 3, 9)), DayKind::kWorking);
+  ASSERT_NE(cal.HolidayOn(absl::CivilDay(2026, 2, 17)), nullptr);
+  EXPECT_EQ(cal.HolidayOn(absl::CivilDay(2026, 2, 17))->name,
+            "Tết Nguyên đán Bính Ngọ");
+}
+
+TEST(WorkingCalendarTest, ReceptionHoursDifferFromWorkingHours) {
+  const WorkingCalendar cal = Fixture();
+  EXPECT_TRUE(cal.IsReceptionOpen(Vn(2026, 3, 7, 9, 0)));     // Sat morning
+  EXPECT_FALSE(cal.IsReceptionOpen(Vn(2026, 3, 7, 11, 30)));  // closed
+  EXPECT_FALSE(cal.IsWorkingDay(absl::CivilDay(2026, 3, 7)));
+  EXPECT_TRUE(cal.IsReceptionOpen(Vn(2026, 3, 9, 16, 59)));
+  EXPECT_FALSE(cal.IsReceptionOpen(Vn(2026, 3, 9, 12, 30)));  // lunch
+  EXPECT_FALSE(cal.IsReceptionOpen(Vn(2026, 2, 16, 9, 0)));   // Tết
+  EXPECT_TRUE(cal.IsReceptionOpen(Vn(2025, 4, 26, 14, 0)));   // make-up Sat
+}
+
+TEST(WorkingCalendarTest, CountingStartAppliesCutoff) {
+  const WorkingCalendar cal = Fixture();
+  AddOptions cutoff;
+  cutoff.cutoff_minute = kCutoff15;
+  EXPECT_EQ(Show(*cal.CountingStart(Vn(2026, 3, 9, 15, 1), cutoff)),
+            Show(Vn(2026, 3, 10, 8, 0)));
+  EXPECT_EQ(Show(*cal.CountingStart(Vn(2026, 3, 9, 15, 1))),
+            Show(Vn(2026, 3, 9, 15, 1)));
+}
+
+TEST(WorkingCalendarTest, RejectsNegativeDuration) {
+  const WorkingCalendar cal = Fixture();
+  EXPECT_EQ(cal.AddWorkingDuration(Vn(2026, 3, 9, 10, 0),
+                                   WorkingDuration::Of(-absl::Minutes(1)))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(WorkingCalendarTest, FallsBackToFixedZoneForVietnam) {
+  absl::TimeZone tz;
+  ASSERT_TRUE(LoadCalendarTimeZone("Asia/Ho_Chi_Minh", &tz));
+  // 2026-01-01T00:00Z; (before 1975 the zone's offset differed.)
+  EXPECT_EQ(absl::FormatTime("%H:%M", absl::FromUnixSeconds(1767225600), tz),
+            "07:00");
+  EXPECT_FALSE(LoadCalendarTimeZone("Mars/Olympus_Mons", &tz));
+}
+
+}  // namespace
+}  // namespace lienthong::calendar
