@@ -282,6 +282,16 @@ ReportDelta Contribution(const Clock& c) {
   return d;
 }
 
+std::vector<RollUpScope> RollUpScopes(const AgencyRef& agency) {
+  std::vector<std::string> path = agency.ancestors;
+  path.push_back(agency.code);
+  std::vector<RollUpScope> out;
+  for (size_t i = 0; i < path.size(); ++i) {
+    out.push_back({path[i], i + 1 < path.size() ? path[i + 1] : path[i]});
+  }
+  return out;
+}
+
 ReportDelta DeltaOf(const Clock* before, const Clock& after) {
   const ReportDelta a = Contribution(after);
   if (before == nullptr) return a;

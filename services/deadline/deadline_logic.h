@@ -100,4 +100,14 @@ ReportDelta DeltaOf(const Clock* before, const Clock& after);
 // Which counters a clock contributes to right now.
 ReportDelta Contribution(const Clock& c);
 
+// Report counters are kept for the clock's agency and each ancestor (its
+// scope), keyed also by `via`: the child of the scope on the way down to the
+// clock's agency (the agency itself at its own scope). A subtree's total is
+// then the rows of one scope, and "group by agency" groups them by via.
+struct RollUpScope {
+  std::string scope;
+  std::string via;
+};
+std::vector<RollUpScope> RollUpScopes(const AgencyRef& agency);
+
 }  // namespace lienthong::deadline

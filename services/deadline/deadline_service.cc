@@ -1,0 +1,377 @@
+#include "services/deadline/deadline_service.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "libs/calendar/calendar_json.h"
+#include "libs/calendar/default_calendar.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+
+namespace lienthong::deadline {
+namespace {
+
+using calendar::WorkingCalendar;
+
+constexpr int kRecomputeBatch = 500;
+
+bool IsOpen(const Clock& c) { return c.state != ClockState::kStopped; }
+
+Clock* Find(std::vector<Clock>& clocks, const std::string& name) {
+  for (Clock& c : clocks) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string DossierClockName(const std::string& dossier_code) {
+  return absl::StrCat("dossiers/", dossier_code);
+}
+
+std::string LegClockName(const std::string& dossier_code,
+                         const std::string& leg_id) {
+  return absl::StrCat("dossiers/", dossier_code, "/legs/", leg_id);
+}
+
+DeadlineService::DeadlineService(DeadlineStore& store,
+                                 const common::Clock& clock,
+                                 NoticeEncoder encoder, ServiceOptions options)
+    : store_(store),
+      clock_(clock),
+      encoder_(std::move(encoder)),
+      options_(options),
+      rules_(options.due_soon) {}
+
+absl::Status DeadlineService::EnsureDefaultCalendar() {
+  LT_ASSIGN_OR_RETURN(WorkingCalendar def, calendar::DefaultCalendar());
+  const std::string id = def.data().id;
+  return store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+    LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
+                        tx.LatestCalendar(id, absl::InfiniteFuture()));
+    if (latest.has_value()) return absl::OkStatus();
+    CalendarVersion v;
+    v.calendar_id = id;
+    v.version = 1;
+    v.effective_from = absl::UnixEpoch();
+    v.json = std::string(calendar::DefaultCalendarJson());
+    v.created_at = clock_.Now();
+    v.created_by = "system";
+    v.reason = "seed: data/calendars/vn.json";
+    return tx.InsertCalendar(v);
+  });
+}
+
+absl::StatusOr<DeadlineService::Cached> DeadlineService::Load(
+    const std::string& id) {
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(id);
+    if (it != cache_.end() &&
+        now - it->second.loaded_at < options_.calendar_cache_ttl) {
+      return it->second;
+    }
+  }
+  LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
+                      store_.LatestCalendar(id, now));
+  Cached c;
+  c.loaded_at = now;
+  if (latest.has_value()) {
+    LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
+                        calendar::ParseCalendarJson(latest->json));
+    LT_ASSIGN_OR_RETURN(WorkingCalendar cal,
+                        WorkingCalendar::Create(std::move(data)));
+    c.version = latest->version;
+    c.calendar = std::move(cal);
+  }
+  absl::MutexLock lock(&mu_);
+  cache_[id] = c;
+  return c;
+}
+
+absl::StatusOr<WorkingCalendar> DeadlineService::Calendar(
+    const std::string& id) {
+  LT_ASSIGN_OR_RETURN(Cached c, Load(id));
+  if (!c.calendar.has_value()) {
+    return common::NotFound("CALENDAR_NOT_FOUND",
+                            absl::StrCat("no calendar ", id),
+                            {{"calendar", id}});
+  }
+  return *c.calendar;
+}
+
+absl::StatusOr<std::string> DeadlineService::CalendarIdFor(
+    const std::string& agency_code) {
+  const size_t dot = agency_code.rfind('.');
+  if (dot != std::string::npos && dot + 1 < agency_code.size()) {
+    const std::string province =
+        absl::StrCat("vn-", agency_code.substr(dot + 1));
+    LT_ASSIGN_OR_RETURN(Cached c, Load(province));
+    if (c.calendar.has_value()) return province;
+  }
+  return std::string("vn");
+}
+
+absl::Status DeadlineService::Save(DeadlineTx& tx, const Clock& before,
+                                   Clock& after) {
+  LT_RETURN_IF_ERROR(tx.UpdateClock(after));
+  LT_ASSIGN_OR_RETURN(WorkingCalendar cal, Calendar(after.calendar_id));
+  const ReportDelta d = DeltaOf(&before, after);
+  if (d.empty()) return absl::OkStatus();
+  return tx.ApplyReportDelta(after, d, cal.time_zone());
+}
+
+absl::Status DeadlineService::HandleEvent(const InboundEvent& e) {
+  if (e.event_id.empty() || e.dossier_code.empty()) {
+    return common::InvalidArgument(
+        "INVALID_EVENT", {{"event_id", "event id and dossier code required"}});
+  }
+  return store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+    LT_ASSIGN_OR_RETURN(bool fresh, tx.MarkInbound(e.event_id));
+    if (!fresh) return absl::OkStatus();  // redelivery: applied before
+    return Apply(tx, e);
+  });
+}
+
+absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
+  LT_ASSIGN_OR_RETURN(std::vector<Clock> clocks,
+                      tx.LockDossierClocks(e.dossier_code));
+  const std::string dossier_name = DossierClockName(e.dossier_code);
+  const std::string leg_name =
+      e.leg_id.empty() ? "" : LegClockName(e.dossier_code, e.leg_id);
+
+  auto start = [&](ClockKind kind, const std::string& name) -> absl::Status {
+    if (Find(clocks, name) != nullptr) return absl::OkStatus();  // started
+    StartParams p;
+    p.name = name;
+    p.kind = kind;
+    p.dossier_code = e.dossier_code;
+    p.leg_id = kind == ClockKind::kLeg ? e.leg_id : "";
+    p.agency = e.agency;
+    p.procedure_code = e.procedure_code;
+    LT_ASSIGN_OR_RETURN(p.calendar_id, CalendarIdFor(e.agency.code));
+    p.limit = e.limit;
+    p.cutoff_minute = e.cutoff_minute;
+    p.supplement_policy = e.supplement_policy;
+    p.received_at = e.occurred_at;
+    LT_ASSIGN_OR_RETURN(WorkingCalendar cal, Calendar(p.calendar_id));
+    LT_ASSIGN_OR_RETURN(Clock c, rules_.Start(p, cal));
+    LT_RETURN_IF_ERROR(tx.InsertClock(c));
+    return tx.ApplyReportDelta(c, DeltaOf(nullptr, c), cal.time_zone());
+  };
+  // Applies `change` to the clock called `name` if it exists and is open.
+  auto change =
+      [&](const std::string& name,
+          const std::function<absl::Status(Clock&, const WorkingCalendar&)>& fn)
+      -> absl::Status {
+    Clock* c = Find(clocks, name);
+    if (c == nullptr || !IsOpen(*c)) return absl::OkStatus();
+    LT_ASSIGN_OR_RETURN(WorkingCalendar cal, Calendar(c->calendar_id));
+    const Clock before = *c;
+    LT_RETURN_IF_ERROR(fn(*c, cal));
+    return Save(tx, before, *c);
+  };
+  auto stop = [&](const std::string& name, StopReason r) {
+    return change(name, [&](Clock& c, const WorkingCalendar& cal) {
+      return rules_.Stop(c, e.occurred_at, r, cal);
+    });
+  };
+  auto stop_all = [&](StopReason dossier_reason) -> absl::Status {
+    LT_RETURN_IF_ERROR(stop(dossier_name, dossier_reason));
+    for (const Clock& c : std::vector<Clock>(clocks)) {
+      if (c.kind == ClockKind::kLeg) {
+        LT_RETURN_IF_ERROR(stop(c.name, StopReason::kCancelled));
+      }
+    }
+    return absl::OkStatus();
+  };
+
+  switch (e.kind) {
+    case InboundKind::kDossierReceived:
+      return start(ClockKind::kDossier, dossier_name);
+    case InboundKind::kLegDispatched:
+      if (leg_name.empty()) {
+        return common::InvalidArgument("INVALID_EVENT",
+                                       {{"leg_id", "required"}});
+      }
+      return start(ClockKind::kLeg, leg_name);
+    case InboundKind::kSupplementRequested: {
+      auto pause = [&](Clock& c, const WorkingCalendar& cal) {
+        return rules_.Pause(c, e.occurred_at, cal);
+      };
+      LT_RETURN_IF_ERROR(change(dossier_name, pause));
+      if (!leg_name.empty()) return change(leg_name, pause);
+      return absl::OkStatus();
+    }
+    case InboundKind::kSupplemented: {
+      auto resume = [&](Clock& c, const WorkingCalendar& cal) {
+        return rules_.Resume(c, e.occurred_at, cal);
+      };
+      LT_RETURN_IF_ERROR(change(dossier_name, resume));
+      // The leg that asked resumes; without a leg id, every paused leg.
+      for (const Clock& c : std::vector<Clock>(clocks)) {
+        if (c.kind == ClockKind::kLeg && c.state == ClockState::kPaused &&
+            (leg_name.empty() || c.name == leg_name)) {
+          LT_RETURN_IF_ERROR(change(c.name, resume));
+        }
+      }
+      return absl::OkStatus();
+    }
+    case InboundKind::kLegCompleted:
+      return stop(leg_name, StopReason::kDone);
+    case InboundKind::kLegRefused:
+      return stop(leg_name, StopReason::kRefused);
+    case InboundKind::kLegCancelled:
+      return stop(leg_name, StopReason::kCancelled);
+    case InboundKind::kDossierCompleted:
+      return stop_all(StopReason::kDone);
+    case InboundKind::kDossierRefused:
+      return stop_all(StopReason::kRefused);
+    case InboundKind::kDossierWithdrawn:
+      return stop_all(StopReason::kWithdrawn);
+    case InboundKind::kAppointmentRescheduled: {
+      Clock* c = Find(clocks, dossier_name);
+      if (c == nullptr || !e.new_appointment.has_value()) {
+        return absl::OkStatus();
+      }
+      const Clock before = *c;
+      c->new_appointment = e.new_appointment;
+      return Save(tx, before, *c);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ScanResult> DeadlineService::RunScanOnce() {
+  ScanResult result;
+  std::vector<absl::Time> scheduled;
+  LT_RETURN_IF_ERROR(store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+    result = ScanResult();
+    scheduled.clear();
+    const absl::Time now = clock_.Now();
+    LT_ASSIGN_OR_RETURN(std::vector<Clock> due,
+                        tx.ClaimDue(now, options_.scan_batch));
+    result.claimed = static_cast<int>(due.size());
+    for (Clock& c : due) {
+      const Clock before = c;
+      absl::optional<Firing> f = rules_.Fire(c, now);
+      LT_RETURN_IF_ERROR(Save(tx, before, c));
+      if (!f.has_value()) continue;
+      (f->urgency == Urgency::kOverdue ? result.overdue : result.due_soon)++;
+      scheduled.push_back(f->scheduled);
+      if (encoder_) {
+        LT_RETURN_IF_ERROR(
+            tx.AppendOutbox(encoder_(ClockNotice{f->urgency, c, now})));
+      }
+    }
+    return absl::OkStatus();
+  }));
+  const absl::Time committed = clock_.Now();
+  for (absl::Time t : scheduled) result.lags.push_back(committed - t);
+  return result;
+}
+
+absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
+    const std::string& calendar_id, const std::string& json,
+    absl::Time effective_from, const std::string& actor,
+    const std::string& reason) {
+  LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
+                      calendar::ParseCalendarJson(json));
+  if (data.id != calendar_id) {
+    return common::InvalidArgument(
+        "CALENDAR_ID_MISMATCH",
+        {{"calendar.id", "must equal the calendar being updated"}});
+  }
+  LT_ASSIGN_OR_RETURN(WorkingCalendar cal, WorkingCalendar::Create(data));
+  const std::string canonical = calendar::ToJson(data);
+  CalendarUpdate update;
+  LT_RETURN_IF_ERROR(store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+    update = CalendarUpdate();
+    const absl::Time now = clock_.Now();
+    LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
+                        tx.LatestCalendar(calendar_id, absl::InfiniteFuture()));
+    CalendarVersion& v = update.version;
+    v.calendar_id = calendar_id;
+    v.version = latest.has_value() ? latest->version + 1 : 1;
+    v.effective_from = effective_from;
+    v.json = canonical;
+    v.created_at = now;
+    v.created_by = actor;
+    v.reason = reason;
+    LT_RETURN_IF_ERROR(tx.InsertCalendar(v));
+    LT_RETURN_IF_ERROR(tx.AppendAudit(
+        {actor, "UpdateCalendar", absl::StrCat("calendars/", calendar_id),
+         absl::StrCat("{\"version\":", v.version, "}"), now}));
+    if (effective_from > now) return absl::OkStatus();
+    std::string after;
+    while (true) {
+      LT_ASSIGN_OR_RETURN(
+          std::vector<Clock> open,
+          tx.LockOpenClocksOfCalendar(calendar_id, after, kRecomputeBatch));
+      for (Clock& c : open) {
+        const Clock before = c;
+        LT_ASSIGN_OR_RETURN(bool moved, rules_.Recompute(c, now, cal));
+        if (!moved && before.urgency() == c.urgency()) continue;
+        LT_RETURN_IF_ERROR(tx.UpdateClock(c));
+        const ReportDelta d = DeltaOf(&before, c);
+        if (!d.empty()) {
+          LT_RETURN_IF_ERROR(tx.ApplyReportDelta(c, d, cal.time_zone()));
+        }
+        if (moved) {
+          update.moved.push_back(
+              {c.name, c.dossier_code, before.due_at, c.due_at});
+        }
+      }
+      if (static_cast<int>(open.size()) < kRecomputeBatch) break;
+      after = open.back().name;
+    }
+    return absl::OkStatus();
+  }));
+  absl::MutexLock lock(&mu_);
+  cache_.erase(calendar_id);
+  return update;
+}
+
+absl::StatusOr<CalendarVersion> DeadlineService::GetCalendar(
+    const std::string& calendar_id) {
+  LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
+                      store_.LatestCalendar(calendar_id, clock_.Now()));
+  if (!latest.has_value()) {
+    return common::NotFound("CALENDAR_NOT_FOUND",
+                            absl::StrCat("no calendar ", calendar_id),
+                            {{"calendar", calendar_id}});
+  }
+  return *latest;
+}
+
+absl::StatusOr<Clock> DeadlineService::GetClock(const std::string& name) {
+  LT_ASSIGN_OR_RETURN(absl::optional<Clock> c, store_.GetClock(name));
+  if (!c.has_value()) {
+    return common::NotFound("CLOCK_NOT_FOUND", "no such clock",
+                            {{"clock", name}});
+  }
+  return *c;
+}
+
+absl::StatusOr<calendar::Explanation> DeadlineService::ExplainDueTime(
+    const std::string& name) {
+  LT_ASSIGN_OR_RETURN(Clock c, GetClock(name));
+  LT_ASSIGN_OR_RETURN(WorkingCalendar cal, Calendar(c.calendar_id));
+  calendar::AddOptions o;
+  o.cutoff_minute = c.cutoff_minute;
+  return cal.Explain(
+      c.run_started_at,
+      calendar::WorkingDuration::Of(
+          std::max(absl::ZeroDuration(), c.limit - c.consumed_before_run)),
+      o);
+}
+
+absl::Duration DeadlineService::Remaining(const Clock& c) {
+  absl::StatusOr<WorkingCalendar> cal = Calendar(c.calendar_id);
+  if (!cal.ok()) return c.limit - c.consumed_before_run;
+  return rules_.Remaining(c, clock_.Now(), *cal);
+}
+
+}  // namespace lienthong::deadline

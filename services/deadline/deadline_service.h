@@ -1,0 +1,164 @@
+#pragma once
+
+// The deadline service's use cases over a DeadlineStore: clocks started,
+// paused, resumed and stopped by other services' events; the scanner that
+// fires due-soon and overdue; calendar administration; queries. No gRPC and
+// no pqxx here: deadline_server.cc converts protos, pg_deadline_store.cc
+// talks to PostgreSQL. Thread-safe.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/calendar/working_calendar.h"
+#include "libs/common/clock.h"
+#include "services/deadline/deadline_logic.h"
+#include "services/deadline/deadline_store.h"
+
+namespace lienthong::deadline {
+
+// What other services tell us, already decoded from their events.
+enum class InboundKind {
+  kDossierReceived = 1,     // intake: start the dossier clock
+  kLegDispatched,           // routing: start a leg clock
+  kSupplementRequested,     // pause the dossier clock (and the leg's)
+  kSupplemented,            // resume/restart them
+  kLegCompleted,            // stop the leg clock: done
+  kLegRefused,              // stop the leg clock: refused
+  kLegCancelled,            // stop the leg clock: cancelled
+  kDossierCompleted,        // ready for return: stop the dossier clock, done
+  kDossierRefused,          // stop: refused (open legs cancelled)
+  kDossierWithdrawn,        // stop: withdrawn (open legs cancelled)
+  kAppointmentRescheduled,  // intake's apology: record the new appointment
+};
+
+struct InboundEvent {
+  std::string event_id;
+  InboundKind kind = InboundKind::kDossierReceived;
+  absl::Time occurred_at;
+  std::string dossier_code;
+  std::string leg_id;
+  AgencyRef agency;  // received / dispatched
+  std::string procedure_code;
+  absl::Duration limit;  // legal working time, received / dispatched
+  absl::optional<int> cutoff_minute;
+  SupplementPolicy supplement_policy = SupplementPolicy::kRestart;
+  absl::optional<absl::Time> new_appointment;
+};
+
+// A due-soon or overdue transition, handed to the encoder for the outbox.
+struct ClockNotice {
+  Urgency urgency;
+  Clock clock;  // after the transition
+  absl::Time fired_at;
+};
+
+// Turns a notice into the outbox row(s) (protos live in the encoder).
+using NoticeEncoder = std::function<OutgoingEvent(const ClockNotice&)>;
+
+struct ScanResult {
+  int claimed = 0;
+  int due_soon = 0;
+  int overdue = 0;
+  std::vector<absl::Duration> lags;  // due instant -> commit, per firing
+};
+
+struct MovedAppointment {
+  std::string clock_name;
+  std::string dossier_code;
+  absl::Time old_due;
+  absl::Time new_due;
+};
+
+struct CalendarUpdate {
+  CalendarVersion version;
+  std::vector<MovedAppointment> moved;
+};
+
+struct ServiceOptions {
+  DueSoonPolicy due_soon;
+  int scan_batch = 500;
+  // How long a replica trusts its cached calendar before re-reading the
+  // latest version (another replica may have changed it).
+  absl::Duration calendar_cache_ttl = absl::Seconds(30);
+};
+
+class DeadlineService {
+ public:
+  DeadlineService(DeadlineStore& store, const common::Clock& clock,
+                  NoticeEncoder encoder, ServiceOptions options = {});
+
+  // Stores vn.json as calendar "vn" version 1 when no version exists yet.
+  absl::Status EnsureDefaultCalendar();
+
+  // Applies an inbound event once (inbox on event_id); a redelivery is OK
+  // and changes nothing.
+  absl::Status HandleEvent(const InboundEvent& e);
+
+  // Claims due clocks (SKIP LOCKED), fires their transitions and commits
+  // the events with them. One batch.
+  absl::StatusOr<ScanResult> RunScanOnce();
+
+  // Validates `json`, stores it as the next version, recomputes the open
+  // clocks counted by it (when already effective) and returns those whose
+  // due time moved. Audited.
+  absl::StatusOr<CalendarUpdate> UpdateCalendar(const std::string& calendar_id,
+                                                const std::string& json,
+                                                absl::Time effective_from,
+                                                const std::string& actor,
+                                                const std::string& reason);
+  // The version in effect now.
+  absl::StatusOr<CalendarVersion> GetCalendar(const std::string& calendar_id);
+  absl::StatusOr<std::vector<CalendarVersion>> ListCalendars() {
+    return store_.ListCalendars();
+  }
+
+  absl::StatusOr<Clock> GetClock(const std::string& name);
+  // How the current due time of a clock was computed.
+  absl::StatusOr<calendar::Explanation> ExplainDueTime(const std::string& name);
+  absl::Duration Remaining(const Clock& c);
+  absl::StatusOr<std::vector<Clock>> ListClocks(const ClockQuery& q) {
+    return store_.ListClocks(q);
+  }
+  absl::StatusOr<std::vector<ReportRow>> Report(const ReportQuery& q) {
+    return store_.Report(q);
+  }
+
+  // The calendar that counts clocks of agency `agency_code`: "vn-<province>"
+  // (the code's last segment, e.g. vn-H26) when stored, else "vn".
+  absl::StatusOr<std::string> CalendarIdFor(const std::string& agency_code);
+  absl::StatusOr<calendar::WorkingCalendar> Calendar(const std::string& id);
+
+  const DeadlineRules& rules() const { return rules_; }
+
+ private:
+  struct Cached {
+    int64_t version = 0;
+    absl::optional<calendar::WorkingCalendar> calendar;  // none: not stored
+    absl::Time loaded_at;
+  };
+  absl::StatusOr<Cached> Load(const std::string& id);
+  absl::Status Apply(DeadlineTx& tx, const InboundEvent& e);
+  absl::Status Save(DeadlineTx& tx, const Clock& before, Clock& after);
+
+  DeadlineStore& store_;
+  const common::Clock& clock_;
+  NoticeEncoder encoder_;
+  ServiceOptions options_;
+  DeadlineRules rules_;
+  absl::Mutex mu_;
+  std::map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+// "dossiers/{code}" and "dossiers/{code}/legs/{leg}".
+std::string DossierClockName(const std::string& dossier_code);
+std::string LegClockName(const std::string& dossier_code,
+                         const std::string& leg_id);
+
+}  // namespace lienthong::deadline

@@ -1,0 +1,146 @@
+#pragma once
+
+// Storage for the deadline service, in domain types. Everything that must
+// commit together (a clock change, its report counters, its outgoing events,
+// the inbox mark of the event that caused it) happens inside one
+// DeadlineStore::InTransaction call.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "services/deadline/clock.h"
+
+namespace lienthong::deadline {
+
+// One stored version of a calendar.
+struct CalendarVersion {
+  std::string calendar_id;  // "vn", "vn-H26"
+  int64_t version = 0;      // 1, 2, …
+  absl::Time effective_from;
+  std::string json;  // calendar::ToJson of the data
+  absl::Time created_at;
+  std::string created_by;  // subject of the admin who changed it
+  std::string reason;      // why (the decision's number, …)
+};
+
+// An event for another service, appended to the outbox in the transaction
+// of the change that caused it; the relay delivers it.
+struct OutgoingEvent {
+  std::string event_id;  // UUID
+  std::string type;      // "deadline.clock_overdue"
+  std::string payload;   // serialized lienthong.common.v1 event envelope
+  std::vector<std::string> destinations;  // "notify", "intake"
+};
+
+// An audit record of an admin change.
+struct AuditEntry {
+  std::string actor;
+  std::string action;  // "UpdateCalendar"
+  std::string target;  // "calendars/vn"
+  std::string detail;  // JSON
+  absl::Time at;
+};
+
+// Which clocks ListClocks returns.
+struct ClockQuery {
+  std::string agency_subtree;  // agency code: it and everything under it
+  absl::optional<ClockKind> kind;
+  Urgency urgency = Urgency::kOverdue;  // kDueSoon lists due-soon, not overdue
+  int page_size = 50;
+  // Resume after this (due_at, name), from the previous page's last row.
+  absl::optional<absl::Time> after_due_at;
+  std::string after_name;
+};
+
+enum class ReportGroupBy { kNone, kAgency, kProcedure, kTier };
+
+struct ReportQuery {
+  std::string agency_subtree;
+  absl::CivilDay first_day;  // inclusive, local days
+  absl::CivilDay last_day;   // inclusive
+  ClockKind kind = ClockKind::kDossier;
+  ReportGroupBy group_by = ReportGroupBy::kNone;
+};
+
+struct ReportRow {
+  std::string key;  // agency code, procedure code, tier name; "" for kNone
+  int64_t received = 0;
+  int64_t finished_early = 0;
+  int64_t finished_on_time = 0;
+  int64_t finished_late = 0;
+  int64_t open_on_time = 0;  // now, not over the period
+  int64_t open_overdue = 0;
+};
+
+class DeadlineTx {
+ public:
+  virtual ~DeadlineTx() = default;
+
+  // Records an inbound event id; false when it was already recorded (a
+  // redelivery: the caller applies nothing).
+  virtual absl::StatusOr<bool> MarkInbound(const std::string& event_id) = 0;
+
+  // Clocks of a dossier (its own and its legs'), locked for update.
+  virtual absl::StatusOr<std::vector<Clock>> LockDossierClocks(
+      const std::string& dossier_code) = 0;
+  // ALREADY_EXISTS if the name is taken.
+  virtual absl::Status InsertClock(const Clock& c) = 0;
+  // Writes `c` if its stored version is c.version, then bumps the version
+  // (ABORTED otherwise).
+  virtual absl::Status UpdateClock(Clock& c) = 0;
+
+  // Up to `limit` clocks with next_fire_at <= now, locked with FOR UPDATE
+  // SKIP LOCKED so replicas share the work.
+  virtual absl::StatusOr<std::vector<Clock>> ClaimDue(absl::Time now,
+                                                      int limit) = 0;
+  // Open (running) clocks counted by `calendar_id`, locked, in name order
+  // after `after_name`, at most `limit`.
+  virtual absl::StatusOr<std::vector<Clock>> LockOpenClocksOfCalendar(
+      const std::string& calendar_id, const std::string& after_name,
+      int limit) = 0;
+
+  // Adds `delta` to the report counters of c's agency and every ancestor.
+  virtual absl::Status ApplyReportDelta(const Clock& c,
+                                        const ReportDelta& delta,
+                                        absl::TimeZone tz) = 0;
+
+  virtual absl::Status AppendOutbox(const OutgoingEvent& e) = 0;
+  virtual absl::Status AppendAudit(const AuditEntry& a) = 0;
+
+  // Calendar versions.
+  virtual absl::StatusOr<absl::optional<CalendarVersion>> LatestCalendar(
+      const std::string& calendar_id, absl::Time at) = 0;
+  virtual absl::Status InsertCalendar(const CalendarVersion& v) = 0;
+};
+
+class DeadlineStore {
+ public:
+  virtual ~DeadlineStore() = default;
+
+  // Runs `fn` in one transaction, retried on serialization failures, so
+  // `fn` must be safe to run more than once.
+  virtual absl::Status InTransaction(
+      const std::function<absl::Status(DeadlineTx&)>& fn) = 0;
+
+  // Reads (no transaction needed).
+  virtual absl::StatusOr<absl::optional<Clock>> GetClock(
+      const std::string& name) = 0;
+  virtual absl::StatusOr<std::vector<Clock>> ListClocks(
+      const ClockQuery& q) = 0;
+  virtual absl::StatusOr<std::vector<ReportRow>> Report(
+      const ReportQuery& q) = 0;
+  virtual absl::StatusOr<std::vector<CalendarVersion>> ListCalendars() = 0;
+  // The latest version effective at `at`, outside any transaction (callable
+  // while one is open: it uses its own connection).
+  virtual absl::StatusOr<absl::optional<CalendarVersion>> LatestCalendar(
+      const std::string& calendar_id, absl::Time at) = 0;
+};
+
+}  // namespace lienthong::deadline
