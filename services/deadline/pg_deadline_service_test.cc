@@ -1,0 +1,323 @@
+// DeadlineService over real PostgreSQL: the same rules as the in-memory
+// tests, plus what only a database shows (SKIP LOCKED between replicas,
+// optimistic versions, the report tables).
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/calendar/calendar_json.h"
+#include "libs/calendar/default_calendar.h"
+#include "libs/calendar/test_calendars.h"
+#include "services/deadline/deadline_service.h"
+#include "services/deadline/pg_deadline_store.h"
+#include "services/deadline/pg_test_env.h"
+
+namespace lienthong::deadline {
+namespace {
+
+using calendar::testing::Vn;
+
+const AgencyRef kCity{"000.00.00.H26", Tier::kCity, {}};
+const AgencyRef kDistrict{"000.00.01.H26", Tier::kDistrict, {"000.00.00.H26"}};
+const AgencyRef kWardA{
+    "000.01.01.H26", Tier::kWard, {"000.00.00.H26", "000.00.01.H26"}};
+const AgencyRef kWardB{
+    "000.02.01.H26", Tier::kWard, {"000.00.00.H26", "000.00.01.H26"}};
+
+PgHooks TestHooks() {
+  PgHooks h;
+  h.mark_inbound = [](pqxx::work& w,
+                      const std::string& id) -> absl::StatusOr<bool> {
+    return w.exec_params(
+                "INSERT INTO deadline.test_inbox (event_id) VALUES ($1) "
+                "ON CONFLICT DO NOTHING",
+                id)
+               .affected_rows() == 1;
+  };
+  h.append_outbox = [](pqxx::work& w, const OutgoingEvent& e) {
+    for (const std::string& d : e.destinations) {
+      w.exec_params(
+          "INSERT INTO deadline.test_outbox (event_id, destination, type, "
+          "payload) VALUES ($1, $2, $3, $4)",
+          e.event_id, d, e.type, pqxx::binarystring(e.payload));
+    }
+    return absl::OkStatus();
+  };
+  return h;
+}
+
+OutgoingEvent Encode(const ClockNotice& n) {
+  return OutgoingEvent{absl::StrCat(n.clock.name, "/", UrgencyName(n.urgency)),
+                       UrgencyName(n.urgency),
+                       n.clock.name,
+                       {"notify"}};
+}
+
+class PgDeadlineServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::string> dsn = testing::FreshDatabase();
+    ASSERT_TRUE(dsn.ok()) << dsn.status();
+    dsn_ = *dsn;
+    runner_ = std::make_unique<PgTxRunner>(dsn_);
+    store_ = std::make_unique<PgDeadlineStore>(*runner_, TestHooks());
+    service_ = NewReplica(*store_);
+    ASSERT_TRUE(service_->EnsureDefaultCalendar().ok());
+  }
+  std::unique_ptr<DeadlineService> NewReplica(DeadlineStore& store) {
+    return std::make_unique<DeadlineService>(store, clock_, Encode);
+  }
+  InboundEvent Received(const std::string& code, const AgencyRef& agency,
+                        absl::Time at, int days = 5) {
+    InboundEvent e;
+    e.event_id = absl::StrCat("recv-", code);
+    e.kind = InboundKind::kDossierReceived;
+    e.occurred_at = at;
+    e.dossier_code = code;
+    e.agency = agency;
+    e.procedure_code = "1.001193";
+    e.limit = absl::Hours(8 * days);
+    return e;
+  }
+  InboundEvent Simple(const std::string& id, InboundKind kind,
+                      const std::string& code, absl::Time at) {
+    InboundEvent e;
+    e.event_id = id;
+    e.kind = kind;
+    e.dossier_code = code;
+    e.occurred_at = at;
+    return e;
+  }
+  int64_t Count(const std::string& sql) {
+    int64_t n = -1;
+    EXPECT_TRUE(runner_
+                    ->Run([&](pqxx::work& w) {
+                      n = w.exec(sql)[0][0].as<int64_t>();
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return n;
+  }
+
+  common::FakeClock clock_{Vn(2026, 3, 9, 10, 0)};
+  std::string dsn_;
+  std::unique_ptr<PgTxRunner> runner_;
+  std::unique_ptr<PgDeadlineStore> store_;
+  std::unique_ptr<DeadlineService> service_;
+};
+
+TEST_F(PgDeadlineServiceTest, ClockRoundTripsThroughTheDatabase) {
+  ASSERT_TRUE(
+      service_->HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0)))
+          .ok());
+  ASSERT_TRUE(
+      service_->HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0)))
+          .ok());  // redelivered
+  absl::StatusOr<Clock> c = service_->GetClock("dossiers/D1");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->agency.code, kWardA.code);
+  EXPECT_EQ(c->agency.ancestors, kWardA.ancestors);
+  EXPECT_EQ(c->agency.tier, Tier::kWard);
+  EXPECT_EQ(c->limit, absl::Hours(40));
+  EXPECT_EQ(c->due_at, Vn(2026, 3, 16, 10, 0));
+  EXPECT_EQ(c->paused_at, absl::InfinitePast());
+  EXPECT_EQ(c->next_fire_at, c->due_soon_at);
+  EXPECT_EQ(c->version, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM deadline.clocks"), 1);
+}
+
+TEST_F(PgDeadlineServiceTest, PauseResumeAndRestartOnSupplement) {
+  InboundEvent resume = Received("R", kWardA, Vn(2026, 3, 9, 10, 0));
+  resume.supplement_policy = SupplementPolicy::kResume;
+  ASSERT_TRUE(service_->HandleEvent(resume).ok());
+  ASSERT_TRUE(
+      service_->HandleEvent(Received("S", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  for (const char* code : {"R", "S"}) {
+    ASSERT_TRUE(service_
+                    ->HandleEvent(Simple(absl::StrCat("p-", code),
+                                         InboundKind::kSupplementRequested,
+                                         code, Vn(2026, 3, 11, 10, 0)))
+                    .ok());
+  }
+  EXPECT_EQ(service_->GetClock("dossiers/R")->state, ClockState::kPaused);
+  clock_.Set(Vn(2026, 3, 30, 0, 0));
+  EXPECT_EQ(service_->RunScanOnce()->claimed, 0);
+  for (const char* code : {"R", "S"}) {
+    ASSERT_TRUE(service_
+                    ->HandleEvent(Simple(absl::StrCat("s-", code),
+                                         InboundKind::kSupplemented, code,
+                                         Vn(2026, 3, 16, 10, 0)))
+                    .ok());
+  }
+  // Resume: 24 h were left; restart: the whole 40 h again.
+  EXPECT_EQ(service_->GetClock("dossiers/R")->due_at, Vn(2026, 3, 19, 10, 0));
+  EXPECT_EQ(service_->GetClock("dossiers/S")->due_at, Vn(2026, 3, 23, 10, 0));
+}
+
+TEST_F(PgDeadlineServiceTest, OverdueDetectedWithFakeClockAndSentOnce) {
+  ASSERT_TRUE(
+      service_->HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0), 1))
+          .ok());
+  clock_.Set(Vn(2026, 3, 10, 9, 59));
+  EXPECT_EQ(service_->RunScanOnce()->due_soon, 1);
+  clock_.Set(Vn(2026, 3, 10, 10, 0));
+  EXPECT_EQ(service_->RunScanOnce()->overdue, 1);
+  clock_.Advance(absl::Hours(24));
+  EXPECT_EQ(service_->RunScanOnce()->claimed, 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM deadline.test_outbox"), 2);
+  ClockQuery q;
+  q.agency_subtree = kCity.code;
+  q.urgency = Urgency::kOverdue;
+  absl::StatusOr<std::vector<Clock>> overdue = service_->ListClocks(q);
+  ASSERT_TRUE(overdue.ok()) << overdue.status();
+  ASSERT_EQ(overdue->size(), 1u);
+  q.agency_subtree = kWardB.code;
+  EXPECT_TRUE(service_->ListClocks(q)->empty());
+}
+
+TEST_F(PgDeadlineServiceTest, TwoScannerReplicasNeverFireOneClockTwice) {
+  constexpr int kClocks = 300;
+  for (int i = 0; i < kClocks; ++i) {
+    ASSERT_TRUE(service_
+                    ->HandleEvent(Received(absl::StrCat("D", i), kWardA,
+                                           Vn(2026, 3, 9, 8, 0), 1))
+                    .ok());
+  }
+  clock_.Set(Vn(2026, 3, 20, 0, 0));  // all overdue
+  PgTxRunner runner2(dsn_);
+  PgDeadlineStore store2(runner2, TestHooks());
+  std::unique_ptr<DeadlineService> replica = NewReplica(store2);
+  std::atomic<int> fired{0};
+  auto scan = [&](DeadlineService* s) {
+    for (int round = 0; round < 100; ++round) {
+      absl::StatusOr<ScanResult> r = s->RunScanOnce();
+      ASSERT_TRUE(r.ok()) << r.status();
+      fired += r->overdue + r->due_soon;
+      if (r->claimed == 0) break;
+    }
+  };
+  std::thread a(scan, service_.get());
+  std::thread b(scan, replica.get());
+  a.join();
+  b.join();
+  EXPECT_EQ(fired.load(), kClocks);
+  EXPECT_EQ(Count("SELECT count(*) FROM deadline.test_outbox"), kClocks);
+  EXPECT_EQ(Count("SELECT count(DISTINCT event_id) FROM deadline.test_outbox"),
+            kClocks);
+  EXPECT_EQ(Count("SELECT count(*) FROM deadline.clocks WHERE overdue_fired"),
+            kClocks);
+}
+
+TEST_F(PgDeadlineServiceTest, CalendarChangeMovesOpenAppointments) {
+  ASSERT_TRUE(
+      service_->HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0)))
+          .ok());
+  ASSERT_TRUE(
+      service_->HandleEvent(Received("D2", kWardB, Vn(2026, 3, 9, 10, 0)))
+          .ok());
+  ASSERT_TRUE(service_
+                  ->HandleEvent(Simple("done2", InboundKind::kDossierCompleted,
+                                       "D2", Vn(2026, 3, 10, 10, 0)))
+                  .ok());
+  absl::StatusOr<calendar::CalendarData> data =
+      calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
+  data->holidays.push_back({absl::CivilDay(2026, 3, 12),
+                            absl::CivilDay(2026, 3, 12), "Nghỉ đột xuất", "",
+                            false});
+  absl::StatusOr<CalendarUpdate> u =
+      service_->UpdateCalendar("vn", calendar::ToJson(*data),
+                               Vn(2026, 3, 1, 0, 0), "admin-1", "QĐ 1/2026");
+  ASSERT_TRUE(u.ok()) << u.status();
+  ASSERT_EQ(u->moved.size(), 1u);  // D2 is finished: it does not move
+  EXPECT_EQ(u->moved[0].clock_name, "dossiers/D1");
+  EXPECT_EQ(u->moved[0].new_due, Vn(2026, 3, 17, 10, 0));
+  EXPECT_EQ(service_->GetClock("dossiers/D1")->due_at, Vn(2026, 3, 17, 10, 0));
+  EXPECT_EQ(service_->GetCalendar("vn")->version, 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM deadline.audit_log"), 1);
+  EXPECT_EQ(service_->ListCalendars()->size(), 2u);
+}
+
+TEST_F(PgDeadlineServiceTest, ReportRollUpEqualsTheSumOfItsParts) {
+  int n = 0;
+  for (const AgencyRef* a :
+       {&kWardA, &kWardA, &kWardB, &kWardB, &kDistrict, &kCity}) {
+    ASSERT_TRUE(service_
+                    ->HandleEvent(Received(absl::StrCat("D", ++n), *a,
+                                           Vn(2026, 3, 2, 9, 0), 1))
+                    .ok());
+  }
+  ASSERT_TRUE(service_
+                  ->HandleEvent(Simple("d1", InboundKind::kDossierCompleted,
+                                       "D1", Vn(2026, 3, 3, 8, 30)))
+                  .ok());
+  clock_.Set(Vn(2026, 3, 4, 9, 0));
+  while (service_->RunScanOnce()->claimed > 0) {
+  }
+  ASSERT_TRUE(service_
+                  ->HandleEvent(Simple("d3", InboundKind::kDossierRefused, "D3",
+                                       Vn(2026, 3, 4, 9, 30)))
+                  .ok());
+  const ReportQuery whole{kCity.code, absl::CivilDay(2026, 3, 1),
+                          absl::CivilDay(2026, 3, 31)};
+  absl::StatusOr<std::vector<ReportRow>> total = service_->Report(whole);
+  ASSERT_TRUE(total.ok()) << total.status();
+  ASSERT_EQ(total->size(), 1u);
+  const ReportRow city = (*total)[0];
+  EXPECT_EQ(city.received, 6);
+  EXPECT_EQ(city.finished_on_time, 1);
+  EXPECT_EQ(city.finished_late, 1);
+  EXPECT_EQ(city.open_overdue, 4);
+
+  for (ReportGroupBy g : {ReportGroupBy::kAgency, ReportGroupBy::kProcedure,
+                          ReportGroupBy::kTier}) {
+    ReportQuery q = whole;
+    q.group_by = g;
+    absl::StatusOr<std::vector<ReportRow>> rows = service_->Report(q);
+    ASSERT_TRUE(rows.ok());
+    ReportRow sum;
+    for (const ReportRow& r : *rows) {
+      sum.received += r.received;
+      sum.finished_on_time += r.finished_on_time;
+      sum.finished_late += r.finished_late;
+      sum.open_overdue += r.open_overdue;
+    }
+    EXPECT_EQ(sum.received, city.received);
+    EXPECT_EQ(sum.finished_on_time, city.finished_on_time);
+    EXPECT_EQ(sum.finished_late, city.finished_late);
+    EXPECT_EQ(sum.open_overdue, city.open_overdue);
+  }
+  // The district's subtree: itself plus both wards, each a part of it.
+  ReportQuery district = whole;
+  district.agency_subtree = kDistrict.code;
+  district.group_by = ReportGroupBy::kAgency;
+  absl::StatusOr<std::vector<ReportRow>> parts = service_->Report(district);
+  ASSERT_EQ(parts->size(), 3u);
+  int64_t received = 0;
+  for (const ReportRow& r : *parts) {
+    received += r.received;
+    if (r.key == kDistrict.code) {
+      EXPECT_EQ(r.received, 1);  // received at the district itself
+      continue;
+    }
+    ReportQuery ward = whole;  // a ward's row is the ward's whole subtree
+    ward.agency_subtree = r.key;
+    EXPECT_EQ((*service_->Report(ward))[0].received, r.received) << r.key;
+  }
+  EXPECT_EQ(received, 5);
+  ReportQuery tiers = whole;
+  tiers.group_by = ReportGroupBy::kTier;
+  EXPECT_THAT(
+      *service_->Report(tiers),
+      ::testing::ElementsAre(::testing::Field(&ReportRow::key, "city"),
+                             ::testing::Field(&ReportRow::key, "district"),
+                             ::testing::Field(&ReportRow::key, "ward")));
+}
+
+}  // namespace
+}  // namespace lienthong::deadline

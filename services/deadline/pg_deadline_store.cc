@@ -1,0 +1,536 @@
+#include "services/deadline/pg_deadline_store.h"
+
+#include <deque>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "libs/calendar/calendar_json.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "services/deadline/deadline_logic.h"
+
+namespace lienthong::deadline {
+namespace {
+
+// Positional parameters, some NULL. libpqxx 6 sends a null `const char*` as
+// SQL NULL, so values live in `storage_` and `ptrs_` points into it.
+class Params {
+ public:
+  Params& Text(std::string v) {
+    storage_.push_back(std::move(v));
+    ptrs_.push_back(storage_.back().c_str());
+    return *this;
+  }
+  Params& Int(int64_t v) { return Text(absl::StrCat(v)); }
+  Params& Bool(bool v) { return Text(v ? "true" : "false"); }
+  Params& Null() {
+    ptrs_.push_back(nullptr);
+    return *this;
+  }
+  Params& Us(absl::Time t) { return Int(absl::ToUnixMicros(t)); }
+  Params& OptUs(absl::optional<absl::Time> t) {
+    return t.has_value() ? Us(*t) : Null();
+  }
+  // InfinitePast stands for "never" in Clock.
+  Params& NeverableUs(absl::Time t) {
+    return t == absl::InfinitePast() ? Null() : Us(t);
+  }
+  pqxx::result Exec(pqxx::work& w, const std::string& sql) const {
+    return w.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs_));
+  }
+
+ private:
+  std::deque<std::string> storage_;  // stable addresses
+  std::vector<const char*> ptrs_;
+};
+
+// Array literal for text[] ({"a","b"}), quoting every element.
+std::string TextArray(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  for (const std::string& s : items) {
+    std::string q = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\') q.push_back('\\');
+      q.push_back(c);
+    }
+    quoted.push_back(q + "\"");
+  }
+  return absl::StrCat("{", absl::StrJoin(quoted, ","), "}");
+}
+
+absl::Time FromUs(const pqxx::field& f) {
+  return absl::FromUnixMicros(f.as<int64_t>());
+}
+absl::optional<absl::Time> OptFromUs(const pqxx::field& f) {
+  if (f.is_null()) return absl::nullopt;
+  return FromUs(f);
+}
+
+constexpr char kClockCols[] =
+    "name, kind, dossier_code, leg_id, agency_code, agency_tier, "
+    "array_to_string(agency_path, chr(31)), procedure_code, calendar_id, "
+    "limit_us, cutoff_minute, supplement_policy, "
+    "deadline.ts_to_us(received_at), deadline.ts_to_us(original_due_at), "
+    "deadline.ts_to_us(run_started_at), deadline.ts_to_us(counting_starts), "
+    "consumed_before_us, deadline.ts_to_us(due_at), "
+    "deadline.ts_to_us(due_soon_at), state, due_soon_fired, overdue_fired, "
+    "deadline.ts_to_us(paused_at), deadline.ts_to_us(stopped_at), "
+    "stop_reason, outcome, deadline.ts_to_us(new_appointment), "
+    "deadline.ts_to_us(next_fire_at), version";
+
+Clock ClockFromRow(const pqxx::row& r) {
+  Clock c;
+  c.name = r[0].as<std::string>();
+  c.kind = static_cast<ClockKind>(r[1].as<int>());
+  c.dossier_code = r[2].as<std::string>();
+  c.leg_id = r[3].as<std::string>();
+  c.agency.code = r[4].as<std::string>();
+  c.agency.tier = static_cast<Tier>(r[5].as<int>());
+  std::vector<std::string> path =
+      absl::StrSplit(r[6].as<std::string>(), '\x1f', absl::SkipEmpty());
+  if (!path.empty()) path.pop_back();  // the agency itself
+  c.agency.ancestors = std::move(path);
+  c.procedure_code = r[7].as<std::string>();
+  c.calendar_id = r[8].as<std::string>();
+  c.limit = absl::Microseconds(r[9].as<int64_t>());
+  if (!r[10].is_null()) c.cutoff_minute = r[10].as<int>();
+  c.supplement_policy = static_cast<SupplementPolicy>(r[11].as<int>());
+  c.received_at = FromUs(r[12]);
+  c.original_due_at = FromUs(r[13]);
+  c.run_started_at = FromUs(r[14]);
+  c.counting_starts = FromUs(r[15]);
+  c.consumed_before_run = absl::Microseconds(r[16].as<int64_t>());
+  c.due_at = FromUs(r[17]);
+  c.due_soon_at = FromUs(r[18]);
+  c.state = static_cast<ClockState>(r[19].as<int>());
+  c.due_soon_fired = r[20].as<bool>();
+  c.overdue_fired = r[21].as<bool>();
+  c.paused_at = OptFromUs(r[22]).value_or(absl::InfinitePast());
+  c.stopped_at = OptFromUs(r[23]).value_or(absl::InfinitePast());
+  c.stop_reason = static_cast<StopReason>(r[24].as<int>());
+  c.outcome = static_cast<Outcome>(r[25].as<int>());
+  c.new_appointment = OptFromUs(r[26]);
+  c.next_fire_at = OptFromUs(r[27]);
+  c.version = r[28].as<int64_t>();
+  return c;
+}
+
+// Parameters $1.. in the column order of the INSERT/UPDATE below.
+Params ClockParams(const Clock& c) {
+  std::vector<std::string> path = c.agency.ancestors;
+  path.push_back(c.agency.code);
+  Params p;
+  p.Text(c.name)
+      .Int(static_cast<int>(c.kind))
+      .Text(c.dossier_code)
+      .Text(c.leg_id)
+      .Text(c.agency.code)
+      .Int(static_cast<int>(c.agency.tier))
+      .Text(TextArray(path))
+      .Text(c.procedure_code)
+      .Text(c.calendar_id)
+      .Int(absl::ToInt64Microseconds(c.limit));
+  if (c.cutoff_minute.has_value()) {
+    p.Int(*c.cutoff_minute);
+  } else {
+    p.Null();
+  }
+  p.Int(static_cast<int>(c.supplement_policy))
+      .Us(c.received_at)
+      .Us(c.original_due_at)
+      .Us(c.run_started_at)
+      .Us(c.counting_starts)
+      .Int(absl::ToInt64Microseconds(c.consumed_before_run))
+      .Us(c.due_at)
+      .Us(c.due_soon_at)
+      .Int(static_cast<int>(c.state))
+      .Bool(c.due_soon_fired)
+      .Bool(c.overdue_fired)
+      .NeverableUs(c.paused_at)
+      .NeverableUs(c.stopped_at)
+      .Int(static_cast<int>(c.stop_reason))
+      .Int(static_cast<int>(c.outcome))
+      .OptUs(c.new_appointment)
+      .OptUs(c.next_fire_at);
+  return p;
+}
+
+constexpr char kInsertClock[] =
+    "INSERT INTO deadline.clocks (name, kind, dossier_code, leg_id, "
+    "agency_code, agency_tier, agency_path, procedure_code, calendar_id, "
+    "limit_us, cutoff_minute, supplement_policy, received_at, "
+    "original_due_at, run_started_at, counting_starts, consumed_before_us, "
+    "due_at, due_soon_at, state, due_soon_fired, overdue_fired, paused_at, "
+    "stopped_at, stop_reason, outcome, new_appointment, next_fire_at, "
+    "version) VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9, $10, $11, "
+    "$12, deadline.us_to_ts($13), deadline.us_to_ts($14), "
+    "deadline.us_to_ts($15), deadline.us_to_ts($16), $17, "
+    "deadline.us_to_ts($18), deadline.us_to_ts($19), $20, $21, $22, "
+    "deadline.us_to_ts($23), deadline.us_to_ts($24), $25, $26, "
+    "deadline.us_to_ts($27), deadline.us_to_ts($28), 1)";
+
+// Identity columns never change after insert.
+constexpr char kUpdateClock[] =
+    "UPDATE deadline.clocks SET calendar_id = $2, "
+    "received_at = deadline.us_to_ts($3), "
+    "original_due_at = deadline.us_to_ts($4), "
+    "run_started_at = deadline.us_to_ts($5), "
+    "counting_starts = deadline.us_to_ts($6), consumed_before_us = $7, "
+    "due_at = deadline.us_to_ts($8), due_soon_at = deadline.us_to_ts($9), "
+    "state = $10, due_soon_fired = $11, overdue_fired = $12, "
+    "paused_at = deadline.us_to_ts($13), stopped_at = deadline.us_to_ts($14), "
+    "stop_reason = $15, outcome = $16, "
+    "new_appointment = deadline.us_to_ts($17), "
+    "next_fire_at = deadline.us_to_ts($18), version = version + 1 "
+    "WHERE name = $1 AND version = $19";
+
+Params UpdateParams(const Clock& c) {
+  Params p;
+  p.Text(c.name)
+      .Text(c.calendar_id)
+      .Us(c.received_at)
+      .Us(c.original_due_at)
+      .Us(c.run_started_at)
+      .Us(c.counting_starts)
+      .Int(absl::ToInt64Microseconds(c.consumed_before_run))
+      .Us(c.due_at)
+      .Us(c.due_soon_at)
+      .Int(static_cast<int>(c.state))
+      .Bool(c.due_soon_fired)
+      .Bool(c.overdue_fired)
+      .NeverableUs(c.paused_at)
+      .NeverableUs(c.stopped_at)
+      .Int(static_cast<int>(c.stop_reason))
+      .Int(static_cast<int>(c.outcome))
+      .OptUs(c.new_appointment)
+      .OptUs(c.next_fire_at)
+      .Int(c.version);
+  return p;
+}
+
+std::vector<Clock> Clocks(const pqxx::result& r) {
+  std::vector<Clock> out;
+  out.reserve(r.size());
+  for (const pqxx::row& row : r) out.push_back(ClockFromRow(row));
+  return out;
+}
+
+CalendarVersion CalendarFromRow(const pqxx::row& r) {
+  CalendarVersion v;
+  v.calendar_id = r[0].as<std::string>();
+  v.version = r[1].as<int64_t>();
+  v.effective_from = FromUs(r[2]);
+  v.json = r[3].as<std::string>();
+  v.created_at = FromUs(r[4]);
+  v.created_by = r[5].as<std::string>();
+  v.reason = r[6].as<std::string>();
+  return v;
+}
+
+constexpr char kCalendarCols[] =
+    "calendar_id, version, deadline.ts_to_us(effective_from), data, "
+    "deadline.ts_to_us(created_at), created_by, reason";
+
+class PgTx final : public DeadlineTx {
+ public:
+  PgTx(pqxx::work& w, const PgHooks& hooks) : w_(w), hooks_(hooks) {}
+
+  absl::StatusOr<bool> MarkInbound(const std::string& event_id) override {
+    return hooks_.mark_inbound(w_, event_id);
+  }
+  absl::StatusOr<std::vector<Clock>> LockDossierClocks(
+      const std::string& dossier_code) override {
+    return Clocks(
+        Params()
+            .Text(dossier_code)
+            .Exec(w_,
+                  absl::StrCat("SELECT ", kClockCols,
+                               " FROM deadline.clocks WHERE dossier_code = $1 "
+                               "ORDER BY name FOR UPDATE")));
+  }
+  absl::Status InsertClock(const Clock& c) override {
+    ClockParams(c).Exec(w_, kInsertClock);
+    return absl::OkStatus();
+  }
+  absl::Status UpdateClock(Clock& c) override {
+    const pqxx::result r = UpdateParams(c).Exec(w_, kUpdateClock);
+    if (r.affected_rows() != 1) {
+      return common::Aborted("CLOCK_CHANGED", "clock changed concurrently",
+                             {{"clock", c.name}});
+    }
+    ++c.version;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<Clock>> ClaimDue(absl::Time now,
+                                              int limit) override {
+    return Clocks(Params().Us(now).Int(limit).Exec(
+        w_, absl::StrCat("SELECT ", kClockCols,
+                         " FROM deadline.clocks WHERE next_fire_at <= "
+                         "deadline.us_to_ts($1) ORDER BY next_fire_at "
+                         "LIMIT $2 FOR UPDATE SKIP LOCKED")));
+  }
+  absl::StatusOr<std::vector<Clock>> LockOpenClocksOfCalendar(
+      const std::string& calendar_id, const std::string& after_name,
+      int limit) override {
+    return Clocks(
+        Params()
+            .Text(calendar_id)
+            .Text(after_name)
+            .Int(limit)
+            .Exec(w_, absl::StrCat(
+                          "SELECT ", kClockCols,
+                          " FROM deadline.clocks WHERE calendar_id = $1 AND "
+                          "state = 1 AND name > $2 ORDER BY name LIMIT $3 "
+                          "FOR UPDATE")));
+  }
+  absl::Status ApplyReportDelta(const Clock& c, const ReportDelta& d,
+                                absl::TimeZone tz) override {
+    const std::string received_day =
+        calendar::FormatDay(absl::ToCivilDay(c.received_at, tz));
+    for (const RollUpScope& s : RollUpScopes(c.agency)) {
+      const int kind = static_cast<int>(c.kind);
+      const int tier = static_cast<int>(c.agency.tier);
+      if (d.received != 0) {
+        Upsert(s, received_day, kind, c.procedure_code, tier, d.received, 0, 0,
+               0);
+      }
+      if (d.finished_early != 0 || d.finished_on_time != 0 ||
+          d.finished_late != 0) {
+        Upsert(s, calendar::FormatDay(absl::ToCivilDay(c.stopped_at, tz)), kind,
+               c.procedure_code, tier, 0, d.finished_early, d.finished_on_time,
+               d.finished_late);
+      }
+      if (d.open_on_time != 0 || d.open_overdue != 0) {
+        Params()
+            .Text(s.scope)
+            .Text(s.via)
+            .Int(kind)
+            .Text(c.procedure_code)
+            .Int(tier)
+            .Int(d.open_on_time)
+            .Int(d.open_overdue)
+            .Exec(w_,
+                  "INSERT INTO deadline.report_open AS r (scope, via, kind, "
+                  "procedure_code, tier, open_on_time, open_overdue) VALUES "
+                  "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scope, kind, "
+                  "via, procedure_code, tier) DO UPDATE SET open_on_time = "
+                  "r.open_on_time + $6, open_overdue = r.open_overdue + $7");
+      }
+    }
+    return absl::OkStatus();
+  }
+  absl::Status AppendOutbox(const OutgoingEvent& e) override {
+    return hooks_.append_outbox(w_, e);
+  }
+  absl::Status AppendAudit(const AuditEntry& a) override {
+    Params()
+        .Text(a.actor)
+        .Text(a.action)
+        .Text(a.target)
+        .Text(a.detail)
+        .Us(a.at)
+        .Exec(w_,
+              "INSERT INTO deadline.audit_log (actor, action, target, detail, "
+              "at) VALUES ($1, $2, $3, $4, deadline.us_to_ts($5))");
+    return absl::OkStatus();
+  }
+  absl::StatusOr<absl::optional<CalendarVersion>> LatestCalendar(
+      const std::string& calendar_id, absl::Time at) override {
+    Params p;
+    p.Text(calendar_id);
+    if (at == absl::InfiniteFuture()) {
+      p.Null();
+    } else {
+      p.Us(at);
+    }
+    const pqxx::result r = p.Exec(
+        w_, absl::StrCat("SELECT ", kCalendarCols,
+                         " FROM deadline.calendars WHERE calendar_id = $1 AND "
+                         "($2::bigint IS NULL OR effective_from <= "
+                         "deadline.us_to_ts($2)) ORDER BY version DESC "
+                         "LIMIT 1"));
+    if (r.empty()) return absl::optional<CalendarVersion>();
+    return absl::optional<CalendarVersion>(CalendarFromRow(r[0]));
+  }
+  absl::Status InsertCalendar(const CalendarVersion& v) override {
+    Params()
+        .Text(v.calendar_id)
+        .Int(v.version)
+        .Us(v.effective_from)
+        .Text(v.json)
+        .Us(v.created_at)
+        .Text(v.created_by)
+        .Text(v.reason)
+        .Exec(w_,
+              "INSERT INTO deadline.calendars (calendar_id, version, "
+              "effective_from, data, created_at, created_by, reason) VALUES "
+              "($1, $2, deadline.us_to_ts($3), $4, deadline.us_to_ts($5), "
+              "$6, $7)");
+    return absl::OkStatus();
+  }
+
+ private:
+  void Upsert(const RollUpScope& s, const std::string& day, int kind,
+              const std::string& procedure, int tier, int received, int early,
+              int on_time, int late) {
+    Params()
+        .Text(s.scope)
+        .Text(s.via)
+        .Text(day)
+        .Int(kind)
+        .Text(procedure)
+        .Int(tier)
+        .Int(received)
+        .Int(early)
+        .Int(on_time)
+        .Int(late)
+        .Exec(w_,
+              "INSERT INTO deadline.report_daily AS r (scope, via, day, kind, "
+              "procedure_code, tier, received, finished_early, "
+              "finished_on_time, finished_late) VALUES ($1, $2, $3::date, $4, "
+              "$5, $6, $7, $8, $9, $10) ON CONFLICT (scope, kind, day, via, "
+              "procedure_code, tier) DO UPDATE SET received = r.received + "
+              "$7, finished_early = r.finished_early + $8, finished_on_time = "
+              "r.finished_on_time + $9, finished_late = r.finished_late + $10");
+  }
+
+  pqxx::work& w_;
+  const PgHooks& hooks_;
+};
+
+}  // namespace
+
+absl::Status PgDeadlineStore::InTransaction(
+    const std::function<absl::Status(DeadlineTx&)>& fn) {
+  return runner_.Run([&](pqxx::work& w) {
+    PgTx tx(w, hooks_);
+    return fn(tx);
+  });
+}
+
+absl::StatusOr<absl::optional<Clock>> PgDeadlineStore::GetClock(
+    const std::string& name) {
+  absl::optional<Clock> out;
+  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+    const pqxx::result r = Params().Text(name).Exec(
+        w, absl::StrCat("SELECT ", kClockCols,
+                        " FROM deadline.clocks WHERE name = $1"));
+    out = r.empty() ? absl::nullopt : absl::make_optional(ClockFromRow(r[0]));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Clock>> PgDeadlineStore::ListClocks(
+    const ClockQuery& q) {
+  std::vector<Clock> out;
+  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+    Params p;
+    p.Text(TextArray({q.agency_subtree}))
+        .Bool(q.urgency == Urgency::kOverdue)
+        .Bool(q.urgency != Urgency::kOnTrack);
+    if (q.kind.has_value()) {
+      p.Int(static_cast<int>(*q.kind));
+    } else {
+      p.Null();
+    }
+    p.OptUs(q.after_due_at).Text(q.after_name).Int(q.page_size);
+    out = Clocks(p.Exec(
+        w, absl::StrCat(
+               "SELECT ", kClockCols,
+               " FROM deadline.clocks WHERE state <> 3 AND agency_path @> "
+               "$1::text[] AND overdue_fired = $2 AND due_soon_fired = $3 "
+               "AND ($4::smallint IS NULL OR kind = $4) AND ($5::bigint IS "
+               "NULL OR (due_at, name) > (deadline.us_to_ts($5), $6::text)) "
+               "ORDER BY due_at, name LIMIT $7")));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<ReportRow>> PgDeadlineStore::Report(
+    const ReportQuery& q) {
+  const char* group = "''";
+  switch (q.group_by) {
+    case ReportGroupBy::kNone:
+      break;
+    case ReportGroupBy::kAgency:
+      group = "via";
+      break;
+    case ReportGroupBy::kProcedure:
+      group = "procedure_code";
+      break;
+    case ReportGroupBy::kTier:
+      group = "tier::text";
+      break;
+  }
+  std::vector<ReportRow> out;
+  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+    const pqxx::result r =
+        Params()
+            .Text(q.agency_subtree)
+            .Int(static_cast<int>(q.kind))
+            .Text(calendar::FormatDay(q.first_day))
+            .Text(calendar::FormatDay(q.last_day))
+            .Exec(w, absl::StrCat(
+                         "SELECT g, sum(received), sum(early), sum(on_time), "
+                         "sum(late), sum(open_on_time), sum(open_overdue) "
+                         "FROM (SELECT ",
+                         group,
+                         " AS g, received, finished_early AS early, "
+                         "finished_on_time AS on_time, finished_late AS late, "
+                         "0 AS open_on_time, 0 AS open_overdue FROM "
+                         "deadline.report_daily WHERE scope = $1 AND kind = "
+                         "$2 AND day BETWEEN $3::date AND $4::date "
+                         "UNION ALL SELECT ",
+                         group,
+                         ", 0, 0, 0, 0, open_on_time, open_overdue FROM "
+                         "deadline.report_open WHERE scope = $1 AND kind = "
+                         "$2) t GROUP BY g ORDER BY g"));
+    for (const pqxx::row& row : r) {
+      ReportRow rr;
+      rr.key = row[0].as<std::string>();
+      if (q.group_by == ReportGroupBy::kTier) {
+        rr.key = TierName(static_cast<Tier>(std::stoi(rr.key)));
+      }
+      rr.received = row[1].as<int64_t>();
+      rr.finished_early = row[2].as<int64_t>();
+      rr.finished_on_time = row[3].as<int64_t>();
+      rr.finished_late = row[4].as<int64_t>();
+      rr.open_on_time = row[5].as<int64_t>();
+      rr.open_overdue = row[6].as<int64_t>();
+      out.push_back(rr);
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<CalendarVersion>> PgDeadlineStore::ListCalendars() {
+  std::vector<CalendarVersion> out;
+  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+    for (const pqxx::row& r :
+         w.exec(absl::StrCat("SELECT ", kCalendarCols,
+                             " FROM deadline.calendars ORDER BY calendar_id, "
+                             "version"))) {
+      out.push_back(CalendarFromRow(r));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<absl::optional<CalendarVersion>> PgDeadlineStore::LatestCalendar(
+    const std::string& calendar_id, absl::Time at) {
+  absl::optional<CalendarVersion> out;
+  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+    PgTx tx(w, hooks_);
+    LT_ASSIGN_OR_RETURN(out, tx.LatestCalendar(calendar_id, at));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace lienthong::deadline
