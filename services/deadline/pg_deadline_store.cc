@@ -1,6 +1,8 @@
 #include "services/deadline/pg_deadline_store.h"
 
 #include <deque>
+#include <map>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -285,42 +287,89 @@ class PgTx final : public DeadlineTx {
                           "state = 1 AND name > $2 ORDER BY name LIMIT $3 "
                           "FOR UPDATE")));
   }
+  // Deltas are summed per counter row and written by Flush() at the end of
+  // the transaction, in key order: fewer statements, and every transaction
+  // locks counter rows in the same order, so scanners cannot deadlock on the
+  // city's hot rows.
   absl::Status ApplyReportDelta(const Clock& c, const ReportDelta& d,
                                 absl::TimeZone tz) override {
     const std::string received_day =
         calendar::FormatDay(absl::ToCivilDay(c.received_at, tz));
+    const int kind = static_cast<int>(c.kind);
+    const int tier = static_cast<int>(c.agency.tier);
     for (const RollUpScope& s : RollUpScopes(c.agency)) {
-      const int kind = static_cast<int>(c.kind);
-      const int tier = static_cast<int>(c.agency.tier);
       if (d.received != 0) {
-        Upsert(s, received_day, kind, c.procedure_code, tier, d.received, 0, 0,
-               0);
+        daily_[{s.scope, kind, received_day, s.via, c.procedure_code, tier}]
+            .received += d.received;
       }
       if (d.finished_early != 0 || d.finished_on_time != 0 ||
           d.finished_late != 0) {
-        Upsert(s, calendar::FormatDay(absl::ToCivilDay(c.stopped_at, tz)), kind,
-               c.procedure_code, tier, 0, d.finished_early, d.finished_on_time,
-               d.finished_late);
+        Daily& f =
+            daily_[{s.scope, kind,
+                    calendar::FormatDay(absl::ToCivilDay(c.stopped_at, tz)),
+                    s.via, c.procedure_code, tier}];
+        f.early += d.finished_early;
+        f.on_time += d.finished_on_time;
+        f.late += d.finished_late;
       }
       if (d.open_on_time != 0 || d.open_overdue != 0) {
-        Params()
-            .Text(s.scope)
-            .Text(s.via)
-            .Int(kind)
-            .Text(c.procedure_code)
-            .Int(tier)
-            .Int(d.open_on_time)
-            .Int(d.open_overdue)
-            .Exec(w_,
-                  "INSERT INTO deadline.report_open AS r (scope, via, kind, "
-                  "procedure_code, tier, open_on_time, open_overdue) VALUES "
-                  "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scope, kind, "
-                  "via, procedure_code, tier) DO UPDATE SET open_on_time = "
-                  "r.open_on_time + $6, open_overdue = r.open_overdue + $7");
+        Open& o = open_[{s.scope, kind, s.via, c.procedure_code, tier}];
+        o.on_time += d.open_on_time;
+        o.overdue += d.open_overdue;
       }
     }
     return absl::OkStatus();
   }
+
+  void Flush() {
+    for (const auto& [k, v] : daily_) {
+      if (v.received == 0 && v.early == 0 && v.on_time == 0 && v.late == 0) {
+        continue;
+      }
+      const auto& [scope, kind, day, via, procedure, tier] = k;
+      Params()
+          .Text(scope)
+          .Text(via)
+          .Text(day)
+          .Int(kind)
+          .Text(procedure)
+          .Int(tier)
+          .Int(v.received)
+          .Int(v.early)
+          .Int(v.on_time)
+          .Int(v.late)
+          .Exec(w_,
+                "INSERT INTO deadline.report_daily AS r (scope, via, day, "
+                "kind, procedure_code, tier, received, finished_early, "
+                "finished_on_time, finished_late) VALUES ($1, $2, $3::date, "
+                "$4, $5, $6, $7, $8, $9, $10) ON CONFLICT (scope, kind, day, "
+                "via, procedure_code, tier) DO UPDATE SET received = "
+                "r.received + $7, finished_early = r.finished_early + $8, "
+                "finished_on_time = r.finished_on_time + $9, finished_late = "
+                "r.finished_late + $10");
+    }
+    for (const auto& [k, v] : open_) {
+      if (v.on_time == 0 && v.overdue == 0) continue;
+      const auto& [scope, kind, via, procedure, tier] = k;
+      Params()
+          .Text(scope)
+          .Text(via)
+          .Int(kind)
+          .Text(procedure)
+          .Int(tier)
+          .Int(v.on_time)
+          .Int(v.overdue)
+          .Exec(w_,
+                "INSERT INTO deadline.report_open AS r (scope, via, kind, "
+                "procedure_code, tier, open_on_time, open_overdue) VALUES "
+                "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scope, kind, via, "
+                "procedure_code, tier) DO UPDATE SET open_on_time = "
+                "r.open_on_time + $6, open_overdue = r.open_overdue + $7");
+    }
+    daily_.clear();
+    open_.clear();
+  }
+
   absl::Status AppendOutbox(const OutgoingEvent& e) override {
     return hooks_.append_outbox(w_, e);
   }
@@ -372,30 +421,18 @@ class PgTx final : public DeadlineTx {
   }
 
  private:
-  void Upsert(const RollUpScope& s, const std::string& day, int kind,
-              const std::string& procedure, int tier, int received, int early,
-              int on_time, int late) {
-    Params()
-        .Text(s.scope)
-        .Text(s.via)
-        .Text(day)
-        .Int(kind)
-        .Text(procedure)
-        .Int(tier)
-        .Int(received)
-        .Int(early)
-        .Int(on_time)
-        .Int(late)
-        .Exec(w_,
-              "INSERT INTO deadline.report_daily AS r (scope, via, day, kind, "
-              "procedure_code, tier, received, finished_early, "
-              "finished_on_time, finished_late) VALUES ($1, $2, $3::date, $4, "
-              "$5, $6, $7, $8, $9, $10) ON CONFLICT (scope, kind, day, via, "
-              "procedure_code, tier) DO UPDATE SET received = r.received + "
-              "$7, finished_early = r.finished_early + $8, finished_on_time = "
-              "r.finished_on_time + $9, finished_late = r.finished_late + $10");
-  }
-
+  struct Daily {
+    int64_t received = 0, early = 0, on_time = 0, late = 0;
+  };
+  struct Open {
+    int64_t on_time = 0, overdue = 0;
+  };
+  // Keys in the tables' primary-key order.
+  using DailyKey =
+      std::tuple<std::string, int, std::string, std::string, std::string, int>;
+  using OpenKey = std::tuple<std::string, int, std::string, std::string, int>;
+  std::map<DailyKey, Daily> daily_;
+  std::map<OpenKey, Open> open_;
   pqxx::work& w_;
   const PgHooks& hooks_;
 };
@@ -406,7 +443,9 @@ absl::Status PgDeadlineStore::InTransaction(
     const std::function<absl::Status(DeadlineTx&)>& fn) {
   return runner_.Run([&](pqxx::work& w) {
     PgTx tx(w, hooks_);
-    return fn(tx);
+    LT_RETURN_IF_ERROR(fn(tx));
+    tx.Flush();
+    return absl::OkStatus();
   });
 }
 
