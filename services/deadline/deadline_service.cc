@@ -59,6 +59,7 @@ absl::Status DeadlineService::EnsureDefaultCalendar() {
     v.created_at = clock_.Now();
     v.created_by = "system";
     v.reason = "seed: data/calendars/vn.json";
+    v.applied = true;
     return tx.InsertCalendar(v);
   });
 }
@@ -300,38 +301,75 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     v.created_at = now;
     v.created_by = actor;
     v.reason = reason;
+    v.applied = effective_from <= now;
     LT_RETURN_IF_ERROR(tx.InsertCalendar(v));
     LT_RETURN_IF_ERROR(tx.AppendAudit(
         {actor, "UpdateCalendar", absl::StrCat("calendars/", calendar_id),
          absl::StrCat("{\"version\":", v.version, "}"), now}));
     if (effective_from > now) return absl::OkStatus();
-    std::string after;
-    while (true) {
-      LT_ASSIGN_OR_RETURN(
-          std::vector<Clock> open,
-          tx.LockOpenClocksOfCalendar(calendar_id, after, kRecomputeBatch));
-      for (Clock& c : open) {
-        const Clock before = c;
-        LT_ASSIGN_OR_RETURN(bool moved, rules_.Recompute(c, now, cal));
-        if (!moved && before.urgency() == c.urgency()) continue;
-        LT_RETURN_IF_ERROR(tx.UpdateClock(c));
-        const ReportDelta d = DeltaOf(&before, c);
-        if (!d.empty()) {
-          LT_RETURN_IF_ERROR(tx.ApplyReportDelta(c, d, cal.time_zone()));
-        }
-        if (moved) {
-          update.moved.push_back(
-              {c.name, c.dossier_code, before.due_at, c.due_at});
-        }
-      }
-      if (static_cast<int>(open.size()) < kRecomputeBatch) break;
-      after = open.back().name;
-    }
-    return absl::OkStatus();
+    return RecomputeOpen(tx, calendar_id, cal, now, &update.moved);
   }));
   absl::MutexLock lock(&mu_);
   cache_.erase(calendar_id);
   return update;
+}
+
+absl::Status DeadlineService::RecomputeOpen(
+    DeadlineTx& tx, const std::string& calendar_id, const WorkingCalendar& cal,
+    absl::Time now, std::vector<MovedAppointment>* moved_out) {
+  std::string after;
+  while (true) {
+    LT_ASSIGN_OR_RETURN(
+        std::vector<Clock> open,
+        tx.LockOpenClocksOfCalendar(calendar_id, after, kRecomputeBatch));
+    for (Clock& c : open) {
+      const Clock before = c;
+      LT_ASSIGN_OR_RETURN(bool moved, rules_.Recompute(c, now, cal));
+      if (!moved && before.urgency() == c.urgency()) continue;
+      LT_RETURN_IF_ERROR(tx.UpdateClock(c));
+      const ReportDelta d = DeltaOf(&before, c);
+      if (!d.empty()) {
+        LT_RETURN_IF_ERROR(tx.ApplyReportDelta(c, d, cal.time_zone()));
+      }
+      if (moved) {
+        moved_out->push_back({c.name, c.dossier_code, before.due_at, c.due_at});
+      }
+    }
+    if (static_cast<int>(open.size()) < kRecomputeBatch)
+      return absl::OkStatus();
+    after = open.back().name;
+  }
+}
+
+absl::StatusOr<std::vector<MovedAppointment>>
+DeadlineService::ActivateDueCalendars() {
+  std::vector<MovedAppointment> moved;
+  std::vector<std::string> touched;
+  LT_RETURN_IF_ERROR(store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+    moved.clear();
+    touched.clear();
+    const absl::Time now = clock_.Now();
+    LT_ASSIGN_OR_RETURN(std::vector<CalendarVersion> pending,
+                        tx.ClaimPendingCalendars(now));
+    for (const CalendarVersion& v : pending) {
+      LT_RETURN_IF_ERROR(tx.MarkCalendarApplied(v.calendar_id, v.version, now));
+      LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
+                          tx.LatestCalendar(v.calendar_id, now));
+      // Only the version in effect now counts; older pending ones are
+      // superseded.
+      if (!latest.has_value() || latest->version != v.version) continue;
+      LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
+                          calendar::ParseCalendarJson(v.json));
+      LT_ASSIGN_OR_RETURN(WorkingCalendar cal,
+                          WorkingCalendar::Create(std::move(data)));
+      LT_RETURN_IF_ERROR(RecomputeOpen(tx, v.calendar_id, cal, now, &moved));
+      touched.push_back(v.calendar_id);
+    }
+    return absl::OkStatus();
+  }));
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : touched) cache_.erase(id);
+  return moved;
 }
 
 absl::StatusOr<CalendarVersion> DeadlineService::GetCalendar(

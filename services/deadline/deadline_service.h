@@ -113,6 +113,10 @@ class DeadlineService {
                                                 absl::Time effective_from,
                                                 const std::string& actor,
                                                 const std::string& reason);
+  // Recomputes the open clocks of calendar versions that have become
+  // effective since they were stored (the scanner calls this).
+  absl::StatusOr<std::vector<MovedAppointment>> ActivateDueCalendars();
+
   // The version in effect now.
   absl::StatusOr<CalendarVersion> GetCalendar(const std::string& calendar_id);
   absl::StatusOr<std::vector<CalendarVersion>> ListCalendars() {
@@ -136,6 +140,7 @@ class DeadlineService {
   absl::StatusOr<calendar::WorkingCalendar> Calendar(const std::string& id);
 
   const DeadlineRules& rules() const { return rules_; }
+  const ServiceOptions& options() const { return options_; }
 
  private:
   struct Cached {
@@ -146,6 +151,10 @@ class DeadlineService {
   absl::StatusOr<Cached> Load(const std::string& id);
   absl::Status Apply(DeadlineTx& tx, const InboundEvent& e);
   absl::Status Save(DeadlineTx& tx, const Clock& before, Clock& after);
+  absl::Status RecomputeOpen(DeadlineTx& tx, const std::string& calendar_id,
+                             const calendar::WorkingCalendar& cal,
+                             absl::Time now,
+                             std::vector<MovedAppointment>* moved);
 
   DeadlineStore& store_;
   const common::Clock& clock_;

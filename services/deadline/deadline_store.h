@@ -28,6 +28,9 @@ struct CalendarVersion {
   absl::Time created_at;
   std::string created_by;  // subject of the admin who changed it
   std::string reason;      // why (the decision's number, …)
+  // Whether open clocks have been recomputed with it (set when it is
+  // stored already effective, or by the scanner once it becomes so).
+  bool applied = false;
 };
 
 // An event for another service, appended to the outbox in the transaction
@@ -118,6 +121,12 @@ class DeadlineTx {
   virtual absl::StatusOr<absl::optional<CalendarVersion>> LatestCalendar(
       const std::string& calendar_id, absl::Time at) = 0;
   virtual absl::Status InsertCalendar(const CalendarVersion& v) = 0;
+  // Versions effective at `now` whose open clocks were not recomputed yet,
+  // locked (SKIP LOCKED: one replica activates each).
+  virtual absl::StatusOr<std::vector<CalendarVersion>> ClaimPendingCalendars(
+      absl::Time now) = 0;
+  virtual absl::Status MarkCalendarApplied(const std::string& calendar_id,
+                                           int64_t version, absl::Time at) = 0;
 };
 
 class DeadlineStore {

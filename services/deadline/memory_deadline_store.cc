@@ -121,6 +121,23 @@ class MemoryTx final : public DeadlineTx {
     s_.calendars.push_back(v);
     return absl::OkStatus();
   }
+  absl::StatusOr<std::vector<CalendarVersion>> ClaimPendingCalendars(
+      absl::Time now) override {
+    std::vector<CalendarVersion> out;
+    for (const CalendarVersion& v : s_.calendars) {
+      if (!v.applied && v.effective_from <= now) out.push_back(v);
+    }
+    return out;
+  }
+  absl::Status MarkCalendarApplied(const std::string& calendar_id,
+                                   int64_t version, absl::Time) override {
+    for (CalendarVersion& v : s_.calendars) {
+      if (v.calendar_id == calendar_id && v.version == version) {
+        v.applied = true;
+      }
+    }
+    return absl::OkStatus();
+  }
 
  private:
   MemoryDeadlineStore::State& s_;

@@ -243,6 +243,34 @@ TEST_F(PgDeadlineServiceTest, CalendarChangeMovesOpenAppointments) {
   EXPECT_EQ(service_->ListCalendars()->size(), 2u);
 }
 
+TEST_F(PgDeadlineServiceTest, FutureCalendarVersionActivatesOnce) {
+  ASSERT_TRUE(
+      service_->HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0)))
+          .ok());
+  absl::StatusOr<calendar::CalendarData> data =
+      calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
+  data->holidays.push_back({absl::CivilDay(2026, 3, 13),
+                            absl::CivilDay(2026, 3, 13), "Nghỉ đột xuất", "",
+                            false});
+  absl::StatusOr<CalendarUpdate> u =
+      service_->UpdateCalendar("vn", calendar::ToJson(*data),
+                               Vn(2026, 3, 11, 0, 0), "admin-1", "QĐ trước");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_TRUE(u->moved.empty());
+  EXPECT_TRUE(service_->ActivateDueCalendars()->empty());
+  EXPECT_EQ(service_->GetCalendar("vn")->version, 1);  // not yet effective
+  clock_.Set(Vn(2026, 3, 11, 0, 0));
+  absl::StatusOr<std::vector<MovedAppointment>> moved =
+      service_->ActivateDueCalendars();
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  ASSERT_EQ(moved->size(), 1u);
+  EXPECT_EQ((*moved)[0].new_due, Vn(2026, 3, 17, 10, 0));
+  EXPECT_TRUE(service_->ActivateDueCalendars()->empty());
+  EXPECT_EQ(Count("SELECT count(*) FROM deadline.calendars WHERE applied_at "
+                  "IS NULL"),
+            0);
+}
+
 TEST_F(PgDeadlineServiceTest, ReportRollUpEqualsTheSumOfItsParts) {
   int n = 0;
   for (const AgencyRef* a :

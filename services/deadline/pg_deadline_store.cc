@@ -228,12 +228,14 @@ CalendarVersion CalendarFromRow(const pqxx::row& r) {
   v.created_at = FromUs(r[4]);
   v.created_by = r[5].as<std::string>();
   v.reason = r[6].as<std::string>();
+  v.applied = r[7].as<bool>();
   return v;
 }
 
 constexpr char kCalendarCols[] =
     "calendar_id, version, deadline.ts_to_us(effective_from), data, "
-    "deadline.ts_to_us(created_at), created_by, reason";
+    "deadline.ts_to_us(created_at), created_by, reason, "
+    "applied_at IS NOT NULL";
 
 class PgTx final : public DeadlineTx {
  public:
@@ -412,11 +414,38 @@ class PgTx final : public DeadlineTx {
         .Us(v.created_at)
         .Text(v.created_by)
         .Text(v.reason)
+        .Bool(v.applied)
         .Exec(w_,
               "INSERT INTO deadline.calendars (calendar_id, version, "
-              "effective_from, data, created_at, created_by, reason) VALUES "
-              "($1, $2, deadline.us_to_ts($3), $4, deadline.us_to_ts($5), "
-              "$6, $7)");
+              "effective_from, data, created_at, created_by, reason, "
+              "applied_at) VALUES ($1, $2, deadline.us_to_ts($3), $4, "
+              "deadline.us_to_ts($5), $6, $7, CASE WHEN $8::boolean THEN "
+              "deadline.us_to_ts($5) END)");
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<CalendarVersion>> ClaimPendingCalendars(
+      absl::Time now) override {
+    std::vector<CalendarVersion> out;
+    for (const pqxx::row& r : Params().Us(now).Exec(
+             w_, absl::StrCat("SELECT ", kCalendarCols,
+                              " FROM deadline.calendars WHERE applied_at IS "
+                              "NULL AND effective_from <= "
+                              "deadline.us_to_ts($1) ORDER BY calendar_id, "
+                              "version FOR UPDATE SKIP LOCKED"))) {
+      out.push_back(CalendarFromRow(r));
+    }
+    return out;
+  }
+  absl::Status MarkCalendarApplied(const std::string& calendar_id,
+                                   int64_t version, absl::Time at) override {
+    Params()
+        .Text(calendar_id)
+        .Int(version)
+        .Us(at)
+        .Exec(
+            w_,
+            "UPDATE deadline.calendars SET applied_at = deadline.us_to_ts($3) "
+            "WHERE calendar_id = $1 AND version = $2");
     return absl::OkStatus();
   }
 
