@@ -31,7 +31,12 @@ enum class StopReason {
 };
 
 // Agency tiers, root first in `ancestors`.
-enum class Tier { kUnspecified = 0, kCity = 1, kDistrict = 2, kWard = 3 };
+enum class Tier {
+  kUnspecified = 0,
+  kProvince = 1,
+  kDistrict = 2,
+  kCommune = 3
+};
 
 struct AgencyRef {
   std::string code;  // "000.00.00.H26"
@@ -109,6 +114,6 @@ const char* KindName(ClockKind k);    // "dossier", "leg"
 const char* StateName(ClockState s);  // "running", "paused", "stopped"
 const char* UrgencyName(Urgency u);   // "on_track", "due_soon", "overdue"
 const char* OutcomeName(Outcome o);   // "none", "early", "on_time", "late"
-const char* TierName(Tier t);         // "city", "district", "ward"
+const char* TierName(Tier t);         // "province", "district", "commune"
 
 }  // namespace lienthong::deadline

@@ -68,12 +68,12 @@ const char* OutcomeName(Outcome o) {
 }
 const char* TierName(Tier t) {
   switch (t) {
-    case Tier::kCity:
-      return "city";
+    case Tier::kProvince:
+      return "province";
     case Tier::kDistrict:
       return "district";
-    case Tier::kWard:
-      return "ward";
+    case Tier::kCommune:
+      return "commune";
     case Tier::kUnspecified:
       break;
   }

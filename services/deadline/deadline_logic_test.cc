@@ -24,7 +24,7 @@ StartParams Params(absl::Time received, absl::Duration limit,
   StartParams p;
   p.name = "dossiers/000.00.00.H26-260309-0001";
   p.dossier_code = "000.00.00.H26-260309-0001";
-  p.agency = {"000.00.00.H26", Tier::kCity, {}};
+  p.agency = {"000.00.00.H26", Tier::kProvince, {}};
   p.procedure_code = "1.001193";
   p.limit = limit;
   p.supplement_policy = policy;

@@ -16,12 +16,12 @@ namespace {
 
 using calendar::testing::Vn;
 
-const AgencyRef kCity{"000.00.00.H26", Tier::kCity, {}};
+const AgencyRef kCity{"000.00.00.H26", Tier::kProvince, {}};
 const AgencyRef kDistrict{"000.00.01.H26", Tier::kDistrict, {"000.00.00.H26"}};
 const AgencyRef kWardA{
-    "000.01.01.H26", Tier::kWard, {"000.00.00.H26", "000.00.01.H26"}};
+    "000.01.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
 const AgencyRef kWardB{
-    "000.02.01.H26", Tier::kWard, {"000.00.00.H26", "000.00.01.H26"}};
+    "000.02.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
 
 class DeadlineServiceTest : public ::testing::Test {
  protected:

@@ -23,12 +23,12 @@ namespace {
 
 using calendar::testing::Vn;
 
-const AgencyRef kCity{"000.00.00.H26", Tier::kCity, {}};
+const AgencyRef kCity{"000.00.00.H26", Tier::kProvince, {}};
 const AgencyRef kDistrict{"000.00.01.H26", Tier::kDistrict, {"000.00.00.H26"}};
 const AgencyRef kWardA{
-    "000.01.01.H26", Tier::kWard, {"000.00.00.H26", "000.00.01.H26"}};
+    "000.01.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
 const AgencyRef kWardB{
-    "000.02.01.H26", Tier::kWard, {"000.00.00.H26", "000.00.01.H26"}};
+    "000.02.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
 
 PgHooks TestHooks() {
   PgHooks h;
@@ -123,7 +123,7 @@ TEST_F(PgDeadlineServiceTest, ClockRoundTripsThroughTheDatabase) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->agency.code, kWardA.code);
   EXPECT_EQ(c->agency.ancestors, kWardA.ancestors);
-  EXPECT_EQ(c->agency.tier, Tier::kWard);
+  EXPECT_EQ(c->agency.tier, Tier::kCommune);
   EXPECT_EQ(c->limit, absl::Hours(40));
   EXPECT_EQ(c->due_at, Vn(2026, 3, 16, 10, 0));
   EXPECT_EQ(c->paused_at, absl::InfinitePast());
@@ -342,9 +342,9 @@ TEST_F(PgDeadlineServiceTest, ReportRollUpEqualsTheSumOfItsParts) {
   tiers.group_by = ReportGroupBy::kTier;
   EXPECT_THAT(
       *service_->Report(tiers),
-      ::testing::ElementsAre(::testing::Field(&ReportRow::key, "city"),
+      ::testing::ElementsAre(::testing::Field(&ReportRow::key, "province"),
                              ::testing::Field(&ReportRow::key, "district"),
-                             ::testing::Field(&ReportRow::key, "ward")));
+                             ::testing::Field(&ReportRow::key, "commune")));
 }
 
 }  // namespace

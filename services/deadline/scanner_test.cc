@@ -15,7 +15,7 @@ namespace {
 using calendar::testing::Vn;
 
 const AgencyRef kWard{
-    "000.01.01.H26", Tier::kWard, {"000.00.00.H26", "000.00.01.H26"}};
+    "000.01.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
 
 class ScannerTest : public ::testing::Test {
  protected:

@@ -143,7 +143,7 @@ void RunFiringBench(const std::string& dsn) {
         p.dossier_code = absl::StrFormat("BENCH-%07d", i);
         p.name = DossierClockName(p.dossier_code);
         p.agency = {absl::StrFormat("%03d.%02d.00.BENCH", ward + 1, district),
-                    Tier::kWard,
+                    Tier::kCommune,
                     {kCity, absl::StrFormat("000.%02d.00.BENCH", district)}};
         p.procedure_code = absl::StrCat("P", i % 40);
         p.calendar_id = "vn-BENCH";
