@@ -1,0 +1,155 @@
+#include "libs/logging/logging.h"
+
+#include <atomic>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace lienthong::logging {
+namespace {
+
+std::atomic<Format> g_format{Format::kLogfmt};
+std::string* g_service = new std::string();
+
+const char* LevelName(Level l) {
+  switch (l) {
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
+  }
+  return "info";
+}
+
+bool NeedsQuotes(absl::string_view v) {
+  if (v.empty()) return true;
+  for (const char c : v) {
+    if (c == ' ' || c == '"' || c == '=' || c == '\\' ||
+        static_cast<unsigned char>(c) < 0x20) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Escapes for a JSON string / quoted logfmt value; UTF-8 passes through.
+std::string Escape(absl::string_view v) {
+  std::string out;
+  for (const char c : v) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void Init(absl::string_view service, absl::string_view format) {
+  g_format = format == "json" ? Format::kJson : Format::kLogfmt;
+  *g_service = std::string(service);
+  auto logger = spdlog::stderr_logger_mt("lienthong");
+  logger->set_pattern("%v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::debug);
+}
+
+std::string Render(Format format, Level level, absl::Time ts,
+                   const std::vector<std::pair<std::string, std::string>>& kv) {
+  const std::string time =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", ts, absl::UTCTimeZone());
+  std::string out;
+  if (format == Format::kJson) {
+    absl::StrAppend(&out, "{\"ts\":\"", time, "\",\"level\":\"",
+                    LevelName(level), "\"");
+    for (const auto& [k, v] : kv) {
+      absl::StrAppend(&out, ",\"", Escape(k), "\":\"", Escape(v), "\"");
+    }
+    out += "}";
+  } else {
+    absl::StrAppend(&out, "ts=", time, " level=", LevelName(level));
+    for (const auto& [k, v] : kv) {
+      absl::StrAppend(&out, " ", k, "=");
+      if (NeedsQuotes(v)) {
+        absl::StrAppend(&out, "\"", Escape(v), "\"");
+      } else {
+        out += v;
+      }
+    }
+  }
+  return out;
+}
+
+Event::Event(absl::string_view name) {
+  if (!g_service->empty()) kv_.emplace_back("service", *g_service);
+  kv_.emplace_back("event", std::string(name));
+}
+
+Event& Event::With(absl::string_view key, absl::string_view value) {
+  kv_.emplace_back(std::string(key), std::string(value));
+  return *this;
+}
+Event& Event::With(absl::string_view key, int64_t value) {
+  return With(key, absl::string_view(absl::StrCat(value)));
+}
+Event& Event::With(absl::string_view key, double value) {
+  return With(key, absl::string_view(absl::StrFormat("%.6g", value)));
+}
+Event& Event::With(absl::string_view key, absl::Duration value) {
+  return With(key, absl::string_view(absl::FormatDuration(value)));
+}
+
+void Event::Debug() { Emit(Level::kDebug); }
+void Event::Info() { Emit(Level::kInfo); }
+void Event::Warn() { Emit(Level::kWarn); }
+void Event::Error() { Emit(Level::kError); }
+
+void Event::Emit(Level level) {
+  const std::string line = Render(g_format, level, absl::Now(), kv_);
+  if (auto logger = spdlog::default_logger(); logger != nullptr) {
+    switch (level) {
+      case Level::kDebug:
+        logger->debug(line);
+        break;
+      case Level::kInfo:
+        logger->info(line);
+        break;
+      case Level::kWarn:
+        logger->warn(line);
+        break;
+      case Level::kError:
+        logger->error(line);
+        break;
+    }
+  }
+}
+
+}  // namespace lienthong::logging
