@@ -152,7 +152,11 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
     p.leg_id = kind == ClockKind::kLeg ? e.leg_id : "";
     p.agency = e.agency;
     p.procedure_code = e.procedure_code;
-    LT_ASSIGN_OR_RETURN(p.calendar_id, CalendarIdFor(e.agency.code));
+    if (!e.calendar_id.empty()) {
+      p.calendar_id = e.calendar_id;
+    } else {
+      LT_ASSIGN_OR_RETURN(p.calendar_id, CalendarIdFor(e.agency.code));
+    }
     p.limit = e.limit;
     p.cutoff_minute = e.cutoff_minute;
     p.supplement_policy = e.supplement_policy;
@@ -220,6 +224,10 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
       }
       return absl::OkStatus();
     }
+    case InboundKind::kLegResumed:
+      return change(leg_name, [&](Clock& c, const WorkingCalendar& cal) {
+        return rules_.Resume(c, e.occurred_at, cal);
+      });
     case InboundKind::kLegCompleted:
       return stop(leg_name, StopReason::kDone);
     case InboundKind::kLegRefused:
@@ -263,8 +271,9 @@ absl::StatusOr<ScanResult> DeadlineService::RunScanOnce() {
       (f->urgency == Urgency::kOverdue ? result.overdue : result.due_soon)++;
       scheduled.push_back(f->scheduled);
       if (encoder_) {
-        LT_RETURN_IF_ERROR(
-            tx.AppendOutbox(encoder_(ClockNotice{f->urgency, c, now})));
+        LT_ASSIGN_OR_RETURN(WorkingCalendar cal, Calendar(c.calendar_id));
+        LT_RETURN_IF_ERROR(tx.AppendOutbox(encoder_(
+            ClockNotice{f->urgency, c, now, rules_.Remaining(c, now, cal)})));
       }
     }
     return absl::OkStatus();
@@ -307,7 +316,11 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
         {actor, "UpdateCalendar", absl::StrCat("calendars/", calendar_id),
          absl::StrCat("{\"version\":", v.version, "}"), now}));
     if (effective_from > now) return absl::OkStatus();
-    return RecomputeOpen(tx, calendar_id, cal, now, &update.moved);
+    LT_RETURN_IF_ERROR(RecomputeOpen(tx, calendar_id, cal, now, &update.moved));
+    if (moved_encoder_ && !update.moved.empty()) {
+      LT_RETURN_IF_ERROR(tx.AppendOutbox(moved_encoder_(v, update.moved, now)));
+    }
+    return absl::OkStatus();
   }));
   absl::MutexLock lock(&mu_);
   cache_.erase(calendar_id);
@@ -362,7 +375,14 @@ DeadlineService::ActivateDueCalendars() {
                           calendar::ParseCalendarJson(v.json));
       LT_ASSIGN_OR_RETURN(WorkingCalendar cal,
                           WorkingCalendar::Create(std::move(data)));
+      const size_t before = moved.size();
       LT_RETURN_IF_ERROR(RecomputeOpen(tx, v.calendar_id, cal, now, &moved));
+      if (moved_encoder_ && moved.size() > before) {
+        LT_RETURN_IF_ERROR(tx.AppendOutbox(moved_encoder_(
+            v,
+            std::vector<MovedAppointment>(moved.begin() + before, moved.end()),
+            now)));
+      }
       touched.push_back(v.calendar_id);
     }
     return absl::OkStatus();

@@ -36,6 +36,7 @@ enum class InboundKind {
   kDossierRefused,          // stop: refused (open legs cancelled)
   kDossierWithdrawn,        // stop: withdrawn (open legs cancelled)
   kAppointmentRescheduled,  // intake's apology: record the new appointment
+  kLegResumed,              // routing: the leg's supplement came back
 };
 
 struct InboundEvent {
@@ -50,6 +51,8 @@ struct InboundEvent {
   absl::optional<int> cutoff_minute;
   SupplementPolicy supplement_policy = SupplementPolicy::kRestart;
   absl::optional<absl::Time> new_appointment;
+  // The procedure's calendar; empty: by agency (vn-<province>, else vn).
+  std::string calendar_id;
 };
 
 // A due-soon or overdue transition, handed to the encoder for the outbox.
@@ -57,6 +60,7 @@ struct ClockNotice {
   Urgency urgency;
   Clock clock;  // after the transition
   absl::Time fired_at;
+  absl::Duration remaining;  // working time left (negative when overdue)
 };
 
 // Turns a notice into the outbox row(s) (protos live in the encoder).
@@ -76,6 +80,10 @@ struct MovedAppointment {
   absl::Time new_due;
 };
 
+// Announces appointments moved by a calendar version (outbox row).
+using MovedEncoder = std::function<OutgoingEvent(
+    const CalendarVersion&, const std::vector<MovedAppointment>&, absl::Time)>;
+
 struct CalendarUpdate {
   CalendarVersion version;
   std::vector<MovedAppointment> moved;
@@ -93,6 +101,10 @@ class DeadlineService {
  public:
   DeadlineService(DeadlineStore& store, const common::Clock& clock,
                   NoticeEncoder encoder, ServiceOptions options = {});
+
+  // Optional: when set, moved appointments are announced through the outbox
+  // in the transaction that moved them. Call before serving.
+  void SetMovedEncoder(MovedEncoder e) { moved_encoder_ = std::move(e); }
 
   // Stores vn.json as calendar "vn" version 1 when no version exists yet.
   absl::Status EnsureDefaultCalendar();
@@ -159,6 +171,7 @@ class DeadlineService {
   DeadlineStore& store_;
   const common::Clock& clock_;
   NoticeEncoder encoder_;
+  MovedEncoder moved_encoder_;
   ServiceOptions options_;
   DeadlineRules rules_;
   absl::Mutex mu_;
