@@ -1,0 +1,80 @@
+#include "libs/grpc_util/event_sink.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/uuid.h"
+#include "libs/grpc_util/auth.h"
+#include "libs/grpc_util/channel.h"
+#include "libs/grpc_util/status_conversion.h"
+
+namespace lienthong::grpc_util {
+
+grpc::Status EventSinkServer::DeliverEvents(
+    grpc::ServerContext* ctx,
+    const lienthong::common::v1::DeliverEventsRequest* req,
+    lienthong::common::v1::DeliverEventsResponse* resp) {
+  absl::StatusOr<Caller> caller = CallerOf(*ctx, insecure_dev_auth_);
+  if (!caller.ok()) return ToGrpcStatus(caller.status(), domain_);
+  if (caller->role != Role::kService) {
+    return ToGrpcStatus(
+        common::PermissionDenied(
+            "NOT_A_SERVICE", "only lienthong services may deliver events",
+            {{"role", std::string(RoleName(caller->role))}}),
+        domain_);
+  }
+  for (int i = 0; i < req->events_size(); ++i) {
+    const auto& e = req->events(i);
+    if (!common::IsUuid(e.event_id())) {
+      return ToGrpcStatus(
+          common::InvalidArgument(
+              "BAD_EVENT_ID",
+              {{absl::StrCat("events[", i, "].event_id"), "must be a UUID"}}),
+          domain_);
+    }
+    absl::StatusOr<bool> applied = handler_(e);
+    if (!applied.ok()) return ToGrpcStatus(applied.status(), domain_);
+    if (*applied) {
+      resp->add_applied_event_ids(e.event_id());
+    } else {
+      resp->add_duplicate_event_ids(e.event_id());
+    }
+  }
+  return grpc::Status::OK;
+}
+
+EventSinkClient::EventSinkClient(std::shared_ptr<grpc::Channel> channel,
+                                 absl::Duration deadline)
+    : stub_(lienthong::common::v1::EventSinkService::NewStub(channel)),
+      deadline_(deadline) {}
+
+absl::Status EventSinkClient::Deliver(
+    const std::vector<std::string>& serialized_events) {
+  lienthong::common::v1::DeliverEventsRequest req;
+  for (const std::string& bytes : serialized_events) {
+    if (!req.add_events()->ParseFromString(bytes)) {
+      return absl::DataLossError("outbox payload is not an Event");
+    }
+  }
+  lienthong::common::v1::DeliverEventsResponse resp;
+  grpc::ClientContext ctx;
+  PrepareContext(ctx, deadline_, "service", "", "relay");
+  return FromGrpcStatus(stub_->DeliverEvents(&ctx, req, &resp));
+}
+
+lienthong::common::v1::Event MakeEvent(const google::protobuf::Message& payload,
+                                       const std::string& source,
+                                       const std::string& dossier,
+                                       absl::Time occur_time) {
+  lienthong::common::v1::Event e;
+  e.set_event_id(common::NewUuid());
+  e.set_type(payload.GetDescriptor()->full_name());
+  const int64_t ns = absl::ToUnixNanos(occur_time);
+  e.mutable_occur_time()->set_seconds(ns / 1000000000);
+  e.mutable_occur_time()->set_nanos(static_cast<int32_t>(ns % 1000000000));
+  e.set_source(source);
+  e.set_dossier(dossier);
+  e.mutable_payload()->PackFrom(payload);
+  return e;
+}
+
+}  // namespace lienthong::grpc_util

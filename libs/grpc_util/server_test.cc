@@ -1,0 +1,158 @@
+#include "libs/grpc_util/server.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "gtest/gtest.h"
+#include "libs/grpc_util/event_sink.h"
+#include "libs/metrics/http_get.h"
+#include "libs/metrics/metrics.h"
+
+namespace lienthong::grpc_util {
+namespace {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+constexpr char kSink[] = "lienthong.common.v1.EventSinkService";
+
+HealthCheckResponse::ServingStatus Check(grpc::health::v1::Health::Stub& stub,
+                                         const std::string& service) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  HealthCheckRequest req;
+  req.set_service(service);
+  HealthCheckResponse resp;
+  const grpc::Status st = stub.Check(&ctx, req, &resp);
+  if (!st.ok()) return HealthCheckResponse::UNKNOWN;
+  return resp.status();
+}
+
+// Asks grpc.reflection.v1alpha for the service list through a generic
+// bidi call (the reflection protos ship without headers). The request is
+// `list_services: ""` (field 7); the answer's bytes carry the names.
+std::string ListServicesRaw(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto call = stub.PrepareCall(
+      &ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      &cq);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  cq.Next(&tag, &ok);
+  const char request[] = {0x3A, 0x00};
+  grpc::Slice slice(request, sizeof(request));
+  grpc::ByteBuffer out(&slice, 1);
+  call->Write(out, reinterpret_cast<void*>(2));
+  cq.Next(&tag, &ok);
+  call->WritesDone(reinterpret_cast<void*>(3));
+  cq.Next(&tag, &ok);
+  grpc::ByteBuffer in;
+  call->Read(&in, reinterpret_cast<void*>(4));
+  cq.Next(&tag, &ok);
+  std::string bytes;
+  if (ok) {
+    std::vector<grpc::Slice> slices;
+    in.Dump(&slices);
+    for (const auto& s : slices) {
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return bytes;
+}
+
+TEST(ServerTest, HealthReflectionMetricsAndDrain) {
+  EventSinkServer sink(
+      "lienthong.test",
+      [](const lienthong::common::v1::Event&) -> absl::StatusOr<bool> {
+        return true;
+      },
+      /*insecure_dev_auth=*/true);
+  ServerOptions opts;
+  opts.service_label = "servertest";
+  opts.service_names = {kSink};
+  opts.drain_grace = absl::Milliseconds(500);
+  opts.shutdown_deadline = absl::Seconds(2);
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(opts, {&sink});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string address = absl::StrCat("127.0.0.1:", (*server)->port());
+  auto channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+
+  EXPECT_EQ(Check(*health, ""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Check(*health, kSink), HealthCheckResponse::SERVING);
+
+  // Readiness follows the service's dependencies; liveness stays up.
+  (*server)->SetServing(false);
+  EXPECT_EQ(Check(*health, kSink), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Check(*health, ""), HealthCheckResponse::SERVING);
+  (*server)->SetServing(true);
+
+  const std::string services = ListServicesRaw(channel);
+  EXPECT_NE(services.find(kSink), std::string::npos);
+  EXPECT_NE(services.find("grpc.health.v1.Health"), std::string::npos);
+
+  // A request through the interceptor shows up in /metrics by method, code.
+  {
+    auto stub = lienthong::common::v1::EventSinkService::NewStub(channel);
+    grpc::ClientContext ctx;
+    lienthong::common::v1::DeliverEventsRequest req;
+    req.add_events()->set_event_id("not-a-uuid");
+    lienthong::common::v1::DeliverEventsResponse resp;
+    ctx.AddMetadata("x-lienthong-role", "service");
+    EXPECT_EQ(stub->DeliverEvents(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  absl::StatusOr<int> mport = metrics::StartExposer(0, "127.0.0.1");
+  ASSERT_TRUE(mport.ok());
+  absl::StatusOr<std::string> body =
+      metrics::HttpGet(absl::StrCat("http://127.0.0.1:", *mport, "/metrics"));
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_NE(body->find("lienthong_servertest_rpc_requests_total{code=\"INVALID_"
+                       "ARGUMENT\",method=\"DeliverEvents\"} 1"),
+            std::string::npos)
+      << *body;
+  EXPECT_NE(body->find("lienthong_servertest_rpc_duration_seconds_count{code="
+                       "\"INVALID_ARGUMENT\",method=\"DeliverEvents\"} 1"),
+            std::string::npos);
+  EXPECT_NE(body->find("lienthong_servertest_serving 1"), std::string::npos);
+
+  // During the drain grace, health answers NOT_SERVING.
+  absl::Notification done;
+  std::thread shutdown([&] {
+    (*server)->Shutdown();
+    done.Notify();
+  });
+  absl::SleepFor(absl::Milliseconds(150));
+  EXPECT_FALSE(done.HasBeenNotified());
+  EXPECT_EQ(Check(*health, kSink), HealthCheckResponse::NOT_SERVING);
+  shutdown.join();
+  EXPECT_TRUE(done.HasBeenNotified());
+}
+
+TEST(ServerTest, UnreadableTlsFileIsNamed) {
+  ServerOptions opts;
+  opts.service_label = "servertest2";
+  opts.tls.cert = "/nonexistent/cert.pem";
+  opts.tls.key = "/nonexistent/key.pem";
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(opts, {});
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("--tls_cert"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lienthong::grpc_util
