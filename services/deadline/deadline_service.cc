@@ -1,5 +1,6 @@
 #include "services/deadline/deadline_service.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -101,6 +102,27 @@ absl::StatusOr<WorkingCalendar> DeadlineService::Calendar(
                             {{"calendar", id}});
   }
   return *c.calendar;
+}
+
+absl::StatusOr<std::pair<WorkingCalendar, int64_t>>
+DeadlineService::CalendarWithVersion(const std::string& id) {
+  LT_ASSIGN_OR_RETURN(Cached c, Load(id));
+  if (!c.calendar.has_value()) {
+    return common::NotFound("CALENDAR_NOT_FOUND",
+                            absl::StrCat("no calendar ", id),
+                            {{"calendar", id}});
+  }
+  return std::make_pair(*c.calendar, c.version);
+}
+
+absl::StatusOr<bool> DeadlineService::IsWithin(const std::string& agency,
+                                               const std::string& root) {
+  if (agency == root) return true;
+  LT_ASSIGN_OR_RETURN(absl::optional<std::vector<std::string>> ancestors,
+                      store_.AgencyAncestors(agency));
+  if (!ancestors.has_value()) return false;
+  return std::find(ancestors->begin(), ancestors->end(), root) !=
+         ancestors->end();
 }
 
 absl::StatusOr<std::string> DeadlineService::CalendarIdFor(
@@ -286,7 +308,19 @@ absl::StatusOr<ScanResult> DeadlineService::RunScanOnce() {
 absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     const std::string& calendar_id, const std::string& json,
     absl::Time effective_from, const std::string& actor,
-    const std::string& reason) {
+    const std::string& reason, const std::string& request_id) {
+  if (!request_id.empty()) {
+    LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> first,
+                        store_.CalendarByRequestId(request_id));
+    if (first.has_value()) {
+      if (first->calendar_id != calendar_id) {
+        return common::InvalidArgument(
+            "REQUEST_ID_REUSED",
+            {{"request_id", "already used for another calendar"}});
+      }
+      return CalendarUpdate{*first, {}};
+    }
+  }
   LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
                       calendar::ParseCalendarJson(json));
   if (data.id != calendar_id) {
@@ -311,6 +345,7 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     v.created_by = actor;
     v.reason = reason;
     v.applied = effective_from <= now;
+    v.request_id = request_id;
     LT_RETURN_IF_ERROR(tx.InsertCalendar(v));
     LT_RETURN_IF_ERROR(tx.AppendAudit(
         {actor, "UpdateCalendar", absl::StrCat("calendars/", calendar_id),

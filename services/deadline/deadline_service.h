@@ -120,11 +120,10 @@ class DeadlineService {
   // Validates `json`, stores it as the next version, recomputes the open
   // clocks counted by it (when already effective) and returns those whose
   // due time moved. Audited.
-  absl::StatusOr<CalendarUpdate> UpdateCalendar(const std::string& calendar_id,
-                                                const std::string& json,
-                                                absl::Time effective_from,
-                                                const std::string& actor,
-                                                const std::string& reason);
+  absl::StatusOr<CalendarUpdate> UpdateCalendar(
+      const std::string& calendar_id, const std::string& json,
+      absl::Time effective_from, const std::string& actor,
+      const std::string& reason, const std::string& request_id = "");
   // Recomputes the open clocks of calendar versions that have become
   // effective since they were stored (the scanner calls this).
   absl::StatusOr<std::vector<MovedAppointment>> ActivateDueCalendars();
@@ -150,6 +149,15 @@ class DeadlineService {
   // (the code's last segment, e.g. vn-H26) when stored, else "vn".
   absl::StatusOr<std::string> CalendarIdFor(const std::string& agency_code);
   absl::StatusOr<calendar::WorkingCalendar> Calendar(const std::string& id);
+  // The calendar in effect now and its version number.
+  absl::StatusOr<std::pair<calendar::WorkingCalendar, int64_t>>
+  CalendarWithVersion(const std::string& id);
+
+  // Whether `agency` is `root` or lies under it (from the agency paths the
+  // clocks carry: the tree comes with the events, never from intake's
+  // tables).
+  absl::StatusOr<bool> IsWithin(const std::string& agency,
+                                const std::string& root);
 
   const DeadlineRules& rules() const { return rules_; }
   const ServiceOptions& options() const { return options_; }

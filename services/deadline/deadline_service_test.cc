@@ -299,5 +299,28 @@ TEST_F(DeadlineServiceTest, ReportRollUpEqualsTheSumOfItsParts) {
   ASSERT_EQ(rows->size(), 3u);
 }
 
+TEST_F(DeadlineServiceTest, UpdateCalendarRetryWithRequestIdStoresOnce) {
+  const std::string json = std::string(calendar::DefaultCalendarJson());
+  absl::StatusOr<CalendarUpdate> a = service_.UpdateCalendar(
+      "vn", json, Vn(2026, 1, 1, 0, 0), "admin", "", "req-1");
+  absl::StatusOr<CalendarUpdate> b = service_.UpdateCalendar(
+      "vn", json, Vn(2026, 1, 1, 0, 0), "admin", "", "req-1");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->version.version, 2);
+  EXPECT_EQ(b->version.version, 2);
+  EXPECT_EQ(service_.ListCalendars()->size(), 2u);
+}
+
+TEST_F(DeadlineServiceTest, SubtreeMembershipComesFromTheEvents) {
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  EXPECT_TRUE(*service_.IsWithin(kWardA.code, kCity.code));
+  EXPECT_TRUE(*service_.IsWithin(kWardA.code, kDistrict.code));
+  EXPECT_TRUE(*service_.IsWithin(kDistrict.code, kCity.code));
+  EXPECT_TRUE(*service_.IsWithin(kWardA.code, kWardA.code));
+  EXPECT_FALSE(*service_.IsWithin(kCity.code, kWardA.code));
+  EXPECT_FALSE(*service_.IsWithin(kWardB.code, kCity.code));  // unknown
+}
+
 }  // namespace
 }  // namespace lienthong::deadline

@@ -31,6 +31,7 @@ struct CalendarVersion {
   // Whether open clocks have been recomputed with it (set when it is
   // stored already effective, or by the scanner once it becomes so).
   bool applied = false;
+  std::string request_id;  // the admin call's, for idempotent retries
 };
 
 // An event for another service, appended to the outbox in the transaction
@@ -146,6 +147,14 @@ class DeadlineStore {
   virtual absl::StatusOr<std::vector<ReportRow>> Report(
       const ReportQuery& q) = 0;
   virtual absl::StatusOr<std::vector<CalendarVersion>> ListCalendars() = 0;
+  // Ancestors (root first) of an agency, as carried by the clocks under it;
+  // nullopt when no clock under it is known (then there is nothing to show).
+  virtual absl::StatusOr<absl::optional<std::vector<std::string>>>
+  AgencyAncestors(const std::string& agency_code) = 0;
+  // The version stored by the call with this request id, if any.
+  virtual absl::StatusOr<absl::optional<CalendarVersion>> CalendarByRequestId(
+      const std::string& request_id) = 0;
+
   // The latest version effective at `at`, outside any transaction (callable
   // while one is open: it uses its own connection).
   virtual absl::StatusOr<absl::optional<CalendarVersion>> LatestCalendar(

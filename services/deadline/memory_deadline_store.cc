@@ -114,7 +114,8 @@ class MemoryTx final : public DeadlineTx {
   }
   absl::Status InsertCalendar(const CalendarVersion& v) override {
     for (const CalendarVersion& o : s_.calendars) {
-      if (o.calendar_id == v.calendar_id && o.version == v.version) {
+      if ((o.calendar_id == v.calendar_id && o.version == v.version) ||
+          (!v.request_id.empty() && o.request_id == v.request_id)) {
         return common::AlreadyExists("CALENDAR_VERSION_EXISTS", "exists");
       }
     }
@@ -245,6 +246,34 @@ MemoryDeadlineStore::LatestCalendar(const std::string& calendar_id,
                                     absl::Time at) {
   State copy = Snapshot();
   return MemoryTx(copy).LatestCalendar(calendar_id, at);
+}
+
+absl::StatusOr<absl::optional<std::vector<std::string>>>
+MemoryDeadlineStore::AgencyAncestors(const std::string& agency_code) {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, c] : state_.clocks) {
+    if (c.agency.code == agency_code) {
+      return absl::make_optional(c.agency.ancestors);
+    }
+    auto it = std::find(c.agency.ancestors.begin(), c.agency.ancestors.end(),
+                        agency_code);
+    if (it != c.agency.ancestors.end()) {
+      return absl::make_optional(
+          std::vector<std::string>(c.agency.ancestors.begin(), it));
+    }
+  }
+  return absl::optional<std::vector<std::string>>();
+}
+
+absl::StatusOr<absl::optional<CalendarVersion>>
+MemoryDeadlineStore::CalendarByRequestId(const std::string& request_id) {
+  absl::MutexLock lock(&mu_);
+  for (const CalendarVersion& v : state_.calendars) {
+    if (!request_id.empty() && v.request_id == request_id) {
+      return absl::make_optional(v);
+    }
+  }
+  return absl::optional<CalendarVersion>();
 }
 
 }  // namespace lienthong::deadline

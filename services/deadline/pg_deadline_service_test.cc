@@ -347,5 +347,22 @@ TEST_F(PgDeadlineServiceTest, ReportRollUpEqualsTheSumOfItsParts) {
                              ::testing::Field(&ReportRow::key, "commune")));
 }
 
+TEST_F(PgDeadlineServiceTest, AgencyAncestorsAndCalendarRequestIds) {
+  ASSERT_TRUE(
+      service_->HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0)))
+          .ok());
+  EXPECT_TRUE(*service_->IsWithin(kWardA.code, kCity.code));
+  EXPECT_TRUE(*service_->IsWithin(kDistrict.code, kCity.code));
+  EXPECT_FALSE(*service_->IsWithin(kCity.code, kDistrict.code));
+  const std::string json = std::string(calendar::DefaultCalendarJson());
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<CalendarUpdate> u = service_->UpdateCalendar(
+        "vn", json, Vn(2026, 1, 1, 0, 0), "admin", "", "req-1");
+    ASSERT_TRUE(u.ok()) << u.status();
+    EXPECT_EQ(u->version.version, 2);
+    EXPECT_EQ(u->version.request_id, "req-1");
+  }
+}
+
 }  // namespace
 }  // namespace lienthong::deadline

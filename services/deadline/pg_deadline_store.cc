@@ -1,5 +1,6 @@
 #include "services/deadline/pg_deadline_store.h"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <tuple>
@@ -229,13 +230,14 @@ CalendarVersion CalendarFromRow(const pqxx::row& r) {
   v.created_by = r[5].as<std::string>();
   v.reason = r[6].as<std::string>();
   v.applied = r[7].as<bool>();
+  v.request_id = r[8].is_null() ? "" : r[8].as<std::string>();
   return v;
 }
 
 constexpr char kCalendarCols[] =
     "calendar_id, version, deadline.ts_to_us(effective_from), data, "
     "deadline.ts_to_us(created_at), created_by, reason, "
-    "applied_at IS NOT NULL";
+    "applied_at IS NOT NULL, request_id";
 
 class PgTx final : public DeadlineTx {
  public:
@@ -415,12 +417,14 @@ class PgTx final : public DeadlineTx {
         .Text(v.created_by)
         .Text(v.reason)
         .Bool(v.applied)
+        .Text(v.request_id)
         .Exec(w_,
               "INSERT INTO deadline.calendars (calendar_id, version, "
               "effective_from, data, created_at, created_by, reason, "
-              "applied_at) VALUES ($1, $2, deadline.us_to_ts($3), $4, "
-              "deadline.us_to_ts($5), $6, $7, CASE WHEN $8::boolean THEN "
-              "deadline.us_to_ts($5) END)");
+              "applied_at, request_id) VALUES ($1, $2, "
+              "deadline.us_to_ts($3), $4, deadline.us_to_ts($5), $6, $7, "
+              "CASE WHEN $8::boolean THEN deadline.us_to_ts($5) END, "
+              "NULLIF($9, ''))");
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<CalendarVersion>> ClaimPendingCalendars(
@@ -596,6 +600,43 @@ absl::StatusOr<absl::optional<CalendarVersion>> PgDeadlineStore::LatestCalendar(
   LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
     PgTx tx(w, hooks_);
     LT_ASSIGN_OR_RETURN(out, tx.LatestCalendar(calendar_id, at));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<absl::optional<std::vector<std::string>>>
+PgDeadlineStore::AgencyAncestors(const std::string& agency_code) {
+  absl::optional<std::vector<std::string>> out;
+  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+    const pqxx::result r =
+        Params()
+            .Text(TextArray({agency_code}))
+            .Exec(w,
+                  "SELECT array_to_string(agency_path, chr(31)) FROM "
+                  "deadline.clocks WHERE agency_path @> $1::text[] LIMIT 1");
+    if (r.empty()) return absl::OkStatus();
+    std::vector<std::string> path =
+        absl::StrSplit(r[0][0].as<std::string>(), '\x1f', absl::SkipEmpty());
+    auto it = std::find(path.begin(), path.end(), agency_code);
+    out = std::vector<std::string>(path.begin(), it);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<absl::optional<CalendarVersion>>
+PgDeadlineStore::CalendarByRequestId(const std::string& request_id) {
+  absl::optional<CalendarVersion> out;
+  if (request_id.empty()) return out;
+  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+    const pqxx::result r =
+        Params()
+            .Text(request_id)
+            .Exec(w, absl::StrCat(
+                         "SELECT ", kCalendarCols,
+                         " FROM deadline.calendars WHERE request_id = $1"));
+    if (!r.empty()) out = CalendarFromRow(r[0]);
     return absl::OkStatus();
   }));
   return out;
