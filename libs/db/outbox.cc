@@ -1,0 +1,192 @@
+#include "libs/db/outbox.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "libs/db/transaction.h"
+
+namespace lienthong::db {
+namespace {
+
+std::string ToPgTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+absl::Status AppendOutbox(pqxx::work& tx, absl::string_view schema,
+                          const OutboxMessage& message,
+                          const std::vector<std::string>& destinations,
+                          absl::Time now) {
+  const std::string s(schema);
+  const pqxx::binarystring payload(message.payload.data(),
+                                   message.payload.size());
+  for (const std::string& dest : destinations) {
+    tx.exec_params(absl::StrCat("INSERT INTO ", s,
+                                ".outbox (event_id, destination, event_type, "
+                                "payload, created_at, next_attempt_at) "
+                                "VALUES ($1, $2, $3, $4, $5, $5)"),
+                   message.event_id, dest, message.event_type, payload,
+                   ToPgTime(now));
+  }
+  tx.exec(absl::StrCat("NOTIFY ", s, "_outbox"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,
+                                 absl::string_view event_id) {
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("INSERT INTO ", std::string(schema),
+                   ".inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING"),
+      std::string(event_id));
+  return r.affected_rows() == 1;
+}
+
+OutboxRelay::OutboxRelay(Pool& pool, const common::Clock& clock,
+                         RelayOptions options, Deliverer deliverer)
+    : pool_(pool),
+      clock_(clock),
+      options_(std::move(options)),
+      deliverer_(std::move(deliverer)) {}
+
+OutboxRelay::~OutboxRelay() { Stop(); }
+
+absl::Duration OutboxRelay::BackoffFor(int attempts) const {
+  absl::Duration d = options_.min_backoff;
+  for (int i = 1; i < attempts && d < options_.max_backoff; ++i) d *= 2;
+  return std::min(d, options_.max_backoff);
+}
+
+absl::StatusOr<int> OutboxRelay::RunOnce() {
+  const std::string s = options_.schema;
+  const absl::Time now = clock_.Now();
+  // Claim, deliver and mark inside one transaction: the row locks keep other
+  // relays off these rows; if we die before commit, the locks vanish and
+  // the rows are claimed again (at least once).
+  absl::StatusOr<int> delivered =
+      WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<int> {
+        pqxx::result rows = tx.exec_params(
+            absl::StrCat(
+                "SELECT event_id, event_type, payload, attempts FROM ", s,
+                ".outbox WHERE destination = $1 AND delivered_at IS "
+                "NULL AND next_attempt_at <= $2 ORDER BY "
+                "next_attempt_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED"),
+            options_.destination, ToPgTime(now), options_.batch_size);
+        if (rows.empty()) return 0;
+        std::vector<OutboxRecord> records;
+        for (const auto& row : rows) {
+          OutboxRecord rec;
+          rec.event_id = row[0].as<std::string>();
+          rec.event_type = row[1].as<std::string>();
+          const pqxx::binarystring bytes(row[2]);
+          rec.payload = bytes.str();
+          rec.attempts = row[3].as<int>();
+          records.push_back(std::move(rec));
+        }
+        const absl::Status sent = deliverer_(records);
+        if (sent.ok()) {
+          if (before_mark_ && !before_mark_()) {
+            return absl::AbortedError("relay abandoned before marking");
+          }
+          for (const OutboxRecord& rec : records) {
+            tx.exec_params(
+                absl::StrCat("UPDATE ", s,
+                             ".outbox SET delivered_at = $3, attempts = "
+                             "attempts + 1, last_error_code = NULL WHERE "
+                             "event_id = $1 AND destination = $2"),
+                rec.event_id, options_.destination, ToPgTime(now));
+          }
+          return static_cast<int>(records.size());
+        }
+        const std::string code(absl::StatusCodeToString(sent.code()));
+        for (const OutboxRecord& rec : records) {
+          absl::Duration backoff = BackoffFor(rec.attempts + 1);
+          std::uniform_real_distribution<double> j(-options_.jitter,
+                                                   options_.jitter);
+          backoff += backoff * j(rng_);
+          tx.exec_params(
+              absl::StrCat("UPDATE ", s,
+                           ".outbox SET attempts = attempts + 1, "
+                           "last_error_code = $3, next_attempt_at = $4 WHERE "
+                           "event_id = $1 AND destination = $2"),
+              rec.event_id, options_.destination, code,
+              ToPgTime(now + backoff));
+        }
+        return 0;
+      });
+  return delivered;
+}
+
+absl::StatusOr<OutboxStats> OutboxRelay::Stats() {
+  const absl::Time now = clock_.Now();
+  return WithTransaction(
+      pool_, [&](pqxx::work& tx) -> absl::StatusOr<OutboxStats> {
+        pqxx::result r = tx.exec_params(
+            absl::StrCat(
+                "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM ($2::timestamptz "
+                "- "
+                "min(created_at))), 0) FROM ",
+                options_.schema,
+                ".outbox WHERE destination = $1 AND delivered_at IS NULL"),
+            options_.destination, ToPgTime(now));
+        OutboxStats st;
+        st.pending = r[0][0].as<int64_t>();
+        st.oldest_age = absl::Seconds(std::max(0.0, r[0][1].as<double>()));
+        return st;
+      });
+}
+
+void OutboxRelay::Start() {
+  if (thread_ != nullptr) return;
+  stop_ = false;
+  thread_ = std::make_unique<std::thread>([this] { Loop(); });
+}
+
+void OutboxRelay::Stop() {
+  stop_ = true;
+  if (thread_ != nullptr) {
+    // Wake the loop if it is waiting for a notification (best effort; it
+    // also wakes on its poll interval).
+    WithTransaction(pool_, [&](pqxx::work& tx) {
+      tx.exec(absl::StrCat("NOTIFY ", options_.schema, "_outbox"));
+      return absl::OkStatus();
+    }).IgnoreError();
+    thread_->join();
+    thread_.reset();
+  }
+}
+
+void OutboxRelay::Loop() {
+  std::unique_ptr<pqxx::connection> listener;
+  const std::string channel = absl::StrCat(options_.schema, "_outbox");
+  auto listen = [&] {
+    // LISTEN before each round that follows a (re)connect: a commit after it
+    // wakes us; one before it is found by the round itself.
+    if (listener != nullptr) return;
+    try {
+      listener = std::make_unique<pqxx::connection>(pool_.dsn());
+      pqxx::nontransaction(*listener).exec(absl::StrCat("LISTEN ", channel));
+    } catch (const std::exception&) {
+      listener.reset();
+    }
+  };
+  while (!stop_) {
+    listen();
+    absl::StatusOr<int> n = RunOnce();
+    if (n.ok() && *n >= options_.batch_size) continue;  // more waiting
+    if (listener == nullptr) {
+      absl::SleepFor(options_.poll_interval);
+      continue;
+    }
+    try {
+      const auto us = absl::ToInt64Microseconds(options_.poll_interval);
+      listener->await_notification(us / 1000000, us % 1000000);
+    } catch (const std::exception&) {
+      listener.reset();
+    }
+  }
+}
+
+}  // namespace lienthong::db

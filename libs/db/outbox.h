@@ -1,0 +1,114 @@
+#pragma once
+
+// The transactional outbox. A state change and the event it causes commit
+// together: AppendOutbox writes one row per destination in the caller's
+// transaction. A relay per destination claims due rows with
+// FOR UPDATE SKIP LOCKED (N replicas share the work), hands them to a
+// deliverer (the next service's EventSinkService), and marks them delivered;
+// failures back off exponentially with jitter. NOTIFY <schema>_outbox only
+// wakes relays early; polling is what carries events. Receivers call
+// RecordInbox in the transaction that applies the event, so a redelivery is
+// applied once.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "libs/common/clock.h"
+#include "libs/db/pool.h"
+#include "pqxx/pqxx"
+
+namespace lienthong::db {
+
+struct OutboxMessage {
+  std::string event_id;    // UUID
+  std::string event_type;  // full proto name of the payload
+  std::string payload;     // serialized lienthong.common.v1.Event
+};
+
+absl::Status AppendOutbox(pqxx::work& tx, absl::string_view schema,
+                          const OutboxMessage& message,
+                          const std::vector<std::string>& destinations,
+                          absl::Time now);
+
+// True the first time `event_id` is recorded (apply the effect), false when
+// it was applied before (acknowledge, do nothing).
+absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,
+                                 absl::string_view event_id);
+
+struct OutboxRecord {
+  std::string event_id;
+  std::string event_type;
+  std::string payload;
+  int attempts = 0;
+};
+
+struct OutboxStats {
+  int64_t pending = 0;
+  absl::Duration oldest_age;  // zero when nothing is pending
+};
+
+struct RelayOptions {
+  std::string schema;
+  std::string destination;
+  int batch_size = 100;
+  absl::Duration min_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Minutes(5);
+  absl::Duration poll_interval = absl::Milliseconds(500);
+  double jitter = 0.2;  // +/- fraction of the backoff
+};
+
+// Delivers a batch; OK means every record was accepted.
+using Deliverer =
+    std::function<absl::Status(const std::vector<OutboxRecord>& records)>;
+
+class OutboxRelay {
+ public:
+  OutboxRelay(Pool& pool, const common::Clock& clock, RelayOptions options,
+              Deliverer deliverer);
+  ~OutboxRelay();
+
+  // One round: claim due rows, deliver, mark. Returns how many were
+  // delivered (0 on a failed delivery, which is rescheduled).
+  absl::StatusOr<int> RunOnce();
+
+  // Backoff before attempt `attempts + 1` (without jitter).
+  absl::Duration BackoffFor(int attempts) const;
+
+  absl::StatusOr<OutboxStats> Stats();
+
+  // Runs rounds on a thread until Stop(): immediately again after a full
+  // batch, else after the poll interval or a NOTIFY, whichever first.
+  void Start();
+  void Stop();
+
+  // Test seam: called after a successful delivery and before marking, to
+  // simulate a crash there (return false to abandon the round unmarked).
+  void SetBeforeMarkHookForTesting(std::function<bool()> hook) {
+    before_mark_ = std::move(hook);
+  }
+
+ private:
+  void Loop();
+
+  Pool& pool_;
+  const common::Clock& clock_;
+  const RelayOptions options_;
+  Deliverer deliverer_;
+  std::function<bool()> before_mark_;
+  std::mt19937 rng_{std::random_device{}()};
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<std::thread> thread_;
+};
+
+}  // namespace lienthong::db

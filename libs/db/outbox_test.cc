@@ -1,0 +1,213 @@
+#include "libs/db/outbox.h"
+
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "libs/common/uuid.h"
+#include "libs/db/migrations.h"
+#include "libs/db/transaction.h"
+#include "libs/testing/pg_cluster.h"
+#include "libs/testing/status_matchers.h"
+
+namespace lienthong::db {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::PgCluster;
+
+// A receiving service: its own schema, applying each event once in a
+// transaction that records the event id in its inbox.
+class Receiver {
+ public:
+  explicit Receiver(Pool& pool) : pool_(pool) {
+    EXPECT_THAT(Migrate(pool_, "recv",
+                        {{1, "effects",
+                          "CREATE TABLE recv.effects (event_id uuid, n int)"}}),
+                IsOk());
+  }
+  absl::Status Deliver(const std::vector<OutboxRecord>& records) {
+    ++calls;
+    for (const OutboxRecord& r : records) {
+      absl::Status s = WithTransaction(pool_, [&](pqxx::work& tx) {
+        absl::StatusOr<bool> first = RecordInbox(tx, "recv", r.event_id);
+        if (!first.ok()) return first.status();
+        if (*first) {
+          tx.exec_params("INSERT INTO recv.effects VALUES ($1, 1)", r.event_id);
+        }
+        return absl::OkStatus();
+      });
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  int64_t Effects() {
+    return WithTransaction(
+               pool_,
+               [](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+                 return tx.exec("SELECT count(*) FROM recv.effects")[0][0]
+                     .as<int64_t>();
+               })
+        .value_or(-1);
+  }
+  int calls = 0;
+
+ private:
+  Pool& pool_;
+};
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  OutboxTest() : pool_({PgCluster::Get().NewDatabase(), 4}) {
+    EXPECT_THAT(Migrate(pool_, "send",
+                        {{1, "state", "CREATE TABLE send.state (v text)"}}),
+                IsOk());
+  }
+  // A state change and its event in one transaction; `commit` false rolls
+  // both back.
+  std::string Change(bool commit) {
+    const std::string id = common::NewUuid();
+    absl::Status s = WithTransaction(pool_, [&](pqxx::work& tx) {
+      tx.exec_params("INSERT INTO send.state VALUES ($1)", id);
+      absl::Status a =
+          AppendOutbox(tx, "send", {id, "test.Changed", "payload-" + id},
+                       {"recv"}, clock_.Now());
+      if (!a.ok()) return a;
+      return commit ? absl::OkStatus() : absl::AbortedError("rolled back");
+    });
+    EXPECT_EQ(s.ok(), commit);
+    return id;
+  }
+  RelayOptions Options() {
+    RelayOptions o;
+    o.schema = "send";
+    o.destination = "recv";
+    o.batch_size = 10;
+    o.jitter = 0;
+    return o;
+  }
+
+  common::FakeClock clock_;
+  Pool pool_;
+};
+
+TEST_F(OutboxTest, CommittedEventIsDeliveredOnceRolledBackEmitsNothing) {
+  Receiver receiver(pool_);
+  std::vector<std::string> payloads;
+  OutboxRelay relay(pool_, clock_, Options(),
+                    [&](const std::vector<OutboxRecord>& rs) {
+                      for (const auto& r : rs) payloads.push_back(r.payload);
+                      return receiver.Deliver(rs);
+                    });
+  const std::string committed = Change(true);
+  Change(false);
+  absl::StatusOr<int> n = relay.RunOnce();
+  ASSERT_THAT(n, IsOk());
+  EXPECT_EQ(*n, 1);
+  ASSERT_EQ(payloads.size(), 1u);
+  EXPECT_EQ(payloads[0], "payload-" + committed);
+  EXPECT_EQ(receiver.Effects(), 1);
+  // Nothing left.
+  EXPECT_EQ(*relay.RunOnce(), 0);
+  EXPECT_EQ(relay.Stats()->pending, 0);
+}
+
+TEST_F(OutboxTest, RelayKilledBetweenDeliverAndMarkRedeliversAppliedOnce) {
+  Receiver receiver(pool_);
+  Change(true);
+  {
+    OutboxRelay dying(pool_, clock_, Options(),
+                      [&](const auto& rs) { return receiver.Deliver(rs); });
+    dying.SetBeforeMarkHookForTesting([] { return false; });  // "crash"
+    EXPECT_FALSE(dying.RunOnce().ok());
+  }
+  EXPECT_EQ(receiver.Effects(), 1);
+  OutboxRelay restarted(pool_, clock_, Options(),
+                        [&](const auto& rs) { return receiver.Deliver(rs); });
+  EXPECT_EQ(*restarted.RunOnce(), 1);  // redelivered...
+  EXPECT_EQ(receiver.calls, 2);
+  EXPECT_EQ(receiver.Effects(), 1);  // ...and applied once
+  EXPECT_EQ(*restarted.RunOnce(), 0);
+}
+
+TEST_F(OutboxTest, FailedDeliveryBacksOffExponentially) {
+  int calls = 0;
+  OutboxRelay relay(pool_, clock_, Options(), [&](const auto&) {
+    ++calls;
+    return absl::UnavailableError("peer down");
+  });
+  Change(true);
+  EXPECT_EQ(*relay.RunOnce(), 0);
+  EXPECT_EQ(calls, 1);
+  // Not due again until the backoff has passed.
+  EXPECT_EQ(*relay.RunOnce(), 0);
+  EXPECT_EQ(calls, 1);
+  clock_.Advance(relay.BackoffFor(1));
+  EXPECT_EQ(*relay.RunOnce(), 0);
+  EXPECT_EQ(calls, 2);
+  clock_.Advance(relay.BackoffFor(1));  // half of the second backoff
+  EXPECT_EQ(*relay.RunOnce(), 0);
+  EXPECT_EQ(calls, 2);
+  clock_.Advance(relay.BackoffFor(1));
+  EXPECT_EQ(*relay.RunOnce(), 0);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(relay.BackoffFor(2), 2 * relay.BackoffFor(1));
+  EXPECT_LE(relay.BackoffFor(100), Options().max_backoff);
+  EXPECT_EQ(relay.Stats()->pending, 1);
+}
+
+TEST_F(OutboxTest, ConcurrentRelaysNeverDeliverARowTwice) {
+  Receiver receiver(pool_);
+  for (int i = 0; i < 40; ++i) Change(true);
+  std::mutex mu;
+  std::map<std::string, int> seen;
+  auto deliver = [&](const std::vector<OutboxRecord>& rs) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (const auto& r : rs) ++seen[r.event_id];
+    }
+    return receiver.Deliver(rs);
+  };
+  OutboxRelay a(pool_, clock_, Options(), deliver);
+  OutboxRelay b(pool_, clock_, Options(), deliver);
+  std::thread ta([&] {
+    while (*a.RunOnce() > 0) {
+    }
+  });
+  std::thread tb([&] {
+    while (*b.RunOnce() > 0) {
+    }
+  });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(seen.size(), 40u);
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(receiver.Effects(), 40);
+}
+
+TEST_F(OutboxTest, BackgroundLoopDeliversAfterNotify) {
+  Receiver receiver(pool_);
+  absl::Mutex mu;
+  int delivered = 0;
+  RelayOptions o = Options();
+  o.poll_interval = absl::Seconds(30);  // only NOTIFY can wake it in time
+  OutboxRelay relay(pool_, clock_, o, [&](const auto& rs) {
+    absl::Status s = receiver.Deliver(rs);
+    absl::MutexLock lock(&mu);
+    delivered += static_cast<int>(rs.size());
+    return s;
+  });
+  relay.Start();
+  Change(true);
+  absl::MutexLock lock(&mu);
+  auto done = [&] { return delivered >= 1; };
+  EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10)));
+  mu.Unlock();
+  relay.Stop();
+  mu.Lock();
+  EXPECT_EQ(receiver.Effects(), 1);
+}
+
+}  // namespace
+}  // namespace lienthong::db

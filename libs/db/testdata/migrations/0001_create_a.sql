@@ -1,0 +1,2 @@
+-- Bảng thử nghiệm (a test table).
+CREATE TABLE embed.a (id int);

@@ -1,0 +1,1 @@
+CREATE TABLE embed.b (note text DEFAULT $$có dấu )"$$);
