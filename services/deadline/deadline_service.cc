@@ -146,16 +146,27 @@ absl::Status DeadlineService::Save(DeadlineTx& tx, const Clock& before,
   return tx.ApplyReportDelta(after, d, cal.time_zone());
 }
 
-absl::Status DeadlineService::HandleEvent(const InboundEvent& e) {
+absl::StatusOr<bool> DeadlineService::HandleEvent(const InboundEvent& e) {
   if (e.event_id.empty() || e.dossier_code.empty()) {
     return common::InvalidArgument(
         "INVALID_EVENT", {{"event_id", "event id and dossier code required"}});
   }
-  return store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
-    LT_ASSIGN_OR_RETURN(bool fresh, tx.MarkInbound(e.event_id));
+  bool fresh = false;
+  LT_RETURN_IF_ERROR(store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+    LT_ASSIGN_OR_RETURN(fresh, tx.MarkInbound(e.event_id));
     if (!fresh) return absl::OkStatus();  // redelivery: applied before
     return Apply(tx, e);
-  });
+  }));
+  return fresh;
+}
+
+absl::StatusOr<bool> DeadlineService::Acknowledge(const std::string& event_id) {
+  bool fresh = false;
+  LT_RETURN_IF_ERROR(store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+    LT_ASSIGN_OR_RETURN(fresh, tx.MarkInbound(event_id));
+    return absl::OkStatus();
+  }));
+  return fresh;
 }
 
 absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
@@ -428,15 +439,27 @@ DeadlineService::ActivateDueCalendars() {
 }
 
 absl::StatusOr<CalendarVersion> DeadlineService::GetCalendar(
-    const std::string& calendar_id) {
-  LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
-                      store_.LatestCalendar(calendar_id, clock_.Now()));
-  if (!latest.has_value()) {
+    const std::string& calendar_id, absl::optional<absl::Time> at,
+    int64_t version) {
+  absl::optional<CalendarVersion> found;
+  if (version > 0) {
+    LT_ASSIGN_OR_RETURN(std::vector<CalendarVersion> all,
+                        store_.ListCalendars());
+    for (CalendarVersion& v : all) {
+      if (v.calendar_id == calendar_id && v.version == version) {
+        found = std::move(v);
+      }
+    }
+  } else {
+    LT_ASSIGN_OR_RETURN(
+        found, store_.LatestCalendar(calendar_id, at.value_or(clock_.Now())));
+  }
+  if (!found.has_value()) {
     return common::NotFound("CALENDAR_NOT_FOUND",
                             absl::StrCat("no calendar ", calendar_id),
                             {{"calendar", calendar_id}});
   }
-  return *latest;
+  return *found;
 }
 
 absl::StatusOr<Clock> DeadlineService::GetClock(const std::string& name) {

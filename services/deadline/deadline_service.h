@@ -109,9 +109,11 @@ class DeadlineService {
   // Stores vn.json as calendar "vn" version 1 when no version exists yet.
   absl::Status EnsureDefaultCalendar();
 
-  // Applies an inbound event once (inbox on event_id); a redelivery is OK
-  // and changes nothing.
-  absl::Status HandleEvent(const InboundEvent& e);
+  // Applies an inbound event once (inbox on event_id): true when applied
+  // now, false for a redelivery (which changes nothing).
+  absl::StatusOr<bool> HandleEvent(const InboundEvent& e);
+  // Records an event we do not act on (or cannot decode) as seen.
+  absl::StatusOr<bool> Acknowledge(const std::string& event_id);
 
   // Claims due clocks (SKIP LOCKED), fires their transitions and commits
   // the events with them. One batch.
@@ -128,8 +130,10 @@ class DeadlineService {
   // effective since they were stored (the scanner calls this).
   absl::StatusOr<std::vector<MovedAppointment>> ActivateDueCalendars();
 
-  // The version in effect now.
-  absl::StatusOr<CalendarVersion> GetCalendar(const std::string& calendar_id);
+  // The version in effect now (or at `at`), or a given version (> 0).
+  absl::StatusOr<CalendarVersion> GetCalendar(
+      const std::string& calendar_id,
+      absl::optional<absl::Time> at = absl::nullopt, int64_t version = 0);
   absl::StatusOr<std::vector<CalendarVersion>> ListCalendars() {
     return store_.ListCalendars();
   }

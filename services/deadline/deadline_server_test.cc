@@ -1,0 +1,322 @@
+// The deadline service over real gRPC (127.0.0.1:0, the shared server
+// bootstrap) and real PostgreSQL: events in through EventSinkService,
+// clocks, lists, reports and calendar administration out through
+// DeadlineService, with identities from the dev metadata headers.
+
+#include "services/deadline/deadline_server.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "libs/calendar/calendar_json.h"
+#include "libs/calendar/default_calendar.h"
+#include "libs/calendar/test_calendars.h"
+#include "libs/grpc_util/channel.h"
+#include "libs/grpc_util/event_sink.h"
+#include "libs/grpc_util/proto_time.h"
+#include "libs/grpc_util/server.h"
+#include "libs/grpc_util/status_conversion.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "lienthong/routing/v1/events.pb.h"
+#include "services/deadline/deadline_events.h"
+#include "services/deadline/event_handler.h"
+#include "services/deadline/pg_deadline_store.h"
+#include "services/deadline/pg_test_env.h"
+
+namespace lienthong::deadline {
+namespace {
+
+using calendar::testing::Vn;
+
+constexpr char kCity[] = "000.00.00.H26";
+constexpr char kDistrict[] = "000.00.01.H26";
+constexpr char kWardA[] = "000.01.01.H26";
+constexpr char kWardB[] = "000.02.01.H26";
+
+PgHooks Hooks() {
+  PgHooks h;
+  h.mark_inbound = [](pqxx::work& w,
+                      const std::string& id) -> absl::StatusOr<bool> {
+    return w.exec_params(
+                "INSERT INTO deadline.test_inbox (event_id) VALUES "
+                "($1) ON CONFLICT DO NOTHING",
+                id)
+               .affected_rows() == 1;
+  };
+  h.append_outbox = [](pqxx::work& w, const OutgoingEvent& e) {
+    for (const std::string& d : e.destinations) {
+      w.exec_params(
+          "INSERT INTO deadline.test_outbox (event_id, destination, type, "
+          "payload) VALUES ($1, $2, $3, $4)",
+          e.event_id, d, e.type, pqxx::binarystring(e.payload));
+    }
+    return absl::OkStatus();
+  };
+  return h;
+}
+
+struct Who {
+  std::string role, agency, subject;
+};
+const Who kAdmin{"admin", kCity, "quan-tri"};
+const Who kCityOfficer{"supervisor", kCity, "giam-sat"};
+const Who kWardBOfficer{"counter_officer", kWardB, "can-bo-b"};
+
+class DeadlineServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::string> dsn = testing::FreshDatabase();
+    ASSERT_TRUE(dsn.ok()) << dsn.status();
+    runner_ = std::make_unique<PgTxRunner>(*dsn);
+    store_ = std::make_unique<PgDeadlineStore>(*runner_, Hooks());
+    service_ = std::make_unique<DeadlineService>(*store_, clock_, EncodeNotice);
+    service_->SetMovedEncoder(EncodeAppointmentsMoved);
+    ASSERT_TRUE(service_->EnsureDefaultCalendar().ok());
+    server_impl_ = std::make_unique<DeadlineServer>(*service_, clock_, true);
+    sink_ = std::make_unique<grpc_util::EventSinkServer>(
+        "lienthong.deadline", MakeEventHandler(*service_), true);
+    grpc_util::ServerOptions o;
+    o.service_label = "deadline_test";
+    o.service_names = {"lienthong.deadline.v1.DeadlineService"};
+    o.drain_grace = absl::ZeroDuration();
+    o.shutdown_deadline = absl::Seconds(1);
+    absl::StatusOr<std::unique_ptr<grpc_util::Server>> server =
+        grpc_util::Server::Start(o, {server_impl_.get(), sink_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    auto channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials());
+    stub_ = v1::DeadlineService::NewStub(channel);
+    sink_stub_ = common::v1::EventSinkService::NewStub(channel);
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  void As(grpc::ClientContext& ctx, const Who& who) {
+    grpc_util::PrepareContext(ctx, absl::Seconds(10), who.role, who.agency,
+                              who.subject);
+  }
+
+  grpc::Status Deliver(const std::vector<common::v1::Event>& events,
+                       common::v1::DeliverEventsResponse* resp) {
+    grpc::ClientContext ctx;
+    As(ctx, {"service", "", "intake-relay"});
+    common::v1::DeliverEventsRequest req;
+    for (const auto& e : events) *req.add_events() = e;
+    return sink_stub_->DeliverEvents(&ctx, req, resp);
+  }
+
+  common::v1::Event Received(const std::string& code, const char* agency,
+                             std::vector<std::string> ancestors, absl::Time at,
+                             int days) {
+    intake::v1::DossierReceived m;
+    m.set_dossier(absl::StrCat("dossiers/", code));
+    m.mutable_receiving_agency()->set_code(agency);
+    m.mutable_receiving_agency()->set_tier(common::v1::TIER_COMMUNE);
+    for (const auto& a : ancestors) m.add_agency_ancestor_codes(a);
+    m.mutable_procedure()->set_code("1.001193");
+    m.mutable_procedure()->mutable_legal_time()->set_unit(
+        common::v1::WORKING_DURATION_UNIT_DAYS);
+    m.mutable_procedure()->mutable_legal_time()->set_amount(days);
+    grpc_util::ToProto(at, m.mutable_receive_time());
+    return grpc_util::MakeEvent(m, "intake", m.dossier(), at);
+  }
+
+  void ReceiveTwo() {
+    common::v1::DeliverEventsResponse resp;
+    ASSERT_TRUE(Deliver({Received("DA", kWardA, {kCity, kDistrict},
+                                  Vn(2026, 3, 9, 10, 0), 5),
+                         Received("DB", kWardB, {kCity, kDistrict},
+                                  Vn(2026, 3, 9, 10, 0), 1)},
+                        &resp)
+                    .ok());
+    ASSERT_EQ(resp.applied_event_ids_size(), 2);
+  }
+
+  common::FakeClock clock_{Vn(2026, 3, 9, 10, 0)};
+  std::unique_ptr<PgTxRunner> runner_;
+  std::unique_ptr<PgDeadlineStore> store_;
+  std::unique_ptr<DeadlineService> service_;
+  std::unique_ptr<DeadlineServer> server_impl_;
+  std::unique_ptr<grpc_util::EventSinkServer> sink_;
+  std::unique_ptr<grpc_util::Server> server_;
+  std::unique_ptr<v1::DeadlineService::Stub> stub_;
+  std::unique_ptr<common::v1::EventSinkService::Stub> sink_stub_;
+};
+
+TEST_F(DeadlineServerTest, EventsStartClocksOnceAndGetClockShowsThem) {
+  const common::v1::Event e =
+      Received("DA", kWardA, {kCity, kDistrict}, Vn(2026, 3, 9, 10, 0), 5);
+  common::v1::DeliverEventsResponse first, again;
+  ASSERT_TRUE(Deliver({e}, &first).ok());
+  ASSERT_TRUE(Deliver({e}, &again).ok());
+  EXPECT_EQ(first.applied_event_ids_size(), 1);
+  EXPECT_EQ(again.duplicate_event_ids_size(), 1);
+
+  grpc::ClientContext ctx;
+  As(ctx, kCityOfficer);
+  v1::GetClockRequest req;
+  req.set_name("dossiers/DA");
+  v1::GetClockResponse resp;
+  ASSERT_TRUE(stub_->GetClock(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.clock().name(), "clocks/DA");
+  EXPECT_EQ(resp.clock().state(), v1::CLOCK_STATE_ON_TRACK);
+  EXPECT_EQ(grpc_util::FromProto(resp.clock().due_time()),
+            Vn(2026, 3, 16, 10, 0));
+  EXPECT_EQ(resp.clock().remaining_working_seconds(), 40 * 3600);
+
+  // Another ward's officer cannot see it (and cannot tell it exists).
+  grpc::ClientContext other;
+  As(other, kWardBOfficer);
+  EXPECT_EQ(stub_->GetClock(&other, req, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(DeadlineServerTest, OverdueListedForTheSubtreeOnly) {
+  ReceiveTwo();
+  clock_.Set(Vn(2026, 3, 11, 9, 0));  // DB (1 day) is overdue, DA is not
+  ASSERT_TRUE(service_->RunScanOnce().ok());
+  grpc::ClientContext ctx;
+  As(ctx, kCityOfficer);
+  v1::ListOverdueRequest req;
+  req.set_agency(absl::StrCat("agencies/", kDistrict));
+  v1::ListOverdueResponse resp;
+  ASSERT_TRUE(stub_->ListOverdue(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.clocks_size(), 1);
+  EXPECT_EQ(resp.clocks(0).dossier(), "dossiers/DB");
+  EXPECT_EQ(resp.clocks(0).state(), v1::CLOCK_STATE_OVERDUE);
+  EXPECT_LT(resp.clocks(0).remaining_working_seconds(), 0);
+
+  grpc::ClientContext denied;
+  As(denied, kWardBOfficer);
+  req.set_agency(absl::StrCat("agencies/", kDistrict));
+  const grpc::Status st = stub_->ListOverdue(&denied, req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(DeadlineServerTest, ListPagesWithOpaqueTokens) {
+  common::v1::DeliverEventsResponse r;
+  std::vector<common::v1::Event> events;
+  for (int i = 0; i < 5; ++i) {
+    events.push_back(Received(absl::StrCat("P", i), kWardA, {kCity, kDistrict},
+                              Vn(2026, 3, 9, 8, i), 1));
+  }
+  ASSERT_TRUE(Deliver(events, &r).ok());
+  clock_.Set(Vn(2026, 3, 20, 0, 0));
+  ASSERT_TRUE(service_->RunScanOnce().ok());
+  std::vector<std::string> seen;
+  std::string token;
+  do {
+    grpc::ClientContext ctx;
+    As(ctx, kAdmin);
+    v1::ListOverdueRequest req;
+    req.set_agency(absl::StrCat("agencies/", kCity));
+    req.set_page_size(2);
+    req.set_page_token(token);
+    v1::ListOverdueResponse resp;
+    ASSERT_TRUE(stub_->ListOverdue(&ctx, req, &resp).ok());
+    for (const auto& c : resp.clocks()) seen.push_back(c.dossier());
+    token = resp.next_page_token();
+  } while (!token.empty());
+  EXPECT_THAT(
+      seen, ::testing::ElementsAre("dossiers/P0", "dossiers/P1", "dossiers/P2",
+                                   "dossiers/P3", "dossiers/P4"));
+}
+
+TEST_F(DeadlineServerTest, AdminCalendarChangeMovesAppointments) {
+  ReceiveTwo();
+  absl::StatusOr<calendar::CalendarData> data =
+      calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
+  data->holidays.push_back({absl::CivilDay(2026, 3, 12),
+                            absl::CivilDay(2026, 3, 12), "Nghỉ đột xuất", "",
+                            false});
+  v1::UpdateCalendarRequest req;
+  req.mutable_calendar()->set_name("calendars/vn");
+  req.mutable_calendar()->set_json(calendar::ToJson(*data));
+  grpc_util::ToProto(Vn(2026, 3, 1, 0, 0),
+                     req.mutable_calendar()->mutable_effective_time());
+  req.set_request_id("5f0c7c1e-8d7a-4f3e-9a51-1c2b3d4e5f60");
+
+  grpc::ClientContext officer;
+  As(officer, kCityOfficer);
+  v1::UpdateCalendarResponse resp;
+  EXPECT_EQ(stub_->UpdateCalendar(&officer, req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  grpc::ClientContext admin;
+  As(admin, kAdmin);
+  ASSERT_TRUE(stub_->UpdateCalendar(&admin, req, &resp).ok());
+  EXPECT_EQ(resp.calendar().version(), 2);
+  ASSERT_EQ(resp.moved_appointments_size(), 1);  // DB was due on 10/3
+  EXPECT_EQ(resp.moved_appointments(0).dossier(), "dossiers/DA");
+  EXPECT_EQ(grpc_util::FromProto(resp.moved_appointments(0).new_due_time()),
+            Vn(2026, 3, 17, 10, 0));
+  EXPECT_THAT(resp.calendar().holidays(),
+              ::testing::Contains(::testing::Property(
+                  &v1::Holiday::display_name, "Nghỉ đột xuất")));
+
+  grpc::ClientContext explain_ctx;
+  As(explain_ctx, kAdmin);
+  v1::ExplainDueTimeRequest ereq;
+  ereq.set_name("clocks/DA");
+  v1::ExplainDueTimeResponse eresp;
+  ASSERT_TRUE(stub_->ExplainDueTime(&explain_ctx, ereq, &eresp).ok());
+  EXPECT_THAT(eresp.skipped_days(),
+              ::testing::Contains(::testing::Property(
+                  &v1::SkippedDay::reason, "Nghỉ lễ, Tết: Nghỉ đột xuất")));
+
+  grpc::ClientContext bad;
+  As(bad, kAdmin);
+  req.set_request_id("");
+  req.mutable_calendar()->set_json("{\"id\": \"vn\"}");
+  const grpc::Status st = stub_->UpdateCalendar(&bad, req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(DeadlineServerTest, ComputeDueTimeUsesTheStoredCalendar) {
+  grpc::ClientContext ctx;
+  As(ctx, kWardBOfficer);
+  v1::ComputeDueTimeRequest req;
+  grpc_util::ToProto(Vn(2026, 2, 13, 16, 0), req.mutable_start_time());
+  req.mutable_duration()->set_unit(common::v1::WORKING_DURATION_UNIT_DAYS);
+  req.mutable_duration()->set_amount(1);
+  req.set_cutoff_local_time("15:00");
+  v1::ComputeDueTimeResponse resp;
+  ASSERT_TRUE(stub_->ComputeDueTime(&ctx, req, &resp).ok());
+  EXPECT_EQ(grpc_util::FromProto(resp.due_time()), Vn(2026, 2, 23, 17, 0));
+  EXPECT_EQ(resp.calendar_version(), "calendars/vn/versions/1");
+}
+
+TEST_F(DeadlineServerTest, ReportTotalEqualsTheSumOfItsRows) {
+  ReceiveTwo();
+  clock_.Set(Vn(2026, 3, 11, 9, 0));
+  ASSERT_TRUE(service_->RunScanOnce().ok());
+  grpc::ClientContext ctx;
+  As(ctx, kCityOfficer);
+  v1::GetOnTimeReportRequest req;
+  req.set_agency(absl::StrCat("agencies/", kDistrict));
+  grpc_util::ToProto(Vn(2026, 3, 1, 0, 0), req.mutable_period_start_time());
+  grpc_util::ToProto(Vn(2026, 4, 1, 0, 0), req.mutable_period_end_time());
+  v1::GetOnTimeReportResponse resp;
+  ASSERT_TRUE(stub_->GetOnTimeReport(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.total().received(), 2);
+  EXPECT_EQ(resp.total().in_progress_overdue(), 1);
+  EXPECT_EQ(resp.total().in_progress_on_time(), 1);
+  int64_t received = 0, overdue = 0;
+  for (const auto& row : resp.rows()) {
+    received += row.received();
+    overdue += row.in_progress_overdue();
+  }
+  EXPECT_EQ(resp.rows_size(), 2);  // ward A, ward B
+  EXPECT_EQ(received, resp.total().received());
+  EXPECT_EQ(overdue, resp.total().in_progress_overdue());
+}
+
+}  // namespace
+}  // namespace lienthong::deadline

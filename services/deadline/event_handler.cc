@@ -1,0 +1,38 @@
+#include "services/deadline/event_handler.h"
+
+#include "libs/common/errors.h"
+#include "libs/logging/logging.h"
+#include "services/deadline/deadline_events.h"
+
+namespace lienthong::deadline {
+
+grpc_util::EventHandler MakeEventHandler(DeadlineService& service) {
+  return [&service](const common::v1::Event& e) -> absl::StatusOr<bool> {
+    absl::StatusOr<absl::optional<InboundEvent>> in = DecodeEvent(e);
+    if (!in.ok()) {
+      if (in.status().code() != absl::StatusCode::kInvalidArgument ||
+          e.event_id().empty()) {
+        return in.status();
+      }
+      logging::Event("event_rejected")
+          .With("event_id", e.event_id())
+          .With("type", e.type())
+          .With("source", e.source())
+          .With("reason", common::GetErrorDetails(in.status()).reason)
+          .Warn();
+      return service.Acknowledge(e.event_id());
+    }
+    if (!in->has_value()) return service.Acknowledge(e.event_id());
+    absl::StatusOr<bool> applied = service.HandleEvent(**in);
+    if (applied.ok() && *applied) {
+      logging::Event("event_applied")
+          .With("event_id", e.event_id())
+          .With("type", e.type())
+          .With("dossier", (*in)->dossier_code)
+          .Debug();
+    }
+    return applied;
+  };
+}
+
+}  // namespace lienthong::deadline
