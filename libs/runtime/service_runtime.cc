@@ -1,0 +1,222 @@
+#include "libs/runtime/service_runtime.h"
+
+#include <algorithm>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "libs/config/config.h"
+#include "libs/grpc_util/channel.h"
+#include "libs/grpc_util/flags.h"
+#include "libs/logging/logging.h"
+#include "libs/metrics/metrics.h"
+
+ABSL_FLAG(std::string, db_dsn, "",
+          "libpq connection string, e.g. host=/run/pg dbname=lienthong");
+ABSL_FLAG(int, db_pool_size, 8, "Connections in the database pool");
+
+namespace lienthong::runtime {
+namespace {
+
+absl::Notification* g_stop = new absl::Notification();
+
+std::string PeerAddress(const std::string& peer) {
+  if (peer == "intake") return absl::GetFlag(FLAGS_intake_address);
+  if (peer == "routing") return absl::GetFlag(FLAGS_routing_address);
+  if (peer == "deadline") return absl::GetFlag(FLAGS_deadline_address);
+  if (peer == "notify") return absl::GetFlag(FLAGS_notify_address);
+  return "";
+}
+
+// Sleeps up to `d`, returning early when the process is stopping.
+bool SleepUnlessStopping(absl::Duration d) {
+  return !g_stop->WaitForNotificationWithTimeout(d);
+}
+
+}  // namespace
+
+void Start(int argc, char** argv, absl::string_view usage) {
+  grpc_util::BlockShutdownSignals();
+  config::ParseFlags(argc, argv, usage);
+}
+
+bool ServiceRuntime::insecure_dev_auth() const {
+  return absl::GetFlag(FLAGS_insecure_dev_auth);
+}
+
+std::unique_ptr<ServiceRuntime> ServiceRuntime::Init(ServiceSpec spec) {
+  logging::Init(spec.label, absl::GetFlag(FLAGS_log_format));
+  const std::string log_format = absl::GetFlag(FLAGS_log_format);
+  config::Require(log_format == "logfmt" || log_format == "json",
+                  "--log_format must be logfmt or json");
+  const std::string dsn = absl::GetFlag(FLAGS_db_dsn);
+  config::Require(!dsn.empty(),
+                  "--db_dsn (LIENTHONG_DB_DSN) must be set to a libpq "
+                  "connection string");
+  config::Require(absl::GetFlag(FLAGS_db_pool_size) > 0,
+                  "--db_pool_size must be positive");
+  config::Require(absl::GetFlag(FLAGS_drain_grace) >= absl::ZeroDuration(),
+                  "--drain_grace must not be negative");
+  std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime(std::move(spec)));
+  const std::string label = rt->spec_.label;
+
+  db::PoolOptions po;
+  po.dsn = dsn;
+  po.size = absl::GetFlag(FLAGS_db_pool_size);
+  po.on_error = [label](const char* kind) {
+    metrics::Counter(absl::StrCat("lienthong_", label, "_db_errors_total"),
+                     "Database errors, by kind (connection, query).")
+        .Add({{"kind", kind}})
+        .Increment();
+  };
+  rt->pool_ = std::make_unique<db::Pool>(po);
+  if (absl::Status s = rt->pool_->Ping(); !s.ok()) {
+    config::Fatal(label, absl::StrCat("database unreachable with --db_dsn: ",
+                                      s.message()));
+  }
+  if (absl::Status s =
+          db::Migrate(*rt->pool_, rt->spec_.schema, rt->spec_.migrations);
+      !s.ok()) {
+    config::Fatal(label, absl::StrCat("migrations: ", s.message()));
+  }
+  const int mport = absl::GetFlag(FLAGS_metrics_port);
+  if (mport > 0) {
+    absl::StatusOr<int> bound = metrics::StartExposer(mport);
+    if (!bound.ok()) config::Fatal(label, bound.status().message());
+  }
+  if (rt->spec_.event_handler) {
+    rt->event_sink_ = std::make_unique<grpc_util::EventSinkServer>(
+        rt->spec_.domain, rt->spec_.event_handler, rt->insecure_dev_auth());
+  }
+  for (const std::string& peer : rt->spec_.event_destinations) {
+    if (PeerAddress(peer).empty()) {
+      config::Fatal(label,
+                    absl::StrCat("--", peer, "_address (LIENTHONG_",
+                                 absl::AsciiStrToUpper(peer),
+                                 "_ADDRESS) must be set: events go there"));
+    }
+  }
+  return rt;
+}
+
+ServiceRuntime::~ServiceRuntime() {
+  stopping_ = true;
+  for (auto& r : relays_) r->Stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void ServiceRuntime::AddLoop(std::string name, std::function<void()> run_once,
+                             absl::Duration interval) {
+  loops_.push_back({std::move(name), std::move(run_once), interval});
+}
+
+void ServiceRuntime::StartRelays() {
+  for (const std::string& peer : spec_.event_destinations) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        grpc_util::MakeChannel(PeerAddress(peer),
+                               grpc_util::ClientTlsFromFlags());
+    if (!channel.ok()) config::Fatal(spec_.label, channel.status().message());
+    auto client = std::make_unique<grpc_util::EventSinkClient>(
+        *channel, absl::GetFlag(FLAGS_peer_deadline));
+    grpc_util::EventSinkClient* c = client.get();
+    clients_.push_back(std::move(client));
+    db::RelayOptions ro;
+    ro.schema = spec_.schema;
+    ro.destination = peer;
+    const std::string label = spec_.label;
+    auto relay = std::make_unique<db::OutboxRelay>(
+        *pool_, clock(), ro,
+        [c, peer, label](const std::vector<db::OutboxRecord>& records) {
+          std::vector<std::string> payloads;
+          payloads.reserve(records.size());
+          for (const auto& r : records) payloads.push_back(r.payload);
+          absl::Status s = c->Deliver(payloads);
+          if (s.ok()) {
+            metrics::Counter(
+                absl::StrCat("lienthong_", label, "_outbox_delivered_total"),
+                "Events delivered to the next service, by destination.")
+                .Add({{"destination", peer}})
+                .Increment(static_cast<double>(records.size()));
+          } else {
+            logging::Event("outbox_delivery_failed")
+                .With("destination", peer)
+                .With("code", absl::StatusCodeToString(s.code()))
+                .With("events", static_cast<int64_t>(records.size()))
+                .Warn();
+          }
+          return s;
+        });
+    relay->Start();
+    relays_.push_back(std::move(relay));
+  }
+}
+
+void ServiceRuntime::UpdateOutboxMetrics() {
+  for (size_t i = 0; i < relays_.size(); ++i) {
+    absl::StatusOr<db::OutboxStats> st = relays_[i]->Stats();
+    if (!st.ok()) continue;
+    const std::string& peer = spec_.event_destinations[i];
+    metrics::Gauge(absl::StrCat("lienthong_", spec_.label, "_outbox_pending"),
+                   "Events not yet delivered, by destination.")
+        .Add({{"destination", peer}})
+        .Set(static_cast<double>(st->pending));
+    metrics::Gauge(
+        absl::StrCat("lienthong_", spec_.label, "_outbox_lag_seconds"),
+        "Age of the oldest undelivered event, by destination.")
+        .Add({{"destination", peer}})
+        .Set(absl::ToDoubleSeconds(st->oldest_age));
+  }
+}
+
+int ServiceRuntime::Serve(std::vector<grpc::Service*> services) {
+  services.erase(std::remove(services.begin(), services.end(), nullptr),
+                 services.end());
+  absl::StatusOr<std::unique_ptr<grpc_util::Server>> server =
+      grpc_util::Server::Start(
+          grpc_util::ServerOptionsFromFlags(spec_.label, spec_.service_names),
+          services);
+  if (!server.ok()) config::Fatal(spec_.label, server.status().message());
+  grpc_util::Server* srv = server->get();
+  StartRelays();
+
+  // Readiness follows PostgreSQL; outbox gauges refresh with it.
+  threads_.emplace_back([this, srv] {
+    bool serving = true;
+    while (SleepUnlessStopping(absl::Seconds(2))) {
+      const bool ok = pool_->Ping().ok();
+      if (ok != serving) {
+        logging::Event(ok ? "database_back" : "database_away").Warn();
+        serving = ok;
+        srv->SetServing(ok);
+      }
+      if (ok) UpdateOutboxMetrics();
+    }
+  });
+  for (const Loop& loop : loops_) {
+    threads_.emplace_back([&loop] {
+      do {
+        loop.run_once();
+      } while (SleepUnlessStopping(loop.interval));
+    });
+  }
+  logging::Event("serving")
+      .With("address", absl::GetFlag(FLAGS_listen_address))
+      .With("port", srv->port())
+      .Info();
+
+  grpc_util::WaitForShutdownSignal();
+  g_stop->Notify();
+  stopping_ = true;
+  srv->Shutdown();  // NOT_SERVING, grace, drain in-flight RPCs
+  for (auto& r : relays_) r->Stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  logging::Event("exited").With("code", 0).Info();
+  return 0;
+}
+
+}  // namespace lienthong::runtime

@@ -1,0 +1,98 @@
+#pragma once
+
+// What every service's main() does, once: flags with env overrides,
+// logging, /metrics, the database pool and migrations (start-up stops with
+// one clear line on the first problem), the gRPC server with health and
+// reflection, readiness that follows PostgreSQL, an outbox relay per peer
+// service, background loops (scanners, senders), and SIGTERM -> drain ->
+// exit 0.
+//
+//   int main(int argc, char** argv) {
+//     runtime::Start(argc, argv, "lienthong-intake: ...");
+//     auto rt = runtime::ServiceRuntime::Init({.label = "intake", ...});
+//     IntakeServer server(rt->pool(), rt->clock(), ...);
+//     return rt->Serve({&server, rt->event_sink()});
+//   }
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "grpcpp/impl/codegen/service_type.h"
+#include "libs/common/clock.h"
+#include "libs/db/migrations.h"
+#include "libs/db/outbox.h"
+#include "libs/db/pool.h"
+#include "libs/grpc_util/event_sink.h"
+#include "libs/grpc_util/server.h"
+
+ABSL_DECLARE_FLAG(std::string, db_dsn);
+ABSL_DECLARE_FLAG(int, db_pool_size);
+
+namespace lienthong::runtime {
+
+// Blocks SIGTERM/SIGINT (before any thread starts) and parses the flags.
+void Start(int argc, char** argv, absl::string_view usage);
+
+struct ServiceSpec {
+  std::string label;   // "intake": metric prefix, log field
+  std::string schema;  // "intake"
+  std::string domain;  // "lienthong.intake": ErrorInfo domain
+  std::vector<std::string> service_names;  // for health readiness
+  std::vector<db::Migration> migrations;
+  // Peer services this one sends events to: "routing", "deadline",
+  // "notify", "intake"; the address comes from --<peer>_address.
+  std::vector<std::string> event_destinations;
+  // Applies one incoming event (see grpc_util::EventHandler); empty when
+  // the service consumes none.
+  grpc_util::EventHandler event_handler;
+};
+
+class ServiceRuntime {
+ public:
+  // Exits the process with status 2 and one line on a start-up problem.
+  static std::unique_ptr<ServiceRuntime> Init(ServiceSpec spec);
+  ~ServiceRuntime();
+
+  db::Pool& pool() { return *pool_; }
+  const common::Clock& clock() { return common::RealClock::Get(); }
+  bool insecure_dev_auth() const;
+  const ServiceSpec& spec() const { return spec_; }
+
+  // The EventSinkService to register (null when no handler was given).
+  grpc::Service* event_sink() { return event_sink_.get(); }
+
+  // Runs `run_once` every `interval` on its own thread while serving.
+  void AddLoop(std::string name, std::function<void()> run_once,
+               absl::Duration interval);
+
+  // Starts the server, relays and loops; waits for SIGTERM/SIGINT; drains;
+  // returns the process exit code.
+  int Serve(std::vector<grpc::Service*> services);
+
+ private:
+  explicit ServiceRuntime(ServiceSpec spec) : spec_(std::move(spec)) {}
+  void StartRelays();
+  void UpdateOutboxMetrics();
+
+  ServiceSpec spec_;
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<grpc_util::EventSinkServer> event_sink_;
+  std::vector<std::unique_ptr<grpc_util::EventSinkClient>> clients_;
+  std::vector<std::unique_ptr<db::OutboxRelay>> relays_;
+  struct Loop {
+    std::string name;
+    std::function<void()> run_once;
+    absl::Duration interval;
+  };
+  std::vector<Loop> loops_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace lienthong::runtime
