@@ -1,0 +1,77 @@
+#include "libs/fields/field_validation.h"
+
+#include "gtest/gtest.h"
+
+namespace lienthong::fields {
+namespace {
+
+common::v1::FieldSpec Spec(const std::string& key, common::v1::FieldType t,
+                           bool required = true) {
+  common::v1::FieldSpec s;
+  s.set_key(key);
+  s.set_type(t);
+  s.set_required(required);
+  return s;
+}
+
+TEST(FieldValidationTest, TypedValues) {
+  struct Case {
+    common::v1::FieldType type;
+    std::string value;
+    bool valid;
+  };
+  const Case cases[] = {
+      {common::v1::FIELD_TYPE_PERSONAL_ID, "001225001234", true},
+      {common::v1::FIELD_TYPE_PERSONAL_ID, "00122500123", false},
+      {common::v1::FIELD_TYPE_PERSONAL_ID, "00122500123a", false},
+      {common::v1::FIELD_TYPE_DATE, "2026-02-29", false},
+      {common::v1::FIELD_TYPE_DATE, "2028-02-29", true},
+      {common::v1::FIELD_TYPE_DATE, "29/02/2028", false},
+      {common::v1::FIELD_TYPE_PHONE, "0912345678", true},
+      {common::v1::FIELD_TYPE_PHONE, "+84912345678", true},
+      {common::v1::FIELD_TYPE_PHONE, "912345678", false},
+      {common::v1::FIELD_TYPE_EMAIL, "an@example.vn", true},
+      {common::v1::FIELD_TYPE_EMAIL, "an@example", false},
+      {common::v1::FIELD_TYPE_NUMBER, "3.5", true},
+      {common::v1::FIELD_TYPE_NUMBER, "ba", false},
+      {common::v1::FIELD_TYPE_TEXT, "Nguyễn Thị Mai", true},
+      {common::v1::FIELD_TYPE_TEXT, "bad \xC3", false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(!CheckValue(Spec("k", c.type), c.value).has_value(), c.valid)
+        << c.value;
+  }
+  common::v1::FieldSpec e = Spec("sex", common::v1::FIELD_TYPE_ENUM);
+  e.add_enum_values("Nam");
+  e.add_enum_values("Nữ");
+  EXPECT_FALSE(CheckValue(e, "Nữ").has_value());
+  EXPECT_TRUE(CheckValue(e, "Khác").has_value());
+  common::v1::FieldSpec t = Spec("name", common::v1::FIELD_TYPE_TEXT);
+  t.set_max_length(3);
+  EXPECT_FALSE(CheckValue(t, "Mỗi").has_value());  // 3 code points, 5 bytes
+  EXPECT_TRUE(CheckValue(t, "Mỗi1").has_value());
+}
+
+TEST(FieldValidationTest, ReportsEveryViolationAtOnce) {
+  google::protobuf::RepeatedPtrField<common::v1::FieldSpec> specs;
+  *specs.Add() = Spec("child_name", common::v1::FIELD_TYPE_TEXT);
+  *specs.Add() = Spec("child_dob", common::v1::FIELD_TYPE_DATE);
+  *specs.Add() = Spec("note", common::v1::FIELD_TYPE_TEXT, false);
+  google::protobuf::RepeatedPtrField<common::v1::FieldValue> values;
+  auto* v = values.Add();
+  v->set_key("child_dob");
+  v->set_value("2026-13-01");
+  v = values.Add();
+  v->set_key("unknown");
+  v->set_value("x");
+  std::vector<common::FieldViolation> out;
+  ValidateValues(specs, values, "dossier.fields", &out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].field, "dossier.fields[child_dob]");
+  EXPECT_EQ(out[1].field, "dossier.fields[unknown]");
+  EXPECT_EQ(out[2].field, "dossier.fields[child_name]");
+  EXPECT_EQ(out[2].description, "is required");
+}
+
+}  // namespace
+}  // namespace lienthong::fields
