@@ -25,7 +25,7 @@
 #include "services/deadline/deadline_events.h"
 #include "services/deadline/event_handler.h"
 #include "services/deadline/pg_deadline_store.h"
-#include "services/deadline/pg_test_env.h"
+#include "services/deadline/pg_test_db.h"
 
 namespace lienthong::deadline {
 namespace {
@@ -37,28 +37,6 @@ constexpr char kDistrict[] = "000.00.01.H26";
 constexpr char kWardA[] = "000.01.01.H26";
 constexpr char kWardB[] = "000.02.01.H26";
 
-PgHooks Hooks() {
-  PgHooks h;
-  h.mark_inbound = [](pqxx::work& w,
-                      const std::string& id) -> absl::StatusOr<bool> {
-    return w.exec_params(
-                "INSERT INTO deadline.test_inbox (event_id) VALUES "
-                "($1) ON CONFLICT DO NOTHING",
-                id)
-               .affected_rows() == 1;
-  };
-  h.append_outbox = [](pqxx::work& w, const OutgoingEvent& e) {
-    for (const std::string& d : e.destinations) {
-      w.exec_params(
-          "INSERT INTO deadline.test_outbox (event_id, destination, type, "
-          "payload) VALUES ($1, $2, $3, $4)",
-          e.event_id, d, e.type, pqxx::binarystring(e.payload));
-    }
-    return absl::OkStatus();
-  };
-  return h;
-}
-
 struct Who {
   std::string role, agency, subject;
 };
@@ -69,10 +47,8 @@ const Who kWardBOfficer{"counter_officer", kWardB, "can-bo-b"};
 class DeadlineServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::string> dsn = testing::FreshDatabase();
-    ASSERT_TRUE(dsn.ok()) << dsn.status();
-    runner_ = std::make_unique<PgTxRunner>(*dsn);
-    store_ = std::make_unique<PgDeadlineStore>(*runner_, Hooks());
+    pool_ = test::FreshPool();
+    store_ = std::make_unique<PgDeadlineStore>(*pool_, clock_);
     service_ = std::make_unique<DeadlineService>(*store_, clock_, EncodeNotice);
     service_->SetMovedEncoder(EncodeAppointmentsMoved);
     ASSERT_TRUE(service_->EnsureDefaultCalendar().ok());
@@ -140,7 +116,7 @@ class DeadlineServerTest : public ::testing::Test {
   }
 
   common::FakeClock clock_{Vn(2026, 3, 9, 10, 0)};
-  std::unique_ptr<PgTxRunner> runner_;
+  std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<PgDeadlineStore> store_;
   std::unique_ptr<DeadlineService> service_;
   std::unique_ptr<DeadlineServer> server_impl_;

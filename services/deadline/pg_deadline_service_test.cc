@@ -14,9 +14,10 @@
 #include "libs/calendar/calendar_json.h"
 #include "libs/calendar/default_calendar.h"
 #include "libs/calendar/test_calendars.h"
+#include "libs/common/uuid.h"
 #include "services/deadline/deadline_service.h"
 #include "services/deadline/pg_deadline_store.h"
-#include "services/deadline/pg_test_env.h"
+#include "services/deadline/pg_test_db.h"
 
 namespace lienthong::deadline {
 namespace {
@@ -30,43 +31,16 @@ const AgencyRef kWardA{
 const AgencyRef kWardB{
     "000.02.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
 
-PgHooks TestHooks() {
-  PgHooks h;
-  h.mark_inbound = [](pqxx::work& w,
-                      const std::string& id) -> absl::StatusOr<bool> {
-    return w.exec_params(
-                "INSERT INTO deadline.test_inbox (event_id) VALUES ($1) "
-                "ON CONFLICT DO NOTHING",
-                id)
-               .affected_rows() == 1;
-  };
-  h.append_outbox = [](pqxx::work& w, const OutgoingEvent& e) {
-    for (const std::string& d : e.destinations) {
-      w.exec_params(
-          "INSERT INTO deadline.test_outbox (event_id, destination, type, "
-          "payload) VALUES ($1, $2, $3, $4)",
-          e.event_id, d, e.type, pqxx::binarystring(e.payload));
-    }
-    return absl::OkStatus();
-  };
-  return h;
-}
-
 OutgoingEvent Encode(const ClockNotice& n) {
-  return OutgoingEvent{absl::StrCat(n.clock.name, "/", UrgencyName(n.urgency)),
-                       UrgencyName(n.urgency),
-                       n.clock.name,
-                       {"notify"}};
+  return OutgoingEvent{
+      common::NewUuid(), UrgencyName(n.urgency), n.clock.name, {"notify"}};
 }
 
 class PgDeadlineServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::string> dsn = testing::FreshDatabase();
-    ASSERT_TRUE(dsn.ok()) << dsn.status();
-    dsn_ = *dsn;
-    runner_ = std::make_unique<PgTxRunner>(dsn_);
-    store_ = std::make_unique<PgDeadlineStore>(*runner_, TestHooks());
+    pool_ = test::FreshPool();
+    store_ = std::make_unique<PgDeadlineStore>(*pool_, clock_);
     service_ = NewReplica(*store_);
     ASSERT_TRUE(service_->EnsureDefaultCalendar().ok());
   }
@@ -76,7 +50,7 @@ class PgDeadlineServiceTest : public ::testing::Test {
   InboundEvent Received(const std::string& code, const AgencyRef& agency,
                         absl::Time at, int days = 5) {
     InboundEvent e;
-    e.event_id = absl::StrCat("recv-", code);
+    e.event_id = test::Uuid(absl::StrCat("recv-", code));
     e.kind = InboundKind::kDossierReceived;
     e.occurred_at = at;
     e.dossier_code = code;
@@ -88,26 +62,16 @@ class PgDeadlineServiceTest : public ::testing::Test {
   InboundEvent Simple(const std::string& id, InboundKind kind,
                       const std::string& code, absl::Time at) {
     InboundEvent e;
-    e.event_id = id;
+    e.event_id = test::Uuid(id);
     e.kind = kind;
     e.dossier_code = code;
     e.occurred_at = at;
     return e;
   }
-  int64_t Count(const std::string& sql) {
-    int64_t n = -1;
-    EXPECT_TRUE(runner_
-                    ->Run([&](pqxx::work& w) {
-                      n = w.exec(sql)[0][0].as<int64_t>();
-                      return absl::OkStatus();
-                    })
-                    .ok());
-    return n;
-  }
+  int64_t Count(const std::string& sql) { return test::Count(*pool_, sql); }
 
   common::FakeClock clock_{Vn(2026, 3, 9, 10, 0)};
-  std::string dsn_;
-  std::unique_ptr<PgTxRunner> runner_;
+  std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<PgDeadlineStore> store_;
   std::unique_ptr<DeadlineService> service_;
 };
@@ -170,7 +134,7 @@ TEST_F(PgDeadlineServiceTest, OverdueDetectedWithFakeClockAndSentOnce) {
   EXPECT_EQ(service_->RunScanOnce()->overdue, 1);
   clock_.Advance(absl::Hours(24));
   EXPECT_EQ(service_->RunScanOnce()->claimed, 0);
-  EXPECT_EQ(Count("SELECT count(*) FROM deadline.test_outbox"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM deadline.outbox"), 2);
   ClockQuery q;
   q.agency_subtree = kCity.code;
   q.urgency = Urgency::kOverdue;
@@ -190,8 +154,10 @@ TEST_F(PgDeadlineServiceTest, TwoScannerReplicasNeverFireOneClockTwice) {
                     .ok());
   }
   clock_.Set(Vn(2026, 3, 20, 0, 0));  // all overdue
-  PgTxRunner runner2(dsn_);
-  PgDeadlineStore store2(runner2, TestHooks());
+  db::PoolOptions o2;
+  o2.dsn = pool_->dsn();
+  db::Pool pool2(o2);
+  PgDeadlineStore store2(pool2, clock_);
   std::unique_ptr<DeadlineService> replica = NewReplica(store2);
   std::atomic<int> fired{0};
   auto scan = [&](DeadlineService* s) {
@@ -207,8 +173,8 @@ TEST_F(PgDeadlineServiceTest, TwoScannerReplicasNeverFireOneClockTwice) {
   a.join();
   b.join();
   EXPECT_EQ(fired.load(), kClocks);
-  EXPECT_EQ(Count("SELECT count(*) FROM deadline.test_outbox"), kClocks);
-  EXPECT_EQ(Count("SELECT count(DISTINCT event_id) FROM deadline.test_outbox"),
+  EXPECT_EQ(Count("SELECT count(*) FROM deadline.outbox"), kClocks);
+  EXPECT_EQ(Count("SELECT count(DISTINCT event_id) FROM deadline.outbox"),
             kClocks);
   EXPECT_EQ(Count("SELECT count(*) FROM deadline.clocks WHERE overdue_fired"),
             kClocks);

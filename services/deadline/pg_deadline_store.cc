@@ -12,10 +12,15 @@
 #include "libs/calendar/calendar_json.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/uuid.h"
+#include "libs/db/outbox.h"
+#include "libs/db/transaction.h"
 #include "services/deadline/deadline_logic.h"
 
 namespace lienthong::deadline {
 namespace {
+
+constexpr char kSchema[] = "deadline";
 
 // Positional parameters, some NULL. libpqxx 6 sends a null `const char*` as
 // SQL NULL, so values live in `storage_` and `ptrs_` points into it.
@@ -241,10 +246,14 @@ constexpr char kCalendarCols[] =
 
 class PgTx final : public DeadlineTx {
  public:
-  PgTx(pqxx::work& w, const PgHooks& hooks) : w_(w), hooks_(hooks) {}
+  PgTx(pqxx::work& w, const common::Clock& clock) : w_(w), clock_(clock) {}
 
   absl::StatusOr<bool> MarkInbound(const std::string& event_id) override {
-    return hooks_.mark_inbound(w_, event_id);
+    if (!common::IsUuid(event_id)) {
+      return common::InvalidArgument("INVALID_EVENT",
+                                     {{"event_id", "must be a UUID"}});
+    }
+    return db::RecordInbox(w_, kSchema, event_id);
   }
   absl::StatusOr<std::vector<Clock>> LockDossierClocks(
       const std::string& dossier_code) override {
@@ -375,7 +384,8 @@ class PgTx final : public DeadlineTx {
   }
 
   absl::Status AppendOutbox(const OutgoingEvent& e) override {
-    return hooks_.append_outbox(w_, e);
+    return db::AppendOutbox(w_, kSchema, {e.event_id, e.type, e.payload},
+                            e.destinations, clock_.Now());
   }
   absl::Status AppendAudit(const AuditEntry& a) override {
     Params()
@@ -467,15 +477,15 @@ class PgTx final : public DeadlineTx {
   std::map<DailyKey, Daily> daily_;
   std::map<OpenKey, Open> open_;
   pqxx::work& w_;
-  const PgHooks& hooks_;
+  const common::Clock& clock_;
 };
 
 }  // namespace
 
 absl::Status PgDeadlineStore::InTransaction(
     const std::function<absl::Status(DeadlineTx&)>& fn) {
-  return runner_.Run([&](pqxx::work& w) {
-    PgTx tx(w, hooks_);
+  return db::WithTransaction(pool_, [&](pqxx::work& w) {
+    PgTx tx(w, clock_);
     LT_RETURN_IF_ERROR(fn(tx));
     tx.Flush();
     return absl::OkStatus();
@@ -485,7 +495,7 @@ absl::Status PgDeadlineStore::InTransaction(
 absl::StatusOr<absl::optional<Clock>> PgDeadlineStore::GetClock(
     const std::string& name) {
   absl::optional<Clock> out;
-  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+  LT_RETURN_IF_ERROR(db::WithTransaction(pool_, [&](pqxx::work& w) {
     const pqxx::result r = Params().Text(name).Exec(
         w, absl::StrCat("SELECT ", kClockCols,
                         " FROM deadline.clocks WHERE name = $1"));
@@ -498,7 +508,7 @@ absl::StatusOr<absl::optional<Clock>> PgDeadlineStore::GetClock(
 absl::StatusOr<std::vector<Clock>> PgDeadlineStore::ListClocks(
     const ClockQuery& q) {
   std::vector<Clock> out;
-  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+  LT_RETURN_IF_ERROR(db::WithTransaction(pool_, [&](pqxx::work& w) {
     Params p;
     p.Text(TextArray({q.agency_subtree}))
         .Bool(q.urgency == Urgency::kOverdue)
@@ -539,7 +549,7 @@ absl::StatusOr<std::vector<ReportRow>> PgDeadlineStore::Report(
       break;
   }
   std::vector<ReportRow> out;
-  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+  LT_RETURN_IF_ERROR(db::WithTransaction(pool_, [&](pqxx::work& w) {
     const pqxx::result r =
         Params()
             .Text(q.agency_subtree)
@@ -582,7 +592,7 @@ absl::StatusOr<std::vector<ReportRow>> PgDeadlineStore::Report(
 
 absl::StatusOr<std::vector<CalendarVersion>> PgDeadlineStore::ListCalendars() {
   std::vector<CalendarVersion> out;
-  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+  LT_RETURN_IF_ERROR(db::WithTransaction(pool_, [&](pqxx::work& w) {
     for (const pqxx::row& r :
          w.exec(absl::StrCat("SELECT ", kCalendarCols,
                              " FROM deadline.calendars ORDER BY calendar_id, "
@@ -597,8 +607,8 @@ absl::StatusOr<std::vector<CalendarVersion>> PgDeadlineStore::ListCalendars() {
 absl::StatusOr<absl::optional<CalendarVersion>> PgDeadlineStore::LatestCalendar(
     const std::string& calendar_id, absl::Time at) {
   absl::optional<CalendarVersion> out;
-  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
-    PgTx tx(w, hooks_);
+  LT_RETURN_IF_ERROR(db::WithTransaction(pool_, [&](pqxx::work& w) {
+    PgTx tx(w, clock_);
     LT_ASSIGN_OR_RETURN(out, tx.LatestCalendar(calendar_id, at));
     return absl::OkStatus();
   }));
@@ -608,7 +618,7 @@ absl::StatusOr<absl::optional<CalendarVersion>> PgDeadlineStore::LatestCalendar(
 absl::StatusOr<absl::optional<std::vector<std::string>>>
 PgDeadlineStore::AgencyAncestors(const std::string& agency_code) {
   absl::optional<std::vector<std::string>> out;
-  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+  LT_RETURN_IF_ERROR(db::WithTransaction(pool_, [&](pqxx::work& w) {
     const pqxx::result r =
         Params()
             .Text(TextArray({agency_code}))
@@ -629,7 +639,7 @@ absl::StatusOr<absl::optional<CalendarVersion>>
 PgDeadlineStore::CalendarByRequestId(const std::string& request_id) {
   absl::optional<CalendarVersion> out;
   if (request_id.empty()) return out;
-  LT_RETURN_IF_ERROR(runner_.Run([&](pqxx::work& w) {
+  LT_RETURN_IF_ERROR(db::WithTransaction(pool_, [&](pqxx::work& w) {
     const pqxx::result r =
         Params()
             .Text(request_id)

@@ -1,30 +1,22 @@
 #pragma once
 
 // DeadlineStore on PostgreSQL (schema `deadline`, migrations/). The inbox
-// and outbox belong to the shared outbox machinery, so they are injected:
-// both run inside the same pqxx transaction as the clock change.
+// and outbox are libs/db's (`deadline.inbox`, `deadline.outbox`), written in
+// the same transaction as the clock change.
 
-#include <functional>
 #include <string>
 
+#include "libs/common/clock.h"
+#include "libs/db/pool.h"
 #include "pqxx/pqxx"
 #include "services/deadline/deadline_store.h"
-#include "services/deadline/pg_tx_runner.h"
 
 namespace lienthong::deadline {
 
-struct PgHooks {
-  // Records an inbound event id; false if already there.
-  std::function<absl::StatusOr<bool>(pqxx::work&, const std::string&)>
-      mark_inbound;
-  // Appends an event for each of its destinations.
-  std::function<absl::Status(pqxx::work&, const OutgoingEvent&)> append_outbox;
-};
-
 class PgDeadlineStore final : public DeadlineStore {
  public:
-  PgDeadlineStore(PgTxRunner& runner, PgHooks hooks)
-      : runner_(runner), hooks_(std::move(hooks)) {}
+  PgDeadlineStore(db::Pool& pool, const common::Clock& clock)
+      : pool_(pool), clock_(clock) {}
 
   absl::Status InTransaction(
       const std::function<absl::Status(DeadlineTx&)>& fn) override;
@@ -41,8 +33,8 @@ class PgDeadlineStore final : public DeadlineStore {
       const std::string& request_id) override;
 
  private:
-  PgTxRunner& runner_;
-  PgHooks hooks_;
+  db::Pool& pool_;
+  const common::Clock& clock_;
 };
 
 }  // namespace lienthong::deadline

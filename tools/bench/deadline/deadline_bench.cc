@@ -25,11 +25,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "deadline_migrations.h"
 #include "libs/calendar/calendar_json.h"
 #include "libs/common/clock.h"
+#include "libs/db/migrations.h"
+#include "libs/db/pool.h"
+#include "libs/db/transaction.h"
+#include "services/deadline/deadline_events.h"
 #include "services/deadline/deadline_service.h"
 #include "services/deadline/pg_deadline_store.h"
-#include "services/deadline/pg_test_env.h"
 
 ABSL_FLAG(std::string, db_dsn, "",
           "libpq connection string of the server to use "
@@ -56,33 +60,11 @@ void Die(absl::string_view what, const absl::Status& s) {
   std::exit(1);
 }
 
-PgHooks BenchHooks() {
-  PgHooks h;
-  h.mark_inbound = [](pqxx::work& w,
-                      const std::string& id) -> absl::StatusOr<bool> {
-    return w.exec_params(
-                "INSERT INTO deadline.test_inbox (event_id) VALUES ($1) "
-                "ON CONFLICT DO NOTHING",
-                id)
-               .affected_rows() == 1;
-  };
-  h.append_outbox = [](pqxx::work& w, const OutgoingEvent& e) {
-    for (const std::string& d : e.destinations) {
-      w.exec_params(
-          "INSERT INTO deadline.test_outbox (event_id, destination, type, "
-          "payload) VALUES ($1, $2, $3, $4)",
-          e.event_id, d, e.type, pqxx::binarystring(e.payload));
-    }
-    return absl::OkStatus();
-  };
-  return h;
-}
-
-OutgoingEvent Encode(const ClockNotice& n) {
-  return OutgoingEvent{absl::StrCat(n.clock.name, "/", UrgencyName(n.urgency)),
-                       UrgencyName(n.urgency),
-                       n.clock.name,
-                       {"notify", "intake"}};
+std::unique_ptr<db::Pool> NewPool(const std::string& dsn) {
+  db::PoolOptions o;
+  o.dsn = dsn;
+  o.size = 4;
+  return std::make_unique<db::Pool>(o);
 }
 
 // Working time == wall time, so due times are "the next minutes".
@@ -114,9 +96,9 @@ void RunFiringBench(const std::string& dsn) {
   common::RealClock& clock = common::RealClock::Get();
   ServiceOptions options;
   options.scan_batch = absl::GetFlag(FLAGS_batch);
-  PgTxRunner runner(dsn);
-  PgDeadlineStore store(runner, BenchHooks());
-  DeadlineService service(store, clock, Encode, options);
+  std::unique_ptr<db::Pool> pool = NewPool(dsn);
+  PgDeadlineStore store(*pool, clock);
+  DeadlineService service(store, clock, EncodeNotice, options);
   absl::StatusOr<CalendarUpdate> cal = service.UpdateCalendar(
       "vn-BENCH", AroundTheClockCalendar(), absl::UnixEpoch(), "bench", "");
   if (!cal.ok()) Die("calendar", cal.status());
@@ -182,9 +164,9 @@ void RunFiringBench(const std::string& dsn) {
   const absl::Time stop_at = base + spread + absl::Seconds(60);
   for (int r = 0; r < absl::GetFlag(FLAGS_scanners); ++r) {
     threads.emplace_back([&] {
-      PgTxRunner own(dsn);
-      PgDeadlineStore st(own, BenchHooks());
-      DeadlineService replica(st, clock, Encode, options);
+      std::unique_ptr<db::Pool> own = NewPool(dsn);
+      PgDeadlineStore st(*own, clock);
+      DeadlineService replica(st, clock, EncodeNotice, options);
       while (fired.load() < n && absl::Now() < stop_at) {
         const absl::Time t0 = absl::Now();
         absl::StatusOr<ScanResult> res = replica.RunScanOnce();
@@ -229,14 +211,14 @@ void RunFiringBench(const std::string& dsn) {
       n, empty_ms_n);
 }
 
-void RunReportBench(PgTxRunner& runner, const std::string& dsn) {
+void RunReportBench(db::Pool& pool) {
   const int64_t target = absl::GetFlag(FLAGS_report_dossiers);
   // 30 districts x 20 wards, 40 procedures, 365 days; each ward receives 4
   // procedures a day. Counts are set so that the year totals `target`.
   const int64_t cells = 600LL * 365 * 4;
   const double mean = static_cast<double>(target) / cells;
   const absl::Time t0 = absl::Now();
-  absl::Status s = runner.Run([&](pqxx::work& w) {
+  absl::Status s = db::WithTransaction(pool, [&](pqxx::work& w) {
     w.exec("TRUNCATE deadline.report_daily, deadline.report_open");
     w.exec_params(
         "INSERT INTO deadline.report_daily (scope, via, day, kind, "
@@ -273,7 +255,7 @@ void RunReportBench(PgTxRunner& runner, const std::string& dsn) {
   if (!s.ok()) Die("report data", s);
   const absl::Duration load = absl::Now() - t0;
   int64_t dossiers = 0, rows = 0, city_rows = 0;
-  s = runner.Run([&](pqxx::work& w) {
+  s = db::WithTransaction(pool, [&](pqxx::work& w) {
     dossiers = w.exec_params(
                     "SELECT sum(received) FROM deadline.report_daily "
                     "WHERE scope = $1",
@@ -291,8 +273,8 @@ void RunReportBench(PgTxRunner& runner, const std::string& dsn) {
   if (!s.ok()) Die("report data", s);
 
   common::RealClock& clock = common::RealClock::Get();
-  PgDeadlineStore store(runner, BenchHooks());
-  DeadlineService service(store, clock, Encode);
+  PgDeadlineStore store(pool, clock);
+  DeadlineService service(store, clock, EncodeNotice);
   std::printf("\n== deadline: city on-time report\n");
   std::printf(
       "synthetic dossiers %lld in %lld counter rows (%lld at city "
@@ -321,7 +303,6 @@ void RunReportBench(PgTxRunner& runner, const std::string& dsn) {
         "(baseline: target < 1000 ms)\n",
         g.name, Pct(times, 0.5), Pct(times, 1.0));
   }
-  (void)dsn;
 }
 
 }  // namespace
@@ -339,9 +320,6 @@ int main(int argc, char** argv) {
                  "e.g. --db_dsn=\"$(tools/pg dsn)\"\n");
     return 2;
   }
-  if (std::getenv("LIENTHONG_SOURCE_DIR") == nullptr) {
-    setenv("LIENTHONG_SOURCE_DIR", LIENTHONG_SOURCE_DIR_DEFAULT, 0);
-  }
   try {
     pqxx::connection conn(dsn);
     pqxx::nontransaction n(conn);
@@ -355,24 +333,20 @@ int main(int argc, char** argv) {
   // libpq takes the last value of a repeated keyword.
   const std::string bench_dsn =
       absl::StrCat(dsn, " dbname=", lienthong::deadline::kDb);
-  absl::Status s = lienthong::deadline::testing::ApplyMigrations(bench_dsn);
+  std::unique_ptr<lienthong::db::Pool> pool =
+      lienthong::deadline::NewPool(bench_dsn);
+  absl::Status s = lienthong::db::Migrate(*pool, "deadline",
+                                          lienthong::deadline::Migrations());
   if (!s.ok()) lienthong::deadline::Die("migrations", s);
-  {
-    lienthong::deadline::PgTxRunner runner(bench_dsn);
-    runner
-        .Run([](pqxx::work& w) {
-          std::printf("PostgreSQL %s, fsync=%s, synchronous_commit=%s\n",
-                      w.exec("SHOW server_version")[0][0].c_str(),
-                      w.exec("SHOW fsync")[0][0].c_str(),
-                      w.exec("SHOW synchronous_commit")[0][0].c_str());
-          return absl::OkStatus();
-        })
-        .IgnoreError();
-    if (absl::GetFlag(FLAGS_firing))
-      lienthong::deadline::RunFiringBench(bench_dsn);
-    if (absl::GetFlag(FLAGS_report)) {
-      lienthong::deadline::RunReportBench(runner, bench_dsn);
-    }
-  }
+  lienthong::db::WithTransaction(*pool, [](pqxx::work& w) {
+    std::printf("PostgreSQL %s, fsync=%s, synchronous_commit=%s\n",
+                w.exec("SHOW server_version")[0][0].c_str(),
+                w.exec("SHOW fsync")[0][0].c_str(),
+                w.exec("SHOW synchronous_commit")[0][0].c_str());
+    return absl::OkStatus();
+  }).IgnoreError();
+  if (absl::GetFlag(FLAGS_firing))
+    lienthong::deadline::RunFiringBench(bench_dsn);
+  if (absl::GetFlag(FLAGS_report)) lienthong::deadline::RunReportBench(*pool);
   return 0;
 }
