@@ -302,6 +302,9 @@ absl::StatusOr<ScanResult> DeadlineService::RunScanOnce() {
       LT_RETURN_IF_ERROR(Save(tx, before, c));
       if (!f.has_value()) continue;
       (f->urgency == Urgency::kOverdue ? result.overdue : result.due_soon)++;
+      if (f->urgency == Urgency::kOverdue && c.kind == ClockKind::kLeg) {
+        ++result.overdue_legs;
+      }
       scheduled.push_back(f->scheduled);
       if (encoder_) {
         LT_ASSIGN_OR_RETURN(WorkingCalendar cal, Calendar(c.calendar_id));

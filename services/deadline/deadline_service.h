@@ -70,6 +70,7 @@ struct ScanResult {
   int claimed = 0;
   int due_soon = 0;
   int overdue = 0;
+  int overdue_legs = 0;              // of `overdue`, leg clocks
   std::vector<absl::Duration> lags;  // due instant -> commit, per firing
 };
 
@@ -147,6 +148,9 @@ class DeadlineService {
   }
   absl::StatusOr<std::vector<ReportRow>> Report(const ReportQuery& q) {
     return store_.Report(q);
+  }
+  absl::StatusOr<std::vector<OpenClockCount>> CountOpenClocks() {
+    return store_.CountOpenClocks();
   }
 
   // The calendar that counts clocks of agency `agency_code`: "vn-<province>"

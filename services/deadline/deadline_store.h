@@ -83,6 +83,13 @@ struct ReportRow {
   int64_t open_overdue = 0;
 };
 
+// Open clocks by kind and what they show (the clocks gauge).
+struct OpenClockCount {
+  ClockKind kind;
+  std::string state;  // "on_track", "due_soon", "overdue", "paused"
+  int64_t count = 0;
+};
+
 class DeadlineTx {
  public:
   virtual ~DeadlineTx() = default;
@@ -147,6 +154,7 @@ class DeadlineStore {
   virtual absl::StatusOr<std::vector<ReportRow>> Report(
       const ReportQuery& q) = 0;
   virtual absl::StatusOr<std::vector<CalendarVersion>> ListCalendars() = 0;
+  virtual absl::StatusOr<std::vector<OpenClockCount>> CountOpenClocks() = 0;
   // Ancestors (root first) of an agency, as carried by the clocks under it;
   // nullopt when no clock under it is known (then there is nothing to show).
   virtual absl::StatusOr<absl::optional<std::vector<std::string>>>

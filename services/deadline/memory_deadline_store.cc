@@ -248,6 +248,23 @@ MemoryDeadlineStore::LatestCalendar(const std::string& calendar_id,
   return MemoryTx(copy).LatestCalendar(calendar_id, at);
 }
 
+absl::StatusOr<std::vector<OpenClockCount>>
+MemoryDeadlineStore::CountOpenClocks() {
+  absl::MutexLock lock(&mu_);
+  std::map<std::pair<int, std::string>, int64_t> counts;
+  for (const auto& [name, c] : state_.clocks) {
+    if (c.state == ClockState::kStopped) continue;
+    const std::string state =
+        c.state == ClockState::kPaused ? "paused" : UrgencyName(c.urgency());
+    ++counts[{static_cast<int>(c.kind), state}];
+  }
+  std::vector<OpenClockCount> out;
+  for (const auto& [k, n] : counts) {
+    out.push_back({static_cast<ClockKind>(k.first), k.second, n});
+  }
+  return out;
+}
+
 absl::StatusOr<absl::optional<std::vector<std::string>>>
 MemoryDeadlineStore::AgencyAncestors(const std::string& agency_code) {
   absl::MutexLock lock(&mu_);

@@ -615,6 +615,22 @@ absl::StatusOr<absl::optional<CalendarVersion>> PgDeadlineStore::LatestCalendar(
   return out;
 }
 
+absl::StatusOr<std::vector<OpenClockCount>> PgDeadlineStore::CountOpenClocks() {
+  std::vector<OpenClockCount> out;
+  LT_RETURN_IF_ERROR(db::WithTransaction(pool_, [&](pqxx::work& w) {
+    for (const pqxx::row& r :
+         w.exec("SELECT kind, CASE WHEN state = 2 THEN 'paused' WHEN "
+                "overdue_fired THEN 'overdue' WHEN due_soon_fired THEN "
+                "'due_soon' ELSE 'on_track' END AS s, count(*) FROM "
+                "deadline.clocks WHERE state <> 3 GROUP BY 1, 2")) {
+      out.push_back({static_cast<ClockKind>(r[0].as<int>()),
+                     r[1].as<std::string>(), r[2].as<int64_t>()});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::StatusOr<absl::optional<std::vector<std::string>>>
 PgDeadlineStore::AgencyAncestors(const std::string& agency_code) {
   absl::optional<std::vector<std::string>> out;

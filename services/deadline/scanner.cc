@@ -24,6 +24,7 @@ absl::StatusOr<ScanResult> Scanner::RunOnce() {
     total.claimed += r.claimed;
     total.due_soon += r.due_soon;
     total.overdue += r.overdue;
+    total.overdue_legs += r.overdue_legs;
     total.lags.insert(total.lags.end(), r.lags.begin(), r.lags.end());
     if (r.claimed < service_.options().scan_batch) break;
   }
