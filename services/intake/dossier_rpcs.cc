@@ -1,0 +1,588 @@
+// The dossier RPCs of IntakeServer: from the counter to the return.
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/common/redact.h"
+#include "libs/db/transaction.h"
+#include "libs/grpc_util/proto_time.h"
+#include "libs/logging/logging.h"
+#include "libs/metrics/metrics.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "services/intake/forms.h"
+#include "services/intake/intake_logic.h"
+#include "services/intake/intake_server.h"
+#include "services/intake/pg_intake_store.h"
+
+namespace lienthong::intake {
+
+using grpc_util::Role;
+
+namespace {
+
+absl::Status DossierNotFound(const std::string& code) {
+  return common::NotFound("DOSSIER_NOT_FOUND",
+                          absl::StrCat("dossier ", code, " does not exist"),
+                          {{"dossier", code}});
+}
+
+absl::Status BadDossierName() {
+  return common::InvalidArgument("BAD_NAME",
+                                 {{"name", "must be dossiers/{code}"}});
+}
+
+
+std::string PageToken(const v1::Dossier& d) {
+  return absl::StrCat(
+      absl::ToUnixMicros(grpc_util::FromProto(d.receive_time())), "|",
+      d.code());
+}
+
+}  // namespace
+
+grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
+                                         const v1::SubmitDossierRequest* req,
+                                         v1::SubmitDossierResponse* resp) {
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return Done(caller.status());
+  const std::string agency_code = AgencyCodeOf(req->parent());
+  if (auto s = RequireRole(*caller, "SubmitDossier", req->parent(),
+                           {Role::kCounterOfficer, Role::kSupervisor,
+                            Role::kAdmin, Role::kAgencySystem});
+      !s.ok()) {
+    return Done(s);
+  }
+  if (agency_code.empty()) {
+    return Done(common::InvalidArgument(
+        "BAD_NAME", {{"parent", "must be agencies/{code}"}}));
+  }
+  const std::string procedure_code =
+      ProcedureCodeOf(req->dossier().procedure());
+  if (procedure_code.empty()) {
+    return Done(common::InvalidArgument(
+        "BAD_NAME", {{"dossier.procedure", "must be procedures/{code}"}}));
+  }
+  v1::Dossier out;
+  absl::Status st =
+      db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+        return Idempotent(
+            tx, "SubmitDossier", req->request_id(), *req, resp, [&] {
+              auto agency = pg::GetAgency(tx, agency_code);
+              if (!agency) {
+                return common::NotFound(
+                    "AGENCY_NOT_FOUND",
+                    absl::StrCat("receiving agency ", agency_code,
+                                 " does not exist"),
+                    {{"agency", agency_code}});
+              }
+              const std::string path = pg::PathOf(tx, agency_code);
+              LT_RETURN_IF_ERROR(RequireInSubtree(
+                  tx, *caller, path, "SubmitDossier", req->parent()));
+              const absl::Time now = clock_.Now();
+              auto procedure = pg::GetProcedure(tx, procedure_code, 0, now);
+              if (!procedure) {
+                return common::NotFound(
+                    "PROCEDURE_NOT_FOUND",
+                    absl::StrCat("procedure ", procedure_code,
+                                 " does not exist or is not in force"),
+                    {{"procedure", procedure_code}});
+              }
+              LT_RETURN_IF_ERROR(CheckMayReceive(*procedure, *agency, now));
+              LT_RETURN_IF_ERROR(ValidateDossier(req->dossier(), *procedure));
+              LT_ASSIGN_OR_RETURN(
+                  absl::Time appointment,
+                  ComputeAppointment(*options_.calendar, now, *procedure));
+              const int64_t seq =
+                  pg::NextSequence(tx, agency_code, LocalDay(now));
+              v1::Dossier d = req->dossier();
+              d.set_code(FormatDossierCode(agency_code, LocalDay(now), seq));
+              d.set_name(DossierName(d.code()));
+              d.set_receiving_agency(AgencyName(agency_code));
+              d.set_procedure(ProcedureName(procedure_code));
+              d.set_procedure_version(procedure->version());
+              d.set_state(v1::DOSSIER_STATE_RECEIVED);
+              d.set_national_status_code(NationalStatusCode(d.state()));
+              d.set_current_step(std::string(StateNameVi(d.state())));
+              grpc_util::ToProto(now, d.mutable_receive_time());
+              grpc_util::ToProto(now, d.mutable_update_time());
+              grpc_util::ToProto(appointment, d.mutable_appointment_time());
+              d.set_calendar_version(options_.calendar_version);
+              d.clear_rating();
+              d.clear_results();
+              pg::InsertDossier(tx, d, path, now);
+              v1::Transition t;
+              grpc_util::ToProto(now, t.mutable_time());
+              t.set_to_state(d.state());
+              t.set_actor_agency(caller->agency_code);
+              t.set_actor_subject(caller->subject);
+              t.set_peer(caller->peer);
+              t.set_reason("Tiếp nhận hồ sơ");
+              pg::AddTransition(tx, d.code(), t);
+              Audit(tx, *caller, "SubmitDossier", d.name(), req->request_id());
+
+              v1::DossierReceived ev;
+              ev.set_dossier(d.name());
+              *ev.mutable_receiving_agency() = *agency;
+              *ev.mutable_procedure() = *procedure;
+              *ev.mutable_fields() = d.fields();
+              *ev.mutable_applicant_contact() = d.applicant().contact();
+              ev.set_masked_applicant_name(
+                  common::MaskName(d.applicant().full_name()));
+              *ev.mutable_receive_time() = d.receive_time();
+              *ev.mutable_appointment_time() = d.appointment_time();
+              for (const auto& anc : agency->ancestor_codes()) {
+                ev.add_agency_ancestor_codes(anc);
+              }
+              ev.set_procedure_display_name(procedure->display_name());
+              Emit(tx, ev, d.name(), {kRouting, kDeadline, kNotify});
+
+              FormContext fc;
+              fc.dossier = d;
+              fc.procedure = *procedure;
+              fc.receiving_agency = *agency;
+              *resp->mutable_dossier() = d;
+              resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
+              out = d;
+              return absl::OkStatus();
+            });
+      });
+  if (st.ok() && !out.code().empty()) {
+    metrics::Counter("lienthong_intake_dossiers_received_total",
+                     "Dossiers received, by tier and channel.")
+        .Add({{"channel", common::v1::ReceiptChannel_Name(out.channel())}})
+        .Increment();
+    logging::Event("dossier_received")
+        .With("dossier", out.code())
+        .With("procedure", procedure_code)
+        .Info();
+  }
+  return Done(st);
+}
+
+grpc::Status IntakeServer::GetDossier(grpc::ServerContext* ctx,
+                                      const v1::GetDossierRequest* req,
+                                      v1::GetDossierResponse* resp) {
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return Done(caller.status());
+  const std::string code = DossierCodeOf(req->name());
+  if (code.empty()) return Done(BadDossierName());
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    auto d = pg::GetDossier(tx, code, false);
+    if (!d) return DossierNotFound(code);
+    LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
+                                        pg::DossierAgencyPath(tx, code),
+                                        "GetDossier", req->name()));
+    *resp->mutable_dossier() = *d;
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status IntakeServer::ListDossiers(grpc::ServerContext* ctx,
+                                        const v1::ListDossiersRequest* req,
+                                        v1::ListDossiersResponse* resp) {
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return Done(caller.status());
+  const std::string agency = AgencyCodeOf(req->parent());
+  if (agency.empty()) {
+    return Done(common::InvalidArgument(
+        "BAD_NAME", {{"parent", "must be agencies/{code}"}}));
+  }
+  pg::DossierQuery q;
+  if (!req->page_token().empty()) {
+    std::vector<std::string> parts = absl::StrSplit(req->page_token(), '|');
+    int64_t micros;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros)) {
+      return Done(common::InvalidArgument(
+          "BAD_PAGE_TOKEN", {{"page_token", "is not from this list"}}));
+    }
+    q.before_time = absl::FromUnixMicros(micros);
+    q.before_code = parts[1];
+  }
+  q.state = req->state();
+  q.procedure_code = ProcedureCodeOf(req->procedure());
+  if (req->has_receive_time_from()) {
+    q.from = grpc_util::FromProto(req->receive_time_from());
+  }
+  if (req->has_receive_time_to())
+    q.to = grpc_util::FromProto(req->receive_time_to());
+  q.limit = req->page_size() <= 0 ? 50 : std::min(req->page_size(), 500);
+  const int limit = q.limit;
+  q.limit = limit + 1;
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    q.subtree_path = pg::PathOf(tx, agency);
+    if (q.subtree_path.empty()) {
+      return common::NotFound(
+          "AGENCY_NOT_FOUND",
+          absl::StrCat("agency ", agency, " does not exist"),
+          {{"agency", agency}});
+    }
+    LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller, q.subtree_path,
+                                        "ListDossiers", req->parent()));
+    auto list = pg::ListDossiers(tx, q);
+    for (int i = 0; i < static_cast<int>(list.size()) && i < limit; ++i) {
+      *resp->add_dossiers() = list[i];
+    }
+    if (static_cast<int>(list.size()) > limit) {
+      resp->set_next_page_token(PageToken(list[limit - 1]));
+    }
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status IntakeServer::SupplementDossier(
+    grpc::ServerContext* ctx, const v1::SupplementDossierRequest* req,
+    v1::SupplementDossierResponse* resp) {
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return Done(caller.status());
+  const std::string code = DossierCodeOf(req->name());
+  if (code.empty()) return Done(BadDossierName());
+  if (auto s =
+          RequireRole(*caller, "SupplementDossier", req->name(),
+                      {Role::kCounterOfficer, Role::kSupervisor, Role::kAdmin});
+      !s.ok()) {
+    return Done(s);
+  }
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    return Idempotent(
+        tx, "SupplementDossier", req->request_id(), *req, resp, [&] {
+          auto d = pg::GetDossier(tx, code, true);
+          if (!d) return DossierNotFound(code);
+          LT_RETURN_IF_ERROR(
+              RequireInSubtree(tx, *caller, pg::DossierAgencyPath(tx, code),
+                               "SupplementDossier", req->name()));
+          // Merge the new values over the old, then check the whole dossier
+          // again against its own procedure version.
+          v1::Dossier next = *d;
+          for (const auto& f : req->fields()) {
+            bool replaced = false;
+            for (auto& old : *next.mutable_fields()) {
+              if (old.key() == f.key()) {
+                old.set_value(f.value());
+                replaced = true;
+              }
+            }
+            if (!replaced) *next.add_fields() = f;
+          }
+          for (const auto& doc : req->documents()) *next.add_documents() = doc;
+          auto procedure =
+              pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
+                               d->procedure_version(), clock_.Now());
+          if (procedure) LT_RETURN_IF_ERROR(ValidateDossier(next, *procedure));
+          LT_RETURN_IF_ERROR(Transition(
+              tx, next, DossierEvent::kSupplement, *caller,
+              req->note().empty() ? "Công dân bổ sung hồ sơ" : req->note()));
+          Audit(tx, *caller, "SupplementDossier", next.name(),
+                req->request_id());
+          v1::DossierSupplemented ev;
+          ev.set_dossier(next.name());
+          grpc_util::ToProto(clock_.Now(), ev.mutable_supplement_time());
+          *ev.mutable_fields() = req->fields();
+          Emit(tx, ev, next.name(), {kRouting, kDeadline});
+          *resp->mutable_dossier() = next;
+          return absl::OkStatus();
+        });
+  }));
+}
+
+grpc::Status IntakeServer::WithdrawDossier(
+    grpc::ServerContext* ctx, const v1::WithdrawDossierRequest* req,
+    v1::WithdrawDossierResponse* resp) {
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return Done(caller.status());
+  const std::string code = DossierCodeOf(req->name());
+  if (code.empty()) return Done(BadDossierName());
+  if (req->reason().empty()) {
+    return Done(
+        common::InvalidArgument("MISSING_REASON", {{"reason", "is required"}}));
+  }
+  if (auto s =
+          RequireRole(*caller, "WithdrawDossier", req->name(),
+                      {Role::kCounterOfficer, Role::kSupervisor, Role::kAdmin});
+      !s.ok()) {
+    return Done(s);
+  }
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    return Idempotent(
+        tx, "WithdrawDossier", req->request_id(), *req, resp, [&] {
+          auto d = pg::GetDossier(tx, code, true);
+          if (!d) return DossierNotFound(code);
+          LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
+                                              pg::DossierAgencyPath(tx, code),
+                                              "WithdrawDossier", req->name()));
+          LT_RETURN_IF_ERROR(Transition(tx, *d, DossierEvent::kWithdraw,
+                                        *caller, req->reason()));
+          Audit(tx, *caller, "WithdrawDossier", d->name(), req->request_id());
+          v1::DossierWithdrawn ev;
+          ev.set_dossier(d->name());
+          grpc_util::ToProto(clock_.Now(), ev.mutable_withdraw_time());
+          ev.set_reason(req->reason());
+          Emit(tx, ev, d->name(), {kRouting, kDeadline});
+          *resp->mutable_dossier() = *d;
+          return absl::OkStatus();
+        });
+  }));
+}
+
+grpc::Status IntakeServer::ReturnResult(grpc::ServerContext* ctx,
+                                        const v1::ReturnResultRequest* req,
+                                        v1::ReturnResultResponse* resp) {
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return Done(caller.status());
+  const std::string code = DossierCodeOf(req->name());
+  if (code.empty()) return Done(BadDossierName());
+  if (auto s =
+          RequireRole(*caller, "ReturnResult", req->name(),
+                      {Role::kCounterOfficer, Role::kSupervisor, Role::kAdmin});
+      !s.ok()) {
+    return Done(s);
+  }
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    return Idempotent(tx, "ReturnResult", req->request_id(), *req, resp, [&] {
+      auto d = pg::GetDossier(tx, code, true);
+      if (!d) return DossierNotFound(code);
+      LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
+                                          pg::DossierAgencyPath(tx, code),
+                                          "ReturnResult", req->name()));
+      grpc_util::ToProto(clock_.Now(), d->mutable_return_time());
+      LT_RETURN_IF_ERROR(
+          Transition(tx, *d, DossierEvent::kReturn, *caller,
+                     req->note().empty() ? "Trả kết quả" : req->note()));
+      Audit(tx, *caller, "ReturnResult", d->name(), req->request_id());
+      v1::DossierReturned ev;
+      ev.set_dossier(d->name());
+      *ev.mutable_return_time() = d->return_time();
+      Emit(tx, ev, d->name(), {kDeadline});
+      *resp->mutable_dossier() = *d;
+      return absl::OkStatus();
+    });
+  }));
+}
+
+grpc::Status IntakeServer::RateDossier(grpc::ServerContext* ctx,
+                                       const v1::RateDossierRequest* req,
+                                       v1::RateDossierResponse* resp) {
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return Done(caller.status());
+  const std::string code = DossierCodeOf(req->name());
+  if (code.empty()) return Done(BadDossierName());
+  if (req->rating() < 1 || req->rating() > 5) {
+    return Done(common::InvalidArgument(
+        "BAD_RATING", {{"rating", "must be 1 (very dissatisfied) to 5"}}));
+  }
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    return Idempotent(tx, "RateDossier", req->request_id(), *req, resp, [&] {
+      auto d = pg::GetDossier(tx, code, true);
+      if (!d) return DossierNotFound(code);
+      if (caller->role != Role::kCitizen) {
+        LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
+                                            pg::DossierAgencyPath(tx, code),
+                                            "RateDossier", req->name()));
+      }
+      if (d->state() != v1::DOSSIER_STATE_RETURNED) {
+        return common::FailedPrecondition(
+            "NOT_RETURNED",
+            absl::StrCat("dossier is ", StateName(d->state()),
+                         "; it can be rated once its result is returned"),
+            {{"state", std::string(StateName(d->state()))}});
+      }
+      if (d->rating() != 0) {
+        return common::FailedPrecondition("ALREADY_RATED",
+                                          "a dossier is rated once");
+      }
+      d->set_rating(req->rating());
+      pg::UpdateDossier(tx, *d, clock_.Now());
+      Audit(tx, *caller, "RateDossier", d->name(), req->request_id());
+      *resp->mutable_dossier() = *d;
+      return absl::OkStatus();
+    });
+  }));
+}
+
+grpc::Status IntakeServer::LookupDossier(grpc::ServerContext*,
+                                         const v1::LookupDossierRequest* req,
+                                         v1::LookupDossierResponse* resp) {
+  // Open to citizens without an account: the second factor is the phone.
+  if (req->code().empty() || req->phone_last4().size() != 4) {
+    return Done(common::InvalidArgument(
+        "BAD_LOOKUP", {{"code", "the dossier code from the receipt"},
+                       {"phone_last4", "the last 4 digits of the phone"}}));
+  }
+  const absl::Time now = clock_.Now();
+  absl::Status throttled;
+  absl::Status st =
+      db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+        if (pg::LookupFailures(tx, req->code(), now, options_.lookup_window) >=
+            options_.lookup_max_failures) {
+          return common::ResourceExhausted(
+              "LOOKUP_THROTTLED",
+              "too many failed lookups for this code; try again later");
+        }
+        auto d = pg::GetDossier(tx, req->code(), false);
+        const std::string phone = d ? d->applicant().contact().phone() : "";
+        if (!d || phone.size() < 4 ||
+            phone.substr(phone.size() - 4) != req->phone_last4()) {
+          pg::RecordLookupFailure(tx, req->code(), now, options_.lookup_window);
+          // Same answer whether the code or the phone was wrong.
+          throttled = common::NotFound(
+              "LOOKUP_NO_MATCH", "no dossier matches this code and phone");
+          return absl::OkStatus();  // commit the failure count
+        }
+        auto procedure = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
+                                          d->procedure_version(), now);
+        resp->set_code(d->code());
+        resp->set_procedure_display_name(procedure ? procedure->display_name()
+                                                   : "");
+        resp->set_state(d->state());
+        resp->set_current_step(d->current_step());
+        *resp->mutable_appointment_time() = d->appointment_time();
+        const absl::Time due = grpc_util::FromProto(d->appointment_time());
+        const absl::Time finished =
+            d->has_return_time() ? grpc_util::FromProto(d->return_time()) : now;
+        resp->set_on_time(!d->late() && finished <= due);
+        resp->set_masked_applicant_name(
+            common::MaskName(d->applicant().full_name()));
+        return absl::OkStatus();
+      });
+  if (st.ok() && !throttled.ok()) return Done(throttled);
+  return Done(st);
+}
+
+grpc::Status IntakeServer::GetControlSlip(grpc::ServerContext* ctx,
+                                          const v1::GetControlSlipRequest* req,
+                                          v1::GetControlSlipResponse* resp) {
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return Done(caller.status());
+  const std::string code = DossierCodeOf(req->name());
+  if (code.empty()) return Done(BadDossierName());
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    auto d = pg::GetDossier(tx, code, false);
+    if (!d) return DossierNotFound(code);
+    LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
+                                        pg::DossierAgencyPath(tx, code),
+                                        "GetControlSlip", req->name()));
+    *resp->mutable_dossier() = *d;
+    for (auto& t : pg::Transitions(tx, code)) *resp->add_transitions() = t;
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status IntakeServer::RenderForm(grpc::ServerContext* ctx,
+                                      const v1::RenderFormRequest* req,
+                                      v1::RenderFormResponse* resp) {
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return Done(caller.status());
+  const std::string code = DossierCodeOf(req->name());
+  if (code.empty()) return Done(BadDossierName());
+  if (req->kind() == v1::FORM_KIND_UNSPECIFIED) {
+    return Done(common::InvalidArgument("BAD_FORM", {{"kind", "is required"}}));
+  }
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    auto d = pg::GetDossier(tx, code, false);
+    if (!d) return DossierNotFound(code);
+    LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
+                                        pg::DossierAgencyPath(tx, code),
+                                        "RenderForm", req->name()));
+    FormContext fc;
+    fc.dossier = *d;
+    if (auto p = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
+                                  d->procedure_version(), clock_.Now())) {
+      fc.procedure = *p;
+    }
+    if (auto a = pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()))) {
+      fc.receiving_agency = *a;
+    }
+    fc.transitions = pg::Transitions(tx, code);
+    for (const auto& t : fc.transitions) {
+      if (!t.reason().empty()) fc.reason = t.reason();  // the latest reason
+    }
+    fc.new_appointment = d->appointment_time();
+    resp->set_html(intake::RenderForm(req->kind(), fc));
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status IntakeServer::IssueApology(grpc::ServerContext* ctx,
+                                        const v1::IssueApologyRequest* req,
+                                        v1::IssueApologyResponse* resp) {
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return Done(caller.status());
+  const std::string code = DossierCodeOf(req->name());
+  if (code.empty()) return Done(BadDossierName());
+  std::vector<common::FieldViolation> v;
+  if (req->reason().empty()) v.push_back({"reason", "is required"});
+  if (!req->has_new_appointment_time()) {
+    v.push_back({"new_appointment_time", "is required"});
+  }
+  if (!v.empty()) return Done(common::InvalidArgument("BAD_APOLOGY", v));
+  if (auto s =
+          RequireRole(*caller, "IssueApology", req->name(),
+                      {Role::kCounterOfficer, Role::kSupervisor, Role::kAdmin});
+      !s.ok()) {
+    return Done(s);
+  }
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    return Idempotent(tx, "IssueApology", req->request_id(), *req, resp, [&] {
+      auto d = pg::GetDossier(tx, code, true);
+      if (!d) return DossierNotFound(code);
+      LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
+                                          pg::DossierAgencyPath(tx, code),
+                                          "IssueApology", req->name()));
+      if (IsTerminal(d->state()) ||
+          d->state() == v1::DOSSIER_STATE_READY_FOR_RETURN) {
+        return common::FailedPrecondition(
+            "DOSSIER_FINISHED",
+            absl::StrCat("dossier is ", StateName(d->state()),
+                         "; no new appointment is needed"),
+            {{"state", std::string(StateName(d->state()))}});
+      }
+      const absl::Time old_due = grpc_util::FromProto(d->appointment_time());
+      const absl::Time new_due =
+          grpc_util::FromProto(req->new_appointment_time());
+      if (new_due <= old_due || new_due <= clock_.Now()) {
+        return common::InvalidArgument(
+            "BAD_APPOINTMENT",
+            {{"new_appointment_time",
+              "must be after the current appointment and in the future"}});
+      }
+      FormContext fc;
+      fc.dossier = *d;
+      if (auto p = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
+                                    d->procedure_version(), clock_.Now())) {
+        fc.procedure = *p;
+      }
+      if (auto a = pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()))) {
+        fc.receiving_agency = *a;
+      }
+      fc.reason = req->reason();
+      fc.new_appointment = req->new_appointment_time();
+      resp->set_apology_html(intake::RenderForm(v1::FORM_KIND_APOLOGY, fc));
+      v1::ApologyIssued ev;
+      ev.set_dossier(d->name());
+      *ev.mutable_old_appointment_time() = d->appointment_time();
+      *ev.mutable_new_appointment_time() = req->new_appointment_time();
+      ev.set_reason(req->reason());
+      *ev.mutable_applicant_contact() = d->applicant().contact();
+      // The dossier still counts as late against its first appointment.
+      d->set_late(true);
+      *d->mutable_appointment_time() = req->new_appointment_time();
+      pg::UpdateDossier(tx, *d, clock_.Now());
+      v1::Transition t;
+      grpc_util::ToProto(clock_.Now(), t.mutable_time());
+      t.set_from_state(d->state());
+      t.set_to_state(d->state());
+      t.set_actor_agency(caller->agency_code);
+      t.set_actor_subject(caller->subject);
+      t.set_peer(caller->peer);
+      t.set_reason(absl::StrCat("Xin lỗi, hẹn lại: ", req->reason()));
+      pg::AddTransition(tx, code, t);
+      Audit(tx, *caller, "IssueApology", d->name(), req->request_id());
+      Emit(tx, ev, d->name(), {kDeadline, kNotify});
+      *resp->mutable_dossier() = *d;
+      return absl::OkStatus();
+    });
+  }));
+}
+
+}  // namespace lienthong::intake

@@ -1,0 +1,150 @@
+#include "services/intake/forms.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "services/intake/dossier_state.h"
+#include "services/intake/intake_logic.h"
+
+namespace lienthong::intake {
+namespace {
+
+std::string Page(absl::string_view title, absl::string_view agency,
+                 absl::string_view body) {
+  return absl::StrCat(
+      "<!DOCTYPE html>\n<html lang=\"vi\">\n<head><meta charset=\"utf-8\">"
+      "<title>",
+      HtmlEscape(title),
+      "</title><style>body{font-family:'Times New Roman',serif;max-width:"
+      "760px;margin:2em auto}h1{text-align:center;font-size:1.3em}"
+      ".hdr{display:flex;justify-content:space-between}td,th{border:1px solid "
+      "#444;padding:4px 8px}table{border-collapse:collapse;width:100%}"
+      "</style></head>\n<body>\n<div class=\"hdr\"><div><b>",
+      HtmlEscape(agency),
+      "</b></div><div><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br>Độc lập - "
+      "Tự do - Hạnh phúc</div></div>\n<h1>",
+      HtmlEscape(title), "</h1>\n", body, "\n</body>\n</html>\n");
+}
+
+std::string Row(absl::string_view label, absl::string_view value) {
+  return absl::StrCat("<p>", HtmlEscape(label), ": <b>", HtmlEscape(value),
+                      "</b></p>\n");
+}
+
+std::string Common(const FormContext& c) {
+  const v1::Dossier& d = c.dossier;
+  return absl::StrCat(Row("Mã hồ sơ", d.code()),
+                      Row("Thủ tục", c.procedure.display_name()),
+                      Row("Người nộp", d.applicant().full_name()));
+}
+
+}  // namespace
+
+std::string HtmlEscape(absl::string_view s) {
+  std::string out;
+  for (const char ch : s) {
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += ch;
+    }
+  }
+  return out;
+}
+
+std::string FormatLocalTime(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "—";
+  return absl::FormatTime("%H:%M ngày %d/%m/%Y",
+                          absl::FromUnixSeconds(t.seconds()), VietnamTime());
+}
+
+std::string RenderForm(v1::FormKind kind, const FormContext& c) {
+  const v1::Dossier& d = c.dossier;
+  const std::string agency = c.receiving_agency.display_name();
+  switch (kind) {
+    case v1::FORM_KIND_RECEIPT: {
+      std::string docs;
+      for (const auto& doc : d.documents()) {
+        std::string name = doc.code();
+        for (const auto& s : c.procedure.documents()) {
+          if (s.code() == doc.code()) name = s.display_name();
+        }
+        absl::StrAppend(&docs, "<tr><td>", HtmlEscape(name), "</td><td>",
+                        doc.originals(), "</td><td>", doc.copies(),
+                        "</td></tr>");
+      }
+      return Page(
+          "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", agency,
+          absl::StrCat(
+              Common(c),
+              Row("Tiếp nhận lúc", FormatLocalTime(d.receive_time())),
+              "<table><tr><th>Thành phần hồ sơ</th><th>Bản chính</th><th>Bản "
+              "sao</th></tr>",
+              docs, "</table>\n",
+              Row("Thời gian giải quyết theo quy định",
+                  absl::StrCat(c.procedure.legal_time().amount(),
+                               c.procedure.legal_time().unit() ==
+                                       common::v1::WORKING_DURATION_UNIT_DAYS
+                                   ? " ngày làm việc"
+                                   : " giờ làm việc")),
+              Row("Hẹn trả kết quả lúc", FormatLocalTime(d.appointment_time())),
+              Row("Nơi trả kết quả", agency),
+              "<p>Tra cứu tình trạng hồ sơ bằng mã hồ sơ và 4 số cuối điện "
+              "thoại của người nộp.</p>"));
+    }
+    case v1::FORM_KIND_SUPPLEMENT_REQUEST:
+      return Page("PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ", agency,
+                  absl::StrCat(Common(c), Row("Nội dung cần bổ sung", c.reason),
+                               "<p>Thời gian giải quyết tạm dừng cho đến khi "
+                               "hồ sơ được bổ sung đầy đủ.</p>"));
+    case v1::FORM_KIND_REFUSAL:
+      return Page("PHIẾU TỪ CHỐI TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ", agency,
+                  absl::StrCat(Common(c), Row("Lý do từ chối", c.reason)));
+    case v1::FORM_KIND_APOLOGY:
+      return Page(
+          "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ", agency,
+          absl::StrCat(Common(c),
+                       Row("Ngày hẹn trả trước đây",
+                           FormatLocalTime(d.appointment_time())),
+                       Row("Lý do chậm", c.reason),
+                       Row("Hẹn lại ngày trả kết quả",
+                           FormatLocalTime(c.new_appointment)),
+                       "<p>Cơ quan chúng tôi thành thật xin lỗi ông/bà vì sự "
+                       "chậm trễ này.</p>"));
+    case v1::FORM_KIND_CONTROL_SLIP: {
+      std::string rows;
+      for (const auto& t : c.transitions) {
+        absl::StrAppend(
+            &rows, "<tr><td>", HtmlEscape(FormatLocalTime(t.time())),
+            "</td><td>", HtmlEscape(StateNameVi(t.from_state())), " → ",
+            HtmlEscape(StateNameVi(t.to_state())), "</td><td>",
+            HtmlEscape(t.actor_agency()), " / ", HtmlEscape(t.actor_subject()),
+            "</td><td>", HtmlEscape(t.reason()), "</td></tr>");
+      }
+      return Page(
+          "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ", agency,
+          absl::StrCat(Common(c),
+                       Row("Hẹn trả", FormatLocalTime(d.appointment_time())),
+                       "<table><tr><th>Thời điểm</th><th>Bước</th><th>"
+                       "Người thực hiện</th><th>Ghi chú</th></tr>",
+                       rows, "</table>"));
+    }
+    default:
+      return "";
+  }
+}
+
+}  // namespace lienthong::intake

@@ -1,0 +1,409 @@
+#include "services/intake/intake_logic.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/common/utf8.h"
+#include "libs/fields/field_validation.h"
+
+namespace lienthong::intake {
+namespace {
+
+using common::FieldViolation;
+
+std::string StripNamePrefix(absl::string_view name, absl::string_view prefix) {
+  if (!absl::ConsumePrefix(&name, prefix) || name.empty() ||
+      name.find('/') != absl::string_view::npos) {
+    return "";
+  }
+  return std::string(name);
+}
+
+void RequireText(absl::string_view path, absl::string_view value,
+                 std::vector<FieldViolation>* out, size_t max = 500) {
+  if (value.empty()) {
+    out->push_back({std::string(path), "is required"});
+  } else if (!common::IsValidUtf8(value)) {
+    out->push_back({std::string(path), "must be valid UTF-8"});
+  } else if (common::Utf8Length(value) > max) {
+    out->push_back({std::string(path),
+                    absl::StrCat("must be at most ", max, " characters")});
+  }
+}
+
+void ValidateDuration(absl::string_view path,
+                      const common::v1::WorkingDuration& d,
+                      std::vector<FieldViolation>* out) {
+  if (d.unit() == common::v1::WORKING_DURATION_UNIT_UNSPECIFIED) {
+    out->push_back({absl::StrCat(path, ".unit"), "is required"});
+  }
+  if (d.amount() <= 0) {
+    out->push_back({absl::StrCat(path, ".amount"), "must be positive"});
+  }
+}
+
+absl::Duration WorkingTimeOf(const common::v1::WorkingDuration& d) {
+  return d.unit() == common::v1::WORKING_DURATION_UNIT_DAYS
+             ? calendar::kWorkingDay * d.amount()
+             : absl::Hours(d.amount());
+}
+
+}  // namespace
+
+absl::TimeZone VietnamTime() {
+  static const absl::TimeZone* tz = [] {
+    auto* z = new absl::TimeZone();
+    if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", z)) {
+      *z = absl::FixedTimeZone(7 * 3600);
+    }
+    return z;
+  }();
+  return *tz;
+}
+
+std::string AgencyName(absl::string_view code) {
+  return absl::StrCat("agencies/", code);
+}
+std::string AgencyCodeOf(absl::string_view name) {
+  return StripNamePrefix(name, "agencies/");
+}
+std::string ProcedureName(absl::string_view code) {
+  return absl::StrCat("procedures/", code);
+}
+std::string ProcedureCodeOf(absl::string_view name) {
+  return StripNamePrefix(name, "procedures/");
+}
+std::string DossierName(absl::string_view code) {
+  return absl::StrCat("dossiers/", code);
+}
+std::string DossierCodeOf(absl::string_view name) {
+  return StripNamePrefix(name, "dossiers/");
+}
+
+bool IsAgencyCode(absl::string_view code) {
+  if (code.empty() || code.size() > 40) return false;
+  for (absl::string_view group : absl::StrSplit(code, '.')) {
+    if (group.empty()) return false;
+    for (const char c : group) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) return false;
+    }
+  }
+  return true;
+}
+
+absl::Status ValidateAgency(const v1::Agency& a) {
+  std::vector<FieldViolation> v;
+  if (!IsAgencyCode(a.code())) {
+    v.push_back({"agency.code",
+                 "must be a QCVN 102:2016 style code, e.g. 000.00.00.H26"});
+  }
+  RequireText("agency.display_name", a.display_name(), &v);
+  if (a.tier() == common::v1::TIER_UNSPECIFIED) {
+    v.push_back({"agency.tier", "is required"});
+  }
+  if (a.kind() == common::v1::AGENCY_KIND_UNSPECIFIED) {
+    v.push_back({"agency.kind", "is required"});
+  }
+  if (!a.parent().empty() && AgencyCodeOf(a.parent()).empty()) {
+    v.push_back({"agency.parent", "must be agencies/{code}"});
+  }
+  if (!a.parent().empty() && AgencyCodeOf(a.parent()) == a.code()) {
+    v.push_back({"agency.parent", "must not be the agency itself"});
+  }
+  if (!v.empty()) return common::InvalidArgument("INVALID_AGENCY", v);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> TopologicalLegOrder(
+    const v1::Procedure& p) {
+  std::map<std::string, const v1::LegSpec*> legs;
+  for (const auto& l : p.legs()) legs[l.id()] = &l;
+  std::vector<std::string> order;
+  std::map<std::string, int> mark;  // 0 new, 1 on stack, 2 done
+  std::string cycle_at;
+  std::function<bool(const std::string&)> visit = [&](const std::string& id) {
+    if (mark[id] == 2) return true;
+    if (mark[id] == 1) {
+      cycle_at = id;
+      return false;
+    }
+    mark[id] = 1;
+    auto it = legs.find(id);
+    if (it != legs.end()) {
+      for (const std::string& dep : it->second->depends_on()) {
+        if (legs.count(dep) && !visit(dep)) return false;
+      }
+    }
+    mark[id] = 2;
+    order.push_back(id);
+    return true;
+  };
+  for (const auto& l : p.legs()) {
+    if (!visit(l.id())) {
+      return common::InvalidArgument(
+          "LEG_CYCLE",
+          {{"procedure.legs",
+            absl::StrCat("legs must form a DAG; leg '", cycle_at,
+                         "' depends on itself through its dependencies")}});
+    }
+  }
+  return order;
+}
+
+absl::Status ValidateProcedure(const v1::Procedure& p) {
+  std::vector<FieldViolation> v;
+  if (p.code().empty() || p.code().size() > 40 ||
+      p.code().find('/') != std::string::npos) {
+    v.push_back({"procedure.code", "is required (no '/')"});
+  }
+  RequireText("procedure.display_name", p.display_name(), &v, 1000);
+  if (p.receiving_tiers().empty()) {
+    v.push_back({"procedure.receiving_tiers", "at least one tier"});
+  }
+  if (p.deciding_tier() == common::v1::TIER_UNSPECIFIED) {
+    v.push_back({"procedure.deciding_tier", "is required"});
+  }
+  if (p.online_level() < 1 || p.online_level() > 4) {
+    v.push_back({"procedure.online_level", "must be 1 to 4"});
+  }
+  if (p.fee_vnd() < 0)
+    v.push_back({"procedure.fee_vnd", "must not be negative"});
+  ValidateDuration("procedure.legal_time", p.legal_time(), &v);
+  if (!ParseCutoff(p.cutoff_local_time()).ok()) {
+    v.push_back({"procedure.cutoff_local_time", "must be HH:MM"});
+  }
+  std::set<std::string> keys;
+  for (int i = 0; i < p.fields_size(); ++i) {
+    const auto& f = p.fields(i);
+    const std::string path = absl::StrCat("procedure.fields[", i, "]");
+    if (f.key().empty() || !keys.insert(f.key()).second) {
+      v.push_back({absl::StrCat(path, ".key"), "must be unique and non-empty"});
+    }
+    RequireText(absl::StrCat(path, ".label"), f.label(), &v);
+    if (f.type() == common::v1::FIELD_TYPE_UNSPECIFIED) {
+      v.push_back({absl::StrCat(path, ".type"), "is required"});
+    }
+    if (f.type() == common::v1::FIELD_TYPE_ENUM && f.enum_values().empty()) {
+      v.push_back(
+          {absl::StrCat(path, ".enum_values"), "are required for ENUM"});
+    }
+  }
+  std::set<std::string> docs;
+  for (int i = 0; i < p.documents_size(); ++i) {
+    const auto& d = p.documents(i);
+    if (d.code().empty() || !docs.insert(d.code()).second) {
+      v.push_back({absl::StrCat("procedure.documents[", i, "].code"),
+                   "must be unique and non-empty"});
+    }
+    RequireText(absl::StrCat("procedure.documents[", i, "].display_name"),
+                d.display_name(), &v);
+  }
+  // Legs.
+  std::map<std::string, const v1::LegSpec*> legs;
+  for (int i = 0; i < p.legs_size(); ++i) {
+    const auto& l = p.legs(i);
+    const std::string path = absl::StrCat("procedure.legs[", i, "]");
+    if (l.id().empty() || !legs.emplace(l.id(), &l).second) {
+      v.push_back({absl::StrCat(path, ".id"), "must be unique and non-empty"});
+    }
+    RequireText(absl::StrCat(path, ".display_name"), l.display_name(), &v);
+    if (l.agency_kind() == common::v1::AGENCY_KIND_UNSPECIFIED) {
+      v.push_back({absl::StrCat(path, ".agency_kind"), "is required"});
+    }
+    if (l.levels_up() < 0) {
+      v.push_back({absl::StrCat(path, ".levels_up"), "must not be negative"});
+    }
+    ValidateDuration(absl::StrCat(path, ".time_limit"), l.time_limit(), &v);
+    std::set<std::string> out_keys;
+    for (const auto& o : l.produces()) {
+      if (o.key().empty() || !out_keys.insert(o.key()).second) {
+        v.push_back({absl::StrCat(path, ".produces"),
+                     "output keys must be unique and non-empty"});
+      }
+    }
+  }
+  for (int i = 0; i < p.legs_size(); ++i) {
+    const auto& l = p.legs(i);
+    for (const std::string& dep : l.depends_on()) {
+      if (!legs.count(dep)) {
+        v.push_back({absl::StrCat("procedure.legs[", i, "].depends_on"),
+                     absl::StrCat("unknown leg '", dep, "'")});
+      }
+    }
+  }
+  if (!v.empty()) return common::InvalidArgument("INVALID_PROCEDURE", v);
+  auto order = TopologicalLegOrder(p);
+  if (!order.ok()) return order.status();
+  // Every consumed output must be produced by a leg upstream of the consumer
+  // (or be a dossier field).
+  std::map<std::string, std::set<std::string>> upstream_outputs;
+  for (const std::string& id : *order) {
+    const v1::LegSpec& l = *legs[id];
+    std::set<std::string> available;
+    for (const std::string& dep : l.depends_on()) {
+      available.insert(upstream_outputs[dep].begin(),
+                       upstream_outputs[dep].end());
+      for (const auto& o : legs[dep]->produces()) available.insert(o.key());
+    }
+    for (const std::string& c : l.consumes()) {
+      if (!available.count(c) && !keys.count(c)) {
+        v.push_back({absl::StrCat("procedure.legs[", id, "].consumes"),
+                     absl::StrCat("'", c,
+                                  "' is produced by no upstream leg and is "
+                                  "not a dossier field")});
+      }
+    }
+    upstream_outputs[id] = available;
+  }
+  if (!v.empty()) return common::InvalidArgument("INVALID_PROCEDURE", v);
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDossier(const v1::Dossier& d, const v1::Procedure& p) {
+  std::vector<FieldViolation> v;
+  if (d.channel() == common::v1::RECEIPT_CHANNEL_UNSPECIFIED) {
+    v.push_back({"dossier.channel", "is required (counter, online, postal)"});
+  }
+  const v1::Applicant& a = d.applicant();
+  RequireText("dossier.applicant.full_name", a.full_name(), &v, 200);
+  if (!fields::IsPersonalId(a.personal_id())) {
+    v.push_back({"dossier.applicant.personal_id",
+                 "must be a 12-digit personal identification number"});
+  }
+  if (!a.date_of_birth().empty() && !fields::IsDate(a.date_of_birth())) {
+    v.push_back({"dossier.applicant.date_of_birth", "must be YYYY-MM-DD"});
+  }
+  if (!a.address().empty() && !common::IsValidUtf8(a.address())) {
+    v.push_back({"dossier.applicant.address", "must be valid UTF-8"});
+  }
+  const auto& c = a.contact();
+  if (c.phone().empty() && c.email().empty()) {
+    v.push_back({"dossier.applicant.contact",
+                 "a phone number or an e-mail address is required"});
+  }
+  if (!c.phone().empty() && !fields::IsPhone(c.phone())) {
+    v.push_back({"dossier.applicant.contact.phone",
+                 "must be a Vietnamese phone number (0xxxxxxxxx)"});
+  }
+  if (!c.email().empty() && !fields::IsEmail(c.email())) {
+    v.push_back(
+        {"dossier.applicant.contact.email", "must be an e-mail address"});
+  }
+  fields::ValidateValues(p.fields(), d.fields(), "dossier.fields", &v);
+  std::set<std::string> spec_docs;
+  for (const auto& s : p.documents()) spec_docs.insert(s.code());
+  std::set<std::string> given;
+  for (int i = 0; i < d.documents_size(); ++i) {
+    const auto& doc = d.documents(i);
+    const std::string path = absl::StrCat("dossier.documents[", i, "]");
+    if (!spec_docs.count(doc.code())) {
+      v.push_back({absl::StrCat(path, ".code"),
+                   absl::StrCat("'", doc.code(),
+                                "' is not a document of this procedure")});
+    }
+    given.insert(doc.code());
+    bool hex = doc.sha256().size() == 64;
+    for (const char ch : doc.sha256()) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(ch))) hex = false;
+    }
+    if (!hex) {
+      v.push_back({absl::StrCat(path, ".sha256"),
+                   "must be the 64-hex-digit SHA-256 of the content"});
+    }
+    if (doc.content().size() > kMaxDocumentBytes) {
+      v.push_back({absl::StrCat(path, ".content"),
+                   "must be at most 2 MiB; store larger files elsewhere and "
+                   "send only the hash"});
+    }
+  }
+  for (const auto& s : p.documents()) {
+    if (s.required() && !given.count(s.code())) {
+      v.push_back({absl::StrCat("dossier.documents[", s.code(), "]"),
+                   absl::StrCat("'", s.display_name(), "' is required")});
+    }
+  }
+  if (!v.empty()) {
+    return common::WithLocalizedMessage(
+        common::InvalidArgument("INVALID_DOSSIER", v),
+        absl::StrCat("Hồ sơ chưa hợp lệ: ", v.size(),
+                     " mục cần sửa hoặc bổ sung."));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMayReceive(const v1::Procedure& p, const v1::Agency& a,
+                             absl::Time at) {
+  if (a.kind() != common::v1::AGENCY_KIND_ONE_STOP_UNIT &&
+      a.kind() != common::v1::AGENCY_KIND_PEOPLES_COMMITTEE) {
+    return common::FailedPrecondition(
+        "NOT_A_RECEIVING_UNIT",
+        absl::StrCat("agency ", a.code(),
+                     " is not a one-stop unit and cannot receive dossiers"),
+        {{"agency", a.code()}});
+  }
+  bool tier_ok = false;
+  for (int t : p.receiving_tiers()) tier_ok = tier_ok || t == a.tier();
+  if (!tier_ok) {
+    return common::WithLocalizedMessage(
+        common::FailedPrecondition(
+            "TIER_MAY_NOT_RECEIVE",
+            absl::StrCat("procedure ", p.code(),
+                         " may not be received at this agency's tier"),
+            {{"procedure", p.code()},
+             {"tier", common::v1::Tier_Name(a.tier())}}),
+        "Thủ tục này không được tiếp nhận tại cấp hành chính của đơn vị.");
+  }
+  const absl::Time eff = absl::FromUnixSeconds(p.effective_time().seconds());
+  if (at < eff) {
+    return common::FailedPrecondition(
+        "PROCEDURE_NOT_IN_FORCE",
+        absl::StrCat("procedure ", p.code(), " is not in force yet"),
+        {{"procedure", p.code()}});
+  }
+  return absl::OkStatus();
+}
+
+absl::CivilDay LocalDay(absl::Time t) {
+  return absl::ToCivilDay(t, VietnamTime());
+}
+
+std::string FormatDossierCode(absl::string_view agency_code, absl::CivilDay day,
+                              int64_t sequence) {
+  return absl::StrFormat("%s-%02d%02d%02d-%04d", agency_code, day.year() % 100,
+                         day.month(), day.day(), sequence);
+}
+
+absl::StatusOr<absl::optional<int>> ParseCutoff(absl::string_view hhmm) {
+  if (hhmm.empty()) return absl::optional<int>();
+  int h, m;
+  if (hhmm.size() != 5 || hhmm[2] != ':' ||
+      !absl::SimpleAtoi(hhmm.substr(0, 2), &h) ||
+      !absl::SimpleAtoi(hhmm.substr(3, 2), &m) || h > 23 || m > 59 || h < 0 ||
+      m < 0) {
+    return absl::InvalidArgumentError("cut-off must be HH:MM");
+  }
+  return absl::optional<int>(h * 60 + m);
+}
+
+absl::StatusOr<absl::Time> ComputeAppointment(
+    const calendar::WorkingCalendar& cal, absl::Time received,
+    const v1::Procedure& p) {
+  auto cutoff = ParseCutoff(p.cutoff_local_time());
+  if (!cutoff.ok()) return cutoff.status();
+  calendar::AddOptions opts;
+  opts.cutoff_minute = *cutoff;
+  return cal.AddWorkingDuration(
+      received, calendar::WorkingDuration::Of(WorkingTimeOf(p.legal_time())),
+      opts);
+}
+
+}  // namespace lienthong::intake

@@ -1,0 +1,150 @@
+#pragma once
+
+// lienthong.intake.v1.IntakeService over gRPC (sync API; the runtime bounds
+// its threads). Converts protobuf to the rules in intake_logic, runs every
+// change in one transaction with its transition, audit row and outbox
+// events, and answers canonical codes with ErrorInfo domain
+// `lienthong.intake`.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "libs/calendar/working_calendar.h"
+#include "libs/common/clock.h"
+#include "libs/db/pool.h"
+#include "libs/grpc_util/auth.h"
+#include "lienthong/common/v1/common.pb.h"
+#include "lienthong/intake/v1/intake_service.grpc.pb.h"
+#include "pqxx/pqxx"
+#include "services/intake/dossier_state.h"
+
+namespace lienthong::intake {
+
+// Where intake's events go.
+inline constexpr char kRouting[] = "routing";
+inline constexpr char kDeadline[] = "deadline";
+inline constexpr char kNotify[] = "notify";
+
+struct IntakeOptions {
+  bool insecure_dev_auth = false;
+  // The working-time calendar for appointments (a cached copy: counters keep
+  // receiving while the deadline service is away) and its version label.
+  std::shared_ptr<const calendar::WorkingCalendar> calendar;
+  std::string calendar_version = "vn@bundled";
+  int lookup_max_failures = 5;
+  absl::Duration lookup_window = absl::Minutes(15);
+};
+
+class IntakeServer final : public v1::IntakeService::Service {
+ public:
+  IntakeServer(db::Pool& pool, const common::Clock& clock,
+               IntakeOptions options);
+
+  // Agencies and procedures.
+  grpc::Status GetAgency(grpc::ServerContext*, const v1::GetAgencyRequest*,
+                         v1::GetAgencyResponse*) override;
+  grpc::Status ListAgencies(grpc::ServerContext*,
+                            const v1::ListAgenciesRequest*,
+                            v1::ListAgenciesResponse*) override;
+  grpc::Status ResolveAgencySubtree(grpc::ServerContext*,
+                                    const v1::ResolveAgencySubtreeRequest*,
+                                    v1::ResolveAgencySubtreeResponse*) override;
+  grpc::Status UpsertAgency(grpc::ServerContext*,
+                            const v1::UpsertAgencyRequest*,
+                            v1::UpsertAgencyResponse*) override;
+  grpc::Status GetProcedure(grpc::ServerContext*,
+                            const v1::GetProcedureRequest*,
+                            v1::GetProcedureResponse*) override;
+  grpc::Status ListProcedures(grpc::ServerContext*,
+                              const v1::ListProceduresRequest*,
+                              v1::ListProceduresResponse*) override;
+  grpc::Status UpsertProcedure(grpc::ServerContext*,
+                               const v1::UpsertProcedureRequest*,
+                               v1::UpsertProcedureResponse*) override;
+  // Dossiers (dossier_rpcs.cc).
+  grpc::Status SubmitDossier(grpc::ServerContext*,
+                             const v1::SubmitDossierRequest*,
+                             v1::SubmitDossierResponse*) override;
+  grpc::Status GetDossier(grpc::ServerContext*, const v1::GetDossierRequest*,
+                          v1::GetDossierResponse*) override;
+  grpc::Status ListDossiers(grpc::ServerContext*,
+                            const v1::ListDossiersRequest*,
+                            v1::ListDossiersResponse*) override;
+  grpc::Status SupplementDossier(grpc::ServerContext*,
+                                 const v1::SupplementDossierRequest*,
+                                 v1::SupplementDossierResponse*) override;
+  grpc::Status WithdrawDossier(grpc::ServerContext*,
+                               const v1::WithdrawDossierRequest*,
+                               v1::WithdrawDossierResponse*) override;
+  grpc::Status ReturnResult(grpc::ServerContext*,
+                            const v1::ReturnResultRequest*,
+                            v1::ReturnResultResponse*) override;
+  grpc::Status RateDossier(grpc::ServerContext*, const v1::RateDossierRequest*,
+                           v1::RateDossierResponse*) override;
+  grpc::Status LookupDossier(grpc::ServerContext*,
+                             const v1::LookupDossierRequest*,
+                             v1::LookupDossierResponse*) override;
+  grpc::Status GetControlSlip(grpc::ServerContext*,
+                              const v1::GetControlSlipRequest*,
+                              v1::GetControlSlipResponse*) override;
+  grpc::Status RenderForm(grpc::ServerContext*, const v1::RenderFormRequest*,
+                          v1::RenderFormResponse*) override;
+  grpc::Status IssueApology(grpc::ServerContext*,
+                            const v1::IssueApologyRequest*,
+                            v1::IssueApologyResponse*) override;
+  grpc::Status ListAuditEntries(grpc::ServerContext*,
+                                const v1::ListAuditEntriesRequest*,
+                                v1::ListAuditEntriesResponse*) override;
+  grpc::Status VerifyAuditChain(grpc::ServerContext*,
+                                const v1::VerifyAuditChainRequest*,
+                                v1::VerifyAuditChainResponse*) override;
+
+  // Applies routing's and deadline's events (intake_events.cc); true when
+  // applied now, false for a duplicate.
+  absl::StatusOr<bool> HandleEvent(const common::v1::Event& event);
+
+ private:
+  using Caller = grpc_util::Caller;
+
+  absl::StatusOr<Caller> Authenticate(grpc::ServerContext* ctx);
+  // PERMISSION_DENIED (audited) unless the caller has one of `roles`.
+  absl::Status RequireRole(const Caller& c, absl::string_view action,
+                           absl::string_view resource,
+                           std::initializer_list<grpc_util::Role> roles);
+  // PERMISSION_DENIED (audited) unless `path` lies in the caller's subtree
+  // (administrators everywhere).
+  absl::Status RequireInSubtree(pqxx::work& tx, const Caller& c,
+                                const std::string& path,
+                                absl::string_view action,
+                                absl::string_view resource);
+  void AuditDenied(const Caller& c, absl::string_view action,
+                   absl::string_view resource);
+  void Audit(pqxx::work& tx, const Caller& c, absl::string_view action,
+             absl::string_view resource, absl::string_view request_id);
+
+  // Runs a mutating call once per request_id: a replay returns the stored
+  // response; the same id with another body is REQUEST_ID_REUSED.
+  absl::Status Idempotent(pqxx::work& tx, absl::string_view method,
+                          const std::string& request_id,
+                          const google::protobuf::Message& request,
+                          google::protobuf::Message* resp,
+                          const std::function<absl::Status()>& body);
+
+  // Records a dossier's transition (and bumps the dossier); FAILED_PRECONDITION
+  // for an illegal one.
+  absl::Status Transition(pqxx::work& tx, v1::Dossier& d, DossierEvent event,
+                          const Caller& c, absl::string_view reason);
+  void Emit(pqxx::work& tx, const google::protobuf::Message& payload,
+            const std::string& dossier_name,
+            std::initializer_list<const char*> destinations);
+
+  grpc::Status Done(const absl::Status& s) const;
+
+  db::Pool& pool_;
+  const common::Clock& clock_;
+  IntakeOptions options_;
+};
+
+}  // namespace lienthong::intake

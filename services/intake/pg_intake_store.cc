@@ -1,0 +1,335 @@
+#include "services/intake/pg_intake_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/intake/audit_chain.h"
+
+namespace lienthong::intake::pg {
+namespace {
+
+template <typename M>
+M Parse(const pqxx::field& f) {
+  M m;
+  const pqxx::binarystring b(f);
+  m.ParseFromArray(b.data(), static_cast<int>(b.size()));
+  return m;
+}
+
+template <typename M>
+pqxx::binarystring Bytes(const M& m, std::string* keep) {
+  *keep = m.SerializeAsString();
+  return pqxx::binarystring(keep->data(), keep->size());
+}
+
+absl::Time FromTs(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+}  // namespace
+
+std::string PgTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
+}
+
+absl::optional<v1::Agency> GetAgency(pqxx::work& tx, const std::string& code) {
+  pqxx::result r =
+      tx.exec_params("SELECT body FROM intake.agencies WHERE code = $1", code);
+  if (r.empty()) return absl::nullopt;
+  return Parse<v1::Agency>(r[0][0]);
+}
+
+std::string PathOf(pqxx::work& tx, const std::string& code) {
+  pqxx::result r =
+      tx.exec_params("SELECT path FROM intake.agencies WHERE code = $1", code);
+  return r.empty() ? "" : r[0][0].as<std::string>();
+}
+
+void PutAgency(pqxx::work& tx, const v1::Agency& a, const std::string& path,
+               absl::Time now) {
+  std::string keep;
+  tx.exec_params(
+      "INSERT INTO intake.agencies (code, parent_code, path, tier, kind, body, "
+      "updated_at) VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6, $7) "
+      "ON CONFLICT (code) DO UPDATE SET parent_code = EXCLUDED.parent_code, "
+      "path = EXCLUDED.path, tier = EXCLUDED.tier, kind = EXCLUDED.kind, "
+      "body = EXCLUDED.body, updated_at = EXCLUDED.updated_at",
+      a.code(), a.parent().empty() ? "" : a.parent().substr(9), path,
+      static_cast<int>(a.tier()), static_cast<int>(a.kind()), Bytes(a, &keep),
+      PgTime(now));
+}
+
+std::vector<v1::Agency> ListAgencies(pqxx::work& tx, const std::string& parent,
+                                     const std::string& subtree_path, int kind,
+                                     int tier, const std::string& after_code,
+                                     int limit) {
+  pqxx::result r = tx.exec_params(
+      "SELECT body FROM intake.agencies WHERE "
+      "(CASE WHEN $1 <> '' THEN path LIKE $1 || '%' AND path <> $1 "
+      "      WHEN $2 <> '' THEN parent_code = $2 "
+      "      ELSE parent_code IS NULL END) "
+      "AND ($3 = 0 OR kind = $3) AND ($4 = 0 OR tier = $4) AND code > $5 "
+      "ORDER BY code LIMIT $6",
+      subtree_path, parent, kind, tier, after_code, limit);
+  std::vector<v1::Agency> out;
+  for (const auto& row : r) out.push_back(Parse<v1::Agency>(row[0]));
+  return out;
+}
+
+void RewriteSubtreePaths(pqxx::work& tx, const std::string& old_path,
+                         const std::string& new_path) {
+  tx.exec_params(
+      "UPDATE intake.agencies SET path = $2 || substr(path, length($1) + 1) "
+      "WHERE path LIKE $1 || '%' AND path <> $1",
+      old_path, new_path);
+}
+
+absl::optional<v1::Procedure> GetProcedure(pqxx::work& tx,
+                                           const std::string& code, int version,
+                                           absl::Time at) {
+  pqxx::result r =
+      version > 0
+          ? tx.exec_params(
+                "SELECT body FROM intake.procedures WHERE code = $1 "
+                "AND version = $2",
+                code, version)
+          : tx.exec_params(
+                "SELECT body FROM intake.procedures WHERE code = $1 AND "
+                "effective_at <= $2 ORDER BY version DESC LIMIT 1",
+                code, PgTime(at));
+  if (r.empty()) return absl::nullopt;
+  return Parse<v1::Procedure>(r[0][0]);
+}
+
+int LatestProcedureVersion(pqxx::work& tx, const std::string& code) {
+  pqxx::result r = tx.exec_params(
+      "SELECT COALESCE(max(version), 0) FROM intake.procedures WHERE code = $1",
+      code);
+  return r[0][0].as<int>();
+}
+
+void PutProcedure(pqxx::work& tx, const v1::Procedure& p, absl::Time now) {
+  std::string keep;
+  tx.exec_params(
+      "INSERT INTO intake.procedures (code, version, effective_at, body, "
+      "created_at) VALUES ($1, $2, $3, $4, $5)",
+      p.code(), p.version(), PgTime(FromTs(p.effective_time())),
+      Bytes(p, &keep), PgTime(now));
+}
+
+std::vector<v1::Procedure> ListProcedures(pqxx::work& tx, absl::Time at,
+                                          const std::string& after_code,
+                                          int limit) {
+  pqxx::result r = tx.exec_params(
+      "SELECT DISTINCT ON (code) body FROM intake.procedures WHERE "
+      "effective_at <= $1 AND code > $2 ORDER BY code, version DESC LIMIT $3",
+      PgTime(at), after_code, limit);
+  std::vector<v1::Procedure> out;
+  for (const auto& row : r) out.push_back(Parse<v1::Procedure>(row[0]));
+  return out;
+}
+
+int64_t NextSequence(pqxx::work& tx, const std::string& agency_code,
+                     absl::CivilDay day) {
+  const std::string d =
+      absl::StrCat(day.year(), "-", day.month(), "-", day.day());
+  pqxx::result r = tx.exec_params(
+      "INSERT INTO intake.dossier_sequences (agency_code, day, last_value) "
+      "VALUES ($1, $2, 1) ON CONFLICT (agency_code, day) DO UPDATE SET "
+      "last_value = intake.dossier_sequences.last_value + 1 RETURNING "
+      "last_value",
+      agency_code, d);
+  return r[0][0].as<int64_t>();
+}
+
+void InsertDossier(pqxx::work& tx, const v1::Dossier& d,
+                   const std::string& agency_path, absl::Time now) {
+  std::string keep;
+  const std::string& phone = d.applicant().contact().phone();
+  tx.exec_params(
+      "INSERT INTO intake.dossiers (code, agency_code, agency_path, "
+      "procedure_code, state, receive_time, phone_last4, body, updated_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      d.code(), d.receiving_agency().substr(9), agency_path,
+      d.procedure().substr(11), static_cast<int>(d.state()),
+      PgTime(FromTs(d.receive_time())),
+      phone.size() >= 4 ? phone.substr(phone.size() - 4) : "", Bytes(d, &keep),
+      PgTime(now));
+}
+
+absl::optional<v1::Dossier> GetDossier(pqxx::work& tx, const std::string& code,
+                                       bool for_update) {
+  pqxx::result r = tx.exec_params(
+      for_update ? "SELECT body FROM intake.dossiers WHERE code = $1 FOR UPDATE"
+                 : "SELECT body FROM intake.dossiers WHERE code = $1",
+      code);
+  if (r.empty()) return absl::nullopt;
+  return Parse<v1::Dossier>(r[0][0]);
+}
+
+std::string DossierAgencyPath(pqxx::work& tx, const std::string& code) {
+  pqxx::result r = tx.exec_params(
+      "SELECT agency_path FROM intake.dossiers WHERE code = $1", code);
+  return r.empty() ? "" : r[0][0].as<std::string>();
+}
+
+void UpdateDossier(pqxx::work& tx, const v1::Dossier& d, absl::Time now) {
+  std::string keep;
+  tx.exec_params(
+      "UPDATE intake.dossiers SET state = $2, body = $3, updated_at = $4 "
+      "WHERE code = $1",
+      d.code(), static_cast<int>(d.state()), Bytes(d, &keep), PgTime(now));
+}
+
+std::vector<v1::Dossier> ListDossiers(pqxx::work& tx, const DossierQuery& q) {
+  const std::string far_future = "9999-01-01 00:00:00+00";
+  pqxx::result r = tx.exec_params(
+      "SELECT body FROM intake.dossiers WHERE agency_path LIKE $1 || '%' "
+      "AND ($2 = 0 OR state = $2) AND ($3 = '' OR procedure_code = $3) "
+      "AND receive_time >= $4 AND receive_time < $5 "
+      "AND (receive_time, code) < ($6::timestamptz, $7) "
+      "ORDER BY receive_time DESC, code DESC LIMIT $8",
+      q.subtree_path, q.state, q.procedure_code,
+      q.from ? PgTime(*q.from) : "1970-01-01 00:00:00+00",
+      q.to ? PgTime(*q.to) : far_future,
+      q.before_time ? PgTime(*q.before_time) : far_future,
+      q.before_time ? q.before_code : "", q.limit);
+  std::vector<v1::Dossier> out;
+  for (const auto& row : r) out.push_back(Parse<v1::Dossier>(row[0]));
+  return out;
+}
+
+void AddTransition(pqxx::work& tx, const std::string& code,
+                   const v1::Transition& t) {
+  tx.exec_params(
+      "INSERT INTO intake.transitions (dossier_code, at, from_state, "
+      "to_state, actor_agency, actor_subject, peer, reason) VALUES ($1, $2, "
+      "$3, $4, $5, $6, $7, $8)",
+      code, PgTime(FromTs(t.time())), static_cast<int>(t.from_state()),
+      static_cast<int>(t.to_state()), t.actor_agency(), t.actor_subject(),
+      t.peer(), t.reason());
+}
+
+std::vector<v1::Transition> Transitions(pqxx::work& tx,
+                                        const std::string& code) {
+  pqxx::result r = tx.exec_params(
+      "SELECT EXTRACT(EPOCH FROM at)::float8, from_state, to_state, "
+      "actor_agency, actor_subject, peer, reason FROM intake.transitions "
+      "WHERE dossier_code = $1 ORDER BY id",
+      code);
+  std::vector<v1::Transition> out;
+  for (const auto& row : r) {
+    v1::Transition t;
+    const double secs = row[0].as<double>();
+    t.mutable_time()->set_seconds(static_cast<int64_t>(secs));
+    t.set_from_state(static_cast<v1::DossierState>(row[1].as<int>()));
+    t.set_to_state(static_cast<v1::DossierState>(row[2].as<int>()));
+    t.set_actor_agency(row[3].as<std::string>());
+    t.set_actor_subject(row[4].as<std::string>());
+    t.set_peer(row[5].as<std::string>());
+    t.set_reason(row[6].as<std::string>());
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+absl::optional<StoredRequest> ClaimRequest(pqxx::work& tx,
+                                           const std::string& request_id,
+                                           const std::string& method,
+                                           const std::string& request_hash,
+                                           absl::Time now) {
+  // A concurrent twin blocks here until the first commits, then sees it.
+  pqxx::result ins = tx.exec_params(
+      "INSERT INTO intake.idempotency (request_id, method, request_hash, "
+      "response, created_at) VALUES ($1, $2, $3, ''::bytea, $4) ON CONFLICT "
+      "DO NOTHING",
+      request_id, method, request_hash, PgTime(now));
+  if (ins.affected_rows() == 1) return absl::nullopt;
+  pqxx::result r = tx.exec_params(
+      "SELECT method, request_hash, response FROM intake.idempotency WHERE "
+      "request_id = $1",
+      request_id);
+  StoredRequest s;
+  s.method = r[0][0].as<std::string>();
+  s.request_hash = r[0][1].as<std::string>();
+  s.response = pqxx::binarystring(r[0][2]).str();
+  return s;
+}
+
+void SaveResponse(pqxx::work& tx, const std::string& request_id,
+                  const std::string& response) {
+  tx.exec_params(
+      "UPDATE intake.idempotency SET response = $2 WHERE request_id = $1",
+      request_id, pqxx::binarystring(response.data(), response.size()));
+}
+
+v1::AuditEntry AppendAudit(pqxx::work& tx, v1::AuditEntry e) {
+  // One writer at a time extends the chain; the lock ends with the
+  // transaction.
+  tx.exec("SELECT pg_advisory_xact_lock(hashtext('lienthong.intake.audit'))");
+  pqxx::result last =
+      tx.exec("SELECT seq, hash FROM intake.audit ORDER BY seq DESC LIMIT 1");
+  e.set_sequence(last.empty() ? 1 : last[0][0].as<int64_t>() + 1);
+  e.set_prev_hash(last.empty() ? "" : last[0][1].as<std::string>());
+  e.set_hash(AuditHash(e));
+  tx.exec_params(
+      "INSERT INTO intake.audit (seq, at, at_nanos, actor_agency, "
+      "actor_subject, actor_role, peer, action, resource, outcome, "
+      "request_id, prev_hash, hash) VALUES ($1, to_timestamp($2), $3, $4, $5, "
+      "$6, $7, $8, $9, $10, $11, $12, $13)",
+      e.sequence(), e.time().seconds(), e.time().nanos(), e.actor_agency(),
+      e.actor_subject(), e.actor_role(), e.peer(), e.action(), e.resource(),
+      e.outcome(), e.request_id(), e.prev_hash(), e.hash());
+  return e;
+}
+
+std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
+                                      const std::string& resource,
+                                      int64_t after_seq, int limit) {
+  pqxx::result r = tx.exec_params(
+      "SELECT seq, EXTRACT(EPOCH FROM date_trunc('second', at))::bigint, "
+      "at_nanos, actor_agency, actor_subject, actor_role, peer, action, "
+      "resource, outcome, request_id, prev_hash, hash FROM intake.audit "
+      "WHERE ($1 = '' OR resource = $1) AND seq > $2 ORDER BY seq LIMIT $3",
+      resource, after_seq, limit);
+  std::vector<v1::AuditEntry> out;
+  for (const auto& row : r) {
+    v1::AuditEntry e;
+    e.set_sequence(row[0].as<int64_t>());
+    e.mutable_time()->set_seconds(row[1].as<int64_t>());
+    e.mutable_time()->set_nanos(row[2].as<int>());
+    e.set_actor_agency(row[3].as<std::string>());
+    e.set_actor_subject(row[4].as<std::string>());
+    e.set_actor_role(row[5].as<std::string>());
+    e.set_peer(row[6].as<std::string>());
+    e.set_action(row[7].as<std::string>());
+    e.set_resource(row[8].as<std::string>());
+    e.set_outcome(row[9].as<std::string>());
+    e.set_request_id(row[10].as<std::string>());
+    e.set_prev_hash(row[11].as<std::string>());
+    e.set_hash(row[12].as<std::string>());
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+int LookupFailures(pqxx::work& tx, const std::string& code, absl::Time now,
+                   absl::Duration window) {
+  pqxx::result r = tx.exec_params(
+      "SELECT failures FROM intake.lookup_failures WHERE code = $1 AND "
+      "window_start > $2",
+      code, PgTime(now - window));
+  return r.empty() ? 0 : r[0][0].as<int>();
+}
+
+void RecordLookupFailure(pqxx::work& tx, const std::string& code,
+                         absl::Time now, absl::Duration window) {
+  tx.exec_params(
+      "INSERT INTO intake.lookup_failures (code, failures, window_start) "
+      "VALUES ($1, 1, $2) ON CONFLICT (code) DO UPDATE SET failures = CASE "
+      "WHEN intake.lookup_failures.window_start > $3 THEN "
+      "intake.lookup_failures.failures + 1 ELSE 1 END, window_start = CASE "
+      "WHEN intake.lookup_failures.window_start > $3 THEN "
+      "intake.lookup_failures.window_start ELSE $2 END",
+      code, PgTime(now), PgTime(now - window));
+}
+
+}  // namespace lienthong::intake::pg

@@ -1,0 +1,101 @@
+#pragma once
+
+// intake's PostgreSQL storage, schema `intake`. Every function runs inside
+// the caller's transaction (db::WithTransaction), so a state change, its
+// transition row, its audit row and its outbox events commit together.
+// Resources are stored as protobuf bytes beside their query columns.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "lienthong/intake/v1/resources.pb.h"
+#include "pqxx/pqxx"
+
+namespace lienthong::intake::pg {
+
+std::string PgTime(absl::Time t);
+
+// Agencies.
+absl::optional<v1::Agency> GetAgency(pqxx::work& tx, const std::string& code);
+// '/root/.../code/' of an existing agency; "" when unknown.
+std::string PathOf(pqxx::work& tx, const std::string& code);
+void PutAgency(pqxx::work& tx, const v1::Agency& a, const std::string& path,
+               absl::Time now);
+// Children of `parent` ("" = roots), or the whole subtree under `path` when
+// `subtree_path` is set; ordered by code, after `after_code`.
+std::vector<v1::Agency> ListAgencies(pqxx::work& tx, const std::string& parent,
+                                     const std::string& subtree_path, int kind,
+                                     int tier, const std::string& after_code,
+                                     int limit);
+// Re-roots the paths of `code`'s descendants after a move.
+void RewriteSubtreePaths(pqxx::work& tx, const std::string& old_path,
+                         const std::string& new_path);
+
+// Procedures.
+absl::optional<v1::Procedure> GetProcedure(pqxx::work& tx,
+                                           const std::string& code, int version,
+                                           absl::Time at);
+int LatestProcedureVersion(pqxx::work& tx, const std::string& code);
+void PutProcedure(pqxx::work& tx, const v1::Procedure& p, absl::Time now);
+std::vector<v1::Procedure> ListProcedures(pqxx::work& tx, absl::Time at,
+                                          const std::string& after_code,
+                                          int limit);
+
+// Dossiers.
+int64_t NextSequence(pqxx::work& tx, const std::string& agency_code,
+                     absl::CivilDay day);
+void InsertDossier(pqxx::work& tx, const v1::Dossier& d,
+                   const std::string& agency_path, absl::Time now);
+absl::optional<v1::Dossier> GetDossier(pqxx::work& tx, const std::string& code,
+                                       bool for_update);
+// The receiving agency's path of a dossier ("" when unknown).
+std::string DossierAgencyPath(pqxx::work& tx, const std::string& code);
+void UpdateDossier(pqxx::work& tx, const v1::Dossier& d, absl::Time now);
+struct DossierQuery {
+  std::string subtree_path;
+  int state = 0;
+  std::string procedure_code;
+  absl::optional<absl::Time> from, to;
+  // Page cursor: strictly older than (receive_time, code).
+  absl::optional<absl::Time> before_time;
+  std::string before_code;
+  int limit = 50;
+};
+std::vector<v1::Dossier> ListDossiers(pqxx::work& tx, const DossierQuery& q);
+void AddTransition(pqxx::work& tx, const std::string& code,
+                   const v1::Transition& t);
+std::vector<v1::Transition> Transitions(pqxx::work& tx,
+                                        const std::string& code);
+
+// Idempotency.
+struct StoredRequest {
+  std::string method;
+  std::string request_hash;
+  std::string response;
+};
+// Inserts a placeholder claim for `request_id`; if another request holds it
+// the stored record is returned (waiting for that transaction first).
+absl::optional<StoredRequest> ClaimRequest(pqxx::work& tx,
+                                           const std::string& request_id,
+                                           const std::string& method,
+                                           const std::string& request_hash,
+                                           absl::Time now);
+void SaveResponse(pqxx::work& tx, const std::string& request_id,
+                  const std::string& response);
+
+// Audit (append-only, hash-chained; serialised by an advisory lock).
+v1::AuditEntry AppendAudit(pqxx::work& tx, v1::AuditEntry e);
+std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
+                                      const std::string& resource,
+                                      int64_t after_seq, int limit);
+
+// Citizen lookup throttling: failures for a code within the window.
+int LookupFailures(pqxx::work& tx, const std::string& code, absl::Time now,
+                   absl::Duration window);
+void RecordLookupFailure(pqxx::work& tx, const std::string& code,
+                         absl::Time now, absl::Duration window);
+
+}  // namespace lienthong::intake::pg
