@@ -1,0 +1,408 @@
+// intake over real gRPC (127.0.0.1:0) and a real PostgreSQL.
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "intake_migrations.h"
+#include "libs/calendar/default_calendar.h"
+#include "libs/common/uuid.h"
+#include "libs/db/migrations.h"
+#include "libs/db/transaction.h"
+#include "libs/grpc_util/event_sink.h"
+#include "libs/grpc_util/status_conversion.h"
+#include "libs/testing/in_process_server.h"
+#include "libs/testing/pg_cluster.h"
+#include "libs/testing/status_matchers.h"
+#include "lienthong/routing/v1/events.pb.h"
+#include "services/intake/intake_server.h"
+
+namespace lienthong::intake {
+namespace {
+
+using ::lienthong::testing::GrpcStatusIs;
+using ::lienthong::testing::PgCluster;
+
+constexpr char kTayMo[] = "001.08.19.H26";   // Tây Mỗ one-stop unit
+constexpr char kHaDinh[] = "001.01.14.H26";  // Hạ Đình one-stop unit
+
+std::string ReadSource(const std::string& rel) {
+  std::ifstream in(std::string(std::getenv("LIENTHONG_SOURCE_DIR")) + "/" +
+                   rel);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <typename M>
+M FromJson(const std::string& text) {
+  M m;
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = true;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text, &m, o).ok());
+  return m;
+}
+
+// One intake replica: its own pool and server on a loopback port.
+struct Replica {
+  Replica(const std::string& dsn, const common::Clock& clock)
+      : pool({dsn, 4}),
+        server(pool, clock, Options()),
+        grpc({&server}),
+        stub(v1::IntakeService::NewStub(grpc.NewChannel())) {}
+  static IntakeOptions Options() {
+    IntakeOptions o;
+    o.insecure_dev_auth = true;
+    o.calendar = std::make_shared<const calendar::WorkingCalendar>(
+        *calendar::DefaultCalendar());
+    return o;
+  }
+  db::Pool pool;
+  IntakeServer server;
+  testing::InProcessServer grpc;
+  std::unique_ptr<v1::IntakeService::Stub> stub;
+};
+
+void As(grpc::ClientContext& ctx, const std::string& role,
+        const std::string& agency) {
+  ctx.AddMetadata("x-lienthong-role", role);
+  ctx.AddMetadata("x-lienthong-agency", agency);
+  ctx.AddMetadata("x-lienthong-subject", "can-bo-01");
+}
+
+class IntakeIntegrationTest : public ::testing::Test {
+ protected:
+  IntakeIntegrationTest()
+      : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 23, 9, 0, 0),
+                               absl::FixedTimeZone(7 * 3600))),
+        dsn_(PgCluster::Get().NewDatabase()) {
+    db::Pool pool({dsn_, 1});
+    EXPECT_TRUE(db::Migrate(pool, "intake", Migrations()).ok());
+    a_ = std::make_unique<Replica>(dsn_, clock_);
+    Seed();
+  }
+
+  void Seed() {
+    auto agencies = FromJson<v1::ListAgenciesResponse>(
+        ReadSource("data/seed/agencies.json"));
+    for (const auto& a : agencies.agencies()) {
+      grpc::ClientContext ctx;
+      As(ctx, "admin", "000.00.00.H26");
+      v1::UpsertAgencyRequest req;
+      *req.mutable_agency() = a;
+      v1::UpsertAgencyResponse resp;
+      ASSERT_TRUE(a_->stub->UpsertAgency(&ctx, req, &resp).ok()) << a.code();
+    }
+    auto procs = FromJson<v1::ListProceduresResponse>(
+        ReadSource("data/seed/procedures.json"));
+    for (const auto& p : procs.procedures()) {
+      grpc::ClientContext ctx;
+      As(ctx, "admin", "000.00.00.H26");
+      v1::UpsertProcedureRequest req;
+      *req.mutable_procedure() = p;
+      v1::UpsertProcedureResponse resp;
+      ASSERT_TRUE(a_->stub->UpsertProcedure(&ctx, req, &resp).ok()) << p.code();
+    }
+  }
+
+  static v1::SubmitDossierRequest Birth(const std::string& agency) {
+    auto req = FromJson<v1::SubmitDossierRequest>(R"json({
+      "dossier": {"procedure": "procedures/LT.01", "channel": "RECEIPT_CHANNEL_COUNTER",
+        "applicant": {"full_name": "Nguyễn Văn An", "personal_id": "001090012345",
+                      "contact": {"phone": "0912345678"}},
+        "fields": [
+          {"key": "child_full_name", "value": "Nguyễn Minh Khôi"},
+          {"key": "child_date_of_birth", "value": "2026-11-20"},
+          {"key": "child_sex", "value": "Nam"},
+          {"key": "place_of_birth", "value": "Bệnh viện Phụ sản Hà Nội"},
+          {"key": "mother_full_name", "value": "Trần Thị Bình"},
+          {"key": "mother_personal_id", "value": "001192054321"},
+          {"key": "permanent_address", "value": "Phường Tây Mỗ, Hà Nội"}],
+        "documents": [
+          {"code": "giay_chung_sinh", "sha256": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+          {"code": "to_khai_lien_thong", "sha256": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}]}})json");
+    req.set_parent(absl::StrCat("agencies/", agency));
+    req.set_request_id(common::NewUuid());
+    return req;
+  }
+
+  grpc::Status Submit(Replica& r, const v1::SubmitDossierRequest& req,
+                      v1::SubmitDossierResponse* resp,
+                      const std::string& caller_agency = kTayMo) {
+    grpc::ClientContext ctx;
+    As(ctx, "counter_officer", caller_agency);
+    return r.stub->SubmitDossier(&ctx, req, resp);
+  }
+
+  int64_t Count(const std::string& sql) {
+    db::Pool pool({dsn_, 1});
+    return db::WithTransaction(pool,
+                               [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+                                 return tx.exec(sql)[0][0].as<int64_t>();
+                               })
+        .value_or(-1);
+  }
+
+  common::FakeClock clock_;
+  std::string dsn_;
+  std::unique_ptr<Replica> a_;
+};
+
+TEST_F(IntakeIntegrationTest,
+       SubmitIssuesCodeAppointmentEventsAndReplaysIdempotently) {
+  const auto req = Birth(kTayMo);
+  v1::SubmitDossierResponse first;
+  ASSERT_TRUE(Submit(*a_, req, &first).ok());
+  const v1::Dossier& d = first.dossier();
+  EXPECT_EQ(d.code(), "001.08.19.H26-261123-0001");
+  EXPECT_EQ(d.state(), v1::DOSSIER_STATE_RECEIVED);
+  EXPECT_EQ(d.national_status_code(), 2);
+  // Monday 09:00 + 3 working days = Thursday 09:00 (+07:00).
+  EXPECT_EQ(d.appointment_time().seconds(),
+            absl::ToUnixSeconds(
+                absl::FromCivil(absl::CivilSecond(2026, 11, 26, 9, 0, 0),
+                                absl::FixedTimeZone(7 * 3600))));
+  EXPECT_NE(first.receipt_html().find("HẸN TRẢ KẾT QUẢ"), std::string::npos);
+  // DossierReceived for routing, deadline and notify, in the same commit.
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.outbox WHERE event_type = "
+                  "'lienthong.intake.v1.DossierReceived'"),
+            3);
+
+  v1::SubmitDossierResponse again;
+  ASSERT_TRUE(Submit(*a_, req, &again).ok());
+  EXPECT_EQ(again.dossier().code(), d.code());
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 1);
+
+  auto changed = req;
+  changed.mutable_dossier()->mutable_applicant()->set_full_name("Lê Văn Bình");
+  v1::SubmitDossierResponse reused;
+  grpc::Status s = Submit(*a_, changed, &reused);
+  EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(common::GetErrorDetails(grpc_util::FromGrpcStatus(s)).reason,
+            "REQUEST_ID_REUSED");
+}
+
+TEST_F(IntakeIntegrationTest, BadInputGetsClearErrorsAndLosesNothing) {
+  auto req = Birth(kTayMo);
+  req.mutable_dossier()->mutable_applicant()->set_personal_id("12");
+  req.mutable_dossier()->clear_documents();
+  v1::SubmitDossierResponse resp;
+  grpc::Status s = Submit(*a_, req, &resp);
+  ASSERT_THAT(s, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  auto details = common::GetErrorDetails(grpc_util::FromGrpcStatus(s));
+  EXPECT_EQ(details.domain, "lienthong.intake");
+  EXPECT_EQ(details.field_violations.size(), 3u);  // id + 2 documents
+
+  auto unknown = Birth("999.99.99.H26");
+  s = Submit(*a_, unknown, &resp, "999.99.99.H26");
+  EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::NOT_FOUND));
+  EXPECT_NE(s.error_message().find("999.99.99.H26"), std::string::npos);
+
+  // The district one-stop may not receive a ward-tier procedure.
+  auto district = Birth("000.90.19.H26");
+  s = Submit(*a_, district, &resp, "000.00.19.H26");
+  EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.outbox"), 0);
+}
+
+TEST_F(IntakeIntegrationTest,
+       OfficersActOnlyInTheirSubtreeAndDenialsAreAudited) {
+  v1::SubmitDossierResponse resp;
+  grpc::Status s = Submit(*a_, Birth(kTayMo), &resp, kHaDinh);
+  EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &resp).ok());
+  grpc::ClientContext ctx;
+  As(ctx, "counter_officer", kHaDinh);
+  v1::GetDossierRequest get;
+  get.set_name(resp.dossier().name());
+  v1::GetDossierResponse got;
+  EXPECT_THAT(a_->stub->GetDossier(&ctx, get, &got),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  // The district above Tây Mỗ sees it.
+  grpc::ClientContext ctx2;
+  As(ctx2, "supervisor", "000.00.19.H26");
+  EXPECT_TRUE(a_->stub->GetDossier(&ctx2, get, &got).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.audit WHERE outcome = "
+                  "'PERMISSION_DENIED'"),
+            2);
+}
+
+TEST_F(IntakeIntegrationTest,
+       ConcurrentSubmitsOnTwoReplicasGiveUniqueGapFreeCodes) {
+  Replica b(dsn_, clock_);
+  constexpr int kPerThread = 15;
+  std::vector<std::string> codes[4];
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Replica& r = t % 2 == 0 ? *a_ : b;
+      for (int i = 0; i < kPerThread; ++i) {
+        v1::SubmitDossierResponse resp;
+        grpc::Status s = Submit(r, Birth(kTayMo), &resp);
+        EXPECT_TRUE(s.ok()) << s.error_message();
+        codes[t].push_back(resp.dossier().code());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> all;
+  for (auto& c : codes) all.insert(c.begin(), c.end());
+  ASSERT_EQ(all.size(), 4u * kPerThread);
+  int n = 1;
+  for (const std::string& c : all) {  // sorted: -0001 .. -0060, no gaps
+    EXPECT_EQ(
+        c, absl::StrCat("001.08.19.H26-261123-", absl::StrFormat("%04d", n++)));
+  }
+}
+
+TEST_F(IntakeIntegrationTest, LifecycleThroughRoutingEventsToReturnAndRating) {
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  const std::string name = sub.dossier().name();
+  routing::v1::RouteCompleted done;
+  done.set_dossier(name);
+  auto* out = done.add_outputs();
+  out->set_key("birth_certificate_number");
+  out->set_value("123/2026");
+  const common::v1::Event e =
+      grpc_util::MakeEvent(done, "routing", name, clock_.Now());
+  EXPECT_EQ(a_->server.HandleEvent(e).value_or(false), true);
+  EXPECT_EQ(a_->server.HandleEvent(e).value_or(true), false);  // replay: once
+
+  grpc::ClientContext c1;
+  As(c1, "counter_officer", kTayMo);
+  v1::GetDossierRequest get;
+  get.set_name(name);
+  v1::GetDossierResponse got;
+  ASSERT_TRUE(a_->stub->GetDossier(&c1, get, &got).ok());
+  EXPECT_EQ(got.dossier().state(), v1::DOSSIER_STATE_READY_FOR_RETURN);
+  EXPECT_EQ(got.dossier().results(0).value(), "123/2026");
+
+  // Withdrawing a finished dossier is illegal and names the state.
+  grpc::ClientContext c2;
+  As(c2, "counter_officer", kTayMo);
+  v1::WithdrawDossierRequest w;
+  w.set_name(name);
+  w.set_reason("Công dân đổi ý");
+  v1::WithdrawDossierResponse wr;
+  grpc::Status s = a_->stub->WithdrawDossier(&c2, w, &wr);
+  EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_NE(s.error_message().find("READY_FOR_RETURN"), std::string::npos);
+
+  grpc::ClientContext c3;
+  As(c3, "counter_officer", kTayMo);
+  v1::ReturnResultRequest ret;
+  ret.set_name(name);
+  v1::ReturnResultResponse rr;
+  ASSERT_TRUE(a_->stub->ReturnResult(&c3, ret, &rr).ok());
+  EXPECT_EQ(rr.dossier().national_status_code(), 10);
+
+  for (int i = 0; i < 2; ++i) {
+    grpc::ClientContext c4;
+    As(c4, "counter_officer", kTayMo);
+    v1::RateDossierRequest rate;
+    rate.set_name(name);
+    rate.set_rating(5);
+    v1::RateDossierResponse rateresp;
+    EXPECT_EQ(a_->stub->RateDossier(&c4, rate, &rateresp).ok(), i == 0);
+  }
+  grpc::ClientContext c5;
+  As(c5, "counter_officer", kTayMo);
+  v1::GetControlSlipRequest slip;
+  slip.set_name(name);
+  v1::GetControlSlipResponse slipresp;
+  ASSERT_TRUE(a_->stub->GetControlSlip(&c5, slip, &slipresp).ok());
+  ASSERT_EQ(slipresp.transitions_size(), 3);  // received, ready, returned
+  EXPECT_EQ(slipresp.transitions(2).to_state(), v1::DOSSIER_STATE_RETURNED);
+}
+
+TEST_F(IntakeIntegrationTest, CitizenLookupShowsMaskedDataAndIsThrottled) {
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  auto lookup = [&](const std::string& last4, v1::LookupDossierResponse* r) {
+    grpc::ClientContext ctx;
+    v1::LookupDossierRequest req;
+    req.set_code(sub.dossier().code());
+    req.set_phone_last4(last4);
+    return a_->stub->LookupDossier(&ctx, req, r);
+  };
+  v1::LookupDossierResponse r;
+  ASSERT_TRUE(lookup("5678", &r).ok());
+  EXPECT_EQ(r.masked_applicant_name(), "N*** V*** A***");
+  EXPECT_TRUE(r.on_time());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(lookup("0000", &r), GrpcStatusIs(grpc::StatusCode::NOT_FOUND));
+  }
+  EXPECT_THAT(lookup("5678", &r),
+              GrpcStatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
+  clock_.Advance(absl::Minutes(16));
+  EXPECT_TRUE(lookup("5678", &r).ok());
+}
+
+TEST_F(IntakeIntegrationTest, AuditTamperingIsDetected) {
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  auto verify = [&] {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::VerifyAuditChainResponse r;
+    EXPECT_TRUE(a_->stub->VerifyAuditChain(&ctx, {}, &r).ok());
+    return r;
+  };
+  EXPECT_TRUE(verify().intact());
+  db::Pool pool({dsn_, 1});
+  ASSERT_TRUE(db::WithTransaction(pool, [](pqxx::work& tx) {
+                tx.exec(
+                    "UPDATE intake.audit SET actor_subject = 'ai-do' "
+                    "WHERE seq = 50");
+                return absl::OkStatus();
+              }).ok());
+  const auto broken = verify();
+  EXPECT_FALSE(broken.intact());
+  EXPECT_EQ(broken.first_bad_sequence(), 50);
+}
+
+TEST_F(IntakeIntegrationTest, TwoTierProvinceCommuneTreeWorks) {
+  // Tiers are data: a province with communes directly under it.
+  auto upsert = [&](const std::string& code, common::v1::Tier tier,
+                    common::v1::AgencyKind kind, const std::string& parent) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::UpsertAgencyRequest req;
+    req.mutable_agency()->set_code(code);
+    req.mutable_agency()->set_display_name("Đơn vị " + code);
+    req.mutable_agency()->set_tier(tier);
+    req.mutable_agency()->set_kind(kind);
+    if (!parent.empty()) req.mutable_agency()->set_parent("agencies/" + parent);
+    v1::UpsertAgencyResponse resp;
+    return a_->stub->UpsertAgency(&ctx, req, &resp);
+  };
+  ASSERT_TRUE(upsert("000.00.00.T01", common::v1::TIER_PROVINCE,
+                     common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "")
+                  .ok());
+  ASSERT_TRUE(upsert("000.01.00.T01", common::v1::TIER_COMMUNE,
+                     common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "000.00.00.T01")
+                  .ok());
+  ASSERT_TRUE(upsert("001.01.00.T01", common::v1::TIER_COMMUNE,
+                     common::v1::AGENCY_KIND_ONE_STOP_UNIT, "000.01.00.T01")
+                  .ok());
+  v1::SubmitDossierResponse resp;
+  ASSERT_TRUE(Submit(*a_, Birth("001.01.00.T01"), &resp, "000.00.00.T01").ok());
+  grpc::ClientContext ctx;
+  As(ctx, "supervisor", "000.00.00.T01");
+  v1::ResolveAgencySubtreeRequest sub;
+  sub.set_name("agencies/000.00.00.T01");
+  v1::ResolveAgencySubtreeResponse tree;
+  ASSERT_TRUE(a_->stub->ResolveAgencySubtree(&ctx, sub, &tree).ok());
+  EXPECT_EQ(tree.agencies_size(), 3);
+  EXPECT_EQ(tree.agencies(2).administrative_unit(), "agencies/000.01.00.T01");
+}
+
+}  // namespace
+}  // namespace lienthong::intake

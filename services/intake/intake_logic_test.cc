@@ -1,0 +1,222 @@
+#include "services/intake/intake_logic.h"
+
+#include "gtest/gtest.h"
+#include "libs/calendar/default_calendar.h"
+#include "libs/testing/status_matchers.h"
+#include "services/intake/audit_chain.h"
+#include "services/intake/forms.h"
+
+namespace lienthong::intake {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusHasReason;
+
+v1::LegSpec Leg(const std::string& id, std::vector<std::string> deps,
+                std::vector<std::string> consumes = {},
+                std::vector<std::string> produces = {}) {
+  v1::LegSpec l;
+  l.set_id(id);
+  l.set_display_name("Bước " + id);
+  l.set_agency_kind(common::v1::AGENCY_KIND_JUSTICE);
+  l.mutable_time_limit()->set_unit(common::v1::WORKING_DURATION_UNIT_DAYS);
+  l.mutable_time_limit()->set_amount(1);
+  for (auto& d : deps) l.add_depends_on(d);
+  for (auto& c : consumes) l.add_consumes(c);
+  for (auto& p : produces) {
+    auto* f = l.add_produces();
+    f->set_key(p);
+    f->set_label(p);
+    f->set_type(common::v1::FIELD_TYPE_TEXT);
+  }
+  return l;
+}
+
+v1::Procedure Proc() {
+  v1::Procedure p;
+  p.set_code("LT.01");
+  p.set_display_name("Liên thông khai sinh");
+  p.add_receiving_tiers(common::v1::TIER_COMMUNE);
+  p.set_deciding_tier(common::v1::TIER_COMMUNE);
+  p.set_online_level(4);
+  p.mutable_legal_time()->set_unit(common::v1::WORKING_DURATION_UNIT_DAYS);
+  p.mutable_legal_time()->set_amount(3);
+  p.set_cutoff_local_time("15:00");
+  auto* f = p.add_fields();
+  f->set_key("child_full_name");
+  f->set_label("Họ tên trẻ");
+  f->set_type(common::v1::FIELD_TYPE_TEXT);
+  f->set_required(true);
+  auto* d = p.add_documents();
+  d->set_code("giay_chung_sinh");
+  d->set_display_name("Giấy chứng sinh");
+  d->set_required(true);
+  *p.add_legs() = Leg("civil", {}, {}, {"personal_id"});
+  *p.add_legs() = Leg("police", {"civil"}, {"personal_id"});
+  *p.add_legs() = Leg("bhyt", {"civil"}, {"personal_id"});
+  *p.add_legs() = Leg("join", {"police", "bhyt"}, {"personal_id"});
+  return p;
+}
+
+TEST(ProcedureValidationTest, DagWithJoinIsAcceptedAndOrdered) {
+  const v1::Procedure p = Proc();
+  EXPECT_THAT(ValidateProcedure(p), IsOk());
+  auto order = TopologicalLegOrder(p);
+  ASSERT_TRUE(order.ok());
+  ASSERT_EQ(order->size(), 4u);
+  EXPECT_EQ(order->front(), "civil");
+  EXPECT_EQ(order->back(), "join");
+}
+
+TEST(ProcedureValidationTest, CyclesUnknownDepsAndUnproducedInputsAreRejected) {
+  v1::Procedure cyc = Proc();
+  cyc.mutable_legs(0)->add_depends_on("join");
+  EXPECT_THAT(ValidateProcedure(cyc),
+              StatusHasReason(absl::StatusCode::kInvalidArgument, "LEG_CYCLE"));
+  v1::Procedure unknown = Proc();
+  unknown.mutable_legs(1)->add_depends_on("nowhere");
+  EXPECT_THAT(
+      ValidateProcedure(unknown),
+      StatusHasReason(absl::StatusCode::kInvalidArgument, "INVALID_PROCEDURE"));
+  v1::Procedure unproduced = Proc();
+  unproduced.mutable_legs(1)->add_consumes("birth_certificate_number");
+  EXPECT_THAT(
+      ValidateProcedure(unproduced),
+      StatusHasReason(absl::StatusCode::kInvalidArgument, "INVALID_PROCEDURE"));
+  v1::Procedure bad = Proc();
+  bad.set_online_level(5);
+  bad.clear_receiving_tiers();
+  auto details = common::GetErrorDetails(ValidateProcedure(bad));
+  EXPECT_EQ(details.field_violations.size(), 2u);
+}
+
+v1::Dossier GoodDossier() {
+  v1::Dossier d;
+  d.set_channel(common::v1::RECEIPT_CHANNEL_COUNTER);
+  d.mutable_applicant()->set_full_name("Nguyễn Văn An");
+  d.mutable_applicant()->set_personal_id("001090012345");
+  d.mutable_applicant()->mutable_contact()->set_phone("0912345678");
+  auto* f = d.add_fields();
+  f->set_key("child_full_name");
+  f->set_value("Nguyễn Minh Khôi");
+  auto* doc = d.add_documents();
+  doc->set_code("giay_chung_sinh");
+  doc->set_sha256(std::string(64, 'a'));
+  return d;
+}
+
+TEST(DossierValidationTest, GoodDossierPassesAndEveryViolationIsReported) {
+  EXPECT_THAT(ValidateDossier(GoodDossier(), Proc()), IsOk());
+  v1::Dossier d = GoodDossier();
+  d.mutable_applicant()->set_personal_id("123");
+  d.mutable_applicant()->mutable_contact()->set_phone("12345");
+  d.clear_fields();
+  d.mutable_documents(0)->set_sha256("xyz");
+  const absl::Status s = ValidateDossier(d, Proc());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  const auto details = common::GetErrorDetails(s);
+  std::vector<std::string> fields;
+  for (const auto& v : details.field_violations) fields.push_back(v.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"dossier.applicant.personal_id",
+                                              "dossier.applicant.contact.phone",
+                                              "dossier.fields[child_full_name]",
+                                              "dossier.documents[0].sha256"}));
+  EXPECT_FALSE(details.localized_message.empty());
+}
+
+TEST(ReceiveRulesTest, OnlyReceivingUnitsOfAllowedTiers) {
+  v1::Agency ward;
+  ward.set_code("001.08.19.H26");
+  ward.set_tier(common::v1::TIER_COMMUNE);
+  ward.set_kind(common::v1::AGENCY_KIND_ONE_STOP_UNIT);
+  EXPECT_THAT(CheckMayReceive(Proc(), ward, absl::Now()), IsOk());
+  v1::Agency district = ward;
+  district.set_tier(common::v1::TIER_DISTRICT);
+  EXPECT_THAT(CheckMayReceive(Proc(), district, absl::Now()),
+              StatusHasReason(absl::StatusCode::kFailedPrecondition,
+                              "TIER_MAY_NOT_RECEIVE"));
+  v1::Agency police = ward;
+  police.set_kind(common::v1::AGENCY_KIND_POLICE);
+  EXPECT_THAT(CheckMayReceive(Proc(), police, absl::Now()),
+              StatusHasReason(absl::StatusCode::kFailedPrecondition,
+                              "NOT_A_RECEIVING_UNIT"));
+}
+
+TEST(DossierCodeTest, FormatUsesVietnamDateAndFourDigits) {
+  // 2026-11-24 18:30 UTC is already 25/11 in Hà Nội.
+  const absl::Time t = absl::FromCivil(
+      absl::CivilSecond(2026, 11, 24, 18, 30, 0), absl::UTCTimeZone());
+  EXPECT_EQ(FormatDossierCode("001.08.19.H26", LocalDay(t), 42),
+            "001.08.19.H26-261125-0042");
+  EXPECT_EQ(
+      FormatDossierCode("000.00.00.H26", absl::CivilDay(2025, 3, 7), 12345),
+      "000.00.00.H26-250307-12345");
+  EXPECT_TRUE(IsAgencyCode("000.00.00.H26"));
+  EXPECT_FALSE(IsAgencyCode("000..00"));
+  EXPECT_FALSE(IsAgencyCode("000.00/00"));
+}
+
+TEST(AppointmentTest, CutoffMovesTheStartToTheNextWorkingDay) {
+  auto cal = calendar::DefaultCalendar();
+  ASSERT_TRUE(cal.ok());
+  const absl::TimeZone tz = VietnamTime();
+  v1::Procedure p = Proc();  // 3 working days, cut-off 15:00
+  // Monday 2026-11-23 10:00 local: Thursday 10:00.
+  auto a = ComputeAppointment(
+      *cal, absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0), tz), p);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(absl::ToCivilSecond(*a, tz),
+            absl::CivilSecond(2026, 11, 26, 10, 0, 0));
+  // Friday 15:01, after the cut-off: counts from Monday 08:00 -> Wed 17:00.
+  a = ComputeAppointment(
+      *cal, absl::FromCivil(absl::CivilSecond(2026, 11, 27, 15, 1, 0), tz), p);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(absl::ToCivilSecond(*a, tz),
+            absl::CivilSecond(2026, 12, 2, 17, 0, 0));
+}
+
+TEST(AuditChainTest, TamperingAndDeletionAreFound) {
+  std::vector<v1::AuditEntry> chain;
+  std::string prev;
+  for (int i = 1; i <= 5; ++i) {
+    v1::AuditEntry e;
+    e.set_sequence(i);
+    e.mutable_time()->set_seconds(1000 + i);
+    e.set_action("SubmitDossier");
+    e.set_resource("dossiers/x-" + std::to_string(i));
+    e.set_outcome("OK");
+    e.set_prev_hash(prev);
+    e.set_hash(AuditHash(e));
+    prev = e.hash();
+    chain.push_back(e);
+  }
+  EXPECT_TRUE(VerifyChain(chain).intact);
+  auto altered = chain;
+  altered[2].set_outcome("PERMISSION_DENIED");
+  EXPECT_EQ(VerifyChain(altered).first_bad_sequence, 3);
+  auto deleted = chain;
+  deleted.erase(deleted.begin() + 1);
+  const ChainCheck c = VerifyChain(deleted);
+  EXPECT_FALSE(c.intact);
+  EXPECT_EQ(c.first_bad_sequence, 2);
+}
+
+TEST(FormsTest, ReceiptIsVietnameseHtmlWithEscaping) {
+  FormContext fc;
+  fc.dossier = GoodDossier();
+  fc.dossier.set_code("001.08.19.H26-261125-0001");
+  fc.dossier.mutable_applicant()->set_full_name("Nguyễn <b>An</b>");
+  fc.dossier.mutable_appointment_time()->set_seconds(
+      1764064800);  // 2025-11-25 10:00 UTC
+  fc.procedure = Proc();
+  fc.receiving_agency.set_display_name("Bộ phận Một cửa phường Tây Mỗ");
+  const std::string html = RenderForm(v1::FORM_KIND_RECEIPT, fc);
+  EXPECT_NE(html.find("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
+            std::string::npos);
+  EXPECT_NE(html.find("Nguyễn &lt;b&gt;An&lt;/b&gt;"), std::string::npos);
+  EXPECT_NE(html.find("17:00 ngày 25/11/2025"), std::string::npos);
+  EXPECT_NE(html.find("<meta charset=\"utf-8\">"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lienthong::intake
