@@ -211,6 +211,7 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services) {
   grpc_util::WaitForShutdownSignal();
   g_stop->Notify();
   stopping_ = true;
+  for (auto& hook : shutdown_hooks_) hook();
   srv->Shutdown();  // NOT_SERVING, grace, drain in-flight RPCs
   for (auto& r : relays_) r->Stop();
   for (auto& t : threads_) t.join();

@@ -71,6 +71,12 @@ class ServiceRuntime {
   void AddLoop(std::string name, std::function<void()> run_once,
                absl::Duration interval);
 
+  // Called when SIGTERM arrives, before the drain (e.g. to end long-lived
+  // streams so the drain need not wait for its deadline).
+  void OnShutdown(std::function<void()> hook) {
+    shutdown_hooks_.push_back(std::move(hook));
+  }
+
   // Starts the server, relays and loops; waits for SIGTERM/SIGINT; drains;
   // returns the process exit code.
   int Serve(std::vector<grpc::Service*> services);
@@ -92,6 +98,7 @@ class ServiceRuntime {
   };
   std::vector<Loop> loops_;
   std::vector<std::thread> threads_;
+  std::vector<std::function<void()>> shutdown_hooks_;
   std::atomic<bool> stopping_{false};
 };
 

@@ -1,0 +1,293 @@
+// RoutingServer: intake's events, lease expiry, queue gauges and the task
+// stream.
+
+#include <chrono>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/db/outbox.h"
+#include "libs/db/transaction.h"
+#include "libs/grpc_util/proto_time.h"
+#include "libs/logging/logging.h"
+#include "libs/metrics/metrics.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "services/routing/routing_server.h"
+
+namespace lienthong::routing {
+namespace {
+
+std::string PgTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+absl::StatusOr<bool> RoutingServer::HandleEvent(const common::v1::Event& e) {
+  intake::v1::DossierReceived received;
+  intake::v1::DossierWithdrawn withdrawn;
+  intake::v1::DossierSupplemented supplemented;
+  std::vector<PlannedTask> plan;
+  const bool is_received = e.payload().UnpackTo(&received);
+  if (is_received) {
+    // Plan outside the transaction: it asks intake for the agency tree.
+    LT_ASSIGN_OR_RETURN(
+        plan, PlanRoute(received.procedure(), received.receiving_agency(),
+                        received.fields(), directory_));
+  }
+  return db::WithTransaction(
+      pool_, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
+        LT_ASSIGN_OR_RETURN(bool first,
+                            db::RecordInbox(tx, "routing", e.event_id()));
+        if (!first) return false;
+        const absl::Time now = clock_.Now();
+        if (is_received) {
+          const std::string body = received.SerializeAsString();
+          pqxx::result ins = tx.exec_params(
+              "INSERT INTO routing.routes (dossier, state, receiving_agency, "
+              "received, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
+              "DO "
+              "NOTHING",
+              received.dossier(), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
+              received.receiving_agency().name(),
+              pqxx::binarystring(body.data(), body.size()), PgTime(now));
+          if (ins.affected_rows() == 0) return true;  // planned already
+          for (PlannedTask& p : plan) {
+            p.task.set_dossier(received.dossier());
+            const bool ready = p.task.state() == v1::TASK_STATE_READY;
+            p.task.set_state(v1::TASK_STATE_WAITING);
+            pqxx::result id = tx.exec_params(
+                "INSERT INTO routing.tasks (dossier, leg_id, agency, state, "
+                "body) "
+                "VALUES ($1, $2, $3, $4, ''::bytea) RETURNING id",
+                received.dossier(), p.task.leg_id(), p.task.agency(),
+                static_cast<int>(v1::TASK_STATE_WAITING));
+            Row row{id[0][0].as<int64_t>(), p.task};
+            row.task.set_name(absl::StrCat("tasks/", row.id));
+            if (ready) {
+              MakeReady(tx, row, received.receiving_agency().name(), false);
+            } else {
+              SaveTask(tx, row);
+            }
+          }
+          logging::Event("route_planned")
+              .With("dossier", received.dossier())
+              .With("legs", static_cast<int64_t>(plan.size()))
+              .Info();
+          if (plan.empty()) LT_RETURN_IF_ERROR(Advance(tx, received.dossier()));
+        } else if (e.payload().UnpackTo(&withdrawn)) {
+          CancelOpen(tx, withdrawn.dossier(), "Công dân rút hồ sơ");
+          tx.exec_params(
+              "UPDATE routing.routes SET state = $2, finished_at = $3 WHERE "
+              "dossier = $1 AND state IN ($4, $5)",
+              withdrawn.dossier(), static_cast<int>(v1::ROUTE_STATE_CANCELLED),
+              PgTime(now), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
+              static_cast<int>(v1::ROUTE_STATE_PAUSED));
+        } else if (e.payload().UnpackTo(&supplemented)) {
+          pqxx::result route = tx.exec_params(
+              "SELECT receiving_agency, received FROM routing.routes WHERE "
+              "dossier "
+              "= $1 FOR UPDATE",
+              supplemented.dossier());
+          if (route.empty()) return true;
+          // Keep the supplemented fields for legs that start later.
+          intake::v1::DossierReceived rec;
+          const pqxx::binarystring b(route[0][1]);
+          rec.ParseFromArray(b.data(), static_cast<int>(b.size()));
+          for (const auto& f : supplemented.fields()) {
+            bool replaced = false;
+            for (auto& old : *rec.mutable_fields()) {
+              if (old.key() == f.key()) {
+                old.set_value(f.value());
+                replaced = true;
+              }
+            }
+            if (!replaced) *rec.add_fields() = f;
+          }
+          const std::string body = rec.SerializeAsString();
+          tx.exec_params(
+              "UPDATE routing.routes SET state = $2, received = $3 WHERE "
+              "dossier = $1",
+              supplemented.dossier(), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
+              pqxx::binarystring(body.data(), body.size()));
+          for (Row& r : RouteTasks(tx, supplemented.dossier())) {
+            if (r.task.state() != v1::TASK_STATE_SUPPLEMENT_REQUESTED) continue;
+            for (const auto& f : supplemented.fields()) {
+              bool replaced = false;
+              for (auto& old : *r.task.mutable_inputs()) {
+                if (old.key() == f.key()) {
+                  old.set_value(f.value());
+                  replaced = true;
+                }
+              }
+              if (!replaced) *r.task.add_inputs() = f;
+            }
+            r.task.clear_missing_items();
+            r.task.clear_reason();
+            LT_ASSIGN_OR_RETURN(
+                v1::TaskState next,
+                NextTaskState(r.task.state(), TaskEvent::kResume));
+            r.task.set_state(next);
+            MakeReady(tx, r, route[0][0].as<std::string>(), /*resumed=*/true);
+          }
+        }
+        return true;
+      });
+}
+
+absl::StatusOr<int> RoutingServer::ExpireLeasesOnce() {
+  return db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<int> {
+    const absl::Time now = clock_.Now();
+    pqxx::result r = tx.exec_params(
+        "SELECT id FROM routing.tasks WHERE state = $1 AND lease_expires < $2 "
+        "ORDER BY lease_expires LIMIT 100 FOR UPDATE SKIP LOCKED",
+        static_cast<int>(v1::TASK_STATE_CLAIMED), PgTime(now));
+    int n = 0;
+    for (const auto& row : r) {
+      auto task = LoadTask(tx, row[0].as<int64_t>(), true);
+      if (!task) continue;
+      auto next = NextTaskState(task->task.state(), TaskEvent::kLeaseExpired);
+      if (!next.ok()) continue;
+      pqxx::result route = tx.exec_params(
+          "SELECT receiving_agency FROM routing.routes WHERE dossier = $1",
+          task->task.dossier());
+      // Back in the queue: a new feed row wakes the agency's watchers. It is
+      // not a new dispatch, so no TaskDispatched event.
+      task->task.set_state(*next);
+      task->task.clear_lease_holder();
+      task->task.clear_lease_expire_time();
+      grpc_util::ToProto(now, task->task.mutable_ready_time());
+      SaveTask(tx, *task);
+      tx.exec_params(
+          "INSERT INTO routing.task_feed (agency, task_id, at) VALUES ($1, $2, "
+          "$3)",
+          task->task.agency(), task->id, PgTime(now));
+      ++n;
+    }
+    if (n > 0) tx.exec("NOTIFY routing_feed");
+    return n;
+  });
+}
+
+void RoutingServer::UpdateQueueMetrics() {
+  auto rows = db::WithTransaction(
+      pool_, [&](pqxx::work& tx) -> absl::StatusOr<pqxx::result> {
+        return tx.exec_params(
+            "SELECT agency, state, count(*), EXTRACT(EPOCH FROM "
+            "($1::timestamptz "
+            "- min(ready_at)))::float8 FROM routing.tasks WHERE state IN ($2, "
+            "$3) GROUP BY agency, state",
+            PgTime(clock_.Now()), static_cast<int>(v1::TASK_STATE_READY),
+            static_cast<int>(v1::TASK_STATE_CLAIMED));
+      });
+  if (!rows.ok()) return;
+  auto& depth =
+      metrics::Gauge("lienthong_routing_queue_depth",
+                     "Tasks waiting or being worked, by agency and state.");
+  auto& age = metrics::Gauge("lienthong_routing_queue_oldest_age_seconds",
+                             "Age of the oldest ready task, by agency.");
+  for (const auto& row : *rows) {
+    const std::string agency = row[0].as<std::string>().substr(9);
+    const auto state = static_cast<v1::TaskState>(row[1].as<int>());
+    depth
+        .Add({{"agency", agency}, {"state", std::string(TaskStateName(state))}})
+        .Set(row[2].as<double>());
+    if (state == v1::TASK_STATE_READY && !row[3].is_null()) {
+      age.Add({{"agency", agency}}).Set(row[3].as<double>());
+    }
+  }
+}
+
+void RoutingServer::StartFeedListener() {
+  if (listener_ != nullptr) return;
+  listener_ = std::make_unique<std::thread>([this] {
+    std::unique_ptr<pqxx::connection> conn;
+    while (!stopping_) {
+      try {
+        if (conn == nullptr) {
+          conn = std::make_unique<pqxx::connection>(pool_.dsn());
+          pqxx::nontransaction(*conn).exec("LISTEN routing_feed");
+        }
+        if (conn->await_notification(0, 500000) > 0) {
+          std::lock_guard<std::mutex> lock(feed_mu_);
+          ++feed_generation_;
+          feed_cv_.notify_all();
+        }
+      } catch (const std::exception&) {
+        conn.reset();
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    }
+  });
+}
+
+void RoutingServer::Stop() {
+  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> lock(feed_mu_);
+    ++feed_generation_;
+    feed_cv_.notify_all();
+  }
+  if (listener_ != nullptr) {
+    listener_->join();
+    listener_.reset();
+  }
+}
+
+grpc::Status RoutingServer::WatchTasks(
+    grpc::ServerContext* ctx, const v1::WatchTasksRequest* req,
+    grpc::ServerWriter<v1::WatchTasksResponse>* writer) {
+  auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
+  if (!caller.ok()) return Done(caller.status());
+  if (auto s =
+          CheckOwnAgency(*caller, req->agency(), "WatchTasks", req->agency());
+      !s.ok()) {
+    return Done(s);
+  }
+  int64_t cursor = 0;
+  if (!req->cursor().empty() && !absl::SimpleAtoi(req->cursor(), &cursor)) {
+    return Done(common::InvalidArgument(
+        "BAD_CURSOR",
+        {{"cursor", "must be a cursor received from WatchTasks"}}));
+  }
+  while (!ctx->IsCancelled() && !stopping_) {
+    uint64_t generation;
+    {
+      std::lock_guard<std::mutex> lock(feed_mu_);
+      generation = feed_generation_;
+    }
+    // Every feed row after the cursor whose task is still ready.
+    auto batch = db::WithTransaction(
+        pool_, [&](pqxx::work& tx) -> absl::StatusOr<pqxx::result> {
+          return tx.exec_params(
+              "SELECT f.seq, t.state, t.body FROM routing.task_feed f JOIN "
+              "routing.tasks t ON t.id = f.task_id WHERE f.agency = $1 AND "
+              "f.seq > $2 ORDER BY f.seq LIMIT 200",
+              req->agency(), cursor);
+        });
+    if (!batch.ok()) {
+      // PostgreSQL away: tell the client to reconnect with its cursor.
+      return Done(batch.status());
+    }
+    for (const auto& row : *batch) {
+      cursor = row[0].as<int64_t>();
+      if (row[1].as<int>() != v1::TASK_STATE_READY) continue;
+      v1::WatchTasksResponse item;
+      const pqxx::binarystring b(row[2]);
+      item.mutable_task()->ParseFromArray(b.data(), static_cast<int>(b.size()));
+      item.set_cursor(absl::StrCat(cursor));
+      if (!writer->Write(item)) return grpc::Status::CANCELLED;
+    }
+    if (batch->size() >= 200) continue;
+    std::unique_lock<std::mutex> lock(feed_mu_);
+    feed_cv_.wait_for(
+        lock,
+        std::chrono::microseconds(
+            absl::ToInt64Microseconds(options_.watch_poll)),
+        [&] { return feed_generation_ != generation || stopping_; });
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace lienthong::routing

@@ -1,0 +1,423 @@
+#include "services/routing/routing_server.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/db/migrations.h"
+#include "libs/db/transaction.h"
+#include "libs/fields/field_validation.h"
+#include "libs/grpc_util/proto_time.h"
+#include "libs/grpc_util/status_conversion.h"
+#include "libs/logging/logging.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "lienthong/routing/v1/events.pb.h"
+
+namespace lienthong::routing {
+
+using grpc_util::Role;
+
+namespace {
+
+std::string PgTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
+}
+
+int64_t TaskIdOf(const std::string& name) {
+  int64_t id = 0;
+  if (name.rfind("tasks/", 0) != 0 || !absl::SimpleAtoi(name.substr(6), &id)) {
+    return 0;
+  }
+  return id;
+}
+
+absl::Status BadTaskName() {
+  return common::InvalidArgument("BAD_NAME", {{"name", "must be tasks/{id}"}});
+}
+
+}  // namespace
+
+RoutingServer::RoutingServer(db::Pool& pool, const common::Clock& clock,
+                             AgencyDirectory& directory, RoutingOptions options)
+    : pool_(pool), clock_(clock), directory_(directory), options_(options) {}
+
+RoutingServer::~RoutingServer() { Stop(); }
+
+grpc::Status RoutingServer::Done(const absl::Status& s) const {
+  return grpc_util::ToGrpcStatus(s, "lienthong.routing");
+}
+
+void RoutingServer::AuditDenied(const Caller& c, absl::string_view action,
+                                absl::string_view resource) {
+  db::WithTransaction(pool_, [&](pqxx::work& tx) {
+    tx.exec_params(
+        "INSERT INTO routing.audit (at, agency, subject, role, peer, action, "
+        "resource, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+        "'PERMISSION_DENIED')",
+        PgTime(clock_.Now()), c.agency_code, c.subject,
+        std::string(grpc_util::RoleName(c.role)), c.peer, std::string(action),
+        std::string(resource));
+    return absl::OkStatus();
+  }).IgnoreError();
+  logging::Event("permission_denied")
+      .With("action", action)
+      .With("resource", resource)
+      .With("agency", c.agency_code)
+      .Warn();
+}
+
+absl::Status RoutingServer::CheckOwnAgency(const Caller& c,
+                                           const std::string& agency_name,
+                                           absl::string_view action,
+                                           absl::string_view resource) {
+  if (c.role == Role::kAdmin) return absl::OkStatus();
+  if (agency_name == absl::StrCat("agencies/", c.agency_code)) {
+    return absl::OkStatus();
+  }
+  AuditDenied(c, action, resource);
+  return common::PermissionDenied(
+      "NOT_YOUR_AGENCY",
+      absl::StrCat(resource, " belongs to another agency's queue"),
+      {{"agency", c.agency_code}, {"resource", std::string(resource)}});
+}
+
+grpc::Status RoutingServer::GetRoute(grpc::ServerContext* ctx,
+                                     const v1::GetRouteRequest* req,
+                                     v1::GetRouteResponse* resp) {
+  auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
+  if (!caller.ok()) return Done(caller.status());
+  if (req->dossier().rfind("dossiers/", 0) != 0) {
+    return Done(common::InvalidArgument(
+        "BAD_NAME", {{"dossier", "must be dossiers/{code}"}}));
+  }
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = tx.exec_params(
+        "SELECT state, receiving_agency, received, EXTRACT(EPOCH FROM "
+        "created_at)::float8, EXTRACT(EPOCH FROM finished_at)::float8 FROM "
+        "routing.routes WHERE dossier = $1",
+        req->dossier());
+    if (r.empty()) {
+      return common::NotFound(
+          "ROUTE_NOT_FOUND",
+          absl::StrCat("no route for ", req->dossier(), " (yet)"),
+          {{"dossier", req->dossier()}});
+    }
+    v1::Route* route = resp->mutable_route();
+    route->set_name(absl::StrCat(req->dossier(), "/route"));
+    route->set_dossier(req->dossier());
+    route->set_state(static_cast<v1::RouteState>(r[0][0].as<int>()));
+    route->set_receiving_agency(r[0][1].as<std::string>());
+    intake::v1::DossierReceived received;
+    const pqxx::binarystring b(r[0][2]);
+    received.ParseFromArray(b.data(), static_cast<int>(b.size()));
+    route->set_procedure(received.procedure().name());
+    route->set_procedure_version(received.procedure().version());
+    grpc_util::ToProto(
+        absl::FromUnixMicros(static_cast<int64_t>(r[0][3].as<double>() * 1e6)),
+        route->mutable_create_time());
+    if (!r[0][4].is_null()) {
+      grpc_util::ToProto(absl::FromUnixMicros(
+                             static_cast<int64_t>(r[0][4].as<double>() * 1e6)),
+                         route->mutable_finish_time());
+    }
+    pqxx::result tasks = tx.exec_params(
+        "SELECT body FROM routing.tasks WHERE dossier = $1 ORDER BY id",
+        req->dossier());
+    for (const auto& row : tasks) {
+      const pqxx::binarystring tb(row[0]);
+      route->add_tasks()->ParseFromArray(tb.data(),
+                                         static_cast<int>(tb.size()));
+    }
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status RoutingServer::ListHandovers(grpc::ServerContext* ctx,
+                                          const v1::ListHandoversRequest* req,
+                                          v1::ListHandoversResponse* resp) {
+  auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
+  if (!caller.ok()) return Done(caller.status());
+  int64_t after = 0;
+  if (!req->page_token().empty() &&
+      !absl::SimpleAtoi(req->page_token(), &after)) {
+    return Done(common::InvalidArgument(
+        "BAD_PAGE_TOKEN", {{"page_token", "is not from this list"}}));
+  }
+  const int limit =
+      req->page_size() <= 0 ? 50 : std::min(req->page_size(), 500);
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = tx.exec_params(
+        "SELECT id, body FROM routing.handovers WHERE dossier = $1 AND id > $2 "
+        "ORDER BY id LIMIT $3",
+        req->dossier(), after, limit + 1);
+    for (int i = 0; i < static_cast<int>(r.size()) && i < limit; ++i) {
+      const pqxx::binarystring b(r[i][1]);
+      resp->add_handovers()->ParseFromArray(b.data(),
+                                            static_cast<int>(b.size()));
+    }
+    if (static_cast<int>(r.size()) > limit) {
+      resp->set_next_page_token(absl::StrCat(r[limit - 1][0].as<int64_t>()));
+    }
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status RoutingServer::ListTasks(grpc::ServerContext* ctx,
+                                      const v1::ListTasksRequest* req,
+                                      v1::ListTasksResponse* resp) {
+  auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
+  if (!caller.ok()) return Done(caller.status());
+  if (auto s =
+          CheckOwnAgency(*caller, req->agency(), "ListTasks", req->agency());
+      !s.ok()) {
+    return Done(s);
+  }
+  int64_t after = 0;
+  if (!req->page_token().empty() &&
+      !absl::SimpleAtoi(req->page_token(), &after)) {
+    return Done(common::InvalidArgument(
+        "BAD_PAGE_TOKEN", {{"page_token", "is not from this list"}}));
+  }
+  const int limit =
+      req->page_size() <= 0 ? 50 : std::min(req->page_size(), 500);
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = tx.exec_params(
+        "SELECT id, body FROM routing.tasks WHERE agency = $1 AND ($2 = 0 OR "
+        "state = $2) AND id > $3 ORDER BY id LIMIT $4",
+        req->agency(), static_cast<int>(req->state()), after, limit + 1);
+    for (int i = 0; i < static_cast<int>(r.size()) && i < limit; ++i) {
+      const pqxx::binarystring b(r[i][1]);
+      resp->add_tasks()->ParseFromArray(b.data(), static_cast<int>(b.size()));
+    }
+    if (static_cast<int>(r.size()) > limit) {
+      resp->set_next_page_token(absl::StrCat(r[limit - 1][0].as<int64_t>()));
+    }
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status RoutingServer::GetTask(grpc::ServerContext* ctx,
+                                    const v1::GetTaskRequest* req,
+                                    v1::GetTaskResponse* resp) {
+  auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
+  if (!caller.ok()) return Done(caller.status());
+  const int64_t id = TaskIdOf(req->name());
+  if (id == 0) return Done(BadTaskName());
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    auto row = LoadTask(tx, id, false);
+    if (!row) {
+      return common::NotFound("TASK_NOT_FOUND",
+                              absl::StrCat(req->name(), " does not exist"));
+    }
+    LT_RETURN_IF_ERROR(
+        CheckOwnAgency(*caller, row->task.agency(), "GetTask", req->name()));
+    *resp->mutable_task() = row->task;
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status RoutingServer::Mutate(
+    grpc::ServerContext* ctx, absl::string_view method,
+    const std::string& task_name, const std::string& request_id,
+    const google::protobuf::Message& request, TaskEvent event, v1::Task* out,
+    const std::function<absl::Status(pqxx::work&, Row&)>& fill) {
+  auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
+  if (!caller.ok()) return Done(caller.status());
+  const int64_t id = TaskIdOf(task_name);
+  if (id == 0) return Done(BadTaskName());
+  std::string hash;
+  if (!request_id.empty()) {
+    std::string bytes;
+    request.SerializeToString(&bytes);
+    hash = db::Sha256Hex(bytes);
+  }
+  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    if (!request_id.empty()) {
+      pqxx::result ins = tx.exec_params(
+          "INSERT INTO routing.idempotency (request_id, method, request_hash, "
+          "response) VALUES ($1, $2, $3, ''::bytea) ON CONFLICT DO NOTHING",
+          request_id, std::string(method), hash);
+      if (ins.affected_rows() == 0) {
+        pqxx::result r = tx.exec_params(
+            "SELECT method, request_hash, response FROM routing.idempotency "
+            "WHERE request_id = $1",
+            request_id);
+        if (r[0][0].as<std::string>() != method ||
+            r[0][1].as<std::string>() != hash) {
+          return common::InvalidArgument(
+              "REQUEST_ID_REUSED",
+              {{"request_id", "was already used for a different request"}});
+        }
+        const pqxx::binarystring b(r[0][2]);
+        out->ParseFromArray(b.data(), static_cast<int>(b.size()));
+        return absl::OkStatus();
+      }
+    }
+    auto row = LoadTask(tx, id, true);
+    if (!row) {
+      return common::NotFound("TASK_NOT_FOUND",
+                              absl::StrCat(task_name, " does not exist"));
+    }
+    LT_RETURN_IF_ERROR(
+        CheckOwnAgency(*caller, row->task.agency(), method, task_name));
+    LT_ASSIGN_OR_RETURN(v1::TaskState next,
+                        NextTaskState(row->task.state(), event));
+    if (event == TaskEvent::kClaim || event == TaskEvent::kRenew) {
+      row->task.set_lease_holder(caller->subject);
+    }
+    row->task.set_state(next);
+    LT_RETURN_IF_ERROR(fill(tx, *row));
+    SaveTask(tx, *row);
+    if (!request_id.empty()) {
+      const std::string body = row->task.SerializeAsString();
+      tx.exec_params(
+          "UPDATE routing.idempotency SET response = $2 WHERE request_id = $1",
+          request_id, pqxx::binarystring(body.data(), body.size()));
+    }
+    *out = row->task;
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status RoutingServer::ClaimTask(grpc::ServerContext* ctx,
+                                      const v1::ClaimTaskRequest* req,
+                                      v1::ClaimTaskResponse* resp) {
+  absl::Duration lease = req->has_lease_duration()
+                             ? grpc_util::FromProto(req->lease_duration())
+                             : options_.default_lease;
+  if (lease <= absl::ZeroDuration() || lease > options_.max_lease) {
+    return Done(common::InvalidArgument(
+        "BAD_LEASE",
+        {{"lease_duration", "must be positive and at most 1 hour"}}));
+  }
+  return Mutate(
+      ctx, "ClaimTask", req->name(), req->request_id(), *req, TaskEvent::kClaim,
+      resp->mutable_task(), [&](pqxx::work&, Row& r) {
+        const absl::Time now = clock_.Now();
+        grpc_util::ToProto(now, r.task.mutable_claim_time());
+        grpc_util::ToProto(now + lease, r.task.mutable_lease_expire_time());
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status RoutingServer::RenewLease(grpc::ServerContext* ctx,
+                                       const v1::RenewLeaseRequest* req,
+                                       v1::RenewLeaseResponse* resp) {
+  absl::Duration lease = req->has_lease_duration()
+                             ? grpc_util::FromProto(req->lease_duration())
+                             : options_.default_lease;
+  if (lease <= absl::ZeroDuration() || lease > options_.max_lease) {
+    return Done(common::InvalidArgument(
+        "BAD_LEASE",
+        {{"lease_duration", "must be positive and at most 1 hour"}}));
+  }
+  return Mutate(ctx, "RenewLease", req->name(), req->request_id(), *req,
+                TaskEvent::kRenew, resp->mutable_task(),
+                [&](pqxx::work&, Row& r) {
+                  grpc_util::ToProto(clock_.Now() + lease,
+                                     r.task.mutable_lease_expire_time());
+                  return absl::OkStatus();
+                });
+}
+
+grpc::Status RoutingServer::CompleteTask(grpc::ServerContext* ctx,
+                                         const v1::CompleteTaskRequest* req,
+                                         v1::CompleteTaskResponse* resp) {
+  return Mutate(ctx, "CompleteTask", req->name(), req->request_id(), *req,
+                TaskEvent::kComplete, resp->mutable_task(),
+                [&](pqxx::work& tx, Row& r) -> absl::Status {
+                  std::vector<common::FieldViolation> v;
+                  fields::ValidateValues(r.task.expected_outputs(),
+                                         req->outputs(), "outputs", &v);
+                  if (!v.empty())
+                    return common::InvalidArgument("INVALID_OUTPUTS", v);
+                  const absl::Time now = clock_.Now();
+                  *r.task.mutable_outputs() = req->outputs();
+                  grpc_util::ToProto(now, r.task.mutable_finish_time());
+                  r.task.clear_lease_expire_time();
+                  SaveTask(tx, r);
+                  v1::TaskCompleted ev;
+                  ev.set_dossier(r.task.dossier());
+                  ev.set_task(r.task.name());
+                  ev.set_leg_id(r.task.leg_id());
+                  ev.set_agency(r.task.agency());
+                  *ev.mutable_outputs() = req->outputs();
+                  grpc_util::ToProto(now, ev.mutable_complete_time());
+                  Emit(tx, ev, r.task.dossier(), {"deadline"});
+                  logging::Event("task_completed")
+                      .With("dossier", r.task.dossier())
+                      .With("leg", r.task.leg_id())
+                      .Info();
+                  return Advance(tx, r.task.dossier());
+                });
+}
+
+grpc::Status RoutingServer::RequestSupplement(
+    grpc::ServerContext* ctx, const v1::RequestSupplementRequest* req,
+    v1::RequestSupplementResponse* resp) {
+  std::vector<common::FieldViolation> v;
+  if (req->reason().empty()) v.push_back({"reason", "is required"});
+  if (req->missing_items().empty()) {
+    v.push_back({"missing_items", "name at least one missing item"});
+  }
+  if (!v.empty()) return Done(common::InvalidArgument("BAD_SUPPLEMENT", v));
+  return Mutate(ctx, "RequestSupplement", req->name(), req->request_id(), *req,
+                TaskEvent::kRequestSupplement, resp->mutable_task(),
+                [&](pqxx::work& tx, Row& r) {
+                  const absl::Time now = clock_.Now();
+                  r.task.set_reason(req->reason());
+                  *r.task.mutable_missing_items() = req->missing_items();
+                  r.task.clear_lease_expire_time();
+                  tx.exec_params(
+                      "UPDATE routing.routes SET state = $2 WHERE dossier = $1",
+                      r.task.dossier(),
+                      static_cast<int>(v1::ROUTE_STATE_PAUSED));
+                  v1::LegSupplementRequested ev;
+                  ev.set_dossier(r.task.dossier());
+                  ev.set_task(r.task.name());
+                  ev.set_leg_id(r.task.leg_id());
+                  ev.set_agency(r.task.agency());
+                  ev.set_reason(req->reason());
+                  *ev.mutable_missing_items() = req->missing_items();
+                  grpc_util::ToProto(now, ev.mutable_request_time());
+                  Emit(tx, ev, r.task.dossier(), {"intake", "deadline"});
+                  return absl::OkStatus();
+                });
+}
+
+grpc::Status RoutingServer::RefuseTask(grpc::ServerContext* ctx,
+                                       const v1::RefuseTaskRequest* req,
+                                       v1::RefuseTaskResponse* resp) {
+  if (req->reason().empty()) {
+    return Done(
+        common::InvalidArgument("MISSING_REASON", {{"reason", "is required"}}));
+  }
+  return Mutate(
+      ctx, "RefuseTask", req->name(), req->request_id(), *req,
+      TaskEvent::kRefuse, resp->mutable_task(), [&](pqxx::work& tx, Row& r) {
+        const absl::Time now = clock_.Now();
+        r.task.set_reason(req->reason());
+        grpc_util::ToProto(now, r.task.mutable_finish_time());
+        r.task.clear_lease_expire_time();
+        SaveTask(tx, r);
+        CancelOpen(
+            tx, r.task.dossier(),
+            absl::StrCat("Hồ sơ bị từ chối ở bước ", r.task.display_name()));
+        tx.exec_params(
+            "UPDATE routing.routes SET state = $2, finished_at = $3 "
+            "WHERE dossier = $1",
+            r.task.dossier(), static_cast<int>(v1::ROUTE_STATE_REFUSED),
+            PgTime(now));
+        v1::LegRefused ev;
+        ev.set_dossier(r.task.dossier());
+        ev.set_task(r.task.name());
+        ev.set_leg_id(r.task.leg_id());
+        ev.set_agency(r.task.agency());
+        ev.set_reason(req->reason());
+        grpc_util::ToProto(now, ev.mutable_refuse_time());
+        Emit(tx, ev, r.task.dossier(), {"intake", "deadline"});
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace lienthong::routing

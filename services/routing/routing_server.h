@@ -1,0 +1,126 @@
+#pragma once
+
+// lienthong.routing.v1.RoutingService: routes of legs per dossier, agency
+// work queues, hand-overs. Sync API; WatchTasks streams wake on a
+// process-wide LISTEN on `routing_feed` (a hint) and poll as a fallback.
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "libs/common/clock.h"
+#include "libs/db/pool.h"
+#include "libs/grpc_util/auth.h"
+#include "lienthong/common/v1/common.pb.h"
+#include "lienthong/routing/v1/routing_service.grpc.pb.h"
+#include "pqxx/pqxx"
+#include "services/routing/route_planner.h"
+#include "services/routing/task_state.h"
+
+namespace lienthong::routing {
+
+struct RoutingOptions {
+  bool insecure_dev_auth = false;
+  absl::Duration default_lease = absl::Minutes(5);
+  absl::Duration max_lease = absl::Hours(1);
+  absl::Duration watch_poll = absl::Seconds(1);
+};
+
+class RoutingServer final : public v1::RoutingService::Service {
+ public:
+  RoutingServer(db::Pool& pool, const common::Clock& clock,
+                AgencyDirectory& directory, RoutingOptions options);
+  ~RoutingServer() override;
+
+  grpc::Status GetRoute(grpc::ServerContext*, const v1::GetRouteRequest*,
+                        v1::GetRouteResponse*) override;
+  grpc::Status ListHandovers(grpc::ServerContext*,
+                             const v1::ListHandoversRequest*,
+                             v1::ListHandoversResponse*) override;
+  grpc::Status WatchTasks(grpc::ServerContext*, const v1::WatchTasksRequest*,
+                          grpc::ServerWriter<v1::WatchTasksResponse>*) override;
+  grpc::Status ListTasks(grpc::ServerContext*, const v1::ListTasksRequest*,
+                         v1::ListTasksResponse*) override;
+  grpc::Status GetTask(grpc::ServerContext*, const v1::GetTaskRequest*,
+                       v1::GetTaskResponse*) override;
+  grpc::Status ClaimTask(grpc::ServerContext*, const v1::ClaimTaskRequest*,
+                         v1::ClaimTaskResponse*) override;
+  grpc::Status RenewLease(grpc::ServerContext*, const v1::RenewLeaseRequest*,
+                          v1::RenewLeaseResponse*) override;
+  grpc::Status CompleteTask(grpc::ServerContext*,
+                            const v1::CompleteTaskRequest*,
+                            v1::CompleteTaskResponse*) override;
+  grpc::Status RequestSupplement(grpc::ServerContext*,
+                                 const v1::RequestSupplementRequest*,
+                                 v1::RequestSupplementResponse*) override;
+  grpc::Status RefuseTask(grpc::ServerContext*, const v1::RefuseTaskRequest*,
+                          v1::RefuseTaskResponse*) override;
+
+  // Intake's events (routing_events.cc).
+  absl::StatusOr<bool> HandleEvent(const common::v1::Event& event);
+
+  // Returns expired leases to their queues; how many.
+  absl::StatusOr<int> ExpireLeasesOnce();
+  // Refreshes the queue depth/age gauges.
+  void UpdateQueueMetrics();
+  // Starts the LISTEN thread that wakes watchers; Stop ends it and every
+  // open WatchTasks stream.
+  void StartFeedListener();
+  void Stop();
+
+ private:
+  using Caller = grpc_util::Caller;
+  struct Row {
+    int64_t id = 0;
+    v1::Task task;
+  };
+  // A task operation: load it for update, check the caller's agency, apply
+  // `event`, let `fill` adjust it, save, and run `after` in the same
+  // transaction. Idempotent by request_id.
+  grpc::Status Mutate(
+      grpc::ServerContext* ctx, absl::string_view method,
+      const std::string& task_name, const std::string& request_id,
+      const google::protobuf::Message& request, TaskEvent event, v1::Task* out,
+      const std::function<absl::Status(pqxx::work&, Row&)>& fill);
+
+  absl::Status CheckOwnAgency(const Caller& c, const std::string& agency_name,
+                              absl::string_view action,
+                              absl::string_view resource);
+  void AuditDenied(const Caller& c, absl::string_view action,
+                   absl::string_view resource);
+  grpc::Status Done(const absl::Status& s) const;
+
+ public:  // used by routing_events.cc and routing_store.cc helpers
+  absl::optional<Row> LoadTask(pqxx::work& tx, int64_t id, bool for_update);
+  std::vector<Row> RouteTasks(pqxx::work& tx, const std::string& dossier);
+  void SaveTask(pqxx::work& tx, const Row& r);
+  void MakeReady(pqxx::work& tx, Row& r, const std::string& receiving_agency,
+                 bool resumed);
+  // After a leg is done: dispatch newly ready legs, finish the route when
+  // all are done.
+  absl::Status Advance(pqxx::work& tx, const std::string& dossier);
+  void CancelOpen(pqxx::work& tx, const std::string& dossier,
+                  const std::string& reason);
+  void Emit(pqxx::work& tx, const google::protobuf::Message& payload,
+            const std::string& dossier,
+            std::initializer_list<const char*> destinations);
+  const common::Clock& clock() const { return clock_; }
+
+ private:
+  db::Pool& pool_;
+  const common::Clock& clock_;
+  AgencyDirectory& directory_;
+  RoutingOptions options_;
+
+  std::mutex feed_mu_;
+  std::condition_variable feed_cv_;
+  uint64_t feed_generation_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<std::thread> listener_;
+};
+
+}  // namespace lienthong::routing

@@ -1,0 +1,220 @@
+// RoutingServer's storage helpers and the route mechanics that run inside a
+// transaction: dispatching ready legs, hand-overs, finishing the route.
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/status_macros.h"
+#include "libs/db/outbox.h"
+#include "libs/grpc_util/event_sink.h"
+#include "libs/grpc_util/proto_time.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "lienthong/routing/v1/events.pb.h"
+#include "services/routing/routing_server.h"
+
+namespace lienthong::routing {
+namespace {
+
+std::string PgTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
+}
+
+v1::Task ParseTask(const pqxx::field& f) {
+  v1::Task t;
+  const pqxx::binarystring b(f);
+  t.ParseFromArray(b.data(), static_cast<int>(b.size()));
+  return t;
+}
+
+}  // namespace
+
+absl::optional<RoutingServer::Row> RoutingServer::LoadTask(pqxx::work& tx,
+                                                           int64_t id,
+                                                           bool for_update) {
+  pqxx::result r = tx.exec_params(
+      for_update ? "SELECT body FROM routing.tasks WHERE id = $1 FOR UPDATE"
+                 : "SELECT body FROM routing.tasks WHERE id = $1",
+      id);
+  if (r.empty()) return absl::nullopt;
+  return Row{id, ParseTask(r[0][0])};
+}
+
+std::vector<RoutingServer::Row> RoutingServer::RouteTasks(
+    pqxx::work& tx, const std::string& dossier) {
+  pqxx::result r = tx.exec_params(
+      "SELECT id, body FROM routing.tasks WHERE dossier = $1 ORDER BY id FOR "
+      "UPDATE",
+      dossier);
+  std::vector<Row> out;
+  for (const auto& row : r)
+    out.push_back({row[0].as<int64_t>(), ParseTask(row[1])});
+  return out;
+}
+
+void RoutingServer::SaveTask(pqxx::work& tx, const Row& r) {
+  const std::string body = r.task.SerializeAsString();
+  const bool leased = r.task.state() == v1::TASK_STATE_CLAIMED;
+  tx.exec_params(
+      "UPDATE routing.tasks SET state = $2, lease_expires = CASE WHEN $3 THEN "
+      "$4::timestamptz ELSE NULL END, ready_at = CASE WHEN $5 = '' THEN "
+      "ready_at ELSE $5::timestamptz END, body = $6 WHERE id = $1",
+      r.id, static_cast<int>(r.task.state()), leased,
+      leased ? PgTime(grpc_util::FromProto(r.task.lease_expire_time()))
+             : PgTime(absl::UnixEpoch()),
+      r.task.state() == v1::TASK_STATE_READY
+          ? PgTime(grpc_util::FromProto(r.task.ready_time()))
+          : "",
+      pqxx::binarystring(body.data(), body.size()));
+}
+
+void RoutingServer::Emit(pqxx::work& tx,
+                         const google::protobuf::Message& payload,
+                         const std::string& dossier,
+                         std::initializer_list<const char*> destinations) {
+  const absl::Time now = clock_.Now();
+  const common::v1::Event e =
+      grpc_util::MakeEvent(payload, "routing", dossier, now);
+  std::vector<std::string> dest(destinations.begin(), destinations.end());
+  db::AppendOutbox(tx, "routing",
+                   {e.event_id(), e.type(), e.SerializeAsString()}, dest, now)
+      .IgnoreError();
+}
+
+void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
+                              const std::string& receiving_agency,
+                              bool resumed) {
+  const absl::Time now = clock_.Now();
+  r.task.set_state(v1::TASK_STATE_READY);
+  r.task.clear_lease_holder();
+  r.task.clear_lease_expire_time();
+  grpc_util::ToProto(now, r.task.mutable_ready_time());
+  SaveTask(tx, r);
+  tx.exec_params(
+      "INSERT INTO routing.task_feed (agency, task_id, at) VALUES ($1, $2, $3)",
+      r.task.agency(), r.id, PgTime(now));
+  tx.exec("NOTIFY routing_feed");
+  if (resumed) {
+    v1::LegResumed ev;
+    ev.set_dossier(r.task.dossier());
+    ev.set_task(r.task.name());
+    ev.set_leg_id(r.task.leg_id());
+    grpc_util::ToProto(now, ev.mutable_resume_time());
+    Emit(tx, ev, r.task.dossier(), {"deadline"});
+    return;
+  }
+  v1::TaskDispatched ev;
+  ev.set_dossier(r.task.dossier());
+  ev.set_task(r.task.name());
+  ev.set_leg_id(r.task.leg_id());
+  ev.set_agency(r.task.agency());
+  *ev.mutable_time_limit() = r.task.time_limit();
+  grpc_util::ToProto(now, ev.mutable_dispatch_time());
+  // Tier and ancestors of the leg's agency come from the directory cache.
+  const std::string code = r.task.agency().substr(9);
+  if (auto a = directory_.Get(code); a.ok()) {
+    ev.set_agency_tier(a->tier());
+    for (const auto& anc : a->ancestor_codes())
+      ev.add_agency_ancestor_codes(anc);
+    // A leg at another tier is handed over: the digital hand-over minutes.
+    if (auto recv = directory_.Get(receiving_agency.substr(9));
+        recv.ok() && recv->tier() != a->tier()) {
+      v1::Handover h;
+      h.set_dossier(r.task.dossier());
+      h.set_sender_agency(receiving_agency);
+      h.set_receiver_agency(r.task.agency());
+      h.set_sender_tier(recv->tier());
+      h.set_receiver_tier(a->tier());
+      grpc_util::ToProto(now, h.mutable_handover_time());
+      h.set_task(r.task.name());
+      for (const auto& in : r.task.inputs()) h.add_items(in.key());
+      pqxx::result id = tx.exec_params(
+          "INSERT INTO routing.handovers (dossier, body) VALUES ($1, "
+          "''::bytea) "
+          "RETURNING id",
+          r.task.dossier());
+      h.set_name(absl::StrCat(r.task.dossier(), "/handovers/",
+                              id[0][0].as<int64_t>()));
+      const std::string body = h.SerializeAsString();
+      tx.exec_params("UPDATE routing.handovers SET body = $2 WHERE id = $1",
+                     id[0][0].as<int64_t>(),
+                     pqxx::binarystring(body.data(), body.size()));
+    }
+  }
+  Emit(tx, ev, r.task.dossier(), {"intake", "deadline"});
+}
+
+absl::Status RoutingServer::Advance(pqxx::work& tx,
+                                    const std::string& dossier) {
+  pqxx::result route = tx.exec_params(
+      "SELECT received, receiving_agency FROM routing.routes WHERE dossier = "
+      "$1 FOR UPDATE",
+      dossier);
+  if (route.empty()) return absl::OkStatus();
+  intake::v1::DossierReceived received;
+  const pqxx::binarystring b(route[0][0]);
+  received.ParseFromArray(b.data(), static_cast<int>(b.size()));
+  const std::string receiving_agency = route[0][1].as<std::string>();
+  std::vector<Row> tasks = RouteTasks(tx, dossier);
+  std::vector<std::string> done, waiting;
+  std::vector<common::v1::FieldValue> outputs;
+  for (const Row& r : tasks) {
+    if (r.task.state() == v1::TASK_STATE_DONE) {
+      done.push_back(r.task.leg_id());
+      outputs.insert(outputs.end(), r.task.outputs().begin(),
+                     r.task.outputs().end());
+    }
+    if (r.task.state() == v1::TASK_STATE_WAITING)
+      waiting.push_back(r.task.leg_id());
+  }
+  for (const std::string& leg_id :
+       NewlyReady(received.procedure(), done, waiting)) {
+    for (Row& r : tasks) {
+      if (r.task.leg_id() != leg_id) continue;
+      for (const auto& leg : received.procedure().legs()) {
+        if (leg.id() != leg_id) continue;
+        r.task.clear_inputs();
+        for (auto& f : InputsFor(leg, received.fields(), outputs)) {
+          *r.task.add_inputs() = f;
+        }
+      }
+      LT_ASSIGN_OR_RETURN(v1::TaskState next,
+                          NextTaskState(r.task.state(), TaskEvent::kDepsDone));
+      r.task.set_state(next);
+      MakeReady(tx, r, receiving_agency, /*resumed=*/false);
+    }
+  }
+  if (done.size() == tasks.size()) {
+    const absl::Time now = clock_.Now();
+    tx.exec_params(
+        "UPDATE routing.routes SET state = $2, finished_at = $3 WHERE dossier "
+        "= $1",
+        dossier, static_cast<int>(v1::ROUTE_STATE_DONE), PgTime(now));
+    v1::RouteCompleted ev;
+    ev.set_dossier(dossier);
+    for (auto& o : outputs) *ev.add_outputs() = o;
+    grpc_util::ToProto(now, ev.mutable_complete_time());
+    Emit(tx, ev, dossier, {"intake"});
+  }
+  return absl::OkStatus();
+}
+
+void RoutingServer::CancelOpen(pqxx::work& tx, const std::string& dossier,
+                               const std::string& reason) {
+  const absl::Time now = clock_.Now();
+  for (Row& r : RouteTasks(tx, dossier)) {
+    if (!IsOpen(r.task.state())) continue;
+    r.task.set_state(v1::TASK_STATE_CANCELLED);
+    r.task.set_reason(reason);
+    grpc_util::ToProto(now, r.task.mutable_finish_time());
+    SaveTask(tx, r);
+    v1::TaskCancelled ev;
+    ev.set_dossier(dossier);
+    ev.set_task(r.task.name());
+    ev.set_leg_id(r.task.leg_id());
+    ev.set_agency(r.task.agency());
+    ev.set_reason(reason);
+    grpc_util::ToProto(now, ev.mutable_cancel_time());
+    Emit(tx, ev, dossier, {"deadline", "notify"});
+  }
+}
+
+}  // namespace lienthong::routing
