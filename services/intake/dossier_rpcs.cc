@@ -4,8 +4,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "libs/common/errors.h"
-#include "libs/common/status_macros.h"
 #include "libs/common/redact.h"
+#include "libs/common/status_macros.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/logging/logging.h"
@@ -32,7 +32,6 @@ absl::Status BadDossierName() {
   return common::InvalidArgument("BAD_NAME",
                                  {{"name", "must be dossiers/{code}"}});
 }
-
 
 std::string PageToken(const v1::Dossier& d) {
   return absl::StrCat(
@@ -91,9 +90,10 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
               }
               LT_RETURN_IF_ERROR(CheckMayReceive(*procedure, *agency, now));
               LT_RETURN_IF_ERROR(ValidateDossier(req->dossier(), *procedure));
+              const CalendarSnapshot cal = options_.calendars->Snapshot();
               LT_ASSIGN_OR_RETURN(
                   absl::Time appointment,
-                  ComputeAppointment(*options_.calendar, now, *procedure));
+                  ComputeAppointment(*cal.calendar, now, *procedure));
               const int64_t seq =
                   pg::NextSequence(tx, agency_code, LocalDay(now));
               v1::Dossier d = req->dossier();
@@ -108,7 +108,7 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
               grpc_util::ToProto(now, d.mutable_receive_time());
               grpc_util::ToProto(now, d.mutable_update_time());
               grpc_util::ToProto(appointment, d.mutable_appointment_time());
-              d.set_calendar_version(options_.calendar_version);
+              d.set_calendar_version(cal.version);
               d.clear_rating();
               d.clear_results();
               pg::InsertDossier(tx, d, path, now);
@@ -143,7 +143,8 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
               fc.procedure = *procedure;
               fc.receiving_agency = *agency;
               *resp->mutable_dossier() = d;
-              resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
+              resp->set_receipt_html(
+                  intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
               out = d;
               return absl::OkStatus();
             });

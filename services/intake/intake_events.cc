@@ -1,7 +1,7 @@
 // Events from routing and deadline that move a dossier along.
 
-#include "libs/common/status_macros.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/status_macros.h"
 #include "libs/db/outbox.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"

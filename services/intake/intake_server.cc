@@ -30,7 +30,12 @@ int PageSize(int requested) {
 
 IntakeServer::IntakeServer(db::Pool& pool, const common::Clock& clock,
                            IntakeOptions options)
-    : pool_(pool), clock_(clock), options_(std::move(options)) {}
+    : pool_(pool), clock_(clock), options_(std::move(options)) {
+  if (options_.calendars == nullptr) {
+    options_.calendars = std::make_shared<CalendarCache>(
+        options_.calendar, options_.calendar_version);
+  }
+}
 
 grpc::Status IntakeServer::Done(const absl::Status& s) const {
   return grpc_util::ToGrpcStatus(s, "lienthong.intake");

@@ -18,6 +18,7 @@
 #include "lienthong/common/v1/common.pb.h"
 #include "lienthong/intake/v1/intake_service.grpc.pb.h"
 #include "pqxx/pqxx"
+#include "services/intake/calendar_cache.h"
 #include "services/intake/dossier_state.h"
 
 namespace lienthong::intake {
@@ -31,8 +32,11 @@ struct IntakeOptions {
   bool insecure_dev_auth = false;
   // The working-time calendar for appointments (a cached copy: counters keep
   // receiving while the deadline service is away) and its version label.
+  // When `calendars` is null the server keeps `calendar` with
+  // `calendar_version` for good.
   std::shared_ptr<const calendar::WorkingCalendar> calendar;
   std::string calendar_version = "vn@bundled";
+  std::shared_ptr<CalendarCache> calendars;
   int lookup_max_failures = 5;
   absl::Duration lookup_window = absl::Minutes(15);
 };

@@ -6,13 +6,20 @@
 #include "intake_migrations.h"
 #include "libs/calendar/default_calendar.h"
 #include "libs/config/config.h"
+#include "libs/grpc_util/channel.h"
+#include "libs/grpc_util/flags.h"
+#include "libs/logging/logging.h"
 #include "libs/runtime/service_runtime.h"
+#include "services/intake/calendar_source.h"
 #include "services/intake/intake_server.h"
 
 ABSL_FLAG(int, lookup_max_failures, 5,
           "Failed citizen lookups per dossier code before throttling");
 ABSL_FLAG(absl::Duration, lookup_window, absl::Minutes(15),
           "Window over which failed lookups are counted");
+ABSL_FLAG(absl::Duration, calendar_refresh, absl::Minutes(5),
+          "How often the calendar copy is refreshed from the deadline "
+          "service's GetCalendar (0 = never: keep the stored or bundled copy)");
 
 int main(int argc, char** argv) {
   using namespace lienthong;
@@ -38,9 +45,49 @@ int main(int argc, char** argv) {
 
   intake::IntakeOptions options;
   options.insecure_dev_auth = rt->insecure_dev_auth();
-  options.calendar =
-      std::make_shared<const calendar::WorkingCalendar>(*std::move(cal));
-  options.calendar_version = "vn@bundled";
+  // The stored copy of the deadline service's calendar, else the bundled one;
+  // refreshed in the background, so receiving never waits for the deadline
+  // service.
+  options.calendars =
+      intake::InitialCalendarCache(rt->pool(), *cal, "vn@bundled");
+  const absl::Duration refresh = absl::GetFlag(FLAGS_calendar_refresh);
+  const std::string deadline_address = absl::GetFlag(FLAGS_deadline_address);
+  std::shared_ptr<deadline::v1::DeadlineService::Stub> deadline_stub;
+  if (refresh > absl::ZeroDuration() && !deadline_address.empty()) {
+    auto channel = grpc_util::MakeChannel(deadline_address,
+                                          grpc_util::ClientTlsFromFlags());
+    if (!channel.ok()) config::Fatal("intake", channel.status().message());
+    deadline_stub = deadline::v1::DeadlineService::NewStub(*channel);
+    intake::CalendarRefresher refresher;
+    refresher.cache = options.calendars.get();
+    refresher.fetch = [deadline_stub] {
+      return intake::FetchDeadlineCalendar(*deadline_stub,
+                                           absl::GetFlag(FLAGS_peer_deadline));
+    };
+    db::Pool* pool = &rt->pool();
+    const common::Clock* clock = &rt->clock();
+    refresher.persist = [pool, clock](const intake::CalendarCopy& copy) {
+      return intake::StoreCalendar(*pool, *clock, copy);
+    };
+    auto refresh_once = [refresher] {
+      absl::StatusOr<bool> r = refresher.RunOnce();
+      if (!r.ok()) {
+        logging::Event("calendar_refresh_failed")
+            .With("code", absl::StatusCodeToString(r.status().code()))
+            .Warn();
+      } else if (*r) {
+        logging::Event("calendar_installed")
+            .With("version", refresher.cache->Snapshot().version)
+            .Info();
+      }
+    };
+    // The first pass runs as soon as the server serves (start-up never
+    // waits for the deadline service).
+    rt->AddLoop("calendar_refresh", refresh_once, refresh);
+  }
+  logging::Event("calendar_in_use")
+      .With("version", options.calendars->Snapshot().version)
+      .Info();
   options.lookup_max_failures = absl::GetFlag(FLAGS_lookup_max_failures);
   options.lookup_window = absl::GetFlag(FLAGS_lookup_window);
   server =
