@@ -1,0 +1,125 @@
+#include "tools/bench/intake/bench_util.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "absl/time/clock.h"
+
+namespace lienthong::bench {
+
+double Figures::Throughput() const {
+  const double s = absl::ToDoubleSeconds(wall);
+  return s > 0 ? ok / s : 0;
+}
+
+double Figures::PercentileMs(double p) {
+  if (latencies.empty()) return 0;
+  std::sort(latencies.begin(), latencies.end());
+  size_t i = static_cast<size_t>(p * latencies.size());
+  if (i > 0 && static_cast<double>(i) == p * latencies.size()) --i;
+  return absl::ToDoubleMilliseconds(
+      latencies[std::min(i, latencies.size() - 1)]);
+}
+
+namespace {
+
+// Collects the per-thread results into one Figures.
+class Collector {
+ public:
+  void Add(int64_t ok, int64_t failed, const std::string& failure,
+           std::vector<absl::Duration>& lat) {
+    std::lock_guard<std::mutex> lock(mu_);
+    f_.ok += ok;
+    f_.failed += failed;
+    if (f_.first_failure.empty()) f_.first_failure = failure;
+    f_.latencies.insert(f_.latencies.end(), lat.begin(), lat.end());
+  }
+  Figures Take(absl::Duration wall) {
+    f_.wall = wall;
+    return std::move(f_);
+  }
+
+ private:
+  std::mutex mu_;
+  Figures f_;
+};
+
+}  // namespace
+
+Figures RunClosedLoop(int clients, absl::Duration duration, const Op& op) {
+  Collector out;
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + duration;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      int64_t ok = 0, failed = 0;
+      std::string failure;
+      std::vector<absl::Duration> lat;
+      for (int64_t i = 0; absl::Now() < end; ++i) {
+        const absl::Time t0 = absl::Now();
+        absl::Status s = op(c, i);
+        if (s.ok()) {
+          ++ok;
+          lat.push_back(absl::Now() - t0);
+        } else {
+          ++failed;
+          if (failure.empty()) failure = s.ToString();
+        }
+      }
+      out.Add(ok, failed, failure, lat);
+    });
+  }
+  for (auto& t : threads) t.join();
+  return out.Take(absl::Now() - start);
+}
+
+Figures RunOpenLoop(double rate_per_second, int workers,
+                    absl::Duration duration, const Op& op) {
+  Collector out;
+  const int64_t total =
+      static_cast<int64_t>(rate_per_second * absl::ToDoubleSeconds(duration));
+  const absl::Duration gap = absl::Seconds(1) / rate_per_second;
+  std::atomic<int64_t> next{0};
+  const absl::Time start = absl::Now() + absl::Milliseconds(50);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      int64_t ok = 0, failed = 0;
+      std::string failure;
+      std::vector<absl::Duration> lat;
+      for (int64_t i = next++; i < total; i = next++) {
+        const absl::Time scheduled = start + gap * i;
+        const absl::Time now = absl::Now();
+        if (scheduled > now) absl::SleepFor(scheduled - now);
+        absl::Status s = op(w, i);
+        if (s.ok()) {
+          ++ok;
+          lat.push_back(absl::Now() - scheduled);
+        } else {
+          ++failed;
+          if (failure.empty()) failure = s.ToString();
+        }
+      }
+      out.Add(ok, failed, failure, lat);
+    });
+  }
+  for (auto& t : threads) t.join();
+  return out.Take(absl::Now() - start);
+}
+
+void PrintRow(const std::string& label, Figures& f) {
+  std::printf("%-34s %8.1f /s  p50 %6.2f  p95 %6.2f  p99 %6.2f ms",
+              label.c_str(), f.Throughput(), f.PercentileMs(0.50),
+              f.PercentileMs(0.95), f.PercentileMs(0.99));
+  if (f.failed > 0) {
+    std::printf("  (%lld failed: %s)", static_cast<long long>(f.failed),
+                f.first_failure.c_str());
+  }
+  std::printf("\n");
+}
+
+}  // namespace lienthong::bench

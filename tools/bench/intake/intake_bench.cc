@@ -1,0 +1,356 @@
+// tools/bench intake mode (issue 4): N concurrent clients submit
+// birth-shaped dossiers to an intake service over gRPC; in the same run, a
+// baseline writes the same rows (dossier code counter, dossier with its
+// documents, DossierReceived outbox rows) straight through libpqxx with no
+// gRPC. Prints throughput, p50/p95/p99 and the ratio to the baseline, then
+// the latency at a fixed fraction of the measured peak (open loop). Not a
+// test; see docs/performance.md, "## intake".
+//
+//   lienthong-bench-intake --db_dsn="$(tools/pg dsn)"
+//
+// It creates (after dropping) the database `lt_bench_intake` on that server
+// and serves intake in-process on 127.0.0.1:0 (the service's own server
+// bootstrap and interceptor), or, with --noin_process, loads the running
+// service at --intake_address (seeded with `lienthong seed`, started with
+// --insecure_dev_auth).
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/create_channel.h"
+#include "intake_migrations.h"
+#include "libs/calendar/default_calendar.h"
+#include "libs/common/clock.h"
+#include "libs/common/uuid.h"
+#include "libs/db/migrations.h"
+#include "libs/db/outbox.h"
+#include "libs/db/pool.h"
+#include "libs/db/transaction.h"
+#include "libs/grpc_util/event_sink.h"
+#include "libs/grpc_util/flags.h"
+#include "libs/grpc_util/proto_time.h"
+#include "libs/grpc_util/server.h"
+#include "libs/logging/logging.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "services/intake/intake_logic.h"
+#include "services/intake/intake_server.h"
+#include "services/intake/pg_intake_store.h"
+#include "tools/bench/intake/bench_util.h"
+
+ABSL_FLAG(std::string, db_dsn, "",
+          "libpq connection string of the server to use "
+          "(env LIENTHONG_DB_DSN)");
+ABSL_FLAG(bool, in_process, true,
+          "serve intake in-process; false: load the running service at "
+          "--intake_address");
+ABSL_FLAG(std::string, seed_dir, "data/seed",
+          "where agencies.json and procedures.json are");
+ABSL_FLAG(int, clients, 16, "concurrent clients (and baseline writers)");
+ABSL_FLAG(int, channels, 4, "gRPC channels (connections) the clients share");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(15), "length of each phase");
+ABSL_FLAG(int, pool_size, 8, "the in-process service's connection pool");
+ABSL_FLAG(double, load_fraction, 0.6,
+          "open-loop rate as a fraction of the service's peak throughput");
+
+namespace lienthong::intake {
+namespace {
+
+constexpr char kDb[] = "lt_bench_intake";
+constexpr char kCity[] = "000.00.00.H26";
+
+void Die(absl::string_view what, const absl::Status& s) {
+  std::fprintf(stderr, "intake-bench: %s: %s\n", std::string(what).c_str(),
+               s.ToString().c_str());
+  std::exit(1);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) Die("read", absl::NotFoundError(path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <typename M>
+M ParseJson(const std::string& text, absl::string_view what) {
+  M m;
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = true;  // the seed files' "_note", "_invented_code"
+  auto s = google::protobuf::util::JsonStringToMessage(text, &m, o);
+  if (!s.ok()) Die(what, absl::InvalidArgumentError(s.ToString()));
+  return m;
+}
+
+void As(grpc::ClientContext& ctx, const std::string& role,
+        const std::string& agency) {
+  ctx.AddMetadata("x-lienthong-role", role);
+  ctx.AddMetadata("x-lienthong-agency", agency);
+  ctx.AddMetadata("x-lienthong-subject", "bench");
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+}
+
+// The joint birth registration a ward counter receives most.
+v1::Dossier BirthDossier() {
+  return ParseJson<v1::Dossier>(R"json({
+    "procedure": "procedures/LT.01", "channel": "RECEIPT_CHANNEL_COUNTER",
+    "applicant": {"full_name": "Nguyễn Văn An", "personal_id": "001090012345",
+                  "contact": {"phone": "0912345678",
+                              "email": "nguyenvanan@example.vn"},
+                  "address": "Số 12 ngõ 35 phố Tây Mỗ, phường Tây Mỗ, Hà Nội"},
+    "fields": [
+      {"key": "child_full_name", "value": "Nguyễn Minh Khôi"},
+      {"key": "child_date_of_birth", "value": "2026-11-20"},
+      {"key": "child_sex", "value": "Nam"},
+      {"key": "place_of_birth", "value": "Bệnh viện Phụ sản Hà Nội"},
+      {"key": "mother_full_name", "value": "Trần Thị Bình"},
+      {"key": "mother_personal_id", "value": "001192054321"},
+      {"key": "permanent_address", "value": "Phường Tây Mỗ, Hà Nội"}],
+    "documents": [
+      {"code": "giay_chung_sinh", "sha256": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+      {"code": "to_khai_lien_thong", "sha256": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}]
+  })json",
+                                "birth dossier");
+}
+
+struct Seed {
+  v1::ListAgenciesResponse agencies;
+  v1::ListProceduresResponse procedures;
+  std::vector<v1::Agency> counters;  // commune one-stop units
+  v1::Procedure birth;
+};
+
+Seed LoadSeed(const std::string& dir) {
+  Seed s;
+  s.agencies = ParseJson<v1::ListAgenciesResponse>(
+      ReadFile(dir + "/agencies.json"), "agencies.json");
+  s.procedures = ParseJson<v1::ListProceduresResponse>(
+      ReadFile(dir + "/procedures.json"), "procedures.json");
+  for (const auto& a : s.agencies.agencies()) {
+    if (a.tier() == common::v1::TIER_COMMUNE &&
+        a.kind() == common::v1::AGENCY_KIND_ONE_STOP_UNIT) {
+      s.counters.push_back(a);
+    }
+  }
+  for (const auto& p : s.procedures.procedures()) {
+    if (p.code() == "LT.01") s.birth = p;
+  }
+  if (s.counters.empty() || s.birth.code().empty()) {
+    Die("seed", absl::FailedPreconditionError(
+                    "no commune one-stop unit or no procedure LT.01"));
+  }
+  return s;
+}
+
+void SeedService(v1::IntakeService::Stub& stub, const Seed& seed) {
+  for (const auto& a : seed.agencies.agencies()) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", kCity);
+    v1::UpsertAgencyRequest req;
+    *req.mutable_agency() = a;
+    v1::UpsertAgencyResponse resp;
+    grpc::Status s = stub.UpsertAgency(&ctx, req, &resp);
+    if (!s.ok()) Die("seed agency", absl::UnknownError(s.error_message()));
+  }
+  for (const auto& p : seed.procedures.procedures()) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", kCity);
+    v1::UpsertProcedureRequest req;
+    *req.mutable_procedure() = p;
+    v1::UpsertProcedureResponse resp;
+    grpc::Status s = stub.UpsertProcedure(&ctx, req, &resp);
+    if (!s.ok()) Die("seed procedure", absl::UnknownError(s.error_message()));
+  }
+}
+
+// Submits through gRPC, as a counter officer of the city (whose subtree
+// holds every ward), spreading dossiers over the ward counters.
+bench::Op ServiceOp(
+    const std::vector<std::unique_ptr<v1::IntakeService::Stub>>& stubs,
+    const Seed& seed) {
+  const v1::Dossier birth = BirthDossier();
+  return [&stubs, &seed, birth](int client, int64_t i) -> absl::Status {
+    v1::SubmitDossierRequest req;
+    const v1::Agency& ward = seed.counters[(client + i) % seed.counters.size()];
+    req.set_parent(AgencyName(ward.code()));
+    *req.mutable_dossier() = birth;
+    req.set_request_id(common::NewUuid());
+    grpc::ClientContext ctx;
+    As(ctx, "counter_officer", kCity);
+    v1::SubmitDossierResponse resp;
+    grpc::Status s =
+        stubs[client % stubs.size()]->SubmitDossier(&ctx, req, &resp);
+    if (!s.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                          s.error_message());
+    }
+    return absl::OkStatus();
+  };
+}
+
+// The same rows with no gRPC, no validation, no idempotency record, no
+// transition or audit row: the counter, the dossier (documents inside its
+// body, as the service stores them) and DossierReceived for three
+// destinations. Counters of their own ("B" prefix) so codes never collide.
+bench::Op BaselineOp(db::Pool& pool, const Seed& seed,
+                     const calendar::WorkingCalendar& cal) {
+  const v1::Dossier birth = BirthDossier();
+  return [&pool, &seed, &cal, birth](int client, int64_t i) -> absl::Status {
+    const v1::Agency& ward = seed.counters[(client + i) % seed.counters.size()];
+    const std::string agency = absl::StrCat("B", ward.code());
+    return db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
+      const absl::Time now = absl::Now();
+      const int64_t seq = pg::NextSequence(tx, agency, LocalDay(now));
+      v1::Dossier d = birth;
+      d.set_code(FormatDossierCode(agency, LocalDay(now), seq));
+      d.set_name(DossierName(d.code()));
+      d.set_receiving_agency(AgencyName(agency));
+      d.set_state(v1::DOSSIER_STATE_RECEIVED);
+      grpc_util::ToProto(now, d.mutable_receive_time());
+      grpc_util::ToProto(now, d.mutable_update_time());
+      absl::StatusOr<absl::Time> appointment =
+          ComputeAppointment(cal, now, seed.birth);
+      if (appointment.ok()) {
+        grpc_util::ToProto(*appointment, d.mutable_appointment_time());
+      }
+      pg::InsertDossier(tx, d, "/bench/", now);
+      v1::DossierReceived ev;
+      ev.set_dossier(d.name());
+      *ev.mutable_receiving_agency() = ward;
+      *ev.mutable_procedure() = seed.birth;
+      *ev.mutable_fields() = d.fields();
+      *ev.mutable_applicant_contact() = d.applicant().contact();
+      *ev.mutable_receive_time() = d.receive_time();
+      *ev.mutable_appointment_time() = d.appointment_time();
+      const common::v1::Event e =
+          grpc_util::MakeEvent(ev, "intake", d.name(), now);
+      return db::AppendOutbox(tx, "intake",
+                              {e.event_id(), e.type(), e.SerializeAsString()},
+                              {"routing", "deadline", "notify"}, now);
+    });
+  };
+}
+
+std::string BenchDsn(const std::string& dsn) {
+  try {
+    pqxx::connection c(dsn);
+    pqxx::nontransaction n(c);
+    n.exec(absl::StrCat("DROP DATABASE IF EXISTS ", kDb));
+    n.exec(absl::StrCat("CREATE DATABASE ", kDb));
+  } catch (const std::exception&) {
+    Die("database",
+        absl::UnavailableError(absl::StrCat("cannot create database ", kDb)));
+  }
+  // libpq takes the last value of a repeated keyword.
+  return absl::StrCat(dsn, " dbname=", kDb);
+}
+
+int Run() {
+  std::string dsn = absl::GetFlag(FLAGS_db_dsn);
+  if (dsn.empty() && std::getenv("LIENTHONG_DB_DSN") != nullptr) {
+    dsn = std::getenv("LIENTHONG_DB_DSN");
+  }
+  if (dsn.empty()) Die("flags", absl::InvalidArgumentError("--db_dsn"));
+  const int clients = absl::GetFlag(FLAGS_clients);
+  const absl::Duration duration = absl::GetFlag(FLAGS_duration);
+  const Seed seed = LoadSeed(absl::GetFlag(FLAGS_seed_dir));
+  absl::StatusOr<calendar::WorkingCalendar> cal = calendar::DefaultCalendar();
+  if (!cal.ok()) Die("calendar", cal.status());
+
+  const std::string bench_dsn = BenchDsn(dsn);
+  db::Pool baseline_pool({bench_dsn, clients});
+  absl::Status migrated = db::Migrate(baseline_pool, "intake", Migrations());
+  if (!migrated.ok()) Die("migrations", migrated);
+
+  // The service under test.
+  std::unique_ptr<db::Pool> service_pool;
+  std::unique_ptr<IntakeServer> service;
+  std::unique_ptr<grpc_util::Server> server;
+  const bool in_process = absl::GetFlag(FLAGS_in_process);
+  std::string address = absl::GetFlag(FLAGS_intake_address);
+  if (in_process) {
+    service_pool = std::make_unique<db::Pool>(
+        db::PoolOptions{bench_dsn, absl::GetFlag(FLAGS_pool_size)});
+    IntakeOptions o;
+    o.insecure_dev_auth = true;
+    o.calendar = std::make_shared<const calendar::WorkingCalendar>(*cal);
+    service = std::make_unique<IntakeServer>(
+        *service_pool, common::RealClock::Get(), std::move(o));
+    grpc_util::ServerOptions so;
+    so.service_label = "intake";
+    so.service_names = {"lienthong.intake.v1.IntakeService"};
+    so.drain_grace = absl::ZeroDuration();
+    auto started = grpc_util::Server::Start(so, {service.get()});
+    if (!started.ok()) Die("server", started.status());
+    server = *std::move(started);
+    address = absl::StrCat("127.0.0.1:", server->port());
+  }
+  std::vector<std::unique_ptr<v1::IntakeService::Stub>> stubs;
+  for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("lienthong.bench_channel", i);  // one connection each
+    stubs.push_back(v1::IntakeService::NewStub(grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args)));
+  }
+  if (in_process) SeedService(*stubs[0], seed);
+
+  const bench::Op service_op = ServiceOp(stubs, seed);
+  const bench::Op baseline_op = BaselineOp(baseline_pool, seed, *cal);
+  const std::string where =
+      in_process ? absl::StrCat("in-process (pool ",
+                                absl::GetFlag(FLAGS_pool_size), ")")
+                 : absl::StrCat("remote ", address);
+  std::printf("== intake: SubmitDossier (joint birth registration)\n");
+  std::printf(
+      "%d clients over %d channels, %s per phase, %zu ward counters, "
+      "%s service\n",
+      clients, absl::GetFlag(FLAGS_channels),
+      absl::FormatDuration(duration).c_str(), seed.counters.size(),
+      where.c_str());
+  // Warm both paths (connections, caches, plans) before measuring.
+  bench::RunClosedLoop(clients, absl::Seconds(2), service_op);
+  bench::RunClosedLoop(clients, absl::Seconds(2), baseline_op);
+
+  bench::Figures baseline =
+      bench::RunClosedLoop(clients, duration, baseline_op);
+  bench::Figures peak = bench::RunClosedLoop(clients, duration, service_op);
+  const double fraction = absl::GetFlag(FLAGS_load_fraction);
+  const double rate = fraction * peak.Throughput();
+  bench::Figures paced =
+      bench::RunOpenLoop(rate, clients * 2, duration, service_op);
+
+  bench::PrintRow("baseline (libpqxx, no gRPC), peak", baseline);
+  bench::PrintRow("service (gRPC), peak", peak);
+  std::printf("ratio service / baseline          %8.2f     (target >= 0.80)\n",
+              baseline.Throughput() > 0
+                  ? peak.Throughput() / baseline.Throughput()
+                  : 0.0);
+  bench::PrintRow(absl::StrCat("service at ", static_cast<int>(fraction * 100),
+                               "% of peak (", static_cast<int>(rate), "/s)"),
+                  paced);
+  std::printf(
+      "p99 at %d%% of peak                %8.2f ms  (target <= 25 ms)\n",
+      static_cast<int>(fraction * 100), paced.PercentileMs(0.99));
+  if (server) server->Shutdown();
+  return 0;
+}
+
+}  // namespace
+}  // namespace lienthong::intake
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  // The service logs as in production (one access line per call, to stderr).
+  lienthong::logging::Init("intake", "logfmt");
+  return lienthong::intake::Run();
+}
