@@ -31,6 +31,9 @@ ABSL_FLAG(std::vector<std::string>, agencies, {},
           "Agency codes to play, e.g. 002.08.19.H26,003.08.19.H26");
 ABSL_FLAG(absl::Duration, delay, absl::Seconds(1),
           "Working time per task before answering");
+ABSL_FLAG(absl::Duration, lease, absl::Seconds(30),
+          "Lease asked for on claim; a crashed simulator's tasks return to the "
+          "queue when it runs out");
 ABSL_FLAG(double, supplement_probability, 0.0,
           "Probability of asking for a supplement");
 ABSL_FLAG(double, refuse_probability, 0.0, "Probability of refusing");
@@ -105,6 +108,7 @@ class Agency {
       v1::ClaimTaskRequest req;
       req.set_name(task.name());
       req.set_request_id(lt::common::NewUuid());
+      lt::grpc_util::ToProto(absl::GetFlag(FLAGS_lease), req.mutable_lease_duration());
       v1::ClaimTaskResponse resp;
       grpc::Status s = stub_->ClaimTask(&ctx, req, &resp);
       if (!s.ok()) return;  // another replica took it, or it was cancelled
