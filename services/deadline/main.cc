@@ -18,6 +18,7 @@
 #include "services/deadline/deadline_events.h"
 #include "services/deadline/deadline_server.h"
 #include "services/deadline/event_handler.h"
+#include "services/deadline/agency_gauges.h"
 #include "services/deadline/pg_deadline_store.h"
 #include "services/deadline/scanner.h"
 
@@ -146,6 +147,10 @@ int main(int argc, char** argv) {
   rt->AddLoop(
       "clock_gauges", [&m, &service] { m.UpdateClocks(*service); },
       absl::Seconds(30));
+  rt->AddLoop(
+      "agency_gauges",
+      [&rt] { UpdateAgencyGauges(rt->pool(), rt->clock().Now()).IgnoreError(); },
+      absl::Seconds(60));
 
   DeadlineServer server(*service, rt->clock(), rt->insecure_dev_auth());
   return rt->Serve({&server, rt->event_sink()});

@@ -1,0 +1,20 @@
+#pragma once
+
+// Per-agency gauges for the dashboard and alerts:
+//   lienthong_deadline_due_soon{agency}          open clocks in their due-soon
+//   window lienthong_deadline_on_time_ratio{agency,tier} (early + on time) /
+//   finished
+//       over the last `window` of receipts, for every agency and every
+//       ancestor it rolls up to (ward, district, city).
+// Read from the clocks table and the pre-aggregated report counters.
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "libs/db/pool.h"
+
+namespace lienthong::deadline {
+
+absl::Status UpdateAgencyGauges(db::Pool& pool, absl::Time now,
+                                absl::Duration window = absl::Hours(24 * 30));
+
+}  // namespace lienthong::deadline

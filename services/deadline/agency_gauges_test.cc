@@ -1,0 +1,82 @@
+// The per-agency gauges over real PostgreSQL, fed by the real service.
+
+#include "services/deadline/agency_gauges.h"
+
+#include "gtest/gtest.h"
+#include "libs/calendar/test_calendars.h"
+#include "libs/common/uuid.h"
+#include "libs/metrics/metrics.h"
+#include "services/deadline/deadline_service.h"
+#include "services/deadline/pg_deadline_store.h"
+#include "services/deadline/pg_test_db.h"
+
+namespace lienthong::deadline {
+namespace {
+
+using calendar::testing::Vn;
+
+const AgencyRef kCity{"000.00.00.H26", Tier::kProvince, {}};
+const AgencyRef kDistrict{"000.00.01.H26", Tier::kDistrict, {"000.00.00.H26"}};
+const AgencyRef kWardA{
+    "000.01.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
+const AgencyRef kWardB{
+    "000.02.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
+
+OutgoingEvent Encode(const ClockNotice& n) {
+  return OutgoingEvent{
+      common::NewUuid(), UrgencyName(n.urgency), n.clock.name, {"notify"}};
+}
+
+double Ratio(const std::string& agency, const std::string& tier) {
+  return metrics::Gauge("lienthong_deadline_on_time_ratio", "")
+      .Add({{"agency", agency}, {"tier", tier}})
+      .Value();
+}
+
+TEST(AgencyGaugesTest, OnTimeRatioRollsUpAndDueSoonCountsPerAgency) {
+  common::FakeClock clock(Vn(2026, 3, 2, 9, 0));
+  auto pool = test::FreshPool();
+  PgDeadlineStore store(*pool, clock);
+  DeadlineService service(store, clock, Encode);
+  ASSERT_TRUE(service.EnsureDefaultCalendar().ok());
+  auto received = [&](const std::string& code, const AgencyRef& a, int days) {
+    InboundEvent e;
+    e.event_id = common::NewUuid();
+    e.kind = InboundKind::kDossierReceived;
+    e.occurred_at = clock.Now();
+    e.dossier_code = code;
+    e.agency = a;
+    e.procedure_code = "LT.01";
+    e.limit = absl::Hours(8 * days);
+    ASSERT_TRUE(service.HandleEvent(e).ok());
+  };
+  auto finish = [&](const std::string& code, InboundKind kind) {
+    InboundEvent e;
+    e.event_id = common::NewUuid();
+    e.kind = kind;
+    e.dossier_code = code;
+    e.occurred_at = clock.Now();
+    ASSERT_TRUE(service.HandleEvent(e).ok());
+  };
+  received("A", kWardA, 1);  // finished on time
+  received("B", kWardB, 1);  // finished late
+  received("C", kWardA, 5);  // still open, will be due soon
+  clock.Set(Vn(2026, 3, 2, 16, 0));
+  finish("A", InboundKind::kDossierCompleted);
+  clock.Set(Vn(2026, 3, 4, 9, 0));
+  finish("B", InboundKind::kDossierCompleted);
+  // C is due Monday 9:00 (5 days); on Friday afternoon it is due soon.
+  clock.Set(Vn(2026, 3, 6, 16, 0));
+  ASSERT_TRUE(UpdateAgencyGauges(*pool, clock.Now()).ok());
+  EXPECT_DOUBLE_EQ(Ratio(kWardA.code, "commune"), 1.0);
+  EXPECT_DOUBLE_EQ(Ratio(kWardB.code, "commune"), 0.0);
+  EXPECT_DOUBLE_EQ(Ratio(kDistrict.code, "district"), 0.5);
+  EXPECT_DOUBLE_EQ(Ratio(kCity.code, "province"), 0.5);
+  EXPECT_DOUBLE_EQ(metrics::Gauge("lienthong_deadline_due_soon", "")
+                       .Add({{"agency", kWardA.code}})
+                       .Value(),
+                   1.0);
+}
+
+}  // namespace
+}  // namespace lienthong::deadline
