@@ -74,6 +74,18 @@ dup=$(/usr/lib/postgresql/15/bin/psql "$dsn" -tAc \
 [[ "$dup" == 0 ]] || fail "duplicated legs"
 done_legs=$(/usr/lib/postgresql/15/bin/psql "$dsn" -tAc "SELECT count(*) FROM routing.tasks WHERE state = 4")
 [[ "$done_legs" == 6 ]] || fail "expected 6 legs done, got $done_legs"
+# The on-time report (CSV through the CLI) counts both dossiers as finished
+# early at Tây Mỗ ward once deadline has applied the events.
+csv=""
+for _ in $(seq 50); do
+  csv="$("$bin/tools/cli/lienthong" --deadline_address=127.0.0.1:${port[deadline]} \
+    --dev_role=supervisor --dev_agency=000.00.19.H26 report 000.00.19.H26 \
+    --from=2000-01-01 --to=2100-12-31 2>&1 || true)"
+  grep -q '^"agencies/000.08.19.H26","",2,2,0,0,0,0,1.0000$' <<<"$csv" && break
+  sleep 0.2
+done
+echo "$csv"
+grep -q '^"agencies/000.08.19.H26","",2,2,0,0,0,0,1.0000$' <<<"$csv" || fail "on-time report"
 for s in intake routing deadline notify; do
   kill -TERM "${pid[$s]}"
   if wait "${pid[$s]}"; then :; else fail "$s exited $? on SIGTERM"; fi

@@ -7,6 +7,9 @@
 //   lienthong [flags] lookup <dossier code> <last 4 phone digits>
 //   lienthong [flags] receipt|slip <dossier code>   (HTML to stdout)
 //   lienthong [flags] audit-verify
+//   lienthong [flags] report <agency code> --from D --to D [--group_by
+//   agency|procedure|tier]
+//                                                (on-time report as CSV)
 //
 // Human-readable output by default, --json for scripts.
 
@@ -24,8 +27,10 @@
 #include "libs/common/errors.h"
 #include "libs/common/uuid.h"
 #include "libs/grpc_util/channel.h"
+#include "libs/grpc_util/flags.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
+#include "lienthong/deadline/v1/deadline_service.grpc.pb.h"
 #include "lienthong/intake/v1/intake_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:7001", "intake host:port");
@@ -40,6 +45,10 @@ ABSL_FLAG(std::string, ca, "",
           "CA certificate (PEM) to verify intake; TLS when set");
 ABSL_FLAG(std::string, cert, "", "Client certificate (PEM) for mTLS");
 ABSL_FLAG(std::string, key, "", "Client key (PEM) for mTLS");
+ABSL_FLAG(std::string, from, "", "report: first day YYYY-MM-DD (local)");
+ABSL_FLAG(std::string, to, "",
+          "report: last day YYYY-MM-DD (local), inclusive");
+ABSL_FLAG(std::string, group_by, "agency", "report: agency, procedure or tier");
 ABSL_FLAG(std::string, dir, "data/seed",
           "seed: directory with agencies.json and procedures.json");
 
@@ -202,12 +211,74 @@ int Submit(const std::string& file) {
   return 0;
 }
 
+// The on-time report as CSV (UTF-8, header row), from the deadline service.
+int Report(const std::string& agency) {
+  namespace dv1 = lienthong::deadline::v1;
+  std::string address = absl::GetFlag(FLAGS_deadline_address);
+  if (address.empty()) address = "127.0.0.1:7003";
+  auto channel = lt::grpc_util::MakeChannel(
+      address, {absl::GetFlag(FLAGS_ca), absl::GetFlag(FLAGS_cert),
+                absl::GetFlag(FLAGS_key)});
+  if (!channel.ok()) return 2;
+  auto deadline = dv1::DeadlineService::NewStub(*channel);
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", &tz))
+    tz = absl::FixedTimeZone(7 * 3600);
+  absl::CivilDay from, to;
+  if (!absl::ParseCivilTime(absl::GetFlag(FLAGS_from), &from) ||
+      !absl::ParseCivilTime(absl::GetFlag(FLAGS_to), &to)) {
+    std::fprintf(stderr, "error: --from and --to must be YYYY-MM-DD\n");
+    return 2;
+  }
+  dv1::GetOnTimeReportRequest req;
+  req.set_agency("agencies/" + agency);
+  lt::grpc_util::ToProto(absl::FromCivil(from, tz),
+                         req.mutable_period_start_time());
+  lt::grpc_util::ToProto(absl::FromCivil(to + 1, tz),
+                         req.mutable_period_end_time());
+  const std::string g = absl::GetFlag(FLAGS_group_by);
+  req.set_group_by(g == "procedure" ? dv1::REPORT_GROUPING_PROCEDURE
+                   : g == "tier"    ? dv1::REPORT_GROUPING_TIER
+                                    : dv1::REPORT_GROUPING_AGENCY);
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  dv1::GetOnTimeReportResponse resp;
+  if (auto s = deadline->GetOnTimeReport(&ctx, req, &resp); !s.ok())
+    return Fail(s);
+  auto csv = [](const std::string& v) {
+    std::string out = "\"";
+    for (char c : v) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    return out + "\"";
+  };
+  std::printf(
+      "nhom,ten,tiep_nhan,som_han,dung_han,tre_han,dang_xu_ly_trong_han,"
+      "dang_xu_ly_qua_han,ty_le_dung_han\n");
+  auto row = [&](const dv1::OnTimeReportRow& r) {
+    std::printf(
+        "%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%.4f\n", csv(r.group()).c_str(),
+        csv(r.display_name()).c_str(), static_cast<long long>(r.received()),
+        static_cast<long long>(r.finished_early()),
+        static_cast<long long>(r.finished_on_time()),
+        static_cast<long long>(r.finished_late()),
+        static_cast<long long>(r.in_progress_on_time()),
+        static_cast<long long>(r.in_progress_overdue()), r.on_time_rate());
+  };
+  for (const auto& r : resp.rows()) row(r);
+  dv1::OnTimeReportRow total = resp.total();
+  total.set_group("TONG");
+  row(total);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "lienthong [flags] seed|submit FILE|get CODE|list AGENCY|lookup CODE "
-      "LAST4|receipt CODE|slip CODE|audit-verify");
+      "LAST4|receipt CODE|slip CODE|audit-verify|report AGENCY --from --to");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "%s\n", absl::ProgramUsageMessage().data());
@@ -232,6 +303,7 @@ int main(int argc, char** argv) {
     return args[i];
   };
   if (cmd == "seed") return Seed();
+  if (cmd == "report") return Report(arg(2));
   if (cmd == "submit") return Submit(arg(2));
   if (cmd == "get") {
     grpc::ClientContext ctx;
