@@ -68,7 +68,10 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
       db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
         return Idempotent(
             tx, "SubmitDossier", req->request_id(), *req, resp, [&] {
-              auto agency = pg::GetAgency(tx, agency_code);
+              // The agency, its path and the caller's path in one query.
+              pg::AgencyForCaller found =
+                  pg::GetAgencyForCaller(tx, agency_code, caller->agency_code);
+              auto& agency = found.agency;
               if (!agency) {
                 return common::NotFound(
                     "AGENCY_NOT_FOUND",
@@ -76,9 +79,10 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
                                  " does not exist"),
                     {{"agency", agency_code}});
               }
-              const std::string path = pg::PathOf(tx, agency_code);
-              LT_RETURN_IF_ERROR(RequireInSubtree(
-                  tx, *caller, path, "SubmitDossier", req->parent()));
+              const std::string& path = found.path;
+              LT_RETURN_IF_ERROR(
+                  RequireInSubtree(tx, *caller, path, "SubmitDossier",
+                                   req->parent(), &found.caller_path));
               const absl::Time now = clock_.Now();
               auto procedure = pg::GetProcedure(tx, procedure_code, 0, now);
               if (!procedure) {

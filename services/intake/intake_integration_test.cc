@@ -120,6 +120,15 @@ TEST_F(IntakeIntegrationTest,
     EXPECT_EQ(
         c, absl::StrCat("001.08.19.H26-261123-", absl::StrFormat("%04d", n++)));
   }
+  // Both replicas' audit entries end in one intact chain, sealed by both.
+  Replica* replicas[] = {a_.get(), &b};
+  for (Replica* r : replicas) ASSERT_TRUE(r->server.SealAuditOnce().ok());
+  grpc::ClientContext ctx;
+  As(ctx, "admin", "000.00.00.H26");
+  v1::VerifyAuditChainResponse chain;
+  ASSERT_TRUE(b.stub->VerifyAuditChain(&ctx, {}, &chain).ok());
+  EXPECT_TRUE(chain.intact()) << chain.problem();
+  EXPECT_EQ(chain.checked(), Count("SELECT count(*) FROM intake.audit"));
 }
 
 TEST_F(IntakeIntegrationTest, LifecycleThroughRoutingEventsToReturnAndRating) {
@@ -227,6 +236,33 @@ TEST_F(IntakeIntegrationTest, AuditTamperingIsDetected) {
   const auto broken = verify();
   EXPECT_FALSE(broken.intact());
   EXPECT_EQ(broken.first_bad_sequence(), 50);
+  // A deleted sealed entry is found too, even when later ones are sealed
+  // after it.
+  ASSERT_TRUE(db::WithTransaction(pool, [](pqxx::work& tx) {
+                tx.exec("DELETE FROM intake.audit WHERE seq = 10");
+                return absl::OkStatus();
+              }).ok());
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  const auto deleted = verify();
+  EXPECT_FALSE(deleted.intact());
+  EXPECT_EQ(deleted.first_bad_sequence(), 10);
+  EXPECT_EQ(deleted.problem(), "entry 10 is missing");
+}
+
+TEST_F(IntakeIntegrationTest, AuditEntriesAreSealedInOneChainAfterCommit) {
+  // Written unsealed by the request's transaction, chained by the sealer.
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.audit WHERE seq IS NULL AND "
+                  "action = 'SubmitDossier'"),
+            1);
+  const int64_t total = Count("SELECT count(*) FROM intake.audit");
+  absl::StatusOr<int64_t> sealed = a_->server.SealAuditOnce();
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_GE(*sealed, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.audit WHERE seq IS NULL"), 0);
+  EXPECT_EQ(Count("SELECT max(seq) FROM intake.audit"), total);
+  EXPECT_EQ(*a_->server.SealAuditOnce(), 0);  // nothing left
 }
 
 TEST_F(IntakeIntegrationTest, TwoTierProvinceCommuneTreeWorks) {

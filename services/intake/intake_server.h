@@ -105,6 +105,10 @@ class IntakeServer final : public v1::IntakeService::Service {
                                 const v1::VerifyAuditChainRequest*,
                                 v1::VerifyAuditChainResponse*) override;
 
+  // Chains committed, unsealed audit entries (all of them, in passes of
+  // 1000); returns how many. Run by a loop and before the audit is read.
+  absl::StatusOr<int64_t> SealAuditOnce();
+
   // Applies routing's and deadline's events (intake_events.cc); true when
   // applied now, false for a duplicate.
   absl::StatusOr<bool> HandleEvent(const common::v1::Event& event);
@@ -119,10 +123,12 @@ class IntakeServer final : public v1::IntakeService::Service {
                            std::initializer_list<grpc_util::Role> roles);
   // PERMISSION_DENIED (audited) unless `path` lies in the caller's subtree
   // (administrators everywhere).
+  // `own_path`, when given, is the caller's agency path already read.
   absl::Status RequireInSubtree(pqxx::work& tx, const Caller& c,
                                 const std::string& path,
                                 absl::string_view action,
-                                absl::string_view resource);
+                                absl::string_view resource,
+                                const std::string* own_path = nullptr);
   void AuditDenied(const Caller& c, absl::string_view action,
                    absl::string_view resource);
   void Audit(pqxx::work& tx, const Caller& c, absl::string_view action,

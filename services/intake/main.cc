@@ -17,6 +17,8 @@ ABSL_FLAG(int, lookup_max_failures, 5,
           "Failed citizen lookups per dossier code before throttling");
 ABSL_FLAG(absl::Duration, lookup_window, absl::Minutes(15),
           "Window over which failed lookups are counted");
+ABSL_FLAG(absl::Duration, audit_seal_interval, absl::Seconds(1),
+          "How often committed audit entries are sealed into the hash chain");
 ABSL_FLAG(absl::Duration, calendar_refresh, absl::Minutes(5),
           "How often the calendar copy is refreshed from the deadline "
           "service's GetCalendar (0 = never: keep the stored or bundled copy)");
@@ -92,5 +94,16 @@ int main(int argc, char** argv) {
   options.lookup_window = absl::GetFlag(FLAGS_lookup_window);
   server =
       std::make_unique<intake::IntakeServer>(rt->pool(), rt->clock(), options);
+  rt->AddLoop(
+      "audit_seal",
+      [&server] {
+        absl::StatusOr<int64_t> n = server->SealAuditOnce();
+        if (!n.ok()) {
+          logging::Event("audit_seal_failed")
+              .With("code", absl::StatusCodeToString(n.status().code()))
+              .Warn();
+        }
+      },
+      absl::GetFlag(FLAGS_audit_seal_interval));
   return rt->Serve({server.get(), rt->event_sink()});
 }

@@ -1,6 +1,7 @@
 #include "services/intake/pg_intake_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/intake/audit_chain.h"
 
 namespace lienthong::intake::pg {
@@ -41,6 +42,25 @@ std::string PathOf(pqxx::work& tx, const std::string& code) {
   pqxx::result r =
       tx.exec_params("SELECT path FROM intake.agencies WHERE code = $1", code);
   return r.empty() ? "" : r[0][0].as<std::string>();
+}
+
+AgencyForCaller GetAgencyForCaller(pqxx::work& tx, const std::string& code,
+                                   const std::string& caller_code) {
+  pqxx::result r = tx.exec_params(
+      "SELECT code, path, CASE WHEN code = $1 THEN body END FROM "
+      "intake.agencies WHERE code = $1 OR code = $2",
+      code, caller_code);
+  AgencyForCaller out;
+  for (const auto& row : r) {
+    const std::string c = row[0].as<std::string>();
+    const std::string path = row[1].as<std::string>();
+    if (c == code) {
+      out.agency = Parse<v1::Agency>(row[2]);
+      out.path = path;
+    }
+    if (c == caller_code) out.caller_path = path;
+  }
+  return out;
 }
 
 void PutAgency(pqxx::work& tx, const v1::Agency& a, const std::string& path,
@@ -261,51 +281,94 @@ void SaveResponse(pqxx::work& tx, const std::string& request_id,
       request_id, pqxx::binarystring(response.data(), response.size()));
 }
 
-v1::AuditEntry AppendAudit(pqxx::work& tx, v1::AuditEntry e) {
-  // One writer at a time extends the chain; the lock ends with the
-  // transaction.
-  tx.exec("SELECT pg_advisory_xact_lock(hashtext('lienthong.intake.audit'))");
-  pqxx::result last =
-      tx.exec("SELECT seq, hash FROM intake.audit ORDER BY seq DESC LIMIT 1");
-  e.set_sequence(last.empty() ? 1 : last[0][0].as<int64_t>() + 1);
-  e.set_prev_hash(last.empty() ? "" : last[0][1].as<std::string>());
-  e.set_hash(AuditHash(e));
+void AppendAudit(pqxx::work& tx, const v1::AuditEntry& e) {
+  // No lock, no read: SealAudit chains it after the commit.
   tx.exec_params(
-      "INSERT INTO intake.audit (seq, at, at_nanos, actor_agency, "
-      "actor_subject, actor_role, peer, action, resource, outcome, "
-      "request_id, prev_hash, hash) VALUES ($1, to_timestamp($2), $3, $4, $5, "
-      "$6, $7, $8, $9, $10, $11, $12, $13)",
-      e.sequence(), e.time().seconds(), e.time().nanos(), e.actor_agency(),
-      e.actor_subject(), e.actor_role(), e.peer(), e.action(), e.resource(),
-      e.outcome(), e.request_id(), e.prev_hash(), e.hash());
+      "INSERT INTO intake.audit (at, at_nanos, actor_agency, actor_subject, "
+      "actor_role, peer, action, resource, outcome, request_id) VALUES "
+      "(to_timestamp($1), $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      e.time().seconds(), e.time().nanos(), e.actor_agency(), e.actor_subject(),
+      e.actor_role(), e.peer(), e.action(), e.resource(), e.outcome(),
+      e.request_id());
+}
+
+namespace {
+
+constexpr char kAuditColumns[] =
+    "EXTRACT(EPOCH FROM date_trunc('second', at))::bigint, at_nanos, "
+    "actor_agency, actor_subject, actor_role, peer, action, resource, "
+    "outcome, request_id";
+
+// Reads kAuditColumns starting at column `i`.
+v1::AuditEntry AuditFromRow(const pqxx::row& row, int i) {
+  v1::AuditEntry e;
+  e.mutable_time()->set_seconds(row[i].as<int64_t>());
+  e.mutable_time()->set_nanos(row[i + 1].as<int>());
+  e.set_actor_agency(row[i + 2].as<std::string>());
+  e.set_actor_subject(row[i + 3].as<std::string>());
+  e.set_actor_role(row[i + 4].as<std::string>());
+  e.set_peer(row[i + 5].as<std::string>());
+  e.set_action(row[i + 6].as<std::string>());
+  e.set_resource(row[i + 7].as<std::string>());
+  e.set_outcome(row[i + 8].as<std::string>());
+  e.set_request_id(row[i + 9].as<std::string>());
   return e;
+}
+
+}  // namespace
+
+int SealAudit(pqxx::work& tx, int limit) {
+  // One sealer at a time extends the chain; the lock ends with the
+  // transaction. Unsealed rows this snapshot sees are committed ones; rows
+  // committing meanwhile are sealed by the next pass.
+  tx.exec("SELECT pg_advisory_xact_lock(hashtext('lienthong.intake.audit'))");
+  pqxx::result pending = tx.exec_params(
+      absl::StrCat("SELECT id, ", kAuditColumns,
+                   " FROM intake.audit WHERE seq IS NULL ORDER BY id LIMIT $1"),
+      limit);
+  if (pending.empty()) return 0;
+  pqxx::result last = tx.exec(
+      "SELECT seq, hash FROM intake.audit WHERE seq IS NOT NULL ORDER BY seq "
+      "DESC LIMIT 1");
+  int64_t seq = last.empty() ? 0 : last[0][0].as<int64_t>();
+  std::string prev = last.empty() ? "" : last[0][1].as<std::string>();
+  std::vector<std::string> ids, seqs, prevs, hashes;
+  for (const auto& row : pending) {
+    v1::AuditEntry e = AuditFromRow(row, 1);
+    e.set_sequence(++seq);
+    e.set_prev_hash(prev);
+    e.set_hash(AuditHash(e));
+    ids.push_back(row[0].as<std::string>());
+    seqs.push_back(absl::StrCat(seq));
+    prevs.push_back(prev.empty() ? "\"\"" : prev);
+    hashes.push_back(e.hash());
+    prev = e.hash();
+  }
+  auto array = [](const std::vector<std::string>& v) {
+    return absl::StrCat("{", absl::StrJoin(v, ","), "}");
+  };
+  tx.exec_params(
+      "UPDATE intake.audit a SET seq = s.seq, prev_hash = s.prev_hash, hash = "
+      "s.hash FROM unnest($1::bigint[], $2::bigint[], $3::text[], "
+      "$4::text[]) AS s(id, seq, prev_hash, hash) WHERE a.id = s.id",
+      array(ids), array(seqs), array(prevs), array(hashes));
+  return static_cast<int>(pending.size());
 }
 
 std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
                                       const std::string& resource,
                                       int64_t after_seq, int limit) {
   pqxx::result r = tx.exec_params(
-      "SELECT seq, EXTRACT(EPOCH FROM date_trunc('second', at))::bigint, "
-      "at_nanos, actor_agency, actor_subject, actor_role, peer, action, "
-      "resource, outcome, request_id, prev_hash, hash FROM intake.audit "
-      "WHERE ($1 = '' OR resource = $1) AND seq > $2 ORDER BY seq LIMIT $3",
+      absl::StrCat("SELECT seq, prev_hash, hash, ", kAuditColumns,
+                   " FROM intake.audit WHERE ($1 = '' OR resource = $1) AND "
+                   "seq > $2 ORDER BY seq LIMIT $3"),
       resource, after_seq, limit);
   std::vector<v1::AuditEntry> out;
   for (const auto& row : r) {
-    v1::AuditEntry e;
+    v1::AuditEntry e = AuditFromRow(row, 3);
     e.set_sequence(row[0].as<int64_t>());
-    e.mutable_time()->set_seconds(row[1].as<int64_t>());
-    e.mutable_time()->set_nanos(row[2].as<int>());
-    e.set_actor_agency(row[3].as<std::string>());
-    e.set_actor_subject(row[4].as<std::string>());
-    e.set_actor_role(row[5].as<std::string>());
-    e.set_peer(row[6].as<std::string>());
-    e.set_action(row[7].as<std::string>());
-    e.set_resource(row[8].as<std::string>());
-    e.set_outcome(row[9].as<std::string>());
-    e.set_request_id(row[10].as<std::string>());
-    e.set_prev_hash(row[11].as<std::string>());
-    e.set_hash(row[12].as<std::string>());
+    e.set_prev_hash(row[1].as<std::string>());
+    e.set_hash(row[2].as<std::string>());
     out.push_back(std::move(e));
   }
   return out;

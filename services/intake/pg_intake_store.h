@@ -22,6 +22,14 @@ std::string PgTime(absl::Time t);
 absl::optional<v1::Agency> GetAgency(pqxx::work& tx, const std::string& code);
 // '/root/.../code/' of an existing agency; "" when unknown.
 std::string PathOf(pqxx::work& tx, const std::string& code);
+struct AgencyForCaller {
+  absl::optional<v1::Agency> agency;
+  std::string path;         // of `agency`
+  std::string caller_path;  // "" when the caller's agency is unknown
+};
+// An agency with its path and the caller's agency path, in one round trip.
+AgencyForCaller GetAgencyForCaller(pqxx::work& tx, const std::string& code,
+                                   const std::string& caller_code);
 void PutAgency(pqxx::work& tx, const v1::Agency& a, const std::string& path,
                absl::Time now);
 // Children of `parent` ("" = roots), or the whole subtree under `path` when
@@ -86,8 +94,12 @@ absl::optional<StoredRequest> ClaimRequest(pqxx::work& tx,
 void SaveResponse(pqxx::work& tx, const std::string& request_id,
                   const std::string& response);
 
-// Audit (append-only, hash-chained; serialised by an advisory lock).
-v1::AuditEntry AppendAudit(pqxx::work& tx, v1::AuditEntry e);
+// Audit (append-only, hash-chained). AppendAudit writes an unsealed entry
+// in the caller's transaction; SealAudit chains up to `limit` committed
+// unsealed entries in id order (one sealer at a time: an advisory lock) and
+// returns how many. ListAudit returns sealed entries only.
+void AppendAudit(pqxx::work& tx, const v1::AuditEntry& e);
+int SealAudit(pqxx::work& tx, int limit);
 std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
                                       const std::string& resource,
                                       int64_t after_seq, int limit);

@@ -14,12 +14,14 @@
 // service at --intake_address (seeded with `lienthong seed`, started with
 // --insecure_dev_auth).
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -295,6 +297,18 @@ int Run() {
     server = *std::move(started);
     address = absl::StrCat("127.0.0.1:", server->port());
   }
+  // As lienthong-intake does: seal audit entries into the chain every second.
+  std::atomic<bool> stop{false};
+  std::thread sealer;
+  if (in_process) {
+    sealer = std::thread([&] {
+      while (!stop) {
+        absl::StatusOr<int64_t> n = service->SealAuditOnce();
+        if (!n.ok()) Die("audit seal", n.status());
+        absl::SleepFor(absl::Seconds(1));
+      }
+    });
+  }
   std::vector<std::unique_ptr<v1::IntakeService::Stub>> stubs;
   for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
     grpc::ChannelArguments args;
@@ -341,6 +355,8 @@ int Run() {
   std::printf(
       "p99 at %d%% of peak                %8.2f ms  (target <= 25 ms)\n",
       static_cast<int>(fraction * 100), paced.PercentileMs(0.99));
+  stop = true;
+  if (sealer.joinable()) sealer.join();
   if (server) server->Shutdown();
   return 0;
 }
