@@ -46,9 +46,10 @@ absl::StatusOr<grpc_util::Caller> IntakeServer::Authenticate(
   return grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
 }
 
-void IntakeServer::Audit(pqxx::work& tx, const Caller& c,
-                         absl::string_view action, absl::string_view resource,
-                         absl::string_view request_id) {
+v1::AuditEntry IntakeServer::AuditEntryOf(const Caller& c,
+                                          absl::string_view action,
+                                          absl::string_view resource,
+                                          absl::string_view request_id) const {
   v1::AuditEntry e;
   grpc_util::ToProto(clock_.Now(), e.mutable_time());
   e.set_actor_agency(c.agency_code);
@@ -59,7 +60,13 @@ void IntakeServer::Audit(pqxx::work& tx, const Caller& c,
   e.set_resource(std::string(resource));
   e.set_outcome("OK");
   e.set_request_id(std::string(request_id));
-  pg::AppendAudit(tx, e);
+  return e;
+}
+
+void IntakeServer::Audit(pqxx::work& tx, const Caller& c,
+                         absl::string_view action, absl::string_view resource,
+                         absl::string_view request_id) {
+  pg::AppendAudit(tx, AuditEntryOf(c, action, resource, request_id));
 }
 
 absl::StatusOr<int64_t> IntakeServer::SealAuditOnce() {

@@ -133,6 +133,9 @@ class IntakeServer final : public v1::IntakeService::Service {
                    absl::string_view resource);
   void Audit(pqxx::work& tx, const Caller& c, absl::string_view action,
              absl::string_view resource, absl::string_view request_id);
+  v1::AuditEntry AuditEntryOf(const Caller& c, absl::string_view action,
+                              absl::string_view resource,
+                              absl::string_view request_id) const;
 
   // Runs a mutating call once per request_id: a replay returns the stored
   // response; the same id with another body is REQUEST_ID_REUSED.

@@ -263,6 +263,10 @@ absl::optional<StoredRequest> ClaimRequest(pqxx::work& tx,
       "DO NOTHING",
       request_id, method, request_hash, PgTime(now));
   if (ins.affected_rows() == 1) return absl::nullopt;
+  return LoadRequest(tx, request_id);
+}
+
+StoredRequest LoadRequest(pqxx::work& tx, const std::string& request_id) {
   pqxx::result r = tx.exec_params(
       "SELECT method, request_hash, response FROM intake.idempotency WHERE "
       "request_id = $1",
