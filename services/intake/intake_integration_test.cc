@@ -37,6 +37,7 @@ TEST_F(IntakeIntegrationTest,
   v1::SubmitDossierResponse again;
   ASSERT_TRUE(Submit(*a_, req, &again).ok());
   EXPECT_EQ(again.dossier().code(), d.code());
+  EXPECT_EQ(again.receipt_html(), first.receipt_html());  // printed again
   EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 1);
 
   auto changed = req;

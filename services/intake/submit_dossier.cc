@@ -72,6 +72,20 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
                   "was already used for a different request; use a new UUID"}});
           }
           resp->ParseFromString(stored.response);
+          // The receipt is not stored (it is most of the response's size):
+          // printed again from the dossier and its procedure version.
+          if (resp->has_dossier() && start.agency.agency.has_value()) {
+            auto version = pg::GetProcedure(
+                tx, procedure_code, resp->dossier().procedure_version(), now);
+            if (version.has_value()) {
+              FormContext fc;
+              fc.dossier = resp->dossier();
+              fc.procedure = *std::move(version);
+              fc.receiving_agency = *start.agency.agency;
+              resp->set_receipt_html(
+                  intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
+            }
+          }
           return absl::OkStatus();
         }
         auto& agency = start.agency.agency;
@@ -128,11 +142,11 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
         fc.procedure = *procedure;
         fc.receiving_agency = *agency;
         *resp->mutable_dossier() = d;
-        resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
         pg::WriteReceived(
             tx, d, agency_code, procedure_code, path, t,
             AuditEntryOf(*caller, "SubmitDossier", d.name(), request_id),
-            request_id, resp->SerializeAsString(), now);
+            request_id, resp->SerializeAsString(), now);  // without the receipt
+        resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
 
         v1::DossierReceived ev;
         ev.set_dossier(d.name());
