@@ -2,6 +2,7 @@
 // stream.
 
 #include <chrono>
+#include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -251,35 +252,101 @@ grpc::Status RoutingServer::WatchTasks(
         "BAD_CURSOR",
         {{"cursor", "must be a cursor received from WatchTasks"}}));
   }
+  // Feed sequence numbers are taken when a row is inserted, but rows become
+  // visible when their transactions commit, which can be in another order:
+  // a row with a lower seq may appear after the cursor has passed it. So
+  // besides reading forward from the cursor, each stream sweeps the recent
+  // feed behind its cursor (once a second, and on connect) for ready tasks
+  // it has not sent. A task may then arrive twice after a reconnect; it is
+  // never missed. Claims decide who works it.
+  std::map<int64_t, absl::Time> sent;  // feed seq -> when sent
+  absl::Time last_sweep = absl::InfinitePast();
+  // Resuming: the client has seen its cursor's row and (almost) everything
+  // before it. Only rows that could have committed late -- inserted shortly
+  // before the cursor's row -- are swept again, once.
+  const int64_t initial_cursor = cursor;
+  // A hole in the sequence (a lower seq not visible yet) is usually a
+  // transaction about to commit: sweep every 10 ms for a second after one.
+  absl::Time fast_sweep_until = absl::InfinitePast();
+  bool first_sweep = true;
+  if (initial_cursor > 0) sent[initial_cursor] = absl::Now();
+  auto send = [&](const pqxx::row& row, int64_t seq) -> bool {
+    if (row[1].as<int>() != v1::TASK_STATE_READY || sent.count(seq))
+      return true;
+    v1::WatchTasksResponse item;
+    const pqxx::binarystring b(row[2]);
+    item.mutable_task()->ParseFromArray(b.data(), static_cast<int>(b.size()));
+    item.set_cursor(absl::StrCat(std::max(cursor, seq)));
+    sent[seq] = absl::Now();
+    return writer->Write(item);
+  };
   while (!ctx->IsCancelled() && !stopping_) {
     uint64_t generation;
     {
       std::lock_guard<std::mutex> lock(feed_mu_);
       generation = feed_generation_;
     }
-    // Every feed row after the cursor whose task is still ready.
+    const bool fast = absl::Now() < fast_sweep_until;
+    const bool sweep = absl::Now() - last_sweep >=
+                       (fast ? absl::Milliseconds(10) : absl::Seconds(1));
+    absl::Time window_start = clock_.Now() - absl::Minutes(5);
+    int64_t lower = first_sweep ? 0 : initial_cursor;
     auto batch = db::WithTransaction(
-        pool_, [&](pqxx::work& tx) -> absl::StatusOr<pqxx::result> {
-          return tx.exec_params(
+        pool_,
+        [&](pqxx::work& tx)
+            -> absl::StatusOr<std::pair<pqxx::result, pqxx::result>> {
+          pqxx::result ahead = tx.exec_params(
               "SELECT f.seq, t.state, t.body FROM routing.task_feed f JOIN "
               "routing.tasks t ON t.id = f.task_id WHERE f.agency = $1 AND "
               "f.seq > $2 ORDER BY f.seq LIMIT 200",
               req->agency(), cursor);
+          pqxx::result behind;
+          if (sweep) {
+            if (first_sweep && initial_cursor > 0) {
+              pqxx::result at = tx.exec_params(
+                  "SELECT EXTRACT(EPOCH FROM at)::float8 FROM "
+                  "routing.task_feed WHERE seq = $1",
+                  initial_cursor);
+              if (!at.empty()) {
+                window_start = absl::FromUnixMicros(static_cast<int64_t>(
+                                   at[0][0].as<double>() * 1e6)) -
+                               absl::Seconds(30);
+              }
+            }
+            behind = tx.exec_params(
+                "SELECT f.seq, t.state, t.body FROM routing.task_feed f JOIN "
+                "routing.tasks t ON t.id = f.task_id WHERE f.agency = $1 AND "
+                "f.seq <= $2 AND f.seq > $3 AND f.at >= $4 AND t.state = $5 "
+                "ORDER BY f.seq",
+                req->agency(), cursor, lower, PgTime(window_start),
+                static_cast<int>(v1::TASK_STATE_READY));
+          }
+          return std::make_pair(ahead, behind);
         });
     if (!batch.ok()) {
       // PostgreSQL away: tell the client to reconnect with its cursor.
       return Done(batch.status());
     }
-    for (const auto& row : *batch) {
-      cursor = row[0].as<int64_t>();
-      if (row[1].as<int>() != v1::TASK_STATE_READY) continue;
-      v1::WatchTasksResponse item;
-      const pqxx::binarystring b(row[2]);
-      item.mutable_task()->ParseFromArray(b.data(), static_cast<int>(b.size()));
-      item.set_cursor(absl::StrCat(cursor));
-      if (!writer->Write(item)) return grpc::Status::CANCELLED;
+    for (const auto& row : batch->second) {
+      if (!send(row, row[0].as<int64_t>())) return grpc::Status::CANCELLED;
     }
-    if (batch->size() >= 200) continue;
+    for (const auto& row : batch->first) {
+      const int64_t seq = row[0].as<int64_t>();
+      if (seq != cursor + 1 && cursor > 0) {
+        fast_sweep_until = absl::Now() + absl::Seconds(1);
+      }
+      cursor = seq;
+      if (!send(row, seq)) return grpc::Status::CANCELLED;
+    }
+    if (sweep) {
+      last_sweep = absl::Now();
+      first_sweep = false;
+      for (auto it = sent.begin(); it != sent.end();) {
+        it = absl::Now() - it->second > absl::Minutes(10) ? sent.erase(it)
+                                                          : std::next(it);
+      }
+    }
+    if (batch->first.size() >= 200) continue;
     std::unique_lock<std::mutex> lock(feed_mu_);
     feed_cv_.wait_for(
         lock,
