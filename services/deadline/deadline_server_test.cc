@@ -247,6 +247,23 @@ TEST_F(DeadlineServerTest, AdminCalendarChangeMovesAppointments) {
               ::testing::Contains(::testing::Property(
                   &v1::SkippedDay::reason, "Nghỉ lễ, Tết: Nghỉ đột xuất")));
 
+  // A retry returns the same version; another change under the same id is
+  // refused.
+  grpc::ClientContext retry;
+  As(retry, kAdmin);
+  v1::UpdateCalendarResponse again;
+  ASSERT_TRUE(stub_->UpdateCalendar(&retry, req, &again).ok());
+  EXPECT_EQ(again.calendar().version(), 2);
+  grpc::ClientContext reused;
+  As(reused, kAdmin);
+  v1::UpdateCalendarRequest other = req;
+  data->holidays.push_back({absl::CivilDay(2026, 3, 13),
+                            absl::CivilDay(2026, 3, 13), "Nghỉ thêm", "",
+                            false});
+  other.mutable_calendar()->set_json(calendar::ToJson(*data));
+  EXPECT_EQ(stub_->UpdateCalendar(&reused, other, &again).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
   grpc::ClientContext bad;
   As(bad, kAdmin);
   req.set_request_id("");

@@ -327,10 +327,16 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> first,
                         store_.CalendarByRequestId(request_id));
     if (first.has_value()) {
-      if (first->calendar_id != calendar_id) {
+      // The same request again returns its version; another body under the
+      // same id is refused.
+      absl::StatusOr<calendar::CalendarData> again =
+          calendar::ParseCalendarJson(json);
+      if (first->calendar_id != calendar_id || !again.ok() ||
+          calendar::ToJson(*again) != first->json ||
+          first->effective_from != effective_from) {
         return common::InvalidArgument(
             "REQUEST_ID_REUSED",
-            {{"request_id", "already used for another calendar"}});
+            {{"request_id", "already used for a different calendar change"}});
       }
       return CalendarUpdate{*first, {}};
     }
