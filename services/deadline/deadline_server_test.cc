@@ -254,6 +254,8 @@ TEST_F(DeadlineServerTest, AdminCalendarChangeMovesAppointments) {
   v1::UpdateCalendarResponse again;
   ASSERT_TRUE(stub_->UpdateCalendar(&retry, req, &again).ok());
   EXPECT_EQ(again.calendar().version(), 2);
+  ASSERT_EQ(again.moved_appointments_size(), 1);
+  EXPECT_EQ(again.moved_appointments(0).dossier(), "dossiers/DA");
   grpc::ClientContext reused;
   As(reused, kAdmin);
   v1::UpdateCalendarRequest other = req;

@@ -338,7 +338,7 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
             "REQUEST_ID_REUSED",
             {{"request_id", "already used for a different calendar change"}});
       }
-      return CalendarUpdate{*first, {}};
+      return CalendarUpdate{*first, first->moved};
     }
   }
   LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
@@ -372,6 +372,10 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
          absl::StrCat("{\"version\":", v.version, "}"), now}));
     if (effective_from > now) return absl::OkStatus();
     LT_RETURN_IF_ERROR(RecomputeOpen(tx, calendar_id, cal, now, &update.moved));
+    if (!request_id.empty() && !update.moved.empty()) {
+      LT_RETURN_IF_ERROR(
+          tx.SetCalendarMoved(calendar_id, v.version, update.moved));
+    }
     if (moved_encoder_ && !update.moved.empty()) {
       LT_RETURN_IF_ERROR(tx.AppendOutbox(moved_encoder_(v, update.moved, now)));
     }

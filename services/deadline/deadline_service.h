@@ -74,13 +74,6 @@ struct ScanResult {
   std::vector<absl::Duration> lags;  // due instant -> commit, per firing
 };
 
-struct MovedAppointment {
-  std::string clock_name;
-  std::string dossier_code;
-  absl::Time old_due;
-  absl::Time new_due;
-};
-
 // Announces appointments moved by a calendar version (outbox row).
 using MovedEncoder = std::function<OutgoingEvent(
     const CalendarVersion&, const std::vector<MovedAppointment>&, absl::Time)>;

@@ -20,6 +20,14 @@
 namespace lienthong::deadline {
 
 // One stored version of a calendar.
+// An open clock whose due time a calendar change moved.
+struct MovedAppointment {
+  std::string clock_name;
+  std::string dossier_code;
+  absl::Time old_due;
+  absl::Time new_due;
+};
+
 struct CalendarVersion {
   std::string calendar_id;  // "vn", "vn-H26"
   int64_t version = 0;      // 1, 2, …
@@ -32,6 +40,9 @@ struct CalendarVersion {
   // stored already effective, or by the scanner once it becomes so).
   bool applied = false;
   std::string request_id;  // the admin call's, for idempotent retries
+  // The appointments the change moved, kept so a retry of the admin call
+  // returns the first response whole.
+  std::vector<MovedAppointment> moved;
 };
 
 // An event for another service, appended to the outbox in the transaction
@@ -129,6 +140,10 @@ class DeadlineTx {
   virtual absl::StatusOr<absl::optional<CalendarVersion>> LatestCalendar(
       const std::string& calendar_id, absl::Time at) = 0;
   virtual absl::Status InsertCalendar(const CalendarVersion& v) = 0;
+  // Records what a version's change moved (see CalendarVersion::moved).
+  virtual absl::Status SetCalendarMoved(
+      const std::string& calendar_id, int64_t version,
+      const std::vector<MovedAppointment>& moved) = 0;
   // Versions effective at `now` whose open clocks were not recomputed yet,
   // locked (SKIP LOCKED: one replica activates each).
   virtual absl::StatusOr<std::vector<CalendarVersion>> ClaimPendingCalendars(

@@ -122,6 +122,14 @@ class MemoryTx final : public DeadlineTx {
     s_.calendars.push_back(v);
     return absl::OkStatus();
   }
+  absl::Status SetCalendarMoved(
+      const std::string& calendar_id, int64_t version,
+      const std::vector<MovedAppointment>& moved) override {
+    for (CalendarVersion& v : s_.calendars) {
+      if (v.calendar_id == calendar_id && v.version == version) v.moved = moved;
+    }
+    return absl::OkStatus();
+  }
   absl::StatusOr<std::vector<CalendarVersion>> ClaimPendingCalendars(
       absl::Time now) override {
     std::vector<CalendarVersion> out;

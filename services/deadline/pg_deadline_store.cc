@@ -217,6 +217,18 @@ class PgTx final : public DeadlineTx {
               "NULLIF($9, ''))");
     return absl::OkStatus();
   }
+  absl::Status SetCalendarMoved(
+      const std::string& calendar_id, int64_t version,
+      const std::vector<MovedAppointment>& moved) override {
+    Params()
+        .Text(calendar_id)
+        .Int(version)
+        .Text(EncodeMoved(moved))
+        .Exec(w_,
+              "UPDATE deadline.calendars SET moved = $3 WHERE calendar_id = "
+              "$1 AND version = $2");
+    return absl::OkStatus();
+  }
   absl::StatusOr<std::vector<CalendarVersion>> ClaimPendingCalendars(
       absl::Time now) override {
     std::vector<CalendarVersion> out;

@@ -147,7 +147,33 @@ CalendarVersion CalendarFromRow(const pqxx::row& r) {
   v.reason = r[6].as<std::string>();
   v.applied = r[7].as<bool>();
   v.request_id = r[8].is_null() ? "" : r[8].as<std::string>();
+  v.moved = DecodeMoved(r[9].as<std::string>());
   return v;
+}
+
+std::string EncodeMoved(const std::vector<MovedAppointment>& moved) {
+  std::string out;
+  for (const MovedAppointment& m : moved) {
+    absl::StrAppend(&out, m.clock_name, "\t", m.dossier_code, "\t",
+                    absl::ToUnixMicros(m.old_due), "\t",
+                    absl::ToUnixMicros(m.new_due), "\n");
+  }
+  return out;
+}
+
+std::vector<MovedAppointment> DecodeMoved(const std::string& text) {
+  std::vector<MovedAppointment> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    int64_t old_us = 0, new_us = 0;
+    if (f.size() != 4 || !absl::SimpleAtoi(f[2], &old_us) ||
+        !absl::SimpleAtoi(f[3], &new_us)) {
+      continue;
+    }
+    out.push_back({f[0], f[1], absl::FromUnixMicros(old_us),
+                   absl::FromUnixMicros(new_us)});
+  }
+  return out;
 }
 
 }  // namespace lienthong::deadline::pg

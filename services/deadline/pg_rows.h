@@ -94,7 +94,11 @@ inline constexpr char kUpdateClock[] =
 inline constexpr char kCalendarCols[] =
     "calendar_id, version, deadline.ts_to_us(effective_from), data, "
     "deadline.ts_to_us(created_at), created_by, reason, "
-    "applied_at IS NOT NULL, request_id";
+    "applied_at IS NOT NULL, request_id, moved";
+
+// One line per moved appointment: clock TAB dossier TAB old_us TAB new_us.
+std::string EncodeMoved(const std::vector<MovedAppointment>& moved);
+std::vector<MovedAppointment> DecodeMoved(const std::string& text);
 
 Clock ClockFromRow(const pqxx::row& r);
 // Parameters $1..$28 of kInsertClock.
