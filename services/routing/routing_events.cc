@@ -2,6 +2,7 @@
 // stream.
 
 #include <chrono>
+#include <deque>
 #include <map>
 
 #include "absl/strings/numbers.h"
@@ -265,6 +266,12 @@ grpc::Status RoutingServer::WatchTasks(
   // before it. Only rows that could have committed late -- inserted shortly
   // before the cursor's row -- are swept again, once.
   const int64_t initial_cursor = cursor;
+  // Sweeps look back one window (a feed row commits within seconds of its
+  // insert; statement timeouts bound it). `floor` is this stream's cursor as
+  // it was one window ago, so a sweep reads only the last window's rows.
+  constexpr absl::Duration kWindow = absl::Minutes(1);
+  std::deque<std::pair<absl::Time, int64_t>> cursor_history;
+  int64_t floor = initial_cursor;
   // A hole in the sequence (a lower seq not visible yet) is usually a
   // transaction about to commit: sweep every 10 ms for a second after one.
   absl::Time fast_sweep_until = absl::InfinitePast();
@@ -289,8 +296,8 @@ grpc::Status RoutingServer::WatchTasks(
     const bool fast = absl::Now() < fast_sweep_until;
     const bool sweep = absl::Now() - last_sweep >=
                        (fast ? absl::Milliseconds(10) : absl::Seconds(1));
-    absl::Time window_start = clock_.Now() - absl::Minutes(5);
-    int64_t lower = first_sweep ? 0 : initial_cursor;
+    absl::Time window_start = clock_.Now() - kWindow;
+    const int64_t lower = first_sweep ? 0 : floor;
     auto batch = db::WithTransaction(
         pool_,
         [&](pqxx::work& tx)
@@ -339,19 +346,28 @@ grpc::Status RoutingServer::WatchTasks(
       if (!send(row, seq)) return grpc::Status::CANCELLED;
     }
     if (sweep) {
-      last_sweep = absl::Now();
+      const absl::Time now = absl::Now();
+      last_sweep = now;
       first_sweep = false;
+      cursor_history.emplace_back(now, cursor);
+      while (!cursor_history.empty() &&
+             cursor_history.front().first < now - kWindow) {
+        floor = std::max(floor, cursor_history.front().second);
+        cursor_history.pop_front();
+      }
       for (auto it = sent.begin(); it != sent.end();) {
-        it = absl::Now() - it->second > absl::Minutes(10) ? sent.erase(it)
-                                                          : std::next(it);
+        it = (now - it->second > 2 * kWindow || it->first <= floor)
+                 ? sent.erase(it)
+                 : std::next(it);
       }
     }
     if (batch->first.size() >= 200) continue;
     std::unique_lock<std::mutex> lock(feed_mu_);
+    const absl::Duration wait = absl::Now() < fast_sweep_until
+                                    ? absl::Milliseconds(10)
+                                    : options_.watch_poll;
     feed_cv_.wait_for(
-        lock,
-        std::chrono::microseconds(
-            absl::ToInt64Microseconds(options_.watch_poll)),
+        lock, std::chrono::microseconds(absl::ToInt64Microseconds(wait)),
         [&] { return feed_generation_ != generation || stopping_; });
   }
   return grpc::Status::OK;
