@@ -1,11 +1,5 @@
-// RoutingServer: intake's events, lease expiry, queue gauges and the task
-// stream.
+// RoutingServer: intake's events, lease expiry and queue gauges.
 
-#include <chrono>
-#include <deque>
-#include <map>
-
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
@@ -79,6 +73,10 @@ absl::StatusOr<bool> RoutingServer::HandleEvent(const common::v1::Event& e) {
               .Info();
           if (plan.empty()) LT_RETURN_IF_ERROR(Advance(tx, received.dossier()));
         } else if (e.payload().UnpackTo(&withdrawn)) {
+          // The route's row before its tasks, as everywhere else.
+          tx.exec_params(
+              "SELECT 1 FROM routing.routes WHERE dossier = $1 FOR UPDATE",
+              withdrawn.dossier());
           CancelOpen(tx, withdrawn.dossier(), "Công dân rút hồ sơ");
           tx.exec_params(
               "UPDATE routing.routes SET state = $2, finished_at = $3 WHERE "
@@ -199,178 +197,6 @@ void RoutingServer::UpdateQueueMetrics() {
       age.Add({{"agency", agency}}).Set(row[3].as<double>());
     }
   }
-}
-
-void RoutingServer::StartFeedListener() {
-  if (listener_ != nullptr) return;
-  listener_ = std::make_unique<std::thread>([this] {
-    std::unique_ptr<pqxx::connection> conn;
-    while (!stopping_) {
-      try {
-        if (conn == nullptr) {
-          conn = std::make_unique<pqxx::connection>(pool_.dsn());
-          pqxx::nontransaction(*conn).exec("LISTEN routing_feed");
-        }
-        if (conn->await_notification(0, 500000) > 0) {
-          std::lock_guard<std::mutex> lock(feed_mu_);
-          ++feed_generation_;
-          feed_cv_.notify_all();
-        }
-      } catch (const std::exception&) {
-        conn.reset();
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      }
-    }
-  });
-}
-
-void RoutingServer::Stop() {
-  stopping_ = true;
-  {
-    std::lock_guard<std::mutex> lock(feed_mu_);
-    ++feed_generation_;
-    feed_cv_.notify_all();
-  }
-  if (listener_ != nullptr) {
-    listener_->join();
-    listener_.reset();
-  }
-}
-
-grpc::Status RoutingServer::WatchTasks(
-    grpc::ServerContext* ctx, const v1::WatchTasksRequest* req,
-    grpc::ServerWriter<v1::WatchTasksResponse>* writer) {
-  auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
-  if (!caller.ok()) return Done(caller.status());
-  if (auto s =
-          CheckOwnAgency(*caller, req->agency(), "WatchTasks", req->agency());
-      !s.ok()) {
-    return Done(s);
-  }
-  int64_t cursor = 0;
-  if (!req->cursor().empty() && !absl::SimpleAtoi(req->cursor(), &cursor)) {
-    return Done(common::InvalidArgument(
-        "BAD_CURSOR",
-        {{"cursor", "must be a cursor received from WatchTasks"}}));
-  }
-  // Feed sequence numbers are taken when a row is inserted, but rows become
-  // visible when their transactions commit, which can be in another order:
-  // a row with a lower seq may appear after the cursor has passed it. So
-  // besides reading forward from the cursor, each stream sweeps the recent
-  // feed behind its cursor (once a second, and on connect) for ready tasks
-  // it has not sent. A task may then arrive twice after a reconnect; it is
-  // never missed. Claims decide who works it.
-  std::map<int64_t, absl::Time> sent;  // feed seq -> when sent
-  absl::Time last_sweep = absl::InfinitePast();
-  // Resuming: the client has seen its cursor's row and (almost) everything
-  // before it. Only rows that could have committed late -- inserted shortly
-  // before the cursor's row -- are swept again, once.
-  const int64_t initial_cursor = cursor;
-  // Sweeps look back one window (a feed row commits within seconds of its
-  // insert; statement timeouts bound it). `floor` is this stream's cursor as
-  // it was one window ago, so a sweep reads only the last window's rows.
-  constexpr absl::Duration kWindow = absl::Minutes(1);
-  std::deque<std::pair<absl::Time, int64_t>> cursor_history;
-  int64_t floor = initial_cursor;
-  // A hole in the sequence (a lower seq not visible yet) is usually a
-  // transaction about to commit: sweep every 10 ms for a second after one.
-  absl::Time fast_sweep_until = absl::InfinitePast();
-  bool first_sweep = true;
-  if (initial_cursor > 0) sent[initial_cursor] = absl::Now();
-  auto send = [&](const pqxx::row& row, int64_t seq) -> bool {
-    if (row[1].as<int>() != v1::TASK_STATE_READY || sent.count(seq))
-      return true;
-    v1::WatchTasksResponse item;
-    const pqxx::binarystring b(row[2]);
-    item.mutable_task()->ParseFromArray(b.data(), static_cast<int>(b.size()));
-    item.set_cursor(absl::StrCat(std::max(cursor, seq)));
-    sent[seq] = absl::Now();
-    return writer->Write(item);
-  };
-  while (!ctx->IsCancelled() && !stopping_) {
-    uint64_t generation;
-    {
-      std::lock_guard<std::mutex> lock(feed_mu_);
-      generation = feed_generation_;
-    }
-    const bool fast = absl::Now() < fast_sweep_until;
-    const bool sweep = absl::Now() - last_sweep >=
-                       (fast ? absl::Milliseconds(10) : absl::Seconds(1));
-    absl::Time window_start = clock_.Now() - kWindow;
-    const int64_t lower = first_sweep ? 0 : floor;
-    auto batch = db::WithTransaction(
-        pool_,
-        [&](pqxx::work& tx)
-            -> absl::StatusOr<std::pair<pqxx::result, pqxx::result>> {
-          pqxx::result ahead = tx.exec_params(
-              "SELECT f.seq, t.state, t.body FROM routing.task_feed f JOIN "
-              "routing.tasks t ON t.id = f.task_id WHERE f.agency = $1 AND "
-              "f.seq > $2 ORDER BY f.seq LIMIT 200",
-              req->agency(), cursor);
-          pqxx::result behind;
-          if (sweep) {
-            if (first_sweep && initial_cursor > 0) {
-              pqxx::result at = tx.exec_params(
-                  "SELECT EXTRACT(EPOCH FROM at)::float8 FROM "
-                  "routing.task_feed WHERE seq = $1",
-                  initial_cursor);
-              if (!at.empty()) {
-                window_start = absl::FromUnixMicros(static_cast<int64_t>(
-                                   at[0][0].as<double>() * 1e6)) -
-                               absl::Seconds(30);
-              }
-            }
-            behind = tx.exec_params(
-                "SELECT f.seq, t.state, t.body FROM routing.task_feed f JOIN "
-                "routing.tasks t ON t.id = f.task_id WHERE f.agency = $1 AND "
-                "f.seq <= $2 AND f.seq > $3 AND f.at >= $4 AND t.state = $5 "
-                "ORDER BY f.seq",
-                req->agency(), cursor, lower, PgTime(window_start),
-                static_cast<int>(v1::TASK_STATE_READY));
-          }
-          return std::make_pair(ahead, behind);
-        });
-    if (!batch.ok()) {
-      // PostgreSQL away: tell the client to reconnect with its cursor.
-      return Done(batch.status());
-    }
-    for (const auto& row : batch->second) {
-      if (!send(row, row[0].as<int64_t>())) return grpc::Status::CANCELLED;
-    }
-    for (const auto& row : batch->first) {
-      const int64_t seq = row[0].as<int64_t>();
-      if (seq != cursor + 1 && cursor > 0) {
-        fast_sweep_until = absl::Now() + absl::Seconds(1);
-      }
-      cursor = seq;
-      if (!send(row, seq)) return grpc::Status::CANCELLED;
-    }
-    if (sweep) {
-      const absl::Time now = absl::Now();
-      last_sweep = now;
-      first_sweep = false;
-      cursor_history.emplace_back(now, cursor);
-      while (!cursor_history.empty() &&
-             cursor_history.front().first < now - kWindow) {
-        floor = std::max(floor, cursor_history.front().second);
-        cursor_history.pop_front();
-      }
-      for (auto it = sent.begin(); it != sent.end();) {
-        it = (now - it->second > 2 * kWindow || it->first <= floor)
-                 ? sent.erase(it)
-                 : std::next(it);
-      }
-    }
-    if (batch->first.size() >= 200) continue;
-    std::unique_lock<std::mutex> lock(feed_mu_);
-    const absl::Duration wait = absl::Now() < fast_sweep_until
-                                    ? absl::Milliseconds(10)
-                                    : options_.watch_poll;
-    feed_cv_.wait_for(
-        lock, std::chrono::microseconds(absl::ToInt64Microseconds(wait)),
-        [&] { return feed_generation_ != generation || stopping_; });
-  }
-  return grpc::Status::OK;
 }
 
 }  // namespace lienthong::routing

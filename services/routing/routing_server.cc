@@ -253,6 +253,16 @@ grpc::Status RoutingServer::Mutate(
         return absl::OkStatus();
       }
     }
+    // Locks in one order everywhere: the route's row, then its tasks.
+    // Completing, refusing or pausing a leg touches the whole route
+    // (Advance, CancelOpen); two legs of one dossier finishing at once
+    // would otherwise deadlock on each other's task rows.
+    if (event != TaskEvent::kClaim && event != TaskEvent::kRenew) {
+      tx.exec_params(
+          "SELECT 1 FROM routing.routes WHERE dossier = (SELECT dossier FROM "
+          "routing.tasks WHERE id = $1) FOR UPDATE",
+          id);
+    }
     auto row = LoadTask(tx, id, true);
     if (!row) {
       return common::NotFound("TASK_NOT_FOUND",

@@ -15,7 +15,9 @@
 //   --db_dsn="$(tools/pg dsn)"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -26,7 +28,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
-#include "spdlog/spdlog.h"
 #include "intake_migrations.h"
 #include "libs/calendar/default_calendar.h"
 #include "libs/common/uuid.h"
@@ -41,6 +42,7 @@
 #include "services/intake/intake_server.h"
 #include "services/routing/intake_directory.h"
 #include "services/routing/routing_server.h"
+#include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, db_dsn, "",
           "libpq DSN of a durable server (tools/pg dsn)");
@@ -50,8 +52,8 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
 ABSL_FLAG(int, producers, 16, "(a) concurrent producers");
 ABSL_FLAG(int, workflows, 400, "(b) birth workflows to run");
 ABSL_FLAG(int, submitters, 8, "(b) concurrent counters submitting");
-ABSL_FLAG(int, workers_per_agency, 1,
-          "(b) claim/complete threads per agency (each watches the whole queue)");
+ABSL_FLAG(int, workers_per_agency, 8,
+          "(b) claim/complete threads per agency, fed by one watcher");
 ABSL_FLAG(std::string, source_dir, ".", "repository root (seed data)");
 ABSL_FLAG(std::string, part, "ab", "which parts to run: a, b or ab");
 
@@ -336,49 +338,104 @@ void PartB(const std::string& base_dsn) {
     relays.push_back(std::make_unique<lt::db::OutboxRelay>(rpool, clock, o,
                                                            deliver(to_intake)));
   }
+  // Each agency system: one watcher feeding a queue, `workers_per_agency`
+  // threads claiming and completing from it (each ready task is seen once).
+  struct AgencyQueue {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<lt::routing::v1::Task> tasks;
+  };
   std::vector<std::thread> workers;
-  for (const char* agency :
-       {"002.08.19.H26", "003.08.19.H26", "000.91.19.H26"}) {
-    for (int w = 0; w < absl::GetFlag(FLAGS_workers_per_agency); ++w) {
-      workers.emplace_back([&, agency] {
-        while (!stop) {
+  std::vector<std::unique_ptr<AgencyQueue>> queues;
+  std::vector<std::unique_ptr<grpc::ClientContext>> watches;
+  std::mutex watches_mu;
+  std::atomic<int> retries{0}, failures{0};
+  auto work = [&](const char* agency, AgencyQueue& q) {
+    while (true) {
+      lt::routing::v1::Task task;
+      {
+        std::unique_lock lock(q.mu);
+        q.cv.wait(lock, [&] { return stop || !q.tasks.empty(); });
+        if (q.tasks.empty()) return;
+        task = std::move(q.tasks.front());
+        q.tasks.pop_front();
+      }
+      // As a real agency system would: a request_id per action, retried
+      // on a transient failure (a retry never acts twice).
+      auto call = [&](auto method, const auto& req, auto* resp) {
+        for (int attempt = 0; attempt < 5; ++attempt) {
           grpc::ClientContext c;
           c.AddMetadata("x-lienthong-role", "agency_system");
           c.AddMetadata("x-lienthong-agency", agency);
-          lt::routing::v1::WatchTasksRequest wr;
-          wr.set_agency(std::string("agencies/") + agency);
-          auto reader = rstub->WatchTasks(&c, wr);
-          lt::routing::v1::WatchTasksResponse item;
-          while (!stop && reader->Read(&item)) {
-            grpc::ClientContext cc;
-            cc.AddMetadata("x-lienthong-role", "agency_system");
-            cc.AddMetadata("x-lienthong-agency", agency);
-            lt::routing::v1::ClaimTaskRequest claim;
-            claim.set_name(item.task().name());
-            lt::routing::v1::ClaimTaskResponse cr;
-            if (!rstub->ClaimTask(&cc, claim, &cr).ok()) continue;
-            grpc::ClientContext dc;
-            dc.AddMetadata("x-lienthong-role", "agency_system");
-            dc.AddMetadata("x-lienthong-agency", agency);
-            lt::routing::v1::CompleteTaskRequest done;
-            done.set_name(item.task().name());
-            for (const auto& s : item.task().expected_outputs()) {
-              auto* o = done.add_outputs();
-              o->set_key(s.key());
-              o->set_value(s.type() == lt::common::v1::FIELD_TYPE_PERSONAL_ID
-                               ? "001226012345"
-                           : s.type() == lt::common::v1::FIELD_TYPE_DATE
-                               ? "2026-11-25"
-                               : "X-1");
-            }
-            lt::routing::v1::CompleteTaskResponse dr;
-            rstub->CompleteTask(&dc, done, &dr);
+          c.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+          const grpc::Status st = ((*rstub).*method)(&c, req, resp);
+          if (st.ok()) return true;
+          if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
+              st.error_code() != grpc::StatusCode::ABORTED &&
+              st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+            if (st.error_code() != grpc::StatusCode::FAILED_PRECONDITION)
+              ++failures;
+            return false;
           }
-          c.TryCancel();
-          reader->Finish();
+          ++retries;
         }
-      });
+        ++failures;
+        return false;
+      };
+      lt::routing::v1::ClaimTaskRequest claim;
+      claim.set_name(task.name());
+      claim.set_request_id(lt::common::NewUuid());
+      lt::routing::v1::ClaimTaskResponse cr;
+      if (!call(&lt::routing::v1::RoutingService::Stub::ClaimTask, claim, &cr))
+        continue;
+      lt::routing::v1::CompleteTaskRequest done;
+      done.set_name(task.name());
+      done.set_request_id(lt::common::NewUuid());
+      for (const auto& s : task.expected_outputs()) {
+        auto* o = done.add_outputs();
+        o->set_key(s.key());
+        o->set_value(
+            s.type() == lt::common::v1::FIELD_TYPE_PERSONAL_ID ? "001226012345"
+            : s.type() == lt::common::v1::FIELD_TYPE_DATE      ? "2026-11-25"
+                                                               : "X-1");
+      }
+      lt::routing::v1::CompleteTaskResponse dr;
+      call(&lt::routing::v1::RoutingService::Stub::CompleteTask, done, &dr);
     }
+  };
+  for (const char* agency :
+       {"002.08.19.H26", "003.08.19.H26", "000.91.19.H26"}) {
+    queues.push_back(std::make_unique<AgencyQueue>());
+    AgencyQueue& q = *queues.back();
+    workers.emplace_back([&, agency] {
+      std::string cursor;
+      while (!stop) {
+        auto c = std::make_unique<grpc::ClientContext>();
+        c->AddMetadata("x-lienthong-role", "agency_system");
+        c->AddMetadata("x-lienthong-agency", agency);
+        grpc::ClientContext* ctx = c.get();
+        {
+          std::lock_guard lock(watches_mu);
+          watches.push_back(std::move(c));
+        }
+        lt::routing::v1::WatchTasksRequest wr;
+        wr.set_agency(std::string("agencies/") + agency);
+        wr.set_cursor(cursor);
+        auto reader = rstub->WatchTasks(ctx, wr);
+        lt::routing::v1::WatchTasksResponse item;
+        while (!stop && reader->Read(&item)) {
+          cursor = item.cursor();
+          std::lock_guard lock(q.mu);
+          q.tasks.push_back(item.task());
+          q.cv.notify_one();
+        }
+        ctx->TryCancel();
+        reader->Finish();
+      }
+    });
+    for (int w = 0; w < absl::GetFlag(FLAGS_workers_per_agency); ++w)
+      workers.emplace_back([&, agency] { work(agency, q); });
   }
   auto ready = [&] {
     return lt::db::WithTransaction(
@@ -402,6 +459,10 @@ void PartB(const std::string& base_dsn) {
   }
   const absl::Duration wall = absl::Now() - t0;
   stop = true;
+  for (auto& q : queues) {
+    std::lock_guard lock(q->mu);
+    q->cv.notify_all();
+  }
   routing.Stop();
   for (auto& r : relays) r->Stop();
   for (auto& w : workers) w.join();
@@ -417,6 +478,8 @@ void PartB(const std::string& base_dsn) {
       "    intake alone, same run: %d submissions in %.2f s = %.1f "
       "dossiers/s\n",
       intake_ok, absl::ToDoubleSeconds(intake_wall), intake_rate);
+  std::printf("    agency calls retried: %d, failed: %d\n", retries.load(),
+              failures.load());
 }
 
 }  // namespace

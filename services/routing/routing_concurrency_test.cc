@@ -1,0 +1,131 @@
+// routing under concurrency, over real gRPC and a real PostgreSQL: feed rows
+// that commit out of sequence order, and sibling legs finished at once.
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "services/routing/routing_test_fixture.h"
+
+namespace lienthong::routing {
+namespace {
+
+using RoutingConcurrencyTest = RoutingIntegrationTest;
+
+int64_t TaskId(const std::string& name) {
+  int64_t id = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(name.substr(6), &id)) << name;
+  return id;
+}
+
+// A feed row takes its number when inserted and becomes visible when its
+// transaction commits. A row that commits after a higher-numbered one has
+// been streamed must still reach the watcher, on the open stream, without
+// any NOTIFY to wake it.
+TEST_F(RoutingConcurrencyTest, FeedRowCommittingLateStillReachesTheWatcher) {
+  ASSERT_TRUE(Deliver(Received("X-0101"), "dossiers/X-0101"));
+  const std::string first =
+      Leg(Route("dossiers/X-0101"), "civil_status").name();
+  grpc::ClientContext ctx;
+  As(ctx, "W-TP");
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::WatchTasksRequest req;
+  req.set_agency("agencies/W-TP");
+  auto reader = stub_->WatchTasks(&ctx, req);
+  v1::WatchTasksResponse item;
+  ASSERT_TRUE(reader->Read(&item));
+  EXPECT_EQ(item.task().name(), first);
+
+  // A transaction in flight holds the next feed number (for the first task,
+  // put back in the queue) while a later dossier's row commits before it.
+  pqxx::connection late(dsn_);
+  auto held = std::make_unique<pqxx::work>(late);
+  const int64_t late_seq =
+      held->exec_params(
+              "INSERT INTO routing.task_feed (agency, task_id, at) VALUES "
+              "('agencies/W-TP', $1, now()) RETURNING seq",
+              TaskId(first))[0][0]
+          .as<int64_t>();
+  ASSERT_TRUE(Deliver(Received("X-0102"), "dossiers/X-0102"));
+  ASSERT_TRUE(reader->Read(&item));
+  EXPECT_EQ(item.task().dossier(), "dossiers/X-0102");
+  int64_t cursor = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(item.cursor(), &cursor));
+  EXPECT_GT(cursor, late_seq);
+
+  held->commit();  // no NOTIFY: only the stream's hole checks can find it
+  ASSERT_TRUE(reader->Read(&item));
+  EXPECT_EQ(item.task().name(), first);
+
+  // A number taken by a transaction that rolls back is a gap forever; the
+  // stream carries on past it.
+  {
+    pqxx::work rolled_back(late);
+    rolled_back.exec_params(
+        "INSERT INTO routing.task_feed (agency, task_id, at) VALUES "
+        "('agencies/W-TP', $1, now())",
+        TaskId(first));
+    rolled_back.abort();
+  }
+  ASSERT_TRUE(Deliver(Received("X-0103"), "dossiers/X-0103"));
+  ASSERT_TRUE(reader->Read(&item));
+  EXPECT_EQ(item.task().dossier(), "dossiers/X-0103");
+  ctx.TryCancel();
+  reader->Finish();
+}
+
+// The residency and health-insurance legs run in parallel; when both are
+// completed at the same moment, both completions succeed without a
+// deadlock between the two transactions advancing the same route (each
+// deadlock costs PostgreSQL's deadlock_timeout, a second, and a retry), and
+// the route finishes exactly once. The moment is forced: another session
+// holds the route's row until both completions are waiting.
+TEST_F(RoutingConcurrencyTest, ParallelLegsCompletedAtOnceNeverDeadlock) {
+  ASSERT_TRUE(Deliver(Received("X-0201"), "dossiers/X-0201"));
+  FinishCivil("dossiers/X-0201");
+  const v1::Route r = Route("dossiers/X-0201");
+  const std::string residency = Leg(r, "residency").name();
+  const std::string insurance = Leg(r, "health_insurance").name();
+  ASSERT_TRUE(Claim(residency, "W-CA").ok());
+  ASSERT_TRUE(Claim(insurance, "D-SI").ok());
+
+  pqxx::connection blocker(dsn_);
+  pqxx::work hold(blocker);
+  hold.exec(
+      "SELECT 1 FROM routing.routes WHERE dossier = 'dossiers/X-0201' FOR "
+      "UPDATE");
+  grpc::Status police, social;
+  std::thread a([&] {
+    police = Complete(residency, "W-CA",
+                      {{"residence_confirmation_number", "TT-1"}});
+  });
+  std::thread b([&] {
+    social =
+        Complete(insurance, "D-SI", {{"health_insurance_card_number", "TE1"}});
+  });
+  pqxx::connection observer(dsn_);
+  int waiting = 0;
+  for (int i = 0; i < 1000 && waiting < 2; ++i) {
+    pqxx::nontransaction q(observer);
+    waiting = q.exec(
+                   "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                   "current_database() AND wait_event_type = 'Lock'")[0][0]
+                  .as<int>();
+    if (waiting < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(waiting, 2) << "both completions should be waiting";
+  hold.commit();
+  a.join();
+  b.join();
+  EXPECT_TRUE(police.ok()) << police.error_message();
+  EXPECT_TRUE(social.ok()) << social.error_message();
+  EXPECT_EQ(query_errors_.load(), 0) << "a deadlock, even if retried";
+  EXPECT_EQ(Route("dossiers/X-0201").state(), v1::ROUTE_STATE_DONE);
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.outbox WHERE event_type LIKE "
+                  "'%RouteCompleted'"),
+            1);
+}
+
+}  // namespace
+}  // namespace lienthong::routing

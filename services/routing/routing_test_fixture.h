@@ -1,0 +1,236 @@
+#pragma once
+
+// The routing integration tests' fixture: a RoutingServer over a fresh
+// database of the private PostgreSQL cluster, served on 127.0.0.1:0, with
+// a fake agency tree (the AgencyDirectory seam) and a FakeClock.
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "libs/common/clock.h"
+#include "libs/db/migrations.h"
+#include "libs/db/transaction.h"
+#include "libs/grpc_util/event_sink.h"
+#include "libs/testing/in_process_server.h"
+#include "libs/testing/pg_cluster.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "routing_migrations.h"
+#include "services/routing/routing_server.h"
+
+namespace lienthong::routing {
+
+class TreeDirectory : public AgencyDirectory {
+ public:
+  TreeDirectory() {
+    Add("D", "", common::v1::AGENCY_KIND_PEOPLES_COMMITTEE,
+        common::v1::TIER_DISTRICT);
+    Add("D-SI", "D", common::v1::AGENCY_KIND_SOCIAL_INSURANCE,
+        common::v1::TIER_DISTRICT);
+    Add("W", "D", common::v1::AGENCY_KIND_PEOPLES_COMMITTEE,
+        common::v1::TIER_COMMUNE);
+    Add("W-1CUA", "W", common::v1::AGENCY_KIND_ONE_STOP_UNIT,
+        common::v1::TIER_COMMUNE);
+    Add("W-TP", "W", common::v1::AGENCY_KIND_JUSTICE, common::v1::TIER_COMMUNE);
+    Add("W-CA", "W", common::v1::AGENCY_KIND_POLICE, common::v1::TIER_COMMUNE);
+  }
+  absl::StatusOr<intake::v1::Agency> Get(const std::string& code) override {
+    auto it = by_code_.find(code);
+    if (it == by_code_.end()) return absl::NotFoundError(code);
+    return it->second;
+  }
+  absl::StatusOr<std::vector<intake::v1::Agency>> ChildrenOfKind(
+      const std::string& unit, common::v1::AgencyKind kind) override {
+    std::vector<intake::v1::Agency> out;
+    for (auto& [c, a] : by_code_) {
+      if (a.parent() == "agencies/" + unit && a.kind() == kind)
+        out.push_back(a);
+    }
+    return out;
+  }
+
+ private:
+  void Add(const std::string& code, const std::string& parent,
+           common::v1::AgencyKind kind, common::v1::Tier tier) {
+    intake::v1::Agency a;
+    a.set_code(code);
+    a.set_name("agencies/" + code);
+    a.set_display_name("Cơ quan " + code);
+    a.set_kind(kind);
+    a.set_tier(tier);
+    if (!parent.empty()) a.set_parent("agencies/" + parent);
+    a.set_administrative_unit(kind == common::v1::AGENCY_KIND_PEOPLES_COMMITTEE
+                                  ? a.name()
+                                  : "agencies/" + parent);
+    by_code_[code] = a;
+  }
+  std::map<std::string, intake::v1::Agency> by_code_;
+};
+
+inline common::v1::FieldSpec Out(const std::string& key,
+                                 common::v1::FieldType t) {
+  common::v1::FieldSpec s;
+  s.set_key(key);
+  s.set_label(key);
+  s.set_type(t);
+  s.set_required(true);
+  return s;
+}
+
+inline intake::v1::DossierReceived Received(const std::string& code) {
+  intake::v1::DossierReceived r;
+  r.set_dossier("dossiers/" + code);
+  TreeDirectory dir;
+  *r.mutable_receiving_agency() = *dir.Get("W-1CUA");
+  auto* p = r.mutable_procedure();
+  p->set_name("procedures/LT.01");
+  p->set_display_name("Liên thông khai sinh");
+  auto leg = [&](const std::string& id, common::v1::AgencyKind k, int up,
+                 std::vector<std::string> deps) {
+    auto* l = p->add_legs();
+    l->set_id(id);
+    l->set_display_name(id);
+    l->set_agency_kind(k);
+    l->set_levels_up(up);
+    l->mutable_time_limit()->set_unit(common::v1::WORKING_DURATION_UNIT_DAYS);
+    l->mutable_time_limit()->set_amount(1);
+    for (auto& d : deps) {
+      l->add_depends_on(d);
+      l->add_consumes("personal_id");
+    }
+    return l;
+  };
+  auto* civil = leg("civil_status", common::v1::AGENCY_KIND_JUSTICE, 0, {});
+  *civil->add_produces() =
+      Out("birth_certificate_number", common::v1::FIELD_TYPE_TEXT);
+  *civil->add_produces() =
+      Out("personal_id", common::v1::FIELD_TYPE_PERSONAL_ID);
+  *leg("residency", common::v1::AGENCY_KIND_POLICE, 0, {"civil_status"})
+       ->add_produces() =
+      Out("residence_confirmation_number", common::v1::FIELD_TYPE_TEXT);
+  *leg("health_insurance", common::v1::AGENCY_KIND_SOCIAL_INSURANCE, 1,
+       {"civil_status"})
+       ->add_produces() =
+      Out("health_insurance_card_number", common::v1::FIELD_TYPE_TEXT);
+  auto* f = r.add_fields();
+  f->set_key("place_of_birth");
+  f->set_value("Bệnh viện Phụ sản Hà Nội");
+  return r;
+}
+
+class RoutingIntegrationTest : public ::testing::Test {
+ protected:
+  RoutingIntegrationTest()
+      : dsn_(testing::PgCluster::Get().NewDatabase()),
+        pool_(db::PoolOptions{dsn_, 4, absl::Seconds(5),
+                              [this](const char* kind) {
+                                if (std::string(kind) == "query")
+                                  ++query_errors_;
+                              }}) {
+    EXPECT_TRUE(db::Migrate(pool_, "routing", Migrations()).ok());
+    RoutingOptions o;
+    o.insecure_dev_auth = true;
+    o.watch_poll = absl::Milliseconds(50);
+    server_ = std::make_unique<RoutingServer>(pool_, clock_, dir_, o);
+    server_->StartFeedListener();
+    grpc_ = std::make_unique<testing::InProcessServer>(
+        std::vector<grpc::Service*>{server_.get()});
+    stub_ = v1::RoutingService::NewStub(grpc_->NewChannel());
+  }
+  ~RoutingIntegrationTest() override {
+    server_->Stop();
+    grpc_.reset();
+  }
+
+  void As(grpc::ClientContext& ctx, const std::string& agency) {
+    ctx.AddMetadata("x-lienthong-role", "agency_system");
+    ctx.AddMetadata("x-lienthong-agency", agency);
+    ctx.AddMetadata("x-lienthong-subject", "sys-" + agency);
+  }
+  bool Deliver(const google::protobuf::Message& m, const std::string& dossier,
+               std::string* event_id = nullptr) {
+    common::v1::Event e =
+        grpc_util::MakeEvent(m, "intake", dossier, clock_.Now());
+    if (event_id) *event_id = e.event_id();
+    auto r = server_->HandleEvent(e);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.value_or(false);
+  }
+  v1::Route Route(const std::string& dossier) {
+    grpc::ClientContext ctx;
+    As(ctx, "W-1CUA");
+    v1::GetRouteRequest req;
+    req.set_dossier(dossier);
+    v1::GetRouteResponse resp;
+    EXPECT_TRUE(stub_->GetRoute(&ctx, req, &resp).ok());
+    return resp.route();
+  }
+  const v1::Task& Leg(const v1::Route& r, const std::string& id) {
+    for (const auto& t : r.tasks()) {
+      if (t.leg_id() == id) return t;
+    }
+    static v1::Task none;
+    return none;
+  }
+  grpc::Status Claim(const std::string& task, const std::string& agency,
+                     v1::Task* out = nullptr,
+                     absl::Duration lease = absl::Minutes(5),
+                     const std::string& request_id = "") {
+    grpc::ClientContext ctx;
+    As(ctx, agency);
+    v1::ClaimTaskRequest req;
+    req.set_name(task);
+    req.mutable_lease_duration()->set_seconds(absl::ToInt64Seconds(lease));
+    req.set_request_id(request_id);
+    v1::ClaimTaskResponse resp;
+    grpc::Status s = stub_->ClaimTask(&ctx, req, &resp);
+    if (out) *out = resp.task();
+    return s;
+  }
+  grpc::Status Complete(
+      const std::string& task, const std::string& agency,
+      std::vector<std::pair<std::string, std::string>> outputs) {
+    grpc::ClientContext ctx;
+    As(ctx, agency);
+    v1::CompleteTaskRequest req;
+    req.set_name(task);
+    for (auto& [k, v] : outputs) {
+      auto* o = req.add_outputs();
+      o->set_key(k);
+      o->set_value(v);
+    }
+    v1::CompleteTaskResponse resp;
+    return stub_->CompleteTask(&ctx, req, &resp);
+  }
+  int64_t Count(const std::string& sql) {
+    return db::WithTransaction(pool_,
+                               [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+                                 return tx.exec(sql)[0][0].as<int64_t>();
+                               })
+        .value_or(-1);
+  }
+  void FinishCivil(const std::string& dossier) {
+    const std::string t = Leg(Route(dossier), "civil_status").name();
+    ASSERT_TRUE(Claim(t, "W-TP").ok());
+    ASSERT_TRUE(Complete(t, "W-TP",
+                         {{"birth_certificate_number", "12/2026"},
+                          {"personal_id", "001226012345"}})
+                    .ok());
+  }
+
+  // Failed statements, deadlocks and serialization failures included (even
+  // when a retry then succeeded).
+  std::atomic<int> query_errors_{0};
+  common::FakeClock clock_;
+  TreeDirectory dir_;
+  std::string dsn_;
+  db::Pool pool_;
+  std::unique_ptr<RoutingServer> server_;
+  std::unique_ptr<testing::InProcessServer> grpc_;
+  std::unique_ptr<v1::RoutingService::Stub> stub_;
+};
+
+}  // namespace lienthong::routing

@@ -1,0 +1,246 @@
+// RoutingServer: the WatchTasks stream and the LISTEN thread that wakes it.
+//
+// Feed rows take their sequence number when inserted but become visible
+// when their transaction commits, which can be in another order. A stream
+// reads forward from its cursor and, in the same snapshot, lists the
+// sequence numbers between its last position and the newest row it read
+// that are not visible yet (any agency's: a transaction still in flight, or
+// one rolled back). Those holes are re-checked -- every 10 ms while young,
+// then every second, for a minute -- and a hole that turns out to be one of
+// this agency's ready tasks is sent then. Nothing is missed and, within one
+// stream, nothing is sent twice; after a reconnect, the ready tasks shortly
+// behind the cursor are sent again (the previous stream may have been
+// waiting on them). Claims decide who works a task.
+
+#include <chrono>
+#include <map>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "libs/common/errors.h"
+#include "libs/db/transaction.h"
+#include "services/routing/routing_server.h"
+
+namespace lienthong::routing {
+namespace {
+
+// A feed row commits within this of its insert (statement timeouts bound
+// it); holes older than this are gaps left by rolled-back transactions.
+constexpr absl::Duration kHoleLifetime = absl::Minutes(1);
+// Young holes are re-checked often: they are usually commits in flight.
+constexpr absl::Duration kYoungHole = absl::Seconds(1);
+// How far behind the feed's head (in sequence numbers) holes are looked for.
+constexpr int64_t kHoleSpan = 20000;
+constexpr int kBatch = 200;
+
+struct Pass {
+  pqxx::result ahead;   // seq, state, body: this agency's rows past cursor
+  pqxx::result filled;  // seq, ours, state, body: holes now visible
+  pqxx::result behind;  // seq, state, body: ready rows behind a resume
+  std::vector<int64_t> missing;  // new holes
+  int64_t checked = 0;           // holes are known up to here
+};
+
+std::string PgTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
+}
+
+std::string BigintArray(const std::map<int64_t, absl::Time>& holes) {
+  std::vector<int64_t> seqs;
+  seqs.reserve(holes.size());
+  for (const auto& [seq, seen] : holes) seqs.push_back(seq);
+  return absl::StrCat("{", absl::StrJoin(seqs, ","), "}");
+}
+
+}  // namespace
+
+void RoutingServer::StartFeedListener() {
+  if (listener_ != nullptr) return;
+  listener_ = std::make_unique<std::thread>([this] {
+    std::unique_ptr<pqxx::connection> conn;
+    while (!stopping_) {
+      try {
+        if (conn == nullptr) {
+          conn = std::make_unique<pqxx::connection>(pool_.dsn());
+          pqxx::nontransaction(*conn).exec("LISTEN routing_feed");
+        }
+        if (conn->await_notification(0, 500000) > 0) {
+          std::lock_guard<std::mutex> lock(feed_mu_);
+          ++feed_generation_;
+          feed_cv_.notify_all();
+        }
+      } catch (const std::exception&) {
+        conn.reset();
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    }
+  });
+}
+
+void RoutingServer::Stop() {
+  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> lock(feed_mu_);
+    ++feed_generation_;
+    feed_cv_.notify_all();
+  }
+  if (listener_ != nullptr) {
+    listener_->join();
+    listener_.reset();
+  }
+}
+
+grpc::Status RoutingServer::WatchTasks(
+    grpc::ServerContext* ctx, const v1::WatchTasksRequest* req,
+    grpc::ServerWriter<v1::WatchTasksResponse>* writer) {
+  auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
+  if (!caller.ok()) return Done(caller.status());
+  if (auto s =
+          CheckOwnAgency(*caller, req->agency(), "WatchTasks", req->agency());
+      !s.ok()) {
+    return Done(s);
+  }
+  int64_t cursor = 0;
+  if (!req->cursor().empty() &&
+      (!absl::SimpleAtoi(req->cursor(), &cursor) || cursor < 0)) {
+    return Done(common::InvalidArgument(
+        "BAD_CURSOR",
+        {{"cursor", "must be a cursor received from WatchTasks"}}));
+  }
+  const std::string& agency = req->agency();
+  std::map<int64_t, absl::Time> holes;  // seq -> when first found missing
+  int64_t checked = std::max<int64_t>(0, cursor - kHoleSpan);
+  absl::Time last_hole_check = absl::InfinitePast();
+  bool first = true;
+  auto send = [&](int64_t seq, int state, const pqxx::field& body) -> bool {
+    if (state != v1::TASK_STATE_READY) return true;
+    v1::WatchTasksResponse item;
+    const pqxx::binarystring b(body);
+    item.mutable_task()->ParseFromArray(b.data(), static_cast<int>(b.size()));
+    item.set_cursor(absl::StrCat(std::max(cursor, seq)));
+    return writer->Write(item);
+  };
+  while (!ctx->IsCancelled() && !stopping_) {
+    uint64_t generation;
+    {
+      std::lock_guard<std::mutex> lock(feed_mu_);
+      generation = feed_generation_;
+    }
+    const absl::Time now = absl::Now();
+    bool young = false;
+    for (auto it = holes.begin(); it != holes.end();) {
+      if (now - it->second > kHoleLifetime) {
+        it = holes.erase(it);
+        continue;
+      }
+      young = young || now - it->second < kYoungHole;
+      ++it;
+    }
+    const bool check_holes =
+        !holes.empty() &&
+        now - last_hole_check >=
+            (young ? absl::Milliseconds(10) : absl::Seconds(1));
+    // One snapshot for the whole pass: what is missing is exactly what the
+    // forward read could not see.
+    auto pass =
+        db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<Pass> {
+          tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+          Pass p;
+          p.ahead = tx.exec_params(
+              "SELECT f.seq, t.state, t.body FROM routing.task_feed f JOIN "
+              "routing.tasks t ON t.id = f.task_id WHERE f.agency = $1 AND "
+              "f.seq > $2 ORDER BY f.seq LIMIT $3",
+              agency, cursor, kBatch);
+          int64_t hi = cursor;
+          if (!p.ahead.empty()) {
+            hi = p.ahead[p.ahead.size() - 1][0].as<int64_t>();
+          }
+          const int64_t head =
+              tx.exec(
+                    "SELECT coalesce(max(seq), 0) FROM routing.task_feed")[0][0]
+                  .as<int64_t>();
+          const int64_t lo = std::max(checked, head - kHoleSpan);
+          p.checked = std::max(checked, hi);
+          if (hi > lo) {
+            const int64_t present =
+                tx.exec_params(
+                      "SELECT count(*) FROM routing.task_feed WHERE seq > $1 "
+                      "AND seq <= $2",
+                      lo, hi)[0][0]
+                    .as<int64_t>();
+            if (present < hi - lo) {
+              for (const auto& row : tx.exec_params(
+                       "SELECT s FROM generate_series($1::bigint + 1, "
+                       "$2::bigint) s WHERE NOT EXISTS (SELECT 1 FROM "
+                       "routing.task_feed g WHERE g.seq = s)",
+                       lo, hi)) {
+                p.missing.push_back(row[0].as<int64_t>());
+              }
+            }
+          }
+          if (check_holes) {
+            p.filled = tx.exec_params(
+                "SELECT f.seq, f.agency = $1, t.state, t.body FROM "
+                "routing.task_feed f JOIN routing.tasks t ON t.id = "
+                "f.task_id WHERE f.seq = ANY($2::bigint[])",
+                agency, BigintArray(holes));
+          }
+          if (first && cursor > 0) {
+            p.behind = tx.exec_params(
+                "SELECT f.seq, t.state, t.body FROM routing.task_feed f JOIN "
+                "routing.tasks t ON t.id = f.task_id WHERE f.agency = $1 AND "
+                "f.seq < $2 AND f.seq > $3 AND t.state = $4 AND f.at >= "
+                "coalesce((SELECT at - interval '30 seconds' FROM "
+                "routing.task_feed WHERE seq = $2), $5) ORDER BY f.seq",
+                agency, cursor, cursor - kHoleSpan,
+                static_cast<int>(v1::TASK_STATE_READY),
+                PgTime(clock_.Now() - kHoleLifetime));
+          }
+          return p;
+        });
+    if (!pass.ok()) {
+      // PostgreSQL away: tell the client to reconnect with its cursor.
+      return Done(pass.status());
+    }
+    first = false;
+    if (check_holes) last_hole_check = now;
+    for (int64_t seq : pass->missing) holes.emplace(seq, now);
+    checked = pass->checked;
+    for (const auto& row : pass->behind) {
+      if (!send(row[0].as<int64_t>(), row[1].as<int>(), row[2]))
+        return grpc::Status::CANCELLED;
+    }
+    for (const auto& row : pass->filled) {
+      const int64_t seq = row[0].as<int64_t>();
+      holes.erase(seq);
+      if (row[1].as<bool>() && !send(seq, row[2].as<int>(), row[3]))
+        return grpc::Status::CANCELLED;
+    }
+    for (const auto& row : pass->ahead) {
+      const int64_t seq = row[0].as<int64_t>();
+      cursor = seq;
+      if (!send(seq, row[1].as<int>(), row[2])) return grpc::Status::CANCELLED;
+    }
+    if (pass->ahead.size() >= static_cast<size_t>(kBatch)) continue;
+    const bool young_holes = [&] {
+      for (const auto& [seq, seen] : holes) {
+        if (absl::Now() - seen < kYoungHole) return true;
+      }
+      return false;
+    }();
+    const absl::Duration wait =
+        young_holes
+            ? absl::Milliseconds(10)
+            : (holes.empty() ? options_.watch_poll
+                             : std::min(options_.watch_poll, absl::Seconds(1)));
+    std::unique_lock<std::mutex> lock(feed_mu_);
+    feed_cv_.wait_for(
+        lock, std::chrono::microseconds(absl::ToInt64Microseconds(wait)),
+        [&] { return feed_generation_ != generation || stopping_; });
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace lienthong::routing
