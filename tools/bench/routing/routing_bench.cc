@@ -52,7 +52,7 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
 ABSL_FLAG(int, producers, 16, "(a) concurrent producers");
 ABSL_FLAG(int, workflows, 400, "(b) birth workflows to run");
 ABSL_FLAG(int, submitters, 8, "(b) concurrent counters submitting");
-ABSL_FLAG(int, workers_per_agency, 8,
+ABSL_FLAG(int, workers_per_agency, 1,
           "(b) claim/complete threads per agency, fed by one watcher");
 ABSL_FLAG(std::string, source_dir, ".", "repository root (seed data)");
 ABSL_FLAG(std::string, part, "ab", "which parts to run: a, b or ab");
