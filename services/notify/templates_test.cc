@@ -1,0 +1,190 @@
+#include "services/notify/templates.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/common/errors.h"
+#include "libs/testing/status_matchers.h"
+#include "services/notify/default_templates.h"
+#include "services/notify/sms.h"
+
+namespace lienthong::notify {
+namespace {
+
+using ::lienthong::testing::StatusHasReason;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::vector<std::string> ViolationFields(const absl::Status& s) {
+  std::vector<std::string> out;
+  for (const auto& v : common::GetErrorDetails(s).field_violations) {
+    out.push_back(v.field + ": " + v.description);
+  }
+  return out;
+}
+
+TEST(TemplatesTest, RendersVietnameseSmsWithoutEscaping) {
+  TemplateText t{"dossier_received", Channel::kSms, "",
+                 "Hồ sơ {{dossier_code}} hẹn trả {{appointment_time}} <&>"};
+  absl::StatusOr<Rendered> r =
+      Render(t, {{"dossier_code", "000.00.14.H26-260312-0042"},
+                 {"appointment_time", "16:30 ngày 18/03/2026 & \"sớm\""}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body,
+            "Hồ sơ 000.00.14.H26-260312-0042 hẹn trả 16:30 ngày 18/03/2026 & "
+            "\"sớm\" <&>");
+}
+
+TEST(TemplatesTest, EmailBodyIsHtmlEscapedButSubjectIsNot) {
+  TemplateText t{"dossier_refused", Channel::kEmail,
+                 "Hồ sơ {{dossier_code}} <bị từ chối>",
+                 "<p>{{dossier_code}}: {{reason}}</p>"};
+  absl::StatusOr<Rendered> r =
+      Render(t, {{"dossier_code", "A&B"},
+                 {"reason", "<script>alert('x')</script> thiếu giấy tờ"}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->subject, "Hồ sơ A&B <bị từ chối>");
+  EXPECT_EQ(r->body,
+            "<p>A&amp;B: &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; "
+            "thiếu giấy tờ</p>");
+}
+
+TEST(TemplatesTest, JsonEscapingForGatewayBodies) {
+  absl::StatusOr<std::string> r =
+      RenderText(R"({"to":"{{phone}}","text":"{{text}}"})",
+                 {{"phone", "0912345678"}, {"text", "Dòng 1\n\"trích\" \\"}},
+                 Escape::kJson);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, R"({"to":"0912345678","text":"Dòng 1\n\"trích\" \\"})");
+}
+
+TEST(TemplatesTest, ValuesAreNeverTemplates) {
+  absl::StatusOr<std::string> r = RenderText(
+      "{{message}}", {{"message", "{{dossier_code}}"}}, Escape::kNone);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "{{dossier_code}}");
+}
+
+TEST(TemplatesTest, SectionsRenderOnlyWhenValuePresent) {
+  const std::string body = "A{{#reason}} vì {{reason}}{{/reason}}.";
+  EXPECT_EQ(*RenderText(body, {}, Escape::kNone), "A.");
+  EXPECT_EQ(*RenderText(body, {{"reason", "x"}}, Escape::kNone), "A vì x.");
+}
+
+TEST(TemplatesTest, PlaceholdersListsNamesOnceInOrder) {
+  auto names = Placeholders(
+      "{{a}} {{{b}}} {{&c}} {{#d}}{{a}}{{/d}} {{^e}}x{{/e}} {{! note }}", "f");
+  ASSERT_TRUE(names.ok());
+  EXPECT_THAT(*names, ElementsAre("a", "b", "c", "d", "e"));
+}
+
+TEST(TemplatesTest, PlaceholdersRejectsBadSyntax) {
+  for (const char* bad : {"{{a", "{{#a}}x", "{{/a}}", "{{#a}}{{/b}}",
+                          "{{> part}}", "{{=<% %>=}}", "{{Bad}}", "{{}}"}) {
+    EXPECT_THAT(
+        Placeholders(bad, "template.body"),
+        StatusHasReason(absl::StatusCode::kInvalidArgument, "INVALID_TEMPLATE"))
+        << bad;
+  }
+}
+
+TEST(TemplatesTest, ValidationReportsEveryProblemAsFieldViolations) {
+  TemplateText t{"dossier_received", Channel::kSms, "Tiêu đề",
+                 "Hồ sơ {{dossier_code}} {{citizen_id}}"};
+  absl::Status s = ValidateTemplate(t, 3);
+  EXPECT_THAT(s, StatusHasReason(absl::StatusCode::kInvalidArgument,
+                                 "INVALID_TEMPLATE"));
+  EXPECT_THAT(
+      ViolationFields(s),
+      ElementsAre(
+          "template.body: unknown placeholder {{citizen_id}} for "
+          "dossier_received",
+          "template.subject: only e-mail templates have a subject",
+          "template.body: missing required placeholder {{appointment_time}}"));
+}
+
+TEST(TemplatesTest, ValidationRejectsUnknownEventTypeAndBadUtf8) {
+  TemplateText t{"no_such_event", Channel::kEmail, "\xC3\x28", "\xFF"};
+  absl::Status s = ValidateTemplate(t, 3);
+  std::vector<std::string> f = ViolationFields(s);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_THAT(f[0], HasSubstr("template.event_type: unknown event type"));
+  EXPECT_EQ(f[1], "template.body: is not valid UTF-8");
+  EXPECT_EQ(f[2], "template.subject: is not valid UTF-8");
+}
+
+TEST(TemplatesTest, ValidationRejectsEmptyBody) {
+  EXPECT_THAT(ViolationFields(
+                  ValidateTemplate({"ad_hoc", Channel::kWebhook, "", ""}, 3)),
+              ElementsAre("template.body: is required"));
+}
+
+TEST(TemplatesTest, ValidationRejectsSmsTooLongForConfiguredSegments) {
+  std::string body = "{{message}} ";
+  for (int i = 0; i < 30; ++i) body += "Thông báo dài dòng. ";
+  absl::Status s = ValidateTemplate({"ad_hoc", Channel::kSms, "", body}, 2);
+  EXPECT_THAT(ViolationFields(s),
+              ElementsAre(HasSubstr("SMS segments with typical values")));
+  // Without the limit it is fine.
+  EXPECT_TRUE(ValidateTemplate({"ad_hoc", Channel::kSms, "", body}, 20).ok());
+}
+
+TEST(TemplatesTest, EveryDefaultTemplateIsValidAndVietnamese) {
+  const std::vector<TemplateText>& defaults = DefaultTemplates();
+  ASSERT_GE(defaults.size(), 20u);
+  for (const TemplateText& t : defaults) {
+    SCOPED_TRACE(t.event_type + "." + std::string(ChannelName(t.channel)));
+    EXPECT_TRUE(ValidateTemplate(t, 2).ok()) << ValidateTemplate(t, 2);
+    const EventTypeSpec* spec = FindEventType(t.event_type);
+    ASSERT_NE(spec, nullptr);
+    absl::StatusOr<Rendered> r = Render(t, spec->samples);
+    ASSERT_TRUE(r.ok());
+    if (t.channel == Channel::kSms) {
+      EXPECT_EQ(AnalyzeSms(r->body).encoding, SmsEncoding::kUcs2);
+      EXPECT_LE(SmsSegments(r->body), 2);
+    }
+    if (t.channel == Channel::kEmail) {
+      EXPECT_FALSE(r->subject.empty());
+    }
+  }
+}
+
+TEST(TemplatesTest, EveryCitizenEventHasSmsAndEmailDefaults) {
+  for (const char* type :
+       {"dossier_received", "supplement_requested", "apology_issued",
+        "dossier_refused", "ready_for_return", "ad_hoc"}) {
+    for (Channel c : kAllChannels) {
+      bool found = false;
+      for (const TemplateText& t : DefaultTemplates()) {
+        found |= t.event_type == type && t.channel == c;
+      }
+      EXPECT_TRUE(found) << type << "." << ChannelName(c);
+    }
+  }
+}
+
+TEST(TemplatesTest, DefaultReceivedSmsReadsAsExpected) {
+  for (const TemplateText& t : DefaultTemplates()) {
+    if (t.event_type != "dossier_received" || t.channel != Channel::kSms) {
+      continue;
+    }
+    absl::StatusOr<Rendered> r =
+        Render(t, {{"dossier_code", "000.00.14.H26-260312-0042"},
+                   {"appointment_time", "16:30 ngày 18/03/2026"}});
+    ASSERT_TRUE(r.ok());
+    EXPECT_THAT(r->body, HasSubstr("Hồ sơ 000.00.14.H26-260312-0042 đã được "
+                                   "tiếp nhận. Hẹn trả kết quả: 16:30 ngày "
+                                   "18/03/2026."));
+  }
+}
+
+TEST(TemplatesTest, ParseTemplatesJsonRejectsMalformedFiles) {
+  EXPECT_FALSE(ParseTemplatesJson("{").ok());
+  EXPECT_FALSE(ParseTemplatesJson(R"({"templates": [{"body": "x"}]})").ok());
+  EXPECT_FALSE(ParseTemplatesJson(
+                   R"({"templates": [{"event_type": "ad_hoc",
+                       "channel": "fax", "body": "x"}]})")
+                   .ok());
+}
+
+}  // namespace
+}  // namespace lienthong::notify
