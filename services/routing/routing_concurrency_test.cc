@@ -5,7 +5,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/testing/status_matchers.h"
 #include "services/routing/routing_test_fixture.h"
 
 namespace lienthong::routing {
@@ -50,9 +53,13 @@ TEST_F(RoutingConcurrencyTest, FeedRowCommittingLateStillReachesTheWatcher) {
   ASSERT_TRUE(Deliver(Received("X-0102"), "dossiers/X-0102"));
   ASSERT_TRUE(reader->Read(&item));
   EXPECT_EQ(item.task().dossier(), "dossiers/X-0102");
-  int64_t cursor = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(item.cursor(), &cursor));
-  EXPECT_GT(cursor, late_seq);
+  // The cursor carries the row still owed: position, then the hole.
+  const std::vector<std::string> cursor = absl::StrSplit(item.cursor(), '.');
+  ASSERT_EQ(cursor.size(), 2u) << item.cursor();
+  int64_t position = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(cursor[0], &position));
+  EXPECT_GT(position, late_seq);
+  EXPECT_EQ(cursor[1], absl::StrCat(late_seq));
 
   held->commit();  // no NOTIFY: only the stream's hole checks can find it
   ASSERT_TRUE(reader->Read(&item));
@@ -73,6 +80,74 @@ TEST_F(RoutingConcurrencyTest, FeedRowCommittingLateStillReachesTheWatcher) {
   EXPECT_EQ(item.task().dossier(), "dossiers/X-0103");
   ctx.TryCancel();
   reader->Finish();
+}
+
+// A stream that resumes from a cursor past a row still in flight gets that
+// row once it commits (the cursor names it), and nothing twice.
+TEST_F(RoutingConcurrencyTest, ResumePastARowInFlightStillGetsIt) {
+  ASSERT_TRUE(Deliver(Received("X-0301"), "dossiers/X-0301"));
+  const std::string first =
+      Leg(Route("dossiers/X-0301"), "civil_status").name();
+  pqxx::connection late(dsn_);
+  pqxx::work held(late);
+  held.exec_params(
+      "INSERT INTO routing.task_feed (agency, task_id, at) VALUES "
+      "('agencies/W-TP', $1, $2)",
+      TaskId(first),
+      absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", clock_.Now(),
+                       absl::UTCTimeZone()));
+  ASSERT_TRUE(Deliver(Received("X-0302"), "dossiers/X-0302"));
+  std::string cursor;
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "W-TP");
+    v1::WatchTasksRequest req;
+    req.set_agency("agencies/W-TP");
+    auto reader = stub_->WatchTasks(&ctx, req);
+    v1::WatchTasksResponse item;
+    ASSERT_TRUE(reader->Read(&item));
+    EXPECT_EQ(item.task().name(), first);
+    ASSERT_TRUE(reader->Read(&item));
+    EXPECT_EQ(item.task().dossier(), "dossiers/X-0302");
+    cursor = item.cursor();
+    ctx.TryCancel();  // disconnect with the row still in flight
+    reader->Finish();
+  }
+  grpc::ClientContext ctx;
+  As(ctx, "W-TP");
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::WatchTasksRequest req;
+  req.set_agency("agencies/W-TP");
+  req.set_cursor(cursor);
+  auto reader = stub_->WatchTasks(&ctx, req);
+  // A new task proves the resumed stream is past its first read.
+  ASSERT_TRUE(Deliver(Received("X-0303"), "dossiers/X-0303"));
+  v1::WatchTasksResponse item;
+  ASSERT_TRUE(reader->Read(&item));
+  EXPECT_EQ(item.task().dossier(), "dossiers/X-0303");
+  held.commit();
+  ASSERT_TRUE(reader->Read(&item));
+  EXPECT_EQ(item.task().name(), first);
+  ctx.TryCancel();
+  reader->Finish();
+}
+
+// Cursors are opaque to clients; anything not handed out by WatchTasks is
+// INVALID_ARGUMENT, never a stream from a made-up position.
+TEST_F(RoutingConcurrencyTest, MalformedCursorIsInvalidArgument) {
+  for (const char* bad : {"abc", "-4", "12.", "12.12", "12.30", "0", "12..3"}) {
+    grpc::ClientContext ctx;
+    As(ctx, "W-TP");
+    v1::WatchTasksRequest req;
+    req.set_agency("agencies/W-TP");
+    req.set_cursor(bad);
+    auto reader = stub_->WatchTasks(&ctx, req);
+    v1::WatchTasksResponse item;
+    EXPECT_FALSE(reader->Read(&item)) << bad;
+    EXPECT_THAT(reader->Finish(),
+                testing::GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT))
+        << bad;
+  }
 }
 
 // The residency and health-insurance legs run in parallel; when both are

@@ -2,15 +2,16 @@
 //
 // Feed rows take their sequence number when inserted but become visible
 // when their transaction commits, which can be in another order. A stream
-// reads forward from its cursor and, in the same snapshot, lists the
+// reads forward from its position and, in the same snapshot, lists the
 // sequence numbers between its last position and the newest row it read
 // that are not visible yet (any agency's: a transaction still in flight, or
 // one rolled back). Those holes are re-checked -- every 10 ms while young,
 // then every second, for a minute -- and a hole that turns out to be one of
-// this agency's ready tasks is sent then. Nothing is missed and, within one
-// stream, nothing is sent twice; after a reconnect, the ready tasks shortly
-// behind the cursor are sent again (the previous stream may have been
-// waiting on them). Claims decide who works a task.
+// this agency's ready tasks is sent then. The cursor given with each item
+// is the position and the holes below it ("1234" or "1234.1229.1231"), so a
+// stream resumed from it knows exactly what it still owes: nothing is
+// missed and nothing is sent twice. (A task put back in the queue, by an
+// expired lease or a supplement, comes again: it is a new feed row.)
 
 #include <chrono>
 #include <map>
@@ -19,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "libs/common/errors.h"
 #include "libs/db/transaction.h"
 #include "services/routing/routing_server.h"
@@ -34,11 +36,13 @@ constexpr absl::Duration kYoungHole = absl::Seconds(1);
 // How far behind the feed's head (in sequence numbers) holes are looked for.
 constexpr int64_t kHoleSpan = 20000;
 constexpr int kBatch = 200;
+// At most this many holes travel in a cursor (the newest; older ones are
+// almost always numbers of rolled-back transactions).
+constexpr size_t kMaxCursorHoles = 64;
 
 struct Pass {
   pqxx::result ahead;   // seq, state, body: this agency's rows past cursor
   pqxx::result filled;  // seq, ours, state, body: holes now visible
-  pqxx::result behind;  // seq, state, body: ready rows behind a resume
   std::vector<int64_t> missing;  // new holes
   int64_t checked = 0;           // holes are known up to here
 };
@@ -52,6 +56,26 @@ std::string BigintArray(const std::map<int64_t, absl::Time>& holes) {
   seqs.reserve(holes.size());
   for (const auto& [seq, seen] : holes) seqs.push_back(seq);
   return absl::StrCat("{", absl::StrJoin(seqs, ","), "}");
+}
+
+// "1234" or "1234.1229.1231": the position and the holes below it.
+bool ParseCursor(const std::string& text, int64_t* position,
+                 std::vector<int64_t>* holes) {
+  *position = 0;
+  if (text.empty()) return true;
+  bool first = true;
+  for (absl::string_view part : absl::StrSplit(text, '.')) {
+    int64_t v = 0;
+    if (!absl::SimpleAtoi(part, &v) || v <= 0) return false;
+    if (first) {
+      *position = v;
+      first = false;
+    } else {
+      if (v >= *position || holes->size() >= kMaxCursorHoles) return false;
+      holes->push_back(v);
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -102,16 +126,17 @@ grpc::Status RoutingServer::WatchTasks(
       !s.ok()) {
     return Done(s);
   }
-  int64_t cursor = 0;
-  if (!req->cursor().empty() &&
-      (!absl::SimpleAtoi(req->cursor(), &cursor) || cursor < 0)) {
+  int64_t cursor = 0;  // the position: the last feed row read forward
+  std::vector<int64_t> owed;
+  if (!ParseCursor(req->cursor(), &cursor, &owed)) {
     return Done(common::InvalidArgument(
         "BAD_CURSOR",
         {{"cursor", "must be a cursor received from WatchTasks"}}));
   }
   const std::string& agency = req->agency();
   std::map<int64_t, absl::Time> holes;  // seq -> when first found missing
-  int64_t checked = std::max<int64_t>(0, cursor - kHoleSpan);
+  for (int64_t h : owed) holes.emplace(h, absl::Now());
+  int64_t checked = cursor;  // holes below here are known
   absl::Time last_hole_check = absl::InfinitePast();
   bool first = true;
   auto send = [&](int64_t seq, int state, const pqxx::field& body) -> bool {
@@ -119,7 +144,15 @@ grpc::Status RoutingServer::WatchTasks(
     v1::WatchTasksResponse item;
     const pqxx::binarystring b(body);
     item.mutable_task()->ParseFromArray(b.data(), static_cast<int>(b.size()));
-    item.set_cursor(absl::StrCat(std::max(cursor, seq)));
+    const int64_t position = std::max(cursor, seq);
+    std::string text = absl::StrCat(position);
+    size_t n = 0;
+    for (auto it = holes.lower_bound(position);
+         it != holes.begin() && n < kMaxCursorHoles; ++n) {
+      --it;
+      absl::StrAppend(&text, ".", it->first);
+    }
+    item.set_cursor(std::move(text));
     return writer->Write(item);
   };
   while (!ctx->IsCancelled() && !stopping_) {
@@ -161,7 +194,18 @@ grpc::Status RoutingServer::WatchTasks(
               tx.exec(
                     "SELECT coalesce(max(seq), 0) FROM routing.task_feed")[0][0]
                   .as<int64_t>();
-          const int64_t lo = std::max(checked, head - kHoleSpan);
+          int64_t lo = std::max(checked, head - kHoleSpan);
+          if (first && hi > lo) {
+            // On connect, gaps from before the last minute are rolled-back
+            // numbers, not commits in flight: start at the first row of the
+            // last minute (none: nothing in (lo, hi] can still commit).
+            pqxx::result recent = tx.exec_params(
+                "SELECT seq FROM routing.task_feed WHERE seq > $1 AND seq <= "
+                "$2 AND at >= $3 ORDER BY seq LIMIT 1",
+                lo, hi, PgTime(clock_.Now() - kHoleLifetime));
+            lo = recent.empty() ? hi
+                                : std::max(lo, recent[0][0].as<int64_t>() - 1);
+          }
           p.checked = std::max(checked, hi);
           if (hi > lo) {
             const int64_t present =
@@ -187,17 +231,6 @@ grpc::Status RoutingServer::WatchTasks(
                 "f.task_id WHERE f.seq = ANY($2::bigint[])",
                 agency, BigintArray(holes));
           }
-          if (first && cursor > 0) {
-            p.behind = tx.exec_params(
-                "SELECT f.seq, t.state, t.body FROM routing.task_feed f JOIN "
-                "routing.tasks t ON t.id = f.task_id WHERE f.agency = $1 AND "
-                "f.seq < $2 AND f.seq > $3 AND t.state = $4 AND f.at >= "
-                "coalesce((SELECT at - interval '30 seconds' FROM "
-                "routing.task_feed WHERE seq = $2), $5) ORDER BY f.seq",
-                agency, cursor, cursor - kHoleSpan,
-                static_cast<int>(v1::TASK_STATE_READY),
-                PgTime(clock_.Now() - kHoleLifetime));
-          }
           return p;
         });
     if (!pass.ok()) {
@@ -208,10 +241,6 @@ grpc::Status RoutingServer::WatchTasks(
     if (check_holes) last_hole_check = now;
     for (int64_t seq : pass->missing) holes.emplace(seq, now);
     checked = pass->checked;
-    for (const auto& row : pass->behind) {
-      if (!send(row[0].as<int64_t>(), row[1].as<int>(), row[2]))
-        return grpc::Status::CANCELLED;
-    }
     for (const auto& row : pass->filled) {
       const int64_t seq = row[0].as<int64_t>();
       holes.erase(seq);
