@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""Local SMS-gateway sink and webhook receiver for lienthong-notify.
+
+Records every POST it gets (one JSON line per request in --out) and answers
+like a gateway would. Deliveries are deduplicated on the Idempotency-Key /
+X-Lienthong-Delivery header, the way a receiver must (notify delivers at
+least once). With --webhook_secret it verifies X-Lienthong-Signature
+(HMAC-SHA256 over "<t>.<body>", see docs/notify.md) and records the result.
+
+Control endpoints (for tests and the demo):
+  POST /_control/fail?n=3        the next 3 requests answer 503
+  POST /_control/fail?n=-1       every request answers 503 until reset
+  POST /_control/delay?ms=500    hold each answer this long
+  POST /_control/reset           forget failures and delay (keeps messages)
+  GET  /_control/messages        accepted deliveries (first copy of each key)
+  GET  /_control/stats           {"received", "accepted", "duplicates", "failed"}
+
+Usage: http_sink.py --port 0 --port_file /tmp/sms.port --out /tmp/sms.jsonl
+"""
+
+import argparse
+import hashlib
+import hmac
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+
+class State:
+    def __init__(self, out_path, secret, tolerance):
+        self.lock = threading.Lock()
+        self.fail_next = 0
+        self.delay_ms = 0
+        self.messages = []
+        self.keys = set()
+        self.stats = {"received": 0, "accepted": 0, "duplicates": 0,
+                      "failed": 0}
+        self.out_path = out_path
+        self.secret = secret.encode() if secret else None
+        self.tolerance = tolerance
+
+    def record(self, entry):
+        if not self.out_path:
+            return
+        with open(self.out_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def verify(secret, header, body, tolerance):
+    """True when header is a fresh v1 signature of body under secret."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        ts = int(parts.get("t", ""))
+    except ValueError:
+        return False
+    if abs(time.time() - ts) > tolerance:
+        return False
+    want = hmac.new(secret, str(ts).encode() + b"." + body,
+                    hashlib.sha256).hexdigest()
+    sigs = [v for k, v in (p.split("=", 1) for p in header.split(",")
+                           if "=" in p) if k == "v1"]
+    return any(hmac.compare_digest(want, s) for s in sigs)
+
+
+def make_handler(state):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):  # quiet
+            pass
+
+        def reply(self, code, obj):
+            data = json.dumps(obj, ensure_ascii=False).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def control(self, url):
+            q = parse_qs(url.query)
+            with state.lock:
+                if url.path == "/_control/fail":
+                    state.fail_next = int(q.get("n", ["1"])[0])
+                elif url.path == "/_control/delay":
+                    state.delay_ms = int(q.get("ms", ["0"])[0])
+                elif url.path == "/_control/reset":
+                    state.fail_next = 0
+                    state.delay_ms = 0
+                elif url.path == "/_control/messages":
+                    return self.reply(200, {"messages": state.messages})
+                elif url.path == "/_control/stats":
+                    return self.reply(200, dict(state.stats))
+                else:
+                    return self.reply(404, {"error": "unknown control"})
+            return self.reply(200, {"ok": True})
+
+        def do_GET(self):
+            url = urlparse(self.path)
+            if url.path.startswith("/_control/"):
+                return self.control(url)
+            if url.path == "/healthz":
+                return self.reply(200, {"ok": True})
+            return self.reply(404, {"error": "not found"})
+
+        def do_POST(self):
+            url = urlparse(self.path)
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length) if length else b""
+            if url.path.startswith("/_control/"):
+                return self.control(url)
+            key = (self.headers.get("X-Lienthong-Delivery") or
+                   self.headers.get("Idempotency-Key") or "")
+            sig = self.headers.get("X-Lienthong-Signature", "")
+            entry = {
+                "time": time.time(),
+                "path": url.path,
+                "key": key,
+                "event": self.headers.get("X-Lienthong-Event", ""),
+                "authorization": bool(self.headers.get("Authorization")),
+                "signature": sig,
+                "body": body.decode("utf-8", "replace"),
+            }
+            if state.secret is not None:
+                entry["signature_valid"] = verify(state.secret, sig, body,
+                                                  state.tolerance)
+            with state.lock:
+                state.stats["received"] += 1
+                delay = state.delay_ms
+                fail = state.fail_next != 0
+                if state.fail_next > 0:
+                    state.fail_next -= 1
+            if delay:
+                time.sleep(delay / 1000.0)
+            if fail:
+                with state.lock:
+                    state.stats["failed"] += 1
+                entry["result"] = "failed"
+                state.record(entry)
+                return self.reply(503, {"error": "told to fail"})
+            with state.lock:
+                duplicate = bool(key) and key in state.keys
+                if duplicate:
+                    state.stats["duplicates"] += 1
+                else:
+                    if key:
+                        state.keys.add(key)
+                    state.stats["accepted"] += 1
+                    state.messages.append(entry)
+            entry["result"] = "duplicate" if duplicate else "accepted"
+            state.record(entry)
+            return self.reply(200, {"ok": True, "duplicate": duplicate,
+                                    "message_id": key})
+
+    return Handler
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port_file", default="")
+    ap.add_argument("--out", default="", help="JSONL file of requests")
+    ap.add_argument("--webhook_secret", default="")
+    ap.add_argument("--tolerance", type=int, default=300,
+                    help="seconds a signature timestamp may be off")
+    args = ap.parse_args()
+    state = State(args.out, args.webhook_secret, args.tolerance)
+    server = ThreadingHTTPServer((args.host, args.port), make_handler(state))
+    server.daemon_threads = True
+    port = server.server_address[1]
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write(str(port))
+        import os
+        os.replace(args.port_file + ".tmp", args.port_file)
+    print(f"http_sink listening on {args.host}:{port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
