@@ -1,0 +1,269 @@
+#include "services/notify/transport.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "services/notify/sms.h"
+#include "services/notify/templates.h"
+#include "services/notify/webhook_signature.h"
+
+namespace lienthong::notify {
+namespace {
+
+std::string NoNewlines(absl::string_view s) {
+  return absl::StrReplaceAll(s, {{"\r", " "}, {"\n", " "}});
+}
+
+// Feeds a string to libcurl's upload.
+struct Upload {
+  absl::string_view data;
+  size_t pos = 0;
+};
+
+size_t ReadUpload(char* buf, size_t size, size_t n, void* userp) {
+  auto* u = static_cast<Upload*>(userp);
+  const size_t len = std::min(size * n, u->data.size() - u->pos);
+  std::copy_n(u->data.data() + u->pos, len, buf);
+  u->pos += len;
+  return len;
+}
+
+size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
+
+struct Slist {
+  curl_slist* list = nullptr;
+  void Add(const std::string& s) { list = curl_slist_append(list, s.c_str()); }
+  ~Slist() { curl_slist_free_all(list); }
+};
+
+class CurlTransport final : public Transport {
+ public:
+  CurlTransport(TransportOptions options, const common::Clock& clock)
+      : options_(std::move(options)), clock_(clock) {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  }
+
+  SendResult Send(const OutgoingMessage& m) override {
+    switch (m.channel) {
+      case Channel::kSms:
+        return SendSms(m);
+      case Channel::kEmail:
+        return SendEmail(m);
+      case Channel::kWebhook:
+        return SendWebhook(m);
+    }
+    return SendResult{.error = "unknown channel", .permanent = true};
+  }
+
+ private:
+  void Common(CURL* c, absl::Duration timeout) const {
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>(absl::ToInt64Milliseconds(timeout)));
+    curl_easy_setopt(
+        c, CURLOPT_CONNECTTIMEOUT_MS,
+        static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+    if (!options_.ca_file.empty()) {
+      curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+    }
+  }
+
+  SendResult Perform(CURL* c, bool http, absl::Time start) const {
+    SendResult r;
+    const CURLcode code = curl_easy_perform(c);
+    long response = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response);
+    r.latency = clock_.Now() - start;
+    r.response_code = static_cast<int>(response);
+    if (code != CURLE_OK) {
+      r.error = curl_easy_strerror(code);
+      // An SMTP server that refused with 5xx will refuse again.
+      r.permanent = !http && response >= 500 && response < 600;
+      return r;
+    }
+    if (http && (response < 200 || response >= 300)) {
+      r.error = absl::StrCat("HTTP ", response);
+      r.permanent = response >= 400 && response < 500 && response != 408 &&
+                    response != 429;
+      return r;
+    }
+    r.ok = true;
+    return r;
+  }
+
+  SendResult SendSms(const OutgoingMessage& m) {
+    if (options_.sms_gateway_url.empty()) {
+      return SendResult{.error = "no SMS gateway configured"};
+    }
+    absl::StatusOr<std::string> body =
+        RenderText(options_.sms_body_template,
+                   {{"phone", m.recipient},
+                    {"text", m.body},
+                    {"delivery_id", m.delivery_id},
+                    {"segments", absl::StrCat(SmsSegments(m.body))}},
+                   Escape::kJson);
+    if (!body.ok()) {
+      return SendResult{.error = "bad SMS body template", .permanent = true};
+    }
+    Slist headers;
+    headers.Add(absl::StrCat("Content-Type: ", options_.sms_content_type));
+    headers.Add(absl::StrCat("Idempotency-Key: ", m.delivery_id));
+    if (!options_.sms_auth_header.empty()) {
+      headers.Add(options_.sms_auth_header);
+    }
+    return Post(options_.sms_gateway_url, *body, headers, options_.sms_timeout);
+  }
+
+  SendResult SendWebhook(const OutgoingMessage& m) {
+    Slist headers;
+    headers.Add("Content-Type: application/json; charset=utf-8");
+    headers.Add(
+        absl::StrCat(kSignatureHeader, ": ",
+                     SignWebhook(m.webhook_secret, clock_.Now(), m.body)));
+    headers.Add(absl::StrCat(kDeliveryHeader, ": ", m.delivery_id));
+    headers.Add(absl::StrCat("Idempotency-Key: ", m.delivery_id));
+    headers.Add(absl::StrCat(kEventTypeHeader, ": ", NoNewlines(m.event_type)));
+    return Post(m.recipient, m.body, headers, options_.webhook_timeout);
+  }
+
+  SendResult Post(const std::string& url, const std::string& body,
+                  const Slist& headers, absl::Duration timeout) {
+    const absl::Time start = clock_.Now();
+    CURL* c = curl_easy_init();
+    if (c == nullptr) return SendResult{.error = "curl init failed"};
+    Common(c, timeout);
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "lienthong-notify/1");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.list);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Discard);
+    SendResult r = Perform(c, /*http=*/true, start);
+    curl_easy_cleanup(c);
+    return r;
+  }
+
+  SendResult SendEmail(const OutgoingMessage& m) {
+    if (options_.smtp_url.empty()) {
+      return SendResult{.error = "no SMTP server configured"};
+    }
+    const std::string payload =
+        ComposeEmail(options_.smtp_from, m.recipient, m.subject, m.body,
+                     m.delivery_id, clock_.Now());
+    const absl::Time start = clock_.Now();
+    CURL* c = curl_easy_init();
+    if (c == nullptr) return SendResult{.error = "curl init failed"};
+    Common(c, options_.smtp_timeout);
+    curl_easy_setopt(c, CURLOPT_URL, options_.smtp_url.c_str());
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    switch (options_.smtp_tls) {
+      case SmtpTls::kNone:
+        curl_easy_setopt(c, CURLOPT_USE_SSL,
+                         static_cast<long>(CURLUSESSL_NONE));
+        break;
+      case SmtpTls::kTry:
+        curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+        break;
+      case SmtpTls::kRequired:
+        curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+        break;
+    }
+    if (!options_.smtp_user.empty()) {
+      curl_easy_setopt(c, CURLOPT_USERNAME, options_.smtp_user.c_str());
+      curl_easy_setopt(c, CURLOPT_PASSWORD, options_.smtp_password.c_str());
+    }
+    const std::string from =
+        absl::StrCat("<", BareAddress(options_.smtp_from), ">");
+    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
+    Slist rcpt;
+    rcpt.Add(absl::StrCat("<", NoNewlines(BareAddress(m.recipient)), ">"));
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.list);
+    Upload upload{payload};
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadUpload);
+    curl_easy_setopt(c, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    SendResult r = Perform(c, /*http=*/false, start);
+    curl_easy_cleanup(c);
+    return r;
+  }
+
+  const TransportOptions options_;
+  const common::Clock& clock_;
+};
+
+std::string WrapBase64(absl::string_view data) {
+  const std::string b64 = absl::Base64Escape(data);
+  std::string out;
+  for (size_t i = 0; i < b64.size(); i += 76) {
+    absl::StrAppend(&out, b64.substr(i, 76), "\r\n");
+  }
+  return out;
+}
+
+std::string EncodeHeaderWord(absl::string_view s) {
+  bool ascii = true;
+  for (char ch : s) ascii &= static_cast<unsigned char>(ch) < 0x80;
+  if (ascii) return std::string(s);
+  return absl::StrCat("=?UTF-8?B?", absl::Base64Escape(s), "?=");
+}
+
+// "Name <a@b>" with an RFC 2047 display name.
+std::string EncodeAddress(absl::string_view address) {
+  const size_t lt = address.find('<');
+  if (lt == absl::string_view::npos || lt == 0) return std::string(address);
+  absl::string_view name = address.substr(0, lt);
+  while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+  return absl::StrCat(EncodeHeaderWord(name), " ", address.substr(lt));
+}
+
+}  // namespace
+
+std::string BareAddress(absl::string_view address) {
+  const size_t lt = address.find('<');
+  const size_t gt = address.rfind('>');
+  if (lt != absl::string_view::npos && gt != absl::string_view::npos &&
+      gt > lt) {
+    return std::string(address.substr(lt + 1, gt - lt - 1));
+  }
+  return std::string(address);
+}
+
+std::string ComposeEmail(absl::string_view from, absl::string_view to,
+                         absl::string_view subject, absl::string_view html,
+                         absl::string_view delivery_id, absl::Time date) {
+  std::string msg;
+  absl::StrAppend(&msg, "Date: ",
+                  absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", date,
+                                   absl::UTCTimeZone()),
+                  "\r\n", "From: ", EncodeAddress(NoNewlines(from)), "\r\n",
+                  "To: <", NoNewlines(BareAddress(to)), ">\r\n",
+                  "Subject: ", EncodeHeaderWord(NoNewlines(subject)), "\r\n",
+                  "Message-ID: <", NoNewlines(delivery_id), "@lienthong>\r\n",
+                  "MIME-Version: 1.0\r\n",
+                  "Content-Type: text/html; charset=UTF-8\r\n",
+                  "Content-Transfer-Encoding: base64\r\n", "\r\n");
+  const std::string document = absl::StrCat(
+      "<!DOCTYPE html>\r\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
+      "</head><body>\r\n",
+      html, "\r\n</body></html>\r\n");
+  absl::StrAppend(&msg, WrapBase64(document));
+  return msg;
+}
+
+std::unique_ptr<Transport> NewCurlTransport(TransportOptions options,
+                                            const common::Clock& clock) {
+  return std::make_unique<CurlTransport>(std::move(options), clock);
+}
+
+}  // namespace lienthong::notify

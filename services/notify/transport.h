@@ -1,0 +1,82 @@
+#pragma once
+// Sending one message over its real protocol, through libcurl:
+//   SMS     HTTP POST to a configurable gateway (URL, auth header, body
+//           template rendered with JSON escaping);
+//   e-mail  SMTP with STARTTLS (required by default) and authentication;
+//   webhook HTTP POST of the JSON payload, signed (webhook_signature.h).
+// Every call has a timeout; TLS peers are verified unless told otherwise.
+// Errors never contain the recipient.
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "libs/common/clock.h"
+#include "services/notify/channel.h"
+
+namespace lienthong::notify {
+
+struct OutgoingMessage {
+  std::string delivery_id;  // idempotency key the receiver dedupes on
+  Channel channel = Channel::kSms;
+  std::string event_type;
+  std::string recipient;  // phone, e-mail address or webhook URL
+  std::string subject;    // e-mail
+  std::string body;       // SMS text, e-mail HTML or webhook JSON
+  std::string webhook_secret;
+};
+
+struct SendResult {
+  bool ok = false;
+  int response_code = 0;  // HTTP status or SMTP reply, 0 if none
+  absl::Duration latency;
+  std::string error;       // short, never the recipient
+  bool permanent = false;  // retrying cannot help (e.g. HTTP 400, SMTP 550)
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual SendResult Send(const OutgoingMessage& message) = 0;
+};
+
+enum class SmtpTls { kNone, kTry, kRequired };
+
+struct TransportOptions {
+  // SMS gateway.
+  std::string sms_gateway_url;
+  std::string sms_auth_header;  // a whole header line, e.g.
+                                // "Authorization: Bearer ..."
+  // Mustache, JSON-escaped values: phone, text, delivery_id, segments.
+  std::string sms_body_template =
+      R"({"to":"{{phone}}","text":"{{text}}","client_ref":"{{delivery_id}}"})";
+  std::string sms_content_type = "application/json";
+  // SMTP.
+  std::string smtp_url;  // smtp://host:587 or smtps://host:465
+  std::string smtp_user;
+  std::string smtp_password;
+  std::string smtp_from;  // "Bộ phận một cửa <mot-cua@hanoi.gov.vn>"
+  SmtpTls smtp_tls = SmtpTls::kRequired;
+  // All.
+  absl::Duration sms_timeout = absl::Seconds(10);
+  absl::Duration smtp_timeout = absl::Seconds(30);
+  absl::Duration webhook_timeout = absl::Seconds(10);
+  absl::Duration connect_timeout = absl::Seconds(5);
+  bool verify_tls = true;
+  std::string ca_file;  // extra CA bundle (PEM); system store when empty
+};
+
+// The libcurl implementation. Thread-safe (one easy handle per call).
+std::unique_ptr<Transport> NewCurlTransport(TransportOptions options,
+                                            const common::Clock& clock);
+
+// The RFC 5322 message notify sends (exposed for tests): UTF-8 subject in
+// RFC 2047 form, base64 HTML body, Message-ID <delivery_id@lienthong>.
+std::string ComposeEmail(absl::string_view from, absl::string_view to,
+                         absl::string_view subject, absl::string_view html,
+                         absl::string_view delivery_id, absl::Time date);
+
+// "Name <a@b>" -> "a@b"; "a@b" -> "a@b".
+std::string BareAddress(absl::string_view address);
+
+}  // namespace lienthong::notify

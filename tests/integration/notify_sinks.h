@@ -1,0 +1,203 @@
+#pragma once
+// The real local sinks (tools/sinks) as subprocesses for notify's
+// integration tests: the HTTP sink (SMS gateway / webhook receiver) and the
+// aiosmtpd SMTP sink, on 127.0.0.1 ports chosen here, with helpers to
+// steer them (fail the next N requests) and read what they recorded.
+
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace lienthong::notify::testing {
+
+inline std::string SourceDir() {
+  const char* d = std::getenv("LIENTHONG_SOURCE_DIR");
+  return d != nullptr ? d : ".";
+}
+
+// A port free right now on 127.0.0.1.
+inline int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+inline size_t CollectBody(char* p, size_t s, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(p, s * n);
+  return s * n;
+}
+
+// A small HTTP call; returns the status code (0 when unreachable).
+inline long HttpCall(const std::string& method, const std::string& url,
+                     std::string* body_out = nullptr) {
+  CURL* c = curl_easy_init();
+  std::string body;
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, CollectBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+  if (method == "POST") curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+  long code = 0;
+  if (curl_easy_perform(c) == CURLE_OK) {
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  }
+  curl_easy_cleanup(c);
+  if (body_out != nullptr) *body_out = body;
+  return code;
+}
+
+class Sink {
+ public:
+  // The HTTP sink; `secret` makes it verify webhook signatures.
+  static std::unique_ptr<Sink> Http(const std::string& dir,
+                                    const std::string& secret = "") {
+    auto s = std::unique_ptr<Sink>(new Sink());
+    s->port_ = FreePort();
+    s->control_port_ = s->port_;
+    s->out_ = dir + "/http_sink_" + std::to_string(s->port_) + ".jsonl";
+    std::vector<std::string> args = {"/usr/bin/python3",
+                                     SourceDir() + "/tools/sinks/http_sink.py",
+                                     "--port",
+                                     std::to_string(s->port_),
+                                     "--out",
+                                     s->out_};
+    if (!secret.empty()) {
+      args.push_back("--webhook_secret");
+      args.push_back(secret);
+    }
+    s->Spawn(args);
+    return s;
+  }
+
+  // The SMTP sink, with AUTH when `auth` is "user:password".
+  static std::unique_ptr<Sink> Smtp(const std::string& dir,
+                                    const std::string& auth = "") {
+    auto s = std::unique_ptr<Sink>(new Sink());
+    s->port_ = FreePort();
+    s->control_port_ = FreePort();
+    s->out_ = dir + "/smtp_sink_" + std::to_string(s->port_) + ".jsonl";
+    std::vector<std::string> args = {"/usr/bin/python3",
+                                     SourceDir() + "/tools/sinks/smtp_sink.py",
+                                     "--port",
+                                     std::to_string(s->port_),
+                                     "--control_port",
+                                     std::to_string(s->control_port_),
+                                     "--out",
+                                     s->out_};
+    if (!auth.empty()) {
+      args.push_back("--auth");
+      args.push_back(auth);
+    }
+    s->Spawn(args);
+    return s;
+  }
+
+  ~Sink() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+  }
+
+  int port() const { return port_; }
+  std::string Url(const std::string& path) const {
+    return absl::StrCat("http://127.0.0.1:", port_, path);
+  }
+  std::string SmtpUrl() const {
+    return absl::StrCat("smtp://127.0.0.1:", port_);
+  }
+  const std::string& out_file() const { return out_; }
+
+  // The next `n` requests fail (-1: all until Reset()).
+  void FailNext(int n) {
+    Control("POST", absl::StrCat("/_control/fail?n=", n));
+  }
+  void Reset() { Control("POST", "/_control/reset"); }
+  void Delay(int ms) {
+    Control("POST", absl::StrCat("/_control/delay?ms=", ms));
+  }
+  nlohmann::json Stats() { return Control("GET", "/_control/stats"); }
+  nlohmann::json Messages() {
+    return Control("GET", "/_control/messages")["messages"];
+  }
+
+  // Every line of the JSONL record (accepted, duplicate and failed).
+  std::vector<nlohmann::json> Records() const {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(out_);
+    std::string line;
+    while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+    return out;
+  }
+
+ private:
+  Sink() = default;
+
+  nlohmann::json Control(const std::string& method, const std::string& path) {
+    std::string body;
+    const long code = HttpCall(
+        method, absl::StrCat("http://127.0.0.1:", control_port_, path), &body);
+    if (code != 200) return nlohmann::json::object();
+    return nlohmann::json::parse(body, nullptr, false);
+  }
+
+  void Spawn(const std::vector<std::string>& args) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::vector<char*> argv;
+      for (const std::string& a : args) {
+        argv.push_back(const_cast<char*>(a.c_str()));
+      }
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    // Wait for the process to listen (a start-up, not a wait for time).
+    for (int i = 0; i < 200; ++i) {
+      if (HttpCall("GET", absl::StrCat("http://127.0.0.1:", control_port_,
+                                       "/_control/stats")) == 200) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int control_port_ = 0;
+  std::string out_;
+};
+
+// A scratch directory for the sinks' records.
+inline std::string ScratchDir() {
+  char tmpl[] = "/tmp/lienthong-notify-test-XXXXXX";
+  const char* d = mkdtemp(tmpl);
+  return d != nullptr ? d : "/tmp";
+}
+
+}  // namespace lienthong::notify::testing

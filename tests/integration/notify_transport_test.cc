@@ -1,0 +1,237 @@
+// The channels against the REAL local sinks (tools/sinks): SMS over the HTTP
+// gateway API, e-mail over SMTP with AUTH, signed webhooks; failures,
+// timeouts and TLS enforcement.
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/common/clock.h"
+#include "services/notify/transport.h"
+#include "services/notify/webhook_signature.h"
+#include "tests/integration/notify_sinks.h"
+
+namespace lienthong::notify {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::Sink;
+
+class TransportTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(testing::ScratchDir());
+  }
+  static std::string* dir_;
+  common::RealClock& clock_ = common::RealClock::Get();
+};
+std::string* TransportTest::dir_ = nullptr;
+
+TEST_F(TransportTest, SmsReachesTheGatewayAsJsonWithAuthAndKey) {
+  auto sink = Sink::Http(*dir_);
+  TransportOptions o;
+  o.sms_gateway_url = sink->Url("/sms");
+  o.sms_auth_header = "Authorization: Bearer gateway-token";
+  auto t = NewCurlTransport(o, clock_);
+  SendResult r = t->Send({.delivery_id = "d-sms-1",
+                          .channel = Channel::kSms,
+                          .event_type = "dossier_received",
+                          .recipient = "0912345678",
+                          .body = "Hồ sơ \"X\" đã được tiếp nhận."});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.response_code, 200);
+  nlohmann::json m = sink->Messages();
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0]["path"], "/sms");
+  EXPECT_EQ(m[0]["key"], "d-sms-1");
+  EXPECT_TRUE(m[0]["authorization"].get<bool>());
+  nlohmann::json body = nlohmann::json::parse(m[0]["body"].get<std::string>());
+  EXPECT_EQ(body["to"], "0912345678");
+  EXPECT_EQ(body["text"], "Hồ sơ \"X\" đã được tiếp nhận.");
+  EXPECT_EQ(body["client_ref"], "d-sms-1");
+}
+
+TEST_F(TransportTest, GatewayErrorsAreRetryableAndCarryTheStatus) {
+  auto sink = Sink::Http(*dir_);
+  sink->FailNext(1);
+  TransportOptions o;
+  o.sms_gateway_url = sink->Url("/sms");
+  auto t = NewCurlTransport(o, clock_);
+  SendResult r = t->Send({.delivery_id = "d-sms-2",
+                          .channel = Channel::kSms,
+                          .recipient = "0912345678",
+                          .body = "x"});
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.permanent);
+  EXPECT_EQ(r.response_code, 503);
+  EXPECT_EQ(r.error, "HTTP 503");
+  EXPECT_THAT(r.error, ::testing::Not(HasSubstr("0912345678")));
+}
+
+TEST_F(TransportTest, TimeoutsEndSlowCalls) {
+  auto sink = Sink::Http(*dir_);
+  sink->Delay(3000);
+  TransportOptions o;
+  o.sms_gateway_url = sink->Url("/sms");
+  o.sms_timeout = absl::Milliseconds(300);
+  auto t = NewCurlTransport(o, clock_);
+  SendResult r = t->Send({.delivery_id = "d-sms-3",
+                          .channel = Channel::kSms,
+                          .recipient = "0912345678",
+                          .body = "x"});
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.error, HasSubstr("imeout"));
+  EXPECT_LT(r.latency, absl::Seconds(2));
+}
+
+TEST_F(TransportTest, UnreachableGatewayFails) {
+  TransportOptions o;
+  o.sms_gateway_url =
+      absl::StrCat("http://127.0.0.1:", testing::FreePort(), "/sms");
+  auto t = NewCurlTransport(o, clock_);
+  SendResult r = t->Send({.delivery_id = "d",
+                          .channel = Channel::kSms,
+                          .recipient = "0912345678",
+                          .body = "x"});
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.error.empty());
+}
+
+TEST_F(TransportTest, EmailOverSmtpWithAuthInVietnamese) {
+  auto sink = Sink::Smtp(*dir_, "notify:mat-khau");
+  TransportOptions o;
+  o.smtp_url = sink->SmtpUrl();
+  o.smtp_user = "notify";
+  o.smtp_password = "mat-khau";
+  o.smtp_from = "Bộ phận một cửa <mot-cua@hanoi.gov.vn>";
+  o.smtp_tls = SmtpTls::kTry;  // the local sink offers no STARTTLS
+  auto t = NewCurlTransport(o, clock_);
+  SendResult r =
+      t->Send({.delivery_id = "d-mail-1",
+               .channel = Channel::kEmail,
+               .recipient = "nguyen.van.an@example.vn",
+               .subject = "Hồ sơ 000.00.14.H26-260312-0042 đã có kết quả",
+               .body = "<p>Mời Ông/Bà đến nhận kết quả &amp; giấy tờ.</p>"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.response_code, 250);
+  nlohmann::json m = sink->Messages();
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0]["subject"], "Hồ sơ 000.00.14.H26-260312-0042 đã có kết quả");
+  EXPECT_EQ(m[0]["message_id"], "<d-mail-1@lienthong>");
+  EXPECT_EQ(m[0]["rcpt_to"][0], "nguyen.van.an@example.vn");
+  EXPECT_EQ(m[0]["mail_from"], "mot-cua@hanoi.gov.vn");
+  EXPECT_THAT(m[0]["from"].get<std::string>(), HasSubstr("Bộ phận một cửa"));
+  EXPECT_THAT(m[0]["html"].get<std::string>(),
+              HasSubstr("Mời Ông/Bà đến nhận kết quả &amp; giấy tờ."));
+  EXPECT_TRUE(m[0]["authenticated"].get<bool>());
+}
+
+TEST_F(TransportTest, EmailWrongPasswordFails) {
+  auto sink = Sink::Smtp(*dir_, "notify:mat-khau");
+  TransportOptions o;
+  o.smtp_url = sink->SmtpUrl();
+  o.smtp_user = "notify";
+  o.smtp_password = "sai";
+  o.smtp_from = "mot-cua@hanoi.gov.vn";
+  o.smtp_tls = SmtpTls::kTry;
+  SendResult r = NewCurlTransport(o, clock_)->Send({.delivery_id = "d-mail-2",
+                                                    .channel = Channel::kEmail,
+                                                    .recipient = "a@example.vn",
+                                                    .subject = "s",
+                                                    .body = "b"});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(sink->Stats()["accepted"], 0);
+}
+
+TEST_F(TransportTest, StartTlsRequiredByDefaultRefusesAPlainServer) {
+  auto sink = Sink::Smtp(*dir_);
+  TransportOptions o;  // smtp_tls defaults to kRequired
+  o.smtp_url = sink->SmtpUrl();
+  o.smtp_from = "mot-cua@hanoi.gov.vn";
+  SendResult r = NewCurlTransport(o, clock_)->Send({.delivery_id = "d-mail-3",
+                                                    .channel = Channel::kEmail,
+                                                    .recipient = "a@example.vn",
+                                                    .subject = "s",
+                                                    .body = "b"});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(sink->Stats()["received"], 0);
+}
+
+TEST_F(TransportTest, SmtpTemporaryRefusalIsRetryable) {
+  auto sink = Sink::Smtp(*dir_);
+  sink->FailNext(1);
+  TransportOptions o;
+  o.smtp_url = sink->SmtpUrl();
+  o.smtp_from = "mot-cua@hanoi.gov.vn";
+  o.smtp_tls = SmtpTls::kNone;
+  auto t = NewCurlTransport(o, clock_);
+  OutgoingMessage m{.delivery_id = "d-mail-4",
+                    .channel = Channel::kEmail,
+                    .recipient = "a@example.vn",
+                    .subject = "s",
+                    .body = "b"};
+  SendResult first = t->Send(m);
+  EXPECT_FALSE(first.ok);
+  EXPECT_EQ(first.response_code, 451);
+  EXPECT_FALSE(first.permanent);
+  EXPECT_TRUE(t->Send(m).ok);
+  EXPECT_EQ(sink->Stats()["accepted"], 1);
+}
+
+TEST_F(TransportTest, WebhookSignatureVerifiesAndTamperingFails) {
+  auto sink = Sink::Http(*dir_, "webhook-secret");
+  auto t = NewCurlTransport({}, clock_);
+  const std::string body =
+      R"({"event_type":"clock_overdue","dossier":"dossiers/X","text":"Quá hạn"})";
+  SendResult r = t->Send({.delivery_id = "d-hook-1",
+                          .channel = Channel::kWebhook,
+                          .event_type = "clock_overdue",
+                          .recipient = sink->Url("/hooks/agency"),
+                          .body = body,
+                          .webhook_secret = "webhook-secret"});
+  ASSERT_TRUE(r.ok) << r.error;
+  nlohmann::json m = sink->Messages();
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_TRUE(m[0]["signature_valid"].get<bool>());  // checked by Python
+  EXPECT_EQ(m[0]["event"], "clock_overdue");
+  const std::string header = m[0]["signature"];
+  const std::string got = m[0]["body"];
+  EXPECT_EQ(got, body);
+  EXPECT_TRUE(VerifyWebhook("webhook-secret", header, got, clock_.Now()).ok());
+  std::string tampered = got;
+  tampered.replace(tampered.find("Quá hạn"), 3, "Đúng");
+  EXPECT_FALSE(
+      VerifyWebhook("webhook-secret", header, tampered, clock_.Now()).ok());
+
+  // Signed with another secret: the receiver flags it.
+  ASSERT_TRUE(t->Send({.delivery_id = "d-hook-2",
+                       .channel = Channel::kWebhook,
+                       .recipient = sink->Url("/hooks/agency"),
+                       .body = body,
+                       .webhook_secret = "wrong"})
+                  .ok);
+  EXPECT_FALSE(sink->Messages()[1]["signature_valid"].get<bool>());
+}
+
+TEST_F(TransportTest, WebhookClientErrorIsPermanentAndOnlyHttpAllowed) {
+  auto t = NewCurlTransport({}, clock_);
+  SendResult r = t->Send({.delivery_id = "d",
+                          .channel = Channel::kWebhook,
+                          .recipient = "file:///etc/passwd",
+                          .body = "{}"});
+  EXPECT_FALSE(r.ok);
+}
+
+TEST(ComposeEmailTest, HeadersAreEncodedAndSafe) {
+  const std::string msg =
+      ComposeEmail("Một cửa <a@b.vn>", "x@y.vn", "Hồ sơ\r\nBcc: evil@z",
+                   "<p>x</p>", "id1", absl::FromUnixSeconds(0));
+  EXPECT_THAT(msg, HasSubstr("Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n"));
+  EXPECT_THAT(msg, HasSubstr("Subject: =?UTF-8?B?"));
+  EXPECT_THAT(msg, ::testing::Not(HasSubstr("\r\nBcc:")));
+  EXPECT_THAT(msg, HasSubstr("From: =?UTF-8?B?"));
+  EXPECT_THAT(msg, HasSubstr("Message-ID: <id1@lienthong>\r\n"));
+  EXPECT_EQ(BareAddress("Một cửa <a@b.vn>"), "a@b.vn");
+  EXPECT_EQ(BareAddress("a@b.vn"), "a@b.vn");
+}
+
+}  // namespace
+}  // namespace lienthong::notify
