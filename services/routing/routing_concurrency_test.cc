@@ -132,6 +132,42 @@ TEST_F(RoutingConcurrencyTest, ResumePastARowInFlightStillGetsIt) {
   reader->Finish();
 }
 
+// Streams are woken by the NOTIFY that carries their agency, not by
+// polling: with the poll interval at an hour, a task still arrives at once.
+TEST_F(RoutingConcurrencyTest, ReadyTaskWakesItsAgencysStreamWithoutPolling) {
+  server_->Stop();
+  grpc_.reset();
+  RoutingOptions o;
+  o.insecure_dev_auth = true;
+  o.watch_poll = absl::Hours(1);
+  server_ = std::make_unique<RoutingServer>(pool_, clock_, dir_, o);
+  server_->StartFeedListener();
+  grpc_ = std::make_unique<testing::InProcessServer>(
+      std::vector<grpc::Service*>{server_.get()});
+  stub_ = v1::RoutingService::NewStub(grpc_->NewChannel());
+
+  grpc::ClientContext ctx;
+  As(ctx, "W-TP");
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::WatchTasksRequest req;
+  req.set_agency("agencies/W-TP");
+  auto reader = stub_->WatchTasks(&ctx, req);
+  // A first task proves the stream has read the feed; from here on only a
+  // wake-up (or the hour's poll) makes it read again.
+  ASSERT_TRUE(Deliver(Received("X-0400"), "dossiers/X-0400"));
+  v1::WatchTasksResponse first;
+  ASSERT_TRUE(reader->Read(&first));
+  EXPECT_EQ(first.task().dossier(), "dossiers/X-0400");
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(Deliver(Received("X-0401"), "dossiers/X-0401"));
+  v1::WatchTasksResponse item;
+  ASSERT_TRUE(reader->Read(&item));
+  EXPECT_EQ(item.task().dossier(), "dossiers/X-0401");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  ctx.TryCancel();
+  reader->Finish();
+}
+
 // Cursors are opaque to clients; anything not handed out by WatchTasks is
 // INVALID_ARGUMENT, never a stream from a made-up position.
 TEST_F(RoutingConcurrencyTest, MalformedCursorIsInvalidArgument) {

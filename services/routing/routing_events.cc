@@ -163,9 +163,11 @@ absl::StatusOr<int> RoutingServer::ExpireLeasesOnce() {
           "INSERT INTO routing.task_feed (agency, task_id, at) VALUES ($1, $2, "
           "$3)",
           task->task.agency(), task->id, PgTime(now));
+      tx.exec_params("SELECT pg_notify('routing_feed', $1)",
+                     task->task.agency());
       ++n;
     }
-    if (n > 0) tx.exec("NOTIFY routing_feed");
+
     return n;
   });
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -116,9 +117,13 @@ class RoutingServer final : public v1::RoutingService::Service {
   AgencyDirectory& directory_;
   RoutingOptions options_;
 
+  // Wake-ups for WatchTasks streams: a NOTIFY on `routing_feed` carries the
+  // agency whose queue changed, so only that agency's streams read the
+  // feed; the global generation wakes them all (listener reconnected, Stop).
   std::mutex feed_mu_;
   std::condition_variable feed_cv_;
   uint64_t feed_generation_ = 0;
+  std::map<std::string, uint64_t> agency_generation_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<std::thread> listener_;
 };

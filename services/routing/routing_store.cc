@@ -91,7 +91,7 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
   tx.exec_params(
       "INSERT INTO routing.task_feed (agency, task_id, at) VALUES ($1, $2, $3)",
       r.task.agency(), r.id, PgTime(now));
-  tx.exec("NOTIFY routing_feed");
+  tx.exec_params("SELECT pg_notify('routing_feed', $1)", r.task.agency());
   if (resumed) {
     v1::LegResumed ev;
     ev.set_dossier(r.task.dossier());

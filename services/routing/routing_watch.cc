@@ -83,19 +83,40 @@ bool ParseCursor(const std::string& text, int64_t* position,
 void RoutingServer::StartFeedListener() {
   if (listener_ != nullptr) return;
   listener_ = std::make_unique<std::thread>([this] {
+    // The payload is the agency whose feed grew; none wakes every stream.
+    class Receiver final : public pqxx::notification_receiver {
+     public:
+      Receiver(pqxx::connection_base& c, RoutingServer* server)
+          : pqxx::notification_receiver(c, "routing_feed"), server_(server) {}
+      void operator()(const std::string& payload, int) override {
+        std::lock_guard<std::mutex> lock(server_->feed_mu_);
+        if (payload.empty()) {
+          ++server_->feed_generation_;
+        } else {
+          ++server_->agency_generation_[payload];
+        }
+        server_->feed_cv_.notify_all();
+      }
+
+     private:
+      RoutingServer* server_;
+    };
     std::unique_ptr<pqxx::connection> conn;
+    std::unique_ptr<Receiver> receiver;
     while (!stopping_) {
       try {
         if (conn == nullptr) {
           conn = std::make_unique<pqxx::connection>(pool_.dsn());
-          pqxx::nontransaction(*conn).exec("LISTEN routing_feed");
-        }
-        if (conn->await_notification(0, 500000) > 0) {
+          receiver = std::make_unique<Receiver>(*conn, this);
+          // Notifications sent while not listening are lost: every stream
+          // reads the feed once.
           std::lock_guard<std::mutex> lock(feed_mu_);
           ++feed_generation_;
           feed_cv_.notify_all();
         }
+        conn->await_notification(0, 500000);
       } catch (const std::exception&) {
+        receiver.reset();
         conn.reset();
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
       }
@@ -156,10 +177,11 @@ grpc::Status RoutingServer::WatchTasks(
     return writer->Write(item);
   };
   while (!ctx->IsCancelled() && !stopping_) {
-    uint64_t generation;
+    uint64_t generation, agency_generation;
     {
       std::lock_guard<std::mutex> lock(feed_mu_);
       generation = feed_generation_;
+      agency_generation = agency_generation_[agency];
     }
     const absl::Time now = absl::Now();
     bool young = false;
@@ -266,8 +288,10 @@ grpc::Status RoutingServer::WatchTasks(
                              : std::min(options_.watch_poll, absl::Seconds(1)));
     std::unique_lock<std::mutex> lock(feed_mu_);
     feed_cv_.wait_for(
-        lock, std::chrono::microseconds(absl::ToInt64Microseconds(wait)),
-        [&] { return feed_generation_ != generation || stopping_; });
+        lock, std::chrono::microseconds(absl::ToInt64Microseconds(wait)), [&] {
+          return feed_generation_ != generation ||
+                 agency_generation_[agency] != agency_generation || stopping_;
+        });
   }
   return grpc::Status::OK;
 }
