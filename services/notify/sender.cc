@@ -1,0 +1,104 @@
+#include "services/notify/sender.h"
+
+#include <utility>
+
+#include "libs/common/status_macros.h"
+#include "libs/logging/logging.h"
+
+namespace lienthong::notify {
+
+Sender::Sender(PgNotifyStore& store, Transport& transport,
+               const common::Clock& clock, SenderOptions options,
+               Observer observer)
+    : store_(store),
+      transport_(transport),
+      clock_(clock),
+      options_(std::move(options)),
+      observer_(std::move(observer)),
+      rng_(std::random_device{}()) {
+  for (const auto& [channel, limit] : options_.rate_limits) {
+    limiters_[channel] =
+        std::make_unique<RateLimiter>(clock_, limit.first, limit.second);
+  }
+}
+
+double Sender::Random01() {
+  absl::MutexLock lock(&mu_);
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+}
+
+absl::StatusOr<SendCounts> Sender::RunOnce() {
+  SendCounts counts;
+  absl::StatusOr<std::vector<DeliveryRecord>> claimed =
+      store_.Claim(clock_.Now(), options_.lease, options_.batch_size);
+  if (!claimed.ok()) return claimed.status();
+  counts.claimed = static_cast<int>(claimed->size());
+  for (const DeliveryRecord& d : *claimed) {
+    const absl::Time now = clock_.Now();
+    if (d.channel == Channel::kSms && d.citizen) {
+      const absl::Time hold = HoldUntil(options_.quiet_hours, now);
+      if (hold > now) {
+        LT_RETURN_IF_ERROR(store_.Release(d, hold));
+        ++counts.held;
+        continue;
+      }
+    }
+    auto limiter = limiters_.find(d.channel);
+    if (limiter != limiters_.end() && !limiter->second->TryAcquire()) {
+      LT_RETURN_IF_ERROR(
+          store_.Release(d, now + limiter->second->TimeUntilAvailable()));
+      ++counts.held;
+      continue;
+    }
+    OutgoingMessage m;
+    m.delivery_id = d.id;
+    m.channel = d.channel;
+    m.event_type = d.event_type;
+    m.recipient = d.channel == Channel::kWebhook ? d.webhook_url : d.recipient;
+    m.subject = d.subject;
+    m.body = d.body;
+    m.webhook_secret = d.webhook_secret;
+    const SendResult r =
+        d.channel == Channel::kWebhook && d.webhook_url.empty()
+            ? SendResult{.error = "webhook was deleted", .permanent = true}
+            : transport_.Send(m);
+    if (after_send_ && !after_send_()) return counts;
+
+    AttemptOutcome o;
+    o.attempt = {now, r.response_code, r.latency, r.error, r.ok};
+    if (r.ok) {
+      o.new_state = DeliveryState::kSent;
+      o.next_attempt_time = now;
+      ++counts.sent;
+    } else {
+      std::optional<absl::Duration> delay =
+          r.permanent
+              ? std::nullopt
+              : NextRetryDelay(options_.backoff, d.attempts + 1, Random01());
+      if (delay.has_value()) {
+        o.new_state = DeliveryState::kFailed;
+        o.next_attempt_time = now + *delay;
+        ++counts.failed;
+      } else {
+        o.new_state = DeliveryState::kDeadLetter;
+        o.next_attempt_time = now;
+        ++counts.dead_lettered;
+      }
+      logging::Event("delivery_attempt_failed")
+          .With("delivery", d.id)
+          .With("channel", std::string(ChannelName(d.channel)))
+          .With("recipient", d.masked_recipient)
+          .With("code", r.response_code)
+          .With("error", r.error)
+          .With("state", std::string(StateName(o.new_state)))
+          .Warn();
+    }
+    absl::Status s = store_.Finish(d, o);
+    if (absl::IsNotFound(s)) continue;  // another sender took it over
+    LT_RETURN_IF_ERROR(s);
+    if (observer_) observer_(d.channel, o.new_state);
+  }
+  return counts;
+}
+
+}  // namespace lienthong::notify

@@ -1,0 +1,359 @@
+// Delivery end to end on a real PostgreSQL and the REAL sinks: each channel
+// delivers; a sink failing 3 times then succeeding gives exactly one
+// message; a sink that always fails ends in a dead letter that replays; a
+// sender that dies between send and mark loses nothing and the receiver
+// sees no duplicate delivery; quiet hours hold citizen SMS until morning.
+
+#include <memory>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/common/clock.h"
+#include "libs/db/migrations.h"
+#include "libs/db/transaction.h"
+#include "libs/testing/pg_cluster.h"
+#include "libs/testing/status_matchers.h"
+#include "notify_migrations.h"
+#include "services/notify/default_templates.h"
+#include "services/notify/enqueuer.h"
+#include "services/notify/sender.h"
+#include "tests/integration/notify_sinks.h"
+
+namespace lienthong::notify {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusHasReason;
+using ::testing::HasSubstr;
+using testing::Sink;
+
+absl::Time Hcm(int y, int mo, int d, int h, int mi) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), VietnamZone());
+}
+
+class DeliveryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db::PoolOptions o;
+    o.dsn = lienthong::testing::PgCluster::Get().NewDatabase();
+    o.size = 4;
+    pool_ = std::make_unique<db::Pool>(o);
+    ASSERT_THAT(db::Migrate(*pool_, "notify", Migrations()), IsOk());
+    store_ = std::make_unique<PgNotifyStore>(*pool_);
+    ASSERT_THAT(store_->SeedTemplates(DefaultTemplates(), clock_.Now()),
+                IsOk());
+    dir_ = testing::ScratchDir();
+    http_ = Sink::Http(dir_, "bí-mật-webhook");
+    smtp_ = Sink::Smtp(dir_, "notify:mat-khau");
+    TransportOptions t;
+    t.sms_gateway_url = http_->Url("/sms");
+    t.sms_auth_header = "Authorization: Bearer t";
+    t.smtp_url = smtp_->SmtpUrl();
+    t.smtp_user = "notify";
+    t.smtp_password = "mat-khau";
+    t.smtp_from = "Bộ phận một cửa <mot-cua@hanoi.gov.vn>";
+    t.smtp_tls = SmtpTls::kTry;
+    transport_ = NewCurlTransport(t, common::RealClock::Get());
+    options_.backoff.initial = absl::Seconds(10);
+    options_.backoff.max_attempts = 5;
+    options_.quiet_hours = *ParseQuietHours("21:00-07:00", VietnamZone());
+    EnqueueOptions eo;
+    eo.quiet_hours = options_.quiet_hours;
+    enqueuer_ = std::make_unique<Enqueuer>(*store_, clock_, eo);
+  }
+
+  std::unique_ptr<Sender> NewSender() {
+    return std::make_unique<Sender>(*store_, *transport_, clock_, options_);
+  }
+
+  std::vector<std::string> Enqueue(const NotificationPlan& plan) {
+    absl::StatusOr<std::vector<std::string>> ids = db::WithTransaction(
+        *pool_,
+        [&](pqxx::work& tx) { return enqueuer_->EnqueueInTx(tx, plan); });
+    EXPECT_TRUE(ids.ok()) << ids.status();
+    return ids.ok() ? *ids : std::vector<std::string>{};
+  }
+
+  NotificationPlan Received(const std::string& event_id, Contact c) {
+    NotificationPlan p;
+    p.event_id = event_id;
+    p.event_type = "dossier_received";
+    p.dossier = "dossiers/000.00.14.H26-260312-0042";
+    p.occur_time = clock_.Now();
+    p.values = {{"dossier_code", "000.00.14.H26-260312-0042"},
+                {"appointment_time", "16:30 ngày 18/03/2026"},
+                {"applicant_name", "N*** V*** A***"}};
+    p.citizen = c;
+    p.agency_codes = {"000.00.14.H26", "000.00.00.H26"};
+    return p;
+  }
+
+  DeliveryRecord Get(const std::string& id) {
+    absl::StatusOr<DeliveryRecord> d = store_->Get(id);
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? *d : DeliveryRecord{};
+  }
+
+  common::FakeClock clock_{Hcm(2026, 3, 12, 9, 0)};
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<PgNotifyStore> store_;
+  std::string dir_;
+  std::unique_ptr<Sink> http_;
+  std::unique_ptr<Sink> smtp_;
+  std::unique_ptr<Transport> transport_;
+  SenderOptions options_;
+  std::unique_ptr<Enqueuer> enqueuer_;
+};
+
+TEST_F(DeliveryTest, EachChannelDelivers) {
+  absl::StatusOr<Webhook> hook =
+      store_->SaveWebhook({.agency_code = "000.00.00.H26",
+                           .url = http_->Url("/hooks/so-tu-phap"),
+                           .secret = "bí-mật-webhook"},
+                          "", clock_.Now());
+  ASSERT_TRUE(hook.ok()) << hook.status();
+  std::vector<std::string> sms =
+      Enqueue(Received("ev-1", {.phone = "0912345678"}));
+  std::vector<std::string> mail =
+      Enqueue(Received("ev-2", {.phone = "0912345678",
+                                .email = "nguyen.van.an@example.vn",
+                                .preferred = Channel::kEmail}));
+  ASSERT_EQ(sms.size(), 2u);   // citizen SMS + the city's webhook
+  ASSERT_EQ(mail.size(), 2u);  // citizen e-mail + the webhook
+  absl::StatusOr<SendCounts> c = NewSender()->RunOnce();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->sent, 4);
+
+  nlohmann::json http = http_->Messages();
+  int sms_count = 0;
+  int hooks = 0;
+  for (const auto& m : http) {
+    if (m["path"] == "/sms") {
+      ++sms_count;
+      nlohmann::json b = nlohmann::json::parse(m["body"].get<std::string>());
+      EXPECT_EQ(b["to"], "0912345678");
+      EXPECT_EQ(b["text"],
+                "Hồ sơ 000.00.14.H26-260312-0042 đã được tiếp nhận. Hẹn trả "
+                "kết quả: 16:30 ngày 18/03/2026. Tra cứu trên Cổng dịch vụ "
+                "công.");
+    } else {
+      ++hooks;
+      EXPECT_TRUE(m["signature_valid"].get<bool>());
+      nlohmann::json b = nlohmann::json::parse(m["body"].get<std::string>());
+      EXPECT_EQ(b["event_type"], "dossier_received");
+      EXPECT_EQ(b["delivery_id"], m["key"]);
+      EXPECT_THAT(b["text"].get<std::string>(),
+                  HasSubstr("Đã tiếp nhận hồ sơ 000.00.14.H26-260312-0042"));
+      // Citizens' contacts never go to agencies' webhooks.
+      EXPECT_THAT(m["body"].get<std::string>(),
+                  ::testing::Not(HasSubstr("0912345678")));
+    }
+  }
+  EXPECT_EQ(sms_count, 1);
+  EXPECT_EQ(hooks, 2);
+  nlohmann::json mails = smtp_->Messages();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["subject"],
+            "Đã tiếp nhận hồ sơ 000.00.14.H26-260312-0042");
+  EXPECT_THAT(mails[0]["html"].get<std::string>(),
+              HasSubstr("Kính gửi Ông/Bà N*** V*** A***"));
+
+  DeliveryRecord d = Get(sms[0]);
+  EXPECT_EQ(d.state, DeliveryState::kSent);
+  EXPECT_EQ(d.masked_recipient, "******5678");
+  EXPECT_EQ(d.sms_segments, 2);
+  ASSERT_EQ(d.attempt_log.size(), 1u);
+  EXPECT_TRUE(d.attempt_log[0].success);
+  EXPECT_EQ(d.attempt_log[0].response_code, 200);
+  EXPECT_EQ(Get(mail[0]).attempt_log[0].response_code, 250);
+
+  // The same event again queues nothing new.
+  EXPECT_EQ(Enqueue(Received("ev-1", {.phone = "0912345678"})), sms);
+  EXPECT_EQ(NewSender()->RunOnce()->claimed, 0);
+}
+
+TEST_F(DeliveryTest, SinkFailingThreeTimesThenSucceedingGivesOneMessage) {
+  http_->FailNext(3);
+  std::vector<std::string> ids =
+      Enqueue(Received("ev-3", {.phone = "0912345678"}));
+  ASSERT_EQ(ids.size(), 1u);
+  auto sender = NewSender();
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<SendCounts> c = sender->RunOnce();
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->failed, 1) << i;
+    DeliveryRecord d = Get(ids[0]);
+    EXPECT_EQ(d.state, DeliveryState::kFailed);
+    // Not due before its backoff.
+    EXPECT_EQ(sender->RunOnce()->claimed, 0);
+    clock_.Set(d.next_attempt_time);
+  }
+  EXPECT_EQ(sender->RunOnce()->sent, 1);
+  EXPECT_EQ(sender->RunOnce()->claimed, 0);
+  DeliveryRecord d = Get(ids[0]);
+  EXPECT_EQ(d.state, DeliveryState::kSent);
+  ASSERT_EQ(d.attempt_log.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(d.attempt_log[i].success);
+    EXPECT_EQ(d.attempt_log[i].response_code, 503);
+    EXPECT_EQ(d.attempt_log[i].error, "HTTP 503");
+  }
+  // Backoff grows: 10 s, 20 s, 40 s (± 20 %).
+  const absl::Duration gap1 = d.attempt_log[1].time - d.attempt_log[0].time;
+  const absl::Duration gap3 = d.attempt_log[3].time - d.attempt_log[2].time;
+  EXPECT_GE(gap1, absl::Seconds(8));
+  EXPECT_LE(gap1, absl::Seconds(12));
+  EXPECT_GE(gap3, absl::Seconds(32));
+  EXPECT_LE(gap3, absl::Seconds(48));
+  nlohmann::json stats = http_->Stats();
+  EXPECT_EQ(stats["accepted"], 1);
+  EXPECT_EQ(stats["failed"], 3);
+  EXPECT_EQ(stats["duplicates"], 0);
+}
+
+TEST_F(DeliveryTest, AlwaysFailingSinkEndsInDeadLetterThatReplays) {
+  smtp_->FailNext(-1);
+  std::vector<std::string> ids =
+      Enqueue(Received("ev-4", {.email = "tran.thi.binh@example.vn",
+                                .preferred = Channel::kEmail}));
+  ASSERT_EQ(ids.size(), 1u);
+  auto sender = NewSender();
+  for (int i = 0; i < options_.backoff.max_attempts; ++i) {
+    ASSERT_TRUE(sender->RunOnce().ok());
+    clock_.Advance(absl::Hours(2));
+  }
+  DeliveryRecord d = Get(ids[0]);
+  EXPECT_EQ(d.state, DeliveryState::kDeadLetter);
+  EXPECT_EQ(d.attempt_log.size(), 5u);
+  EXPECT_EQ(d.attempt_log.back().response_code, 451);
+  EXPECT_EQ(sender->RunOnce()->claimed, 0);  // dead letters stay put
+  absl::StatusOr<std::vector<ChannelStats>> stats = store_->Stats(clock_.Now());
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ((*stats)[1].channel, Channel::kEmail);
+  EXPECT_EQ((*stats)[1].dead_letters, 1);
+
+  // Only dead letters replay; a replay retried with its request id is fine.
+  EXPECT_THAT(store_->Replay(ids[0], "r-1", clock_.Now()), IsOk());
+  EXPECT_THAT(store_->Replay(ids[0], "r-1", clock_.Now()), IsOk());
+  EXPECT_THAT(store_->Replay(ids[0], "r-2", clock_.Now()),
+              StatusHasReason(absl::StatusCode::kFailedPrecondition,
+                              "NOT_DEAD_LETTER"));
+  smtp_->Reset();
+  EXPECT_EQ(sender->RunOnce()->sent, 1);
+  d = Get(ids[0]);
+  EXPECT_EQ(d.state, DeliveryState::kSent);
+  EXPECT_EQ(d.attempt_log.size(), 6u);
+  EXPECT_EQ(smtp_->Stats()["accepted"], 1);
+}
+
+TEST_F(DeliveryTest, PermanentRefusalDeadLettersAtOnce) {
+  absl::StatusOr<Webhook> hook =
+      store_->SaveWebhook({.agency_code = "000.00.14.H26",
+                           .url = http_->Url("/gone"),
+                           .secret = "s"},
+                          "", clock_.Now());
+  ASSERT_TRUE(hook.ok());
+  ASSERT_THAT(store_->DeleteWebhook(hook->id, clock_.Now()), IsOk());
+  NotificationPlan p = Received("ev-5", {});
+  p.citizen.reset();
+  EXPECT_TRUE(Enqueue(p).empty());  // deleted webhooks hear nothing
+}
+
+TEST_F(DeliveryTest, SenderDyingBetweenSendAndMarkLosesAndDuplicatesNothing) {
+  std::vector<std::string> all;
+  for (int i = 0; i < 5; ++i) {
+    for (const std::string& id :
+         Enqueue(Received(absl::StrCat("ev-crash-", i),
+                          {.phone = absl::StrCat("091234567", i)}))) {
+      all.push_back(id);
+    }
+  }
+  ASSERT_EQ(all.size(), 5u);
+  {
+    auto doomed = NewSender();
+    doomed->SetAfterSendHookForTest([] { return false; });  // "crash"
+    ASSERT_TRUE(doomed->RunOnce().ok());
+  }  // destroyed with the whole batch claimed and one message sent
+  EXPECT_EQ(http_->Stats()["accepted"], 1);
+  auto sender = NewSender();
+  EXPECT_EQ(sender->RunOnce()->claimed, 0);  // leases still held
+  clock_.Advance(options_.lease + absl::Seconds(1));
+  absl::StatusOr<SendCounts> c = sender->RunOnce();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->sent, 5);
+  for (const std::string& id : all) {
+    EXPECT_EQ(Get(id).state, DeliveryState::kSent);
+  }
+  // The receiver got each delivery id once; the one resent after the crash
+  // was recognised by its X-Lienthong-Delivery / Idempotency-Key.
+  nlohmann::json stats = http_->Stats();
+  EXPECT_EQ(stats["accepted"], 5);
+  EXPECT_EQ(stats["duplicates"], 1);
+  std::set<std::string> keys;
+  for (const auto& m : http_->Messages()) keys.insert(m["key"]);
+  EXPECT_EQ(keys, std::set<std::string>(all.begin(), all.end()));
+}
+
+TEST_F(DeliveryTest, QuietHoursHoldCitizenSmsUntilSevenButNotEmail) {
+  clock_.Set(Hcm(2026, 3, 12, 22, 15));
+  std::vector<std::string> sms =
+      Enqueue(Received("ev-6", {.phone = "0912345678"}));
+  std::vector<std::string> mail = Enqueue(Received(
+      "ev-7", {.email = "a@example.vn", .preferred = Channel::kEmail}));
+  ASSERT_EQ(sms.size(), 1u);
+  EXPECT_EQ(Get(sms[0]).next_attempt_time, Hcm(2026, 3, 13, 7, 0));
+  auto sender = NewSender();
+  absl::StatusOr<SendCounts> c = sender->RunOnce();
+  EXPECT_EQ(c->sent, 1);  // the e-mail
+  EXPECT_EQ(http_->Stats()["received"], 0);
+  clock_.Set(Hcm(2026, 3, 13, 6, 59));
+  EXPECT_EQ(sender->RunOnce()->claimed, 0);
+  clock_.Set(Hcm(2026, 3, 13, 7, 0));
+  EXPECT_EQ(sender->RunOnce()->sent, 1);
+  EXPECT_EQ(http_->Stats()["accepted"], 1);
+}
+
+TEST_F(DeliveryTest, RateLimitSpreadsABurst) {
+  options_.rate_limits[Channel::kSms] = {1.0, 2.0};  // 1/s, burst 2
+  for (int i = 0; i < 4; ++i) {
+    Enqueue(Received(absl::StrCat("ev-rate-", i),
+                     {.phone = absl::StrCat("098765432", i)}));
+  }
+  auto sender = NewSender();
+  absl::StatusOr<SendCounts> c = sender->RunOnce();
+  EXPECT_EQ(c->sent, 2);
+  EXPECT_EQ(c->held, 2);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(sender->RunOnce()->sent, 1);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(sender->RunOnce()->sent, 1);
+  EXPECT_EQ(http_->Stats()["accepted"], 4);
+}
+
+TEST_F(DeliveryTest, ListDeliveriesPaginatesNewestFirstWithFilters) {
+  for (int i = 0; i < 5; ++i) {
+    Enqueue(Received(absl::StrCat("ev-list-", i), {.phone = "0912345678"}));
+    clock_.Advance(absl::Seconds(1));
+  }
+  std::vector<std::string> seen;
+  std::string token;
+  do {
+    absl::StatusOr<Page<DeliveryRecord>> p =
+        store_->List({.recipient = "0912345678"}, 2, token);
+    ASSERT_TRUE(p.ok()) << p.status();
+    for (const auto& d : p->items) seen.push_back(d.event_id);
+    token = p->next_page_token;
+  } while (!token.empty());
+  EXPECT_THAT(seen,
+              ::testing::ElementsAre("ev-list-4", "ev-list-3", "ev-list-2",
+                                     "ev-list-1", "ev-list-0"));
+  absl::StatusOr<Page<DeliveryRecord>> sent =
+      store_->List({.state = DeliveryState::kSent}, 10, "");
+  EXPECT_TRUE(sent->items.empty());
+  EXPECT_THAT(store_->List({}, 10, "not-a-token!"),
+              StatusHasReason(absl::StatusCode::kInvalidArgument,
+                              "INVALID_PAGE_TOKEN"));
+}
+
+}  // namespace
+}  // namespace lienthong::notify
