@@ -28,12 +28,15 @@ std::optional<absl::Duration> NextRetryDelay(const BackoffPolicy& policy,
                                              int attempts_made,
                                              double random01);
 
+// Asia/Ho_Chi_Minh (UTC+7, no DST) even without tzdata.
+absl::TimeZone VietnamZone();
+
 // A daily window in local time during which citizen SMS are held, e.g.
 // 21:00–07:00 (wrapping midnight). Disabled when start == end.
 struct QuietHours {
   int start_minute = 21 * 60;
   int end_minute = 7 * 60;
-  absl::TimeZone zone;  // Asia/Ho_Chi_Minh
+  absl::TimeZone zone = VietnamZone();
 
   bool enabled() const { return start_minute != end_minute; }
 };
@@ -44,9 +47,6 @@ absl::StatusOr<QuietHours> ParseQuietHours(absl::string_view spec,
 
 // `now` when outside the window, else the window's end (the morning).
 absl::Time HoldUntil(const QuietHours& quiet, absl::Time now);
-
-// Asia/Ho_Chi_Minh (UTC+7, no DST) even without tzdata.
-absl::TimeZone VietnamZone();
 
 // "16:30 ngày 18/03/2026" in Asia/Ho_Chi_Minh, for messages.
 std::string FormatVietnamTime(absl::Time t);

@@ -1,52 +1,251 @@
-// lienthong-notify: the notify service.
+// lienthong-notify: Vietnamese notifications over SMS, e-mail and signed
+// webhooks, at least once and never lost, with a readable delivery log.
 //
-// This binary serves lienthong.notify.v1.NotifyService. RPCs whose issue has
-// not landed yet answer UNIMPLEMENTED (the generated base class); events
-// delivered to it are recorded in its inbox so none is lost or applied twice
-// once their handling lands.
+// Flags, wiring, signals; nothing else. The shared runtime does flags with
+// LIENTHONG_* overrides, logging, /metrics, the pool and migrations, the
+// server (health, reflection, TLS), the EventSinkService and SIGTERM ->
+// drain -> exit 0. Channel settings are below (docs/notify.md).
 
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "libs/db/outbox.h"
-#include "libs/db/transaction.h"
+#include "libs/config/config.h"
 #include "libs/logging/logging.h"
+#include "libs/metrics/metrics.h"
 #include "libs/runtime/service_runtime.h"
-#include "lienthong/notify/v1/notify_service.grpc.pb.h"
 #include "notify_migrations.h"
+#include "services/notify/default_templates.h"
+#include "services/notify/enqueuer.h"
+#include "services/notify/notify_server.h"
+#include "services/notify/sender.h"
+#include "services/notify/transport.h"
 
+ABSL_FLAG(std::string, sms_gateway_url, "",
+          "SMS gateway endpoint (HTTP POST); SMS fail and retry when empty");
+ABSL_FLAG(std::string, sms_auth_header, "",
+          "whole header line sent to the gateway, e.g. 'Authorization: "
+          "Bearer ...'");
+ABSL_FLAG(std::string, sms_auth_header_file, "",
+          "file holding --sms_auth_header (wins over the flag)");
+ABSL_FLAG(
+    std::string, sms_body_template,
+    R"({"to":"{{phone}}","text":"{{text}}","client_ref":"{{delivery_id}}"})",
+    "Mustache body for the gateway; values phone, text, delivery_id, "
+    "segments are JSON-escaped");
+ABSL_FLAG(int, sms_max_segments, 3,
+          "longest SMS (in segments) a template may need; longer texts are "
+          "cut");
+ABSL_FLAG(std::string, smtp_url, "",
+          "smtp://host:587 (STARTTLS) or smtps://host:465");
+ABSL_FLAG(std::string, smtp_user, "", "SMTP user (AUTH when set)");
+ABSL_FLAG(std::string, smtp_password_file, "", "file holding the password");
+ABSL_FLAG(std::string, smtp_from, "Bộ phận một cửa <mot-cua@localhost>",
+          "From: of citizens' e-mail");
+ABSL_FLAG(std::string, smtp_tls, "required",
+          "STARTTLS: required (default), try (local sinks only) or none");
+ABSL_FLAG(absl::Duration, sms_timeout, absl::Seconds(10), "gateway timeout");
+ABSL_FLAG(absl::Duration, smtp_timeout, absl::Seconds(30), "SMTP timeout");
+ABSL_FLAG(absl::Duration, webhook_timeout, absl::Seconds(10),
+          "webhook timeout");
+ABSL_FLAG(bool, tls_verify, true, "verify TLS peers (gateway, SMTP, hooks)");
+ABSL_FLAG(std::string, tls_ca_file, "", "extra CA bundle for channel peers");
+ABSL_FLAG(bool, allow_http_webhooks, false,
+          "accept http:// webhook URLs (dev only)");
+ABSL_FLAG(std::string, quiet_hours, "21:00-07:00",
+          "Asia/Ho_Chi_Minh hours when citizen SMS wait, or 'off'");
+ABSL_FLAG(int, max_attempts, 8, "attempts before a dead letter");
+ABSL_FLAG(absl::Duration, retry_initial, absl::Seconds(30),
+          "first retry delay (doubles, ±20% jitter)");
+ABSL_FLAG(absl::Duration, retry_max, absl::Hours(1), "longest retry delay");
+ABSL_FLAG(double, sms_rate, 20, "SMS a second per replica (0 = no limit)");
+ABSL_FLAG(double, email_rate, 10, "e-mails a second per replica");
+ABSL_FLAG(double, webhook_rate, 50, "webhook calls a second per replica");
+ABSL_FLAG(int, send_batch, 20, "deliveries claimed per sender pass");
+ABSL_FLAG(absl::Duration, send_interval, absl::Milliseconds(200),
+          "pause between sender passes");
+ABSL_FLAG(absl::Duration, send_lease, absl::Minutes(2),
+          "how long a claimed delivery is ours before another replica may "
+          "take it over");
+
+namespace lienthong::notify {
 namespace {
 
-class NotifyService final
-    : public lienthong::notify::v1::NotifyService::Service {};
+std::string ReadSecretFile(const std::string& path, const char* flag) {
+  if (path.empty()) return "";
+  std::ifstream in(path);
+  if (!in) config::Fatal("notify", absl::StrCat("cannot read --", flag));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+class Metrics {
+ public:
+  Metrics()
+      : deliveries_(
+            metrics::Counter("lienthong_notify_deliveries_total",
+                             "Delivery attempts by channel and result")),
+        dead_letters_(metrics::Gauge("lienthong_notify_dead_letters",
+                                     "Dead-lettered deliveries by channel")),
+        queue_age_(metrics::Gauge("lienthong_notify_queue_age_seconds",
+                                  "Age of the oldest due, unsent delivery")) {
+    for (Channel c : kAllChannels) {
+      for (const char* r : {"sent", "failed", "dead_lettered"}) {
+        deliveries_.Add(
+            {{"channel", std::string(ChannelName(c))}, {"result", r}});
+      }
+    }
+  }
+
+  void Observe(Channel c, DeliveryState s) {
+    const char* result = s == DeliveryState::kSent     ? "sent"
+                         : s == DeliveryState::kFailed ? "failed"
+                                                       : "dead_lettered";
+    deliveries_
+        .Add({{"channel", std::string(ChannelName(c))}, {"result", result}})
+        .Increment();
+  }
+
+  void Update(PgNotifyStore& store, absl::Time now) {
+    absl::StatusOr<std::vector<ChannelStats>> stats = store.Stats(now);
+    if (!stats.ok()) return;
+    for (const ChannelStats& s : *stats) {
+      const std::string ch(ChannelName(s.channel));
+      dead_letters_.Add({{"channel", ch}})
+          .Set(static_cast<double>(s.dead_letters));
+      queue_age_.Add({{"channel", ch}})
+          .Set(absl::ToDoubleSeconds(s.oldest_due_age));
+    }
+  }
+
+ private:
+  prometheus::Family<prometheus::Counter>& deliveries_;
+  prometheus::Family<prometheus::Gauge>& dead_letters_;
+  prometheus::Family<prometheus::Gauge>& queue_age_;
+};
 
 }  // namespace
+}  // namespace lienthong::notify
 
 int main(int argc, char** argv) {
   using namespace lienthong;
-  runtime::Start(argc, argv, "lienthong-notify: the notify service");
-  std::unique_ptr<runtime::ServiceRuntime> rt;
+  using namespace lienthong::notify;
+  runtime::Start(argc, argv,
+                 "lienthong-notify: Vietnamese SMS, e-mail and signed "
+                 "webhooks with retries and dead letters");
+  absl::StatusOr<QuietHours> quiet =
+      ParseQuietHours(absl::GetFlag(FLAGS_quiet_hours), VietnamZone());
+  config::Require(quiet.ok(),
+                  "--quiet_hours must look like 21:00-07:00 or off");
+  const std::string tls = absl::GetFlag(FLAGS_smtp_tls);
+  config::Require(tls == "required" || tls == "try" || tls == "none",
+                  "--smtp_tls must be required, try or none");
+  config::Require(absl::GetFlag(FLAGS_sms_max_segments) >= 1,
+                  "--sms_max_segments must be at least 1");
+  config::Require(absl::GetFlag(FLAGS_max_attempts) >= 1,
+                  "--max_attempts must be at least 1");
+  config::Require(absl::GetFlag(FLAGS_send_batch) > 0,
+                  "--send_batch must be positive");
+
+  TransportOptions t;
+  t.sms_gateway_url = absl::GetFlag(FLAGS_sms_gateway_url);
+  t.sms_auth_header = absl::GetFlag(FLAGS_sms_auth_header);
+  if (std::string h = ReadSecretFile(absl::GetFlag(FLAGS_sms_auth_header_file),
+                                     "sms_auth_header_file");
+      !h.empty()) {
+    t.sms_auth_header = h;
+  }
+  t.sms_body_template = absl::GetFlag(FLAGS_sms_body_template);
+  t.smtp_url = absl::GetFlag(FLAGS_smtp_url);
+  t.smtp_user = absl::GetFlag(FLAGS_smtp_user);
+  t.smtp_password = ReadSecretFile(absl::GetFlag(FLAGS_smtp_password_file),
+                                   "smtp_password_file");
+  t.smtp_from = absl::GetFlag(FLAGS_smtp_from);
+  t.smtp_tls = tls == "required" ? SmtpTls::kRequired
+               : tls == "try"    ? SmtpTls::kTry
+                                 : SmtpTls::kNone;
+  t.sms_timeout = absl::GetFlag(FLAGS_sms_timeout);
+  t.smtp_timeout = absl::GetFlag(FLAGS_smtp_timeout);
+  t.webhook_timeout = absl::GetFlag(FLAGS_webhook_timeout);
+  t.verify_tls = absl::GetFlag(FLAGS_tls_verify);
+  t.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+
+  std::unique_ptr<PgNotifyStore> store;
+  std::unique_ptr<Enqueuer> enqueuer;
+  grpc_util::EventHandler handler;
   runtime::ServiceSpec spec;
   spec.label = "notify";
   spec.schema = "notify";
   spec.domain = "lienthong.notify";
   spec.service_names = {"lienthong.notify.v1.NotifyService",
                         "lienthong.common.v1.EventSinkService"};
-  spec.migrations = notify::Migrations();
-  spec.event_handler =
-      [&rt](const common::v1::Event& e) -> absl::StatusOr<bool> {
-    return db::WithTransaction(
-        rt->pool(), [&](pqxx::work& tx) -> absl::StatusOr<bool> {
-          absl::StatusOr<bool> first =
-              db::RecordInbox(tx, "notify", e.event_id());
-          if (first.ok() && *first) {
-            logging::Event("event_received")
-                .With("type", e.type())
-                .With("dossier", e.dossier())
-                .Info();
-          }
-          return first;
-        });
+  spec.migrations = Migrations();
+  // Events arrive only once Serve() runs, after `handler` is set below.
+  spec.event_handler = [&handler](const common::v1::Event& e) {
+    return handler(e);
   };
-  rt = runtime::ServiceRuntime::Init(std::move(spec));
-  NotifyService service;
-  return rt->Serve({&service, rt->event_sink()});
+  std::unique_ptr<runtime::ServiceRuntime> rt =
+      runtime::ServiceRuntime::Init(std::move(spec));
+
+  store = std::make_unique<PgNotifyStore>(rt->pool());
+  if (absl::Status s =
+          store->SeedTemplates(DefaultTemplates(), rt->clock().Now());
+      !s.ok()) {
+    config::Fatal("notify", absl::StrCat("default templates: ", s.message()));
+  }
+  EnqueueOptions eo;
+  eo.sms_max_segments = absl::GetFlag(FLAGS_sms_max_segments);
+  eo.quiet_hours = *quiet;
+  enqueuer = std::make_unique<Enqueuer>(*store, rt->clock(), eo);
+  handler = MakeEventHandler(*store, *enqueuer);
+
+  std::unique_ptr<Transport> transport = NewCurlTransport(t, rt->clock());
+  Metrics m;
+  SenderOptions so;
+  so.batch_size = absl::GetFlag(FLAGS_send_batch);
+  so.lease = absl::GetFlag(FLAGS_send_lease);
+  so.backoff.max_attempts = absl::GetFlag(FLAGS_max_attempts);
+  so.backoff.initial = absl::GetFlag(FLAGS_retry_initial);
+  so.backoff.max_delay = absl::GetFlag(FLAGS_retry_max);
+  so.quiet_hours = *quiet;
+  so.rate_limits[Channel::kSms] = {absl::GetFlag(FLAGS_sms_rate),
+                                   absl::GetFlag(FLAGS_sms_rate)};
+  so.rate_limits[Channel::kEmail] = {absl::GetFlag(FLAGS_email_rate),
+                                     absl::GetFlag(FLAGS_email_rate)};
+  so.rate_limits[Channel::kWebhook] = {absl::GetFlag(FLAGS_webhook_rate),
+                                       absl::GetFlag(FLAGS_webhook_rate)};
+  Sender sender(*store, *transport, rt->clock(), so,
+                [&m](Channel c, DeliveryState s) { m.Observe(c, s); });
+  rt->AddLoop(
+      "sender",
+      [&sender] {
+        // Keep going while there is a full batch of work.
+        for (int i = 0; i < 50; ++i) {
+          absl::StatusOr<SendCounts> c = sender.RunOnce();
+          if (!c.ok()) {
+            logging::Event("send_pass_failed")
+                .With("code", absl::StatusCodeToString(c.status().code()))
+                .Warn();
+            return;
+          }
+          if (c->claimed < absl::GetFlag(FLAGS_send_batch)) return;
+        }
+      },
+      absl::GetFlag(FLAGS_send_interval));
+  rt->AddLoop(
+      "notify_gauges",
+      [&m, &store, &rt] { m.Update(*store, rt->clock().Now()); },
+      absl::Seconds(15));
+
+  ServerOptions server_options;
+  server_options.insecure_dev_auth = rt->insecure_dev_auth();
+  server_options.allow_http_webhooks = absl::GetFlag(FLAGS_allow_http_webhooks);
+  server_options.sms_max_segments = absl::GetFlag(FLAGS_sms_max_segments);
+  NotifyServer server(*store, *enqueuer, rt->clock(), server_options);
+  return rt->Serve({&server, rt->event_sink()});
 }

@@ -1,0 +1,328 @@
+#include "services/notify/notify_server.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/common/utf8.h"
+#include "libs/common/uuid.h"
+#include "libs/db/outbox.h"
+#include "libs/db/transaction.h"
+#include "libs/grpc_util/proto_time.h"
+#include "libs/grpc_util/status_conversion.h"
+#include "libs/logging/logging.h"
+#include "services/notify/notify_events.h"
+
+namespace lienthong::notify {
+
+using grpc_util::Caller;
+using grpc_util::Role;
+
+namespace {
+
+constexpr char kDomain[] = "lienthong.notify";
+
+grpc::Status Done(const absl::Status& s) {
+  return grpc_util::ToGrpcStatus(s, kDomain);
+}
+
+v1::DeliveryState StateToProto(DeliveryState s) {
+  switch (s) {
+    case DeliveryState::kPending:
+      return v1::DELIVERY_STATE_PENDING;
+    case DeliveryState::kSending:
+      return v1::DELIVERY_STATE_SENDING;
+    case DeliveryState::kSent:
+      return v1::DELIVERY_STATE_SENT;
+    case DeliveryState::kFailed:
+      return v1::DELIVERY_STATE_FAILED;
+    case DeliveryState::kDeadLetter:
+      return v1::DELIVERY_STATE_DEAD_LETTER;
+  }
+  return v1::DELIVERY_STATE_UNSPECIFIED;
+}
+
+bool IsStaff(const Caller& c) {
+  return c.role == Role::kAdmin || c.role == Role::kService ||
+         c.role == Role::kSupervisor || c.role == Role::kCounterOfficer ||
+         c.role == Role::kAgencySystem;
+}
+
+bool SeesEverything(const Caller& c) {
+  return c.role == Role::kAdmin || c.role == Role::kService ||
+         c.role == Role::kSupervisor;
+}
+
+absl::Status Denied(absl::string_view what) {
+  return common::PermissionDenied("ROLE_NOT_ALLOWED", what);
+}
+
+// An officer or agency system sees deliveries about its own agency's
+// dossiers only.
+absl::Status CheckDossierAccess(const Caller& c, absl::string_view dossier) {
+  if (SeesEverything(c)) return absl::OkStatus();
+  if (!dossier.empty() && !c.agency_code.empty() &&
+      ReceivingAgencyOf(dossier) == c.agency_code) {
+    return absl::OkStatus();
+  }
+  return common::PermissionDenied(
+      "OUTSIDE_AGENCY", "deliveries of other agencies' dossiers are not shown");
+}
+
+absl::StatusOr<std::string> DeliveryId(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, "deliveries/") || !common::IsUuid(name)) {
+    return common::InvalidArgument("INVALID_NAME",
+                                   {{"name", "must be deliveries/{uuid}"}});
+  }
+  return std::string(name);
+}
+
+}  // namespace
+
+void DeliveryToProto(const DeliveryRecord& d, v1::Delivery* out) {
+  out->set_name(absl::StrCat("deliveries/", d.id));
+  out->set_event_id(d.event_id);
+  out->set_event_type(d.event_type);
+  out->set_dossier(d.dossier);
+  out->set_channel(ChannelToProto(d.channel));
+  out->set_masked_recipient(d.masked_recipient);
+  out->set_state(StateToProto(d.state));
+  for (const AttemptRecord& a : d.attempt_log) {
+    v1::Attempt* p = out->add_attempts();
+    grpc_util::ToProto(a.time, p->mutable_attempt_time());
+    p->set_response_code(a.response_code);
+    grpc_util::ToProto(a.latency, p->mutable_latency());
+    p->set_error(a.error);
+    p->set_success(a.success);
+  }
+  out->set_rendered_preview(d.preview);
+  out->set_sms_segments(d.sms_segments);
+  grpc_util::ToProto(d.create_time, out->mutable_create_time());
+  if (d.state == DeliveryState::kPending || d.state == DeliveryState::kFailed) {
+    grpc_util::ToProto(d.next_attempt_time, out->mutable_next_attempt_time());
+  }
+  if (d.sent_time.has_value()) {
+    grpc_util::ToProto(*d.sent_time, out->mutable_sent_time());
+  }
+}
+
+absl::StatusOr<Caller> NotifyServer::Authenticate(grpc::ServerContext* ctx) {
+  return grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
+}
+
+absl::Status NotifyServer::DoSend(grpc::ServerContext* ctx,
+                                  const v1::SendNotificationRequest& req,
+                                  v1::SendNotificationResponse* resp) {
+  LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
+  if (!IsStaff(caller)) return Denied("citizens cannot send notifications");
+  std::vector<common::FieldViolation> v;
+  if (!common::IsUuid(req.request_id())) {
+    v.push_back({"request_id", "must be a UUID"});
+  }
+  const std::string event_type =
+      req.event_type().empty() ? "ad_hoc" : req.event_type();
+  const EventTypeSpec* spec = FindEventType(event_type);
+  if (spec == nullptr) v.push_back({"event_type", "unknown event type"});
+  const Contact contact = ContactFromProto(req.recipient());
+  if (contact.phone.empty() && contact.email.empty()) {
+    v.push_back({"recipient", "needs a phone or an e-mail address"});
+  }
+  std::optional<Channel> channel = ChannelFromProto(req.channel());
+  if (channel == Channel::kWebhook) {
+    v.push_back({"channel", "webhooks are for events, not people"});
+  }
+  if (channel == Channel::kSms && contact.phone.empty()) {
+    v.push_back({"recipient.phone", "required for SMS"});
+  }
+  if (channel == Channel::kEmail && contact.email.empty()) {
+    v.push_back({"recipient.email", "required for e-mail"});
+  }
+  if (!req.dossier().empty() && !absl::StartsWith(req.dossier(), "dossiers/")) {
+    v.push_back({"dossier", "must be dossiers/{code}"});
+  }
+  for (const auto& [k, val] : req.values()) {
+    if (spec != nullptr && !common::IsValidUtf8(val)) {
+      v.push_back({absl::StrCat("values[", k, "]"), "is not valid UTF-8"});
+    } else if (spec != nullptr) {
+      bool known = false;
+      for (const std::string& n : spec->required) known |= n == k;
+      for (const std::string& n : spec->optional) known |= n == k;
+      if (!known) {
+        v.push_back({absl::StrCat("values[", k, "]"),
+                     absl::StrCat("not a placeholder of ", event_type)});
+      }
+    }
+  }
+  if (!v.empty()) return common::InvalidArgument("INVALID_NOTIFICATION", v);
+  if (!req.dossier().empty()) {
+    LT_RETURN_IF_ERROR(CheckDossierAccess(caller, req.dossier()));
+  }
+
+  NotificationPlan plan;
+  plan.event_id = req.request_id();
+  plan.request_id = req.request_id();
+  plan.event_type = event_type;
+  plan.dossier = req.dossier();
+  plan.occur_time = clock_.Now();
+  for (const auto& [k, val] : req.values()) plan.values[k] = val;
+  if (!req.dossier().empty() && !plan.values.count("dossier_code")) {
+    plan.values["dossier_code"] =
+        std::string(absl::StripPrefix(req.dossier(), "dossiers/"));
+  }
+  plan.citizen = contact;
+  plan.citizen_channel = channel;
+  auto existing = [&]() -> absl::StatusOr<std::optional<DeliveryRecord>> {
+    return db::WithTransaction(store_.pool(), [&](pqxx::work& tx) {
+      return store_.ByRequestId(tx, req.request_id());
+    });
+  };
+  LT_ASSIGN_OR_RETURN(std::optional<DeliveryRecord> prior, existing());
+  if (!prior.has_value()) {
+    absl::StatusOr<std::vector<std::string>> ids = db::WithTransaction(
+        store_.pool(),
+        [&](pqxx::work& tx) -> absl::StatusOr<std::vector<std::string>> {
+          LT_ASSIGN_OR_RETURN(std::optional<DeliveryRecord> again,
+                              store_.ByRequestId(tx, req.request_id()));
+          if (again.has_value()) return std::vector<std::string>{again->id};
+          return enqueuer_.EnqueueInTx(tx, plan);
+        });
+    if (!ids.ok() && !absl::IsAlreadyExists(ids.status())) return ids.status();
+    if (ids.ok() && ids->empty()) {
+      return common::FailedPrecondition(
+          "NO_TEMPLATE", "no template for this event type and channel",
+          {{"event_type", event_type}});
+    }
+    LT_ASSIGN_OR_RETURN(prior, existing());
+  }
+  if (!prior.has_value()) {
+    return common::Internal("DELIVERY_MISSING", "queued delivery not found");
+  }
+  if (prior->recipient != contact.phone && prior->recipient != contact.email) {
+    return common::FailedPrecondition(
+        "REQUEST_ID_REUSED", "request_id was used for another recipient");
+  }
+  DeliveryToProto(*prior, resp->mutable_delivery());
+  return absl::OkStatus();
+}
+
+grpc::Status NotifyServer::SendNotification(
+    grpc::ServerContext* ctx, const v1::SendNotificationRequest* req,
+    v1::SendNotificationResponse* resp) {
+  return Done(DoSend(ctx, *req, resp));
+}
+
+absl::Status NotifyServer::DoList(grpc::ServerContext* ctx,
+                                  const v1::ListDeliveriesRequest& req,
+                                  v1::ListDeliveriesResponse* resp) {
+  LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
+  if (!IsStaff(caller)) return Denied("citizens cannot list deliveries");
+  LT_RETURN_IF_ERROR(CheckDossierAccess(caller, req.dossier()));
+  DeliveryFilter f;
+  f.dossier = req.dossier();
+  f.recipient = req.recipient();
+  switch (req.state()) {
+    case v1::DELIVERY_STATE_PENDING:
+      f.state = DeliveryState::kPending;
+      break;
+    case v1::DELIVERY_STATE_SENDING:
+      f.state = DeliveryState::kSending;
+      break;
+    case v1::DELIVERY_STATE_SENT:
+      f.state = DeliveryState::kSent;
+      break;
+    case v1::DELIVERY_STATE_FAILED:
+      f.state = DeliveryState::kFailed;
+      break;
+    case v1::DELIVERY_STATE_DEAD_LETTER:
+      f.state = DeliveryState::kDeadLetter;
+      break;
+    default:
+      break;
+  }
+  LT_ASSIGN_OR_RETURN(Page<DeliveryRecord> page,
+                      store_.List(f, req.page_size(), req.page_token()));
+  for (const DeliveryRecord& d : page.items) {
+    DeliveryToProto(d, resp->add_deliveries());
+  }
+  resp->set_next_page_token(page.next_page_token);
+  return absl::OkStatus();
+}
+
+grpc::Status NotifyServer::ListDeliveries(grpc::ServerContext* ctx,
+                                          const v1::ListDeliveriesRequest* req,
+                                          v1::ListDeliveriesResponse* resp) {
+  return Done(DoList(ctx, *req, resp));
+}
+
+grpc::Status NotifyServer::GetDelivery(grpc::ServerContext* ctx,
+                                       const v1::GetDeliveryRequest* req,
+                                       v1::GetDeliveryResponse* resp) {
+  return Done([&]() -> absl::Status {
+    LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
+    if (!IsStaff(caller)) return Denied("citizens cannot read deliveries");
+    LT_ASSIGN_OR_RETURN(std::string id, DeliveryId(req->name()));
+    LT_ASSIGN_OR_RETURN(DeliveryRecord d, store_.Get(id));
+    LT_RETURN_IF_ERROR(CheckDossierAccess(caller, d.dossier));
+    DeliveryToProto(d, resp->mutable_delivery());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status NotifyServer::ReplayDelivery(grpc::ServerContext* ctx,
+                                          const v1::ReplayDeliveryRequest* req,
+                                          v1::ReplayDeliveryResponse* resp) {
+  return Done([&]() -> absl::Status {
+    LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
+    if (caller.role != Role::kAdmin && caller.role != Role::kSupervisor &&
+        caller.role != Role::kCounterOfficer) {
+      return Denied("only officers replay deliveries");
+    }
+    LT_ASSIGN_OR_RETURN(std::string id, DeliveryId(req->name()));
+    LT_ASSIGN_OR_RETURN(DeliveryRecord before, store_.Get(id));
+    LT_RETURN_IF_ERROR(CheckDossierAccess(caller, before.dossier));
+    LT_ASSIGN_OR_RETURN(DeliveryRecord d,
+                        store_.Replay(id, req->request_id(), clock_.Now()));
+    logging::Event("delivery_replayed")
+        .With("delivery", d.id)
+        .With("channel", std::string(ChannelName(d.channel)))
+        .With("by", caller.subject)
+        .Info();
+    DeliveryToProto(d, resp->mutable_delivery());
+    return absl::OkStatus();
+  }());
+}
+
+grpc_util::EventHandler MakeEventHandler(PgNotifyStore& store,
+                                         Enqueuer& enqueuer) {
+  return
+      [&store, &enqueuer](const common::v1::Event& e) -> absl::StatusOr<bool> {
+        absl::StatusOr<std::optional<NotificationPlan>> plan = PlanFromEvent(e);
+        if (!plan.ok()) {
+          // A payload we cannot read will never become readable: record it and
+          // move on rather than block the sender's relay forever.
+          logging::Event("event_unreadable")
+              .With("type", e.type())
+              .With("event", e.event_id())
+              .Warn();
+        }
+        return db::WithTransaction(
+            store.pool(), [&](pqxx::work& tx) -> absl::StatusOr<bool> {
+              LT_ASSIGN_OR_RETURN(bool first,
+                                  db::RecordInbox(tx, "notify", e.event_id()));
+              if (!first || !plan.ok() || !plan->has_value()) return first;
+              LT_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                                  enqueuer.EnqueueInTx(tx, **plan));
+              logging::Event("event_queued")
+                  .With("type", (*plan)->event_type)
+                  .With("dossier", e.dossier())
+                  .With("deliveries", static_cast<int>(ids.size()))
+                  .Info();
+              return true;
+            });
+      };
+}
+
+}  // namespace lienthong::notify

@@ -1,0 +1,311 @@
+// NotifyService over real gRPC on 127.0.0.1, a real PostgreSQL and the real
+// sinks: events become Vietnamese messages once; SendNotification is
+// idempotent; templates are validated and versioned; webhooks are signed;
+// dead letters list and replay.
+
+#include "services/notify/notify_server.h"
+
+#include <memory>
+
+#include "gmock/gmock.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "libs/common/errors.h"
+#include "libs/common/uuid.h"
+#include "libs/db/migrations.h"
+#include "libs/grpc_util/proto_time.h"
+#include "libs/testing/in_process_server.h"
+#include "libs/testing/pg_cluster.h"
+#include "libs/testing/status_matchers.h"
+#include "lienthong/deadline/v1/events.pb.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "notify_migrations.h"
+#include "services/notify/default_templates.h"
+#include "services/notify/sender.h"
+#include "services/notify/webhook_signature.h"
+#include "tests/integration/notify_sinks.h"
+
+namespace lienthong::notify {
+namespace {
+
+using ::lienthong::testing::GrpcStatusIs;
+using ::lienthong::testing::IsOk;
+using ::testing::HasSubstr;
+using testing::Sink;
+
+absl::Time Hcm(int y, int mo, int d, int h, int mi) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), VietnamZone());
+}
+
+class NotifyServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db::PoolOptions o;
+    o.dsn = lienthong::testing::PgCluster::Get().NewDatabase();
+    o.size = 4;
+    pool_ = std::make_unique<db::Pool>(o);
+    ASSERT_THAT(db::Migrate(*pool_, "notify", Migrations()), IsOk());
+    store_ = std::make_unique<PgNotifyStore>(*pool_);
+    ASSERT_THAT(store_->SeedTemplates(DefaultTemplates(), clock_.Now()),
+                IsOk());
+    enqueuer_ = std::make_unique<Enqueuer>(*store_, clock_, EnqueueOptions{});
+    server_ = std::make_unique<NotifyServer>(
+        *store_, *enqueuer_, clock_,
+        ServerOptions{.insecure_dev_auth = true, .allow_http_webhooks = true});
+    grpc_ = std::make_unique<lienthong::testing::InProcessServer>(
+        std::vector<grpc::Service*>{server_.get()});
+    stub_ = v1::NotifyService::NewStub(grpc_->NewChannel());
+    dir_ = testing::ScratchDir();
+    http_ = Sink::Http(dir_, "khoa-bi-mat-cua-webhook");
+    TransportOptions t;
+    t.sms_gateway_url = http_->Url("/sms");
+    transport_ = NewCurlTransport(t, common::RealClock::Get());
+    SenderOptions so;
+    so.backoff.max_attempts = 2;
+    sender_ = std::make_unique<Sender>(*store_, *transport_, clock_, so);
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const std::string& role,
+                                          const std::string& agency = "") {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("x-lienthong-role", role);
+    ctx->AddMetadata("x-lienthong-subject", "test-" + role);
+    if (!agency.empty()) ctx->AddMetadata("x-lienthong-agency", agency);
+    return ctx;
+  }
+
+  common::v1::Event ReceivedEvent(const std::string& id) {
+    intake::v1::DossierReceived m;
+    m.set_dossier("dossiers/000.00.14.H26-260312-0042");
+    m.mutable_receiving_agency()->set_display_name(
+        "Bộ phận một cửa Phường Tây Mỗ");
+    m.mutable_applicant_contact()->set_phone("0912345678");
+    m.set_masked_applicant_name("N*** V*** A***");
+    grpc_util::ToProto(Hcm(2026, 3, 18, 16, 30), m.mutable_appointment_time());
+    m.add_agency_ancestor_codes("000.00.00.H26");
+    common::v1::Event e;
+    e.set_event_id(id);
+    e.set_type("lienthong.intake.v1.DossierReceived");
+    e.set_source("intake");
+    e.set_dossier(m.dossier());
+    grpc_util::ToProto(clock_.Now(), e.mutable_occur_time());
+    e.mutable_payload()->PackFrom(m);
+    return e;
+  }
+
+  common::FakeClock clock_{Hcm(2026, 3, 12, 9, 0)};
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<PgNotifyStore> store_;
+  std::unique_ptr<Enqueuer> enqueuer_;
+  std::unique_ptr<NotifyServer> server_;
+  std::unique_ptr<lienthong::testing::InProcessServer> grpc_;
+  std::unique_ptr<v1::NotifyService::Stub> stub_;
+  std::string dir_;
+  std::unique_ptr<Sink> http_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<Sender> sender_;
+};
+
+TEST_F(NotifyServerTest, EventBecomesOneVietnameseSmsAndIsAppliedOnce) {
+  grpc_util::EventHandler handle = MakeEventHandler(*store_, *enqueuer_);
+  const std::string id = common::NewUuid();
+  absl::StatusOr<bool> first = handle(ReceivedEvent(id));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(*first);
+  absl::StatusOr<bool> again = handle(ReceivedEvent(id));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  ASSERT_EQ(sender_->RunOnce()->sent, 1);
+  nlohmann::json m = http_->Messages();
+  ASSERT_EQ(m.size(), 1u);
+  nlohmann::json body = nlohmann::json::parse(m[0]["body"].get<std::string>());
+  EXPECT_EQ(body["text"],
+            "Hồ sơ 000.00.14.H26-260312-0042 đã được tiếp nhận. Hẹn trả kết "
+            "quả: 16:30 ngày 18/03/2026. Tra cứu trên Cổng dịch vụ công.");
+
+  v1::ListDeliveriesRequest req;
+  req.set_dossier("dossiers/000.00.14.H26-260312-0042");
+  v1::ListDeliveriesResponse resp;
+  ASSERT_TRUE(stub_
+                  ->ListDeliveries(As("counter_officer", "000.00.14.H26").get(),
+                                   req, &resp)
+                  .ok());
+  ASSERT_EQ(resp.deliveries_size(), 1);
+  const v1::Delivery& d = resp.deliveries(0);
+  EXPECT_EQ(d.state(), v1::DELIVERY_STATE_SENT);
+  EXPECT_EQ(d.masked_recipient(), "******5678");
+  EXPECT_EQ(d.event_type(), "dossier_received");
+  ASSERT_EQ(d.attempts_size(), 1);
+  EXPECT_EQ(d.attempts(0).response_code(), 200);
+  EXPECT_TRUE(d.attempts(0).success());
+  // Another agency's officer sees nothing of it.
+  EXPECT_THAT(stub_->ListDeliveries(
+                  As("counter_officer", "000.00.15.H26").get(), req, &resp),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(stub_->ListDeliveries(As("citizen").get(), req, &resp),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+}
+
+TEST_F(NotifyServerTest, SendNotificationIsIdempotentByRequestId) {
+  v1::SendNotificationRequest req;
+  req.set_request_id(common::NewUuid());
+  req.mutable_recipient()->set_phone("0987654321");
+  (*req.mutable_values())["message"] = "Phường Tây Mỗ nghỉ làm việc ngày 2/9.";
+  v1::SendNotificationResponse a, b;
+  ASSERT_TRUE(stub_->SendNotification(As("supervisor").get(), req, &a).ok());
+  ASSERT_TRUE(stub_->SendNotification(As("supervisor").get(), req, &b).ok());
+  EXPECT_EQ(a.delivery().name(), b.delivery().name());
+  EXPECT_EQ(a.delivery().rendered_preview(),
+            "Phường Tây Mỗ nghỉ làm việc ngày 2/9.");
+  EXPECT_EQ(a.delivery().sms_segments(), 1);
+  ASSERT_EQ(sender_->RunOnce()->sent, 1);
+  EXPECT_EQ(http_->Stats()["received"], 1);
+
+  req.mutable_recipient()->set_phone("0911111111");
+  EXPECT_THAT(stub_->SendNotification(As("supervisor").get(), req, &b),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  v1::SendNotificationRequest bad;
+  bad.set_request_id("not-a-uuid");
+  (*bad.mutable_values())["citizen_id"] = "001203004567";
+  EXPECT_THAT(stub_->SendNotification(As("supervisor").get(), bad, &b),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+}
+
+TEST_F(NotifyServerTest, TemplatesAreValidatedVersionedAndAdminOnly) {
+  v1::UpsertTemplateRequest req;
+  req.mutable_template_()->set_event_type("ready_for_return");
+  req.mutable_template_()->set_channel(common::v1::CONTACT_CHANNEL_SMS);
+  req.mutable_template_()->set_body("Kết quả hồ sơ đã có: {{so_ho_so}}");
+  v1::UpsertTemplateResponse resp;
+  grpc::Status s = stub_->UpsertTemplate(As("admin").get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("invalid"));
+
+  req.mutable_template_()->set_body(
+      "Hồ sơ {{dossier_code}} đã có kết quả, mời Ông/Bà đến nhận.");
+  EXPECT_THAT(stub_->UpsertTemplate(As("counter_officer").get(), req, &resp),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  ASSERT_TRUE(stub_->UpsertTemplate(As("admin").get(), req, &resp).ok());
+  EXPECT_EQ(resp.template_().version(), 2);
+  EXPECT_EQ(resp.template_().name(), "templates/ready_for_return.sms");
+  EXPECT_EQ(resp.sms_segments(), 1);
+
+  v1::GetTemplateRequest get;
+  get.set_name("templates/ready_for_return.sms");
+  v1::GetTemplateResponse got;
+  ASSERT_TRUE(stub_->GetTemplate(As("counter_officer").get(), get, &got).ok());
+  EXPECT_EQ(got.template_().version(), 2);
+  EXPECT_EQ(got.template_().body(), req.template_().body());
+
+  v1::ListTemplatesRequest list;
+  list.set_page_size(10);
+  int total = 0;
+  std::string token;
+  do {
+    list.set_page_token(token);
+    v1::ListTemplatesResponse page;
+    ASSERT_TRUE(stub_->ListTemplates(As("admin").get(), list, &page).ok());
+    total += page.templates_size();
+    token = page.next_page_token();
+  } while (!token.empty());
+  EXPECT_EQ(total, static_cast<int>(DefaultTemplates().size()));
+}
+
+TEST_F(NotifyServerTest, WebhookHearsOverdueClocksSignedAndWithoutSecret) {
+  v1::RegisterWebhookRequest reg;
+  reg.set_request_id(common::NewUuid());
+  reg.mutable_webhook()->set_agency("agencies/000.00.14.H26");
+  reg.mutable_webhook()->set_url(http_->Url("/hooks/phuong-tay-mo"));
+  reg.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
+  reg.mutable_webhook()->add_event_types("clock_overdue");
+  v1::RegisterWebhookResponse hook;
+  EXPECT_THAT(stub_->RegisterWebhook(As("agency_system", "000.00.15.H26").get(),
+                                     reg, &hook),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  ASSERT_TRUE(stub_
+                  ->RegisterWebhook(As("agency_system", "000.00.14.H26").get(),
+                                    reg, &hook)
+                  .ok());
+  EXPECT_TRUE(hook.webhook().secret().empty());
+  v1::ListWebhooksResponse hooks;
+  ASSERT_TRUE(stub_->ListWebhooks(As("admin").get(), {}, &hooks).ok());
+  ASSERT_EQ(hooks.webhooks_size(), 1);
+  EXPECT_TRUE(hooks.webhooks(0).secret().empty());
+
+  deadline::v1::ClockOverdue m;
+  m.mutable_clock()->set_dossier("dossiers/000.00.14.H26-260312-0042");
+  m.mutable_clock()->set_kind(deadline::v1::CLOCK_KIND_DOSSIER);
+  m.mutable_clock()->set_agency("agencies/000.00.14.H26");
+  grpc_util::ToProto(Hcm(2026, 3, 18, 16, 30),
+                     m.mutable_clock()->mutable_due_time());
+  common::v1::Event e;
+  e.set_event_id(common::NewUuid());
+  e.set_type("lienthong.deadline.v1.ClockOverdue");
+  e.mutable_payload()->PackFrom(m);
+  ASSERT_TRUE(MakeEventHandler(*store_, *enqueuer_)(e).ok());
+  // An event type it did not ask for is not sent to it.
+  ASSERT_TRUE(
+      MakeEventHandler(*store_, *enqueuer_)(ReceivedEvent(common::NewUuid()))
+          .ok());
+  ASSERT_TRUE(sender_->RunOnce().ok());
+  nlohmann::json got = http_->Messages();
+  std::vector<nlohmann::json> hooks_got;
+  for (const auto& x : got) {
+    if (x["path"] == "/hooks/phuong-tay-mo") hooks_got.push_back(x);
+  }
+  ASSERT_EQ(hooks_got.size(), 1u);
+  EXPECT_TRUE(hooks_got[0]["signature_valid"].get<bool>());
+  nlohmann::json body =
+      nlohmann::json::parse(hooks_got[0]["body"].get<std::string>());
+  EXPECT_EQ(body["event_type"], "clock_overdue");
+  EXPECT_EQ(body["text"],
+            "Quá hạn: hồ sơ 000.00.14.H26-260312-0042 (hồ sơ), hạn 16:30 ngày "
+            "18/03/2026.");
+
+  v1::DeleteWebhookRequest del;
+  del.set_name(hook.webhook().name());
+  v1::DeleteWebhookResponse none;
+  ASSERT_TRUE(stub_->DeleteWebhook(As("admin").get(), del, &none).ok());
+  ASSERT_TRUE(stub_->ListWebhooks(As("admin").get(), {}, &hooks).ok());
+  EXPECT_EQ(hooks.webhooks_size(), 0);
+}
+
+TEST_F(NotifyServerTest, DeadLetterListsAndReplaysOverGrpc) {
+  http_->FailNext(-1);
+  ASSERT_TRUE(
+      MakeEventHandler(*store_, *enqueuer_)(ReceivedEvent(common::NewUuid()))
+          .ok());
+  ASSERT_TRUE(sender_->RunOnce().ok());
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(sender_->RunOnce().ok());
+  v1::ListDeliveriesRequest req;
+  req.set_state(v1::DELIVERY_STATE_DEAD_LETTER);
+  v1::ListDeliveriesResponse dead;
+  ASSERT_TRUE(stub_->ListDeliveries(As("supervisor").get(), req, &dead).ok());
+  ASSERT_EQ(dead.deliveries_size(), 1);
+  EXPECT_EQ(dead.deliveries(0).attempts_size(), 2);
+  EXPECT_EQ(dead.deliveries(0).attempts(1).response_code(), 503);
+
+  http_->Reset();
+  v1::ReplayDeliveryRequest replay;
+  replay.set_name(dead.deliveries(0).name());
+  replay.set_request_id(common::NewUuid());
+  v1::ReplayDeliveryResponse r;
+  ASSERT_TRUE(stub_->ReplayDelivery(As("supervisor").get(), replay, &r).ok());
+  EXPECT_EQ(r.delivery().state(), v1::DELIVERY_STATE_PENDING);
+  ASSERT_TRUE(stub_->ReplayDelivery(As("supervisor").get(), replay, &r).ok());
+  replay.set_request_id(common::NewUuid());
+  EXPECT_THAT(stub_->ReplayDelivery(As("supervisor").get(), replay, &r),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(sender_->RunOnce()->sent, 1);
+  EXPECT_EQ(http_->Stats()["accepted"], 1);
+  v1::GetDeliveryRequest get;
+  get.set_name(dead.deliveries(0).name());
+  v1::GetDeliveryResponse d;
+  ASSERT_TRUE(stub_->GetDelivery(As("admin").get(), get, &d).ok());
+  EXPECT_EQ(d.delivery().state(), v1::DELIVERY_STATE_SENT);
+  EXPECT_EQ(d.delivery().attempts_size(), 3);
+}
+
+}  // namespace
+}  // namespace lienthong::notify
