@@ -13,18 +13,20 @@ Pool::~Pool() = default;
 Pool::Lease::Lease(Lease&& other) noexcept
     : pool_(other.pool_),
       conn_(std::move(other.conn_)),
+      generation_(other.generation_),
       broken_(other.broken_) {
   other.pool_ = nullptr;
 }
 
 Pool::Lease::~Lease() {
   if (pool_ != nullptr && conn_ != nullptr) {
-    pool_->Release(std::move(conn_), broken_);
+    pool_->Release(std::move(conn_), generation_, broken_);
   }
 }
 
 absl::StatusOr<Pool::Lease> Pool::Acquire() {
   std::unique_ptr<pqxx::connection> conn;
+  uint64_t generation;
   {
     absl::MutexLock lock(&mu_);
     auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -36,6 +38,7 @@ absl::StatusOr<Pool::Lease> Pool::Acquire() {
                                  "all database connections are busy");
     }
     ++in_use_;
+    generation = generation_;
     if (!idle_.empty()) {
       conn = std::move(idle_.back());
       idle_.pop_back();
@@ -46,35 +49,51 @@ absl::StatusOr<Pool::Lease> Pool::Acquire() {
       conn = std::make_unique<pqxx::connection>(options_.dsn);
     } catch (const std::exception&) {
       // The message may carry the DSN; say only what happened.
-      Release(nullptr, true);
+      Release(nullptr, generation, true);
       ReportError("connection");
       return common::Unavailable("DB_UNAVAILABLE",
                                  "cannot connect to PostgreSQL");
     }
   }
-  return Lease(this, std::move(conn));
+  return Lease(this, std::move(conn), generation);
 }
 
-void Pool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
-  absl::MutexLock lock(&mu_);
-  --in_use_;
-  if (conn != nullptr && !broken && conn->is_open()) {
-    idle_.push_back(std::move(conn));
+void Pool::Release(std::unique_ptr<pqxx::connection> conn, uint64_t generation,
+                   bool broken) {
+  std::vector<std::unique_ptr<pqxx::connection>> retired;
+  {
+    absl::MutexLock lock(&mu_);
+    --in_use_;
+    if (broken) {
+      if (generation == generation_) {
+        ++generation_;
+        retired.swap(idle_);
+      }
+    } else if (conn != nullptr && generation == generation_ &&
+               conn->is_open()) {
+      idle_.push_back(std::move(conn));
+    }
   }
+  // Closed outside the lock: closing a dead socket is quick, but not ours
+  // to make others wait for.
+  retired.clear();
+  conn.reset();
 }
 
 absl::Status Pool::Ping() {
-  auto lease = Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    pqxx::nontransaction tx(lease->conn());
-    tx.exec("SELECT 1");
-    return absl::OkStatus();
-  } catch (const std::exception&) {
-    lease->MarkBroken();
-    ReportError("connection");
-    return common::Unavailable("DB_UNAVAILABLE", "PostgreSQL did not answer");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto lease = Acquire();
+    if (!lease.ok()) return lease.status();
+    try {
+      pqxx::nontransaction tx(lease->conn());
+      tx.exec("SELECT 1");
+      return absl::OkStatus();
+    } catch (const std::exception&) {
+      lease->MarkBroken();
+      ReportError("connection");
+    }
   }
+  return common::Unavailable("DB_UNAVAILABLE", "PostgreSQL did not answer");
 }
 
 }  // namespace lienthong::db

@@ -6,6 +6,7 @@
 // away callers get UNAVAILABLE, never a crash.
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -47,10 +48,12 @@ class Pool {
 
    private:
     friend class Pool;
-    Lease(Pool* pool, std::unique_ptr<pqxx::connection> conn)
-        : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Pool* pool, std::unique_ptr<pqxx::connection> conn,
+          uint64_t generation)
+        : pool_(pool), conn_(std::move(conn)), generation_(generation) {}
     Pool* pool_;
     std::unique_ptr<pqxx::connection> conn_;
+    uint64_t generation_;
     bool broken_ = false;
   };
 
@@ -58,7 +61,7 @@ class Pool {
   // busy for longer than the acquire timeout.
   absl::StatusOr<Lease> Acquire();
 
-  // SELECT 1.
+  // SELECT 1 (a stale idle connection found on the way is replaced).
   absl::Status Ping();
 
   const std::string& dsn() const { return options_.dsn; }
@@ -67,12 +70,17 @@ class Pool {
   }
 
  private:
-  void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
+  // A connection found broken retires every connection opened before it:
+  // after a PostgreSQL restart all of them are stale, and each would
+  // otherwise cost a caller one failed attempt.
+  void Release(std::unique_ptr<pqxx::connection> conn, uint64_t generation,
+               bool broken);
 
   const PoolOptions options_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace lienthong::db

@@ -2,8 +2,10 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "libs/common/errors.h"
 #include "libs/db/transaction.h"
 #include "libs/testing/pg_cluster.h"
 #include "libs/testing/status_matchers.h"
@@ -39,6 +41,28 @@ TEST(PoolTest, SurvivesAPostgresRestartWithoutRestartingTheProcess) {
 
   ASSERT_THAT(PgCluster::Get().Start(), IsOk());
   // The very next query succeeds on the same Pool.
+  absl::StatusOr<int> one = SelectOne(pool);
+  ASSERT_THAT(one, IsOk());
+  EXPECT_EQ(*one, 1);
+  EXPECT_THAT(pool.Ping(), IsOk());
+}
+
+TEST(PoolTest, AFullyWarmedPoolRecoversOnTheFirstQueryAfterARestart) {
+  // Every idle connection is stale after a restart; the first one found
+  // broken must not cost the caller one retry per idle connection.
+  PoolOptions opts{PgCluster::Get().NewDatabase(), 8};
+  Pool pool(opts);
+  {
+    std::vector<Pool::Lease> leases;
+    for (int i = 0; i < 8; ++i) {
+      auto lease = pool.Acquire();
+      ASSERT_THAT(lease, IsOk());
+      pqxx::nontransaction(lease->conn()).exec("SELECT 1");
+      leases.push_back(std::move(*lease));
+    }
+  }
+  ASSERT_THAT(PgCluster::Get().Stop(), IsOk());
+  ASSERT_THAT(PgCluster::Get().Start(), IsOk());
   absl::StatusOr<int> one = SelectOne(pool);
   ASSERT_THAT(one, IsOk());
   EXPECT_EQ(*one, 1);
@@ -82,6 +106,82 @@ TEST(TransactionTest, MapsUniqueViolationAndRollsBackOnError) {
       });
   ASSERT_THAT(n, IsOk());
   EXPECT_EQ(*n, 1);
+}
+
+TEST(TransactionTest, ErrorsNeverQuoteTheRowsData) {
+  Pool pool({PgCluster::Get().NewDatabase(), 2});
+  // PostgreSQL's message would quote the key: a citizen's ID number.
+  const std::string cccd = "001099012345";
+  ASSERT_THAT(WithTransaction(pool,
+                              [&](pqxx::work& tx) {
+                                tx.exec(
+                                    "CREATE TABLE p (cccd text PRIMARY KEY, "
+                                    "age int CHECK (age >= 0))");
+                                tx.exec_params("INSERT INTO p VALUES ($1, 1)",
+                                               cccd);
+                                return absl::OkStatus();
+                              }),
+              IsOk());
+  absl::Status dup = WithTransaction(pool, [&](pqxx::work& tx) {
+    tx.exec_params("INSERT INTO p VALUES ($1, 2)", cccd);
+    return absl::OkStatus();
+  });
+  EXPECT_THAT(dup, StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(common::GetErrorDetails(dup).metadata["sqlstate"], "23505");
+  EXPECT_EQ(dup.ToString().find(cccd), std::string::npos) << dup;
+
+  absl::Status check = WithTransaction(pool, [&](pqxx::work& tx) {
+    tx.exec_params("INSERT INTO p VALUES ($1, -1)", cccd + "9");
+    return absl::OkStatus();
+  });
+  EXPECT_THAT(check, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(check.ToString().find(cccd), std::string::npos) << check;
+
+  absl::Status other = WithTransaction(pool, [&](pqxx::work& tx) {
+    tx.exec_params("SELECT $1::int", cccd + "x");
+    return absl::OkStatus();
+  });
+  EXPECT_THAT(other, StatusIs(absl::StatusCode::kInternal));
+  EXPECT_EQ(common::GetErrorDetails(other).metadata["sqlstate"], "22P02");
+  EXPECT_EQ(other.ToString().find(cccd), std::string::npos) << other;
+}
+
+TEST(TransactionTest, RetriesARealSerializationConflict) {
+  Pool pool({PgCluster::Get().NewDatabase(), 4});
+  ASSERT_THAT(WithTransaction(pool,
+                              [](pqxx::work& tx) {
+                                tx.exec(
+                                    "CREATE TABLE acc (id int PRIMARY KEY, "
+                                    "n int)");
+                                tx.exec("INSERT INTO acc VALUES (1, 0)");
+                                return absl::OkStatus();
+                              }),
+              IsOk());
+  // A REPEATABLE READ transaction reads, then a concurrent commit changes
+  // the row before it writes: PostgreSQL raises 40001 on the update.
+  auto other = pool.Acquire();
+  ASSERT_THAT(other, IsOk());
+  int attempts = 0;
+  absl::Status s = WithTransaction(pool, [&](pqxx::work& tx) {
+    ++attempts;
+    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    tx.exec("SELECT n FROM acc WHERE id = 1");
+    if (attempts == 1) {
+      pqxx::work concurrent(other->conn());
+      concurrent.exec("UPDATE acc SET n = n + 10 WHERE id = 1");
+      concurrent.commit();
+    }
+    tx.exec("UPDATE acc SET n = n + 1 WHERE id = 1");
+    return absl::OkStatus();
+  });
+  EXPECT_THAT(s, IsOk());
+  EXPECT_EQ(attempts, 2);
+  absl::StatusOr<int> n =
+      WithTransaction(pool, [](pqxx::work& tx) -> absl::StatusOr<int> {
+        return tx.exec("SELECT n FROM acc")[0][0].as<int>();
+      });
+  ASSERT_THAT(n, IsOk());
+  EXPECT_EQ(*n, 11);
 }
 
 TEST(TransactionTest, RetriesSerializationFailures) {

@@ -1,8 +1,19 @@
 #include "libs/db/transaction.h"
 
+#include <typeinfo>
+
 #include "libs/common/errors.h"
+#include "libs/logging/logging.h"
 
 namespace lienthong::db {
+namespace {
+
+// Only the SQLSTATE is logged: the exception text may quote a citizen's data.
+void LogSqlState(const std::string& sqlstate) {
+  logging::Event("db_error").With("sqlstate", sqlstate).Warn();
+}
+
+}  // namespace
 
 absl::Status MapCurrentException(bool* retry, bool* broken) {
   *retry = false;
@@ -18,7 +29,7 @@ absl::Status MapCurrentException(bool* retry, bool* broken) {
     return common::Aborted("DEADLOCK", "concurrent update; retry the request");
   } catch (const pqxx::unique_violation& e) {
     return common::AlreadyExists("ALREADY_EXISTS", "the record already exists",
-                                 {{"constraint", e.sqlstate()}});
+                                 {{"sqlstate", e.sqlstate()}});
   } catch (const pqxx::foreign_key_violation&) {
     return common::FailedPrecondition("FOREIGN_KEY_VIOLATION",
                                       "a referenced record does not exist");
@@ -47,9 +58,16 @@ absl::Status MapCurrentException(bool* retry, bool* broken) {
       return common::Unavailable("DB_UNAVAILABLE",
                                  "PostgreSQL is shutting down");
     }
+    LogSqlState(e.sqlstate());
     return common::Internal("DB_ERROR", "database error",
                             {{"sqlstate", e.sqlstate()}});
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    // Not from the server (a conversion in the caller's code, say): the
+    // type names the kind of failure without quoting any data.
+    logging::Event("db_error").With("exception", typeid(e).name()).Warn();
+    return common::Internal("DB_ERROR", "database error");
+  } catch (...) {
+    logging::Event("db_error").With("exception", "unknown").Warn();
     return common::Internal("DB_ERROR", "database error");
   }
 }
