@@ -1,7 +1,10 @@
 #include "libs/testing/pg_cluster.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +23,51 @@ std::string AsOwner() {
 
 int Run(const std::string& cmd) { return std::system(cmd.c_str()); }
 
+// A detached process that outlives this one only to clean up after it: it
+// waits for EOF on a pipe whose write end only this process holds (the end
+// is close-on-exec, so the server never inherits it), then stops the server
+// and removes the directory. A test binary killed by a signal or a ctest
+// timeout thus leaves no server running and nothing in /tmp.
+void StartReaper(const std::string& dir) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return;
+  // Everything the child needs is built before fork(): after it, only
+  // async-signal-safe calls.
+  const std::string cmd =
+      absl::StrCat(AsOwner(), kBin, "/pg_ctl -D ", dir,
+                   "/data -m immediate stop >/dev/null 2>&1; rm -rf ", dir);
+  const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
+  const pid_t child = fork();
+  if (child < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return;
+  }
+  if (child == 0) {
+    setsid();  // out of the test's process group
+    if (fork() != 0) _exit(0);
+    const int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    // Hold nothing of the parent's open: not ctest's output pipe, not the
+    // pipe's write end.
+    for (int fd = 3; fd < 4096; ++fd) {
+      if (fd != fds[0]) close(fd);
+    }
+    char b;
+    for (;;) {
+      const ssize_t n = read(fds[0], &b, 1);
+      if (n == 0 || (n < 0 && errno != EINTR)) break;
+    }
+    execv("/bin/sh", const_cast<char* const*>(argv));
+    _exit(127);
+  }
+  close(fds[0]);
+  waitpid(child, nullptr, 0);
+  // fds[1] stays open for the life of this process, on purpose.
+}
+
 }  // namespace
 
 PgCluster& PgCluster::Get() {
@@ -29,8 +77,13 @@ PgCluster& PgCluster::Get() {
       std::fprintf(stderr, "PgCluster: %s\n", std::string(s.message()).c_str());
       std::abort();
     }
-    // Stop the server when the test binary exits.
-    std::atexit([] { Get().Stop().IgnoreError(); });
+    // Stop the server and remove its files when the test binary exits.
+    std::atexit([] {
+      PgCluster& c = Get();
+      c.Stop().IgnoreError();
+      std::error_code ignored;
+      std::filesystem::remove_all(c.dir_, ignored);
+    });
     return c;
   }();
   return *cluster;
@@ -40,6 +93,7 @@ absl::Status PgCluster::Init() {
   char tmpl[] = "/tmp/lienthong-pg-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) return absl::InternalError("mkdtemp failed");
   dir_ = tmpl;
+  StartReaper(dir_);
   socket_dir_ = dir_ + "/sock";
   std::filesystem::create_directories(socket_dir_);
   std::filesystem::permissions(dir_, std::filesystem::perms::all);
@@ -82,8 +136,12 @@ std::string PgCluster::NewDatabase() {
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
   const std::string name = absl::StrCat("t", getpid(), "_", ++next_db_);
-  Run(absl::StrCat(kBin, "/createdb -h ", socket_dir_, " -p ", port_,
-                   " -U postgres ", name));
+  if (Run(absl::StrCat(kBin, "/createdb -h ", socket_dir_, " -p ", port_,
+                       " -U postgres ", name)) != 0) {
+    std::fprintf(stderr, "PgCluster: createdb %s failed; see %s/server.log\n",
+                 name.c_str(), dir_.c_str());
+    std::abort();
+  }
   return absl::StrCat("host=", socket_dir_, " port=", port_,
                       " user=postgres dbname=", name);
 }

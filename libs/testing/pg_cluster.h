@@ -18,13 +18,17 @@ class PgCluster {
   // with a clear message if PostgreSQL cannot start.
   static PgCluster& Get();
 
-  // Creates an empty database and returns its libpq DSN.
+  // Creates an empty database and returns its libpq DSN (aborts the test
+  // binary when PostgreSQL refuses).
   std::string NewDatabase();
 
   // Really stops / starts the server (same data, same socket).
   absl::Status Stop();
   absl::Status Start();
 
+  // The cluster's directory (data, socket, logs); removed at exit, and by a
+  // reaper process if the test binary is killed.
+  const std::string& dir() const { return dir_; }
   const std::string& socket_dir() const { return socket_dir_; }
   int port() const { return port_; }
 
