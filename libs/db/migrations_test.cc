@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "embed_test_migrations.h"
 #include "gtest/gtest.h"
 #include "libs/db/transaction.h"
 #include "libs/testing/pg_cluster.h"
@@ -72,6 +73,26 @@ TEST(MigrationsTest, NewFilesAreAppliedInOrderLater) {
   ASSERT_THAT(Migrate(pool, "svc", {kMigrations[0]}), IsOk());
   ASSERT_THAT(Migrate(pool, "svc", kMigrations), IsOk());
   EXPECT_EQ(Count(pool, "SELECT max(version) FROM svc.schema_migrations"), 2);
+}
+
+TEST(MigrationsTest, EmbeddedFilesApplyAndRecordTheFilesChecksums) {
+  Pool pool({PgCluster::Get().NewDatabase(), 1});
+  const std::vector<Migration> embedded = embed_test::Migrations();
+  ASSERT_THAT(Migrate(pool, "embed", embedded), IsOk());
+  for (const Migration& m : embedded) {
+    EXPECT_EQ(Count(pool,
+                    "SELECT count(*) FROM embed.schema_migrations "
+                    "WHERE version = " +
+                        std::to_string(m.version) + " AND checksum = '" +
+                        Sha256Hex(m.sql) + "'"),
+              1)
+        << m.name;
+  }
+  // The CRLF file's default made it through intact.
+  EXPECT_EQ(Count(pool,
+                  "SELECT count(*) FROM information_schema.columns "
+                  "WHERE table_schema = 'embed' AND table_name = 'c'"),
+            1);
 }
 
 TEST(MigrationsTest, BrokenSqlFailsNamingTheFile) {
