@@ -184,6 +184,30 @@ TEST(TransactionTest, RetriesARealSerializationConflict) {
   EXPECT_EQ(*n, 11);
 }
 
+TEST(TransactionTest, ReadOnlyTransactionsReadAndRefuseWrites) {
+  Pool pool({PgCluster::Get().NewDatabase(), 2});
+  ASSERT_THAT(WithTransaction(pool,
+                              [](pqxx::work& tx) {
+                                tx.exec("CREATE TABLE r (v text)");
+                                tx.exec("INSERT INTO r VALUES ('Đà Nẵng')");
+                                return absl::OkStatus();
+                              }),
+              IsOk());
+  absl::StatusOr<std::string> v = WithReadOnlyTransaction(
+      pool, [](pqxx::read_transaction& tx) -> absl::StatusOr<std::string> {
+        return tx.exec("SELECT v FROM r")[0][0].as<std::string>();
+      });
+  ASSERT_THAT(v, IsOk());
+  EXPECT_EQ(*v, "Đà Nẵng");
+  absl::Status write =
+      WithReadOnlyTransaction(pool, [](pqxx::read_transaction& tx) {
+        tx.exec("INSERT INTO r VALUES ('Huế')");
+        return absl::OkStatus();
+      });
+  EXPECT_THAT(write, StatusIs(absl::StatusCode::kInternal));
+  EXPECT_EQ(common::GetErrorDetails(write).metadata["sqlstate"], "25006");
+}
+
 TEST(TransactionTest, RetriesSerializationFailures) {
   Pool pool({PgCluster::Get().NewDatabase(), 2});
   ASSERT_THAT(WithTransaction(pool,

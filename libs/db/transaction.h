@@ -34,15 +34,12 @@ template <typename T>
 struct IsStatusOr : std::false_type {};
 template <typename T>
 struct IsStatusOr<absl::StatusOr<T>> : std::true_type {};
-}  // namespace internal
 
-template <typename Fn>
-auto WithTransaction(Pool& pool, Fn&& fn)
-    -> std::invoke_result_t<Fn, pqxx::work&> {
-  using R = std::invoke_result_t<Fn, pqxx::work&>;
-  static_assert(
-      std::is_same_v<R, absl::Status> || internal::IsStatusOr<R>::value,
-      "fn must return absl::Status or absl::StatusOr<T>");
+template <typename Tx, typename Fn>
+auto RunTransaction(Pool& pool, Fn&& fn) -> std::invoke_result_t<Fn, Tx&> {
+  using R = std::invoke_result_t<Fn, Tx&>;
+  static_assert(std::is_same_v<R, absl::Status> || IsStatusOr<R>::value,
+                "fn must return absl::Status or absl::StatusOr<T>");
   absl::Status last;
   for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
     auto lease = pool.Acquire();
@@ -50,15 +47,9 @@ auto WithTransaction(Pool& pool, Fn&& fn)
     bool retry = false;
     bool broken = false;
     try {
-      pqxx::work tx(lease->conn());
+      Tx tx(lease->conn());
       R result = fn(tx);
-      bool ok;
-      if constexpr (std::is_same_v<R, absl::Status>) {
-        ok = result.ok();
-      } else {
-        ok = result.ok();
-      }
-      if (!ok) {
+      if (!result.ok()) {
         tx.abort();
         return result;
       }
@@ -76,6 +67,22 @@ auto WithTransaction(Pool& pool, Fn&& fn)
     if (!retry) break;
   }
   return last;
+}
+}  // namespace internal
+
+template <typename Fn>
+auto WithTransaction(Pool& pool, Fn&& fn)
+    -> std::invoke_result_t<Fn, pqxx::work&> {
+  return internal::RunTransaction<pqxx::work>(pool, std::forward<Fn>(fn));
+}
+
+// The same for reads: `fn(pqxx::read_transaction&)`; PostgreSQL refuses any
+// write in it (INTERNAL, sqlstate 25006).
+template <typename Fn>
+auto WithReadOnlyTransaction(Pool& pool, Fn&& fn)
+    -> std::invoke_result_t<Fn, pqxx::read_transaction&> {
+  return internal::RunTransaction<pqxx::read_transaction>(pool,
+                                                          std::forward<Fn>(fn));
 }
 
 }  // namespace lienthong::db
