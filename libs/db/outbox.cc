@@ -10,6 +10,15 @@
 namespace lienthong::db {
 namespace {
 
+// Failures that say the receiver (or the way to it) is in trouble, not
+// that one event is wrong.
+bool IsTransient(absl::StatusCode c) {
+  return c == absl::StatusCode::kUnavailable ||
+         c == absl::StatusCode::kDeadlineExceeded ||
+         c == absl::StatusCode::kResourceExhausted ||
+         c == absl::StatusCode::kAborted;
+}
+
 std::string ToPgTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
 }
@@ -62,61 +71,83 @@ absl::Duration OutboxRelay::BackoffFor(int attempts) const {
 absl::StatusOr<int> OutboxRelay::RunOnce() {
   const std::string s = options_.schema;
   const absl::Time now = clock_.Now();
+  last_round_full_ = false;
   // Claim, deliver and mark inside one transaction: the row locks keep other
   // relays off these rows; if we die before commit, the locks vanish and
   // the rows are claimed again (at least once).
-  absl::StatusOr<int> delivered =
-      WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<int> {
-        pqxx::result rows = tx.exec_params(
-            absl::StrCat(
-                "SELECT event_id, event_type, payload, attempts FROM ", s,
-                ".outbox WHERE destination = $1 AND delivered_at IS "
-                "NULL AND next_attempt_at <= $2 ORDER BY "
-                "next_attempt_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED"),
-            options_.destination, ToPgTime(now), options_.batch_size);
-        if (rows.empty()) return 0;
-        std::vector<OutboxRecord> records;
-        for (const auto& row : rows) {
-          OutboxRecord rec;
-          rec.event_id = row[0].as<std::string>();
-          rec.event_type = row[1].as<std::string>();
-          const pqxx::binarystring bytes(row[2]);
-          rec.payload = bytes.str();
-          rec.attempts = row[3].as<int>();
-          records.push_back(std::move(rec));
-        }
-        const absl::Status sent = deliverer_(records);
-        if (sent.ok()) {
-          if (before_mark_ && !before_mark_()) {
-            return absl::AbortedError("relay abandoned before marking");
+  return WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<int> {
+    pqxx::result rows = tx.exec_params(
+        absl::StrCat("SELECT event_id, event_type, payload, attempts FROM ", s,
+                     ".outbox WHERE destination = $1 AND delivered_at IS "
+                     "NULL AND next_attempt_at <= $2 ORDER BY "
+                     "next_attempt_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED"),
+        options_.destination, ToPgTime(now), options_.batch_size);
+    if (rows.empty()) return 0;
+    last_round_full_ = static_cast<int>(rows.size()) >= options_.batch_size;
+    std::vector<OutboxRecord> records;
+    for (const auto& row : rows) {
+      OutboxRecord rec;
+      rec.event_id = row[0].as<std::string>();
+      rec.event_type = row[1].as<std::string>();
+      const pqxx::binarystring bytes(row[2]);
+      rec.payload = bytes.str();
+      rec.attempts = row[3].as<int>();
+      records.push_back(std::move(rec));
+    }
+
+    // The outcome per record: OK, or the code it failed with.
+    std::vector<absl::StatusCode> outcome(records.size(),
+                                          absl::StatusCode::kOk);
+    const absl::Status sent = deliverer_(records);
+    if (!sent.ok()) {
+      std::fill(outcome.begin(), outcome.end(), sent.code());
+      if (records.size() > 1 && !IsTransient(sent.code())) {
+        // Find the record(s) the receiver rejects; stop at the first sign
+        // that the receiver itself is in trouble.
+        for (size_t i = 0; i < records.size(); ++i) {
+          const absl::Status one = deliverer_({records[i]});
+          outcome[i] = one.code();
+          if (IsTransient(one.code())) {
+            std::fill(outcome.begin() + i, outcome.end(), one.code());
+            break;
           }
-          for (const OutboxRecord& rec : records) {
-            tx.exec_params(
-                absl::StrCat("UPDATE ", s,
-                             ".outbox SET delivered_at = $3, attempts = "
-                             "attempts + 1, last_error_code = NULL WHERE "
-                             "event_id = $1 AND destination = $2"),
-                rec.event_id, options_.destination, ToPgTime(now));
-          }
-          return static_cast<int>(records.size());
         }
-        const std::string code(absl::StatusCodeToString(sent.code()));
-        for (const OutboxRecord& rec : records) {
-          absl::Duration backoff = BackoffFor(rec.attempts + 1);
-          std::uniform_real_distribution<double> j(-options_.jitter,
-                                                   options_.jitter);
-          backoff += backoff * j(rng_);
-          tx.exec_params(
-              absl::StrCat("UPDATE ", s,
-                           ".outbox SET attempts = attempts + 1, "
-                           "last_error_code = $3, next_attempt_at = $4 WHERE "
-                           "event_id = $1 AND destination = $2"),
-              rec.event_id, options_.destination, code,
-              ToPgTime(now + backoff));
-        }
-        return 0;
-      });
-  return delivered;
+      }
+    }
+
+    int delivered = 0;
+    for (const absl::StatusCode c : outcome) {
+      if (c == absl::StatusCode::kOk) ++delivered;
+    }
+    if (delivered > 0 && before_mark_ && !before_mark_()) {
+      return absl::AbortedError("relay abandoned before marking");
+    }
+    for (size_t i = 0; i < records.size(); ++i) {
+      const OutboxRecord& rec = records[i];
+      if (outcome[i] == absl::StatusCode::kOk) {
+        tx.exec_params(
+            absl::StrCat("UPDATE ", s,
+                         ".outbox SET delivered_at = $3, attempts = "
+                         "attempts + 1, last_error_code = NULL WHERE "
+                         "event_id = $1 AND destination = $2"),
+            rec.event_id, options_.destination, ToPgTime(now));
+        continue;
+      }
+      absl::Duration backoff = BackoffFor(rec.attempts + 1);
+      std::uniform_real_distribution<double> j(-options_.jitter,
+                                               options_.jitter);
+      backoff += backoff * j(rng_);
+      tx.exec_params(
+          absl::StrCat("UPDATE ", s,
+                       ".outbox SET attempts = attempts + 1, "
+                       "last_error_code = $3, next_attempt_at = $4 WHERE "
+                       "event_id = $1 AND destination = $2"),
+          rec.event_id, options_.destination,
+          std::string(absl::StatusCodeToString(outcome[i])),
+          ToPgTime(now + backoff));
+    }
+    return delivered;
+  });
 }
 
 absl::StatusOr<OutboxStats> OutboxRelay::Stats() {
@@ -175,7 +206,7 @@ void OutboxRelay::Loop() {
   while (!stop_) {
     listen();
     absl::StatusOr<int> n = RunOnce();
-    if (n.ok() && *n >= options_.batch_size) continue;  // more waiting
+    if (n.ok() && last_round_full_) continue;  // more may be waiting
     if (listener == nullptr) {
       absl::SleepFor(options_.poll_interval);
       continue;

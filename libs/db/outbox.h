@@ -68,7 +68,11 @@ struct RelayOptions {
   double jitter = 0.2;  // +/- fraction of the backoff
 };
 
-// Delivers a batch; OK means every record was accepted.
+// Delivers a batch; OK means every record was accepted. When a batch of
+// several fails with a code that is not transient (anything but UNAVAILABLE,
+// DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED), the relay delivers its
+// records one by one in the same round, so one event the receiver rejects
+// backs off alone instead of holding every event behind it.
 using Deliverer =
     std::function<absl::Status(const std::vector<OutboxRecord>& records)>;
 
@@ -79,7 +83,8 @@ class OutboxRelay {
   ~OutboxRelay();
 
   // One round: claim due rows, deliver, mark. Returns how many were
-  // delivered (0 on a failed delivery, which is rescheduled).
+  // delivered; failed ones are rescheduled with their status code stored
+  // in last_error_code.
   absl::StatusOr<int> RunOnce();
 
   // Backoff before attempt `attempts + 1` (without jitter).
@@ -100,6 +105,8 @@ class OutboxRelay {
 
  private:
   void Loop();
+  // Whether a round claimed a full batch (more may be due right away).
+  bool last_round_full_ = false;
 
   Pool& pool_;
   const common::Clock& clock_;

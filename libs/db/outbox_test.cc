@@ -157,6 +157,57 @@ TEST_F(OutboxTest, FailedDeliveryBacksOffExponentially) {
   EXPECT_EQ(relay.Stats()->pending, 1);
 }
 
+TEST_F(OutboxTest, ARejectedEventBacksOffAloneWithoutHoldingOthersBack) {
+  Receiver receiver(pool_);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Change(true));
+  const std::string poison = ids[1];
+  int calls = 0;
+  OutboxRelay relay(pool_, clock_, Options(), [&](const auto& rs) {
+    ++calls;
+    for (const OutboxRecord& r : rs) {
+      if (r.event_id == poison) {
+        return absl::FailedPreconditionError("receiver rejects this one");
+      }
+    }
+    return receiver.Deliver(rs);
+  });
+  absl::StatusOr<int> n = relay.RunOnce();
+  ASSERT_THAT(n, IsOk());
+  EXPECT_EQ(*n, 4);
+  EXPECT_EQ(calls, 1 + 5);  // the batch, then one by one
+  EXPECT_EQ(receiver.Effects(), 4);
+  absl::StatusOr<std::string> code = WithTransaction(
+      pool_, [&](pqxx::work& tx) -> absl::StatusOr<std::string> {
+        return tx
+            .exec_params(
+                "SELECT last_error_code FROM send.outbox WHERE "
+                "delivered_at IS NULL AND event_id = $1",
+                poison)[0][0]
+            .as<std::string>();
+      });
+  ASSERT_THAT(code, IsOk());
+  EXPECT_EQ(*code, "FAILED_PRECONDITION");
+  EXPECT_EQ(relay.Stats()->pending, 1);
+  // Only the rejected one comes back, after its backoff.
+  clock_.Advance(relay.BackoffFor(1));
+  calls = 0;
+  EXPECT_EQ(*relay.RunOnce(), 0);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(OutboxTest, APeerThatIsDownIsNotAskedOncePerEvent) {
+  for (int i = 0; i < 5; ++i) Change(true);
+  int calls = 0;
+  OutboxRelay relay(pool_, clock_, Options(), [&](const auto&) {
+    ++calls;
+    return absl::UnavailableError("peer down");
+  });
+  EXPECT_EQ(*relay.RunOnce(), 0);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(relay.Stats()->pending, 5);
+}
+
 TEST_F(OutboxTest, ConcurrentRelaysNeverDeliverARowTwice) {
   Receiver receiver(pool_);
   for (int i = 0; i < 40; ++i) Change(true);
