@@ -2,6 +2,9 @@
 
 // A gRPC server on 127.0.0.1:0 for tests, with the given services.
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,9 +25,16 @@ class InProcessServer {
                        &port_);
     for (grpc::Service* s : services) b.RegisterService(s);
     server_ = b.BuildAndStart();
+    if (server_ == nullptr || port_ == 0) {
+      std::fprintf(stderr, "InProcessServer: could not listen on 127.0.0.1\n");
+      std::abort();
+    }
   }
+  // Open streams are cancelled after a short grace instead of hanging the
+  // test's teardown.
   ~InProcessServer() {
-    if (server_) server_->Shutdown();
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(2));
   }
   std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
   int port() const { return port_; }
