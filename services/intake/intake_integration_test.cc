@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_format.h"
 #include "libs/grpc_util/event_sink.h"
+#include "libs/grpc_util/proto_time.h"
 #include "lienthong/routing/v1/events.pb.h"
 #include "services/intake/intake_test_fixture.h"
 
@@ -166,6 +167,9 @@ TEST_F(IntakeIntegrationTest, LifecycleThroughRoutingEventsToReturnAndRating) {
   EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
   EXPECT_NE(s.error_message().find("READY_FOR_RETURN"), std::string::npos);
 
+  // The result is handed back 1.25 s later: the control slip keeps the
+  // sub-second part, so it orders against other systems' steps.
+  clock_.Advance(absl::Milliseconds(1250));
   grpc::ClientContext c3;
   As(c3, "counter_officer", kTayMo);
   v1::ReturnResultRequest ret;
@@ -191,6 +195,9 @@ TEST_F(IntakeIntegrationTest, LifecycleThroughRoutingEventsToReturnAndRating) {
   ASSERT_TRUE(a_->stub->GetControlSlip(&c5, slip, &slipresp).ok());
   ASSERT_EQ(slipresp.transitions_size(), 3);  // received, ready, returned
   EXPECT_EQ(slipresp.transitions(2).to_state(), v1::DOSSIER_STATE_RETURNED);
+  EXPECT_EQ(grpc_util::FromProto(slipresp.transitions(2).time()) -
+                grpc_util::FromProto(slipresp.transitions(1).time()),
+            absl::Milliseconds(1250));
 }
 
 TEST_F(IntakeIntegrationTest, CitizenLookupShowsMaskedDataAndIsThrottled) {

@@ -231,15 +231,18 @@ void AddTransition(pqxx::work& tx, const std::string& code,
 std::vector<v1::Transition> Transitions(pqxx::work& tx,
                                         const std::string& code) {
   pqxx::result r = tx.exec_params(
-      "SELECT EXTRACT(EPOCH FROM at)::float8, from_state, to_state, "
+      "SELECT (EXTRACT(EPOCH FROM at) * 1000000)::int8, from_state, to_state, "
       "actor_agency, actor_subject, peer, reason FROM intake.transitions "
       "WHERE dossier_code = $1 ORDER BY id",
       code);
   std::vector<v1::Transition> out;
   for (const auto& row : r) {
     v1::Transition t;
-    const double secs = row[0].as<double>();
-    t.mutable_time()->set_seconds(static_cast<int64_t>(secs));
+    // Microseconds, as PostgreSQL stores them: the control slip orders
+    // transitions against the agencies' steps within the same second.
+    const int64_t micros = row[0].as<int64_t>();
+    t.mutable_time()->set_seconds(micros / 1000000);
+    t.mutable_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
     t.set_from_state(static_cast<v1::DossierState>(row[1].as<int>()));
     t.set_to_state(static_cast<v1::DossierState>(row[2].as<int>()));
     t.set_actor_agency(row[3].as<std::string>());
