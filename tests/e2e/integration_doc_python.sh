@@ -17,9 +17,7 @@ pid[python]=$!
 "$bin/tools/agency-sim/lienthong-agency-sim" --routing=127.0.0.1:${port[routing]} \
   --agencies=003.08.19.H26,000.91.19.H26 --delay=100ms >>"$work/sim.log" 2>&1 &
 pid[sim]=$!
-"$bin/tools/demo/lienthong-demo" --intake_address=127.0.0.1:${port[intake]} \
-  --routing_address=127.0.0.1:${port[routing]} --sinks_dir="$work/sinks" \
-  --timeout=90s >"$work/demo.log" 2>&1 || fail "the demo did not finish"
+"$bin/tools/demo/lienthong-demo" "${demo_args[@]}" --timeout=90s >"$work/demo.log" 2>&1 || fail "the demo did not finish"
 cat "$work/python.log"
 returned=$(grep -c "Trạng thái cuối: DOSSIER_STATE_RETURNED" "$work/demo.log" || true)
 [[ "$returned" == 2 ]] || fail "expected 2 returned dossiers, got $returned"

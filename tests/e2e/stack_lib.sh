@@ -22,13 +22,39 @@ fail() { echo "e2e: FAIL: $*"; for f in "$work"/*.log; do echo "== $f"; tail -n 
 dsn="$("$src/tools/pg" dsn)"
 peers=(--intake_address=127.0.0.1:${port[intake]} --routing_address=127.0.0.1:${port[routing]}
   --deadline_address=127.0.0.1:${port[deadline]} --notify_address=127.0.0.1:${port[notify]})
+# notify's channels go to the local sinks (tools/sinks), which record every
+# accepted message in $work/sinks/{sms,mail,webhook}.jsonl.
+declare -A sink_port=([sms]=$((base + 5)) [smtp]=$((base + 6)) [webhook]=$((base + 7)))
+mkdir -p "$work/sinks"
+webhook_secret="e2e-$$-secret"
+webhook_url="http://127.0.0.1:${sink_port[webhook]}/hooks/tay-mo"
+echo "$webhook_secret" >"$work/sinks/webhook.secret"
+notify_flags=(--sms_gateway_url=http://127.0.0.1:${sink_port[sms]}/sms
+  --smtp_url=smtp://127.0.0.1:${sink_port[smtp]} --smtp_tls=try --allow_http_webhooks
+  --quiet_hours=off --retry_initial=1s)
+start_sinks() {
+  /usr/bin/python3 "$src/tools/sinks/http_sink.py" --port ${sink_port[sms]} \
+    --out "$work/sinks/sms.jsonl" >>"$work/sms-sink.log" 2>&1 &
+  pid[sms]=$!
+  /usr/bin/python3 "$src/tools/sinks/http_sink.py" --port ${sink_port[webhook]} \
+    --out "$work/sinks/webhook.jsonl" --webhook_secret "$webhook_secret" >>"$work/webhook-sink.log" 2>&1 &
+  pid[webhook]=$!
+  /usr/bin/python3 "$src/tools/sinks/smtp_sink.py" --port ${sink_port[smtp]} \
+    --out "$work/sinks/mail.jsonl" >>"$work/smtp-sink.log" 2>&1 &
+  pid[smtp]=$!
+}
 start_svc() {
-  local s="$1"
+  local s="$1" extra=()
+  [[ "$s" == notify ]] && extra=("${notify_flags[@]}")
   "$bin/services/$s/lienthong-$s" --listen_address=127.0.0.1:${port[$s]} --db_dsn="$dsn" \
-    --insecure_dev_auth --drain_grace=200ms --shutdown_deadline=5s "${peers[@]}" \
+    --insecure_dev_auth --drain_grace=200ms --shutdown_deadline=5s "${peers[@]}" "${extra[@]}" \
     >>"$work/$s.log" 2>&1 &
   pid[$s]=$!
 }
+# The demo against this stack, its notifications going to the sinks.
+demo_args=(--intake_address=127.0.0.1:${port[intake]} --routing_address=127.0.0.1:${port[routing]}
+  --notify_address=127.0.0.1:${port[notify]} --sinks_dir="$work/sinks"
+  --webhook_url="$webhook_url" --webhook_secret_file="$work/sinks/webhook.secret")
 wait_serving() {
   local s="$1" name
   case "$s" in
@@ -42,6 +68,7 @@ wait_serving() {
 }
 # All four services up and the seed catalog (Hà Nội's agencies, LT.01) loaded.
 start_stack() {
+  start_sinks
   for s in intake routing deadline notify; do start_svc $s; done
   for s in intake routing deadline notify; do wait_serving $s; done
   "$bin/tools/cli/lienthong" --address=127.0.0.1:${port[intake]} --dev_role=admin seed \

@@ -22,17 +22,23 @@
 #include "libs/grpc_util/proto_time.h"
 #include "lienthong/intake/v1/intake_service.grpc.pb.h"
 #include "lienthong/routing/v1/routing_service.grpc.pb.h"
+#include "tools/demo/notifications.h"
 
 ABSL_FLAG(std::string, sinks_dir, ".run/sinks",
           "Where the local SMS/e-mail/webhook sinks record messages");
 ABSL_FLAG(std::string, counter, "001.08.19.H26",
           "The receiving one-stop unit (Tây Mỗ ward)");
+ABSL_FLAG(std::string, webhook_url, "",
+          "Register this URL as the one-stop unit's webhook (empty: none)");
+ABSL_FLAG(std::string, webhook_secret_file, "",
+          "File holding the webhook's signing secret");
 ABSL_FLAG(absl::Duration, timeout, absl::Minutes(2),
           "Give up waiting for a dossier after this long");
 
 namespace lt = lienthong;
 namespace iv1 = lienthong::intake::v1;
 namespace rv1 = lienthong::routing::v1;
+namespace nv1 = lienthong::notify::v1;
 
 namespace {
 
@@ -77,7 +83,9 @@ std::string AgencyName(const std::string& name) {
 iv1::SubmitDossierRequest Dossier(const std::string& child,
                                   const std::string& place,
                                   const std::string& father,
-                                  const std::string& phone) {
+                                  const std::string& phone,
+                                  const std::string& email,
+                                  lt::common::v1::ContactChannel prefers) {
   iv1::SubmitDossierRequest req;
   req.set_parent("agencies/" + absl::GetFlag(FLAGS_counter));
   req.set_request_id(lt::common::NewUuid());
@@ -87,7 +95,8 @@ iv1::SubmitDossierRequest Dossier(const std::string& child,
   d->mutable_applicant()->set_full_name(father);
   d->mutable_applicant()->set_personal_id("001088012345");
   d->mutable_applicant()->mutable_contact()->set_phone(phone);
-  d->mutable_applicant()->mutable_contact()->set_email("cha.me@example.vn");
+  d->mutable_applicant()->mutable_contact()->set_email(email);
+  d->mutable_applicant()->mutable_contact()->set_preferred_channel(prefers);
   auto field = [&](const std::string& k, const std::string& v) {
     auto* f = d->add_fields();
     f->set_key(k);
@@ -239,11 +248,24 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, iv1::SubmitDossierRequest>> cases = {
       {"sinh tại bệnh viện",
        Dossier("Nguyễn Minh Khôi", "Bệnh viện Phụ sản Hà Nội", "Nguyễn Văn An",
-               "0912345678")},
+               "0912345678", "nguyen.van.an@example.vn",
+               lt::common::v1::CONTACT_CHANNEL_SMS)},
       {"sinh tại nhà, cần bổ sung",
        Dossier("Phạm Gia Bảo", "Tại nhà, phường Tây Mỗ", "Phạm Văn Cường",
-               "0987654321")}};
-  std::vector<std::string> names;
+               "0987654321", "pham.van.cuong@example.vn",
+               lt::common::v1::CONTACT_CHANNEL_EMAIL)}};
+  lt::demo::NotifyDemoOptions notify_options;
+  notify_options.counter = absl::GetFlag(FLAGS_counter);
+  notify_options.sinks_dir = absl::GetFlag(FLAGS_sinks_dir);
+  notify_options.webhook_url = absl::GetFlag(FLAGS_webhook_url);
+  if (!absl::GetFlag(FLAGS_webhook_secret_file).empty()) {
+    std::ifstream in(absl::GetFlag(FLAGS_webhook_secret_file));
+    std::getline(in, notify_options.webhook_secret);
+  }
+  auto notify = nv1::NotifyService::NewStub(*lt::grpc_util::MakeChannel(
+      or_default(absl::GetFlag(FLAGS_notify_address), "127.0.0.1:7004")));
+  lt::demo::EnsureWebhook(*notify, notify_options);
+  std::vector<std::string> names, codes;
   for (auto& [label, req] : cases) {
     grpc::ClientContext ctx;
     Officer(ctx);
@@ -258,6 +280,7 @@ int main(int argc, char** argv) {
                 resp.dossier().code().c_str(), label.c_str(),
                 Local(resp.dossier().appointment_time()).c_str());
     names.push_back(resp.dossier().name());
+    codes.push_back(resp.dossier().code());
   }
   const absl::Time give_up = absl::Now() + absl::GetFlag(FLAGS_timeout);
   std::map<std::string, bool> done, supplemented;
@@ -299,15 +322,8 @@ int main(int argc, char** argv) {
     intake->ReturnResult(&ctx, req, &resp);
     PrintTimeline(Get(n));
   }
-  // Messages the citizens received, when the notify service delivers them.
-  const std::string dir = absl::GetFlag(FLAGS_sinks_dir);
-  for (const char* f : {"sms.jsonl", "mail.jsonl", "webhook.jsonl"}) {
-    std::ifstream in(dir + "/" + f);
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line)) ++n;
-    if (n > 0)
-      std::printf("\n%s: %d tin nhắn (xem %s/%s)\n", f, n, dir.c_str(), f);
-  }
+  // What the citizens and the ward's systems were told, and where it landed.
+  lt::demo::PrintNotifications(*notify, notify_options, names, codes,
+                               absl::Seconds(20));
   return 0;
 }

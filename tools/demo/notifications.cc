@@ -1,0 +1,238 @@
+#include "tools/demo/notifications.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "libs/common/uuid.h"
+#include "libs/grpc_util/channel.h"
+#include "libs/grpc_util/proto_time.h"
+#include "nlohmann/json.hpp"
+
+namespace lienthong::demo {
+namespace {
+
+namespace nv1 = lienthong::notify::v1;
+
+absl::TimeZone Hanoi() {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", &tz))
+    tz = absl::FixedTimeZone(7 * 3600);
+  return tz;
+}
+
+std::string Local(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0) return "—";
+  return absl::FormatTime("%H:%M:%S", grpc_util::FromProto(t), Hanoi());
+}
+
+std::string Local(double unix_seconds) {
+  return absl::FormatTime(
+      "%H:%M:%S",
+      absl::FromUnixMicros(static_cast<int64_t>(unix_seconds * 1e6)), Hanoi());
+}
+
+// Only the last four digits of a phone; the part after @ of an e-mail.
+std::string Mask(const std::string& s) {
+  const size_t at = s.find('@');
+  if (at != std::string::npos)
+    return s.substr(0, std::min<size_t>(1, at)) + "***" + s.substr(at);
+  if (s.size() <= 4) return s;
+  return std::string(s.size() - 4, '*') + s.substr(s.size() - 4);
+}
+
+const char* ChannelName(common::v1::ContactChannel c) {
+  switch (c) {
+    case common::v1::CONTACT_CHANNEL_SMS:
+      return "SMS";
+    case common::v1::CONTACT_CHANNEL_EMAIL:
+      return "E-mail";
+    default:
+      return "Webhook";
+  }
+}
+
+const char* StateName(nv1::DeliveryState s) {
+  switch (s) {
+    case nv1::DELIVERY_STATE_PENDING:
+      return "chờ gửi";
+    case nv1::DELIVERY_STATE_SENDING:
+      return "đang gửi";
+    case nv1::DELIVERY_STATE_SENT:
+      return "đã gửi";
+    case nv1::DELIVERY_STATE_FAILED:
+      return "lỗi, sẽ thử lại";
+    case nv1::DELIVERY_STATE_DEAD_LETTER:
+      return "thư chết";
+    default:
+      return "?";
+  }
+}
+
+void Officer(grpc::ClientContext& ctx, const NotifyDemoOptions& o) {
+  grpc_util::PrepareContext(ctx, absl::Seconds(10), "counter_officer",
+                            o.counter, "can-bo-mot-cua");
+}
+
+std::vector<nv1::Delivery> Deliveries(nv1::NotifyService::Stub& notify,
+                                      const NotifyDemoOptions& o,
+                                      const std::string& dossier, bool* ok) {
+  std::vector<nv1::Delivery> out;
+  nv1::ListDeliveriesRequest req;
+  req.set_dossier(dossier);
+  req.set_page_size(100);
+  do {
+    grpc::ClientContext ctx;
+    Officer(ctx, o);
+    nv1::ListDeliveriesResponse resp;
+    if (!notify.ListDeliveries(&ctx, req, &resp).ok()) {
+      *ok = false;
+      return out;
+    }
+    out.insert(out.end(), resp.deliveries().begin(), resp.deliveries().end());
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  return out;
+}
+
+bool Settled(const nv1::Delivery& d) {
+  return d.state() == nv1::DELIVERY_STATE_SENT ||
+         d.state() == nv1::DELIVERY_STATE_DEAD_LETTER;
+}
+
+// Accepted lines of one sink file that mention one of the codes.
+std::vector<nlohmann::json> Landed(const std::string& path,
+                                   const std::vector<std::string>& codes) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    bool mine = false;
+    for (const std::string& c : codes)
+      mine = mine || absl::StrContains(line, c);
+    if (!mine) continue;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || j.value("result", "") != "accepted") continue;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace
+
+bool EnsureWebhook(nv1::NotifyService::Stub& notify,
+                   const NotifyDemoOptions& o) {
+  if (o.webhook_url.empty() || o.webhook_secret.empty()) return true;
+  const std::string agency = "agencies/" + o.counter;
+  nv1::ListWebhooksRequest lreq;
+  lreq.set_agency(agency);
+  lreq.set_page_size(100);
+  grpc::ClientContext lctx;
+  grpc_util::PrepareContext(lctx, absl::Seconds(10), "admin", o.counter,
+                            "demo");
+  nv1::ListWebhooksResponse hooks;
+  grpc::Status s = notify.ListWebhooks(&lctx, lreq, &hooks);
+  if (!s.ok()) {
+    std::printf("(không kết nối được dịch vụ thông báo: %s)\n",
+                s.error_message().c_str());
+    return false;
+  }
+  for (const auto& h : hooks.webhooks())
+    if (h.url() == o.webhook_url) return true;
+  nv1::RegisterWebhookRequest req;
+  req.set_request_id(common::NewUuid());
+  req.mutable_webhook()->set_agency(agency);
+  req.mutable_webhook()->set_url(o.webhook_url);
+  req.mutable_webhook()->set_secret(o.webhook_secret);
+  grpc::ClientContext ctx;
+  grpc_util::PrepareContext(ctx, absl::Seconds(10), "admin", o.counter, "demo");
+  nv1::RegisterWebhookResponse resp;
+  s = notify.RegisterWebhook(&ctx, req, &resp);
+  if (!s.ok()) {
+    std::printf("(không đăng ký được webhook: %s)\n",
+                s.error_message().c_str());
+    return false;
+  }
+  std::printf("Đăng ký webhook của bộ phận một cửa: %s\n",
+              o.webhook_url.c_str());
+  return true;
+}
+
+int PrintNotifications(nv1::NotifyService::Stub& notify,
+                       const NotifyDemoOptions& o,
+                       const std::vector<std::string>& names,
+                       const std::vector<std::string>& codes,
+                       absl::Duration wait) {
+  const absl::Time give_up = absl::Now() + wait;
+  std::vector<std::vector<nv1::Delivery>> all(names.size());
+  bool reachable = true;
+  for (;;) {
+    bool settled = true;
+    for (size_t i = 0; i < names.size(); ++i) {
+      all[i] = Deliveries(notify, o, names[i], &reachable);
+      for (const auto& d : all[i]) settled = settled && Settled(d);
+    }
+    if (!reachable || settled || absl::Now() > give_up) break;
+    absl::SleepFor(absl::Milliseconds(300));
+  }
+  if (!reachable) {
+    std::printf("\n(dịch vụ thông báo không trả lời; bỏ qua phần thông báo)\n");
+    return 0;
+  }
+  std::printf("\n── Thông báo (nhật ký gửi của dịch vụ thông báo) ──\n");
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::printf("  Hồ sơ %s:\n", codes[i].c_str());
+    std::sort(all[i].begin(), all[i].end(), [](const auto& a, const auto& b) {
+      return std::make_pair(a.create_time().seconds(), a.name()) <
+             std::make_pair(b.create_time().seconds(), b.name());
+    });
+    for (const auto& d : all[i]) {
+      std::printf("    %s  %-7s %-18s %-16s %-9s %d lần thử%s\n",
+                  Local(d.create_time()).c_str(), ChannelName(d.channel()),
+                  d.masked_recipient().c_str(), d.event_type().c_str(),
+                  StateName(d.state()), d.attempts_size(),
+                  d.sms_segments() > 0
+                      ? absl::StrCat(", ", d.sms_segments(), " tin SMS").c_str()
+                      : "");
+    }
+  }
+  int landed = 0;
+  std::printf("\n── Nơi nhận (các hộp thư giả lập trong %s) ──\n",
+              o.sinks_dir.c_str());
+  for (const auto& j : Landed(o.sinks_dir + "/sms.jsonl", codes)) {
+    nlohmann::json body =
+        nlohmann::json::parse(j.value("body", ""), nullptr, false);
+    if (body.is_discarded()) continue;
+    std::printf("  %s  SMS tới %s: %s\n", Local(j.value("time", 0.0)).c_str(),
+                Mask(body.value("to", "")).c_str(),
+                body.value("text", "").c_str());
+    ++landed;
+  }
+  for (const auto& j : Landed(o.sinks_dir + "/mail.jsonl", codes)) {
+    const auto rcpt = j.value("rcpt_to", std::vector<std::string>{});
+    std::printf("  %s  E-mail tới %s: %s\n",
+                Local(j.value("time", 0.0)).c_str(),
+                rcpt.empty() ? "?" : Mask(rcpt.front()).c_str(),
+                j.value("subject", "").c_str());
+    ++landed;
+  }
+  for (const auto& j : Landed(o.sinks_dir + "/webhook.jsonl", codes)) {
+    nlohmann::json body =
+        nlohmann::json::parse(j.value("body", ""), nullptr, false);
+    const bool verified = j.value("signature_valid", false);
+    std::printf("  %s  Webhook %s %s (chữ ký %s): %s\n",
+                Local(j.value("time", 0.0)).c_str(),
+                j.value("path", "").c_str(), j.value("event", "").c_str(),
+                verified ? "hợp lệ" : "KHÔNG hợp lệ",
+                body.is_discarded() ? "" : body.value("text", "").c_str());
+    ++landed;
+  }
+  if (landed == 0)
+    std::printf("  (chưa có tin nào — các hộp thư giả lập có đang chạy?)\n");
+  return landed;
+}
+
+}  // namespace lienthong::demo
