@@ -93,9 +93,12 @@ class Sink {
     return s;
   }
 
-  // The SMTP sink, with AUTH when `auth` is "user:password".
+  // The SMTP sink, with AUTH when `auth` is "user:password" and STARTTLS
+  // when given a certificate and key (PEM files).
   static std::unique_ptr<Sink> Smtp(const std::string& dir,
-                                    const std::string& auth = "") {
+                                    const std::string& auth = "",
+                                    const std::string& tls_cert = "",
+                                    const std::string& tls_key = "") {
     auto s = std::unique_ptr<Sink>(new Sink());
     s->port_ = FreePort();
     s->control_port_ = FreePort();
@@ -111,6 +114,9 @@ class Sink {
     if (!auth.empty()) {
       args.push_back("--auth");
       args.push_back(auth);
+    }
+    if (!tls_cert.empty()) {
+      args.insert(args.end(), {"--tls_cert", tls_cert, "--tls_key", tls_key});
     }
     s->Spawn(args);
     return s;
@@ -194,6 +200,17 @@ class Sink {
 };
 
 // A scratch directory for the sinks' records.
+// A self-signed certificate for 127.0.0.1 (and localhost) made with
+// Debian's openssl: writes <dir>/<name>.crt and <name>.key; false on failure.
+inline bool MakeSelfSignedCert(const std::string& dir,
+                               const std::string& name) {
+  const std::string cmd = absl::StrCat(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1",
+      " -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout ", dir, "/",
+      name, ".key -out ", dir, "/", name, ".crt >/dev/null 2>&1");
+  return std::system(cmd.c_str()) == 0;
+}
+
 inline std::string ScratchDir() {
   char tmpl[] = "/tmp/lienthong-notify-test-XXXXXX";
   const char* d = mkdtemp(tmpl);

@@ -155,6 +155,46 @@ TEST_F(TransportTest, StartTlsRequiredByDefaultRefusesAPlainServer) {
   EXPECT_EQ(sink->Stats()["received"], 0);
 }
 
+TEST_F(TransportTest, StartTlsWithAuthToATrustedServer) {
+  ASSERT_TRUE(testing::MakeSelfSignedCert(*dir_, "smtp"));
+  auto sink = Sink::Smtp(*dir_, "notify:mat-khau", *dir_ + "/smtp.crt",
+                         *dir_ + "/smtp.key");
+  TransportOptions o;  // STARTTLS required, peer verified (the defaults)
+  o.smtp_url = sink->SmtpUrl();
+  o.smtp_user = "notify";
+  o.smtp_password = "mat-khau";
+  o.smtp_from = "mot-cua@hanoi.gov.vn";
+  o.ca_file = *dir_ + "/smtp.crt";
+  SendResult r = NewCurlTransport(o, clock_)->Send(
+      {.delivery_id = "d-mail-tls",
+       .channel = Channel::kEmail,
+       .recipient = "tran.thi.binh@example.vn",
+       .subject = "Hồ sơ cần bổ sung",
+       .body = "<p>Đề nghị Ông/Bà bổ sung giấy tờ.</p>"});
+  ASSERT_TRUE(r.ok) << r.error;
+  nlohmann::json m = sink->Messages();
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_TRUE(m[0]["tls"].get<bool>());  // the message went over STARTTLS
+  EXPECT_TRUE(m[0]["authenticated"].get<bool>());
+  EXPECT_EQ(m[0]["subject"], "Hồ sơ cần bổ sung");
+}
+
+TEST_F(TransportTest, StartTlsToAnUntrustedCertificateIsRefused) {
+  ASSERT_TRUE(testing::MakeSelfSignedCert(*dir_, "rogue"));
+  auto sink = Sink::Smtp(*dir_, "", *dir_ + "/rogue.crt", *dir_ + "/rogue.key");
+  TransportOptions o;  // verification on, the self-signed CA not trusted
+  o.smtp_url = sink->SmtpUrl();
+  o.smtp_from = "mot-cua@hanoi.gov.vn";
+  SendResult r = NewCurlTransport(o, clock_)->Send({.delivery_id = "d-mail-x",
+                                                    .channel = Channel::kEmail,
+                                                    .recipient = "a@example.vn",
+                                                    .subject = "s",
+                                                    .body = "b"});
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.error, HasSubstr("certificate"));  // refused by verification
+  EXPECT_EQ(sink->Stats()["accepted"], 0);
+}
+
 TEST_F(TransportTest, SmtpTemporaryRefusalIsRetryable) {
   auto sink = Sink::Smtp(*dir_);
   sink->FailNext(1);
