@@ -54,6 +54,9 @@ ABSL_FLAG(bool, tls_verify, true, "verify TLS peers (gateway, SMTP, hooks)");
 ABSL_FLAG(std::string, tls_ca_file, "", "extra CA bundle for channel peers");
 ABSL_FLAG(bool, allow_http_webhooks, false,
           "accept http:// webhook URLs (dev only)");
+ABSL_FLAG(std::string, webhook_secret_key_file, "",
+          "file with the 32-byte key (raw, hex or base64) that encrypts "
+          "webhook secrets at rest (AES-256-GCM); plaintext when empty");
 ABSL_FLAG(std::string, quiet_hours, "21:00-07:00",
           "Asia/Ho_Chi_Minh hours when citizen SMS wait, or 'off'");
 ABSL_FLAG(int, max_attempts, 8, "attempts before a dead letter");
@@ -175,6 +178,17 @@ int main(int argc, char** argv) {
   t.verify_tls = absl::GetFlag(FLAGS_tls_verify);
   t.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
 
+  SecretBox secrets;
+  if (const std::string key = absl::GetFlag(FLAGS_webhook_secret_key_file);
+      !key.empty()) {
+    absl::StatusOr<SecretBox> box = SecretBox::FromKeyFile(key);
+    if (!box.ok()) {
+      config::Fatal("webhook_secret_key_file",
+                    std::string(box.status().message()));
+    }
+    secrets = *std::move(box);
+  }
+
   std::unique_ptr<PgNotifyStore> store;
   std::unique_ptr<Enqueuer> enqueuer;
   grpc_util::EventHandler handler;
@@ -213,6 +227,7 @@ int main(int argc, char** argv) {
   so.backoff.initial = absl::GetFlag(FLAGS_retry_initial);
   so.backoff.max_delay = absl::GetFlag(FLAGS_retry_max);
   so.quiet_hours = *quiet;
+  so.secrets = secrets;
   so.rate_limits[Channel::kSms] = {absl::GetFlag(FLAGS_sms_rate),
                                    absl::GetFlag(FLAGS_sms_rate)};
   so.rate_limits[Channel::kEmail] = {absl::GetFlag(FLAGS_email_rate),
@@ -246,6 +261,12 @@ int main(int argc, char** argv) {
   server_options.insecure_dev_auth = rt->insecure_dev_auth();
   server_options.allow_http_webhooks = absl::GetFlag(FLAGS_allow_http_webhooks);
   server_options.sms_max_segments = absl::GetFlag(FLAGS_sms_max_segments);
+  server_options.secrets = secrets;
+  if (!secrets.has_key()) {
+    logging::Event("webhook_secrets_in_plaintext")
+        .With("hint", "set --webhook_secret_key_file outside development")
+        .Warn();
+  }
   NotifyServer server(*store, *enqueuer, rt->clock(), server_options);
   return rt->Serve({&server, rt->event_sink()});
 }

@@ -204,6 +204,9 @@ absl::Status NotifyServer::DoRegisterWebhook(
         "only the agency itself or an admin manages its "
         "webhooks");
   }
+  if (!w.secret.empty()) {
+    LT_ASSIGN_OR_RETURN(w.secret, options_.secrets.Seal(w.secret));
+  }
   LT_ASSIGN_OR_RETURN(Webhook saved,
                       store_.SaveWebhook(w, req.request_id(), clock_.Now()));
   WebhookToProto(saved, resp->mutable_webhook());

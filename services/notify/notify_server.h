@@ -9,6 +9,7 @@
 #include "lienthong/notify/v1/notify_service.grpc.pb.h"
 #include "services/notify/enqueuer.h"
 #include "services/notify/notify_store.h"
+#include "services/notify/secret_box.h"
 
 namespace lienthong::notify {
 
@@ -16,6 +17,7 @@ struct ServerOptions {
   bool insecure_dev_auth = false;
   bool allow_http_webhooks = false;  // dev only: https otherwise
   int sms_max_segments = 3;
+  SecretBox secrets;  // webhook secrets are sealed with it before storing
 };
 
 class NotifyServer final : public v1::NotifyService::Service {

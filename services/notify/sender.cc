@@ -57,11 +57,19 @@ absl::StatusOr<SendCounts> Sender::RunOnce() {
     m.recipient = d.channel == Channel::kWebhook ? d.webhook_url : d.recipient;
     m.subject = d.subject;
     m.body = d.body;
-    m.webhook_secret = d.webhook_secret;
-    const SendResult r =
-        d.channel == Channel::kWebhook && d.webhook_url.empty()
-            ? SendResult{.error = "webhook was deleted", .permanent = true}
-            : transport_.Send(m);
+    SendResult r;
+    if (d.channel == Channel::kWebhook && d.webhook_url.empty()) {
+      r = SendResult{.error = "webhook was deleted", .permanent = true};
+    } else if (absl::StatusOr<std::string> secret =
+                   options_.secrets.Open(d.webhook_secret);
+               !secret.ok()) {
+      // A missing or wrong key is an operator's fix away: retry, then a
+      // dead letter that can be replayed once the key is right.
+      r = SendResult{.error = std::string(secret.status().message())};
+    } else {
+      m.webhook_secret = *std::move(secret);
+      r = transport_.Send(m);
+    }
     if (after_send_ && !after_send_()) return counts;
 
     AttemptOutcome o;

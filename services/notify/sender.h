@@ -16,6 +16,7 @@
 #include "services/notify/delivery_policy.h"
 #include "services/notify/notify_store.h"
 #include "services/notify/rate_limiter.h"
+#include "services/notify/secret_box.h"
 #include "services/notify/transport.h"
 
 namespace lienthong::notify {
@@ -27,6 +28,7 @@ struct SenderOptions {
   QuietHours quiet_hours;  // for citizen SMS
   // Per channel: messages a second (0 = unlimited) and burst.
   std::map<Channel, std::pair<double, double>> rate_limits;
+  SecretBox secrets;  // opens the stored webhook secrets
 };
 
 struct SendCounts {

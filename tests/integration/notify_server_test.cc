@@ -13,6 +13,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/uuid.h"
 #include "libs/db/migrations.h"
+#include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/testing/in_process_server.h"
 #include "libs/testing/pg_cluster.h"
@@ -49,9 +50,13 @@ class NotifyServerTest : public ::testing::Test {
     ASSERT_THAT(store_->SeedTemplates(DefaultTemplates(), clock_.Now()),
                 IsOk());
     enqueuer_ = std::make_unique<Enqueuer>(*store_, clock_, EnqueueOptions{});
+    // Webhook secrets sealed at rest, as in production.
+    secrets_ = SecretBox::FromKey(std::string(64, 'a')).value();
     server_ = std::make_unique<NotifyServer>(
         *store_, *enqueuer_, clock_,
-        ServerOptions{.insecure_dev_auth = true, .allow_http_webhooks = true});
+        ServerOptions{.insecure_dev_auth = true,
+                      .allow_http_webhooks = true,
+                      .secrets = secrets_});
     grpc_ = std::make_unique<lienthong::testing::InProcessServer>(
         std::vector<grpc::Service*>{server_.get()});
     stub_ = v1::NotifyService::NewStub(grpc_->NewChannel());
@@ -62,6 +67,7 @@ class NotifyServerTest : public ::testing::Test {
     transport_ = NewCurlTransport(t, common::RealClock::Get());
     SenderOptions so;
     so.backoff.max_attempts = 2;
+    so.secrets = secrets_;
     sender_ = std::make_unique<Sender>(*store_, *transport_, clock_, so);
   }
 
@@ -72,6 +78,16 @@ class NotifyServerTest : public ::testing::Test {
     ctx->AddMetadata("x-lienthong-subject", "test-" + role);
     if (!agency.empty()) ctx->AddMetadata("x-lienthong-agency", agency);
     return ctx;
+  }
+
+  std::string StoredWebhookSecret() {
+    return db::WithTransaction(
+               *pool_,
+               [](pqxx::work& tx) -> absl::StatusOr<std::string> {
+                 return tx.exec1("SELECT secret FROM notify.webhooks")[0]
+                     .as<std::string>();
+               })
+        .value_or("");
   }
 
   common::v1::Event ReceivedEvent(const std::string& id) {
@@ -97,6 +113,7 @@ class NotifyServerTest : public ::testing::Test {
   std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<PgNotifyStore> store_;
   std::unique_ptr<Enqueuer> enqueuer_;
+  SecretBox secrets_;
   std::unique_ptr<NotifyServer> server_;
   std::unique_ptr<lienthong::testing::InProcessServer> grpc_;
   std::unique_ptr<v1::NotifyService::Stub> stub_;
@@ -231,6 +248,10 @@ TEST_F(NotifyServerTest, WebhookHearsOverdueClocksSignedAndWithoutSecret) {
   ASSERT_TRUE(stub_->ListWebhooks(As("admin").get(), {}, &hooks).ok());
   ASSERT_EQ(hooks.webhooks_size(), 1);
   EXPECT_TRUE(hooks.webhooks(0).secret().empty());
+  // At rest the secret is sealed: a dump of notify.webhooks does not show it.
+  const std::string stored = StoredWebhookSecret();
+  EXPECT_EQ(stored.rfind("aesgcm1:", 0), 0u) << stored;
+  EXPECT_EQ(stored.find("khoa-bi-mat"), std::string::npos);
 
   deadline::v1::ClockOverdue m;
   m.mutable_clock()->set_dossier("dossiers/000.00.14.H26-260312-0042");
@@ -268,6 +289,36 @@ TEST_F(NotifyServerTest, WebhookHearsOverdueClocksSignedAndWithoutSecret) {
   ASSERT_TRUE(stub_->DeleteWebhook(As("admin").get(), del, &none).ok());
   ASSERT_TRUE(stub_->ListWebhooks(As("admin").get(), {}, &hooks).ok());
   EXPECT_EQ(hooks.webhooks_size(), 0);
+}
+
+TEST_F(NotifyServerTest, SealedWebhookSecretWithoutTheKeyFailsAndRetries) {
+  v1::RegisterWebhookRequest reg;
+  reg.mutable_webhook()->set_agency("agencies/000.00.14.H26");
+  reg.mutable_webhook()->set_url(http_->Url("/hooks/phuong-tay-mo"));
+  reg.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
+  v1::RegisterWebhookResponse hook;
+  ASSERT_TRUE(stub_->RegisterWebhook(As("admin").get(), reg, &hook).ok());
+  ASSERT_TRUE(
+      MakeEventHandler(*store_, *enqueuer_)(ReceivedEvent(common::NewUuid()))
+          .ok());
+  // A replica started without --webhook_secret_key_file cannot sign: it
+  // sends nothing unsigned, records why, and leaves the delivery to retry.
+  SenderOptions keyless;
+  keyless.backoff.max_attempts = 5;
+  Sender sender(*store_, *transport_, clock_, keyless);
+  ASSERT_TRUE(sender.RunOnce().ok());
+  for (const auto& x : http_->Messages()) {
+    EXPECT_NE(x["path"], "/hooks/phuong-tay-mo");
+  }
+  v1::ListDeliveriesRequest q;
+  q.set_state(v1::DELIVERY_STATE_FAILED);
+  v1::ListDeliveriesResponse failed;
+  ASSERT_TRUE(stub_->ListDeliveries(As("admin").get(), q, &failed).ok());
+  ASSERT_EQ(failed.deliveries_size(), 1);
+  EXPECT_EQ(failed.deliveries(0).channel(),
+            common::v1::CONTACT_CHANNEL_WEBHOOK);
+  EXPECT_THAT(failed.deliveries(0).attempts(0).error(),
+              HasSubstr("webhook_secret_key_file"));
 }
 
 TEST_F(NotifyServerTest, DeadLetterListsAndReplaysOverGrpc) {
