@@ -44,6 +44,7 @@ absl::StatusOr<std::optional<NewDelivery>> Enqueuer::Build(
   d.request_id = plan.request_id;
   const absl::Time now = clock_.Now();
   d.next_attempt_time = now;
+  d.request_hash = plan.request_hash;
   switch (channel) {
     case Channel::kSms:
       d.body = TruncateSms(r->body, options_.sms_max_segments);

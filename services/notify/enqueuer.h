@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -41,7 +42,13 @@ struct NotificationPlan {
   std::optional<Contact> citizen;
   std::optional<Channel> citizen_channel;  // forces the channel
   std::vector<std::string> agency_codes;   // whose webhooks hear of it
-  std::string request_id;                  // SendNotification only
+  // Also the remembered ancestors of `agency_codes` (supervisors), for
+  // events that do not carry them (deadline's clocks).
+  bool with_ancestors = false;
+  // Agency -> its ancestors, as the event told; remembered for later events.
+  std::vector<std::pair<std::string, std::vector<std::string>>> ancestors;
+  std::string request_id;    // SendNotification only
+  std::string request_hash;  // SendNotification only
 };
 
 struct EnqueueOptions {

@@ -1,5 +1,6 @@
 #include "services/notify/notify_server.h"
 
+#include <map>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -9,6 +10,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/utf8.h"
 #include "libs/common/uuid.h"
+#include "libs/db/migrations.h"
 #include "libs/db/outbox.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
@@ -70,6 +72,37 @@ absl::Status CheckDossierAccess(const Caller& c, absl::string_view dossier) {
   }
   return common::PermissionDenied(
       "OUTSIDE_AGENCY", "deliveries of other agencies' dossiers are not shown");
+}
+
+// What a SendNotification asks for, as a digest: a retry with the same
+// request_id must ask for exactly this. Length-prefixed fields, values in
+// key order (the map's wire order is not stable).
+std::string RequestHash(const v1::SendNotificationRequest& req,
+                        absl::string_view event_type) {
+  std::string canon;
+  auto add = [&canon](absl::string_view s) {
+    absl::StrAppend(&canon, s.size(), ":", s, ";");
+  };
+  add(event_type);
+  add(req.dossier());
+  add(absl::StrCat(static_cast<int>(req.channel())));
+  add(req.recipient().phone());
+  add(req.recipient().email());
+  add(absl::StrCat(static_cast<int>(req.recipient().preferred_channel())));
+  std::map<std::string, std::string> values(req.values().begin(),
+                                            req.values().end());
+  for (const auto& [k, v] : values) {
+    add(k);
+    add(v);
+  }
+  return db::Sha256Hex(canon);
+}
+
+absl::Status RequestIdReused() {
+  return common::InvalidArgument(
+      "REQUEST_ID_REUSED",
+      {{"request_id",
+        "was already used for a different request; use a new UUID"}});
 }
 
 absl::StatusOr<std::string> DeliveryId(absl::string_view name) {
@@ -174,6 +207,7 @@ absl::Status NotifyServer::DoSend(grpc::ServerContext* ctx,
   }
   plan.citizen = contact;
   plan.citizen_channel = channel;
+  plan.request_hash = RequestHash(req, event_type);
   auto existing = [&]() -> absl::StatusOr<std::optional<DeliveryRecord>> {
     return db::WithTransaction(store_.pool(), [&](pqxx::work& tx) {
       return store_.ByRequestId(tx, req.request_id());
@@ -200,9 +234,12 @@ absl::Status NotifyServer::DoSend(grpc::ServerContext* ctx,
   if (!prior.has_value()) {
     return common::Internal("DELIVERY_MISSING", "queued delivery not found");
   }
-  if (prior->recipient != contact.phone && prior->recipient != contact.email) {
-    return common::FailedPrecondition(
-        "REQUEST_ID_REUSED", "request_id was used for another recipient");
+  // Rows from before request hashes were kept are checked by recipient.
+  if (prior->request_hash.empty()
+          ? (prior->recipient != contact.phone &&
+             prior->recipient != contact.email)
+          : prior->request_hash != plan.request_hash) {
+    return RequestIdReused();
   }
   DeliveryToProto(*prior, resp->mutable_delivery());
   return absl::OkStatus();

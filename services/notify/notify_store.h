@@ -53,6 +53,7 @@ struct DeliveryRecord {
   absl::Time next_attempt_time;
   std::optional<absl::Time> sent_time;
   std::string claim_token;                 // set by Claim
+  std::string request_hash;                // set by ByRequestId
   std::string webhook_secret;              // set by Claim for webhooks
   std::string webhook_url;                 // set by Claim for webhooks
   std::vector<AttemptRecord> attempt_log;  // oldest first (Get/List)
@@ -73,7 +74,8 @@ struct NewDelivery {
   std::string preview;
   int sms_segments = 0;
   absl::Time next_attempt_time;
-  std::string request_id;  // SendNotification only
+  std::string request_id;    // SendNotification only
+  std::string request_hash;  // SendNotification only: digest of the request
 };
 
 struct StoredTemplate {

@@ -114,9 +114,9 @@ absl::StatusOr<StoredTemplate> PgNotifyStore::AddTemplateVersion(
             if (s->text.event_type != t.event_type ||
                 s->text.channel != t.channel || s->text.body != t.body ||
                 s->text.subject != t.subject) {
-              return common::FailedPrecondition(
+              return common::InvalidArgument(
                   "REQUEST_ID_REUSED",
-                  "request_id was used for a different template");
+                  {{"request_id", "was used for a different template"}});
             }
             return s;
           }
@@ -185,10 +185,11 @@ absl::StatusOr<Webhook> PgNotifyStore::SaveWebhook(const Webhook& w,
           if (!prior.empty()) {
             Webhook s = WebhookFromRow(prior[0]);
             if (s.agency_code != w.agency_code || s.url != w.url ||
+                s.event_types != w.event_types ||
                 (!w.id.empty() && s.id != w.id)) {
-              return common::FailedPrecondition(
+              return common::InvalidArgument(
                   "REQUEST_ID_REUSED",
-                  "request_id was used for a different webhook");
+                  {{"request_id", "was used for a different webhook"}});
             }
             return s;
           }

@@ -131,15 +131,16 @@ absl::StatusOr<std::string> PgNotifyStore::Enqueue(pqxx::work& tx,
       "INSERT INTO notify.deliveries (id, event_id, event_type, dossier, "
       "channel, recipient, masked_recipient, citizen, webhook_id, subject, "
       "body, preview, sms_segments, state, next_attempt_time, create_time, "
-      "request_id) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, "
-      "NULLIF($9, '')::uuid, $10, $11, $12, $13, 'pending', "
-      "$14::timestamptz, $15::timestamptz, NULLIF($16, '')) "
+      "request_id, request_hash) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, "
+      "$8, NULLIF($9, '')::uuid, $10, $11, $12, $13, 'pending', "
+      "$14::timestamptz, $15::timestamptz, NULLIF($16, ''), $17) "
       "ON CONFLICT (event_id, recipient, channel) DO NOTHING RETURNING "
       "id::text",
       d.id.empty() ? common::NewUuid() : d.id, d.event_id, d.event_type,
       d.dossier, std::string(ChannelName(d.channel)), d.recipient,
       d.masked_recipient, d.citizen, d.webhook_id, d.subject, d.body, d.preview,
-      d.sms_segments, pg::Ts(d.next_attempt_time), pg::Ts(now), d.request_id);
+      d.sms_segments, pg::Ts(d.next_attempt_time), pg::Ts(now), d.request_id,
+      d.request_hash);
   if (!r.empty()) return r[0][0].as<std::string>();
   pqxx::result existing = tx.exec_params(
       "SELECT id::text FROM notify.deliveries WHERE event_id = $1 AND "
@@ -155,11 +156,13 @@ absl::StatusOr<std::optional<DeliveryRecord>> PgNotifyStore::ByRequestId(
     pqxx::work& tx, absl::string_view request_id) {
   pqxx::result r = tx.exec_params(
       absl::StrCat("SELECT ", kDeliveryColumns,
-                   " FROM notify.deliveries d WHERE d.request_id = $1"),
+                   ", d.request_hash FROM notify.deliveries d WHERE "
+                   "d.request_id = $1"),
       std::string(request_id));
   if (r.empty()) return std::optional<DeliveryRecord>();
   absl::StatusOr<DeliveryRecord> d = FromRow(r[0]);
   if (!d.ok()) return d.status();
+  d->request_hash = r[0][19].as<std::string>();
   std::vector<DeliveryRecord> v = {*std::move(d)};
   LT_RETURN_IF_ERROR(LoadAttempts(tx, v));
   return std::optional<DeliveryRecord>(std::move(v[0]));

@@ -15,6 +15,7 @@
 #include "libs/db/migrations.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
+#include "libs/grpc_util/status_conversion.h"
 #include "libs/testing/in_process_server.h"
 #include "libs/testing/pg_cluster.h"
 #include "libs/testing/status_matchers.h"
@@ -32,6 +33,7 @@ namespace {
 using ::lienthong::testing::GrpcStatusIs;
 using ::lienthong::testing::IsOk;
 using ::testing::HasSubstr;
+using ::lienthong::testing::StatusHasReason;
 using testing::Sink;
 
 absl::Time Hcm(int y, int mo, int d, int h, int mi) {
@@ -156,6 +158,11 @@ TEST_F(NotifyServerTest, EventBecomesOneVietnameseSmsAndIsAppliedOnce) {
   EXPECT_EQ(d.attempts(0).response_code(), 200);
   EXPECT_TRUE(d.attempts(0).success());
   // Another agency's officer sees nothing of it.
+  EXPECT_EQ(grpc_util::FromProto(d.attempts(0).attempt_time()), clock_.Now());
+  // A real HTTP round trip to the sink, timed on the real clock.
+  EXPECT_GT(d.attempts(0).latency().seconds() * 1000000000LL +
+                d.attempts(0).latency().nanos(),
+            0);
   EXPECT_THAT(stub_->ListDeliveries(
                   As("counter_officer", "000.00.15.H26").get(), req, &resp),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
@@ -179,8 +186,32 @@ TEST_F(NotifyServerTest, SendNotificationIsIdempotentByRequestId) {
   EXPECT_EQ(http_->Stats()["received"], 1);
 
   req.mutable_recipient()->set_phone("0911111111");
-  EXPECT_THAT(stub_->SendNotification(As("supervisor").get(), req, &b),
-              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  // The same request_id with another body is refused, not answered with
+  // the first delivery: another recipient, another text, another dossier.
+  const v1::SendNotificationRequest first = req;
+  EXPECT_THAT(grpc_util::FromGrpcStatus(
+                  stub_->SendNotification(As("supervisor").get(), req, &b)),
+              StatusHasReason(absl::StatusCode::kInvalidArgument,
+                              "REQUEST_ID_REUSED"));
+  req = first;
+  (*req.mutable_values())["message"] = "Phường Tây Mỗ nghỉ làm việc ngày 3/9.";
+  EXPECT_THAT(grpc_util::FromGrpcStatus(
+                  stub_->SendNotification(As("supervisor").get(), req, &b)),
+              StatusHasReason(absl::StatusCode::kInvalidArgument,
+                              "REQUEST_ID_REUSED"));
+  req = first;
+  req.set_dossier("dossiers/000.00.14.H26-260312-0042");
+  EXPECT_THAT(grpc_util::FromGrpcStatus(
+                  stub_->SendNotification(As("supervisor").get(), req, &b)),
+              StatusHasReason(absl::StatusCode::kInvalidArgument,
+                              "REQUEST_ID_REUSED"));
+  // Nothing more was queued by the refused retries, and the true retry
+  // still answers with the first delivery.
+  ASSERT_TRUE(stub_->SendNotification(As("supervisor").get(), first, &b).ok());
+  EXPECT_EQ(b.delivery().name(), a.delivery().name());
+  v1::ListDeliveriesResponse all;
+  ASSERT_TRUE(stub_->ListDeliveries(As("admin").get(), {}, &all).ok());
+  EXPECT_EQ(all.deliveries_size(), 1);
   v1::SendNotificationRequest bad;
   bad.set_request_id("not-a-uuid");
   (*bad.mutable_values())["citizen_id"] = "001203004567";
