@@ -42,9 +42,9 @@ absl::StatusOr<std::optional<NewDelivery>> Enqueuer::Build(
   d.channel = channel;
   d.recipient = std::string(recipient);
   d.request_id = plan.request_id;
+  d.request_hash = plan.request_hash;
   const absl::Time now = clock_.Now();
   d.next_attempt_time = now;
-  d.request_hash = plan.request_hash;
   switch (channel) {
     case Channel::kSms:
       d.body = TruncateSms(r->body, options_.sms_max_segments);

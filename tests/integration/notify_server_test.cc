@@ -32,8 +32,8 @@ namespace {
 
 using ::lienthong::testing::GrpcStatusIs;
 using ::lienthong::testing::IsOk;
-using ::testing::HasSubstr;
 using ::lienthong::testing::StatusHasReason;
+using ::testing::HasSubstr;
 using testing::Sink;
 
 absl::Time Hcm(int y, int mo, int d, int h, int mi) {
@@ -157,12 +157,12 @@ TEST_F(NotifyServerTest, EventBecomesOneVietnameseSmsAndIsAppliedOnce) {
   ASSERT_EQ(d.attempts_size(), 1);
   EXPECT_EQ(d.attempts(0).response_code(), 200);
   EXPECT_TRUE(d.attempts(0).success());
-  // Another agency's officer sees nothing of it.
   EXPECT_EQ(grpc_util::FromProto(d.attempts(0).attempt_time()), clock_.Now());
   // A real HTTP round trip to the sink, timed on the real clock.
   EXPECT_GT(d.attempts(0).latency().seconds() * 1000000000LL +
                 d.attempts(0).latency().nanos(),
             0);
+  // Another agency's officer sees nothing of it.
   EXPECT_THAT(stub_->ListDeliveries(
                   As("counter_officer", "000.00.15.H26").get(), req, &resp),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
@@ -185,10 +185,10 @@ TEST_F(NotifyServerTest, SendNotificationIsIdempotentByRequestId) {
   ASSERT_EQ(sender_->RunOnce()->sent, 1);
   EXPECT_EQ(http_->Stats()["received"], 1);
 
-  req.mutable_recipient()->set_phone("0911111111");
   // The same request_id with another body is refused, not answered with
   // the first delivery: another recipient, another text, another dossier.
   const v1::SendNotificationRequest first = req;
+  req.mutable_recipient()->set_phone("0911111111");
   EXPECT_THAT(grpc_util::FromGrpcStatus(
                   stub_->SendNotification(As("supervisor").get(), req, &b)),
               StatusHasReason(absl::StatusCode::kInvalidArgument,
