@@ -1,10 +1,12 @@
 #include "services/notify/enqueuer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/redact.h"
+#include "libs/common/status_macros.h"
 #include "libs/common/uuid.h"
 #include "nlohmann/json.hpp"
 #include "services/notify/sms.h"
@@ -86,6 +88,10 @@ absl::StatusOr<std::optional<NewDelivery>> Enqueuer::Build(
 absl::StatusOr<std::vector<std::string>> Enqueuer::EnqueueInTx(
     pqxx::work& tx, const NotificationPlan& plan) {
   std::vector<std::string> ids;
+  for (const auto& [agency, ancestors] : plan.ancestors) {
+    LT_RETURN_IF_ERROR(
+        store_.RememberAncestors(tx, agency, ancestors, clock_.Now()));
+  }
   if (plan.citizen.has_value()) {
     Contact c = *plan.citizen;
     if (plan.citizen_channel.has_value()) c.preferred = plan.citizen_channel;
@@ -105,9 +111,19 @@ absl::StatusOr<std::vector<std::string>> Enqueuer::EnqueueInTx(
       }
     }
   }
-  if (!plan.agency_codes.empty()) {
+  std::vector<std::string> agencies = plan.agency_codes;
+  if (plan.with_ancestors && !agencies.empty()) {
+    LT_ASSIGN_OR_RETURN(std::vector<std::string> above,
+                        store_.AncestorsOf(tx, plan.agency_codes));
+    for (std::string& a : above) {
+      if (std::find(agencies.begin(), agencies.end(), a) == agencies.end()) {
+        agencies.push_back(std::move(a));
+      }
+    }
+  }
+  if (!agencies.empty()) {
     absl::StatusOr<std::vector<Webhook>> hooks =
-        store_.WebhooksFor(tx, plan.agency_codes, plan.event_type);
+        store_.WebhooksFor(tx, agencies, plan.event_type);
     if (!hooks.ok()) return hooks.status();
     for (const Webhook& w : *hooks) {
       absl::StatusOr<std::optional<NewDelivery>> d =

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
@@ -105,8 +106,12 @@ absl::StatusOr<std::optional<NotificationPlan>> PlanFromEvent(
     Put(p.values, "applicant_name", m.masked_applicant_name());
     Put(p.values, "agency_name", m.receiving_agency().display_name());
     p.citizen = ContactFromProto(m.applicant_contact());
-    for (const std::string& a : m.agency_ancestor_codes()) {
-      p.agency_codes.push_back(a);
+    const std::vector<std::string> ancestors(m.agency_ancestor_codes().begin(),
+                                             m.agency_ancestor_codes().end());
+    for (const std::string& a : ancestors) p.agency_codes.push_back(a);
+    const std::string receiving = ReceivingAgencyOf(p.dossier);
+    if (!receiving.empty() && !ancestors.empty()) {
+      p.ancestors.push_back({receiving, ancestors});
     }
     return Plan(std::move(p));
   }
@@ -166,6 +171,10 @@ absl::StatusOr<std::optional<NotificationPlan>> PlanFromEvent(
     if (!agency.empty() && agency != ReceivingAgencyOf(p.dossier)) {
       p.agency_codes.push_back(agency);
     }
+    // The clock names only the responsible agency; its supervisors (the
+    // district and city above it) are the ancestors notify learned from
+    // earlier events.
+    p.with_ancestors = true;
     return Plan(std::move(p));
   }
   if (any.Is<routing::v1::TaskDispatched>()) {
@@ -174,14 +183,33 @@ absl::StatusOr<std::optional<NotificationPlan>> PlanFromEvent(
     const std::string agency(absl::StripPrefix(m.agency(), "agencies/"));
     // The task's agency and its supervisors, not the receiving office.
     p.agency_codes = {agency};
-    for (const std::string& a : m.agency_ancestor_codes()) {
-      p.agency_codes.push_back(a);
+    const std::vector<std::string> ancestors(m.agency_ancestor_codes().begin(),
+                                             m.agency_ancestor_codes().end());
+    for (const std::string& a : ancestors) p.agency_codes.push_back(a);
+    if (!agency.empty() && !ancestors.empty()) {
+      p.ancestors.push_back({agency, ancestors});
     }
     Put(p.values, "task", m.task());
     Put(p.values, "leg_id", m.leg_id());
     Put(p.values, "agency_code", agency);
     Put(p.values, "procedure_name", m.procedure());
     Put(p.values, "dispatch_time", When(m.dispatch_time()));
+    return Plan(std::move(p));
+  }
+  if (any.Is<routing::v1::TaskCancelled>()) {
+    LT_ASSIGN_OR_RETURN(auto m, Unpack<routing::v1::TaskCancelled>(e));
+    NotificationPlan p = Base(e, "task_cancelled", m.dossier());
+    // A refusal elsewhere (or a withdrawal) cancelled this agency's task:
+    // its system must stop working on it. Not the citizen (told by the
+    // dossier's own refusal or withdrawal), not the receiving office.
+    const std::string agency(absl::StripPrefix(m.agency(), "agencies/"));
+    p.agency_codes.clear();
+    if (!agency.empty()) p.agency_codes.push_back(agency);
+    Put(p.values, "task", m.task());
+    Put(p.values, "leg_id", m.leg_id());
+    Put(p.values, "agency_code", agency);
+    Put(p.values, "reason", m.reason());
+    Put(p.values, "cancel_time", When(m.cancel_time()));
     return Plan(std::move(p));
   }
   return Plan();

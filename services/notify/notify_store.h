@@ -152,6 +152,15 @@ class PgNotifyStore {
       pqxx::work& tx, const std::vector<std::string>& agency_codes,
       absl::string_view event_type);
 
+  // --- agency tree, as learned from events (pg_notify_admin.cc)
+  // Remembers `agency_code`'s ancestors (the latest event wins).
+  absl::Status RememberAncestors(pqxx::work& tx, absl::string_view agency_code,
+                                 const std::vector<std::string>& ancestors,
+                                 absl::Time now);
+  // The remembered ancestors of each of `agency_codes` (none when unknown).
+  absl::StatusOr<std::vector<std::string>> AncestorsOf(
+      pqxx::work& tx, const std::vector<std::string>& agency_codes);
+
   // --- deliveries (pg_notify_store.cc)
   // Inserts unless (event, recipient, channel) exists; returns the id of
   // the new or existing delivery.

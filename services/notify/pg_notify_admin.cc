@@ -289,4 +289,29 @@ absl::StatusOr<std::vector<Webhook>> PgNotifyStore::WebhooksFor(
   return out;
 }
 
+absl::Status PgNotifyStore::RememberAncestors(
+    pqxx::work& tx, absl::string_view agency_code,
+    const std::vector<std::string>& ancestors, absl::Time now) {
+  if (agency_code.empty() || ancestors.empty()) return absl::OkStatus();
+  tx.exec_params(
+      "INSERT INTO notify.agency_ancestors (agency_code, ancestors, "
+      "update_time) VALUES ($1, $2::text[], $3::timestamptz) ON CONFLICT "
+      "(agency_code) DO UPDATE SET ancestors = EXCLUDED.ancestors, "
+      "update_time = EXCLUDED.update_time WHERE "
+      "notify.agency_ancestors.ancestors IS DISTINCT FROM EXCLUDED.ancestors",
+      std::string(agency_code), TextArray(ancestors), pg::Ts(now));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> PgNotifyStore::AncestorsOf(
+    pqxx::work& tx, const std::vector<std::string>& agency_codes) {
+  pqxx::result rows = tx.exec_params(
+      "SELECT DISTINCT unnest(ancestors) FROM notify.agency_ancestors WHERE "
+      "agency_code = ANY($1::text[]) ORDER BY 1",
+      TextArray(agency_codes));
+  std::vector<std::string> out;
+  for (const pqxx::row& r : rows) out.push_back(r[0].as<std::string>());
+  return out;
+}
+
 }  // namespace lienthong::notify

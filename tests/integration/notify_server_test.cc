@@ -21,6 +21,7 @@
 #include "libs/testing/status_matchers.h"
 #include "lienthong/deadline/v1/events.pb.h"
 #include "lienthong/intake/v1/events.pb.h"
+#include "lienthong/routing/v1/events.pb.h"
 #include "notify_migrations.h"
 #include "services/notify/default_templates.h"
 #include "services/notify/sender.h"
@@ -387,6 +388,143 @@ TEST_F(NotifyServerTest, DeadLetterListsAndReplaysOverGrpc) {
   ASSERT_TRUE(stub_->GetDelivery(As("admin").get(), get, &d).ok());
   EXPECT_EQ(d.delivery().state(), v1::DELIVERY_STATE_SENT);
   EXPECT_EQ(d.delivery().attempts_size(), 3);
+}
+
+v1::RegisterWebhookResponse RegisterAs(
+    v1::NotifyService::Stub& stub, const std::string& agency,
+    const std::string& url, std::vector<std::string> event_types) {
+  v1::RegisterWebhookRequest reg;
+  reg.set_request_id(common::NewUuid());
+  reg.mutable_webhook()->set_agency("agencies/" + agency);
+  reg.mutable_webhook()->set_url(url);
+  reg.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
+  for (const std::string& t : event_types) {
+    reg.mutable_webhook()->add_event_types(t);
+  }
+  v1::RegisterWebhookResponse resp;
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-lienthong-role", "admin");
+  grpc::Status s = stub.RegisterWebhook(&ctx, reg, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp;
+}
+
+std::vector<nlohmann::json> ArrivedAt(Sink& sink, const std::string& path) {
+  std::vector<nlohmann::json> out;
+  for (const auto& x : sink.Messages()) {
+    if (x["path"] == path) out.push_back(x);
+  }
+  return out;
+}
+
+// Issue 5: "a refusal ... cancels the other legs and tells their agencies".
+// Routing sends one TaskCancelled per cancelled leg; each leg's agency
+// system hears of it on its own webhook, signed; nobody else does.
+TEST_F(NotifyServerTest, CancelledTaskTellsItsAgencyThroughItsWebhook) {
+  RegisterAs(*stub_, "000.00.19.H26", http_->Url("/hooks/bhxh-quan"), {});
+  RegisterAs(*stub_, "000.04.14.H26", http_->Url("/hooks/cong-an-phuong"), {});
+  routing::v1::TaskCancelled m;
+  m.set_dossier("dossiers/000.00.14.H26-260312-0042");
+  m.set_task("tasks/7f0c2a");
+  m.set_leg_id("health_insurance");
+  m.set_agency("agencies/000.00.19.H26");
+  m.set_reason("Hồ sơ bị từ chối ở bước đăng ký khai sinh");
+  grpc_util::ToProto(clock_.Now(), m.mutable_cancel_time());
+  common::v1::Event e;
+  e.set_event_id(common::NewUuid());
+  e.set_type("lienthong.routing.v1.TaskCancelled");
+  e.set_source("routing");
+  e.set_dossier(m.dossier());
+  e.mutable_payload()->PackFrom(m);
+  grpc_util::EventHandler handle = MakeEventHandler(*store_, *enqueuer_);
+  ASSERT_THAT(handle(e), IsOk());
+  ASSERT_THAT(handle(e), IsOk());  // redelivered: nothing new
+  ASSERT_EQ(sender_->RunOnce()->sent, 1);
+  std::vector<nlohmann::json> got = ArrivedAt(*http_, "/hooks/bhxh-quan");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0]["signature_valid"].get<bool>());
+  nlohmann::json body = nlohmann::json::parse(got[0]["body"].get<std::string>());
+  EXPECT_EQ(body["event_type"], "task_cancelled");
+  EXPECT_EQ(body["data"]["task"], "tasks/7f0c2a");
+  EXPECT_EQ(body["text"],
+            "Đã hủy nhiệm vụ của hồ sơ 000.00.14.H26-260312-0042 (bước "
+            "health_insurance): Hồ sơ bị từ chối ở bước đăng ký khai sinh. "
+            "Xin dừng xử lý.");
+  EXPECT_TRUE(ArrivedAt(*http_, "/hooks/cong-an-phuong").empty());
+}
+
+// Due-soon / overdue clocks name only the responsible agency; the
+// supervisors above it (district, city) hear of them on their own agency's
+// webhook, through the ancestors notify learned from DossierReceived.
+TEST_F(NotifyServerTest, OverdueClockReachesTheSupervisorsAboveTheAgency) {
+  RegisterAs(*stub_, "000.00.14.H26", http_->Url("/hooks/phuong"),
+             {"clock_overdue"});
+  RegisterAs(*stub_, "000.00.00.H26", http_->Url("/hooks/thanh-pho"),
+             {"clock_overdue"});
+  RegisterAs(*stub_, "000.00.99.H26", http_->Url("/hooks/quan-khac"),
+             {"clock_overdue"});
+  grpc_util::EventHandler handle = MakeEventHandler(*store_, *enqueuer_);
+  deadline::v1::ClockOverdue m;
+  m.mutable_clock()->set_dossier("dossiers/000.00.14.H26-260312-0042");
+  m.mutable_clock()->set_kind(deadline::v1::CLOCK_KIND_DOSSIER);
+  m.mutable_clock()->set_agency("agencies/000.00.14.H26");
+  grpc_util::ToProto(Hcm(2026, 3, 18, 16, 30),
+                     m.mutable_clock()->mutable_due_time());
+  auto overdue = [&] {
+    common::v1::Event e;
+    e.set_event_id(common::NewUuid());
+    e.set_type("lienthong.deadline.v1.ClockOverdue");
+    e.mutable_payload()->PackFrom(m);
+    return e;
+  };
+  // Before notify knows the ward's ancestors only the ward hears of it.
+  ASSERT_THAT(handle(overdue()), IsOk());
+  ASSERT_EQ(sender_->RunOnce()->sent, 1);
+  EXPECT_EQ(ArrivedAt(*http_, "/hooks/phuong").size(), 1u);
+  EXPECT_TRUE(ArrivedAt(*http_, "/hooks/thanh-pho").empty());
+
+  // DossierReceived says the ward's ancestor is the city (000.00.00.H26).
+  ASSERT_THAT(handle(ReceivedEvent(common::NewUuid())), IsOk());
+  ASSERT_THAT(handle(overdue()), IsOk());
+  ASSERT_TRUE(sender_->RunOnce().ok());
+  EXPECT_EQ(ArrivedAt(*http_, "/hooks/phuong").size(), 2u);
+  std::vector<nlohmann::json> city = ArrivedAt(*http_, "/hooks/thanh-pho");
+  ASSERT_EQ(city.size(), 1u);
+  EXPECT_TRUE(city[0]["signature_valid"].get<bool>());
+  EXPECT_EQ(nlohmann::json::parse(city[0]["body"].get<std::string>())
+                ["event_type"],
+            "clock_overdue");
+  EXPECT_TRUE(ArrivedAt(*http_, "/hooks/quan-khac").empty());
+}
+
+TEST_F(NotifyServerTest, AdminRetriesWithAnotherBodyAreRequestIdReused) {
+  v1::UpsertTemplateRequest req;
+  req.set_request_id(common::NewUuid());
+  req.mutable_template_()->set_event_type("ready_for_return");
+  req.mutable_template_()->set_channel(common::v1::CONTACT_CHANNEL_SMS);
+  req.mutable_template_()->set_body("Hồ sơ {{dossier_code}} đã có kết quả.");
+  v1::UpsertTemplateResponse a, b;
+  ASSERT_TRUE(stub_->UpsertTemplate(As("admin").get(), req, &a).ok());
+  ASSERT_TRUE(stub_->UpsertTemplate(As("admin").get(), req, &b).ok());
+  EXPECT_EQ(b.template_().version(), a.template_().version());
+  req.mutable_template_()->set_body("Hồ sơ {{dossier_code}} có kết quả rồi.");
+  EXPECT_THAT(grpc_util::FromGrpcStatus(
+                  stub_->UpsertTemplate(As("admin").get(), req, &b)),
+              StatusHasReason(absl::StatusCode::kInvalidArgument,
+                              "REQUEST_ID_REUSED"));
+
+  v1::RegisterWebhookRequest reg;
+  reg.set_request_id(common::NewUuid());
+  reg.mutable_webhook()->set_agency("agencies/000.00.14.H26");
+  reg.mutable_webhook()->set_url(http_->Url("/hooks/phuong"));
+  reg.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
+  v1::RegisterWebhookResponse w;
+  ASSERT_TRUE(stub_->RegisterWebhook(As("admin").get(), reg, &w).ok());
+  reg.mutable_webhook()->add_event_types("clock_overdue");
+  EXPECT_THAT(grpc_util::FromGrpcStatus(
+                  stub_->RegisterWebhook(As("admin").get(), reg, &w)),
+              StatusHasReason(absl::StatusCode::kInvalidArgument,
+                              "REQUEST_ID_REUSED"));
 }
 
 }  // namespace
