@@ -264,6 +264,15 @@ absl::Status ValidateTemplate(const TemplateText& t, int sms_max_segments) {
       v.push_back({p.field, "only e-mail templates have a subject"});
       continue;
     }
+    // E-mail bodies are HTML: a value must never reach them unescaped
+    // (a reason typed by an officer could carry markup or a link).
+    if (is_body && t.channel == Channel::kEmail &&
+        (p.text->find("{{{") != std::string::npos ||
+         p.text->find("{{&") != std::string::npos)) {
+      v.push_back({p.field,
+                   "unescaped {{{name}}} and {{&name}} are not allowed in "
+                   "e-mail bodies; values are HTML-escaped"});
+    }
     absl::StatusOr<std::vector<std::string>> names =
         Placeholders(*p.text, p.field);
     if (!names.ok()) {

@@ -118,6 +118,36 @@ TEST(TemplatesTest, ValidationRejectsEmptyBody) {
               ElementsAre("template.body: is required"));
 }
 
+TEST(TemplatesTest, EmailBodiesMayNotInsertValuesUnescaped) {
+  for (const char* body : {"<p>{{{message}}}</p>", "<p>{{& message}}</p>"}) {
+    EXPECT_THAT(
+        ViolationFields(
+            ValidateTemplate({"ad_hoc", Channel::kEmail, "Tin", body}, 3)),
+        ElementsAre(HasSubstr("not allowed in e-mail bodies")))
+        << body;
+  }
+  // An SMS is plain text: nothing to escape there.
+  EXPECT_TRUE(
+      ValidateTemplate({"ad_hoc", Channel::kSms, "", "{{{message}}}"}, 3).ok());
+  // The escaped form renders markup as text.
+  absl::StatusOr<Rendered> r =
+      Render({"ad_hoc", Channel::kEmail, "", "<p>{{message}}</p>"},
+             {{"message", "<a href=\"http://x\">bấm</a>"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, "<p>&lt;a href=&quot;http://x&quot;&gt;bấm&lt;/a&gt;</p>");
+}
+
+TEST(TemplatesTest, TaskCancelledNeedsOnlyTheDossierCode) {
+  EXPECT_TRUE(ValidateTemplate({"task_cancelled", Channel::kWebhook, "",
+                                "Hủy {{dossier_code}}: {{reason}}"},
+                               3)
+                  .ok());
+  EXPECT_THAT(ViolationFields(ValidateTemplate(
+                  {"task_cancelled", Channel::kWebhook, "", "Hủy {{task}}"}, 3)),
+              ElementsAre("template.body: missing required placeholder "
+                          "{{dossier_code}}"));
+}
+
 TEST(TemplatesTest, ValidationRejectsSmsTooLongForConfiguredSegments) {
   std::string body = "{{message}} ";
   for (int i = 0; i < 30; ++i) body += "Thông báo dài dòng. ";
