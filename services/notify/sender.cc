@@ -29,12 +29,21 @@ double Sender::Random01() {
 
 absl::StatusOr<SendCounts> Sender::RunOnce() {
   SendCounts counts;
+  const absl::Time claimed_at = clock_.Now();
   absl::StatusOr<std::vector<DeliveryRecord>> claimed =
-      store_.Claim(clock_.Now(), options_.lease, options_.batch_size);
+      store_.Claim(claimed_at, options_.lease, options_.batch_size);
   if (!claimed.ok()) return claimed.status();
   counts.claimed = static_cast<int>(claimed->size());
   for (const DeliveryRecord& d : *claimed) {
     const absl::Time now = clock_.Now();
+    // Slow peers can eat a batch's lease: past half of it, give the rest
+    // back rather than send what another replica may already be taking
+    // over (a second copy the receiver would have to dedupe).
+    if (now - claimed_at > options_.lease / 2) {
+      LT_RETURN_IF_ERROR(store_.Release(d, now));
+      ++counts.held;
+      continue;
+    }
     if (d.channel == Channel::kSms && d.citizen) {
       const absl::Time hold = HoldUntil(options_.quiet_hours, now);
       if (hold > now) {

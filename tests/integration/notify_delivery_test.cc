@@ -5,6 +5,8 @@
 // sees no duplicate delivery; quiet hours hold citizen SMS until morning.
 
 #include <memory>
+#include <set>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -294,6 +296,79 @@ TEST_F(DeliveryTest, SenderDyingBetweenSendAndMarkLosesAndDuplicatesNothing) {
   EXPECT_EQ(keys, std::set<std::string>(all.begin(), all.end()));
 }
 
+// Two replicas' senders at once: SKIP LOCKED hands each due delivery to
+// exactly one of them, so the gateway sees every delivery id once and
+// nothing is offered twice.
+TEST_F(DeliveryTest, ConcurrentSendersShareTheWorkWithoutDuplicates) {
+  constexpr int kMessages = 24;
+  std::set<std::string> all;
+  for (int i = 0; i < kMessages; ++i) {
+    for (const std::string& id :
+         Enqueue(Received(absl::StrCat("ev-replica-", i),
+                          {.phone = absl::StrCat("09123456", 10 + i)}))) {
+      all.insert(id);
+    }
+  }
+  ASSERT_EQ(all.size(), static_cast<size_t>(kMessages));
+  options_.batch_size = 3;
+  http_->Delay(20);  // keep the claims overlapping
+  int sent[2] = {0, 0};
+  std::vector<std::thread> replicas;
+  for (int r = 0; r < 2; ++r) {
+    replicas.emplace_back([this, r, &sent] {
+      auto sender = NewSender();
+      while (true) {
+        absl::StatusOr<SendCounts> c = sender->RunOnce();
+        if (!c.ok() || c->claimed == 0) return;
+        sent[r] += c->sent;
+      }
+    });
+  }
+  for (std::thread& t : replicas) t.join();
+  EXPECT_EQ(sent[0] + sent[1], kMessages);
+  EXPECT_GT(sent[0], 0);  // both replicas took part
+  EXPECT_GT(sent[1], 0);
+  nlohmann::json stats = http_->Stats();
+  EXPECT_EQ(stats["received"], kMessages);  // nothing offered twice
+  EXPECT_EQ(stats["duplicates"], 0);
+  std::set<std::string> keys;
+  for (const auto& m : http_->Messages()) keys.insert(m["key"]);
+  EXPECT_EQ(keys, all);
+}
+
+TEST_F(DeliveryTest, BatchPastHalfItsLeaseGivesTheRestBack) {
+  std::set<std::string> all;
+  for (int i = 0; i < 3; ++i) {
+    for (const std::string& id :
+         Enqueue(Received(absl::StrCat("ev-slow-", i),
+                          {.phone = absl::StrCat("098765432", i)}))) {
+      all.insert(id);
+    }
+  }
+  auto sender = NewSender();
+  // The first send takes longer than half the lease (a slow gateway).
+  bool slow = true;
+  sender->SetAfterSendHookForTest([&] {
+    if (slow) clock_.Advance(options_.lease / 2 + absl::Seconds(1));
+    slow = false;
+    return true;
+  });
+  absl::StatusOr<SendCounts> c = sender->RunOnce();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->claimed, 3);
+  EXPECT_EQ(c->sent, 1);
+  EXPECT_EQ(c->held, 2);
+  // Given back due now, without an attempt: the next pass sends them.
+  c = sender->RunOnce();
+  EXPECT_EQ(c->sent, 2);
+  for (const std::string& id : all) {
+    DeliveryRecord d = Get(id);
+    EXPECT_EQ(d.state, DeliveryState::kSent);
+    EXPECT_EQ(d.attempt_log.size(), 1u);
+  }
+  EXPECT_EQ(http_->Stats()["received"], 3);
+}
+
 TEST_F(DeliveryTest, QuietHoursHoldCitizenSmsUntilSevenButNotEmail) {
   clock_.Set(Hcm(2026, 3, 12, 22, 15));
   std::vector<std::string> sms =
@@ -350,6 +425,22 @@ TEST_F(DeliveryTest, ListDeliveriesPaginatesNewestFirstWithFilters) {
   absl::StatusOr<Page<DeliveryRecord>> sent =
       store_->List({.state = DeliveryState::kSent}, 10, "");
   EXPECT_TRUE(sent->items.empty());
+  absl::StatusOr<Page<DeliveryRecord>> pending =
+      store_->List({.state = DeliveryState::kPending}, 10, "");
+  EXPECT_EQ(pending->items.size(), 5u);
+  // By dossier: another dossier's delivery is not listed.
+  NotificationPlan other = Received("ev-list-other", {.phone = "0912345678"});
+  other.dossier = "dossiers/000.00.15.H26-260312-0001";
+  Enqueue(other);
+  absl::StatusOr<Page<DeliveryRecord>> mine =
+      store_->List({.dossier = "dossiers/000.00.14.H26-260312-0042"}, 10, "");
+  EXPECT_EQ(mine->items.size(), 5u);
+  absl::StatusOr<Page<DeliveryRecord>> theirs =
+      store_->List({.dossier = other.dossier}, 10, "");
+  ASSERT_EQ(theirs->items.size(), 1u);
+  EXPECT_EQ(theirs->items[0].event_id, "ev-list-other");
+  EXPECT_TRUE(
+      store_->List({.recipient = "0900000000"}, 10, "")->items.empty());
   EXPECT_THAT(store_->List({}, 10, "not-a-token!"),
               StatusHasReason(absl::StatusCode::kInvalidArgument,
                               "INVALID_PAGE_TOKEN"));
