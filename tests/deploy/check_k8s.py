@@ -477,8 +477,26 @@ def main():
             cluster = dsn.get("host", "").removesuffix("-rw")
             if cluster not in cnpg:
                 problem(f"{cw}: --db_dsn host {dsn.get('host')} is not the -rw Service of a rendered CloudNativePG Cluster")
-            elif not allowed(me, pods[f"{cluster}-1"], 5432, policies, namespaces):
-                problem(f"{cw}: NetworkPolicies block {name} -> PostgreSQL")
+            else:
+                if not allowed(me, pods[f"{cluster}-1"], 5432, policies, namespaces):
+                    problem(f"{cw}: NetworkPolicies block {name} -> PostgreSQL")
+                # One database, a schema owned by the service's own role, whose
+                # password the pod gets from the role's Secret.
+                cs = cnpg[cluster]["spec"]
+                initdb = (cs.get("bootstrap") or {}).get("initdb") or {}
+                if dsn.get("dbname") != initdb.get("database"):
+                    problem(f"{cw}: --db_dsn dbname {dsn.get('dbname')} is not the Cluster's database {initdb.get('database')}")
+                role = [r for r in (cs.get("managed") or {}).get("roles") or [] if r.get("name") == dsn.get("user")]
+                if dsn.get("user") != svc or not role or not role[0].get("login"):
+                    problem(f"{cw}: --db_dsn user {dsn.get('user')} is not a managed login role named {svc}")
+                else:
+                    pw = [e for e in c.get("env") or [] if e["name"] == "PGPASSWORD"]
+                    ref = ((pw[0].get("valueFrom") or {}).get("secretKeyRef") or {}) if pw else {}
+                    if ref.get("name") != role[0].get("passwordSecret", {}).get("name"):
+                        problem(f"{cw}: PGPASSWORD does not come from the role's Secret "
+                                f"{role[0].get('passwordSecret', {}).get('name')}")
+                if f"CREATE SCHEMA {svc} AUTHORIZATION {svc}" not in initdb.get("postInitApplicationSQL", []):
+                    problem(f"Cluster {cluster}: no schema {svc} owned by role {svc}")
             for f in ("intake_address", "routing_address", "deadline_address", "notify_address"):
                 addr = setting(f)
                 if not addr:
@@ -548,6 +566,10 @@ def main():
                 if ref.get("kind", "Issuer") == "Issuer" and ref.get("name") not in {i["metadata"]["name"] for i in get("Issuer")}:
                     problem(f"Certificate {ct['metadata']['name']}: Issuer {ref.get('name')} is not rendered")
 
+    deployed = {os.path.basename((c.get("command") or [""])[0]) for d in get("Deployment")
+                for c in d["spec"]["template"]["spec"]["containers"]}
+    for b in sorted(set(binaries) - deployed):
+        problem(f"no Deployment runs {b}")
     for cm in configmaps:
         if cm not in used_configmaps:
             problem(f"ConfigMap {cm} is used by no Deployment, so no binary can be checked against it")
