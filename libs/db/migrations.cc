@@ -59,9 +59,21 @@ std::string Sha256Hex(absl::string_view data) {
   return out;
 }
 
+// Event payloads carry whole resources (a DossierReceived holds the
+// procedure) and pass TOAST's ~2 kB threshold: lz4 compresses them at a
+// fraction of the CPU of the default pglz, which under load was a tenth of
+// PostgreSQL's time. Existing rows keep their compression; new ones use lz4.
+constexpr char kOutboxLz4Sql[] = R"sql(
+ALTER TABLE {schema}.outbox ALTER COLUMN payload SET COMPRESSION lz4;
+)sql";
+
 std::vector<Migration> EventTableMigrations(absl::string_view schema) {
+  // Applied in this order, before the service's own (negative versions so
+  // they never collide with a service's numbering).
   return {{-1, "lienthong_events",
-           absl::StrReplaceAll(kOutboxSql, {{"{schema}", schema}})}};
+           absl::StrReplaceAll(kOutboxSql, {{"{schema}", schema}})},
+          {-2, "lienthong_events_lz4",
+           absl::StrReplaceAll(kOutboxLz4Sql, {{"{schema}", schema}})}};
 }
 
 absl::Status Migrate(Pool& pool, absl::string_view schema,

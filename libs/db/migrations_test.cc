@@ -36,10 +36,20 @@ TEST(MigrationsTest, ApplyingTwiceIsANoOp) {
   ASSERT_THAT(Migrate(pool, "svc", kMigrations), IsOk());
   ASSERT_THAT(Migrate(pool, "svc", kMigrations), IsOk());
   EXPECT_EQ(Count(pool, "SELECT count(*) FROM svc.applied"), 1);
-  // The service's two files and the library's event tables.
-  EXPECT_EQ(Count(pool, "SELECT count(*) FROM svc.schema_migrations"), 3);
+  // The service's two files and the library's two for the event tables.
+  EXPECT_EQ(Count(pool, "SELECT count(*) FROM svc.schema_migrations"), 4);
   EXPECT_EQ(Count(pool, "SELECT count(*) FROM svc.outbox"), 0);
   EXPECT_EQ(Count(pool, "SELECT count(*) FROM svc.inbox"), 0);
+}
+
+TEST(MigrationsTest, OutboxPayloadsAreCompressedWithLz4) {
+  Pool pool({PgCluster::Get().NewDatabase(), 1});
+  ASSERT_THAT(Migrate(pool, "svc", kMigrations), IsOk());
+  EXPECT_EQ(Count(pool,
+                  "SELECT count(*) FROM pg_attribute WHERE attrelid = "
+                  "'svc.outbox'::regclass AND attname = 'payload' AND "
+                  "attcompression = 'l'"),
+            1);
 }
 
 TEST(MigrationsTest, RacingRunnersApplyEachFileOnce) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
 
 namespace lienthong::db {
@@ -29,25 +30,30 @@ absl::Status AppendOutbox(pqxx::work& tx, absl::string_view schema,
                           const OutboxMessage& message,
                           const std::vector<std::string>& destinations,
                           absl::Time now) {
+  if (destinations.empty()) return absl::OkStatus();
   const std::string s(schema);
   const pqxx::binarystring payload(message.payload.data(),
                                    message.payload.size());
-  for (const std::string& dest : destinations) {
-    tx.exec_params(absl::StrCat("INSERT INTO ", s,
-                                ".outbox (event_id, destination, event_type, "
-                                "payload, created_at, next_attempt_at) "
-                                "VALUES ($1, $2, $3, $4, $5, $5)"),
-                   message.event_id, dest, message.event_type, payload,
-                   ToPgTime(now));
-  }
-  tx.exec(absl::StrCat("NOTIFY ", s, "_outbox"));
+  // One round trip: a row per destination, and the relays' wake-up.
+  ExecPrepared(tx, absl::StrCat("lt_outbox_append_", s),
+               absl::StrCat("WITH o AS (INSERT INTO ", s,
+                            ".outbox (event_id, destination, event_type, "
+                            "payload, created_at, next_attempt_at) SELECT "
+                            "$1::uuid, d, $3, $4::bytea, $5::timestamptz, "
+                            "$5::timestamptz FROM unnest($2::text[]) AS d) "
+                            "SELECT pg_notify($6, '')"),
+               message.event_id, TextArrayLiteral(destinations),
+               message.event_type, payload, ToPgTime(now),
+               absl::StrCat(s, "_outbox"));
   return absl::OkStatus();
 }
 
 absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,
                                  absl::string_view event_id) {
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("INSERT INTO ", std::string(schema),
+  const std::string s(schema);
+  pqxx::result r = ExecPrepared(
+      tx, absl::StrCat("lt_inbox_record_", s),
+      absl::StrCat("INSERT INTO ", s,
                    ".inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING"),
       std::string(event_id));
   return r.affected_rows() == 1;
@@ -76,7 +82,8 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
   // relays off these rows; if we die before commit, the locks vanish and
   // the rows are claimed again (at least once).
   return WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<int> {
-    pqxx::result rows = tx.exec_params(
+    pqxx::result rows = ExecPrepared(
+        tx, absl::StrCat("lt_outbox_claim_", s),
         absl::StrCat("SELECT event_id, event_type, payload, attempts FROM ", s,
                      ".outbox WHERE destination = $1 AND delivered_at IS "
                      "NULL AND next_attempt_at <= $2 ORDER BY "
@@ -122,22 +129,20 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
     if (delivered > 0 && before_mark_ && !before_mark_()) {
       return absl::AbortedError("relay abandoned before marking");
     }
+    // The delivered rows in one statement; failures each get their backoff.
+    std::vector<std::string> delivered_ids;
     for (size_t i = 0; i < records.size(); ++i) {
       const OutboxRecord& rec = records[i];
       if (outcome[i] == absl::StatusCode::kOk) {
-        tx.exec_params(
-            absl::StrCat("UPDATE ", s,
-                         ".outbox SET delivered_at = $3, attempts = "
-                         "attempts + 1, last_error_code = NULL WHERE "
-                         "event_id = $1 AND destination = $2"),
-            rec.event_id, options_.destination, ToPgTime(now));
+        delivered_ids.push_back(rec.event_id);
         continue;
       }
       absl::Duration backoff = BackoffFor(rec.attempts + 1);
       std::uniform_real_distribution<double> j(-options_.jitter,
                                                options_.jitter);
       backoff += backoff * j(rng_);
-      tx.exec_params(
+      ExecPrepared(
+          tx, absl::StrCat("lt_outbox_backoff_", s),
           absl::StrCat("UPDATE ", s,
                        ".outbox SET attempts = attempts + 1, "
                        "last_error_code = $3, next_attempt_at = $4 WHERE "
@@ -145,6 +150,16 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
           rec.event_id, options_.destination,
           std::string(absl::StatusCodeToString(outcome[i])),
           ToPgTime(now + backoff));
+    }
+    if (!delivered_ids.empty()) {
+      ExecPrepared(
+          tx, absl::StrCat("lt_outbox_delivered_", s),
+          absl::StrCat("UPDATE ", s,
+                       ".outbox SET delivered_at = $3, attempts = "
+                       "attempts + 1, last_error_code = NULL WHERE "
+                       "event_id = ANY($1::uuid[]) AND destination = $2"),
+          TextArrayLiteral(delivered_ids), options_.destination,
+          ToPgTime(now));
     }
     return delivered;
   });
