@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "libs/db/prepared.h"
 #include "services/intake/audit_chain.h"
 
 namespace lienthong::intake::pg {
@@ -151,7 +152,8 @@ int64_t NextSequence(pqxx::work& tx, const std::string& agency_code,
                      absl::CivilDay day) {
   const std::string d =
       absl::StrCat(day.year(), "-", day.month(), "-", day.day());
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx, "intake_next_sequence",
       "INSERT INTO intake.dossier_sequences (agency_code, day, last_value) "
       "VALUES ($1, $2, 1) ON CONFLICT (agency_code, day) DO UPDATE SET "
       "last_value = intake.dossier_sequences.last_value + 1 RETURNING "
@@ -164,7 +166,8 @@ void InsertDossier(pqxx::work& tx, const v1::Dossier& d,
                    const std::string& agency_path, absl::Time now) {
   std::string keep;
   const std::string& phone = d.applicant().contact().phone();
-  tx.exec_params(
+  db::ExecPrepared(
+      tx, "intake_insert_dossier",
       "INSERT INTO intake.dossiers (code, agency_code, agency_path, "
       "procedure_code, state, receive_time, phone_last4, body, updated_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -5,6 +5,7 @@
 // rows are their own statements.)
 
 #include "absl/strings/str_cat.h"
+#include "libs/db/prepared.h"
 #include "services/intake/pg_intake_store.h"
 
 namespace lienthong::intake::pg {
@@ -27,7 +28,8 @@ SubmitStart StartSubmit(pqxx::work& tx, const std::string& request_id,
                         const std::string& procedure_code) {
   // The claim blocks a concurrent twin until the first commits; then it sees
   // the conflict and claims nothing.
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx, "intake_submit_start",
       "WITH claim AS (INSERT INTO intake.idempotency (request_id, method, "
       "request_hash, response, created_at) SELECT $1, 'SubmitDossier', $2, "
       "''::bytea, $3::timestamptz WHERE $1 <> '' ON CONFLICT DO NOTHING "
@@ -67,7 +69,8 @@ void WriteReceived(pqxx::work& tx, const v1::Dossier& d,
                    const std::string& response, absl::Time now) {
   const std::string body = d.SerializeAsString();
   const std::string& phone = d.applicant().contact().phone();
-  tx.exec_params(
+  db::ExecPrepared(
+      tx, "intake_submit_write",
       "WITH d AS (INSERT INTO intake.dossiers (code, agency_code, agency_path, "
       "procedure_code, state, receive_time, phone_last4, body, updated_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)), "

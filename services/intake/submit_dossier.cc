@@ -52,11 +52,12 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
   }
   const std::string request_hash = db::Sha256Hex(req->SerializeAsString());
 
-  v1::Dossier out;
+  // Set once a new dossier is written; its receipt is printed after commit.
+  absl::optional<FormContext> receipt;
   std::string tier;
   absl::Status st =
       db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-        out.Clear();
+        receipt.reset();
         resp->Clear();
         const absl::Time now = clock_.Now();
         pg::SubmitStart start =
@@ -112,10 +113,8 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
         const CalendarSnapshot cal = options_.calendars->Snapshot();
         LT_ASSIGN_OR_RETURN(absl::Time appointment,
                             ComputeAppointment(*cal.calendar, now, *procedure));
-        const int64_t seq = pg::NextSequence(tx, agency_code, LocalDay(now));
-        v1::Dossier d = req->dossier();
-        d.set_code(FormatDossierCode(agency_code, LocalDay(now), seq));
-        d.set_name(DossierName(d.code()));
+        v1::Dossier& d = *resp->mutable_dossier();
+        d = req->dossier();
         d.set_receiving_agency(AgencyName(agency_code));
         d.set_procedure(ProcedureName(procedure_code));
         d.set_procedure_version(procedure->version());
@@ -137,19 +136,7 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
         t.set_peer(caller->peer);
         t.set_reason("Tiếp nhận hồ sơ");
 
-        FormContext fc;
-        fc.dossier = d;
-        fc.procedure = *procedure;
-        fc.receiving_agency = *agency;
-        *resp->mutable_dossier() = d;
-        pg::WriteReceived(
-            tx, d, agency_code, procedure_code, path, t,
-            AuditEntryOf(*caller, "SubmitDossier", d.name(), request_id),
-            request_id, resp->SerializeAsString(), now);  // without the receipt
-        resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
-
         v1::DossierReceived ev;
-        ev.set_dossier(d.name());
         *ev.mutable_receiving_agency() = *agency;
         *ev.mutable_procedure() = *procedure;
         *ev.mutable_fields() = d.fields();
@@ -162,12 +149,29 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
           ev.add_agency_ancestor_codes(anc);
         }
         ev.set_procedure_display_name(procedure->display_name());
+
+        // The code last: its counter row stays locked until commit, and
+        // every dossier of this agency today waits for it, so all that can
+        // be done before taking it is done before (the receipt after).
+        const int64_t seq = pg::NextSequence(tx, agency_code, LocalDay(now));
+        d.set_code(FormatDossierCode(agency_code, LocalDay(now), seq));
+        d.set_name(DossierName(d.code()));
+        pg::WriteReceived(
+            tx, d, agency_code, procedure_code, path, t,
+            AuditEntryOf(*caller, "SubmitDossier", d.name(), request_id),
+            request_id, resp->SerializeAsString(), now);  // without the receipt
+        ev.set_dossier(d.name());
         Emit(tx, ev, d.name(), {kRouting, kDeadline, kNotify});
-        out = d;
-        tier = common::v1::Tier_Name(agency->tier());
+        receipt.emplace();
+        receipt->procedure = *std::move(procedure);
+        receipt->receiving_agency = *std::move(agency);
+        tier = common::v1::Tier_Name(receipt->receiving_agency.tier());
         return absl::OkStatus();
       });
-  if (st.ok() && !out.code().empty()) {
+  if (st.ok() && receipt.has_value()) {
+    const v1::Dossier& out = resp->dossier();
+    receipt->dossier = out;
+    resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, *receipt));
     metrics::Counter("lienthong_intake_dossiers_received_total",
                      "Dossiers received, by tier and channel.")
         .Add({{"tier", tier},
