@@ -14,6 +14,7 @@
 // service at --intake_address (seeded with `lienthong seed`, started with
 // --insecure_dev_auth).
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "intake_migrations.h"
 #include "libs/calendar/default_calendar.h"
@@ -310,11 +312,14 @@ int Run() {
     });
   }
   std::vector<std::unique_ptr<v1::IntakeService::Stub>> stubs;
+  std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health_stubs;
   for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
     grpc::ChannelArguments args;
     args.SetInt("lienthong.bench_channel", i);  // one connection each
-    stubs.push_back(v1::IntakeService::NewStub(grpc::CreateCustomChannel(
-        address, grpc::InsecureChannelCredentials(), args)));
+    auto channel = grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args);
+    stubs.push_back(v1::IntakeService::NewStub(channel));
+    health_stubs.push_back(grpc::health::v1::Health::NewStub(channel));
   }
   if (in_process) SeedService(*stubs[0], seed);
 
@@ -337,6 +342,22 @@ int Run() {
 
   bench::Figures baseline =
       bench::RunClosedLoop(clients, duration, baseline_op);
+  // The floor under any gRPC service on this machine: the same clients,
+  // connections and server (interceptor, threads) answering Health/Check,
+  // which touches no database. Client and server share the cores with
+  // PostgreSQL, so this cost is paid by every submission too.
+  const bench::Op floor_op = [&health_stubs](int client,
+                                             int64_t) -> absl::Status {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service("lienthong.intake.v1.IntakeService");
+    grpc::health::v1::HealthCheckResponse resp;
+    grpc::Status s =
+        health_stubs[client % health_stubs.size()]->Check(&ctx, req, &resp);
+    if (!s.ok()) return absl::UnavailableError(s.error_message());
+    return absl::OkStatus();
+  };
+  bench::Figures floor = bench::RunClosedLoop(clients, duration, floor_op);
   bench::Figures peak = bench::RunClosedLoop(clients, duration, service_op);
   const double fraction = absl::GetFlag(FLAGS_load_fraction);
   const double rate = fraction * peak.Throughput();
@@ -344,11 +365,23 @@ int Run() {
       bench::RunOpenLoop(rate, clients * 2, duration, service_op);
 
   bench::PrintRow("baseline (libpqxx, no gRPC), peak", baseline);
+  bench::PrintRow("gRPC floor (Health/Check), peak", floor);
   bench::PrintRow("service (gRPC), peak", peak);
   std::printf("ratio service / baseline          %8.2f     (target >= 0.80)\n",
               baseline.Throughput() > 0
                   ? peak.Throughput() / baseline.Throughput()
                   : 0.0);
+  // What 0.8 x baseline leaves for the service's own work once the gRPC
+  // floor is paid, in CPU-seconds per submission on this machine.
+  if (floor.Throughput() > 0 && baseline.Throughput() > 0) {
+    const double floor_cost = 1.0 / floor.Throughput();
+    const double target_cost = 1.0 / (0.8 * baseline.Throughput());
+    std::printf(
+        "per call: floor %.3f ms, service %.3f ms, 0.8 x baseline allows "
+        "%.3f ms (of the machine's time)\n",
+        floor_cost * 1e3, 1e3 / std::max(peak.Throughput(), 1e-9),
+        target_cost * 1e3);
+  }
   bench::PrintRow(absl::StrCat("service at ", static_cast<int>(fraction * 100),
                                "% of peak (", static_cast<int>(rate), "/s)"),
                   paced);
