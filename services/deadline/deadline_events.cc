@@ -211,6 +211,8 @@ void MovedToProto(const MovedAppointment& m, v1::MovedAppointment* out) {
   out->set_dossier(absl::StrCat("dossiers/", m.dossier_code));
   ToTs(m.old_due, out->mutable_old_due_time());
   ToTs(m.new_due, out->mutable_new_due_time());
+  out->set_kind(m.kind == ClockKind::kLeg ? v1::CLOCK_KIND_LEG
+                                          : v1::CLOCK_KIND_DOSSIER);
 }
 
 absl::StatusOr<absl::optional<InboundEvent>> DecodeEvent(

@@ -136,6 +136,36 @@ TEST(DeadlineEventsTest, EncodesOverdueNoticeForNotifyAndIntake) {
   EXPECT_NE(NewEventId(), NewEventId());
 }
 
+TEST(DeadlineEventsTest, AppointmentsMovedSaysWhichClockKindMoved) {
+  CalendarVersion v;
+  v.calendar_id = "vn";
+  v.version = 3;
+  const OutgoingEvent out = EncodeAppointmentsMoved(
+      v,
+      {{"dossiers/D1", "D1", Vn(2026, 3, 16, 10, 0), Vn(2026, 3, 17, 10, 0),
+        ClockKind::kDossier},
+       {"dossiers/D1/legs/t-1", "D1", Vn(2026, 3, 11, 10, 0),
+        Vn(2026, 3, 12, 10, 0), ClockKind::kLeg}},
+      Vn(2026, 3, 9, 12, 0));
+  EXPECT_EQ(out.type, "lienthong.deadline.v1.AppointmentsMoved");
+  EXPECT_THAT(out.destinations, ::testing::ElementsAre("intake", "notify"));
+  common::v1::Event e;
+  ASSERT_TRUE(e.ParseFromString(out.payload));
+  EXPECT_EQ(e.event_id(), out.event_id);
+  v1::AppointmentsMoved m;
+  ASSERT_TRUE(e.payload().UnpackTo(&m));
+  EXPECT_EQ(m.calendar(), "calendars/vn");
+  EXPECT_EQ(m.version(), 3);
+  ASSERT_EQ(m.moved_appointments_size(), 2);
+  EXPECT_EQ(m.moved_appointments(0).clock(), "clocks/D1");
+  EXPECT_EQ(m.moved_appointments(0).kind(), v1::CLOCK_KIND_DOSSIER);
+  EXPECT_EQ(m.moved_appointments(0).dossier(), "dossiers/D1");
+  EXPECT_EQ(m.moved_appointments(0).new_due_time().seconds(),
+            absl::ToUnixSeconds(Vn(2026, 3, 17, 10, 0)));
+  EXPECT_EQ(m.moved_appointments(1).clock(), "clocks/D1/tasks/t-1");
+  EXPECT_EQ(m.moved_appointments(1).kind(), v1::CLOCK_KIND_LEG);
+}
+
 TEST(DeadlineEventsTest, ClockNamesMapBothWays) {
   EXPECT_EQ(*ClockStoreName("clocks/D1"), "dossiers/D1");
   EXPECT_EQ(*ClockStoreName("dossiers/D1"), "dossiers/D1");

@@ -231,6 +231,7 @@ TEST_F(DeadlineServerTest, AdminCalendarChangeMovesAppointments) {
   EXPECT_EQ(resp.calendar().version(), 2);
   ASSERT_EQ(resp.moved_appointments_size(), 1);  // DB was due on 10/3
   EXPECT_EQ(resp.moved_appointments(0).dossier(), "dossiers/DA");
+  EXPECT_EQ(resp.moved_appointments(0).kind(), v1::CLOCK_KIND_DOSSIER);
   EXPECT_EQ(grpc_util::FromProto(resp.moved_appointments(0).new_due_time()),
             Vn(2026, 3, 17, 10, 0));
   EXPECT_THAT(resp.calendar().holidays(),
@@ -256,6 +257,8 @@ TEST_F(DeadlineServerTest, AdminCalendarChangeMovesAppointments) {
   EXPECT_EQ(again.calendar().version(), 2);
   ASSERT_EQ(again.moved_appointments_size(), 1);
   EXPECT_EQ(again.moved_appointments(0).dossier(), "dossiers/DA");
+  // Read back from the stored version: the kind survives.
+  EXPECT_EQ(again.moved_appointments(0).kind(), v1::CLOCK_KIND_DOSSIER);
   grpc::ClientContext reused;
   As(reused, kAdmin);
   v1::UpdateCalendarRequest other = req;

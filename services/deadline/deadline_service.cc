@@ -404,7 +404,8 @@ absl::Status DeadlineService::RecomputeOpen(
         LT_RETURN_IF_ERROR(tx.ApplyReportDelta(c, d, cal.time_zone()));
       }
       if (moved) {
-        moved_out->push_back({c.name, c.dossier_code, before.due_at, c.due_at});
+        moved_out->push_back(
+            {c.name, c.dossier_code, before.due_at, c.due_at, c.kind});
       }
     }
     if (static_cast<int>(open.size()) < kRecomputeBatch)

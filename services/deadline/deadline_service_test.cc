@@ -219,6 +219,47 @@ TEST_F(DeadlineServiceTest, CalendarChangeMovesOpenAppointments) {
             "CALENDAR_ID_MISMATCH");
 }
 
+TEST_F(DeadlineServiceTest, MovedAppointmentsSayWhetherADossierOrALegMoved) {
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  InboundEvent leg = Received("D1", kWardA, Vn(2026, 3, 9, 11, 0), 4);
+  leg.event_id = "disp-1";
+  leg.kind = InboundKind::kLegDispatched;
+  leg.leg_id = "ho-tich";
+  ASSERT_TRUE(service_.HandleEvent(leg).ok());
+  std::vector<MovedAppointment> encoded;
+  service_.SetMovedEncoder([&](const CalendarVersion& v,
+                               const std::vector<MovedAppointment>& moved,
+                               absl::Time at) {
+    encoded = moved;
+    return OutgoingEvent{absl::StrCat("moved-", v.version),
+                         "moved",
+                         absl::FormatTime(at),
+                         {"intake", "notify"}};
+  });
+  absl::StatusOr<calendar::CalendarData> data =
+      calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
+  ASSERT_TRUE(data.ok());
+  data->holidays.push_back({absl::CivilDay(2026, 3, 12),
+                            absl::CivilDay(2026, 3, 12), "Nghỉ đột xuất", "",
+                            false});
+  absl::StatusOr<CalendarUpdate> u =
+      service_.UpdateCalendar("vn", calendar::ToJson(*data),
+                              Vn(2026, 3, 1, 0, 0), "admin-1", "QĐ 12/2026");
+  ASSERT_TRUE(u.ok()) << u.status();
+  ASSERT_EQ(u->moved.size(), 2u);
+  for (const MovedAppointment& m : u->moved) {
+    SCOPED_TRACE(m.clock_name);
+    EXPECT_EQ(m.dossier_code, "D1");
+    EXPECT_EQ(m.kind, m.clock_name == "dossiers/D1" ? ClockKind::kDossier
+                                                    : ClockKind::kLeg);
+  }
+  // The event to intake and notify is built from the same list.
+  ASSERT_EQ(encoded.size(), 2u);
+  EXPECT_EQ(encoded[0].kind, u->moved[0].kind);
+  EXPECT_EQ(encoded[1].kind, u->moved[1].kind);
+}
+
 TEST_F(DeadlineServiceTest, ProvinceCalendarOverridesTheNationalOne) {
   absl::StatusOr<calendar::CalendarData> data =
       calendar::ParseCalendarJson(calendar::DefaultCalendarJson());

@@ -26,6 +26,8 @@ struct MovedAppointment {
   std::string dossier_code;
   absl::Time old_due;
   absl::Time new_due;
+  // Receivers act on a dossier's appointment, not on a leg's limit.
+  ClockKind kind = ClockKind::kDossier;
 };
 
 struct CalendarVersion {

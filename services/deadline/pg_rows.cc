@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
@@ -170,8 +171,11 @@ std::vector<MovedAppointment> DecodeMoved(const std::string& text) {
         !absl::SimpleAtoi(f[3], &new_us)) {
       continue;
     }
+    // The kind is not stored: a leg's clock is `dossiers/{code}/legs/{id}`.
     out.push_back({f[0], f[1], absl::FromUnixMicros(old_us),
-                   absl::FromUnixMicros(new_us)});
+                   absl::FromUnixMicros(new_us),
+                   absl::StrContains(f[0], "/legs/") ? ClockKind::kLeg
+                                                     : ClockKind::kDossier});
   }
   return out;
 }
