@@ -5,6 +5,10 @@
 ABSL_FLAG(std::string, listen_address, "127.0.0.1:0",
           "gRPC listen address host:port");
 ABSL_FLAG(int, metrics_port, 0, "HTTP port for /metrics (0 = off)");
+ABSL_FLAG(int, health_port, 0,
+          "Plaintext port, on --listen_address's host, serving only "
+          "grpc.health.v1.Health (for probes that cannot present a client "
+          "certificate; 0 = off)");
 ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(5),
           "How long NOT_SERVING is shown before shutdown starts");
 ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(20),

@@ -10,6 +10,7 @@
 
 ABSL_DECLARE_FLAG(std::string, listen_address);
 ABSL_DECLARE_FLAG(int, metrics_port);
+ABSL_DECLARE_FLAG(int, health_port);
 ABSL_DECLARE_FLAG(absl::Duration, drain_grace);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_deadline);
 ABSL_DECLARE_FLAG(std::string, tls_cert);

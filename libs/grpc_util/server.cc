@@ -6,10 +6,14 @@
 #include <sstream>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -28,6 +32,62 @@ void SetServingGauge(const std::string& label, bool serving) {
       .Set(serving ? 1 : 0);
 }
 
+// Drops the builder's plugins: server reflection registers itself as a
+// plugin of every ServerBuilder, and the health port must not answer it.
+class NoPlugins : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->clear();
+  }
+};
+
+// Answers every method it is asked for with UNIMPLEMENTED, as a server
+// without the method would. The health port needs it only because gRPC
+// refuses to start a server without a service of its own (the default
+// health service is added after that check); it serves nothing.
+class UnimplementedEverything : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext*) override {
+    class Reactor : public grpc::ServerGenericBidiReactor {
+     public:
+      Reactor() {
+        Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                            "only grpc.health.v1.Health is served here"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Reactor();
+  }
+};
+
+// host:health_port with the host of `listen_address` ("0.0.0.0:7001",
+// "[::]:7001", "127.0.0.1:0").
+absl::StatusOr<std::string> HealthAddress(const std::string& listen_address,
+                                          int health_port) {
+  if (health_port < 0 || health_port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--health_port ", health_port, " is not a port (1-65535, 0 = off)"));
+  }
+  const size_t colon = listen_address.rfind(':');
+  if (absl::StartsWith(listen_address, "unix:") || colon == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--health_port needs a host:port --listen_address, not ",
+                     listen_address));
+  }
+  int main_port = 0;
+  if (health_port != 0 &&
+      absl::SimpleAtoi(listen_address.substr(colon + 1), &main_port) &&
+      main_port == health_port) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--health_port ", health_port,
+                     " is --listen_address's port; it needs its own"));
+  }
+  return absl::StrCat(listen_address.substr(0, colon), ":", health_port);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -44,6 +104,10 @@ ServerOptions ServerOptionsFromFlags(std::string service_label,
   o.service_label = std::move(service_label);
   o.service_names = std::move(service_names);
   o.listen_address = absl::GetFlag(FLAGS_listen_address);
+  // 0 is "off" for the flag; a negative value reaches Start and is refused.
+  if (const int hp = absl::GetFlag(FLAGS_health_port); hp != 0) {
+    o.health_port = hp;
+  }
   o.tls.cert = absl::GetFlag(FLAGS_tls_cert);
   o.tls.key = absl::GetFlag(FLAGS_tls_key);
   o.tls.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
@@ -83,6 +147,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         "--tls_client_ca needs --tls_cert and --tls_key");
   }
 
+  std::string health_address;
+  if (options.health_port.has_value()) {
+    absl::StatusOr<std::string> a =
+        HealthAddress(options.listen_address, *options.health_port);
+    if (!a.ok()) return a.status();
+    health_address = *std::move(a);
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -105,11 +177,42 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         absl::StrCat("cannot listen on ", options.listen_address));
   }
   server->port_ = port;
+
+  if (!health_address.empty()) {
+    // Its own server: only the default health service (no reflection
+    // plugin, no application service, no interceptor), plaintext, so the
+    // kubelet's gRPC probe can ask it while the main port requires mTLS.
+    grpc::ServerBuilder hb;
+    int hport = 0;
+    hb.AddListeningPort(health_address, grpc::InsecureServerCredentials(),
+                        &hport);
+    hb.SetOption(std::make_unique<NoPlugins>());
+    server->unimplemented_ = std::make_unique<UnimplementedEverything>();
+    hb.RegisterCallbackGenericService(server->unimplemented_.get());
+    // Never share the port with another socket (gRPC sets SO_REUSEPORT by
+    // default): a second process on it would take half the probes.
+    hb.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    grpc::ResourceQuota hquota(
+        absl::StrCat("lienthong_", options.service_label, "_health"));
+    hquota.SetMaxThreads(4);
+    hb.SetResourceQuota(hquota);
+    server->health_server_ = hb.BuildAndStart();
+    if (server->health_server_ == nullptr || hport == 0) {
+      server->server_->Shutdown(absl::ToChronoTime(absl::Now()));
+      server->server_->Wait();
+      server->server_ = nullptr;
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", health_address, " (--health_port)"));
+    }
+    server->health_port_ = hport;
+  }
+
   server->options_ = std::move(options);
   server->SetServing(true);
   logging::Event("server_started")
       .With("address", server->options_.listen_address)
       .With("port", port)
+      .With("health_port", server->health_port_)
       .With("tls", server->options_.tls.cert.empty()        ? "off"
                    : server->options_.tls.client_ca.empty() ? "tls"
                                                             : "mtls")
@@ -119,10 +222,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 
 Server::~Server() { Shutdown(); }
 
+std::vector<grpc::HealthCheckServiceInterface*> Server::HealthServices() {
+  std::vector<grpc::HealthCheckServiceInterface*> out;
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    if (s == nullptr) continue;
+    if (grpc::HealthCheckServiceInterface* h = s->GetHealthCheckService()) {
+      out.push_back(h);
+    }
+  }
+  return out;
+}
+
 void Server::SetServing(bool serving) {
-  if (server_ == nullptr || shut_down_) return;
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health != nullptr) {
+  absl::MutexLock lock(&mu_);
+  if (server_ == nullptr || draining_) return;
+  for (grpc::HealthCheckServiceInterface* health : HealthServices()) {
     health->SetServingStatus("", true);
     for (const std::string& name : options_.service_names) {
       health->SetServingStatus(name, serving);
@@ -132,10 +246,15 @@ void Server::SetServing(bool serving) {
 }
 
 void Server::Shutdown() {
-  if (server_ == nullptr || shut_down_) return;
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health != nullptr) health->SetServingStatus(false);
-  SetServingGauge(options_.service_label, false);
+  {
+    absl::MutexLock lock(&mu_);
+    if (server_ == nullptr || draining_) return;
+    draining_ = true;
+    for (grpc::HealthCheckServiceInterface* health : HealthServices()) {
+      health->SetServingStatus(false);
+    }
+    SetServingGauge(options_.service_label, false);
+  }
   logging::Event("draining")
       .With("grace", options_.drain_grace)
       .With("deadline", options_.shutdown_deadline)
@@ -144,7 +263,11 @@ void Server::Shutdown() {
   server_->Shutdown(
       absl::ToChronoTime(absl::Now() + options_.shutdown_deadline));
   server_->Wait();
-  shut_down_ = true;
+  if (health_server_ != nullptr) {
+    // Health checks are short; a Watch stream is cut off at once.
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server_->Wait();
+  }
   logging::Event("server_stopped").Info();
 }
 

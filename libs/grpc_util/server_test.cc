@@ -154,5 +154,54 @@ TEST(ServerTest, UnreadableTlsFileIsNamed) {
   EXPECT_NE(server.status().message().find("--tls_cert"), std::string::npos);
 }
 
+TEST(ServerTest, NoHealthPortUnlessAsked) {
+  ServerOptions opts;
+  opts.service_label = "servertest3";
+  opts.drain_grace = absl::ZeroDuration();
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(opts, {});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ((*server)->health_port(), 0);
+}
+
+TEST(ServerTest, BadHealthPortIsNamed) {
+  struct Case {
+    std::string listen_address;
+    int health_port;
+  };
+  const Case cases[] = {
+      {"127.0.0.1:0", -1},
+      {"127.0.0.1:0", 65536},
+      {"unix:/tmp/lienthong-servertest.sock", 7101},
+      {"127.0.0.1:7101", 7101},  // the main port itself
+  };
+  for (const Case& c : cases) {
+    ServerOptions opts;
+    opts.service_label = "servertest4";
+    opts.listen_address = c.listen_address;
+    opts.health_port = c.health_port;
+    absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(opts, {});
+    ASSERT_FALSE(server.ok()) << c.listen_address << " " << c.health_port;
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(server.status().message().find("--health_port"),
+              std::string::npos)
+        << server.status();
+  }
+}
+
+TEST(ServerTest, HealthPortAlreadyTakenFailsStart) {
+  ServerOptions first;
+  first.service_label = "servertest5";
+  first.health_port = 0;
+  first.drain_grace = absl::ZeroDuration();
+  absl::StatusOr<std::unique_ptr<Server>> a = Server::Start(first, {});
+  ASSERT_TRUE(a.ok()) << a.status();
+  ServerOptions second = first;
+  second.health_port = (*a)->health_port();
+  absl::StatusOr<std::unique_ptr<Server>> b = Server::Start(second, {});
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("--health_port"), std::string::npos)
+      << b.status();
+}
+
 }  // namespace
 }  // namespace lienthong::grpc_util

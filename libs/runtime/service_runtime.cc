@@ -51,6 +51,9 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Init(ServiceSpec spec) {
   const std::string log_format = absl::GetFlag(FLAGS_log_format);
   config::Require(log_format == "logfmt" || log_format == "json",
                   "--log_format must be logfmt or json");
+  const int health_port = absl::GetFlag(FLAGS_health_port);
+  config::Require(health_port >= 0 && health_port <= 65535,
+                  "--health_port must be a port (1-65535) or 0 (off)");
   const std::string dsn = absl::GetFlag(FLAGS_db_dsn);
   config::Require(!dsn.empty(),
                   "--db_dsn (LIENTHONG_DB_DSN) must be set to a libpq "
@@ -206,6 +209,7 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services) {
   logging::Event("serving")
       .With("address", absl::GetFlag(FLAGS_listen_address))
       .With("port", srv->port())
+      .With("health_port", srv->health_port())
       .Info();
 
   grpc_util::WaitForShutdownSignal();
