@@ -21,6 +21,12 @@ absl::StatusOr<bool> IntakeServer::HandleEvent(const common::v1::Event& e) {
         LT_ASSIGN_OR_RETURN(bool first,
                             db::RecordInbox(tx, "intake", e.event_id()));
         if (!first) return false;
+        // A calendar change names many dossiers, none in the envelope.
+        if (deadline::v1::AppointmentsMoved moved;
+            e.payload().UnpackTo(&moved)) {
+          LT_RETURN_IF_ERROR(ApplyAppointmentsMoved(tx, e, moved));
+          return true;
+        }
         const std::string code = DossierCodeOf(e.dossier());
         auto d = code.empty() ? absl::nullopt : pg::GetDossier(tx, code, true);
         if (!d) {

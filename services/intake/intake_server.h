@@ -21,6 +21,10 @@
 #include "services/intake/calendar_cache.h"
 #include "services/intake/dossier_state.h"
 
+namespace lienthong::deadline::v1 {
+class AppointmentsMoved;
+}  // namespace lienthong::deadline::v1
+
 namespace lienthong::intake {
 
 // Where intake's events go.
@@ -152,6 +156,11 @@ class IntakeServer final : public v1::IntakeService::Service {
   void Emit(pqxx::work& tx, const google::protobuf::Message& payload,
             const std::string& dossier_name,
             std::initializer_list<const char*> destinations);
+  // Moves the appointments of the dossiers whose clocks a calendar change
+  // moved, and tells notify (intake_appointments.cc).
+  absl::Status ApplyAppointmentsMoved(
+      pqxx::work& tx, const common::v1::Event& e,
+      const deadline::v1::AppointmentsMoved& moved);
 
   grpc::Status Done(const absl::Status& s) const;
 

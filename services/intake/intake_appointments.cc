@@ -1,0 +1,125 @@
+// Deadline's AppointmentsMoved: an administrator changed the working-time
+// calendar and deadline recomputed the open clocks. Intake owns the
+// dossier's appointment (receipt, GetDossier, LookupDossier) and the
+// citizen's contact, so it moves the appointment and tells notify, in the
+// transaction that records the event in the inbox.
+
+#include <map>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "libs/grpc_util/proto_time.h"
+#include "libs/logging/logging.h"
+#include "lienthong/deadline/v1/events.pb.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "services/intake/appointment_moves.h"
+#include "services/intake/forms.h"
+#include "services/intake/intake_logic.h"
+#include "services/intake/intake_server.h"
+#include "services/intake/pg_intake_store.h"
+
+namespace lienthong::intake {
+namespace {
+
+constexpr char kReason[] = "Thay đổi lịch làm việc";
+
+// Producers older than MovedAppointment.kind leave it unset; a leg's clock
+// is `clocks/{code}/tasks/{id}`.
+bool IsDossierClock(const deadline::v1::MovedAppointment& m) {
+  switch (m.kind()) {
+    case deadline::v1::CLOCK_KIND_DOSSIER:
+      return true;
+    case deadline::v1::CLOCK_KIND_LEG:
+      return false;
+    default:
+      return !absl::StrContains(m.clock(), "/tasks/");
+  }
+}
+
+}  // namespace
+
+absl::Status IntakeServer::ApplyAppointmentsMoved(
+    pqxx::work& tx, const common::v1::Event& e,
+    const deadline::v1::AppointmentsMoved& moved) {
+  // One move per dossier, locked in code order: two calendar changes
+  // applied at once never wait on each other's dossiers in a cycle.
+  std::map<std::string, const deadline::v1::MovedAppointment*> by_dossier;
+  for (const deadline::v1::MovedAppointment& m : moved.moved_appointments()) {
+    const std::string code = DossierCodeOf(m.dossier());
+    if (code.empty() || !IsDossierClock(m)) continue;
+    by_dossier[code] = &m;
+  }
+  Caller actor;
+  actor.role = grpc_util::Role::kService;
+  actor.subject = e.source();
+  actor.peer = "event";
+  const absl::Time now = clock_.Now();
+  for (const auto& [code, m] : by_dossier) {
+    absl::optional<v1::Dossier> d = pg::GetDossier(tx, code, true);
+    if (!d) {
+      logging::Event("event_for_unknown_dossier")
+          .With("type", e.type())
+          .With("dossier", code)
+          .Warn();
+      continue;
+    }
+    AppointmentMove move;
+    move.state = d->state();
+    move.appointment = grpc_util::FromProto(d->appointment_time());
+    move.old_due = grpc_util::FromProto(m->old_due_time());
+    move.new_due = grpc_util::FromProto(m->new_due_time());
+    const absl::optional<absl::Time> next = RescheduledAppointment(move);
+    if (!next) {
+      logging::Event("appointment_not_moved")
+          .With("dossier", code)
+          .With("state", StateName(d->state()))
+          .Info();
+      continue;
+    }
+    v1::AppointmentRescheduled ev;
+    ev.set_dossier(d->name());
+    *ev.mutable_old_appointment_time() = d->appointment_time();
+    grpc_util::ToProto(*next, ev.mutable_new_appointment_time());
+    ev.set_reason(kReason);
+    *ev.mutable_applicant_contact() = d->applicant().contact();
+    if (auto a = pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()))) {
+      *ev.mutable_receiving_agency() = *a;
+      for (const auto& anc : a->ancestor_codes()) {
+        ev.add_agency_ancestor_codes(anc);
+      }
+    }
+    if (auto p = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
+                                  d->procedure_version(), now)) {
+      ev.set_procedure_display_name(p->display_name());
+    }
+    ev.set_calendar(moved.calendar());
+    ev.set_calendar_version(moved.version());
+    grpc_util::ToProto(now, ev.mutable_reschedule_time());
+
+    *d->mutable_appointment_time() = ev.new_appointment_time();
+    grpc_util::ToProto(now, d->mutable_update_time());
+    pg::UpdateDossier(tx, *d, now);
+    // On the control slip as a step in place, like an apology's new
+    // appointment, so the officer sees why the receipt's time changed.
+    v1::Transition t;
+    grpc_util::ToProto(now, t.mutable_time());
+    t.set_from_state(d->state());
+    t.set_to_state(d->state());
+    t.set_actor_agency(actor.agency_code);
+    t.set_actor_subject(actor.subject);
+    t.set_peer(actor.peer);
+    t.set_reason(absl::StrCat(kReason, ", hẹn trả kết quả mới: ",
+                              FormatLocalTime(ev.new_appointment_time())));
+    pg::AddTransition(tx, code, t);
+    Audit(tx, actor, "RescheduleAppointment", d->name(), e.event_id());
+    Emit(tx, ev, d->name(), {kNotify});
+    logging::Event("appointment_rescheduled")
+        .With("dossier", code)
+        .With("calendar", moved.calendar())
+        .Info();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace lienthong::intake

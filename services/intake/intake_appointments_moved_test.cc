@@ -1,0 +1,225 @@
+// Deadline's AppointmentsMoved applied by intake over a real PostgreSQL:
+// the dossier's appointment moves once, finished dossiers keep theirs, and
+// notify hears of it through the outbox in the same commit.
+
+#include "absl/strings/str_cat.h"
+#include "libs/grpc_util/event_sink.h"
+#include "libs/grpc_util/proto_time.h"
+#include "lienthong/deadline/v1/events.pb.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "services/intake/intake_test_fixture.h"
+
+namespace lienthong::intake {
+namespace {
+
+using namespace testing_support;  // NOLINT
+
+class AppointmentsMovedTest : public IntakeIntegrationTest {
+ protected:
+  v1::Dossier SubmitOne() {
+    v1::SubmitDossierResponse resp;
+    EXPECT_TRUE(Submit(*a_, Birth(kTayMo), &resp).ok());
+    return resp.dossier();
+  }
+
+  v1::Dossier Get(const std::string& name) {
+    grpc::ClientContext ctx;
+    As(ctx, "counter_officer", kTayMo);
+    v1::GetDossierRequest req;
+    req.set_name(name);
+    v1::GetDossierResponse resp;
+    EXPECT_TRUE(a_->stub->GetDossier(&ctx, req, &resp).ok());
+    return resp.dossier();
+  }
+
+  static void Move(deadline::v1::AppointmentsMoved& m, const v1::Dossier& d,
+                   deadline::v1::ClockKind kind, absl::Time new_due,
+                   const std::string& task = "") {
+    auto* a = m.add_moved_appointments();
+    a->set_clock(absl::StrCat("clocks/", d.code(), task));
+    a->set_dossier(d.name());
+    a->set_kind(kind);
+    *a->mutable_old_due_time() = d.appointment_time();
+    grpc_util::ToProto(new_due, a->mutable_new_due_time());
+  }
+
+  // The outbox rows of one event type: (destination, payload).
+  std::vector<std::pair<std::string, std::string>> Outbox(
+      const std::string& type) {
+    db::Pool pool({dsn_, 1});
+    std::vector<std::pair<std::string, std::string>> out;
+    EXPECT_TRUE(db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
+                  for (const auto& row : tx.exec_params(
+                           "SELECT destination, payload FROM intake.outbox "
+                           "WHERE event_type = $1 ORDER BY destination",
+                           type)) {
+                    const pqxx::binarystring b(row[1]);
+                    out.emplace_back(row[0].as<std::string>(), b.str());
+                  }
+                  return absl::OkStatus();
+                }).ok());
+    return out;
+  }
+};
+
+absl::Time Vn(int y, int mo, int d, int h, int mi) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0),
+                         absl::FixedTimeZone(7 * 3600));
+}
+
+TEST_F(AppointmentsMovedTest,
+       CalendarChangeMovesOpenAppointmentsOnceAndTellsTheCitizen) {
+  const v1::Dossier open = SubmitOne();
+  const v1::Dossier withdrawn = SubmitOne();
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "counter_officer", kTayMo);
+    v1::WithdrawDossierRequest w;
+    w.set_name(withdrawn.name());
+    w.set_reason("Công dân rút hồ sơ");
+    v1::WithdrawDossierResponse wr;
+    ASSERT_TRUE(a_->stub->WithdrawDossier(&ctx, w, &wr).ok());
+  }
+  // Thursday 26/11 09:00 on the receipt; a new holiday on Thursday moves
+  // it to Friday.
+  ASSERT_EQ(grpc_util::FromProto(open.appointment_time()),
+            Vn(2026, 11, 26, 9, 0));
+  const absl::Time new_due = Vn(2026, 11, 27, 9, 0);
+
+  deadline::v1::AppointmentsMoved m;
+  m.set_calendar("calendars/vn");
+  m.set_version(2);
+  Move(m, open, deadline::v1::CLOCK_KIND_DOSSIER, new_due);
+  // A leg's clock of the same dossier is not its appointment.
+  Move(m, open, deadline::v1::CLOCK_KIND_LEG, Vn(2026, 11, 30, 9, 0),
+       "/tasks/t-1");
+  Move(m, withdrawn, deadline::v1::CLOCK_KIND_DOSSIER, new_due);
+  v1::Dossier unknown = open;
+  unknown.set_code("001.08.19.H26-261123-9999");
+  unknown.set_name(absl::StrCat("dossiers/", unknown.code()));
+  Move(m, unknown, deadline::v1::CLOCK_KIND_DOSSIER, new_due);
+
+  clock_.Advance(absl::Minutes(5));
+  const common::v1::Event e =
+      grpc_util::MakeEvent(m, "deadline", "", clock_.Now());
+  EXPECT_EQ(a_->server.HandleEvent(e).value_or(false), true);
+  EXPECT_EQ(a_->server.HandleEvent(e).value_or(true), false);  // once
+
+  const v1::Dossier moved = Get(open.name());
+  EXPECT_EQ(grpc_util::FromProto(moved.appointment_time()), new_due);
+  EXPECT_EQ(moved.state(), open.state());
+  const v1::Dossier kept = Get(withdrawn.name());
+  EXPECT_EQ(kept.state(), v1::DOSSIER_STATE_WITHDRAWN);
+  EXPECT_EQ(kept.appointment_time().seconds(),
+            withdrawn.appointment_time().seconds());
+
+  // What the citizen sees: lookup and the receipt show the new time.
+  {
+    grpc::ClientContext ctx;
+    v1::LookupDossierRequest req;
+    req.set_code(open.code());
+    req.set_phone_last4("5678");
+    v1::LookupDossierResponse resp;
+    ASSERT_TRUE(a_->stub->LookupDossier(&ctx, req, &resp).ok());
+    EXPECT_EQ(grpc_util::FromProto(resp.appointment_time()), new_due);
+  }
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "counter_officer", kTayMo);
+    v1::RenderFormRequest req;
+    req.set_name(open.name());
+    req.set_kind(v1::FORM_KIND_RECEIPT);
+    v1::RenderFormResponse resp;
+    ASSERT_TRUE(a_->stub->RenderForm(&ctx, req, &resp).ok());
+    EXPECT_NE(resp.html().find("27/11/2026"), std::string::npos);
+  }
+
+  // On the control slip as a step in place, attributed to deadline.
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "counter_officer", kTayMo);
+    v1::GetControlSlipRequest req;
+    req.set_name(open.name());
+    v1::GetControlSlipResponse slip;
+    ASSERT_TRUE(a_->stub->GetControlSlip(&ctx, req, &slip).ok());
+    ASSERT_EQ(slip.transitions_size(), 2);  // received, rescheduled
+    const v1::Transition& t = slip.transitions(1);
+    EXPECT_EQ(t.from_state(), t.to_state());
+    EXPECT_EQ(t.actor_subject(), "deadline");
+    EXPECT_NE(t.reason().find("Thay đổi lịch làm việc"), std::string::npos);
+    EXPECT_NE(t.reason().find("09:00 ngày 27/11/2026"), std::string::npos);
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.audit WHERE action = "
+                  "'RescheduleAppointment'"),
+            1);
+
+  // Exactly one event, for notify, carrying what it needs.
+  const auto rows = Outbox("lienthong.intake.v1.AppointmentRescheduled");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].first, "notify");
+  common::v1::Event out;
+  ASSERT_TRUE(out.ParseFromString(rows[0].second));
+  EXPECT_EQ(out.source(), "intake");
+  EXPECT_EQ(out.dossier(), open.name());
+  v1::AppointmentRescheduled ev;
+  ASSERT_TRUE(out.payload().UnpackTo(&ev));
+  EXPECT_EQ(ev.dossier(), open.name());
+  EXPECT_EQ(grpc_util::FromProto(ev.old_appointment_time()),
+            Vn(2026, 11, 26, 9, 0));
+  EXPECT_EQ(grpc_util::FromProto(ev.new_appointment_time()), new_due);
+  EXPECT_EQ(ev.reason(), "Thay đổi lịch làm việc");
+  EXPECT_EQ(ev.applicant_contact().phone(), "0912345678");
+  EXPECT_EQ(ev.receiving_agency().code(), kTayMo);
+  EXPECT_FALSE(ev.receiving_agency().display_name().empty());
+  EXPECT_GE(ev.agency_ancestor_codes_size(), 1);
+  EXPECT_EQ(ev.agency_ancestor_codes(0), "000.00.00.H26");  // root first
+  EXPECT_FALSE(ev.procedure_display_name().empty());
+  EXPECT_EQ(ev.calendar(), "calendars/vn");
+  EXPECT_EQ(ev.calendar_version(), 2);
+}
+
+TEST_F(AppointmentsMovedTest, AnApologysAppointmentIsNotPulledEarlier) {
+  const v1::Dossier d = SubmitOne();
+  // The office promised Monday 30/11 in an apology slip.
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "counter_officer", kTayMo);
+    v1::IssueApologyRequest req;
+    req.set_name(d.name());
+    req.set_reason("Cần xác minh thêm");
+    grpc_util::ToProto(Vn(2026, 11, 30, 9, 0),
+                       req.mutable_new_appointment_time());
+    v1::IssueApologyResponse resp;
+    ASSERT_TRUE(a_->stub->IssueApology(&ctx, req, &resp).ok());
+  }
+  deadline::v1::AppointmentsMoved m;
+  m.set_calendar("calendars/vn");
+  m.set_version(2);
+  Move(m, d, deadline::v1::CLOCK_KIND_DOSSIER, Vn(2026, 11, 27, 9, 0));
+  ASSERT_TRUE(
+      a_->server
+          .HandleEvent(grpc_util::MakeEvent(m, "deadline", "", clock_.Now()))
+          .ok());
+  EXPECT_EQ(grpc_util::FromProto(Get(d.name()).appointment_time()),
+            Vn(2026, 11, 30, 9, 0));
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.outbox WHERE event_type = "
+                  "'lienthong.intake.v1.AppointmentRescheduled'"),
+            0);
+}
+
+TEST_F(AppointmentsMovedTest, AnOlderProducerWithoutTheKindIsReadByTheName) {
+  const v1::Dossier d = SubmitOne();
+  deadline::v1::AppointmentsMoved m;
+  Move(m, d, deadline::v1::CLOCK_KIND_UNSPECIFIED, Vn(2026, 11, 30, 9, 0),
+       "/tasks/t-1");  // a leg's
+  Move(m, d, deadline::v1::CLOCK_KIND_UNSPECIFIED, Vn(2026, 11, 27, 9, 0));
+  ASSERT_TRUE(
+      a_->server
+          .HandleEvent(grpc_util::MakeEvent(m, "deadline", "", clock_.Now()))
+          .ok());
+  EXPECT_EQ(grpc_util::FromProto(Get(d.name()).appointment_time()),
+            Vn(2026, 11, 27, 9, 0));
+}
+
+}  // namespace
+}  // namespace lienthong::intake
