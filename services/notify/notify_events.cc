@@ -133,6 +133,26 @@ absl::StatusOr<std::optional<NotificationPlan>> PlanFromEvent(
     p.citizen = ContactFromProto(m.applicant_contact());
     return Plan(std::move(p));
   }
+  if (any.Is<intake::v1::AppointmentRescheduled>()) {
+    LT_ASSIGN_OR_RETURN(auto m, Unpack<intake::v1::AppointmentRescheduled>(e));
+    NotificationPlan p = Base(e, "appointment_rescheduled", m.dossier());
+    Put(p.values, "old_appointment_time", When(m.old_appointment_time()));
+    Put(p.values, "new_appointment_time", When(m.new_appointment_time()));
+    Put(p.values, "reason", m.reason());
+    Put(p.values, "agency_name", m.receiving_agency().display_name());
+    Put(p.values, "procedure_name", m.procedure_display_name());
+    p.citizen = ContactFromProto(m.applicant_contact());
+    // The receiving office's webhooks only (its counter hands the result
+    // back at the new time); the ancestors it carries are remembered for
+    // the clock events that do not.
+    const std::vector<std::string> ancestors(m.agency_ancestor_codes().begin(),
+                                             m.agency_ancestor_codes().end());
+    const std::string receiving = ReceivingAgencyOf(p.dossier);
+    if (!receiving.empty() && !ancestors.empty()) {
+      p.ancestors.push_back({receiving, ancestors});
+    }
+    return Plan(std::move(p));
+  }
   if (any.Is<intake::v1::DossierRefused>()) {
     LT_ASSIGN_OR_RETURN(auto m, Unpack<intake::v1::DossierRefused>(e));
     NotificationPlan p = Base(e, "dossier_refused", m.dossier());

@@ -113,6 +113,12 @@ TEST(NotifyEventsTest, EveryNamedEventReachesItsRecipients) {
   apology.set_dossier(kDossier);
   grpc_util::ToProto(t, apology.mutable_new_appointment_time());
   *apology.mutable_applicant_contact() = contact;
+  intake::v1::AppointmentRescheduled rescheduled;
+  rescheduled.set_dossier(kDossier);
+  grpc_util::ToProto(t, rescheduled.mutable_new_appointment_time());
+  rescheduled.set_reason("Thay đổi lịch làm việc");
+  *rescheduled.mutable_applicant_contact() = contact;
+  rescheduled.add_agency_ancestor_codes("000.00.00.H26");
   intake::v1::DossierRefused refused;
   refused.set_dossier(kDossier);
   refused.set_reason("Không thuộc thẩm quyền");
@@ -149,6 +155,9 @@ TEST(NotifyEventsTest, EveryNamedEventReachesItsRecipients) {
       {&supplement, "supplement_requested", true, {"001.08.19.H26"}, false,
        "reason", "Thiếu tờ khai"},
       {&apology, "apology_issued", true, {"001.08.19.H26"}, false,
+       "new_appointment_time", "16:30 ngày 20/03/2026"},
+      // A calendar change: the citizen and the receiving office only.
+      {&rescheduled, "appointment_rescheduled", true, {"001.08.19.H26"}, false,
        "new_appointment_time", "16:30 ngày 20/03/2026"},
       {&refused, "dossier_refused", true, {"001.08.19.H26"}, false, "reason",
        "Không thuộc thẩm quyền"},
@@ -193,6 +202,65 @@ TEST(NotifyEventsTest, EveryNamedEventReachesItsRecipients) {
       EXPECT_TRUE(known) << k;
     }
   }
+}
+
+TEST(NotifyEventsTest, AppointmentRescheduledTellsTheCitizenOldAndNewTimes) {
+  intake::v1::AppointmentRescheduled m;
+  m.set_dossier("dossiers/001.08.19.H26-261123-0001");
+  // 09:00 in Hà Nội, Thursday 26/11 -> Friday 27/11.
+  grpc_util::ToProto(absl::FromCivil(absl::CivilSecond(2026, 11, 26, 2, 0, 0),
+                                     absl::UTCTimeZone()),
+                     m.mutable_old_appointment_time());
+  grpc_util::ToProto(absl::FromCivil(absl::CivilSecond(2026, 11, 27, 2, 0, 0),
+                                     absl::UTCTimeZone()),
+                     m.mutable_new_appointment_time());
+  m.set_reason("Thay đổi lịch làm việc");
+  m.mutable_applicant_contact()->set_phone("0912345678");
+  m.mutable_applicant_contact()->set_email("an@example.vn");
+  m.mutable_applicant_contact()->set_preferred_channel(
+      common::v1::CONTACT_CHANNEL_EMAIL);
+  m.mutable_receiving_agency()->set_code("001.08.19.H26");
+  m.mutable_receiving_agency()->set_display_name(
+      "Bộ phận một cửa Phường Tây Mỗ");
+  m.add_agency_ancestor_codes("000.00.00.H26");
+  m.add_agency_ancestor_codes("000.00.19.H26");
+  m.set_procedure_display_name("Đăng ký khai sinh");
+  m.set_calendar("calendars/vn");
+  auto p = PlanFromEvent(Wrap(m));
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE(p->has_value());
+  const NotificationPlan& plan = **p;
+  EXPECT_EQ(plan.event_type, "appointment_rescheduled");
+  EXPECT_EQ(plan.values.at("dossier_code"), "001.08.19.H26-261123-0001");
+  EXPECT_EQ(plan.values.at("old_appointment_time"), "09:00 ngày 26/11/2026");
+  EXPECT_EQ(plan.values.at("new_appointment_time"), "09:00 ngày 27/11/2026");
+  EXPECT_EQ(plan.values.at("reason"), "Thay đổi lịch làm việc");
+  EXPECT_EQ(plan.values.at("agency_name"), "Bộ phận một cửa Phường Tây Mỗ");
+  EXPECT_EQ(plan.values.at("procedure_name"), "Đăng ký khai sinh");
+  // The citizen on the channel they chose.
+  ASSERT_TRUE(plan.citizen.has_value());
+  std::optional<Address> to = ChooseCitizenAddress(*plan.citizen);
+  ASSERT_TRUE(to.has_value());
+  EXPECT_EQ(to->channel, Channel::kEmail);
+  // The receiving office's webhooks, not its supervisors'; their ancestors
+  // are remembered for later clock events.
+  EXPECT_THAT(plan.agency_codes, ElementsAre("001.08.19.H26"));
+  EXPECT_FALSE(plan.with_ancestors);
+  ASSERT_EQ(plan.ancestors.size(), 1u);
+  EXPECT_EQ(plan.ancestors[0].first, "001.08.19.H26");
+  EXPECT_THAT(plan.ancestors[0].second,
+              ElementsAre("000.00.00.H26", "000.00.19.H26"));
+}
+
+TEST(NotifyEventsTest, DeadlinesAppointmentsMovedItselfNotifiesNobody) {
+  // Intake applies it and tells the citizen with AppointmentRescheduled.
+  deadline::v1::AppointmentsMoved m;
+  auto* a = m.add_moved_appointments();
+  a->set_dossier("dossiers/001.08.19.H26-261123-0001");
+  a->set_kind(deadline::v1::CLOCK_KIND_DOSSIER);
+  auto p = PlanFromEvent(Wrap(m));
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p->has_value());
 }
 
 TEST(NotifyEventsTest, AncestorsAreRememberedFromTheEventsThatCarryThem) {

@@ -179,9 +179,9 @@ TEST(TemplatesTest, EveryDefaultTemplateIsValidAndVietnamese) {
 }
 
 TEST(TemplatesTest, EveryCitizenEventHasSmsAndEmailDefaults) {
-  for (const char* type :
-       {"dossier_received", "supplement_requested", "apology_issued",
-        "dossier_refused", "ready_for_return", "ad_hoc"}) {
+  for (const char* type : {"dossier_received", "supplement_requested",
+                           "apology_issued", "appointment_rescheduled",
+                           "dossier_refused", "ready_for_return", "ad_hoc"}) {
     for (Channel c : kAllChannels) {
       bool found = false;
       for (const TemplateText& t : DefaultTemplates()) {
@@ -205,6 +205,45 @@ TEST(TemplatesTest, DefaultReceivedSmsReadsAsExpected) {
                                    "tiếp nhận. Hẹn trả kết quả: 16:30 ngày "
                                    "18/03/2026."));
   }
+}
+
+TEST(TemplatesTest, DefaultRescheduledMessagesGiveTheNewAppointment) {
+  const Values v = {{"dossier_code", "001.08.19.H26-261123-0001"},
+                    {"old_appointment_time", "09:00 ngày 26/11/2026"},
+                    {"new_appointment_time", "09:00 ngày 27/11/2026"},
+                    {"reason", "Thay đổi lịch làm việc"},
+                    {"agency_name", "Bộ phận một cửa Phường Tây Mỗ"}};
+  int seen = 0;
+  for (const TemplateText& t : DefaultTemplates()) {
+    if (t.event_type != "appointment_rescheduled") continue;
+    SCOPED_TRACE(ChannelName(t.channel));
+    ++seen;
+    absl::StatusOr<Rendered> r = Render(t, v);
+    ASSERT_TRUE(r.ok());
+    EXPECT_THAT(r->body, HasSubstr("09:00 ngày 27/11/2026"));
+    switch (t.channel) {
+      case Channel::kSms:
+        EXPECT_EQ(r->body,
+                  "Lịch hẹn trả kết quả hồ sơ 001.08.19.H26-261123-0001 đã "
+                  "thay đổi do điều chỉnh lịch làm việc. Hẹn mới: 09:00 ngày "
+                  "27/11/2026.");
+        EXPECT_LE(SmsSegments(r->body), 2);
+        break;
+      case Channel::kEmail:
+        EXPECT_EQ(r->subject,
+                  "Thay đổi lịch hẹn trả kết quả hồ sơ "
+                  "001.08.19.H26-261123-0001");
+        EXPECT_THAT(r->body, HasSubstr("Thời gian hẹn trước đây: 09:00 ngày "
+                                       "26/11/2026."));
+        EXPECT_THAT(r->body, HasSubstr("Lý do: Thay đổi lịch làm việc."));
+        EXPECT_THAT(r->body, HasSubstr("Bộ phận một cửa Phường Tây Mỗ"));
+        break;
+      case Channel::kWebhook:
+        EXPECT_THAT(r->body, HasSubstr("(trước: 09:00 ngày 26/11/2026)"));
+        break;
+    }
+  }
+  EXPECT_EQ(seen, 3);
 }
 
 TEST(TemplatesTest, ParseTemplatesJsonRejectsMalformedFiles) {
