@@ -35,7 +35,7 @@ absl::Status AppendOutbox(pqxx::work& tx, absl::string_view schema,
   const pqxx::binarystring payload(message.payload.data(),
                                    message.payload.size());
   // One round trip: a row per destination, and the relays' wake-up.
-  ExecPrepared(tx, absl::StrCat("lt_outbox_append_", s),
+  ExecPrepared(tx,
                absl::StrCat("WITH o AS (INSERT INTO ", s,
                             ".outbox (event_id, destination, event_type, "
                             "payload, created_at, next_attempt_at) SELECT "
@@ -52,7 +52,7 @@ absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,
                                  absl::string_view event_id) {
   const std::string s(schema);
   pqxx::result r = ExecPrepared(
-      tx, absl::StrCat("lt_inbox_record_", s),
+      tx,
       absl::StrCat("INSERT INTO ", s,
                    ".inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING"),
       std::string(event_id));
@@ -83,7 +83,7 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
   // the rows are claimed again (at least once).
   return WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<int> {
     pqxx::result rows = ExecPrepared(
-        tx, absl::StrCat("lt_outbox_claim_", s),
+        tx,
         absl::StrCat("SELECT event_id, event_type, payload, attempts FROM ", s,
                      ".outbox WHERE destination = $1 AND delivered_at IS "
                      "NULL AND next_attempt_at <= $2 ORDER BY "
@@ -142,7 +142,7 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
                                                options_.jitter);
       backoff += backoff * j(rng_);
       ExecPrepared(
-          tx, absl::StrCat("lt_outbox_backoff_", s),
+          tx,
           absl::StrCat("UPDATE ", s,
                        ".outbox SET attempts = attempts + 1, "
                        "last_error_code = $3, next_attempt_at = $4 WHERE "
@@ -153,13 +153,12 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
     }
     if (!delivered_ids.empty()) {
       ExecPrepared(
-          tx, absl::StrCat("lt_outbox_delivered_", s),
+          tx,
           absl::StrCat("UPDATE ", s,
                        ".outbox SET delivered_at = $3, attempts = "
                        "attempts + 1, last_error_code = NULL WHERE "
                        "event_id = ANY($1::uuid[]) AND destination = $2"),
-          TextArrayLiteral(delivered_ids), options_.destination,
-          ToPgTime(now));
+          TextArrayLiteral(delivered_ids), options_.destination, ToPgTime(now));
     }
     return delivered;
   });

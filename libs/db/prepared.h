@@ -1,20 +1,19 @@
 #pragma once
 
-// Hot-path statements run as named prepared statements: PostgreSQL parses
-// and plans them once per connection instead of on every call (under load,
-// parsing and planning unprepared statements is a large share of the
-// server's CPU). libpqxx registers the definition with the connection and
-// prepares it on the server at first use, again after a reconnect; the
-// cached plan is invalidated by PostgreSQL itself when a migration changes
-// a table it reads.
+// Statements run as prepared statements: PostgreSQL parses and plans each
+// one once per connection instead of on every call (under load, parsing
+// and planning unprepared statements was a large share of the server's
+// CPU). The statement's name is derived from its text, so a call site needs
+// no name of its own; libpqxx registers the definition with the connection
+// and prepares it on the server at first use (again after a reconnect), and
+// PostgreSQL itself invalidates the plan when a migration changes a table
+// it reads.
 //
-//   pqxx::result r = db::ExecPrepared(tx, "intake_next_sequence",
-//       "INSERT INTO intake.dossier_sequences ... RETURNING last_value",
-//       agency_code, day);
+//   pqxx::result r = db::ExecPrepared(tx,
+//       "SELECT body FROM intake.dossiers WHERE code = $1", code);
 //
-// `name` must be unique per distinct `sql` in the process: libpqxx refuses
-// to redefine a name with another text (argument_error, which
-// WithTransaction maps to INTERNAL).
+// The SQL must be a fixed text (values always as parameters, as everywhere
+// here): each distinct text stays prepared for the connection's life.
 
 #include <string>
 #include <utility>
@@ -24,10 +23,16 @@
 
 namespace lienthong::db {
 
+// "lt_" and a 64-bit hash of `sql` in hex.
+std::string PreparedName(const std::string& sql);
+
 template <typename... Args>
-pqxx::result ExecPrepared(pqxx::transaction_base& tx, const std::string& name,
-                          const std::string& sql, Args&&... args) {
-  tx.conn().prepare(name, sql);  // a map lookup once it is known
+pqxx::result ExecPrepared(pqxx::transaction_base& tx, const std::string& sql,
+                          Args&&... args) {
+  const std::string name = PreparedName(sql);
+  // A map lookup once known; a (never expected) hash collision between two
+  // texts makes libpqxx throw argument_error rather than run the wrong one.
+  tx.conn().prepare(name, sql);
   return tx.exec_prepared(name, std::forward<Args>(args)...);
 }
 

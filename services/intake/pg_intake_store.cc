@@ -33,21 +33,22 @@ std::string PgTime(absl::Time t) {
 }
 
 absl::optional<v1::Agency> GetAgency(pqxx::work& tx, const std::string& code) {
-  pqxx::result r =
-      tx.exec_params("SELECT body FROM intake.agencies WHERE code = $1", code);
+  pqxx::result r = db::ExecPrepared(
+      tx, "SELECT body FROM intake.agencies WHERE code = $1", code);
   if (r.empty()) return absl::nullopt;
   return Parse<v1::Agency>(r[0][0]);
 }
 
 std::string PathOf(pqxx::work& tx, const std::string& code) {
-  pqxx::result r =
-      tx.exec_params("SELECT path FROM intake.agencies WHERE code = $1", code);
+  pqxx::result r = db::ExecPrepared(
+      tx, "SELECT path FROM intake.agencies WHERE code = $1", code);
   return r.empty() ? "" : r[0][0].as<std::string>();
 }
 
 AgencyForCaller GetAgencyForCaller(pqxx::work& tx, const std::string& code,
                                    const std::string& caller_code) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       "SELECT code, path, CASE WHEN code = $1 THEN body END FROM "
       "intake.agencies WHERE code = $1 OR code = $2",
       code, caller_code);
@@ -67,7 +68,8 @@ AgencyForCaller GetAgencyForCaller(pqxx::work& tx, const std::string& code,
 void PutAgency(pqxx::work& tx, const v1::Agency& a, const std::string& path,
                absl::Time now) {
   std::string keep;
-  tx.exec_params(
+  db::ExecPrepared(
+      tx,
       "INSERT INTO intake.agencies (code, parent_code, path, tier, kind, body, "
       "updated_at) VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6, $7) "
       "ON CONFLICT (code) DO UPDATE SET parent_code = EXCLUDED.parent_code, "
@@ -82,7 +84,8 @@ std::vector<v1::Agency> ListAgencies(pqxx::work& tx, const std::string& parent,
                                      const std::string& subtree_path, int kind,
                                      int tier, const std::string& after_code,
                                      int limit) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       "SELECT body FROM intake.agencies WHERE "
       "(CASE WHEN $1 <> '' THEN path LIKE $1 || '%' AND path <> $1 "
       "      WHEN $2 <> '' THEN parent_code = $2 "
@@ -97,7 +100,8 @@ std::vector<v1::Agency> ListAgencies(pqxx::work& tx, const std::string& parent,
 
 void RewriteSubtreePaths(pqxx::work& tx, const std::string& old_path,
                          const std::string& new_path) {
-  tx.exec_params(
+  db::ExecPrepared(
+      tx,
       "UPDATE intake.agencies SET path = $2 || substr(path, length($1) + 1) "
       "WHERE path LIKE $1 || '%' AND path <> $1",
       old_path, new_path);
@@ -108,11 +112,13 @@ absl::optional<v1::Procedure> GetProcedure(pqxx::work& tx,
                                            absl::Time at) {
   pqxx::result r =
       version > 0
-          ? tx.exec_params(
+          ? db::ExecPrepared(
+                tx,
                 "SELECT body FROM intake.procedures WHERE code = $1 "
                 "AND version = $2",
                 code, version)
-          : tx.exec_params(
+          : db::ExecPrepared(
+                tx,
                 "SELECT body FROM intake.procedures WHERE code = $1 AND "
                 "effective_at <= $2 ORDER BY version DESC LIMIT 1",
                 code, PgTime(at));
@@ -121,7 +127,8 @@ absl::optional<v1::Procedure> GetProcedure(pqxx::work& tx,
 }
 
 int LatestProcedureVersion(pqxx::work& tx, const std::string& code) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       "SELECT COALESCE(max(version), 0) FROM intake.procedures WHERE code = $1",
       code);
   return r[0][0].as<int>();
@@ -129,7 +136,8 @@ int LatestProcedureVersion(pqxx::work& tx, const std::string& code) {
 
 void PutProcedure(pqxx::work& tx, const v1::Procedure& p, absl::Time now) {
   std::string keep;
-  tx.exec_params(
+  db::ExecPrepared(
+      tx,
       "INSERT INTO intake.procedures (code, version, effective_at, body, "
       "created_at) VALUES ($1, $2, $3, $4, $5)",
       p.code(), p.version(), PgTime(FromTs(p.effective_time())),
@@ -139,7 +147,8 @@ void PutProcedure(pqxx::work& tx, const v1::Procedure& p, absl::Time now) {
 std::vector<v1::Procedure> ListProcedures(pqxx::work& tx, absl::Time at,
                                           const std::string& after_code,
                                           int limit) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       "SELECT DISTINCT ON (code) body FROM intake.procedures WHERE "
       "effective_at <= $1 AND code > $2 ORDER BY code, version DESC LIMIT $3",
       PgTime(at), after_code, limit);
@@ -153,7 +162,7 @@ int64_t NextSequence(pqxx::work& tx, const std::string& agency_code,
   const std::string d =
       absl::StrCat(day.year(), "-", day.month(), "-", day.day());
   pqxx::result r = db::ExecPrepared(
-      tx, "intake_next_sequence",
+      tx,
       "INSERT INTO intake.dossier_sequences (agency_code, day, last_value) "
       "VALUES ($1, $2, 1) ON CONFLICT (agency_code, day) DO UPDATE SET "
       "last_value = intake.dossier_sequences.last_value + 1 RETURNING "
@@ -167,7 +176,7 @@ void InsertDossier(pqxx::work& tx, const v1::Dossier& d,
   std::string keep;
   const std::string& phone = d.applicant().contact().phone();
   db::ExecPrepared(
-      tx, "intake_insert_dossier",
+      tx,
       "INSERT INTO intake.dossiers (code, agency_code, agency_path, "
       "procedure_code, state, receive_time, phone_last4, body, updated_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -180,7 +189,8 @@ void InsertDossier(pqxx::work& tx, const v1::Dossier& d,
 
 absl::optional<v1::Dossier> GetDossier(pqxx::work& tx, const std::string& code,
                                        bool for_update) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       for_update ? "SELECT body FROM intake.dossiers WHERE code = $1 FOR UPDATE"
                  : "SELECT body FROM intake.dossiers WHERE code = $1",
       code);
@@ -189,14 +199,15 @@ absl::optional<v1::Dossier> GetDossier(pqxx::work& tx, const std::string& code,
 }
 
 std::string DossierAgencyPath(pqxx::work& tx, const std::string& code) {
-  pqxx::result r = tx.exec_params(
-      "SELECT agency_path FROM intake.dossiers WHERE code = $1", code);
+  pqxx::result r = db::ExecPrepared(
+      tx, "SELECT agency_path FROM intake.dossiers WHERE code = $1", code);
   return r.empty() ? "" : r[0][0].as<std::string>();
 }
 
 void UpdateDossier(pqxx::work& tx, const v1::Dossier& d, absl::Time now) {
   std::string keep;
-  tx.exec_params(
+  db::ExecPrepared(
+      tx,
       "UPDATE intake.dossiers SET state = $2, body = $3, updated_at = $4 "
       "WHERE code = $1",
       d.code(), static_cast<int>(d.state()), Bytes(d, &keep), PgTime(now));
@@ -204,7 +215,8 @@ void UpdateDossier(pqxx::work& tx, const v1::Dossier& d, absl::Time now) {
 
 std::vector<v1::Dossier> ListDossiers(pqxx::work& tx, const DossierQuery& q) {
   const std::string far_future = "9999-01-01 00:00:00+00";
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       "SELECT body FROM intake.dossiers WHERE agency_path LIKE $1 || '%' "
       "AND ($2 = 0 OR state = $2) AND ($3 = '' OR procedure_code = $3) "
       "AND receive_time >= $4 AND receive_time < $5 "
@@ -222,7 +234,8 @@ std::vector<v1::Dossier> ListDossiers(pqxx::work& tx, const DossierQuery& q) {
 
 void AddTransition(pqxx::work& tx, const std::string& code,
                    const v1::Transition& t) {
-  tx.exec_params(
+  db::ExecPrepared(
+      tx,
       "INSERT INTO intake.transitions (dossier_code, at, from_state, "
       "to_state, actor_agency, actor_subject, peer, reason) VALUES ($1, $2, "
       "$3, $4, $5, $6, $7, $8)",
@@ -233,7 +246,8 @@ void AddTransition(pqxx::work& tx, const std::string& code,
 
 std::vector<v1::Transition> Transitions(pqxx::work& tx,
                                         const std::string& code) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       "SELECT (EXTRACT(EPOCH FROM at) * 1000000)::int8, from_state, to_state, "
       "actor_agency, actor_subject, peer, reason FROM intake.transitions "
       "WHERE dossier_code = $1 ORDER BY id",
@@ -263,7 +277,8 @@ absl::optional<StoredRequest> ClaimRequest(pqxx::work& tx,
                                            const std::string& request_hash,
                                            absl::Time now) {
   // A concurrent twin blocks here until the first commits, then sees it.
-  pqxx::result ins = tx.exec_params(
+  pqxx::result ins = db::ExecPrepared(
+      tx,
       "INSERT INTO intake.idempotency (request_id, method, request_hash, "
       "response, created_at) VALUES ($1, $2, $3, ''::bytea, $4) ON CONFLICT "
       "DO NOTHING",
@@ -273,7 +288,8 @@ absl::optional<StoredRequest> ClaimRequest(pqxx::work& tx,
 }
 
 StoredRequest LoadRequest(pqxx::work& tx, const std::string& request_id) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       "SELECT method, request_hash, response FROM intake.idempotency WHERE "
       "request_id = $1",
       request_id);
@@ -286,14 +302,15 @@ StoredRequest LoadRequest(pqxx::work& tx, const std::string& request_id) {
 
 void SaveResponse(pqxx::work& tx, const std::string& request_id,
                   const std::string& response) {
-  tx.exec_params(
-      "UPDATE intake.idempotency SET response = $2 WHERE request_id = $1",
+  db::ExecPrepared(
+      tx, "UPDATE intake.idempotency SET response = $2 WHERE request_id = $1",
       request_id, pqxx::binarystring(response.data(), response.size()));
 }
 
 void AppendAudit(pqxx::work& tx, const v1::AuditEntry& e) {
   // No lock, no read: SealAudit chains it after the commit.
-  tx.exec_params(
+  db::ExecPrepared(
+      tx,
       "INSERT INTO intake.audit (at, at_nanos, actor_agency, actor_subject, "
       "actor_role, peer, action, resource, outcome, request_id) VALUES "
       "(to_timestamp($1), $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -332,7 +349,8 @@ int SealAudit(pqxx::work& tx, int limit) {
   // transaction. Unsealed rows this snapshot sees are committed ones; rows
   // committing meanwhile are sealed by the next pass.
   tx.exec("SELECT pg_advisory_xact_lock(hashtext('lienthong.intake.audit'))");
-  pqxx::result pending = tx.exec_params(
+  pqxx::result pending = db::ExecPrepared(
+      tx,
       absl::StrCat("SELECT id, ", kAuditColumns,
                    " FROM intake.audit WHERE seq IS NULL ORDER BY id LIMIT $1"),
       limit);
@@ -357,7 +375,8 @@ int SealAudit(pqxx::work& tx, int limit) {
   auto array = [](const std::vector<std::string>& v) {
     return absl::StrCat("{", absl::StrJoin(v, ","), "}");
   };
-  tx.exec_params(
+  db::ExecPrepared(
+      tx,
       "UPDATE intake.audit a SET seq = s.seq, prev_hash = s.prev_hash, hash = "
       "s.hash FROM unnest($1::bigint[], $2::bigint[], $3::text[], "
       "$4::text[]) AS s(id, seq, prev_hash, hash) WHERE a.id = s.id",
@@ -368,7 +387,8 @@ int SealAudit(pqxx::work& tx, int limit) {
 std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
                                       const std::string& resource,
                                       int64_t after_seq, int limit) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       absl::StrCat("SELECT seq, prev_hash, hash, ", kAuditColumns,
                    " FROM intake.audit WHERE ($1 = '' OR resource = $1) AND "
                    "seq > $2 ORDER BY seq LIMIT $3"),
@@ -386,7 +406,8 @@ std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
 
 int LookupFailures(pqxx::work& tx, const std::string& code, absl::Time now,
                    absl::Duration window) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       "SELECT failures FROM intake.lookup_failures WHERE code = $1 AND "
       "window_start > $2",
       code, PgTime(now - window));
@@ -395,7 +416,8 @@ int LookupFailures(pqxx::work& tx, const std::string& code, absl::Time now,
 
 void RecordLookupFailure(pqxx::work& tx, const std::string& code,
                          absl::Time now, absl::Duration window) {
-  tx.exec_params(
+  db::ExecPrepared(
+      tx,
       "INSERT INTO intake.lookup_failures (code, failures, window_start) "
       "VALUES ($1, 1, $2) ON CONFLICT (code) DO UPDATE SET failures = CASE "
       "WHEN intake.lookup_failures.window_start > $3 THEN "

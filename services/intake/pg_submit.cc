@@ -29,7 +29,7 @@ SubmitStart StartSubmit(pqxx::work& tx, const std::string& request_id,
   // The claim blocks a concurrent twin until the first commits; then it sees
   // the conflict and claims nothing.
   pqxx::result r = db::ExecPrepared(
-      tx, "intake_submit_start",
+      tx,
       "WITH claim AS (INSERT INTO intake.idempotency (request_id, method, "
       "request_hash, response, created_at) SELECT $1, 'SubmitDossier', $2, "
       "''::bytea, $3::timestamptz WHERE $1 <> '' ON CONFLICT DO NOTHING "
@@ -70,7 +70,7 @@ void WriteReceived(pqxx::work& tx, const v1::Dossier& d,
   const std::string body = d.SerializeAsString();
   const std::string& phone = d.applicant().contact().phone();
   db::ExecPrepared(
-      tx, "intake_submit_write",
+      tx,
       "WITH d AS (INSERT INTO intake.dossiers (code, agency_code, agency_path, "
       "procedure_code, state, receive_time, phone_last4, body, updated_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)), "

@@ -4,6 +4,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/db/outbox.h"
+#include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/logging/logging.h"
@@ -40,7 +41,8 @@ absl::StatusOr<bool> RoutingServer::HandleEvent(const common::v1::Event& e) {
         const absl::Time now = clock_.Now();
         if (is_received) {
           const std::string body = received.SerializeAsString();
-          pqxx::result ins = tx.exec_params(
+          pqxx::result ins = db::ExecPrepared(
+              tx,
               "INSERT INTO routing.routes (dossier, state, receiving_agency, "
               "received, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
               "DO "
@@ -53,7 +55,8 @@ absl::StatusOr<bool> RoutingServer::HandleEvent(const common::v1::Event& e) {
             p.task.set_dossier(received.dossier());
             const bool ready = p.task.state() == v1::TASK_STATE_READY;
             p.task.set_state(v1::TASK_STATE_WAITING);
-            pqxx::result id = tx.exec_params(
+            pqxx::result id = db::ExecPrepared(
+                tx,
                 "INSERT INTO routing.tasks (dossier, leg_id, agency, state, "
                 "body) "
                 "VALUES ($1, $2, $3, $4, ''::bytea) RETURNING id",
@@ -74,18 +77,20 @@ absl::StatusOr<bool> RoutingServer::HandleEvent(const common::v1::Event& e) {
           if (plan.empty()) LT_RETURN_IF_ERROR(Advance(tx, received.dossier()));
         } else if (e.payload().UnpackTo(&withdrawn)) {
           // The route's row before its tasks, as everywhere else.
-          tx.exec_params(
-              "SELECT 1 FROM routing.routes WHERE dossier = $1 FOR UPDATE",
+          db::ExecPrepared(
+              tx, "SELECT 1 FROM routing.routes WHERE dossier = $1 FOR UPDATE",
               withdrawn.dossier());
           CancelOpen(tx, withdrawn.dossier(), "Công dân rút hồ sơ");
-          tx.exec_params(
+          db::ExecPrepared(
+              tx,
               "UPDATE routing.routes SET state = $2, finished_at = $3 WHERE "
               "dossier = $1 AND state IN ($4, $5)",
               withdrawn.dossier(), static_cast<int>(v1::ROUTE_STATE_CANCELLED),
               PgTime(now), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
               static_cast<int>(v1::ROUTE_STATE_PAUSED));
         } else if (e.payload().UnpackTo(&supplemented)) {
-          pqxx::result route = tx.exec_params(
+          pqxx::result route = db::ExecPrepared(
+              tx,
               "SELECT receiving_agency, received FROM routing.routes WHERE "
               "dossier "
               "= $1 FOR UPDATE",
@@ -106,7 +111,8 @@ absl::StatusOr<bool> RoutingServer::HandleEvent(const common::v1::Event& e) {
             if (!replaced) *rec.add_fields() = f;
           }
           const std::string body = rec.SerializeAsString();
-          tx.exec_params(
+          db::ExecPrepared(
+              tx,
               "UPDATE routing.routes SET state = $2, received = $3 WHERE "
               "dossier = $1",
               supplemented.dossier(), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
@@ -139,7 +145,8 @@ absl::StatusOr<bool> RoutingServer::HandleEvent(const common::v1::Event& e) {
 absl::StatusOr<int> RoutingServer::ExpireLeasesOnce() {
   return db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<int> {
     const absl::Time now = clock_.Now();
-    pqxx::result r = tx.exec_params(
+    pqxx::result r = db::ExecPrepared(
+        tx,
         "SELECT id FROM routing.tasks WHERE state = $1 AND lease_expires < $2 "
         "ORDER BY lease_expires LIMIT 100 FOR UPDATE SKIP LOCKED",
         static_cast<int>(v1::TASK_STATE_CLAIMED), PgTime(now));
@@ -149,8 +156,8 @@ absl::StatusOr<int> RoutingServer::ExpireLeasesOnce() {
       if (!task) continue;
       auto next = NextTaskState(task->task.state(), TaskEvent::kLeaseExpired);
       if (!next.ok()) continue;
-      pqxx::result route = tx.exec_params(
-          "SELECT receiving_agency FROM routing.routes WHERE dossier = $1",
+      pqxx::result route = db::ExecPrepared(
+          tx, "SELECT receiving_agency FROM routing.routes WHERE dossier = $1",
           task->task.dossier());
       // Back in the queue: a new feed row wakes the agency's watchers. It is
       // not a new dispatch, so no TaskDispatched event.
@@ -159,12 +166,13 @@ absl::StatusOr<int> RoutingServer::ExpireLeasesOnce() {
       task->task.clear_lease_expire_time();
       grpc_util::ToProto(now, task->task.mutable_ready_time());
       SaveTask(tx, *task);
-      tx.exec_params(
+      db::ExecPrepared(
+          tx,
           "INSERT INTO routing.task_feed (agency, task_id, at) VALUES ($1, $2, "
           "$3)",
           task->task.agency(), task->id, PgTime(now));
-      tx.exec_params("SELECT pg_notify('routing_feed', $1)",
-                     task->task.agency());
+      db::ExecPrepared(tx, "SELECT pg_notify('routing_feed', $1)",
+                       task->task.agency());
       ++n;
     }
 
@@ -175,7 +183,8 @@ absl::StatusOr<int> RoutingServer::ExpireLeasesOnce() {
 void RoutingServer::UpdateQueueMetrics() {
   auto rows = db::WithTransaction(
       pool_, [&](pqxx::work& tx) -> absl::StatusOr<pqxx::result> {
-        return tx.exec_params(
+        return db::ExecPrepared(
+            tx,
             "SELECT agency, state, count(*), EXTRACT(EPOCH FROM "
             "($1::timestamptz "
             "- min(ready_at)))::float8 FROM routing.tasks WHERE state IN ($2, "

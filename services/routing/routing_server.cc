@@ -5,6 +5,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/db/migrations.h"
+#include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
 #include "libs/fields/field_validation.h"
 #include "libs/grpc_util/proto_time.h"
@@ -50,7 +51,8 @@ grpc::Status RoutingServer::Done(const absl::Status& s) const {
 void RoutingServer::AuditDenied(const Caller& c, absl::string_view action,
                                 absl::string_view resource) {
   db::WithTransaction(pool_, [&](pqxx::work& tx) {
-    tx.exec_params(
+    db::ExecPrepared(
+        tx,
         "INSERT INTO routing.audit (at, agency, subject, role, peer, action, "
         "resource, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, "
         "'PERMISSION_DENIED')",
@@ -91,7 +93,8 @@ grpc::Status RoutingServer::GetRoute(grpc::ServerContext* ctx,
         "BAD_NAME", {{"dossier", "must be dossiers/{code}"}}));
   }
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    pqxx::result r = tx.exec_params(
+    pqxx::result r = db::ExecPrepared(
+        tx,
         "SELECT state, receiving_agency, received, EXTRACT(EPOCH FROM "
         "created_at)::float8, EXTRACT(EPOCH FROM finished_at)::float8 FROM "
         "routing.routes WHERE dossier = $1",
@@ -120,8 +123,8 @@ grpc::Status RoutingServer::GetRoute(grpc::ServerContext* ctx,
                              static_cast<int64_t>(r[0][4].as<double>() * 1e6)),
                          route->mutable_finish_time());
     }
-    pqxx::result tasks = tx.exec_params(
-        "SELECT body FROM routing.tasks WHERE dossier = $1 ORDER BY id",
+    pqxx::result tasks = db::ExecPrepared(
+        tx, "SELECT body FROM routing.tasks WHERE dossier = $1 ORDER BY id",
         req->dossier());
     for (const auto& row : tasks) {
       const pqxx::binarystring tb(row[0]);
@@ -146,7 +149,8 @@ grpc::Status RoutingServer::ListHandovers(grpc::ServerContext* ctx,
   const int limit =
       req->page_size() <= 0 ? 50 : std::min(req->page_size(), 500);
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    pqxx::result r = tx.exec_params(
+    pqxx::result r = db::ExecPrepared(
+        tx,
         "SELECT id, body FROM routing.handovers WHERE dossier = $1 AND id > $2 "
         "ORDER BY id LIMIT $3",
         req->dossier(), after, limit + 1);
@@ -181,7 +185,8 @@ grpc::Status RoutingServer::ListTasks(grpc::ServerContext* ctx,
   const int limit =
       req->page_size() <= 0 ? 50 : std::min(req->page_size(), 500);
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    pqxx::result r = tx.exec_params(
+    pqxx::result r = db::ExecPrepared(
+        tx,
         "SELECT id, body FROM routing.tasks WHERE agency = $1 AND ($2 = 0 OR "
         "state = $2) AND id > $3 ORDER BY id LIMIT $4",
         req->agency(), static_cast<int>(req->state()), after, limit + 1);
@@ -233,12 +238,14 @@ grpc::Status RoutingServer::Mutate(
   }
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     if (!request_id.empty()) {
-      pqxx::result ins = tx.exec_params(
+      pqxx::result ins = db::ExecPrepared(
+          tx,
           "INSERT INTO routing.idempotency (request_id, method, request_hash, "
           "response) VALUES ($1, $2, $3, ''::bytea) ON CONFLICT DO NOTHING",
           request_id, std::string(method), hash);
       if (ins.affected_rows() == 0) {
-        pqxx::result r = tx.exec_params(
+        pqxx::result r = db::ExecPrepared(
+            tx,
             "SELECT method, request_hash, response FROM routing.idempotency "
             "WHERE request_id = $1",
             request_id);
@@ -258,7 +265,8 @@ grpc::Status RoutingServer::Mutate(
     // (Advance, CancelOpen); two legs of one dossier finishing at once
     // would otherwise deadlock on each other's task rows.
     if (event != TaskEvent::kClaim && event != TaskEvent::kRenew) {
-      tx.exec_params(
+      db::ExecPrepared(
+          tx,
           "SELECT 1 FROM routing.routes WHERE dossier = (SELECT dossier FROM "
           "routing.tasks WHERE id = $1) FOR UPDATE",
           id);
@@ -280,7 +288,8 @@ grpc::Status RoutingServer::Mutate(
     SaveTask(tx, *row);
     if (!request_id.empty()) {
       const std::string body = row->task.SerializeAsString();
-      tx.exec_params(
+      db::ExecPrepared(
+          tx,
           "UPDATE routing.idempotency SET response = $2 WHERE request_id = $1",
           request_id, pqxx::binarystring(body.data(), body.size()));
     }
@@ -378,7 +387,8 @@ grpc::Status RoutingServer::RequestSupplement(
                   r.task.set_reason(req->reason());
                   *r.task.mutable_missing_items() = req->missing_items();
                   r.task.clear_lease_expire_time();
-                  tx.exec_params(
+                  db::ExecPrepared(
+                      tx,
                       "UPDATE routing.routes SET state = $2 WHERE dossier = $1",
                       r.task.dossier(),
                       static_cast<int>(v1::ROUTE_STATE_PAUSED));
@@ -413,7 +423,8 @@ grpc::Status RoutingServer::RefuseTask(grpc::ServerContext* ctx,
         CancelOpen(
             tx, r.task.dossier(),
             absl::StrCat("Hồ sơ bị từ chối ở bước ", r.task.display_name()));
-        tx.exec_params(
+        db::ExecPrepared(
+            tx,
             "UPDATE routing.routes SET state = $2, finished_at = $3 "
             "WHERE dossier = $1",
             r.task.dossier(), static_cast<int>(v1::ROUTE_STATE_REFUSED),

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
 #include "libs/db/outbox.h"
+#include "libs/db/prepared.h"
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
 #include "lienthong/intake/v1/events.pb.h"
@@ -30,7 +31,8 @@ v1::Task ParseTask(const pqxx::field& f) {
 absl::optional<RoutingServer::Row> RoutingServer::LoadTask(pqxx::work& tx,
                                                            int64_t id,
                                                            bool for_update) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       for_update ? "SELECT body FROM routing.tasks WHERE id = $1 FOR UPDATE"
                  : "SELECT body FROM routing.tasks WHERE id = $1",
       id);
@@ -40,7 +42,8 @@ absl::optional<RoutingServer::Row> RoutingServer::LoadTask(pqxx::work& tx,
 
 std::vector<RoutingServer::Row> RoutingServer::RouteTasks(
     pqxx::work& tx, const std::string& dossier) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = db::ExecPrepared(
+      tx,
       "SELECT id, body FROM routing.tasks WHERE dossier = $1 ORDER BY id FOR "
       "UPDATE",
       dossier);
@@ -53,7 +56,8 @@ std::vector<RoutingServer::Row> RoutingServer::RouteTasks(
 void RoutingServer::SaveTask(pqxx::work& tx, const Row& r) {
   const std::string body = r.task.SerializeAsString();
   const bool leased = r.task.state() == v1::TASK_STATE_CLAIMED;
-  tx.exec_params(
+  db::ExecPrepared(
+      tx,
       "UPDATE routing.tasks SET state = $2, lease_expires = CASE WHEN $3 THEN "
       "$4::timestamptz ELSE NULL END, ready_at = CASE WHEN $5 = '' THEN "
       "ready_at ELSE $5::timestamptz END, body = $6 WHERE id = $1",
@@ -88,10 +92,11 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
   r.task.clear_lease_expire_time();
   grpc_util::ToProto(now, r.task.mutable_ready_time());
   SaveTask(tx, r);
-  tx.exec_params(
+  db::ExecPrepared(
+      tx,
       "INSERT INTO routing.task_feed (agency, task_id, at) VALUES ($1, $2, $3)",
       r.task.agency(), r.id, PgTime(now));
-  tx.exec_params("SELECT pg_notify('routing_feed', $1)", r.task.agency());
+  db::ExecPrepared(tx, "SELECT pg_notify('routing_feed', $1)", r.task.agency());
   if (resumed) {
     v1::LegResumed ev;
     ev.set_dossier(r.task.dossier());
@@ -126,7 +131,8 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
       grpc_util::ToProto(now, h.mutable_handover_time());
       h.set_task(r.task.name());
       for (const auto& in : r.task.inputs()) h.add_items(in.key());
-      pqxx::result id = tx.exec_params(
+      pqxx::result id = db::ExecPrepared(
+          tx,
           "INSERT INTO routing.handovers (dossier, body) VALUES ($1, "
           "''::bytea) "
           "RETURNING id",
@@ -134,9 +140,9 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
       h.set_name(absl::StrCat(r.task.dossier(), "/handovers/",
                               id[0][0].as<int64_t>()));
       const std::string body = h.SerializeAsString();
-      tx.exec_params("UPDATE routing.handovers SET body = $2 WHERE id = $1",
-                     id[0][0].as<int64_t>(),
-                     pqxx::binarystring(body.data(), body.size()));
+      db::ExecPrepared(
+          tx, "UPDATE routing.handovers SET body = $2 WHERE id = $1",
+          id[0][0].as<int64_t>(), pqxx::binarystring(body.data(), body.size()));
     }
   }
   Emit(tx, ev, r.task.dossier(), {"intake", "deadline"});
@@ -144,7 +150,8 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
 
 absl::Status RoutingServer::Advance(pqxx::work& tx,
                                     const std::string& dossier) {
-  pqxx::result route = tx.exec_params(
+  pqxx::result route = db::ExecPrepared(
+      tx,
       "SELECT received, receiving_agency FROM routing.routes WHERE dossier = "
       "$1 FOR UPDATE",
       dossier);
@@ -184,7 +191,8 @@ absl::Status RoutingServer::Advance(pqxx::work& tx,
   }
   if (done.size() == tasks.size()) {
     const absl::Time now = clock_.Now();
-    tx.exec_params(
+    db::ExecPrepared(
+        tx,
         "UPDATE routing.routes SET state = $2, finished_at = $3 WHERE dossier "
         "= $1",
         dossier, static_cast<int>(v1::ROUTE_STATE_DONE), PgTime(now));

@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "libs/common/errors.h"
+#include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
 #include "services/routing/routing_server.h"
 
@@ -203,7 +204,8 @@ grpc::Status RoutingServer::WatchTasks(
         db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<Pass> {
           tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
           Pass p;
-          p.ahead = tx.exec_params(
+          p.ahead = db::ExecPrepared(
+              tx,
               "SELECT f.seq, t.state, t.body FROM routing.task_feed f JOIN "
               "routing.tasks t ON t.id = f.task_id WHERE f.agency = $1 AND "
               "f.seq > $2 ORDER BY f.seq LIMIT $3",
@@ -221,7 +223,8 @@ grpc::Status RoutingServer::WatchTasks(
             // On connect, gaps from before the last minute are rolled-back
             // numbers, not commits in flight: start at the first row of the
             // last minute (none: nothing in (lo, hi] can still commit).
-            pqxx::result recent = tx.exec_params(
+            pqxx::result recent = db::ExecPrepared(
+                tx,
                 "SELECT seq FROM routing.task_feed WHERE seq > $1 AND seq <= "
                 "$2 AND at >= $3 ORDER BY seq LIMIT 1",
                 lo, hi, PgTime(clock_.Now() - kHoleLifetime));
@@ -231,13 +234,15 @@ grpc::Status RoutingServer::WatchTasks(
           p.checked = std::max(checked, hi);
           if (hi > lo) {
             const int64_t present =
-                tx.exec_params(
-                      "SELECT count(*) FROM routing.task_feed WHERE seq > $1 "
-                      "AND seq <= $2",
-                      lo, hi)[0][0]
+                db::ExecPrepared(
+                    tx,
+                    "SELECT count(*) FROM routing.task_feed WHERE seq > $1 "
+                    "AND seq <= $2",
+                    lo, hi)[0][0]
                     .as<int64_t>();
             if (present < hi - lo) {
-              for (const auto& row : tx.exec_params(
+              for (const auto& row : db::ExecPrepared(
+                       tx,
                        "SELECT s FROM generate_series($1::bigint + 1, "
                        "$2::bigint) s WHERE NOT EXISTS (SELECT 1 FROM "
                        "routing.task_feed g WHERE g.seq = s)",
@@ -247,7 +252,8 @@ grpc::Status RoutingServer::WatchTasks(
             }
           }
           if (check_holes) {
-            p.filled = tx.exec_params(
+            p.filled = db::ExecPrepared(
+                tx,
                 "SELECT f.seq, f.agency = $1, t.state, t.body FROM "
                 "routing.task_feed f JOIN routing.tasks t ON t.id = "
                 "f.task_id WHERE f.seq = ANY($2::bigint[])",
