@@ -3,20 +3,24 @@
 would deploy, offline (no cluster here):
 
 - every Deployment: native gRPC liveness (empty service name) and readiness
-  (the full service name from proto/) probes on its grpc port, or, where the
-  port requires TLS, the same two questions through lienthong-probe;
+  (the full service name from proto/) probes, and the startup probe if any
+  (empty name), on the container port named health, which --health_port
+  (the plaintext, health-only port) opens: the kubelet's grpc probe cannot
+  present the client certificate the grpc port requires under mTLS;
   requests and limits; runAsNonRoot with a numeric user, read-only root
   filesystem, no privilege escalation, all capabilities dropped, seccomp
   RuntimeDefault; spread across nodes; no service-account token; a
   termination grace of at least --drain_grace + --shutdown_deadline + 5 s;
 - every ConfigMap key is LIENTHONG_<FLAG> for a flag that the binary of the
-  Deployment using it lists in its --helpfull; listen and metrics ports agree
-  with the container ports; files named in settings are mounted;
+  Deployment using it lists in its --helpfull; listen, metrics and health
+  ports agree with the container ports; files named in settings are mounted;
 - NetworkPolicies: every port they name exists on the pods they select (or,
   for egress, on the peer pods); the paths the architecture needs are open
   (services -> PostgreSQL, each service -> the peers its *_address settings
   name, agency systems -> intake and routing, Prometheus -> metrics) and
-  others are not (outside -> deadline, notify, PostgreSQL, metrics);
+  others are not (outside -> deadline, notify, PostgreSQL, metrics; anyone
+  -> the health port, which only the kubelet asks, from the node, and
+  traffic from its own node NetworkPolicies always allow);
 - no Secret is rendered (they are referenced, never committed);
 - per profile: dev (1 replica, no HPA/PDB, dev auth, plaintext), staging and
   prod (>= 2 replicas, HPA, PDB, mTLS with cert-manager certificates for
@@ -394,6 +398,8 @@ def main():
                 problem(f"{cw}: --listen_address {listen} does not match the container port named grpc")
             if "metrics" not in cports or setting("metrics_port") != str(cports["metrics"]):
                 problem(f"{cw}: --metrics_port {setting('metrics_port')} does not match the container port named metrics")
+            if "health" not in cports or setting("health_port") != str(cports["health"]):
+                problem(f"{cw}: --health_port {setting('health_port')} does not match the container port named health")
             if not setting("db_dsn"):
                 problem(f"{cw}: --db_dsn is not set")
             # Files the settings name (whole values or key=/path in the DSN)
@@ -446,30 +452,28 @@ def main():
             if len(full) != 1:
                 problem(f"{cw}: no single service lienthong.{svc}.*.* in proto/ ({full})")
                 full = ["?"]
-            for probe_kind, want in (("livenessProbe", ""), ("readinessProbe", full[0])):
+            probes = (("startupProbe", "", False), ("livenessProbe", "", True),
+                      ("readinessProbe", full[0], True))
+            for probe_kind, want, required in probes:
                 probe = c.get(probe_kind)
                 if not probe:
-                    problem(f"{cw}: no {probe_kind}")
+                    if required:
+                        problem(f"{cw}: no {probe_kind}")
                     continue
-                if "grpc" in probe:
-                    g = probe["grpc"]
-                    if tls_on:
-                        problem(f"{cw}: {probe_kind} is a native grpc probe, which cannot speak TLS "
-                                "to a port that requires it")
-                    if g.get("port") != cports.get("grpc"):
-                        problem(f"{cw}: {probe_kind} port {g.get('port')} is not the grpc port {cports.get('grpc')}")
-                    if g.get("service", "") != want:
-                        problem(f"{cw}: {probe_kind} asks for service {g.get('service', '')!r}, not {want!r}")
-                elif "exec" in probe:
-                    cmd = probe["exec"].get("command") or []
-                    if not tls_on:
-                        problem(f"{cw}: {probe_kind} is an exec probe where a native grpc probe would do")
-                    if len(cmd) != 3 or cmd[0] != "/usr/local/bin/lienthong-probe":
-                        problem(f"{cw}: {probe_kind} command {cmd} is not lienthong-probe PORT SERVICE")
-                    elif cmd[1] != str(cports.get("grpc")) or cmd[2] != want:
-                        problem(f"{cw}: {probe_kind} asks {cmd[1:]} instead of {[str(cports.get('grpc')), want]}")
-                else:
-                    problem(f"{cw}: {probe_kind} is neither grpc nor exec")
+                if "grpc" not in probe:
+                    problem(f"{cw}: {probe_kind} is not a native grpc probe on the health port")
+                    continue
+                g = probe["grpc"]
+                port = g.get("port")
+                if tls_on and port == cports.get("grpc"):
+                    problem(f"{cw}: {probe_kind} is a native grpc probe, which cannot speak TLS "
+                            "to a port that requires it")
+                elif not isinstance(port, int) or port not in cports.values():
+                    problem(f"{cw}: {probe_kind} port {port!r} is not a numbered port of the container")
+                elif port != cports.get("health"):
+                    problem(f"{cw}: {probe_kind} port {port} is not the health port {cports.get('health')}")
+                if g.get("service", "") != want:
+                    problem(f"{cw}: {probe_kind} asks for service {g.get('service', '')!r}, not {want!r}")
 
             # Paths: PostgreSQL, and the peers this service calls.
             me = pods[name]
@@ -522,6 +526,13 @@ def main():
                 problem(f"{cw}: callers outside the cluster {'cannot' if public else 'can'} reach its grpc port")
             if allowed(outside, me, cports.get("metrics"), policies, namespaces):
                 problem(f"{cw}: callers outside the cluster can reach its metrics port")
+            # Plaintext and unauthenticated: only the kubelet asks it, from
+            # the pod's node, which NetworkPolicies always let in.
+            if "health" in cports:
+                for src in [outside, prometheus] + [p for p in pods.values() if p is not me]:
+                    if allowed(src, me, cports["health"], policies, namespaces):
+                        who = "callers outside the cluster" if src is outside else src.name
+                        problem(f"{cw}: NetworkPolicies let {who} reach its health port")
             if get("ServiceMonitor") and not allowed(prometheus, me, cports.get("metrics"), policies, namespaces):
                 problem(f"{cw}: NetworkPolicies block Prometheus -> metrics")
 

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# deploy/lienthong-probe against a real server with mTLS, as the probes of
-# the mTLS overlays use it: lienthong-notify on loopback requiring client
-# certificates (a throwaway CA made here), its own PostgreSQL in a temporary
-# directory (tools/pg: Unix socket, no TCP).
+# The health port as the mTLS overlays' native grpc probes use it:
+# lienthong-notify on loopback requiring client certificates (a throwaway CA
+# made here) with LIENTHONG_HEALTH_PORT set, its own PostgreSQL in a
+# temporary directory (tools/pg: Unix socket, no TCP), and
+# lienthong-healthcheck asking over plaintext without a certificate, as the
+# kubelet does.
 #
-#   probe_test.sh SOURCE_DIR NOTIFY_BINARY
-# Liveness ("") and readiness (the full name) are SERVING; an unknown
-# service, a probe without a client certificate and a plaintext probe are
-# not; with PostgreSQL stopped readiness fails while liveness holds, and
-# recovers when it is back.
+#   health_port_test.sh SOURCE_DIR NOTIFY_BINARY HEALTHCHECK_BINARY
+# Liveness ("") and readiness (the full name) are SERVING on the health
+# port while the grpc port refuses plaintext; an unknown service is not
+# SERVING; with PostgreSQL stopped readiness fails while liveness holds, and
+# recovers when it is back; after SIGTERM readiness is NOT_SERVING for the
+# drain and the process exits 0.
 set -euo pipefail
 src="$1"
 notify="$2"
-probe="$src/deploy/lienthong-probe"
-tmp="$(mktemp -d /tmp/lienthong-probe-test.XXXXXX)"
+healthcheck="$3"
+tmp="$(mktemp -d /tmp/lienthong-health-port-test.XXXXXX)"
 chmod 755 "$tmp"  # the PostgreSQL server runs as postgres when we are root
 export LIENTHONG_PG_DIR="$tmp/pg"
 server_pid=""
@@ -24,6 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; echo "--- server log" >&2; tail -n 20 "$tmp/notify.log" >&2 || true; exit 1; }
+# ask PORT SERVICE: exit 0 when SERVING (one plaintext Check, 2 s deadline).
+ask() { "$healthcheck" --address="127.0.0.1:$1" --service="$2" --timeout=2s --quiet; }
 
 # A CA, and one certificate for server and client use (CN=notify, OU=service).
 (
@@ -39,44 +44,58 @@ fail() { echo "FAIL: $*" >&2; echo "--- server log" >&2; tail -n 20 "$tmp/notify
 
 "$src/tools/pg" start >/dev/null
 dsn="$("$src/tools/pg" dsn)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+read -r port hport < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
 export LIENTHONG_TLS_CERT="$tmp/tls.crt" LIENTHONG_TLS_KEY="$tmp/tls.key" \
   LIENTHONG_TLS_CLIENT_CA="$tmp/ca.crt" LIENTHONG_PEER_TLS_CA="$tmp/ca.crt" \
-  LIENTHONG_PEER_TLS_CERT="$tmp/tls.crt" LIENTHONG_PEER_TLS_KEY="$tmp/tls.key"
-"$notify" --listen_address="127.0.0.1:$port" --db_dsn="$dsn" --drain_grace=0s \
+  LIENTHONG_PEER_TLS_CERT="$tmp/tls.crt" LIENTHONG_PEER_TLS_KEY="$tmp/tls.key" \
+  LIENTHONG_HEALTH_PORT="$hport"
+"$notify" --listen_address="127.0.0.1:$port" --db_dsn="$dsn" --drain_grace=3s \
   --shutdown_deadline=2s >"$tmp/notify.log" 2>&1 &
 server_pid=$!
 
 full=lienthong.notify.v1.NotifyService
 up=0
 for _ in $(seq 150); do
-  if "$probe" "$port" "" 2>/dev/null; then up=1; break; fi
+  if ask "$hport" ""; then up=1; break; fi
   kill -0 "$server_pid" 2>/dev/null || fail "lienthong-notify exited"
   sleep 0.2
 done
-[[ $up == 1 ]] || fail "liveness never SERVING"
-grep -q "tls=mtls" "$tmp/notify.log" || fail "the server does not require client certificates"
-"$probe" "$port" "$full" || fail "readiness not SERVING"
-if "$probe" "$port" lienthong.nosuch.v1.Service 2>/dev/null; then fail "an unknown service counts as SERVING"; fi
-if env -u LIENTHONG_PEER_TLS_CERT "$probe" "$port" "" 2>/dev/null; then
-  fail "a probe without a client certificate passed: the port does not require one"
-fi
-if env -u LIENTHONG_TLS_CERT "$probe" "$port" "" 2>/dev/null; then fail "a plaintext probe passed a TLS port"; fi
+[[ $up == 1 ]] || fail "liveness never SERVING on the health port"
+grep -q "tls=mtls" "$tmp/notify.log" || fail "the grpc port does not require client certificates"
+grep -q "health_port=$hport" "$tmp/notify.log" || fail "the log does not name health_port=$hport"
+ask "$hport" "$full" || fail "readiness not SERVING on the health port"
+if ask "$hport" lienthong.nosuch.v1.Service; then fail "an unknown service counts as SERVING"; fi
+if ask "$port" ""; then fail "a plaintext check passed the grpc port: it does not require TLS"; fi
 
 # PostgreSQL away: readiness goes NOT_SERVING (checked every 2 s), liveness stays.
 "$src/tools/pg" stop >/dev/null
 down=0
 for _ in $(seq 50); do
-  if ! "$probe" "$port" "$full" 2>/dev/null; then down=1; break; fi
+  if ! ask "$hport" "$full"; then down=1; break; fi
   sleep 0.2
 done
 [[ $down == 1 ]] || fail "readiness stayed SERVING without PostgreSQL"
-"$probe" "$port" "" || fail "liveness failed while only PostgreSQL was away"
+ask "$hport" "" || fail "liveness failed while only PostgreSQL was away"
 "$src/tools/pg" start >/dev/null
 back=0
 for _ in $(seq 75); do
-  if "$probe" "$port" "$full" 2>/dev/null; then back=1; break; fi
+  if ask "$hport" "$full"; then back=1; break; fi
   sleep 0.2
 done
 [[ $back == 1 ]] || fail "readiness did not come back with PostgreSQL"
-echo "lienthong-probe: liveness, readiness, refusals and the database's absence as expected"
+
+# SIGTERM: NOT_SERVING on the health port for the drain grace, then exit 0.
+kill -TERM "$server_pid"
+sleep 0.5
+kill -0 "$server_pid" 2>/dev/null || fail "exited before the drain grace was over"
+if ask "$hport" "$full"; then fail "readiness SERVING during the drain"; fi
+rc=0
+wait "$server_pid" || rc=$?
+server_pid=""
+[[ $rc == 0 ]] || fail "exit $rc after SIGTERM"
+if ask "$hport" ""; then fail "the health port still answers after exit"; fi
+echo "health port: liveness, readiness, the database's absence and the drain as expected under mTLS"
