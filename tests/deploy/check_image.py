@@ -10,8 +10,8 @@ binaries that were really built:
 - every shared library that `ldd` reports for each built binary belongs to
   a Debian package (dpkg -S) that the runtime stage installs, directly or
   as a dependency (apt-cache depends --recurse);
-- every binary is copied from the build tree into the image, with
-  lienthong-probe, the time zone data and the CA certificates.
+- every binary is copied from the build tree into the image, with the time
+  zone data and the CA certificates.
 
   check_image.py --dockerfile deploy/Dockerfile --source . --build-dir build/release \
       BINARY... [--expect TEXT ...] [--ignore-lib GLOB ...]
@@ -154,7 +154,7 @@ def main():
         if p.endswith("-dev") or p in ("build-essential", "cmake", "g++", "gcc", "ninja-build"):
             problem(f"runtime package {p} is a build tool or header package")
     for need, why in (("tzdata", "Asia/Ho_Chi_Minh for the calendar and quiet hours"),
-                      ("ca-certificates", "notify's TLS peers"), ("curl", "lienthong-probe")):
+                      ("ca-certificates", "notify's TLS peers")):
         if need not in runtime_pkgs:
             problem(f"the runtime stage does not install {need} ({why})")
     installed = closure(sorted(exists)) if exists else set()
@@ -185,8 +185,6 @@ def main():
             problem(f"{users}: {lib} belongs to no Debian package")
         elif pkg not in installed:
             problem(f"{users}: {os.path.basename(lib)} comes from {pkg}, which the runtime stage does not install")
-    if "deploy/lienthong-probe" not in text:
-        problem("the image lacks deploy/lienthong-probe (the probes of the mTLS overlays)")
 
     for p in problems:
         print(p)
