@@ -17,7 +17,11 @@ ABSL_FLAG(int, lookup_max_failures, 5,
           "Failed citizen lookups per dossier code before throttling");
 ABSL_FLAG(absl::Duration, lookup_window, absl::Minutes(15),
           "Window over which failed lookups are counted");
-ABSL_FLAG(absl::Duration, audit_seal_interval, absl::Seconds(1),
+// Short passes: a second's worth of entries sealed at once was a burst of
+// updates that stalled submissions (p99 126 ms at 60 % load against 5 ms
+// with 100 ms passes), and a short interval also narrows the window in
+// which a committed entry is not yet chained.
+ABSL_FLAG(absl::Duration, audit_seal_interval, absl::Milliseconds(100),
           "How often committed audit entries are sealed into the hash chain");
 ABSL_FLAG(absl::Duration, calendar_refresh, absl::Minutes(5),
           "How often the calendar copy is refreshed from the deadline "

@@ -59,6 +59,9 @@ ABSL_FLAG(bool, in_process, true,
           "--intake_address");
 ABSL_FLAG(std::string, seed_dir, "data/seed",
           "where agencies.json and procedures.json are");
+ABSL_FLAG(absl::Duration, audit_seal_interval, absl::Milliseconds(100),
+          "how often the in-process service seals audit entries (as "
+          "lienthong-intake's flag of the same name)");
 ABSL_FLAG(int, clients, 16, "concurrent clients (and baseline writers)");
 ABSL_FLAG(int, channels, 4, "gRPC channels (connections) the clients share");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(15), "length of each phase");
@@ -299,7 +302,8 @@ int Run() {
     server = *std::move(started);
     address = absl::StrCat("127.0.0.1:", server->port());
   }
-  // As lienthong-intake does: seal audit entries into the chain every second.
+  // As lienthong-intake does: seal audit entries into the chain every
+  // --audit_seal_interval (the service's default).
   std::atomic<bool> stop{false};
   std::thread sealer;
   if (in_process) {
@@ -307,7 +311,7 @@ int Run() {
       while (!stop) {
         absl::StatusOr<int64_t> n = service->SealAuditOnce();
         if (!n.ok()) Die("audit seal", n.status());
-        absl::SleepFor(absl::Seconds(1));
+        absl::SleepFor(absl::GetFlag(FLAGS_audit_seal_interval));
       }
     });
   }
