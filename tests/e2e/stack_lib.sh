@@ -26,7 +26,8 @@ peers=(--intake_address=127.0.0.1:${port[intake]} --routing_address=127.0.0.1:${
 # accepted message in $work/sinks/{sms,mail,webhook}.jsonl.
 declare -A sink_port=([sms]=$((base + 5)) [smtp]=$((base + 6)) [webhook]=$((base + 7)))
 mkdir -p "$work/sinks"
-webhook_secret="e2e-$$-secret"
+# At least 16 characters (notify refuses shorter secrets), whatever the PID.
+webhook_secret="e2e-$$-webhook-signing-secret"
 webhook_url="http://127.0.0.1:${sink_port[webhook]}/hooks/tay-mo"
 echo "$webhook_secret" >"$work/sinks/webhook.secret"
 notify_flags=(--sms_gateway_url=http://127.0.0.1:${sink_port[sms]}/sms
