@@ -68,6 +68,11 @@ TEST_F(RoutingIntegrationTest, HappyPathOutputsFlowAndLegsRunInParallel) {
       Count("SELECT count(*) FROM routing.outbox WHERE event_type = "
             "'lienthong.routing.v1.RouteCompleted' AND destination = 'intake'"),
       1);
+  // Each dispatched leg is announced to notify too (the agency's webhooks).
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM routing.outbox WHERE event_type = "
+            "'lienthong.routing.v1.TaskDispatched' AND destination = 'notify'"),
+      3);
   // A replayed DossierReceived plans nothing twice.
   intake::v1::DossierReceived again = Received("X-0001");
   common::v1::Event e =

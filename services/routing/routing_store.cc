@@ -145,7 +145,9 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
           id[0][0].as<int64_t>(), pqxx::binarystring(body.data(), body.size()));
     }
   }
-  Emit(tx, ev, r.task.dossier(), {"intake", "deadline"});
+  // notify: the agency's webhooks hear of the new task, and it learns the
+  // agency's ancestors for the supervisors of its clocks.
+  Emit(tx, ev, r.task.dossier(), {"intake", "deadline", "notify"});
 }
 
 absl::Status RoutingServer::Advance(pqxx::work& tx,
