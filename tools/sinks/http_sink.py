@@ -6,6 +6,10 @@ like a gateway would. Deliveries are deduplicated on the Idempotency-Key /
 X-Lienthong-Delivery header, the way a receiver must (notify delivers at
 least once). With --webhook_secret it verifies X-Lienthong-Signature
 (HMAC-SHA256 over "<t>.<body>", see docs/notify.md) and records the result.
+With --tls_cert/--tls_key it speaks HTTPS (what a real gateway or webhook
+receiver does), records "tls": true and counts refused handshakes in
+"tls_failures"; the control endpoints then stay plain HTTP on
+--control_port so tests can steer it without trusting its certificate.
 
 Control endpoints (for tests and the demo):
   POST /_control/fail?n=3        the next 3 requests answer 503
@@ -13,15 +17,19 @@ Control endpoints (for tests and the demo):
   POST /_control/delay?ms=500    hold each answer this long
   POST /_control/reset           forget failures and delay (keeps messages)
   GET  /_control/messages        accepted deliveries (first copy of each key)
-  GET  /_control/stats           {"received", "accepted", "duplicates", "failed"}
+  GET  /_control/stats           {"received", "accepted", "duplicates", "failed",
+                                  "tls_failures"}
 
 Usage: http_sink.py --port 0 --port_file /tmp/sms.port --out /tmp/sms.jsonl
+       http_sink.py --port 8443 --control_port 8444 --tls_cert c.crt \
+           --tls_key c.key --out /tmp/sms.jsonl
 """
 
 import argparse
 import hashlib
 import hmac
 import json
+import ssl
 import sys
 import threading
 import time
@@ -37,7 +45,7 @@ class State:
         self.messages = []
         self.keys = set()
         self.stats = {"received": 0, "accepted": 0, "duplicates": 0,
-                      "failed": 0}
+                      "failed": 0, "tls_failures": 0}
         self.out_path = out_path
         self.secret = secret.encode() if secret else None
         self.tolerance = tolerance
@@ -65,9 +73,22 @@ def verify(secret, header, body, tolerance):
     return any(hmac.compare_digest(want, s) for s in sigs)
 
 
-def make_handler(state):
+def make_handler(state, tls=False, control_only=False):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            if tls:
+                # The handshake runs here, in the request's thread, so a
+                # client that refuses our certificate (or never speaks)
+                # holds up nobody else.
+                try:
+                    self.request.do_handshake()
+                except (ssl.SSLError, OSError):
+                    with state.lock:
+                        state.stats["tls_failures"] += 1
+                    raise
+            super().setup()
 
         def log_message(self, fmt, *args):  # quiet
             pass
@@ -102,6 +123,8 @@ def make_handler(state):
             url = urlparse(self.path)
             if url.path.startswith("/_control/"):
                 return self.control(url)
+            if control_only:
+                return self.reply(404, {"error": "control port"})
             if url.path == "/healthz":
                 return self.reply(200, {"ok": True})
             return self.reply(404, {"error": "not found"})
@@ -112,6 +135,8 @@ def make_handler(state):
             body = self.rfile.read(length) if length else b""
             if url.path.startswith("/_control/"):
                 return self.control(url)
+            if control_only:
+                return self.reply(404, {"error": "control port"})
             key = (self.headers.get("X-Lienthong-Delivery") or
                    self.headers.get("Idempotency-Key") or "")
             sig = self.headers.get("X-Lienthong-Signature", "")
@@ -123,6 +148,7 @@ def make_handler(state):
                 "authorization": bool(self.headers.get("Authorization")),
                 "signature": sig,
                 "body": body.decode("utf-8", "replace"),
+                "tls": tls,
             }
             if state.secret is not None:
                 entry["signature_valid"] = verify(state.secret, sig, body,
@@ -163,10 +189,26 @@ class Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         # A sender killed mid-request (as the tests do) is not news.
+        # Nor is a client refusing our certificate (counted in setup()).
         if isinstance(sys.exc_info()[1], (BrokenPipeError,
-                                           ConnectionResetError)):
+                                           ConnectionResetError,
+                                           ssl.SSLError)):
             return
         super().handle_error(request, client_address)
+
+
+class TlsServer(Server):
+    """Server whose connections are TLS; the handshake is left to setup()."""
+
+    def __init__(self, address, handler, context):
+        self.context = context
+        super().__init__(address, handler)
+
+    def get_request(self):
+        sock, address = self.socket.accept()
+        return (self.context.wrap_socket(sock, server_side=True,
+                                         do_handshake_on_connect=False),
+                address)
 
 
 def main():
@@ -178,9 +220,27 @@ def main():
     ap.add_argument("--webhook_secret", default="")
     ap.add_argument("--tolerance", type=int, default=300,
                     help="seconds a signature timestamp may be off")
+    ap.add_argument("--tls_cert", default="", help="PEM certificate: HTTPS")
+    ap.add_argument("--tls_key", default="", help="PEM private key")
+    ap.add_argument("--control_port", type=int, default=-1,
+                    help="plain-HTTP port for /_control/ (with --tls_cert)")
     args = ap.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls_cert and --tls_key go together")
     state = State(args.out, args.webhook_secret, args.tolerance)
-    server = Server((args.host, args.port), make_handler(state))
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server = TlsServer((args.host, args.port),
+                           make_handler(state, tls=True), context)
+    else:
+        server = Server((args.host, args.port), make_handler(state))
+    if args.control_port >= 0:
+        control = Server((args.host, args.control_port),
+                         make_handler(state, control_only=True))
+        threading.Thread(target=control.serve_forever, daemon=True).start()
+        print(f"http_sink control on {args.host}:"
+              f"{control.server_address[1]}", flush=True)
     port = server.server_address[1]
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
