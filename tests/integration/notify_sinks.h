@@ -93,6 +93,32 @@ class Sink {
     return s;
   }
 
+  // The HTTP sink over HTTPS with this certificate and key (PEM files);
+  // its control endpoints stay plain HTTP on a second port.
+  static std::unique_ptr<Sink> Https(const std::string& dir,
+                                     const std::string& tls_cert,
+                                     const std::string& tls_key,
+                                     const std::string& secret = "") {
+    auto s = std::unique_ptr<Sink>(new Sink());
+    s->scheme_ = "https";
+    s->port_ = FreePort();
+    s->control_port_ = FreePort();
+    s->out_ = dir + "/https_sink_" + std::to_string(s->port_) + ".jsonl";
+    std::vector<std::string> args = {
+        "/usr/bin/python3", SourceDir() + "/tools/sinks/http_sink.py",
+        "--port",           std::to_string(s->port_),
+        "--control_port",   std::to_string(s->control_port_),
+        "--tls_cert",       tls_cert,
+        "--tls_key",        tls_key,
+        "--out",            s->out_};
+    if (!secret.empty()) {
+      args.push_back("--webhook_secret");
+      args.push_back(secret);
+    }
+    s->Spawn(args);
+    return s;
+  }
+
   // The SMTP sink, with AUTH when `auth` is "user:password" and STARTTLS
   // when given a certificate and key (PEM files).
   static std::unique_ptr<Sink> Smtp(const std::string& dir,
@@ -132,7 +158,7 @@ class Sink {
 
   int port() const { return port_; }
   std::string Url(const std::string& path) const {
-    return absl::StrCat("http://127.0.0.1:", port_, path);
+    return absl::StrCat(scheme_, "://127.0.0.1:", port_, path);
   }
   std::string SmtpUrl() const {
     return absl::StrCat("smtp://127.0.0.1:", port_);
@@ -194,6 +220,7 @@ class Sink {
   }
 
   pid_t pid_ = -1;
+  std::string scheme_ = "http";
   int port_ = 0;
   int control_port_ = 0;
   std::string out_;

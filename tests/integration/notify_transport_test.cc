@@ -1,6 +1,7 @@
 // The channels against the REAL local sinks (tools/sinks): SMS over the HTTP
 // gateway API, e-mail over SMTP with AUTH, signed webhooks; failures,
-// timeouts and TLS enforcement.
+// timeouts and TLS enforcement (STARTTLS, and HTTPS for the gateway and
+// webhooks: verified by default, trusted through ca_file / --tls_ca_file).
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -258,6 +259,95 @@ TEST_F(TransportTest, WebhookClientErrorIsPermanentAndOnlyHttpAllowed) {
                           .recipient = "file:///etc/passwd",
                           .body = "{}"});
   EXPECT_FALSE(r.ok);
+}
+
+// HTTPS on the HTTP channels (SMS gateway, webhooks): the peer is verified
+// by default, so a self-signed endpoint nobody said to trust gets nothing.
+OutgoingMessage HttpsSms(const std::string& id) {
+  return {.delivery_id = id,
+          .channel = Channel::kSms,
+          .recipient = "0912345678",
+          .body = "Hồ sơ đã được tiếp nhận."};
+}
+
+OutgoingMessage HttpsWebhook(const std::string& id, const std::string& url) {
+  return {.delivery_id = id,
+          .channel = Channel::kWebhook,
+          .event_type = "clock_overdue",
+          .recipient = url,
+          .body = R"({"event_type":"clock_overdue","text":"Quá hạn"})",
+          .webhook_secret = "webhook-secret-16+"};
+}
+
+TEST_F(TransportTest, HttpsGatewayWithAnUntrustedCertificateIsRefused) {
+  ASSERT_TRUE(testing::MakeSelfSignedCert(*dir_, "gw-untrusted"));
+  auto sink = Sink::Https(*dir_, *dir_ + "/gw-untrusted.crt",
+                          *dir_ + "/gw-untrusted.key");
+  TransportOptions o;  // tls verification on, no CA file: the defaults
+  o.sms_gateway_url = sink->Url("/sms");
+  SendResult r = NewCurlTransport(o, clock_)->Send(HttpsSms("d-https-1"));
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.error, HasSubstr("certificate"));  // refused by verification
+  EXPECT_FALSE(r.permanent);  // trusting the CA later fixes it: retry
+  nlohmann::json stats = sink->Stats();
+  EXPECT_EQ(stats["received"], 0);      // no request went over it
+  EXPECT_GE(stats["tls_failures"], 1);  // the handshake was refused
+}
+
+TEST_F(TransportTest, HttpsWebhookWithAnUntrustedCertificateIsRefused) {
+  ASSERT_TRUE(testing::MakeSelfSignedCert(*dir_, "hook-untrusted"));
+  auto sink = Sink::Https(*dir_, *dir_ + "/hook-untrusted.crt",
+                          *dir_ + "/hook-untrusted.key", "webhook-secret-16+");
+  SendResult r = NewCurlTransport({}, clock_)->Send(
+      HttpsWebhook("d-https-2", sink->Url("/hooks/agency")));
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.error, HasSubstr("certificate"));
+  EXPECT_EQ(sink->Stats()["received"], 0);
+  EXPECT_GE(sink->Stats()["tls_failures"], 1);
+}
+
+TEST_F(TransportTest, HttpsToTheConfiguredCaFileDeliversOnce) {
+  ASSERT_TRUE(testing::MakeSelfSignedCert(*dir_, "https-trusted"));
+  auto sink = Sink::Https(*dir_, *dir_ + "/https-trusted.crt",
+                          *dir_ + "/https-trusted.key", "webhook-secret-16+");
+  TransportOptions o;  // verification stays on; the CA is now known
+  o.sms_gateway_url = sink->Url("/sms");
+  o.ca_file = *dir_ + "/https-trusted.crt";
+  auto t = NewCurlTransport(o, clock_);
+  SendResult sms = t->Send(HttpsSms("d-https-3"));
+  ASSERT_TRUE(sms.ok) << sms.error;
+  EXPECT_EQ(sms.response_code, 200);
+  SendResult hook =
+      t->Send(HttpsWebhook("d-https-4", sink->Url("/hooks/agency")));
+  ASSERT_TRUE(hook.ok) << hook.error;
+  nlohmann::json m = sink->Messages();
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0]["path"], "/sms");
+  EXPECT_EQ(m[0]["key"], "d-https-3");
+  EXPECT_TRUE(m[0]["tls"].get<bool>());
+  EXPECT_EQ(m[1]["path"], "/hooks/agency");
+  EXPECT_EQ(m[1]["key"], "d-https-4");
+  EXPECT_TRUE(m[1]["tls"].get<bool>());
+  EXPECT_TRUE(m[1]["signature_valid"].get<bool>());
+  nlohmann::json stats = sink->Stats();
+  EXPECT_EQ(stats["received"], 2);  // each landed once
+  EXPECT_EQ(stats["accepted"], 2);
+  EXPECT_EQ(stats["duplicates"], 0);
+  EXPECT_EQ(stats["tls_failures"], 0);
+}
+
+TEST_F(TransportTest, HttpsWithAnotherCaFileIsStillRefused) {
+  ASSERT_TRUE(testing::MakeSelfSignedCert(*dir_, "https-real"));
+  ASSERT_TRUE(testing::MakeSelfSignedCert(*dir_, "https-other"));
+  auto sink = Sink::Https(*dir_, *dir_ + "/https-real.crt",
+                          *dir_ + "/https-real.key");
+  TransportOptions o;
+  o.sms_gateway_url = sink->Url("/sms");
+  o.ca_file = *dir_ + "/https-other.crt";  // trusts someone else
+  SendResult r = NewCurlTransport(o, clock_)->Send(HttpsSms("d-https-5"));
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.error, HasSubstr("certificate"));
+  EXPECT_EQ(sink->Stats()["received"], 0);
 }
 
 TEST(ComposeEmailTest, HeadersAreEncodedAndSafe) {
