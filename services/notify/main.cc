@@ -14,11 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "libs/config/config.h"
 #include "libs/logging/logging.h"
-#include "libs/metrics/metrics.h"
 #include "libs/runtime/service_runtime.h"
 #include "notify_migrations.h"
 #include "services/notify/default_templates.h"
 #include "services/notify/enqueuer.h"
+#include "services/notify/notify_metrics.h"
 #include "services/notify/notify_server.h"
 #include "services/notify/sender.h"
 #include "services/notify/transport.h"
@@ -86,51 +86,6 @@ std::string ReadSecretFile(const std::string& path, const char* flag) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
 }
-
-class Metrics {
- public:
-  Metrics()
-      : deliveries_(
-            metrics::Counter("lienthong_notify_deliveries_total",
-                             "Delivery attempts by channel and result")),
-        dead_letters_(metrics::Gauge("lienthong_notify_dead_letters",
-                                     "Dead-lettered deliveries by channel")),
-        queue_age_(metrics::Gauge("lienthong_notify_queue_age_seconds",
-                                  "Age of the oldest due, unsent delivery")) {
-    for (Channel c : kAllChannels) {
-      for (const char* r : {"sent", "failed", "dead_lettered"}) {
-        deliveries_.Add(
-            {{"channel", std::string(ChannelName(c))}, {"result", r}});
-      }
-    }
-  }
-
-  void Observe(Channel c, DeliveryState s) {
-    const char* result = s == DeliveryState::kSent     ? "sent"
-                         : s == DeliveryState::kFailed ? "failed"
-                                                       : "dead_lettered";
-    deliveries_
-        .Add({{"channel", std::string(ChannelName(c))}, {"result", result}})
-        .Increment();
-  }
-
-  void Update(PgNotifyStore& store, absl::Time now) {
-    absl::StatusOr<std::vector<ChannelStats>> stats = store.Stats(now);
-    if (!stats.ok()) return;
-    for (const ChannelStats& s : *stats) {
-      const std::string ch(ChannelName(s.channel));
-      dead_letters_.Add({{"channel", ch}})
-          .Set(static_cast<double>(s.dead_letters));
-      queue_age_.Add({{"channel", ch}})
-          .Set(absl::ToDoubleSeconds(s.oldest_due_age));
-    }
-  }
-
- private:
-  prometheus::Family<prometheus::Counter>& deliveries_;
-  prometheus::Family<prometheus::Gauge>& dead_letters_;
-  prometheus::Family<prometheus::Gauge>& queue_age_;
-};
 
 }  // namespace
 }  // namespace lienthong::notify
@@ -219,7 +174,7 @@ int main(int argc, char** argv) {
   handler = MakeEventHandler(*store, *enqueuer);
 
   std::unique_ptr<Transport> transport = NewCurlTransport(t, rt->clock());
-  Metrics m;
+  NotifyMetrics m;
   SenderOptions so;
   so.batch_size = absl::GetFlag(FLAGS_send_batch);
   so.lease = absl::GetFlag(FLAGS_send_lease);
@@ -234,8 +189,7 @@ int main(int argc, char** argv) {
                                      absl::GetFlag(FLAGS_email_rate)};
   so.rate_limits[Channel::kWebhook] = {absl::GetFlag(FLAGS_webhook_rate),
                                        absl::GetFlag(FLAGS_webhook_rate)};
-  Sender sender(*store, *transport, rt->clock(), so,
-                [&m](Channel c, DeliveryState s) { m.Observe(c, s); });
+  Sender sender(*store, *transport, rt->clock(), so, m.Observer());
   rt->AddLoop(
       "sender",
       [&sender] {
@@ -254,7 +208,10 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_send_interval));
   rt->AddLoop(
       "notify_gauges",
-      [&m, &store, &rt] { m.Update(*store, rt->clock().Now()); },
+      [&m, &store, &rt] {
+        // A failed read leaves the last values; the next pass retries.
+        (void)m.Update(*store, rt->clock().Now());
+      },
       absl::Seconds(15));
 
   ServerOptions server_options;

@@ -1,0 +1,91 @@
+#include "services/notify/notify_metrics.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/metrics/metrics.h"
+
+namespace lienthong::notify {
+namespace {
+
+constexpr const char* kDeliveriesName = "lienthong_notify_deliveries_total";
+constexpr const char* kDeliveriesHelp =
+    "Delivery attempts by channel and result";
+constexpr const char* kDeadLettersName = "lienthong_notify_dead_letters";
+constexpr const char* kDeadLettersHelp = "Dead-lettered deliveries by channel";
+constexpr const char* kQueueAgeName = "lienthong_notify_queue_age_seconds";
+constexpr const char* kQueueAgeHelp = "Age of the oldest due, unsent delivery";
+
+const char* ResultLabel(DeliveryState s) {
+  switch (s) {
+    case DeliveryState::kSent:
+      return "sent";
+    case DeliveryState::kFailed:
+      return "failed";
+    case DeliveryState::kDeadLetter:
+      return "dead_lettered";
+    default:
+      return nullptr;  // not the outcome of an attempt
+  }
+}
+
+}  // namespace
+
+NotifyMetrics::NotifyMetrics()
+    : deliveries_(metrics::Counter(kDeliveriesName, kDeliveriesHelp)),
+      dead_letters_(metrics::Gauge(kDeadLettersName, kDeadLettersHelp)),
+      queue_age_(metrics::Gauge(kQueueAgeName, kQueueAgeHelp)) {
+  AddSeries();
+}
+
+NotifyMetrics::NotifyMetrics(prometheus::Registry& registry)
+    : deliveries_(prometheus::BuildCounter()
+                      .Name(kDeliveriesName)
+                      .Help(kDeliveriesHelp)
+                      .Register(registry)),
+      dead_letters_(prometheus::BuildGauge()
+                        .Name(kDeadLettersName)
+                        .Help(kDeadLettersHelp)
+                        .Register(registry)),
+      queue_age_(prometheus::BuildGauge()
+                     .Name(kQueueAgeName)
+                     .Help(kQueueAgeHelp)
+                     .Register(registry)) {
+  AddSeries();
+}
+
+// Every series exists from the start, at zero, so rates and alerts work
+// before the first attempt.
+void NotifyMetrics::AddSeries() {
+  for (Channel c : kAllChannels) {
+    const std::string ch(ChannelName(c));
+    for (const char* r : {"sent", "failed", "dead_lettered"}) {
+      deliveries_.Add({{"channel", ch}, {"result", r}});
+    }
+    dead_letters_.Add({{"channel", ch}});
+    queue_age_.Add({{"channel", ch}});
+  }
+}
+
+void NotifyMetrics::Observe(Channel c, DeliveryState s) {
+  const char* result = ResultLabel(s);
+  if (result == nullptr) return;
+  deliveries_.Add({{"channel", std::string(ChannelName(c))}, {"result", result}})
+      .Increment();
+}
+
+absl::Status NotifyMetrics::Update(PgNotifyStore& store, absl::Time now) {
+  absl::StatusOr<std::vector<ChannelStats>> stats = store.Stats(now);
+  if (!stats.ok()) return stats.status();
+  for (const ChannelStats& s : *stats) {
+    const std::string ch(ChannelName(s.channel));
+    dead_letters_.Add({{"channel", ch}})
+        .Set(static_cast<double>(s.dead_letters));
+    queue_age_.Add({{"channel", ch}})
+        .Set(absl::ToDoubleSeconds(s.oldest_due_age));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace lienthong::notify

@@ -1,0 +1,47 @@
+#pragma once
+// notify's metrics, by channel (docs/notify.md):
+//   lienthong_notify_deliveries_total{channel,result}  every recorded attempt,
+//       result sent | failed (will retry) | dead_lettered (gave up);
+//   lienthong_notify_dead_letters{channel}              dead letters now;
+//   lienthong_notify_queue_age_seconds{channel}         oldest due, unsent.
+// Labels come only from the fixed channel and result sets, never a
+// recipient. Observe() is the Sender's observer; Update() refreshes the
+// gauges from the store (main runs it on a loop).
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "services/notify/channel.h"
+#include "services/notify/notify_store.h"
+#include "services/notify/sender.h"
+
+namespace lienthong::notify {
+
+class NotifyMetrics {
+ public:
+  // In the process-wide registry (served on /metrics).
+  NotifyMetrics();
+  // In `registry` (tests: a fresh one each).
+  explicit NotifyMetrics(prometheus::Registry& registry);
+
+  void Observe(Channel channel, DeliveryState state);
+  // For Sender's constructor.
+  Sender::Observer Observer() {
+    return [this](Channel c, DeliveryState s) { Observe(c, s); };
+  }
+
+  // Reads dead letters and queue age per channel from the store.
+  absl::Status Update(PgNotifyStore& store, absl::Time now);
+
+ private:
+  void AddSeries();
+
+  prometheus::Family<prometheus::Counter>& deliveries_;
+  prometheus::Family<prometheus::Gauge>& dead_letters_;
+  prometheus::Family<prometheus::Gauge>& queue_age_;
+};
+
+}  // namespace lienthong::notify
