@@ -1,5 +1,6 @@
 #include "libs/grpc_util/server.h"
 
+#include <algorithm>
 #include <signal.h>
 
 #include <fstream>
@@ -164,6 +165,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::ResourceQuota quota(absl::StrCat("lienthong_", options.service_label));
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
+                              std::min(2, options.idle_threads));
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              options.idle_threads);
+  // Idle pollers wake up this often to check for shutdown; the default
+  // (10 ms) times `idle_threads` is needless wake-ups on an idle server.
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
