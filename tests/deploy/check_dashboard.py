@@ -10,13 +10,14 @@ for must be there.
   check_dashboard.py DASHBOARD.json SOURCE_DIR [--expect TEXT ...]
   --expect: pass only if every TEXT is among the problems found."""
 import argparse
-import fnmatch
 import glob
 import itertools
 import json
 import os
 import re
 import sys
+
+from report import finish
 
 SERVICES = ["intake", "routing", "deadline", "notify"]
 PROM_BUILTIN = {"up": {"job", "instance"}}
@@ -215,16 +216,8 @@ def main():
         if not any(re.search(pattern, e) for _, e in queries):
             problem(f"no panel shows {what}")
 
-    for p in problems:
-        print(p)
-    if a.expect:
-        missing = [e for e in a.expect if not any(fnmatch.fnmatch(p, f"*{e}*") for p in problems)]
-        for m in missing:
-            print(f"expected a problem matching {m!r}, none found")
-        print(f"{len(problems)} problems; {len(a.expect) - len(missing)}/{len(a.expect)} expected ones found")
-        return 1 if missing else 0
-    print(f"{len(problems)} problems; {len(queries)} queries, {len(used)} metrics used of {len(series)} exported series")
-    return 1 if problems else 0
+    return finish(problems, a.expect,
+                  f"{len(queries)} queries, {len(used)} metrics used of {len(series)} exported series")
 
 
 if __name__ == "__main__":

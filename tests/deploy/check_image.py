@@ -27,6 +27,8 @@ import sys
 
 import yaml
 
+from report import finish
+
 problems = []
 problem = problems.append
 
@@ -186,16 +188,8 @@ def main():
         elif pkg not in installed:
             problem(f"{users}: {os.path.basename(lib)} comes from {pkg}, which the runtime stage does not install")
 
-    for p in problems:
-        print(p)
-    if a.expect:
-        missing = [e for e in a.expect if not any(fnmatch.fnmatch(p, f"*{e}*") for p in problems)]
-        for m in missing:
-            print(f"expected a problem matching {m!r}, none found")
-        print(f"{len(problems)} problems; {len(a.expect) - len(missing)}/{len(a.expect)} expected ones found")
-        return 1 if missing else 0
-    print(f"{len(problems)} problems; {len(runtime_pkgs)} runtime packages, {len(installed)} with dependencies")
-    return 1 if problems else 0
+    return finish(problems, a.expect,
+                  f"{len(runtime_pkgs)} runtime packages, {len(installed)} with dependencies")
 
 
 if __name__ == "__main__":

@@ -36,13 +36,14 @@ and ports, in KNOWN_* below.
   --expect TEXT (repeatable): pass only if every TEXT is among the problems
   found (used to show the check can fail)."""
 import argparse
-import fnmatch
 import os
 import re
 import subprocess
 import sys
 
 import yaml
+
+from report import finish
 
 # CloudNativePG instance pods (docs: "Architecture", "Monitoring"): labels
 # the operator sets and the ports of the postgres container.
@@ -610,20 +611,7 @@ def main():
         if not get("ServiceMonitor"):
             problem(f"{a.profile} has no ServiceMonitor")
 
-    return finish(a.expect)
-
-
-def finish(expect):
-    for p in problems:
-        print(p)
-    if expect:
-        missing = [e for e in expect if not any(fnmatch.fnmatch(p, f"*{e}*") for p in problems)]
-        for m in missing:
-            print(f"expected a problem matching {m!r}, none found")
-        print(f"{len(problems)} problems; {len(expect) - len(missing)}/{len(expect)} expected ones found")
-        return 1 if missing else 0
-    print(f"{len(problems)} problems")
-    return 1 if problems else 0
+    return finish(problems, a.expect)
 
 
 if __name__ == "__main__":
