@@ -43,6 +43,13 @@ def exported_metrics(source):
                 text):
             for s in SERVICES:
                 out[f"lienthong_{s}{suffix}"] = kind
+        # Names held in constants: `kX = "lienthong_..."` registered as
+        # metrics::Gauge(kX, ...) or prometheus::BuildGauge().Name(kX).
+        consts = dict(re.findall(r'\b(k\w+)\s*=\s*"(lienthong_[a-z0-9_]+)"', text))
+        for kind, const in re.findall(r'metrics::(Counter|Gauge|Histogram)\(\s*(k\w+)', text) + \
+                re.findall(r'Build(Counter|Gauge|Histogram)\(\)\s*\.Name\(\s*(k\w+)', text):
+            if const in consts:
+                out[consts[const]] = kind
     series = {}
     for name, kind in out.items():
         series[name] = name
