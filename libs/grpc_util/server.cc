@@ -1,8 +1,8 @@
 #include "libs/grpc_util/server.h"
 
-#include <algorithm>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
