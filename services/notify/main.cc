@@ -51,7 +51,8 @@ ABSL_FLAG(absl::Duration, smtp_timeout, absl::Seconds(30), "SMTP timeout");
 ABSL_FLAG(absl::Duration, webhook_timeout, absl::Seconds(10),
           "webhook timeout");
 ABSL_FLAG(bool, tls_verify, true, "verify TLS peers (gateway, SMTP, hooks)");
-ABSL_FLAG(std::string, tls_ca_file, "", "extra CA bundle for channel peers");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "CA bundle (PEM) for channel peers, read instead of the system one");
 ABSL_FLAG(bool, allow_http_webhooks, false,
           "accept http:// webhook URLs (dev only)");
 ABSL_FLAG(std::string, webhook_secret_key_file, "",

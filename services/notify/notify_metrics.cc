@@ -71,7 +71,8 @@ void NotifyMetrics::AddSeries() {
 void NotifyMetrics::Observe(Channel c, DeliveryState s) {
   const char* result = ResultLabel(s);
   if (result == nullptr) return;
-  deliveries_.Add({{"channel", std::string(ChannelName(c))}, {"result", result}})
+  deliveries_
+      .Add({{"channel", std::string(ChannelName(c))}, {"result", result}})
       .Increment();
 }
 

@@ -63,7 +63,7 @@ struct TransportOptions {
   absl::Duration webhook_timeout = absl::Seconds(10);
   absl::Duration connect_timeout = absl::Seconds(5);
   bool verify_tls = true;
-  std::string ca_file;  // extra CA bundle (PEM); system store when empty
+  std::string ca_file;  // CA bundle (PEM) used instead of the system one
 };
 
 // The libcurl implementation. Thread-safe (one easy handle per call).

@@ -237,8 +237,8 @@ TEST_F(ObservabilityTest, DeliveriesAreCountedByChannelAndResult) {
   // An e-mail the server keeps refusing: each attempt but the last is
   // `failed` (retried), the last `dead_lettered`; the sum is the attempts.
   smtp_->FailNext(-1);
-  ASSERT_EQ(Enqueue(Received("ev-mail", {.email = kEmail,
-                                         .preferred = Channel::kEmail}))
+  ASSERT_EQ(Enqueue(Received("ev-mail",
+                             {.email = kEmail, .preferred = Channel::kEmail}))
                 .size(),
             2u);
   for (int i = 1; i <= options_.backoff.max_attempts; ++i) {
@@ -306,8 +306,7 @@ TEST_F(ObservabilityTest, ScrapedMetricsShowDeliveriesAndNoContact) {
   Enqueue(Received("ev-sms", {.phone = kPhone}));
   options_.backoff.max_attempts = 2;
   smtp_->FailNext(-1);
-  Enqueue(Received("ev-mail",
-                   {.email = kEmail, .preferred = Channel::kEmail}));
+  Enqueue(Received("ev-mail", {.email = kEmail, .preferred = Channel::kEmail}));
   auto sender = NewSender(metrics);
   ASSERT_TRUE(sender->RunOnce().ok());  // sms, 2 webhooks sent; mail failed
   clock_.Advance(absl::Hours(2));
@@ -349,9 +348,9 @@ TEST_F(ObservabilityTest, LogLinesCarryOnlyTheMaskedRecipient) {
   http_->FailNext(1);  // the SMS fails once
   smtp_->FailNext(1);  // the e-mail fails once
   Enqueue(Received("ev-sms", {.phone = kPhone}));
-  Enqueue(Received("ev-mail", {.phone = kPhone,
-                               .email = kEmail,
-                               .preferred = Channel::kEmail}));
+  Enqueue(Received(
+      "ev-mail",
+      {.phone = kPhone, .email = kEmail, .preferred = Channel::kEmail}));
   prometheus::Registry registry;
   NotifyMetrics m(registry);
   auto sender = NewSender(m);
@@ -376,11 +375,11 @@ TEST_F(ObservabilityTest, LogLinesCarryOnlyTheMaskedRecipient) {
   }
   EXPECT_EQ(failed_lines, 2) << log;
   EXPECT_THAT(log, HasSubstr("service=notify"));
-  EXPECT_THAT(log, HasSubstr(absl::StrCat("channel=sms recipient=",
-                                          kMaskedPhone)))
+  EXPECT_THAT(log,
+              HasSubstr(absl::StrCat("channel=sms recipient=", kMaskedPhone)))
       << log;
-  EXPECT_THAT(log, HasSubstr(absl::StrCat("channel=email recipient=",
-                                          kMaskedEmail)))
+  EXPECT_THAT(log,
+              HasSubstr(absl::StrCat("channel=email recipient=", kMaskedEmail)))
       << log;
   EXPECT_THAT(log, Not(HasSubstr(kPhone))) << log;
   EXPECT_THAT(log, Not(HasSubstr(kEmail))) << log;

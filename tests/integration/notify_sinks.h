@@ -104,13 +104,18 @@ class Sink {
     s->port_ = FreePort();
     s->control_port_ = FreePort();
     s->out_ = dir + "/https_sink_" + std::to_string(s->port_) + ".jsonl";
-    std::vector<std::string> args = {
-        "/usr/bin/python3", SourceDir() + "/tools/sinks/http_sink.py",
-        "--port",           std::to_string(s->port_),
-        "--control_port",   std::to_string(s->control_port_),
-        "--tls_cert",       tls_cert,
-        "--tls_key",        tls_key,
-        "--out",            s->out_};
+    std::vector<std::string> args = {"/usr/bin/python3",
+                                     SourceDir() + "/tools/sinks/http_sink.py",
+                                     "--port",
+                                     std::to_string(s->port_),
+                                     "--control_port",
+                                     std::to_string(s->control_port_),
+                                     "--tls_cert",
+                                     tls_cert,
+                                     "--tls_key",
+                                     tls_key,
+                                     "--out",
+                                     s->out_};
     if (!secret.empty()) {
       args.push_back("--webhook_secret");
       args.push_back(secret);

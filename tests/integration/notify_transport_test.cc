@@ -298,8 +298,9 @@ TEST_F(TransportTest, HttpsWebhookWithAnUntrustedCertificateIsRefused) {
   ASSERT_TRUE(testing::MakeSelfSignedCert(*dir_, "hook-untrusted"));
   auto sink = Sink::Https(*dir_, *dir_ + "/hook-untrusted.crt",
                           *dir_ + "/hook-untrusted.key", "webhook-secret-16+");
-  SendResult r = NewCurlTransport({}, clock_)->Send(
-      HttpsWebhook("d-https-2", sink->Url("/hooks/agency")));
+  SendResult r =
+      NewCurlTransport({}, clock_)
+          ->Send(HttpsWebhook("d-https-2", sink->Url("/hooks/agency")));
   EXPECT_FALSE(r.ok);
   EXPECT_THAT(r.error, HasSubstr("certificate"));
   EXPECT_EQ(sink->Stats()["received"], 0);
@@ -339,8 +340,8 @@ TEST_F(TransportTest, HttpsToTheConfiguredCaFileDeliversOnce) {
 TEST_F(TransportTest, HttpsWithAnotherCaFileIsStillRefused) {
   ASSERT_TRUE(testing::MakeSelfSignedCert(*dir_, "https-real"));
   ASSERT_TRUE(testing::MakeSelfSignedCert(*dir_, "https-other"));
-  auto sink = Sink::Https(*dir_, *dir_ + "/https-real.crt",
-                          *dir_ + "/https-real.key");
+  auto sink =
+      Sink::Https(*dir_, *dir_ + "/https-real.crt", *dir_ + "/https-real.key");
   TransportOptions o;
   o.sms_gateway_url = sink->Url("/sms");
   o.ca_file = *dir_ + "/https-other.crt";  // trusts someone else
