@@ -55,19 +55,15 @@ absl::StatusOr<bool> RoutingServer::HandleEvent(const common::v1::Event& e) {
             p.task.set_dossier(received.dossier());
             const bool ready = p.task.state() == v1::TASK_STATE_READY;
             p.task.set_state(v1::TASK_STATE_WAITING);
-            pqxx::result id = db::ExecPrepared(
-                tx,
-                "INSERT INTO routing.tasks (dossier, leg_id, agency, state, "
-                "body) "
-                "VALUES ($1, $2, $3, $4, ''::bytea) RETURNING id",
-                received.dossier(), p.task.leg_id(), p.task.agency(),
-                static_cast<int>(v1::TASK_STATE_WAITING));
-            Row row{id[0][0].as<int64_t>(), p.task};
+            // The id first (its name is in the body): each task is
+            // written once, waiting or already ready.
+            Row row{NewTaskId(tx), p.task};
             row.task.set_name(absl::StrCat("tasks/", row.id));
             if (ready) {
-              MakeReady(tx, row, received.receiving_agency().name(), false);
+              MakeReady(tx, row, received.receiving_agency().name(),
+                        /*resumed=*/false, /*is_new=*/true);
             } else {
-              SaveTask(tx, row);
+              InsertTask(tx, row);
             }
           }
           logging::Event("route_planned")

@@ -225,7 +225,8 @@ grpc::Status RoutingServer::Mutate(
     grpc::ServerContext* ctx, absl::string_view method,
     const std::string& task_name, const std::string& request_id,
     const google::protobuf::Message& request, TaskEvent event, v1::Task* out,
-    const std::function<absl::Status(pqxx::work&, Row&)>& fill) {
+    const std::function<absl::Status(pqxx::work&, Row&)>& fill,
+    const std::function<absl::Status(pqxx::work&, Row&)>& after_save) {
   auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
   if (!caller.ok()) return Done(caller.status());
   const int64_t id = TaskIdOf(task_name);
@@ -286,6 +287,7 @@ grpc::Status RoutingServer::Mutate(
     row->task.set_state(next);
     LT_RETURN_IF_ERROR(fill(tx, *row));
     SaveTask(tx, *row);
+    if (after_save) LT_RETURN_IF_ERROR(after_save(tx, *row));
     if (!request_id.empty()) {
       const std::string body = row->task.SerializeAsString();
       db::ExecPrepared(
@@ -342,33 +344,36 @@ grpc::Status RoutingServer::RenewLease(grpc::ServerContext* ctx,
 grpc::Status RoutingServer::CompleteTask(grpc::ServerContext* ctx,
                                          const v1::CompleteTaskRequest* req,
                                          v1::CompleteTaskResponse* resp) {
-  return Mutate(ctx, "CompleteTask", req->name(), req->request_id(), *req,
-                TaskEvent::kComplete, resp->mutable_task(),
-                [&](pqxx::work& tx, Row& r) -> absl::Status {
-                  std::vector<common::FieldViolation> v;
-                  fields::ValidateValues(r.task.expected_outputs(),
-                                         req->outputs(), "outputs", &v);
-                  if (!v.empty())
-                    return common::InvalidArgument("INVALID_OUTPUTS", v);
-                  const absl::Time now = clock_.Now();
-                  *r.task.mutable_outputs() = req->outputs();
-                  grpc_util::ToProto(now, r.task.mutable_finish_time());
-                  r.task.clear_lease_expire_time();
-                  SaveTask(tx, r);
-                  v1::TaskCompleted ev;
-                  ev.set_dossier(r.task.dossier());
-                  ev.set_task(r.task.name());
-                  ev.set_leg_id(r.task.leg_id());
-                  ev.set_agency(r.task.agency());
-                  *ev.mutable_outputs() = req->outputs();
-                  grpc_util::ToProto(now, ev.mutable_complete_time());
-                  Emit(tx, ev, r.task.dossier(), {"deadline"});
-                  logging::Event("task_completed")
-                      .With("dossier", r.task.dossier())
-                      .With("leg", r.task.leg_id())
-                      .Info();
-                  return Advance(tx, r.task.dossier());
-                });
+  return Mutate(
+      ctx, "CompleteTask", req->name(), req->request_id(), *req,
+      TaskEvent::kComplete, resp->mutable_task(),
+      [&](pqxx::work&, Row& r) -> absl::Status {
+        std::vector<common::FieldViolation> v;
+        fields::ValidateValues(r.task.expected_outputs(), req->outputs(),
+                               "outputs", &v);
+        if (!v.empty()) return common::InvalidArgument("INVALID_OUTPUTS", v);
+        *r.task.mutable_outputs() = req->outputs();
+        grpc_util::ToProto(clock_.Now(), r.task.mutable_finish_time());
+        r.task.clear_lease_expire_time();
+        return absl::OkStatus();
+      },
+      // Advance reads the route's tasks: this one must be saved.
+      [&](pqxx::work& tx, Row& r) -> absl::Status {
+        const absl::Time now = grpc_util::FromProto(r.task.finish_time());
+        v1::TaskCompleted ev;
+        ev.set_dossier(r.task.dossier());
+        ev.set_task(r.task.name());
+        ev.set_leg_id(r.task.leg_id());
+        ev.set_agency(r.task.agency());
+        *ev.mutable_outputs() = req->outputs();
+        grpc_util::ToProto(now, ev.mutable_complete_time());
+        Emit(tx, ev, r.task.dossier(), {"deadline"});
+        logging::Event("task_completed")
+            .With("dossier", r.task.dossier())
+            .With("leg", r.task.leg_id())
+            .Info();
+        return Advance(tx, r.task.dossier());
+      });
 }
 
 grpc::Status RoutingServer::RequestSupplement(
@@ -414,12 +419,16 @@ grpc::Status RoutingServer::RefuseTask(grpc::ServerContext* ctx,
   }
   return Mutate(
       ctx, "RefuseTask", req->name(), req->request_id(), *req,
-      TaskEvent::kRefuse, resp->mutable_task(), [&](pqxx::work& tx, Row& r) {
-        const absl::Time now = clock_.Now();
+      TaskEvent::kRefuse, resp->mutable_task(),
+      [&](pqxx::work&, Row& r) {
         r.task.set_reason(req->reason());
-        grpc_util::ToProto(now, r.task.mutable_finish_time());
+        grpc_util::ToProto(clock_.Now(), r.task.mutable_finish_time());
         r.task.clear_lease_expire_time();
-        SaveTask(tx, r);
+        return absl::OkStatus();
+      },
+      // CancelOpen skips closed tasks: this one must be saved refused.
+      [&](pqxx::work& tx, Row& r) {
+        const absl::Time now = grpc_util::FromProto(r.task.finish_time());
         CancelOpen(
             tx, r.task.dossier(),
             absl::StrCat("Hồ sơ bị từ chối ở bước ", r.task.display_name()));

@@ -80,13 +80,17 @@ class RoutingServer final : public v1::RoutingService::Service {
     v1::Task task;
   };
   // A task operation: load it for update, check the caller's agency, apply
-  // `event`, let `fill` adjust it, save, and run `after` in the same
+  // `event`, let `fill` adjust it, save, and run `after_save` in the same
   // transaction. Idempotent by request_id.
   grpc::Status Mutate(
       grpc::ServerContext* ctx, absl::string_view method,
       const std::string& task_name, const std::string& request_id,
       const google::protobuf::Message& request, TaskEvent event, v1::Task* out,
-      const std::function<absl::Status(pqxx::work&, Row&)>& fill);
+      const std::function<absl::Status(pqxx::work&, Row&)>& fill,
+      // Runs after the task is saved (events, the route's next legs): the
+      // task is written once per call.
+      const std::function<absl::Status(pqxx::work&, Row&)>& after_save =
+          nullptr);
 
   absl::Status CheckOwnAgency(const Caller& c, const std::string& agency_name,
                               absl::string_view action,
@@ -99,8 +103,13 @@ class RoutingServer final : public v1::RoutingService::Service {
   absl::optional<Row> LoadTask(pqxx::work& tx, int64_t id, bool for_update);
   std::vector<Row> RouteTasks(pqxx::work& tx, const std::string& dossier);
   void SaveTask(pqxx::work& tx, const Row& r);
+  // A new task's row, written once with its final body (id from NewTaskId).
+  void InsertTask(pqxx::work& tx, const Row& r);
+  int64_t NewTaskId(pqxx::work& tx);
+  // Ready: saved (inserted when `is_new`), fed to the agency's watchers,
+  // announced (TaskDispatched, or LegResumed when `resumed`).
   void MakeReady(pqxx::work& tx, Row& r, const std::string& receiving_agency,
-                 bool resumed);
+                 bool resumed, bool is_new = false);
   // After a leg is done: dispatch newly ready legs, finish the route when
   // all are done.
   absl::Status Advance(pqxx::work& tx, const std::string& dossier);

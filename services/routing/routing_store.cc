@@ -53,6 +53,28 @@ std::vector<RoutingServer::Row> RoutingServer::RouteTasks(
   return out;
 }
 
+void RoutingServer::InsertTask(pqxx::work& tx, const Row& r) {
+  const std::string body = r.task.SerializeAsString();
+  const bool ready = r.task.state() == v1::TASK_STATE_READY;
+  db::ExecPrepared(
+      tx,
+      "INSERT INTO routing.tasks (id, dossier, leg_id, agency, state, "
+      "ready_at, body) VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 = '' THEN "
+      "NULL ELSE $6::timestamptz END, $7)",
+      r.id, r.task.dossier(), r.task.leg_id(), r.task.agency(),
+      static_cast<int>(r.task.state()),
+      ready ? PgTime(grpc_util::FromProto(r.task.ready_time())) : "",
+      pqxx::binarystring(body.data(), body.size()));
+}
+
+int64_t RoutingServer::NewTaskId(pqxx::work& tx) {
+  return db::ExecPrepared(
+             tx,
+             "SELECT nextval(pg_get_serial_sequence('routing.tasks', 'id'))")
+      [0][0]
+          .as<int64_t>();
+}
+
 void RoutingServer::SaveTask(pqxx::work& tx, const Row& r) {
   const std::string body = r.task.SerializeAsString();
   const bool leased = r.task.state() == v1::TASK_STATE_CLAIMED;
@@ -84,14 +106,18 @@ void RoutingServer::Emit(pqxx::work& tx,
 }
 
 void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
-                              const std::string& receiving_agency,
-                              bool resumed) {
+                              const std::string& receiving_agency, bool resumed,
+                              bool is_new) {
   const absl::Time now = clock_.Now();
   r.task.set_state(v1::TASK_STATE_READY);
   r.task.clear_lease_holder();
   r.task.clear_lease_expire_time();
   grpc_util::ToProto(now, r.task.mutable_ready_time());
-  SaveTask(tx, r);
+  if (is_new) {
+    InsertTask(tx, r);
+  } else {
+    SaveTask(tx, r);
+  }
   db::ExecPrepared(
       tx,
       "INSERT INTO routing.task_feed (agency, task_id, at) VALUES ($1, $2, $3)",
