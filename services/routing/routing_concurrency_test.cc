@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/uuid.h"
 #include "libs/testing/status_matchers.h"
 #include "services/routing/routing_test_fixture.h"
 
@@ -236,6 +237,55 @@ TEST_F(RoutingConcurrencyTest, ParallelLegsCompletedAtOnceNeverDeadlock) {
   EXPECT_EQ(Count("SELECT count(*) FROM routing.outbox WHERE event_type LIKE "
                   "'%RouteCompleted'"),
             1);
+}
+
+// An agency system that retries a completion while the first attempt is
+// still running sends the same request_id twice at once: both answers are
+// the completion, the task is completed once (one TaskCompleted event, one
+// idempotency record), and neither twin sees FAILED_PRECONDITION. The
+// moment is forced as above: both twins wait on the route's row.
+TEST_F(RoutingConcurrencyTest, ConcurrentTwinsOfOneCompletionCompleteOnce) {
+  ASSERT_TRUE(Deliver(Received("X-0202"), "dossiers/X-0202"));
+  const std::string civil =
+      Leg(Route("dossiers/X-0202"), "civil_status").name();
+  ASSERT_TRUE(Claim(civil, "W-TP").ok());
+  const std::string rid = common::NewUuid();
+  const std::vector<std::pair<std::string, std::string>> outputs = {
+      {"birth_certificate_number", "12/2026"}, {"personal_id", "001226000042"}};
+
+  pqxx::connection blocker(dsn_);
+  pqxx::work hold(blocker);
+  hold.exec(
+      "SELECT 1 FROM routing.routes WHERE dossier = 'dossiers/X-0202' FOR "
+      "UPDATE");
+  grpc::Status first, second;
+  v1::Task first_task, second_task;
+  std::thread a(
+      [&] { first = Complete(civil, "W-TP", outputs, rid, &first_task); });
+  std::thread b(
+      [&] { second = Complete(civil, "W-TP", outputs, rid, &second_task); });
+  pqxx::connection observer(dsn_);
+  int waiting = 0;
+  for (int i = 0; i < 1000 && waiting < 2; ++i) {
+    pqxx::nontransaction q(observer);
+    waiting = q.exec(
+                   "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                   "current_database() AND wait_event_type = 'Lock'")[0][0]
+                  .as<int>();
+    if (waiting < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(waiting, 2) << "both twins should be waiting";
+  hold.commit();
+  a.join();
+  b.join();
+  ASSERT_TRUE(first.ok()) << first.error_message();
+  ASSERT_TRUE(second.ok()) << second.error_message();
+  EXPECT_EQ(first_task.state(), v1::TASK_STATE_DONE);
+  EXPECT_EQ(first_task.SerializeAsString(), second_task.SerializeAsString());
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.outbox WHERE event_type LIKE "
+                  "'%TaskCompleted'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.idempotency"), 1);
 }
 
 }  // namespace

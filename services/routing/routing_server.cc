@@ -221,6 +221,14 @@ grpc::Status RoutingServer::GetTask(grpc::ServerContext* ctx,
   }));
 }
 
+namespace {
+absl::Status RequestIdReused() {
+  return common::InvalidArgument(
+      "REQUEST_ID_REUSED",
+      {{"request_id", "was already used for a different request"}});
+}
+}  // namespace
+
 grpc::Status RoutingServer::Mutate(
     grpc::ServerContext* ctx, absl::string_view method,
     const std::string& task_name, const std::string& request_id,
@@ -238,29 +246,6 @@ grpc::Status RoutingServer::Mutate(
     hash = db::Sha256Hex(bytes);
   }
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    if (!request_id.empty()) {
-      pqxx::result ins = db::ExecPrepared(
-          tx,
-          "INSERT INTO routing.idempotency (request_id, method, request_hash, "
-          "response) VALUES ($1, $2, $3, ''::bytea) ON CONFLICT DO NOTHING",
-          request_id, std::string(method), hash);
-      if (ins.affected_rows() == 0) {
-        pqxx::result r = db::ExecPrepared(
-            tx,
-            "SELECT method, request_hash, response FROM routing.idempotency "
-            "WHERE request_id = $1",
-            request_id);
-        if (r[0][0].as<std::string>() != method ||
-            r[0][1].as<std::string>() != hash) {
-          return common::InvalidArgument(
-              "REQUEST_ID_REUSED",
-              {{"request_id", "was already used for a different request"}});
-        }
-        const pqxx::binarystring b(r[0][2]);
-        out->ParseFromArray(b.data(), static_cast<int>(b.size()));
-        return absl::OkStatus();
-      }
-    }
     // Locks in one order everywhere: the route's row, then its tasks.
     // Completing, refusing or pausing a leg touches the whole route
     // (Advance, CancelOpen); two legs of one dossier finishing at once
@@ -279,6 +264,26 @@ grpc::Status RoutingServer::Mutate(
     }
     LT_RETURN_IF_ERROR(
         CheckOwnAgency(*caller, row->task.agency(), method, task_name));
+    // The request id is looked up under the task's lock: a concurrent twin
+    // of this request holds the same lock until it commits, so its record
+    // is visible here and its answer is replayed (the record is then
+    // written once, with the answer, below).
+    if (!request_id.empty()) {
+      pqxx::result r = db::ExecPrepared(
+          tx,
+          "SELECT method, request_hash, response FROM routing.idempotency "
+          "WHERE request_id = $1",
+          request_id);
+      if (!r.empty()) {
+        if (r[0][0].as<std::string>() != method ||
+            r[0][1].as<std::string>() != hash) {
+          return RequestIdReused();
+        }
+        const pqxx::binarystring b(r[0][2]);
+        out->ParseFromArray(b.data(), static_cast<int>(b.size()));
+        return absl::OkStatus();
+      }
+    }
     LT_ASSIGN_OR_RETURN(v1::TaskState next,
                         NextTaskState(row->task.state(), event));
     if (event == TaskEvent::kClaim || event == TaskEvent::kRenew) {
@@ -290,10 +295,15 @@ grpc::Status RoutingServer::Mutate(
     if (after_save) LT_RETURN_IF_ERROR(after_save(tx, *row));
     if (!request_id.empty()) {
       const std::string body = row->task.SerializeAsString();
-      db::ExecPrepared(
+      pqxx::result ins = db::ExecPrepared(
           tx,
-          "UPDATE routing.idempotency SET response = $2 WHERE request_id = $1",
-          request_id, pqxx::binarystring(body.data(), body.size()));
+          "INSERT INTO routing.idempotency (request_id, method, request_hash, "
+          "response) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+          request_id, std::string(method), hash,
+          pqxx::binarystring(body.data(), body.size()));
+      // Taken meanwhile by a call on another task (each task's twins are
+      // serialised above): the id was reused; nothing of this commits.
+      if (ins.affected_rows() == 0) return RequestIdReused();
     }
     *out = row->task;
     return absl::OkStatus();

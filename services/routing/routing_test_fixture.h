@@ -192,18 +192,22 @@ class RoutingIntegrationTest : public ::testing::Test {
   }
   grpc::Status Complete(
       const std::string& task, const std::string& agency,
-      std::vector<std::pair<std::string, std::string>> outputs) {
+      std::vector<std::pair<std::string, std::string>> outputs,
+      const std::string& request_id = "", v1::Task* out = nullptr) {
     grpc::ClientContext ctx;
     As(ctx, agency);
     v1::CompleteTaskRequest req;
     req.set_name(task);
+    req.set_request_id(request_id);
     for (auto& [k, v] : outputs) {
       auto* o = req.add_outputs();
       o->set_key(k);
       o->set_value(v);
     }
     v1::CompleteTaskResponse resp;
-    return stub_->CompleteTask(&ctx, req, &resp);
+    grpc::Status s = stub_->CompleteTask(&ctx, req, &resp);
+    if (out) *out = resp.task();
+    return s;
   }
   int64_t Count(const std::string& sql) {
     return db::WithTransaction(pool_,
