@@ -1,5 +1,6 @@
 // intake over real gRPC (127.0.0.1:0) and a real PostgreSQL.
 
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -94,6 +95,62 @@ TEST_F(IntakeIntegrationTest,
   EXPECT_EQ(Count("SELECT count(*) FROM intake.audit WHERE outcome = "
                   "'PERMISSION_DENIED'"),
             2);
+}
+
+// A counter that retries a submission while the first attempt is still in
+// flight sends the same request (same request_id) twice at once, maybe to
+// two replicas: every answer is the one dossier, no second dossier or event
+// is written, and the day's sequence has no gap for the twin that rolled
+// back.
+TEST_F(IntakeIntegrationTest, ConcurrentTwinsOfOneSubmissionMakeOneDossier) {
+  Replica b(dsn_, clock_);
+  const auto req = Birth(kTayMo);
+  constexpr int kTwins = 6;
+  // The moment is forced: another session holds the day's counter row (an
+  // uncommitted insert) until every twin has passed its request-id lookup
+  // and waits for that row.
+  pqxx::connection blocker(dsn_);
+  pqxx::work hold(blocker);
+  hold.exec(
+      "INSERT INTO intake.dossier_sequences (agency_code, day, last_value) "
+      "VALUES ('001.08.19.H26', '2026-11-23', 0)");
+  std::vector<std::string> codes(kTwins);
+  std::vector<grpc::Status> results(kTwins);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kTwins; ++t) {
+    threads.emplace_back([&, t] {
+      v1::SubmitDossierResponse resp;
+      results[t] = Submit(t % 2 == 0 ? *a_ : b, req, &resp);
+      codes[t] = resp.dossier().code();
+    });
+  }
+  pqxx::connection observer(dsn_);
+  int waiting = 0;
+  for (int i = 0; i < 1000 && waiting < kTwins; ++i) {
+    pqxx::nontransaction q(observer);
+    waiting = q.exec(
+                   "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                   "current_database() AND wait_event_type = 'Lock'")[0][0]
+                  .as<int>();
+    if (waiting < kTwins) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  EXPECT_EQ(waiting, kTwins) << "every twin should wait for the counter";
+  hold.commit();
+  for (auto& t : threads) t.join();
+  for (int t = 0; t < kTwins; ++t) {
+    EXPECT_TRUE(results[t].ok()) << t << ": " << results[t].error_message();
+    EXPECT_EQ(codes[t], "001.08.19.H26-261123-0001") << t;
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.idempotency"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.outbox WHERE event_type = "
+                  "'lienthong.intake.v1.DossierReceived'"),
+            3);
+  v1::SubmitDossierResponse next;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &next).ok());
+  EXPECT_EQ(next.dossier().code(), "001.08.19.H26-261123-0002");
 }
 
 TEST_F(IntakeIntegrationTest,

@@ -98,22 +98,26 @@ StoredRequest LoadRequest(pqxx::work& tx, const std::string& request_id);
 
 // SubmitDossier's two combined statements (pg_submit.cc).
 struct SubmitStart {
-  bool claimed = false;  // false: the request id was used before
+  // False: a submission with this request id has committed (replay it).
+  bool claimed = false;
   AgencyForCaller agency;
   absl::optional<v1::Procedure> procedure;  // the version in force at `now`
 };
 SubmitStart StartSubmit(pqxx::work& tx, const std::string& request_id,
-                        const std::string& request_hash, absl::Time now,
+                        absl::Time now,
                         const std::string& agency_code,
                         const std::string& caller_code,
                         const std::string& procedure_code);
 // The dossier (received at `now`), its first transition `t`, the audit entry
-// `e` (unsealed) and, for a non-empty request id, the stored response.
-void WriteReceived(pqxx::work& tx, const v1::Dossier& d,
+// `e` (unsealed) and, for a non-empty request id, its record with the
+// response. False when that record was written meanwhile by a twin of this
+// request: the caller must roll back (nothing of this one may commit).
+bool WriteReceived(pqxx::work& tx, const v1::Dossier& d,
                    const std::string& agency_code,
                    const std::string& procedure_code,
                    const std::string& agency_path, const v1::Transition& t,
                    const v1::AuditEntry& e, const std::string& request_id,
+                   const std::string& request_hash,
                    const std::string& response, absl::Time now);
 
 // Audit (append-only, hash-chained). AppendAudit writes an unsealed entry

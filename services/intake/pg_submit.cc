@@ -22,26 +22,23 @@ M ParseBytes(const pqxx::field& f) {
 }  // namespace
 
 SubmitStart StartSubmit(pqxx::work& tx, const std::string& request_id,
-                        const std::string& request_hash, absl::Time now,
-                        const std::string& agency_code,
+                        absl::Time now, const std::string& agency_code,
                         const std::string& caller_code,
                         const std::string& procedure_code) {
-  // The claim blocks a concurrent twin until the first commits; then it sees
-  // the conflict and claims nothing.
+  // Only a lookup: the record is written once, with the response, by
+  // WriteReceived. A concurrent twin is caught there (the day's counter
+  // row, which both take, orders them).
   pqxx::result r = db::ExecPrepared(
       tx,
-      "WITH claim AS (INSERT INTO intake.idempotency (request_id, method, "
-      "request_hash, response, created_at) SELECT $1, 'SubmitDossier', $2, "
-      "''::bytea, $3::timestamptz WHERE $1 <> '' ON CONFLICT DO NOTHING "
-      "RETURNING 1) "
-      "SELECT 'claim', (SELECT count(*) FROM claim)::text, NULL::bytea "
-      "UNION ALL SELECT 'agency:' || code, path, CASE WHEN code = $4 THEN body "
-      "END FROM intake.agencies WHERE code = $4 OR code = $5 "
+      "SELECT 'claim', (CASE WHEN $1 <> '' AND EXISTS (SELECT 1 FROM "
+      "intake.idempotency WHERE request_id = $1) THEN 0 ELSE 1 END)::text, "
+      "NULL::bytea "
+      "UNION ALL SELECT 'agency:' || code, path, CASE WHEN code = $2 THEN "
+      "body END FROM intake.agencies WHERE code = $2 OR code = $3 "
       "UNION ALL (SELECT 'procedure', NULL, body FROM intake.procedures WHERE "
-      "code = $6 AND effective_at <= $3::timestamptz ORDER BY version DESC "
+      "code = $4 AND effective_at <= $5::timestamptz ORDER BY version DESC "
       "LIMIT 1)",
-      request_id, request_hash, PgTime(now), agency_code, caller_code,
-      procedure_code);
+      request_id, agency_code, caller_code, procedure_code, PgTime(now));
   SubmitStart s;
   for (const auto& row : r) {
     const std::string kind = row[0].as<std::string>();
@@ -61,15 +58,17 @@ SubmitStart StartSubmit(pqxx::work& tx, const std::string& request_id,
   return s;
 }
 
-void WriteReceived(pqxx::work& tx, const v1::Dossier& d,
+bool WriteReceived(pqxx::work& tx, const v1::Dossier& d,
                    const std::string& agency_code,
                    const std::string& procedure_code,
                    const std::string& agency_path, const v1::Transition& t,
                    const v1::AuditEntry& e, const std::string& request_id,
-                   const std::string& response, absl::Time now) {
+                   const std::string& request_hash, const std::string& response,
+                   absl::Time now) {
   const std::string body = d.SerializeAsString();
   const std::string& phone = d.applicant().contact().phone();
-  db::ExecPrepared(
+  // A twin that committed first has its record: DO NOTHING, and 0 rows.
+  pqxx::result r = db::ExecPrepared(
       tx,
       "WITH d AS (INSERT INTO intake.dossiers (code, agency_code, agency_path, "
       "procedure_code, state, receive_time, phone_last4, body, updated_at) "
@@ -81,8 +80,9 @@ void WriteReceived(pqxx::work& tx, const v1::Dossier& d,
       "actor_subject, actor_role, peer, action, resource, outcome, "
       "request_id) VALUES (to_timestamp($14), $15, $10, $11, $16, $12, $17, "
       "$18, 'OK', $19)) "
-      "UPDATE intake.idempotency SET response = $20 WHERE request_id = $19 "
-      "AND $19 <> ''",
+      "INSERT INTO intake.idempotency (request_id, method, request_hash, "
+      "response, created_at) SELECT $19, 'SubmitDossier', $21, $20, "
+      "$6::timestamptz WHERE $19 <> '' ON CONFLICT DO NOTHING RETURNING 1",
       d.code(), agency_code, agency_path, procedure_code,
       static_cast<int>(d.state()), PgTime(now),
       phone.size() >= 4 ? phone.substr(phone.size() - 4) : "",
@@ -90,7 +90,8 @@ void WriteReceived(pqxx::work& tx, const v1::Dossier& d,
       t.actor_agency(), t.actor_subject(), t.peer(), t.reason(),
       e.time().seconds(), e.time().nanos(), e.actor_role(), e.action(),
       e.resource(), request_id,
-      pqxx::binarystring(response.data(), response.size()));
+      pqxx::binarystring(response.data(), response.size()), request_hash);
+  return request_id.empty() || r.size() == 1;
 }
 
 }  // namespace lienthong::intake::pg
