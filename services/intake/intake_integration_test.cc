@@ -1,12 +1,12 @@
 // intake over real gRPC (127.0.0.1:0) and a real PostgreSQL.
 
-#include <chrono>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_format.h"
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
+#include "libs/testing/lock_waiters.h"
 #include "lienthong/routing/v1/events.pb.h"
 #include "services/intake/intake_test_fixture.h"
 
@@ -124,19 +124,8 @@ TEST_F(IntakeIntegrationTest, ConcurrentTwinsOfOneSubmissionMakeOneDossier) {
       codes[t] = resp.dossier().code();
     });
   }
-  pqxx::connection observer(dsn_);
-  int waiting = 0;
-  for (int i = 0; i < 1000 && waiting < kTwins; ++i) {
-    pqxx::nontransaction q(observer);
-    waiting = q.exec(
-                   "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                   "current_database() AND wait_event_type = 'Lock'")[0][0]
-                  .as<int>();
-    if (waiting < kTwins) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-  EXPECT_EQ(waiting, kTwins) << "every twin should wait for the counter";
+  EXPECT_EQ(testing::WaitForLockWaiters(dsn_, kTwins), kTwins)
+      << "every twin should wait for the counter";
   hold.commit();
   for (auto& t : threads) t.join();
   for (int t = 0; t < kTwins; ++t) {

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/uuid.h"
+#include "libs/testing/lock_waiters.h"
 #include "libs/testing/status_matchers.h"
 #include "services/routing/routing_test_fixture.h"
 
@@ -216,17 +217,8 @@ TEST_F(RoutingConcurrencyTest, ParallelLegsCompletedAtOnceNeverDeadlock) {
     social =
         Complete(insurance, "D-SI", {{"health_insurance_card_number", "TE1"}});
   });
-  pqxx::connection observer(dsn_);
-  int waiting = 0;
-  for (int i = 0; i < 1000 && waiting < 2; ++i) {
-    pqxx::nontransaction q(observer);
-    waiting = q.exec(
-                   "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                   "current_database() AND wait_event_type = 'Lock'")[0][0]
-                  .as<int>();
-    if (waiting < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_EQ(waiting, 2) << "both completions should be waiting";
+  EXPECT_EQ(testing::WaitForLockWaiters(dsn_, 2), 2)
+      << "both completions should be waiting";
   hold.commit();
   a.join();
   b.join();
@@ -264,17 +256,8 @@ TEST_F(RoutingConcurrencyTest, ConcurrentTwinsOfOneCompletionCompleteOnce) {
       [&] { first = Complete(civil, "W-TP", outputs, rid, &first_task); });
   std::thread b(
       [&] { second = Complete(civil, "W-TP", outputs, rid, &second_task); });
-  pqxx::connection observer(dsn_);
-  int waiting = 0;
-  for (int i = 0; i < 1000 && waiting < 2; ++i) {
-    pqxx::nontransaction q(observer);
-    waiting = q.exec(
-                   "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                   "current_database() AND wait_event_type = 'Lock'")[0][0]
-                  .as<int>();
-    if (waiting < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_EQ(waiting, 2) << "both twins should be waiting";
+  EXPECT_EQ(testing::WaitForLockWaiters(dsn_, 2), 2)
+      << "both twins should be waiting";
   hold.commit();
   a.join();
   b.join();
