@@ -9,70 +9,18 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "libs/grpc_util/event_sink.h"
+#include "libs/grpc_util/test_clients.h"
 #include "libs/metrics/http_get.h"
 #include "libs/metrics/metrics.h"
 
 namespace lienthong::grpc_util {
 namespace {
 
-using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
+using testing::CallReflection;
+using testing::CheckHealth;
 
 constexpr char kSink[] = "lienthong.common.v1.EventSinkService";
-
-HealthCheckResponse::ServingStatus Check(grpc::health::v1::Health::Stub& stub,
-                                         const std::string& service) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  HealthCheckRequest req;
-  req.set_service(service);
-  HealthCheckResponse resp;
-  const grpc::Status st = stub.Check(&ctx, req, &resp);
-  if (!st.ok()) return HealthCheckResponse::UNKNOWN;
-  return resp.status();
-}
-
-// Asks grpc.reflection.v1alpha for the service list through a generic
-// bidi call (the reflection protos ship without headers). The request is
-// `list_services: ""` (field 7); the answer's bytes carry the names.
-std::string ListServicesRaw(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::GenericStub stub(channel);
-  grpc::CompletionQueue cq;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  auto call = stub.PrepareCall(
-      &ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      &cq);
-  void* tag;
-  bool ok;
-  call->StartCall(reinterpret_cast<void*>(1));
-  cq.Next(&tag, &ok);
-  const char request[] = {0x3A, 0x00};
-  grpc::Slice slice(request, sizeof(request));
-  grpc::ByteBuffer out(&slice, 1);
-  call->Write(out, reinterpret_cast<void*>(2));
-  cq.Next(&tag, &ok);
-  call->WritesDone(reinterpret_cast<void*>(3));
-  cq.Next(&tag, &ok);
-  grpc::ByteBuffer in;
-  call->Read(&in, reinterpret_cast<void*>(4));
-  cq.Next(&tag, &ok);
-  std::string bytes;
-  if (ok) {
-    std::vector<grpc::Slice> slices;
-    in.Dump(&slices);
-    for (const auto& s : slices) {
-      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-  }
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(5));
-  cq.Next(&tag, &ok);
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return bytes;
-}
 
 TEST(ServerTest, HealthReflectionMetricsAndDrain) {
   EventSinkServer sink(
@@ -91,18 +39,18 @@ TEST(ServerTest, HealthReflectionMetricsAndDrain) {
   const std::string address = absl::StrCat("127.0.0.1:", (*server)->port());
   auto channel =
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  auto health = grpc::health::v1::Health::NewStub(channel);
 
-  EXPECT_EQ(Check(*health, ""), HealthCheckResponse::SERVING);
-  EXPECT_EQ(Check(*health, kSink), HealthCheckResponse::SERVING);
+  EXPECT_EQ(CheckHealth(channel, ""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(CheckHealth(channel, kSink), HealthCheckResponse::SERVING);
 
   // Readiness follows the service's dependencies; liveness stays up.
   (*server)->SetServing(false);
-  EXPECT_EQ(Check(*health, kSink), HealthCheckResponse::NOT_SERVING);
-  EXPECT_EQ(Check(*health, ""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(CheckHealth(channel, kSink), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(CheckHealth(channel, ""), HealthCheckResponse::SERVING);
   (*server)->SetServing(true);
 
-  const std::string services = ListServicesRaw(channel);
+  const std::string services =
+      CallReflection(channel, /*list_services=*/true).bytes;
   EXPECT_NE(services.find(kSink), std::string::npos);
   EXPECT_NE(services.find("grpc.health.v1.Health"), std::string::npos);
 
@@ -139,7 +87,7 @@ TEST(ServerTest, HealthReflectionMetricsAndDrain) {
   });
   absl::SleepFor(absl::Milliseconds(150));
   EXPECT_FALSE(done.HasBeenNotified());
-  EXPECT_EQ(Check(*health, kSink), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(CheckHealth(channel, kSink), HealthCheckResponse::NOT_SERVING);
   shutdown.join();
   EXPECT_TRUE(done.HasBeenNotified());
 }

@@ -17,6 +17,7 @@
 #include "libs/grpc_util/channel.h"
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/server.h"
+#include "libs/grpc_util/test_clients.h"
 
 namespace lienthong::grpc_util {
 namespace {
@@ -104,46 +105,8 @@ TEST_F(TlsAuthTest, CallerComesFromTheClientCertificate) {
 }
 
 using grpc::health::v1::HealthCheckResponse;
-
-// The status a health Check gets; UNKNOWN when the call itself fails.
-HealthCheckResponse::ServingStatus Check(
-    const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
-    grpc::StatusCode* code = nullptr) {
-  auto stub = grpc::health::v1::Health::NewStub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::health::v1::HealthCheckRequest req;
-  req.set_service(service);
-  HealthCheckResponse resp;
-  const grpc::Status st = stub->Check(&ctx, req, &resp);
-  if (code != nullptr) *code = st.error_code();
-  return st.ok() ? resp.status() : HealthCheckResponse::UNKNOWN;
-}
-
-// The final status of a server-reflection stream that sends nothing: OK
-// where reflection is served, UNIMPLEMENTED where it is not.
-grpc::StatusCode ReflectionCode(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::GenericStub stub(channel);
-  grpc::CompletionQueue cq;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  auto call = stub.PrepareCall(
-      &ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      &cq);
-  void* tag;
-  bool ok;
-  call->StartCall(reinterpret_cast<void*>(1));
-  cq.Next(&tag, &ok);
-  call->WritesDone(reinterpret_cast<void*>(2));
-  cq.Next(&tag, &ok);
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(3));
-  cq.Next(&tag, &ok);
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return status.error_code();
-}
+using testing::CallReflection;
+using testing::CheckHealth;
 
 // The kubelet's gRPC probe cannot present a client certificate: with mTLS
 // on the main port, the health port answers plaintext health checks, with
@@ -173,36 +136,38 @@ TEST_F(TlsAuthTest, PlaintextHealthPortBesideMtlsServesOnlyHealth) {
                           grpc::InsecureChannelCredentials());
 
   // Liveness and readiness over plaintext, no certificate.
-  EXPECT_EQ(Check(health, ""), HealthCheckResponse::SERVING);
-  EXPECT_EQ(Check(health, kSink), HealthCheckResponse::SERVING);
+  EXPECT_EQ(CheckHealth(health, ""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(CheckHealth(health, kSink), HealthCheckResponse::SERVING);
   grpc::StatusCode code = grpc::StatusCode::OK;
-  EXPECT_EQ(Check(health, "lienthong.nosuch.v1.Service", &code),
+  EXPECT_EQ(CheckHealth(health, "lienthong.nosuch.v1.Service", &code),
             HealthCheckResponse::UNKNOWN);
   EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND);
 
   // The main port still refuses the same plaintext client.
   EXPECT_EQ(
-      Check(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()),
-            ""),
+      CheckHealth(
+          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()), ""),
       HealthCheckResponse::UNKNOWN);
 
   // Only health answers there: the application service and reflection
   // are not served, though both are on the main port.
   EXPECT_EQ(Deliver(health), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(ReflectionCode(health), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(CallReflection(health, /*list_services=*/false).code,
+            grpc::StatusCode::UNIMPLEMENTED);
   auto relay = MakeChannel(
       address, {Path("ca.pem"), Path("relay.pem"), Path("relay.key")});
   ASSERT_TRUE(relay.ok());
-  EXPECT_EQ(ReflectionCode(*relay), grpc::StatusCode::OK);
+  EXPECT_EQ(CallReflection(*relay, /*list_services=*/false).code,
+            grpc::StatusCode::OK);
   EXPECT_EQ(Deliver(*relay), grpc::StatusCode::OK);
 
   // Readiness follows the dependencies on both ports; liveness stays.
   (*server)->SetServing(false);
-  EXPECT_EQ(Check(health, kSink), HealthCheckResponse::NOT_SERVING);
-  EXPECT_EQ(Check(health, ""), HealthCheckResponse::SERVING);
-  EXPECT_EQ(Check(*relay, kSink), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(CheckHealth(health, kSink), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(CheckHealth(health, ""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(CheckHealth(*relay, kSink), HealthCheckResponse::NOT_SERVING);
   (*server)->SetServing(true);
-  EXPECT_EQ(Check(health, kSink), HealthCheckResponse::SERVING);
+  EXPECT_EQ(CheckHealth(health, kSink), HealthCheckResponse::SERVING);
 
   // During the drain grace the health port answers NOT_SERVING, and a late
   // "dependency is back" does not turn it SERVING again.
@@ -214,11 +179,11 @@ TEST_F(TlsAuthTest, PlaintextHealthPortBesideMtlsServesOnlyHealth) {
   absl::SleepFor(absl::Milliseconds(150));
   EXPECT_FALSE(done.HasBeenNotified());
   (*server)->SetServing(true);
-  EXPECT_EQ(Check(health, kSink), HealthCheckResponse::NOT_SERVING);
-  EXPECT_EQ(Check(*relay, kSink), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(CheckHealth(health, kSink), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(CheckHealth(*relay, kSink), HealthCheckResponse::NOT_SERVING);
   shutdown.join();
   // Shut down together with the main server.
-  EXPECT_EQ(Check(health, ""), HealthCheckResponse::UNKNOWN);
+  EXPECT_EQ(CheckHealth(health, ""), HealthCheckResponse::UNKNOWN);
 }
 
 TEST_F(TlsAuthTest, SubjectFieldsParseIncludingVietnamese) {
