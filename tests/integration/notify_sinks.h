@@ -75,22 +75,7 @@ class Sink {
   // The HTTP sink; `secret` makes it verify webhook signatures.
   static std::unique_ptr<Sink> Http(const std::string& dir,
                                     const std::string& secret = "") {
-    auto s = std::unique_ptr<Sink>(new Sink());
-    s->port_ = FreePort();
-    s->control_port_ = s->port_;
-    s->out_ = dir + "/http_sink_" + std::to_string(s->port_) + ".jsonl";
-    std::vector<std::string> args = {"/usr/bin/python3",
-                                     SourceDir() + "/tools/sinks/http_sink.py",
-                                     "--port",
-                                     std::to_string(s->port_),
-                                     "--out",
-                                     s->out_};
-    if (!secret.empty()) {
-      args.push_back("--webhook_secret");
-      args.push_back(secret);
-    }
-    s->Spawn(args);
-    return s;
+    return HttpSink(dir, secret, "", "");
   }
 
   // The HTTP sink over HTTPS with this certificate and key (PEM files);
@@ -99,29 +84,7 @@ class Sink {
                                      const std::string& tls_cert,
                                      const std::string& tls_key,
                                      const std::string& secret = "") {
-    auto s = std::unique_ptr<Sink>(new Sink());
-    s->scheme_ = "https";
-    s->port_ = FreePort();
-    s->control_port_ = FreePort();
-    s->out_ = dir + "/https_sink_" + std::to_string(s->port_) + ".jsonl";
-    std::vector<std::string> args = {"/usr/bin/python3",
-                                     SourceDir() + "/tools/sinks/http_sink.py",
-                                     "--port",
-                                     std::to_string(s->port_),
-                                     "--control_port",
-                                     std::to_string(s->control_port_),
-                                     "--tls_cert",
-                                     tls_cert,
-                                     "--tls_key",
-                                     tls_key,
-                                     "--out",
-                                     s->out_};
-    if (!secret.empty()) {
-      args.push_back("--webhook_secret");
-      args.push_back(secret);
-    }
-    s->Spawn(args);
-    return s;
+    return HttpSink(dir, secret, tls_cert, tls_key);
   }
 
   // The SMTP sink, with AUTH when `auth` is "user:password" and STARTTLS
@@ -193,6 +156,36 @@ class Sink {
   }
 
  private:
+  static std::unique_ptr<Sink> HttpSink(const std::string& dir,
+                                        const std::string& secret,
+                                        const std::string& tls_cert,
+                                        const std::string& tls_key) {
+    const bool tls = !tls_cert.empty();
+    auto s = std::unique_ptr<Sink>(new Sink());
+    if (tls) s->scheme_ = "https";
+    s->port_ = FreePort();
+    s->control_port_ = tls ? FreePort() : s->port_;
+    s->out_ = dir + (tls ? "/https_sink_" : "/http_sink_") +
+              std::to_string(s->port_) + ".jsonl";
+    std::vector<std::string> args = {"/usr/bin/python3",
+                                     SourceDir() + "/tools/sinks/http_sink.py",
+                                     "--port",
+                                     std::to_string(s->port_),
+                                     "--out",
+                                     s->out_};
+    if (tls) {
+      args.insert(args.end(),
+                  {"--control_port", std::to_string(s->control_port_),
+                   "--tls_cert", tls_cert, "--tls_key", tls_key});
+    }
+    if (!secret.empty()) {
+      args.push_back("--webhook_secret");
+      args.push_back(secret);
+    }
+    s->Spawn(args);
+    return s;
+  }
+
   Sink() = default;
 
   nlohmann::json Control(const std::string& method, const std::string& path) {
