@@ -20,6 +20,7 @@
 #include "services/notify/enqueuer.h"
 #include "services/notify/sender.h"
 #include "tests/integration/notify_sinks.h"
+#include "tests/integration/notify_store_fixture.h"
 
 namespace lienthong::notify {
 namespace {
@@ -29,22 +30,16 @@ using ::lienthong::testing::StatusHasReason;
 using ::testing::HasSubstr;
 using testing::Sink;
 
-absl::Time Hcm(int y, int mo, int d, int h, int mi) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), VietnamZone());
-}
+using testing::Hcm;
 
-class DeliveryTest : public ::testing::Test {
+class DeliveryTest : public testing::NotifyStoreTest {
  protected:
   void SetUp() override {
-    db::PoolOptions o;
-    o.dsn = lienthong::testing::PgCluster::Get().NewDatabase();
-    o.size = 4;
-    pool_ = std::make_unique<db::Pool>(o);
-    ASSERT_THAT(db::Migrate(*pool_, "notify", Migrations()), IsOk());
-    store_ = std::make_unique<PgNotifyStore>(*pool_);
-    ASSERT_THAT(store_->SeedTemplates(DefaultTemplates(), clock_.Now()),
-                IsOk());
-    dir_ = testing::ScratchDir();
+    options_.quiet_hours = *ParseQuietHours("21:00-07:00", VietnamZone());
+    EnqueueOptions eo;
+    eo.quiet_hours = options_.quiet_hours;
+    SetUpStore(eo);
+    if (HasFatalFailure()) return;
     http_ = Sink::Http(dir_, "bí-mật-webhook");
     smtp_ = Sink::Smtp(dir_, "notify:mat-khau");
     TransportOptions t;
@@ -58,22 +53,10 @@ class DeliveryTest : public ::testing::Test {
     transport_ = NewCurlTransport(t, common::RealClock::Get());
     options_.backoff.initial = absl::Seconds(10);
     options_.backoff.max_attempts = 5;
-    options_.quiet_hours = *ParseQuietHours("21:00-07:00", VietnamZone());
-    EnqueueOptions eo;
-    eo.quiet_hours = options_.quiet_hours;
-    enqueuer_ = std::make_unique<Enqueuer>(*store_, clock_, eo);
   }
 
   std::unique_ptr<Sender> NewSender() {
     return std::make_unique<Sender>(*store_, *transport_, clock_, options_);
-  }
-
-  std::vector<std::string> Enqueue(const NotificationPlan& plan) {
-    absl::StatusOr<std::vector<std::string>> ids = db::WithTransaction(
-        *pool_,
-        [&](pqxx::work& tx) { return enqueuer_->EnqueueInTx(tx, plan); });
-    EXPECT_TRUE(ids.ok()) << ids.status();
-    return ids.ok() ? *ids : std::vector<std::string>{};
   }
 
   NotificationPlan Received(const std::string& event_id, Contact c) {
@@ -96,15 +79,10 @@ class DeliveryTest : public ::testing::Test {
     return d.ok() ? *d : DeliveryRecord{};
   }
 
-  common::FakeClock clock_{Hcm(2026, 3, 12, 9, 0)};
-  std::unique_ptr<db::Pool> pool_;
-  std::unique_ptr<PgNotifyStore> store_;
-  std::string dir_;
   std::unique_ptr<Sink> http_;
   std::unique_ptr<Sink> smtp_;
   std::unique_ptr<Transport> transport_;
   SenderOptions options_;
-  std::unique_ptr<Enqueuer> enqueuer_;
 };
 
 TEST_F(DeliveryTest, EachChannelDelivers) {

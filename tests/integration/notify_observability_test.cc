@@ -39,6 +39,7 @@
 #include "services/notify/notify_metrics.h"
 #include "services/notify/sender.h"
 #include "tests/integration/notify_sinks.h"
+#include "tests/integration/notify_store_fixture.h"
 
 namespace lienthong::notify {
 namespace {
@@ -57,9 +58,7 @@ constexpr char kDeliveries[] = "lienthong_notify_deliveries_total";
 constexpr char kDeadLetters[] = "lienthong_notify_dead_letters";
 constexpr char kQueueAge[] = "lienthong_notify_queue_age_seconds";
 
-absl::Time Hcm(int y, int mo, int d, int h, int mi) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), VietnamZone());
-}
+using testing::Hcm;
 
 // The value of one series in `registry`; -1 when there is no such series.
 double Value(prometheus::Registry& registry, const std::string& name,
@@ -140,18 +139,14 @@ class StderrCapture {
   int saved_ = -1;
 };
 
-class ObservabilityTest : public ::testing::Test {
+class ObservabilityTest : public testing::NotifyStoreTest {
  protected:
   void SetUp() override {
-    db::PoolOptions o;
-    o.dsn = lienthong::testing::PgCluster::Get().NewDatabase();
-    o.size = 4;
-    pool_ = std::make_unique<db::Pool>(o);
-    ASSERT_THAT(db::Migrate(*pool_, "notify", Migrations()), IsOk());
-    store_ = std::make_unique<PgNotifyStore>(*pool_);
-    ASSERT_THAT(store_->SeedTemplates(DefaultTemplates(), clock_.Now()),
-                IsOk());
-    dir_ = testing::ScratchDir();
+    options_.quiet_hours = *ParseQuietHours("off", VietnamZone());
+    EnqueueOptions eo;
+    eo.quiet_hours = options_.quiet_hours;
+    SetUpStore(eo);
+    if (HasFatalFailure()) return;
     http_ = Sink::Http(dir_, "bí-mật-webhook-16");
     smtp_ = Sink::Smtp(dir_);
     TransportOptions t;
@@ -162,23 +157,11 @@ class ObservabilityTest : public ::testing::Test {
     transport_ = NewCurlTransport(t, common::RealClock::Get());
     options_.backoff.initial = absl::Seconds(10);
     options_.backoff.max_attempts = 5;
-    options_.quiet_hours = *ParseQuietHours("off", VietnamZone());
-    EnqueueOptions eo;
-    eo.quiet_hours = options_.quiet_hours;
-    enqueuer_ = std::make_unique<Enqueuer>(*store_, clock_, eo);
   }
 
   std::unique_ptr<Sender> NewSender(NotifyMetrics& m) {
     return std::make_unique<Sender>(*store_, *transport_, clock_, options_,
                                     m.Observer());
-  }
-
-  std::vector<std::string> Enqueue(const NotificationPlan& plan) {
-    absl::StatusOr<std::vector<std::string>> ids = db::WithTransaction(
-        *pool_,
-        [&](pqxx::work& tx) { return enqueuer_->EnqueueInTx(tx, plan); });
-    EXPECT_TRUE(ids.ok()) << ids.status();
-    return ids.ok() ? *ids : std::vector<std::string>{};
   }
 
   NotificationPlan Received(const std::string& event_id, Contact c) {
@@ -203,15 +186,10 @@ class ObservabilityTest : public ::testing::Test {
     ASSERT_TRUE(hook.ok()) << hook.status();
   }
 
-  common::FakeClock clock_{Hcm(2026, 3, 12, 9, 0)};
-  std::unique_ptr<db::Pool> pool_;
-  std::unique_ptr<PgNotifyStore> store_;
-  std::string dir_;
   std::unique_ptr<Sink> http_;
   std::unique_ptr<Sink> smtp_;
   std::unique_ptr<Transport> transport_;
   SenderOptions options_;
-  std::unique_ptr<Enqueuer> enqueuer_;
 };
 
 TEST_F(ObservabilityTest, DeliveriesAreCountedByChannelAndResult) {

@@ -27,6 +27,7 @@
 #include "services/notify/sender.h"
 #include "services/notify/webhook_signature.h"
 #include "tests/integration/notify_sinks.h"
+#include "tests/integration/notify_store_fixture.h"
 
 namespace lienthong::notify {
 namespace {
@@ -37,22 +38,13 @@ using ::lienthong::testing::StatusHasReason;
 using ::testing::HasSubstr;
 using testing::Sink;
 
-absl::Time Hcm(int y, int mo, int d, int h, int mi) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), VietnamZone());
-}
+using testing::Hcm;
 
-class NotifyServerTest : public ::testing::Test {
+class NotifyServerTest : public testing::NotifyStoreTest {
  protected:
   void SetUp() override {
-    db::PoolOptions o;
-    o.dsn = lienthong::testing::PgCluster::Get().NewDatabase();
-    o.size = 4;
-    pool_ = std::make_unique<db::Pool>(o);
-    ASSERT_THAT(db::Migrate(*pool_, "notify", Migrations()), IsOk());
-    store_ = std::make_unique<PgNotifyStore>(*pool_);
-    ASSERT_THAT(store_->SeedTemplates(DefaultTemplates(), clock_.Now()),
-                IsOk());
-    enqueuer_ = std::make_unique<Enqueuer>(*store_, clock_, EnqueueOptions{});
+    SetUpStore();
+    if (HasFatalFailure()) return;
     // Webhook secrets sealed at rest, as in production.
     secrets_ = SecretBox::FromKey(std::string(64, 'a')).value();
     server_ = std::make_unique<NotifyServer>(
@@ -63,7 +55,6 @@ class NotifyServerTest : public ::testing::Test {
     grpc_ = std::make_unique<lienthong::testing::InProcessServer>(
         std::vector<grpc::Service*>{server_.get()});
     stub_ = v1::NotifyService::NewStub(grpc_->NewChannel());
-    dir_ = testing::ScratchDir();
     http_ = Sink::Http(dir_, "khoa-bi-mat-cua-webhook");
     TransportOptions t;
     t.sms_gateway_url = http_->Url("/sms");
@@ -112,15 +103,10 @@ class NotifyServerTest : public ::testing::Test {
     return e;
   }
 
-  common::FakeClock clock_{Hcm(2026, 3, 12, 9, 0)};
-  std::unique_ptr<db::Pool> pool_;
-  std::unique_ptr<PgNotifyStore> store_;
-  std::unique_ptr<Enqueuer> enqueuer_;
   SecretBox secrets_;
   std::unique_ptr<NotifyServer> server_;
   std::unique_ptr<lienthong::testing::InProcessServer> grpc_;
   std::unique_ptr<v1::NotifyService::Stub> stub_;
-  std::string dir_;
   std::unique_ptr<Sink> http_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<Sender> sender_;
