@@ -1,33 +1,9 @@
 // NotifyService over real gRPC on 127.0.0.1, a real PostgreSQL and the real
 // sinks: events become Vietnamese messages once; SendNotification is
-// idempotent; templates are validated and versioned; webhooks are signed;
-// dead letters list and replay.
+// idempotent; templates are validated and versioned; dead letters list and
+// replay. Webhooks are in notify_webhook_test.cc.
 
-#include "services/notify/notify_server.h"
-
-#include <memory>
-
-#include "gmock/gmock.h"
-#include "grpcpp/client_context.h"
-#include "gtest/gtest.h"
-#include "libs/common/errors.h"
-#include "libs/common/uuid.h"
-#include "libs/db/migrations.h"
-#include "libs/db/transaction.h"
-#include "libs/grpc_util/proto_time.h"
-#include "libs/grpc_util/status_conversion.h"
-#include "libs/testing/in_process_server.h"
-#include "libs/testing/pg_cluster.h"
-#include "libs/testing/status_matchers.h"
-#include "lienthong/deadline/v1/events.pb.h"
-#include "lienthong/intake/v1/events.pb.h"
-#include "lienthong/routing/v1/events.pb.h"
-#include "notify_migrations.h"
-#include "services/notify/default_templates.h"
-#include "services/notify/sender.h"
-#include "services/notify/webhook_signature.h"
-#include "tests/integration/notify_sinks.h"
-#include "tests/integration/notify_store_fixture.h"
+#include "tests/integration/notify_server_fixture.h"
 
 namespace lienthong::notify {
 namespace {
@@ -36,81 +12,8 @@ using ::lienthong::testing::GrpcStatusIs;
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusHasReason;
 using ::testing::HasSubstr;
-using testing::Sink;
-
 using testing::Hcm;
-
-class NotifyServerTest : public testing::NotifyStoreTest {
- protected:
-  void SetUp() override {
-    SetUpStore();
-    if (HasFatalFailure()) return;
-    // Webhook secrets sealed at rest, as in production.
-    secrets_ = SecretBox::FromKey(std::string(64, 'a')).value();
-    server_ = std::make_unique<NotifyServer>(
-        *store_, *enqueuer_, clock_,
-        ServerOptions{.insecure_dev_auth = true,
-                      .allow_http_webhooks = true,
-                      .secrets = secrets_});
-    grpc_ = std::make_unique<lienthong::testing::InProcessServer>(
-        std::vector<grpc::Service*>{server_.get()});
-    stub_ = v1::NotifyService::NewStub(grpc_->NewChannel());
-    http_ = Sink::Http(dir_, "khoa-bi-mat-cua-webhook");
-    TransportOptions t;
-    t.sms_gateway_url = http_->Url("/sms");
-    transport_ = NewCurlTransport(t, common::RealClock::Get());
-    SenderOptions so;
-    so.backoff.max_attempts = 2;
-    so.secrets = secrets_;
-    sender_ = std::make_unique<Sender>(*store_, *transport_, clock_, so);
-  }
-
-  std::unique_ptr<grpc::ClientContext> As(const std::string& role,
-                                          const std::string& agency = "") {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("x-lienthong-role", role);
-    ctx->AddMetadata("x-lienthong-subject", "test-" + role);
-    if (!agency.empty()) ctx->AddMetadata("x-lienthong-agency", agency);
-    return ctx;
-  }
-
-  std::string StoredWebhookSecret() {
-    return db::WithTransaction(
-               *pool_,
-               [](pqxx::work& tx) -> absl::StatusOr<std::string> {
-                 return tx.exec1("SELECT secret FROM notify.webhooks")[0]
-                     .as<std::string>();
-               })
-        .value_or("");
-  }
-
-  common::v1::Event ReceivedEvent(const std::string& id) {
-    intake::v1::DossierReceived m;
-    m.set_dossier("dossiers/000.00.14.H26-260312-0042");
-    m.mutable_receiving_agency()->set_display_name(
-        "Bộ phận một cửa Phường Tây Mỗ");
-    m.mutable_applicant_contact()->set_phone("0912345678");
-    m.set_masked_applicant_name("N*** V*** A***");
-    grpc_util::ToProto(Hcm(2026, 3, 18, 16, 30), m.mutable_appointment_time());
-    m.add_agency_ancestor_codes("000.00.00.H26");
-    common::v1::Event e;
-    e.set_event_id(id);
-    e.set_type("lienthong.intake.v1.DossierReceived");
-    e.set_source("intake");
-    e.set_dossier(m.dossier());
-    grpc_util::ToProto(clock_.Now(), e.mutable_occur_time());
-    e.mutable_payload()->PackFrom(m);
-    return e;
-  }
-
-  SecretBox secrets_;
-  std::unique_ptr<NotifyServer> server_;
-  std::unique_ptr<lienthong::testing::InProcessServer> grpc_;
-  std::unique_ptr<v1::NotifyService::Stub> stub_;
-  std::unique_ptr<Sink> http_;
-  std::unique_ptr<Transport> transport_;
-  std::unique_ptr<Sender> sender_;
-};
+using testing::Sink;
 
 TEST_F(NotifyServerTest, EventBecomesOneVietnameseSmsAndIsAppliedOnce) {
   grpc_util::EventHandler handle = MakeEventHandler(*store_, *enqueuer_);
@@ -176,22 +79,22 @@ TEST_F(NotifyServerTest, SendNotificationIsIdempotentByRequestId) {
   // the first delivery: another recipient, another text, another dossier.
   const v1::SendNotificationRequest first = req;
   req.mutable_recipient()->set_phone("0911111111");
-  EXPECT_THAT(grpc_util::FromGrpcStatus(
-                  stub_->SendNotification(As("supervisor").get(), req, &b)),
-              StatusHasReason(absl::StatusCode::kInvalidArgument,
-                              "REQUEST_ID_REUSED"));
+  EXPECT_THAT(
+      grpc_util::FromGrpcStatus(
+          stub_->SendNotification(As("supervisor").get(), req, &b)),
+      StatusHasReason(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED"));
   req = first;
   (*req.mutable_values())["message"] = "Phường Tây Mỗ nghỉ làm việc ngày 3/9.";
-  EXPECT_THAT(grpc_util::FromGrpcStatus(
-                  stub_->SendNotification(As("supervisor").get(), req, &b)),
-              StatusHasReason(absl::StatusCode::kInvalidArgument,
-                              "REQUEST_ID_REUSED"));
+  EXPECT_THAT(
+      grpc_util::FromGrpcStatus(
+          stub_->SendNotification(As("supervisor").get(), req, &b)),
+      StatusHasReason(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED"));
   req = first;
   req.set_dossier("dossiers/000.00.14.H26-260312-0042");
-  EXPECT_THAT(grpc_util::FromGrpcStatus(
-                  stub_->SendNotification(As("supervisor").get(), req, &b)),
-              StatusHasReason(absl::StatusCode::kInvalidArgument,
-                              "REQUEST_ID_REUSED"));
+  EXPECT_THAT(
+      grpc_util::FromGrpcStatus(
+          stub_->SendNotification(As("supervisor").get(), req, &b)),
+      StatusHasReason(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED"));
   // Nothing more was queued by the refused retries, and the true retry
   // still answers with the first delivery.
   ASSERT_TRUE(stub_->SendNotification(As("supervisor").get(), first, &b).ok());
@@ -246,99 +149,6 @@ TEST_F(NotifyServerTest, TemplatesAreValidatedVersionedAndAdminOnly) {
   EXPECT_EQ(total, static_cast<int>(DefaultTemplates().size()));
 }
 
-TEST_F(NotifyServerTest, WebhookHearsOverdueClocksSignedAndWithoutSecret) {
-  v1::RegisterWebhookRequest reg;
-  reg.set_request_id(common::NewUuid());
-  reg.mutable_webhook()->set_agency("agencies/000.00.14.H26");
-  reg.mutable_webhook()->set_url(http_->Url("/hooks/phuong-tay-mo"));
-  reg.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
-  reg.mutable_webhook()->add_event_types("clock_overdue");
-  v1::RegisterWebhookResponse hook;
-  EXPECT_THAT(stub_->RegisterWebhook(As("agency_system", "000.00.15.H26").get(),
-                                     reg, &hook),
-              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
-  ASSERT_TRUE(stub_
-                  ->RegisterWebhook(As("agency_system", "000.00.14.H26").get(),
-                                    reg, &hook)
-                  .ok());
-  EXPECT_TRUE(hook.webhook().secret().empty());
-  v1::ListWebhooksResponse hooks;
-  ASSERT_TRUE(stub_->ListWebhooks(As("admin").get(), {}, &hooks).ok());
-  ASSERT_EQ(hooks.webhooks_size(), 1);
-  EXPECT_TRUE(hooks.webhooks(0).secret().empty());
-  // At rest the secret is sealed: a dump of notify.webhooks does not show it.
-  const std::string stored = StoredWebhookSecret();
-  EXPECT_EQ(stored.rfind("aesgcm1:", 0), 0u) << stored;
-  EXPECT_EQ(stored.find("khoa-bi-mat"), std::string::npos);
-
-  deadline::v1::ClockOverdue m;
-  m.mutable_clock()->set_dossier("dossiers/000.00.14.H26-260312-0042");
-  m.mutable_clock()->set_kind(deadline::v1::CLOCK_KIND_DOSSIER);
-  m.mutable_clock()->set_agency("agencies/000.00.14.H26");
-  grpc_util::ToProto(Hcm(2026, 3, 18, 16, 30),
-                     m.mutable_clock()->mutable_due_time());
-  common::v1::Event e;
-  e.set_event_id(common::NewUuid());
-  e.set_type("lienthong.deadline.v1.ClockOverdue");
-  e.mutable_payload()->PackFrom(m);
-  ASSERT_TRUE(MakeEventHandler(*store_, *enqueuer_)(e).ok());
-  // An event type it did not ask for is not sent to it.
-  ASSERT_TRUE(
-      MakeEventHandler(*store_, *enqueuer_)(ReceivedEvent(common::NewUuid()))
-          .ok());
-  ASSERT_TRUE(sender_->RunOnce().ok());
-  nlohmann::json got = http_->Messages();
-  std::vector<nlohmann::json> hooks_got;
-  for (const auto& x : got) {
-    if (x["path"] == "/hooks/phuong-tay-mo") hooks_got.push_back(x);
-  }
-  ASSERT_EQ(hooks_got.size(), 1u);
-  EXPECT_TRUE(hooks_got[0]["signature_valid"].get<bool>());
-  nlohmann::json body =
-      nlohmann::json::parse(hooks_got[0]["body"].get<std::string>());
-  EXPECT_EQ(body["event_type"], "clock_overdue");
-  EXPECT_EQ(body["text"],
-            "Quá hạn: hồ sơ 000.00.14.H26-260312-0042 (hồ sơ), hạn 16:30 ngày "
-            "18/03/2026.");
-
-  v1::DeleteWebhookRequest del;
-  del.set_name(hook.webhook().name());
-  v1::DeleteWebhookResponse none;
-  ASSERT_TRUE(stub_->DeleteWebhook(As("admin").get(), del, &none).ok());
-  ASSERT_TRUE(stub_->ListWebhooks(As("admin").get(), {}, &hooks).ok());
-  EXPECT_EQ(hooks.webhooks_size(), 0);
-}
-
-TEST_F(NotifyServerTest, SealedWebhookSecretWithoutTheKeyFailsAndRetries) {
-  v1::RegisterWebhookRequest reg;
-  reg.mutable_webhook()->set_agency("agencies/000.00.14.H26");
-  reg.mutable_webhook()->set_url(http_->Url("/hooks/phuong-tay-mo"));
-  reg.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
-  v1::RegisterWebhookResponse hook;
-  ASSERT_TRUE(stub_->RegisterWebhook(As("admin").get(), reg, &hook).ok());
-  ASSERT_TRUE(
-      MakeEventHandler(*store_, *enqueuer_)(ReceivedEvent(common::NewUuid()))
-          .ok());
-  // A replica started without --webhook_secret_key_file cannot sign: it
-  // sends nothing unsigned, records why, and leaves the delivery to retry.
-  SenderOptions keyless;
-  keyless.backoff.max_attempts = 5;
-  Sender sender(*store_, *transport_, clock_, keyless);
-  ASSERT_TRUE(sender.RunOnce().ok());
-  for (const auto& x : http_->Messages()) {
-    EXPECT_NE(x["path"], "/hooks/phuong-tay-mo");
-  }
-  v1::ListDeliveriesRequest q;
-  q.set_state(v1::DELIVERY_STATE_FAILED);
-  v1::ListDeliveriesResponse failed;
-  ASSERT_TRUE(stub_->ListDeliveries(As("admin").get(), q, &failed).ok());
-  ASSERT_EQ(failed.deliveries_size(), 1);
-  EXPECT_EQ(failed.deliveries(0).channel(),
-            common::v1::CONTACT_CHANNEL_WEBHOOK);
-  EXPECT_THAT(failed.deliveries(0).attempts(0).error(),
-              HasSubstr("webhook_secret_key_file"));
-}
-
 TEST_F(NotifyServerTest, DeadLetterListsAndReplaysOverGrpc) {
   http_->FailNext(-1);
   ASSERT_TRUE(
@@ -376,113 +186,6 @@ TEST_F(NotifyServerTest, DeadLetterListsAndReplaysOverGrpc) {
   EXPECT_EQ(d.delivery().attempts_size(), 3);
 }
 
-v1::RegisterWebhookResponse RegisterAs(
-    v1::NotifyService::Stub& stub, const std::string& agency,
-    const std::string& url, std::vector<std::string> event_types) {
-  v1::RegisterWebhookRequest reg;
-  reg.set_request_id(common::NewUuid());
-  reg.mutable_webhook()->set_agency("agencies/" + agency);
-  reg.mutable_webhook()->set_url(url);
-  reg.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
-  for (const std::string& t : event_types) {
-    reg.mutable_webhook()->add_event_types(t);
-  }
-  v1::RegisterWebhookResponse resp;
-  grpc::ClientContext ctx;
-  ctx.AddMetadata("x-lienthong-role", "admin");
-  grpc::Status s = stub.RegisterWebhook(&ctx, reg, &resp);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return resp;
-}
-
-std::vector<nlohmann::json> ArrivedAt(Sink& sink, const std::string& path) {
-  std::vector<nlohmann::json> out;
-  for (const auto& x : sink.Messages()) {
-    if (x["path"] == path) out.push_back(x);
-  }
-  return out;
-}
-
-// Issue 5: "a refusal ... cancels the other legs and tells their agencies".
-// Routing sends one TaskCancelled per cancelled leg; each leg's agency
-// system hears of it on its own webhook, signed; nobody else does.
-TEST_F(NotifyServerTest, CancelledTaskTellsItsAgencyThroughItsWebhook) {
-  RegisterAs(*stub_, "000.00.19.H26", http_->Url("/hooks/bhxh-quan"), {});
-  RegisterAs(*stub_, "000.04.14.H26", http_->Url("/hooks/cong-an-phuong"), {});
-  routing::v1::TaskCancelled m;
-  m.set_dossier("dossiers/000.00.14.H26-260312-0042");
-  m.set_task("tasks/7f0c2a");
-  m.set_leg_id("health_insurance");
-  m.set_agency("agencies/000.00.19.H26");
-  m.set_reason("Hồ sơ bị từ chối ở bước đăng ký khai sinh");
-  grpc_util::ToProto(clock_.Now(), m.mutable_cancel_time());
-  common::v1::Event e;
-  e.set_event_id(common::NewUuid());
-  e.set_type("lienthong.routing.v1.TaskCancelled");
-  e.set_source("routing");
-  e.set_dossier(m.dossier());
-  e.mutable_payload()->PackFrom(m);
-  grpc_util::EventHandler handle = MakeEventHandler(*store_, *enqueuer_);
-  ASSERT_THAT(handle(e), IsOk());
-  ASSERT_THAT(handle(e), IsOk());  // redelivered: nothing new
-  ASSERT_EQ(sender_->RunOnce()->sent, 1);
-  std::vector<nlohmann::json> got = ArrivedAt(*http_, "/hooks/bhxh-quan");
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_TRUE(got[0]["signature_valid"].get<bool>());
-  nlohmann::json body = nlohmann::json::parse(got[0]["body"].get<std::string>());
-  EXPECT_EQ(body["event_type"], "task_cancelled");
-  EXPECT_EQ(body["data"]["task"], "tasks/7f0c2a");
-  EXPECT_EQ(body["text"],
-            "Đã hủy nhiệm vụ của hồ sơ 000.00.14.H26-260312-0042 (bước "
-            "health_insurance): Hồ sơ bị từ chối ở bước đăng ký khai sinh. "
-            "Xin dừng xử lý.");
-  EXPECT_TRUE(ArrivedAt(*http_, "/hooks/cong-an-phuong").empty());
-}
-
-// Due-soon / overdue clocks name only the responsible agency; the
-// supervisors above it (district, city) hear of them on their own agency's
-// webhook, through the ancestors notify learned from DossierReceived.
-TEST_F(NotifyServerTest, OverdueClockReachesTheSupervisorsAboveTheAgency) {
-  RegisterAs(*stub_, "000.00.14.H26", http_->Url("/hooks/phuong"),
-             {"clock_overdue"});
-  RegisterAs(*stub_, "000.00.00.H26", http_->Url("/hooks/thanh-pho"),
-             {"clock_overdue"});
-  RegisterAs(*stub_, "000.00.99.H26", http_->Url("/hooks/quan-khac"),
-             {"clock_overdue"});
-  grpc_util::EventHandler handle = MakeEventHandler(*store_, *enqueuer_);
-  deadline::v1::ClockOverdue m;
-  m.mutable_clock()->set_dossier("dossiers/000.00.14.H26-260312-0042");
-  m.mutable_clock()->set_kind(deadline::v1::CLOCK_KIND_DOSSIER);
-  m.mutable_clock()->set_agency("agencies/000.00.14.H26");
-  grpc_util::ToProto(Hcm(2026, 3, 18, 16, 30),
-                     m.mutable_clock()->mutable_due_time());
-  auto overdue = [&] {
-    common::v1::Event e;
-    e.set_event_id(common::NewUuid());
-    e.set_type("lienthong.deadline.v1.ClockOverdue");
-    e.mutable_payload()->PackFrom(m);
-    return e;
-  };
-  // Before notify knows the ward's ancestors only the ward hears of it.
-  ASSERT_THAT(handle(overdue()), IsOk());
-  ASSERT_EQ(sender_->RunOnce()->sent, 1);
-  EXPECT_EQ(ArrivedAt(*http_, "/hooks/phuong").size(), 1u);
-  EXPECT_TRUE(ArrivedAt(*http_, "/hooks/thanh-pho").empty());
-
-  // DossierReceived says the ward's ancestor is the city (000.00.00.H26).
-  ASSERT_THAT(handle(ReceivedEvent(common::NewUuid())), IsOk());
-  ASSERT_THAT(handle(overdue()), IsOk());
-  ASSERT_TRUE(sender_->RunOnce().ok());
-  EXPECT_EQ(ArrivedAt(*http_, "/hooks/phuong").size(), 2u);
-  std::vector<nlohmann::json> city = ArrivedAt(*http_, "/hooks/thanh-pho");
-  ASSERT_EQ(city.size(), 1u);
-  EXPECT_TRUE(city[0]["signature_valid"].get<bool>());
-  EXPECT_EQ(nlohmann::json::parse(city[0]["body"].get<std::string>())
-                ["event_type"],
-            "clock_overdue");
-  EXPECT_TRUE(ArrivedAt(*http_, "/hooks/quan-khac").empty());
-}
-
 TEST_F(NotifyServerTest, AdminRetriesWithAnotherBodyAreRequestIdReused) {
   v1::UpsertTemplateRequest req;
   req.set_request_id(common::NewUuid());
@@ -494,10 +197,10 @@ TEST_F(NotifyServerTest, AdminRetriesWithAnotherBodyAreRequestIdReused) {
   ASSERT_TRUE(stub_->UpsertTemplate(As("admin").get(), req, &b).ok());
   EXPECT_EQ(b.template_().version(), a.template_().version());
   req.mutable_template_()->set_body("Hồ sơ {{dossier_code}} có kết quả rồi.");
-  EXPECT_THAT(grpc_util::FromGrpcStatus(
-                  stub_->UpsertTemplate(As("admin").get(), req, &b)),
-              StatusHasReason(absl::StatusCode::kInvalidArgument,
-                              "REQUEST_ID_REUSED"));
+  EXPECT_THAT(
+      grpc_util::FromGrpcStatus(
+          stub_->UpsertTemplate(As("admin").get(), req, &b)),
+      StatusHasReason(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED"));
 
   v1::RegisterWebhookRequest reg;
   reg.set_request_id(common::NewUuid());
@@ -507,10 +210,10 @@ TEST_F(NotifyServerTest, AdminRetriesWithAnotherBodyAreRequestIdReused) {
   v1::RegisterWebhookResponse w;
   ASSERT_TRUE(stub_->RegisterWebhook(As("admin").get(), reg, &w).ok());
   reg.mutable_webhook()->add_event_types("clock_overdue");
-  EXPECT_THAT(grpc_util::FromGrpcStatus(
-                  stub_->RegisterWebhook(As("admin").get(), reg, &w)),
-              StatusHasReason(absl::StatusCode::kInvalidArgument,
-                              "REQUEST_ID_REUSED"));
+  EXPECT_THAT(
+      grpc_util::FromGrpcStatus(
+          stub_->RegisterWebhook(As("admin").get(), reg, &w)),
+      StatusHasReason(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED"));
 }
 
 }  // namespace

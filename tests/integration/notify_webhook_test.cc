@@ -1,0 +1,222 @@
+// Agencies and supervisors hear through their webhooks, over real gRPC, a
+// real PostgreSQL and the real HTTP sink: signed bodies that carry no
+// secret; a secret sealed at rest that a replica without the key cannot
+// use; a cancelled task told to its own agency only; overdue clocks told
+// to the supervisors above the agency.
+
+#include "tests/integration/notify_server_fixture.h"
+
+namespace lienthong::notify {
+namespace {
+
+using ::lienthong::testing::GrpcStatusIs;
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusHasReason;
+using ::testing::HasSubstr;
+using testing::Hcm;
+using testing::Sink;
+
+TEST_F(NotifyServerTest, WebhookHearsOverdueClocksSignedAndWithoutSecret) {
+  v1::RegisterWebhookRequest reg;
+  reg.set_request_id(common::NewUuid());
+  reg.mutable_webhook()->set_agency("agencies/000.00.14.H26");
+  reg.mutable_webhook()->set_url(http_->Url("/hooks/phuong-tay-mo"));
+  reg.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
+  reg.mutable_webhook()->add_event_types("clock_overdue");
+  v1::RegisterWebhookResponse hook;
+  EXPECT_THAT(stub_->RegisterWebhook(As("agency_system", "000.00.15.H26").get(),
+                                     reg, &hook),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  ASSERT_TRUE(stub_
+                  ->RegisterWebhook(As("agency_system", "000.00.14.H26").get(),
+                                    reg, &hook)
+                  .ok());
+  EXPECT_TRUE(hook.webhook().secret().empty());
+  v1::ListWebhooksResponse hooks;
+  ASSERT_TRUE(stub_->ListWebhooks(As("admin").get(), {}, &hooks).ok());
+  ASSERT_EQ(hooks.webhooks_size(), 1);
+  EXPECT_TRUE(hooks.webhooks(0).secret().empty());
+  // At rest the secret is sealed: a dump of notify.webhooks does not show it.
+  const std::string stored = StoredWebhookSecret();
+  EXPECT_EQ(stored.rfind("aesgcm1:", 0), 0u) << stored;
+  EXPECT_EQ(stored.find("khoa-bi-mat"), std::string::npos);
+
+  deadline::v1::ClockOverdue m;
+  m.mutable_clock()->set_dossier("dossiers/000.00.14.H26-260312-0042");
+  m.mutable_clock()->set_kind(deadline::v1::CLOCK_KIND_DOSSIER);
+  m.mutable_clock()->set_agency("agencies/000.00.14.H26");
+  grpc_util::ToProto(Hcm(2026, 3, 18, 16, 30),
+                     m.mutable_clock()->mutable_due_time());
+  common::v1::Event e;
+  e.set_event_id(common::NewUuid());
+  e.set_type("lienthong.deadline.v1.ClockOverdue");
+  e.mutable_payload()->PackFrom(m);
+  ASSERT_TRUE(MakeEventHandler(*store_, *enqueuer_)(e).ok());
+  // An event type it did not ask for is not sent to it.
+  ASSERT_TRUE(
+      MakeEventHandler(*store_, *enqueuer_)(ReceivedEvent(common::NewUuid()))
+          .ok());
+  ASSERT_TRUE(sender_->RunOnce().ok());
+  nlohmann::json got = http_->Messages();
+  std::vector<nlohmann::json> hooks_got;
+  for (const auto& x : got) {
+    if (x["path"] == "/hooks/phuong-tay-mo") hooks_got.push_back(x);
+  }
+  ASSERT_EQ(hooks_got.size(), 1u);
+  EXPECT_TRUE(hooks_got[0]["signature_valid"].get<bool>());
+  nlohmann::json body =
+      nlohmann::json::parse(hooks_got[0]["body"].get<std::string>());
+  EXPECT_EQ(body["event_type"], "clock_overdue");
+  EXPECT_EQ(body["text"],
+            "Quá hạn: hồ sơ 000.00.14.H26-260312-0042 (hồ sơ), hạn 16:30 ngày "
+            "18/03/2026.");
+
+  v1::DeleteWebhookRequest del;
+  del.set_name(hook.webhook().name());
+  v1::DeleteWebhookResponse none;
+  ASSERT_TRUE(stub_->DeleteWebhook(As("admin").get(), del, &none).ok());
+  ASSERT_TRUE(stub_->ListWebhooks(As("admin").get(), {}, &hooks).ok());
+  EXPECT_EQ(hooks.webhooks_size(), 0);
+}
+
+TEST_F(NotifyServerTest, SealedWebhookSecretWithoutTheKeyFailsAndRetries) {
+  v1::RegisterWebhookRequest reg;
+  reg.mutable_webhook()->set_agency("agencies/000.00.14.H26");
+  reg.mutable_webhook()->set_url(http_->Url("/hooks/phuong-tay-mo"));
+  reg.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
+  v1::RegisterWebhookResponse hook;
+  ASSERT_TRUE(stub_->RegisterWebhook(As("admin").get(), reg, &hook).ok());
+  ASSERT_TRUE(
+      MakeEventHandler(*store_, *enqueuer_)(ReceivedEvent(common::NewUuid()))
+          .ok());
+  // A replica started without --webhook_secret_key_file cannot sign: it
+  // sends nothing unsigned, records why, and leaves the delivery to retry.
+  SenderOptions keyless;
+  keyless.backoff.max_attempts = 5;
+  Sender sender(*store_, *transport_, clock_, keyless);
+  ASSERT_TRUE(sender.RunOnce().ok());
+  for (const auto& x : http_->Messages()) {
+    EXPECT_NE(x["path"], "/hooks/phuong-tay-mo");
+  }
+  v1::ListDeliveriesRequest q;
+  q.set_state(v1::DELIVERY_STATE_FAILED);
+  v1::ListDeliveriesResponse failed;
+  ASSERT_TRUE(stub_->ListDeliveries(As("admin").get(), q, &failed).ok());
+  ASSERT_EQ(failed.deliveries_size(), 1);
+  EXPECT_EQ(failed.deliveries(0).channel(),
+            common::v1::CONTACT_CHANNEL_WEBHOOK);
+  EXPECT_THAT(failed.deliveries(0).attempts(0).error(),
+              HasSubstr("webhook_secret_key_file"));
+}
+
+v1::RegisterWebhookResponse RegisterAs(v1::NotifyService::Stub& stub,
+                                       const std::string& agency,
+                                       const std::string& url,
+                                       std::vector<std::string> event_types) {
+  v1::RegisterWebhookRequest reg;
+  reg.set_request_id(common::NewUuid());
+  reg.mutable_webhook()->set_agency("agencies/" + agency);
+  reg.mutable_webhook()->set_url(url);
+  reg.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
+  for (const std::string& t : event_types) {
+    reg.mutable_webhook()->add_event_types(t);
+  }
+  v1::RegisterWebhookResponse resp;
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-lienthong-role", "admin");
+  grpc::Status s = stub.RegisterWebhook(&ctx, reg, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp;
+}
+
+std::vector<nlohmann::json> ArrivedAt(Sink& sink, const std::string& path) {
+  std::vector<nlohmann::json> out;
+  for (const auto& x : sink.Messages()) {
+    if (x["path"] == path) out.push_back(x);
+  }
+  return out;
+}
+
+// Issue 5: "a refusal ... cancels the other legs and tells their agencies".
+// Routing sends one TaskCancelled per cancelled leg; each leg's agency
+// system hears of it on its own webhook, signed; nobody else does.
+TEST_F(NotifyServerTest, CancelledTaskTellsItsAgencyThroughItsWebhook) {
+  RegisterAs(*stub_, "000.00.19.H26", http_->Url("/hooks/bhxh-quan"), {});
+  RegisterAs(*stub_, "000.04.14.H26", http_->Url("/hooks/cong-an-phuong"), {});
+  routing::v1::TaskCancelled m;
+  m.set_dossier("dossiers/000.00.14.H26-260312-0042");
+  m.set_task("tasks/7f0c2a");
+  m.set_leg_id("health_insurance");
+  m.set_agency("agencies/000.00.19.H26");
+  m.set_reason("Hồ sơ bị từ chối ở bước đăng ký khai sinh");
+  grpc_util::ToProto(clock_.Now(), m.mutable_cancel_time());
+  common::v1::Event e;
+  e.set_event_id(common::NewUuid());
+  e.set_type("lienthong.routing.v1.TaskCancelled");
+  e.set_source("routing");
+  e.set_dossier(m.dossier());
+  e.mutable_payload()->PackFrom(m);
+  grpc_util::EventHandler handle = MakeEventHandler(*store_, *enqueuer_);
+  ASSERT_THAT(handle(e), IsOk());
+  ASSERT_THAT(handle(e), IsOk());  // redelivered: nothing new
+  ASSERT_EQ(sender_->RunOnce()->sent, 1);
+  std::vector<nlohmann::json> got = ArrivedAt(*http_, "/hooks/bhxh-quan");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0]["signature_valid"].get<bool>());
+  nlohmann::json body =
+      nlohmann::json::parse(got[0]["body"].get<std::string>());
+  EXPECT_EQ(body["event_type"], "task_cancelled");
+  EXPECT_EQ(body["data"]["task"], "tasks/7f0c2a");
+  EXPECT_EQ(body["text"],
+            "Đã hủy nhiệm vụ của hồ sơ 000.00.14.H26-260312-0042 (bước "
+            "health_insurance): Hồ sơ bị từ chối ở bước đăng ký khai sinh. "
+            "Xin dừng xử lý.");
+  EXPECT_TRUE(ArrivedAt(*http_, "/hooks/cong-an-phuong").empty());
+}
+
+// Due-soon / overdue clocks name only the responsible agency; the
+// supervisors above it (district, city) hear of them on their own agency's
+// webhook, through the ancestors notify learned from DossierReceived.
+TEST_F(NotifyServerTest, OverdueClockReachesTheSupervisorsAboveTheAgency) {
+  RegisterAs(*stub_, "000.00.14.H26", http_->Url("/hooks/phuong"),
+             {"clock_overdue"});
+  RegisterAs(*stub_, "000.00.00.H26", http_->Url("/hooks/thanh-pho"),
+             {"clock_overdue"});
+  RegisterAs(*stub_, "000.00.99.H26", http_->Url("/hooks/quan-khac"),
+             {"clock_overdue"});
+  grpc_util::EventHandler handle = MakeEventHandler(*store_, *enqueuer_);
+  deadline::v1::ClockOverdue m;
+  m.mutable_clock()->set_dossier("dossiers/000.00.14.H26-260312-0042");
+  m.mutable_clock()->set_kind(deadline::v1::CLOCK_KIND_DOSSIER);
+  m.mutable_clock()->set_agency("agencies/000.00.14.H26");
+  grpc_util::ToProto(Hcm(2026, 3, 18, 16, 30),
+                     m.mutable_clock()->mutable_due_time());
+  auto overdue = [&] {
+    common::v1::Event e;
+    e.set_event_id(common::NewUuid());
+    e.set_type("lienthong.deadline.v1.ClockOverdue");
+    e.mutable_payload()->PackFrom(m);
+    return e;
+  };
+  // Before notify knows the ward's ancestors only the ward hears of it.
+  ASSERT_THAT(handle(overdue()), IsOk());
+  ASSERT_EQ(sender_->RunOnce()->sent, 1);
+  EXPECT_EQ(ArrivedAt(*http_, "/hooks/phuong").size(), 1u);
+  EXPECT_TRUE(ArrivedAt(*http_, "/hooks/thanh-pho").empty());
+
+  // DossierReceived says the ward's ancestor is the city (000.00.00.H26).
+  ASSERT_THAT(handle(ReceivedEvent(common::NewUuid())), IsOk());
+  ASSERT_THAT(handle(overdue()), IsOk());
+  ASSERT_TRUE(sender_->RunOnce().ok());
+  EXPECT_EQ(ArrivedAt(*http_, "/hooks/phuong").size(), 2u);
+  std::vector<nlohmann::json> city = ArrivedAt(*http_, "/hooks/thanh-pho");
+  ASSERT_EQ(city.size(), 1u);
+  EXPECT_TRUE(city[0]["signature_valid"].get<bool>());
+  EXPECT_EQ(
+      nlohmann::json::parse(city[0]["body"].get<std::string>())["event_type"],
+      "clock_overdue");
+  EXPECT_TRUE(ArrivedAt(*http_, "/hooks/quan-khac").empty());
+}
+
+}  // namespace
+}  // namespace lienthong::notify
