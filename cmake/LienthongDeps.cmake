@@ -17,3 +17,7 @@ if(NOT Protobuf_PROTOC_EXECUTABLE)
   find_program(Protobuf_PROTOC_EXECUTABLE protoc REQUIRED)
 endif()
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+# jemalloc for our binaries: protobuf and gRPC allocate and free on every
+# call, and under load glibc's malloc was the largest user-space cost of the
+# services (docs/performance.md).
+pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)

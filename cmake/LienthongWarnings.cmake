@@ -29,5 +29,10 @@ function(lt_binary name)
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  # jemalloc replaces glibc's malloc (not under the sanitizers, which bring
+  # their own allocator).
+  if(NOT LIENTHONG_SANITIZE)
+    target_link_libraries(${name} PRIVATE PkgConfig::JEMALLOC)
+  endif()
   lt_target_warnings(${name})
 endfunction()
