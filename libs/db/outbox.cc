@@ -48,6 +48,49 @@ absl::Status AppendOutbox(pqxx::work& tx, absl::string_view schema,
   return absl::OkStatus();
 }
 
+absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
+                               const std::vector<OutboxMessage>& messages,
+                               const std::vector<std::string>& destinations,
+                               absl::Time now) {
+  if (destinations.empty() || messages.empty()) return absl::OkStatus();
+  if (messages.size() == 1) {
+    return AppendOutbox(tx, schema, messages[0], destinations, now);
+  }
+  const std::string s(schema);
+  const int n = static_cast<int>(messages.size());
+  // Parameters: (event id, type) per message, then the payloads, then the
+  // time, the destinations and the channel to wake.
+  std::vector<std::string> text;
+  std::vector<pqxx::binarystring> payloads;
+  text.reserve(2 * n);
+  payloads.reserve(n);
+  std::string values;
+  for (int i = 0; i < n; ++i) {
+    text.push_back(messages[i].event_id);
+    text.push_back(messages[i].event_type);
+    payloads.emplace_back(messages[i].payload.data(),
+                          messages[i].payload.size());
+    absl::StrAppend(&values, i == 0 ? "" : ", ", "($", 2 * i + 1, "::text, $",
+                    2 * i + 2, "::text, $", 2 * n + i + 1, "::bytea, ", i,
+                    ")");
+  }
+  const std::string at = absl::StrCat("$", 3 * n + 1, "::timestamptz");
+  ExecPrepared(
+      tx,
+      absl::StrCat("WITH o AS (INSERT INTO ", s,
+                   ".outbox (event_id, destination, event_type, payload, "
+                   "created_at, next_attempt_at) SELECT e.id::uuid, d, e.t, "
+                   "e.p, ",
+                   at, ", ", at, " FROM (VALUES ", values,
+                   ") AS e(id, t, p, i) CROSS JOIN unnest($", 3 * n + 2,
+                   "::text[]) AS d ORDER BY d, e.i) SELECT pg_notify($",
+                   3 * n + 3, ", '')"),
+      pqxx::prepare::make_dynamic_params(text),
+      pqxx::prepare::make_dynamic_params(payloads), ToPgTime(now),
+      TextArrayLiteral(destinations), absl::StrCat(s, "_outbox"));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,
                                  absl::string_view event_id) {
   const std::string s(schema);

@@ -41,6 +41,13 @@ absl::Status AppendOutbox(pqxx::work& tx, absl::string_view schema,
                           const std::vector<std::string>& destinations,
                           absl::Time now);
 
+// Several events to the same destinations in one statement (a batch of
+// state changes committing together), in their order per destination.
+absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
+                               const std::vector<OutboxMessage>& messages,
+                               const std::vector<std::string>& destinations,
+                               absl::Time now);
+
 // True the first time `event_id` is recorded (apply the effect), false when
 // it was applied before (acknowledge, do nothing).
 absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "libs/common/uuid.h"
 #include "libs/db/migrations.h"
@@ -258,6 +259,62 @@ TEST_F(OutboxTest, BackgroundLoopDeliversAfterNotify) {
   relay.Stop();
   mu.Lock();
   EXPECT_EQ(receiver.Effects(), 1);
+}
+
+}  // namespace
+}  // namespace lienthong::db
+
+namespace lienthong::db {
+namespace {
+
+TEST_F(OutboxTest, ABatchOfEventsReachesEveryDestinationInOrder) {
+  std::vector<OutboxMessage> messages;
+  for (int i = 0; i < 5; ++i) {
+    // Binary payloads (a NUL and high bytes) as serialized protos are.
+    std::string payload = absl::StrCat("p", i);
+    payload += '\0';
+    payload += "\xff\x01";
+    messages.push_back({common::NewUuid(), "test.Changed", payload});
+  }
+  ASSERT_THAT(WithTransaction(pool_,
+                              [&](pqxx::work& tx) {
+                                return AppendOutboxBatch(tx, "send", messages,
+                                                         {"a", "b"},
+                                                         clock_.Now());
+                              }),
+              IsOk());
+  for (const char* dest : {"a", "b"}) {
+    std::vector<OutboxRecord> got;
+    RelayOptions o = Options();
+    o.destination = dest;
+    OutboxRelay relay(pool_, clock_, o, [&](const auto& rs) {
+      got.insert(got.end(), rs.begin(), rs.end());
+      return absl::OkStatus();
+    });
+    ASSERT_THAT(relay.RunOnce(), IsOk());
+    ASSERT_EQ(got.size(), messages.size()) << dest;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].event_id, messages[i].event_id) << dest << " " << i;
+      EXPECT_EQ(got[i].payload, messages[i].payload) << dest << " " << i;
+      EXPECT_EQ(got[i].event_type, "test.Changed");
+    }
+  }
+}
+
+TEST_F(OutboxTest, ABatchRolledBackEmitsNothing) {
+  std::vector<OutboxMessage> messages = {
+      {common::NewUuid(), "test.Changed", "x"},
+      {common::NewUuid(), "test.Changed", "y"}};
+  absl::Status s = WithTransaction(pool_, [&](pqxx::work& tx) {
+    absl::Status a =
+        AppendOutboxBatch(tx, "send", messages, {"recv"}, clock_.Now());
+    if (!a.ok()) return a;
+    return absl::AbortedError("rolled back");
+  });
+  EXPECT_FALSE(s.ok());
+  OutboxRelay relay(pool_, clock_, Options(),
+                    [](const auto&) { return absl::OkStatus(); });
+  EXPECT_EQ(*relay.RunOnce(), 0);
 }
 
 }  // namespace

@@ -65,6 +65,7 @@ class Pool {
   absl::Status Ping();
 
   const std::string& dsn() const { return options_.dsn; }
+  int size() const { return options_.size; }
   void ReportError(const char* kind) const {
     if (options_.on_error) options_.on_error(kind);
   }
