@@ -35,7 +35,16 @@ IntakeServer::IntakeServer(db::Pool& pool, const common::Clock& clock,
     options_.calendars = std::make_shared<CalendarCache>(
         options_.calendar, options_.calendar_version);
   }
+  submits_ = std::make_unique<db::GroupCommit<SubmitJob>>(
+      db::GroupCommitOptions{
+          .max_in_flight = options_.submit_batch_max <= 1
+                               ? pool_.size()
+                               : options_.submit_batches_in_flight,
+          .max_batch = options_.submit_batch_max},
+      [this](std::vector<SubmitJob*>& batch) { RunSubmitBatch(batch); });
 }
+
+IntakeServer::~IntakeServer() = default;
 
 grpc::Status IntakeServer::Done(const absl::Status& s) const {
   return grpc_util::ToGrpcStatus(s, "lienthong.intake");

@@ -9,10 +9,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "libs/calendar/working_calendar.h"
 #include "libs/common/clock.h"
+#include "libs/db/group_commit.h"
 #include "libs/db/pool.h"
 #include "libs/grpc_util/auth.h"
 #include "lienthong/common/v1/common.pb.h"
@@ -43,12 +45,26 @@ struct IntakeOptions {
   std::shared_ptr<CalendarCache> calendars;
   int lookup_max_failures = 5;
   absl::Duration lookup_window = absl::Minutes(15);
+  // SubmitDossier group commit (submit_dossier.cc): concurrent submissions
+  // share a transaction, at most `submit_batch_max` in one and at most
+  // `submit_batches_in_flight` transactions at once. 1 = one per call.
+  int submit_batch_max = 32;
+  int submit_batches_in_flight = 2;
+  // Tests only: runs as each submission batch begins (before its
+  // transaction), so a test can hold one batch and queue others behind it.
+  std::function<void()> before_submit_batch_for_testing;
 };
+
+struct SubmitJob;
+namespace pg {
+struct SubmitBatchStart;
+}  // namespace pg
 
 class IntakeServer final : public v1::IntakeService::Service {
  public:
   IntakeServer(db::Pool& pool, const common::Clock& clock,
                IntakeOptions options);
+  ~IntakeServer() override;
 
   // Agencies and procedures.
   grpc::Status GetAgency(grpc::ServerContext*, const v1::GetAgencyRequest*,
@@ -113,6 +129,11 @@ class IntakeServer final : public v1::IntakeService::Service {
   // 1000); returns how many. Run by a loop and before the audit is read.
   absl::StatusOr<int64_t> SealAuditOnce();
 
+  // SubmitDossier's batches so far (benchmarks, tests).
+  db::GroupCommit<SubmitJob>::Stats SubmitBatchStats() const;
+  // Submissions waiting for a batch (not those in one).
+  size_t SubmitsWaiting() const;
+
   // Applies routing's and deadline's events (intake_events.cc); true when
   // applied now, false for a duplicate.
   absl::StatusOr<bool> HandleEvent(const common::v1::Event& event);
@@ -164,9 +185,18 @@ class IntakeServer final : public v1::IntakeService::Service {
 
   grpc::Status Done(const absl::Status& s) const;
 
+  // SubmitDossier (submit_dossier.cc): a batch of submissions in one
+  // transaction; one submission checked and built; a replay answered.
+  void RunSubmitBatch(std::vector<SubmitJob*>& batch);
+  absl::Status PrepareReceived(pqxx::work& tx, SubmitJob& job,
+                               const pg::SubmitBatchStart& start,
+                               const CalendarSnapshot& cal, absl::Time now);
+  absl::Status ReplaySubmit(SubmitJob& job);
+
   db::Pool& pool_;
   const common::Clock& clock_;
   IntakeOptions options_;
+  std::unique_ptr<db::GroupCommit<SubmitJob>> submits_;
 };
 
 }  // namespace lienthong::intake

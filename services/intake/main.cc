@@ -23,6 +23,12 @@ ABSL_FLAG(absl::Duration, lookup_window, absl::Minutes(15),
 // which a committed entry is not yet chained.
 ABSL_FLAG(absl::Duration, audit_seal_interval, absl::Milliseconds(100),
           "How often committed audit entries are sealed into the hash chain");
+// Group commit of SubmitDossier (docs/performance.md): submissions arriving
+// while a batch commits share the next transaction.
+ABSL_FLAG(int, submit_batch_max, 32,
+          "Most submissions written in one transaction (1 = one per call)");
+ABSL_FLAG(int, submit_batches_in_flight, 2,
+          "Submission transactions running at once (each holds a connection)");
 ABSL_FLAG(absl::Duration, calendar_refresh, absl::Minutes(5),
           "How often the calendar copy is refreshed from the deadline "
           "service's GetCalendar (0 = never: keep the stored or bundled copy)");
@@ -96,6 +102,9 @@ int main(int argc, char** argv) {
       .Info();
   options.lookup_max_failures = absl::GetFlag(FLAGS_lookup_max_failures);
   options.lookup_window = absl::GetFlag(FLAGS_lookup_window);
+  options.submit_batch_max = absl::GetFlag(FLAGS_submit_batch_max);
+  options.submit_batches_in_flight =
+      absl::GetFlag(FLAGS_submit_batches_in_flight);
   server =
       std::make_unique<intake::IntakeServer>(rt->pool(), rt->clock(), options);
   rt->AddLoop(

@@ -5,10 +5,13 @@
 // transition row, its audit row and its outbox events commit together.
 // Resources are stored as protobuf bytes beside their query columns.
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "lienthong/intake/v1/resources.pb.h"
@@ -108,6 +111,43 @@ SubmitStart StartSubmit(pqxx::work& tx, const std::string& request_id,
                         const std::string& agency_code,
                         const std::string& caller_code,
                         const std::string& procedure_code);
+// SubmitDossier for a batch of submissions (one transaction, see
+// submit_batch.cc): which request ids have committed, the agencies named
+// (receiving and callers') and each procedure's version in force at `now`.
+struct AgencyRow {
+  std::string path;
+  v1::Agency agency;
+};
+struct SubmitBatchStart {
+  std::set<std::string> committed_requests;
+  std::map<std::string, AgencyRow> agencies;
+  std::map<std::string, v1::Procedure> procedures;
+};
+SubmitBatchStart StartSubmitBatch(pqxx::work& tx,
+                                  const std::vector<std::string>& request_ids,
+                                  const std::vector<std::string>& agency_codes,
+                                  const std::vector<std::string>& procedures,
+                                  absl::Time now);
+// Takes `counts[agency]` numbers from each agency's counter for `day` (the
+// rows stay locked until commit) and returns each counter's last value.
+std::map<std::string, int64_t> NextSequences(
+    pqxx::work& tx, const std::map<std::string, int>& counts,
+    absl::CivilDay day);
+// One received dossier of a batch: what WriteReceived writes for one.
+struct ReceivedRow {
+  const v1::Dossier* dossier = nullptr;
+  std::string agency_code, agency_path, procedure_code;
+  std::string actor_agency, actor_subject, peer, role;
+  std::string request_id, request_hash;
+  std::string body, response;
+};
+// Every row's dossier, first transition (to `state`, for `reason`), audit
+// entry (`action`, unsealed) and request record, in one statement. False
+// when a request record was written meanwhile by a twin: roll back.
+bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
+                        int state, const std::string& reason,
+                        const std::string& action, absl::Time now);
+
 // The dossier (received at `now`), its first transition `t`, the audit entry
 // `e` (unsealed) and, for a non-empty request id, its record with the
 // response. False when that record was written meanwhile by a twin of this

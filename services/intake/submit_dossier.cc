@@ -1,15 +1,25 @@
 // IntakeServer::SubmitDossier: validation, the dossier code, the
 // appointment, and one transaction with the dossier, its transition, its
 // audit entry, its idempotent response and DossierReceived for routing,
-// deadline and notify. Its SQL is combined (pg_submit.cc): it is the call a
-// busy counter makes most.
+// deadline and notify.
+//
+// It is the call a busy counter makes most, so concurrent submissions
+// commit together (db::GroupCommit): the calls that arrive while a batch
+// commits go in the next one, whose transaction reads their agencies and
+// procedures in one statement, takes every counter it needs in one, writes
+// every dossier with its transition, audit entry and request record in one
+// (pg_submit.cc) and their events in one. A lone call is a batch of one.
+// Each submission is still checked on its own: one that fails validation
+// or authorisation gets its own error and the others go on.
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/redact.h"
 #include "libs/common/status_macros.h"
 #include "libs/db/migrations.h"
+#include "libs/db/outbox.h"
 #include "libs/db/transaction.h"
+#include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/logging/logging.h"
 #include "libs/metrics/metrics.h"
@@ -23,178 +33,308 @@ namespace lienthong::intake {
 
 using grpc_util::Role;
 
+// One SubmitDossier call inside a batch.
+struct SubmitJob : db::GroupJob {
+  const grpc_util::Caller* caller = nullptr;
+  const v1::SubmitDossierRequest* req = nullptr;
+  v1::SubmitDossierResponse* resp = nullptr;
+  std::string agency_code, procedure_code, request_hash;
+
+  // Set by the batch (again on each attempt of its transaction).
+  absl::Status status;
+  bool replay = false;  // a committed request: answer from its record
+  bool twin_in_batch = false;  // its twin is written by this batch
+  v1::DossierReceived event;
+  absl::optional<FormContext> receipt;  // printed after commit
+  std::string agency_path;
+
+  const std::string& request_id() const { return req->request_id(); }
+};
+
+namespace {
+
+// A job that meets twins or conflicts this many times gives up (ABORTED:
+// the client retries with the same request_id and gets the committed one).
+constexpr int kMaxSubmitAttempts = 4;
+
+}  // namespace
+
 grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
                                          const v1::SubmitDossierRequest* req,
                                          v1::SubmitDossierResponse* resp) {
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return Done(caller.status());
-  const std::string agency_code = AgencyCodeOf(req->parent());
+  SubmitJob job;
+  job.agency_code = AgencyCodeOf(req->parent());
   if (auto s = RequireRole(*caller, "SubmitDossier", req->parent(),
                            {Role::kCounterOfficer, Role::kSupervisor,
                             Role::kAdmin, Role::kAgencySystem});
       !s.ok()) {
     return Done(s);
   }
-  if (agency_code.empty()) {
+  if (job.agency_code.empty()) {
     return Done(common::InvalidArgument(
         "BAD_NAME", {{"parent", "must be agencies/{code}"}}));
   }
-  const std::string procedure_code =
-      ProcedureCodeOf(req->dossier().procedure());
-  if (procedure_code.empty()) {
+  job.procedure_code = ProcedureCodeOf(req->dossier().procedure());
+  if (job.procedure_code.empty()) {
     return Done(common::InvalidArgument(
         "BAD_NAME", {{"dossier.procedure", "must be procedures/{code}"}}));
   }
-  const std::string& request_id = req->request_id();
-  if (request_id.size() > 100) {
+  if (req->request_id().size() > 100) {
     return Done(common::InvalidArgument(
         "BAD_REQUEST_ID", {{"request_id", "at most 100 characters"}}));
   }
-  const std::string request_hash = db::Sha256Hex(req->SerializeAsString());
+  job.request_hash = db::Sha256Hex(req->SerializeAsString());
+  job.caller = &*caller;
+  job.req = req;
+  job.resp = resp;
+  submits_->Run(&job);
+  if (job.replay) return Done(ReplaySubmit(job));
+  if (!job.status.ok()) return Done(job.status);
 
-  // Set once a new dossier is written; its receipt is printed after commit.
-  absl::optional<FormContext> receipt;
-  std::string tier;
-  // A concurrent twin of this request (same request_id) that committed
-  // first is found when this one writes the request's record: this one
-  // rolls back and a second pass answers as a replay.
+  const v1::Dossier& out = resp->dossier();
+  job.receipt->dossier = out;
+  resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, *job.receipt));
+  metrics::Counter("lienthong_intake_dossiers_received_total",
+                   "Dossiers received, by tier and channel.")
+      .Add({{"tier",
+             common::v1::Tier_Name(job.receipt->receiving_agency.tier())},
+            {"channel", common::v1::ReceiptChannel_Name(out.channel())}})
+      .Increment();
+  logging::Event("dossier_received")
+      .With("dossier", out.code())
+      .With("procedure", job.procedure_code)
+      .Info();
+  return Done(absl::OkStatus());
+}
+
+db::GroupCommit<SubmitJob>::Stats IntakeServer::SubmitBatchStats() const {
+  return submits_->stats();
+}
+
+size_t IntakeServer::SubmitsWaiting() const { return submits_->queued(); }
+
+void IntakeServer::RunSubmitBatch(std::vector<SubmitJob*>& batch) {
+  if (options_.before_submit_batch_for_testing) {
+    options_.before_submit_batch_for_testing();
+  }
+  std::vector<SubmitJob*> writing;
   bool twin_committed = false;
-  absl::Status st;
-  for (int pass = 0; pass < 2; ++pass) {
-    twin_committed = false;
-    st = db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-      receipt.reset();
-      resp->Clear();
-      const absl::Time now = clock_.Now();
-      pg::SubmitStart start =
-          pg::StartSubmit(tx, request_id, now, agency_code, caller->agency_code,
-                          procedure_code);
-      if (!start.claimed) {  // a replay: the first answer, or a misuse
-        pg::StoredRequest stored = pg::LoadRequest(tx, request_id);
-        if (stored.method != "SubmitDossier" ||
-            stored.request_hash != request_hash) {
-          return common::InvalidArgument(
-              "REQUEST_ID_REUSED",
-              {{"request_id",
-                "was already used for a different request; use a new UUID"}});
+  const absl::Status st =
+      db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+        writing.clear();
+        twin_committed = false;
+        const absl::Time now = clock_.Now();
+        std::vector<std::string> ids, agencies, procedures;
+        for (SubmitJob* j : batch) {
+          j->status = absl::OkStatus();
+          j->replay = j->twin_in_batch = false;
+          j->receipt.reset();
+          j->resp->Clear();
+          if (!j->request_id().empty()) ids.push_back(j->request_id());
+          agencies.push_back(j->agency_code);
+          agencies.push_back(j->caller->agency_code);
+          procedures.push_back(j->procedure_code);
         }
-        resp->ParseFromString(stored.response);
-        // The receipt is not stored (it is most of the response's size):
-        // printed again from the dossier and its procedure version.
-        if (resp->has_dossier() && start.agency.agency.has_value()) {
-          auto version = pg::GetProcedure(
-              tx, procedure_code, resp->dossier().procedure_version(), now);
-          if (version.has_value()) {
-            FormContext fc;
-            fc.dossier = resp->dossier();
-            fc.procedure = *std::move(version);
-            fc.receiving_agency = *start.agency.agency;
-            resp->set_receipt_html(
-                intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
+        const pg::SubmitBatchStart start =
+            pg::StartSubmitBatch(tx, ids, agencies, procedures, now);
+        const CalendarSnapshot cal = options_.calendars->Snapshot();
+        std::set<std::string> ids_written;
+        std::map<std::string, int> counts;
+        for (SubmitJob* j : batch) {
+          const std::string& id = j->request_id();
+          if (!id.empty() && start.committed_requests.count(id) > 0) {
+            j->replay = true;
+            continue;
+          }
+          if (!id.empty() && !ids_written.insert(id).second) {
+            j->twin_in_batch = true;  // the next batch replays it
+            continue;
+          }
+          j->status = PrepareReceived(tx, *j, start, cal, now);
+          if (j->status.ok()) {
+            writing.push_back(j);
+            ++counts[j->agency_code];
           }
         }
-        return absl::OkStatus();
-      }
-      auto& agency = start.agency.agency;
-      if (!agency) {
-        return common::NotFound(
-            "AGENCY_NOT_FOUND",
-            absl::StrCat("receiving agency ", agency_code, " does not exist"),
-            {{"agency", agency_code}});
-      }
-      const std::string& path = start.agency.path;
-      LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller, path, "SubmitDossier",
-                                          req->parent(),
-                                          &start.agency.caller_path));
-      auto& procedure = start.procedure;
-      if (!procedure) {
-        return common::NotFound(
-            "PROCEDURE_NOT_FOUND",
-            absl::StrCat("procedure ", procedure_code,
-                         " does not exist or is not in force"),
-            {{"procedure", procedure_code}});
-      }
-      LT_RETURN_IF_ERROR(CheckMayReceive(*procedure, *agency, now));
-      LT_RETURN_IF_ERROR(ValidateDossier(req->dossier(), *procedure));
-      const CalendarSnapshot cal = options_.calendars->Snapshot();
-      LT_ASSIGN_OR_RETURN(absl::Time appointment,
-                          ComputeAppointment(*cal.calendar, now, *procedure));
-      v1::Dossier& d = *resp->mutable_dossier();
-      d = req->dossier();
-      d.set_receiving_agency(AgencyName(agency_code));
-      d.set_procedure(ProcedureName(procedure_code));
-      d.set_procedure_version(procedure->version());
-      d.set_state(v1::DOSSIER_STATE_RECEIVED);
-      d.set_national_status_code(NationalStatusCode(d.state()));
-      d.set_current_step(std::string(StateNameVi(d.state())));
-      grpc_util::ToProto(now, d.mutable_receive_time());
-      grpc_util::ToProto(now, d.mutable_update_time());
-      grpc_util::ToProto(appointment, d.mutable_appointment_time());
-      d.set_calendar_version(cal.version);
-      d.clear_rating();
-      d.clear_results();
+        if (writing.empty()) return absl::OkStatus();
 
-      v1::Transition t;
-      grpc_util::ToProto(now, t.mutable_time());
-      t.set_to_state(d.state());
-      t.set_actor_agency(caller->agency_code);
-      t.set_actor_subject(caller->subject);
-      t.set_peer(caller->peer);
-      t.set_reason("Tiếp nhận hồ sơ");
-
-      v1::DossierReceived ev;
-      *ev.mutable_receiving_agency() = *agency;
-      *ev.mutable_procedure() = *procedure;
-      *ev.mutable_fields() = d.fields();
-      *ev.mutable_applicant_contact() = d.applicant().contact();
-      ev.set_masked_applicant_name(common::MaskName(d.applicant().full_name()));
-      *ev.mutable_receive_time() = d.receive_time();
-      *ev.mutable_appointment_time() = d.appointment_time();
-      for (const auto& anc : agency->ancestor_codes()) {
-        ev.add_agency_ancestor_codes(anc);
+        // The codes last: the counter rows stay locked until commit and
+        // every submission of those agencies today waits for them, so all
+        // that can be done before taking them is done before (the receipts
+        // after).
+        const absl::CivilDay day = LocalDay(now);
+        const std::map<std::string, int64_t> last =
+            pg::NextSequences(tx, counts, day);
+        std::map<std::string, int64_t> next;
+        for (const auto& [code, n] : counts) {
+          next[code] = last.at(code) - n + 1;
+        }
+        std::vector<pg::ReceivedRow> rows;
+        std::vector<db::OutboxMessage> events;
+        rows.reserve(writing.size());
+        events.reserve(writing.size());
+        for (SubmitJob* j : writing) {
+          v1::Dossier& d = *j->resp->mutable_dossier();
+          d.set_code(FormatDossierCode(j->agency_code, day,
+                                       next[j->agency_code]++));
+          d.set_name(DossierName(d.code()));
+          pg::ReceivedRow& r = rows.emplace_back();
+          r.dossier = &d;
+          r.agency_code = j->agency_code;
+          r.agency_path = j->agency_path;
+          r.procedure_code = j->procedure_code;
+          r.actor_agency = j->caller->agency_code;
+          r.actor_subject = j->caller->subject;
+          r.peer = j->caller->peer;
+          r.role = std::string(grpc_util::RoleName(j->caller->role));
+          r.request_id = j->request_id();
+          r.request_hash = j->request_hash;
+          r.body = d.SerializeAsString();
+          r.response = j->resp->SerializeAsString();  // without the receipt
+          j->event.set_dossier(d.name());
+          const common::v1::Event e =
+              grpc_util::MakeEvent(j->event, "intake", d.name(), now);
+          events.push_back({e.event_id(), e.type(), e.SerializeAsString()});
+        }
+        if (!pg::WriteReceivedBatch(tx, rows,
+                                    static_cast<int>(v1::DOSSIER_STATE_RECEIVED),
+                                    "Tiếp nhận hồ sơ", "SubmitDossier", now)) {
+          twin_committed = true;
+          return common::Aborted("TWIN_COMMITTED",
+                                 "the same request committed first; retry");
+        }
+        return db::AppendOutboxBatch(tx, "intake", events,
+                                     {kRouting, kDeadline, kNotify}, now);
+      });
+  for (SubmitJob* j : batch) {
+    // A twin committed elsewhere (everything rolled back) or written by
+    // this batch: the job goes again, and is then answered as a replay.
+    if (twin_committed || j->twin_in_batch) {
+      if (j->attempts >= kMaxSubmitAttempts) {
+        j->status = common::Aborted(
+            "TWIN_COMMITTED",
+            "a submission with this request_id was committing; retry with "
+            "the same request_id");
+        j->replay = false;
+        j->done = true;
       }
-      ev.set_procedure_display_name(procedure->display_name());
-
-      // The code last: its counter row stays locked until commit, and
-      // every dossier of this agency today waits for it, so all that can
-      // be done before taking it is done before (the receipt after).
-      const int64_t seq = pg::NextSequence(tx, agency_code, LocalDay(now));
-      d.set_code(FormatDossierCode(agency_code, LocalDay(now), seq));
-      d.set_name(DossierName(d.code()));
-      if (!pg::WriteReceived(
-              tx, d, agency_code, procedure_code, path, t,
-              AuditEntryOf(*caller, "SubmitDossier", d.name(), request_id),
-              request_id, request_hash, resp->SerializeAsString(),
-              now)) {  // the response without the receipt
-        twin_committed = true;
-        return common::Aborted("TWIN_COMMITTED",
-                               "the same request committed first; retry");
-      }
-      ev.set_dossier(d.name());
-      Emit(tx, ev, d.name(), {kRouting, kDeadline, kNotify});
-      receipt.emplace();
-      receipt->procedure = *std::move(procedure);
-      receipt->receiving_agency = *std::move(agency);
-      tier = common::v1::Tier_Name(receipt->receiving_agency.tier());
-      return absl::OkStatus();
-    });
-    if (!twin_committed) break;
+      continue;
+    }
+    if (!st.ok() && (j->status.ok() || j->replay)) {
+      j->status = st;
+      j->replay = false;
+    }
+    j->done = true;
   }
-  if (st.ok() && receipt.has_value()) {
-    const v1::Dossier& out = resp->dossier();
-    receipt->dossier = out;
-    resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, *receipt));
-    metrics::Counter("lienthong_intake_dossiers_received_total",
-                     "Dossiers received, by tier and channel.")
-        .Add({{"tier", tier},
-              {"channel", common::v1::ReceiptChannel_Name(out.channel())}})
-        .Increment();
-    logging::Event("dossier_received")
-        .With("dossier", out.code())
-        .With("procedure", procedure_code)
-        .Info();
+}
+
+absl::Status IntakeServer::PrepareReceived(pqxx::work& tx, SubmitJob& job,
+                                           const pg::SubmitBatchStart& start,
+                                           const CalendarSnapshot& cal,
+                                           absl::Time now) {
+  const grpc_util::Caller& caller = *job.caller;
+  const v1::SubmitDossierRequest& req = *job.req;
+  auto agency_row = start.agencies.find(job.agency_code);
+  if (agency_row == start.agencies.end()) {
+    return common::NotFound(
+        "AGENCY_NOT_FOUND",
+        absl::StrCat("receiving agency ", job.agency_code, " does not exist"),
+        {{"agency", job.agency_code}});
   }
-  return Done(st);
+  const v1::Agency& agency = agency_row->second.agency;
+  job.agency_path = agency_row->second.path;
+  auto caller_row = start.agencies.find(caller.agency_code);
+  const std::string caller_path =
+      caller_row == start.agencies.end() ? "" : caller_row->second.path;
+  LT_RETURN_IF_ERROR(RequireInSubtree(tx, caller, job.agency_path,
+                                      "SubmitDossier", req.parent(),
+                                      &caller_path));
+  auto procedure_it = start.procedures.find(job.procedure_code);
+  if (procedure_it == start.procedures.end()) {
+    return common::NotFound(
+        "PROCEDURE_NOT_FOUND",
+        absl::StrCat("procedure ", job.procedure_code,
+                     " does not exist or is not in force"),
+        {{"procedure", job.procedure_code}});
+  }
+  const v1::Procedure& procedure = procedure_it->second;
+  LT_RETURN_IF_ERROR(CheckMayReceive(procedure, agency, now));
+  LT_RETURN_IF_ERROR(ValidateDossier(req.dossier(), procedure));
+  LT_ASSIGN_OR_RETURN(absl::Time appointment,
+                      ComputeAppointment(*cal.calendar, now, procedure));
+  v1::Dossier& d = *job.resp->mutable_dossier();
+  d = req.dossier();
+  d.set_receiving_agency(AgencyName(job.agency_code));
+  d.set_procedure(ProcedureName(job.procedure_code));
+  d.set_procedure_version(procedure.version());
+  d.set_state(v1::DOSSIER_STATE_RECEIVED);
+  d.set_national_status_code(NationalStatusCode(d.state()));
+  d.set_current_step(std::string(StateNameVi(d.state())));
+  grpc_util::ToProto(now, d.mutable_receive_time());
+  grpc_util::ToProto(now, d.mutable_update_time());
+  grpc_util::ToProto(appointment, d.mutable_appointment_time());
+  d.set_calendar_version(cal.version);
+  d.clear_rating();
+  d.clear_results();
+
+  v1::DossierReceived& ev = job.event;
+  ev.Clear();
+  *ev.mutable_receiving_agency() = agency;
+  *ev.mutable_procedure() = procedure;
+  *ev.mutable_fields() = d.fields();
+  *ev.mutable_applicant_contact() = d.applicant().contact();
+  ev.set_masked_applicant_name(common::MaskName(d.applicant().full_name()));
+  *ev.mutable_receive_time() = d.receive_time();
+  *ev.mutable_appointment_time() = d.appointment_time();
+  for (const auto& anc : agency.ancestor_codes()) {
+    ev.add_agency_ancestor_codes(anc);
+  }
+  ev.set_procedure_display_name(procedure.display_name());
+
+  job.receipt.emplace();
+  job.receipt->procedure = procedure;
+  job.receipt->receiving_agency = agency;
+  return absl::OkStatus();
+}
+
+absl::Status IntakeServer::ReplaySubmit(SubmitJob& job) {
+  v1::SubmitDossierResponse* resp = job.resp;
+  return db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    resp->Clear();
+    const absl::Time now = clock_.Now();
+    pg::SubmitStart start =
+        pg::StartSubmit(tx, job.request_id(), now, job.agency_code,
+                        job.caller->agency_code, job.procedure_code);
+    if (start.claimed) {  // not committed after all (cannot happen)
+      return common::Aborted("REQUEST_NOT_FOUND",
+                             "the request's record is gone; retry");
+    }
+    pg::StoredRequest stored = pg::LoadRequest(tx, job.request_id());
+    if (stored.method != "SubmitDossier" ||
+        stored.request_hash != job.request_hash) {
+      return common::InvalidArgument(
+          "REQUEST_ID_REUSED",
+          {{"request_id",
+            "was already used for a different request; use a new UUID"}});
+    }
+    resp->ParseFromString(stored.response);
+    // The receipt is not stored (it is most of the response's size):
+    // printed again from the dossier and its procedure version.
+    if (resp->has_dossier() && start.agency.agency.has_value()) {
+      auto version = pg::GetProcedure(
+          tx, job.procedure_code, resp->dossier().procedure_version(), now);
+      if (version.has_value()) {
+        FormContext fc;
+        fc.dossier = resp->dossier();
+        fc.procedure = *std::move(version);
+        fc.receiving_agency = *start.agency.agency;
+        resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
+      }
+    }
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace lienthong::intake

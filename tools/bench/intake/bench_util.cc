@@ -15,6 +15,19 @@ double Figures::Throughput() const {
   return s > 0 ? ok / s : 0;
 }
 
+Figures Merge(const std::vector<Figures>& runs) {
+  Figures all;
+  for (const Figures& f : runs) {
+    all.ok += f.ok;
+    all.failed += f.failed;
+    if (all.first_failure.empty()) all.first_failure = f.first_failure;
+    all.wall += f.wall;
+    all.latencies.insert(all.latencies.end(), f.latencies.begin(),
+                         f.latencies.end());
+  }
+  return all;
+}
+
 double Figures::PercentileMs(double p) {
   if (latencies.empty()) return 0;
   std::sort(latencies.begin(), latencies.end());

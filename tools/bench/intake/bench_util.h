@@ -29,6 +29,10 @@ struct Figures {
   double PercentileMs(double p);  // 0 < p <= 1; sorts `latencies`
 };
 
+// Several runs as one: their requests, failures, latencies and wall time
+// added up.
+Figures Merge(const std::vector<Figures>& runs);
+
 Figures RunClosedLoop(int clients, absl::Duration duration, const Op& op);
 Figures RunOpenLoop(double rate_per_second, int workers,
                     absl::Duration duration, const Op& op);
