@@ -390,10 +390,22 @@ int Run() {
   bench::Figures baseline = bench::Merge(baseline_runs);
   bench::Figures peak = bench::Merge(peak_runs);
   bench::Figures floor = bench::RunClosedLoop(clients, slice, floor_op);
+  // The open loop, in rounds too: each slice at --load_fraction of the
+  // peak measured just before it (a peak measured in a fast minute and a
+  // load applied in a slow one would be an overload, not 60 %).
   const double fraction = absl::GetFlag(FLAGS_load_fraction);
-  const double rate = fraction * peak.Throughput();
-  bench::Figures paced =
-      bench::RunOpenLoop(rate, clients * 2, duration, service_op);
+  std::vector<bench::Figures> paced_runs;
+  double offered = 0;
+  for (int r = 0; r < rounds; ++r) {
+    const double now_peak =
+        bench::RunClosedLoop(clients, slice / 2, service_op).Throughput();
+    const double round_rate = fraction * now_peak;
+    offered += round_rate / rounds;
+    paced_runs.push_back(
+        bench::RunOpenLoop(round_rate, clients * 2, slice, service_op));
+  }
+  bench::Figures paced = bench::Merge(paced_runs);
+  const double rate = offered;
 
   bench::PrintRow("baseline (libpqxx, no gRPC), peak", baseline);
   bench::PrintRow("gRPC floor (Health/Check), peak", floor);
