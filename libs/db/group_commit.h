@@ -60,12 +60,28 @@ class GroupCommit {
   void Run(Job* job) {
     absl::MutexLock lock(&mu_);
     queue_.push_back(job);
-    while (!job->finished) {
-      if (in_flight_ < options_.max_in_flight && !queue_.empty()) {
-        Lead();
-        continue;
-      }
-      changed_.Wait(&mu_);
+    // Only the job at the front of the queue leads the next batch, and a
+    // job in a batch wakes only when that batch ends: absl::Mutex checks
+    // each waiter's condition on unlock, so a batch's end wakes the jobs it
+    // finished and at most one new leader, not every waiting thread (with
+    // dozens of callers waiting, waking all of them on every batch cost
+    // more CPU than the batches saved).
+    struct Wait {
+      GroupCommit* g;
+      Job* job;
+    } wait{this, job};
+    const absl::Condition ready(
+        +[](Wait* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          GroupCommit& g = *w->g;
+          return w->job->finished ||
+                 (g.in_flight_ < g.options_.max_in_flight &&
+                  !g.queue_.empty() && g.queue_.front() == w->job);
+        },
+        &wait);
+    while (true) {
+      mu_.Await(ready);
+      if (job->finished) return;
+      Lead();
     }
   }
 
@@ -110,13 +126,11 @@ class GroupCommit {
         queue_.push_front(*it);
       }
     }
-    changed_.SignalAll();
   }
 
   GroupCommitOptions options_;
   RunBatch run_;
   mutable absl::Mutex mu_;
-  absl::CondVar changed_;
   std::deque<Job*> queue_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   Stats stats_ ABSL_GUARDED_BY(mu_);

@@ -1,6 +1,9 @@
 #include "tools/bench/intake/bench_util.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -22,6 +25,8 @@ Figures Merge(const std::vector<Figures>& runs) {
     all.failed += f.failed;
     if (all.first_failure.empty()) all.first_failure = f.first_failure;
     all.wall += f.wall;
+    all.busy_cpu_seconds += f.busy_cpu_seconds;
+    all.steal_cpu_seconds += f.steal_cpu_seconds;
     all.latencies.insert(all.latencies.end(), f.latencies.begin(),
                          f.latencies.end());
   }
@@ -39,6 +44,24 @@ double Figures::PercentileMs(double p) {
 
 namespace {
 
+struct CpuTimes {
+  double busy = 0;   // seconds
+  double steal = 0;  // seconds
+};
+
+// The "cpu" line of /proc/stat (zeros where there is none).
+CpuTimes ReadCpu() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0,
+         softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >>
+      steal;
+  if (cpu != "cpu") return {};
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return {(user + nice + system + irq + softirq) / hz, steal / hz};
+}
+
 // Collects the per-thread results into one Figures.
 class Collector {
  public:
@@ -52,12 +75,16 @@ class Collector {
   }
   Figures Take(absl::Duration wall) {
     f_.wall = wall;
+    const CpuTimes end = ReadCpu();
+    f_.busy_cpu_seconds = end.busy - cpu_.busy;
+    f_.steal_cpu_seconds = end.steal - cpu_.steal;
     return std::move(f_);
   }
 
  private:
   std::mutex mu_;
   Figures f_;
+  CpuTimes cpu_ = ReadCpu();
 };
 
 }  // namespace
@@ -125,9 +152,10 @@ Figures RunOpenLoop(double rate_per_second, int workers,
 }
 
 void PrintRow(const std::string& label, Figures& f) {
-  std::printf("%-34s %8.1f /s  p50 %6.2f  p95 %6.2f  p99 %6.2f ms",
-              label.c_str(), f.Throughput(), f.PercentileMs(0.50),
-              f.PercentileMs(0.95), f.PercentileMs(0.99));
+  std::printf(
+      "%-34s %8.1f /s  p50 %6.2f  p95 %6.2f  p99 %6.2f ms  cpu %.3f ms/req",
+      label.c_str(), f.Throughput(), f.PercentileMs(0.50),
+      f.PercentileMs(0.95), f.PercentileMs(0.99), f.CpuMsPerRequest());
   if (f.failed > 0) {
     std::printf("  (%lld failed: %s)", static_cast<long long>(f.failed),
                 f.first_failure.c_str());

@@ -24,6 +24,15 @@ struct Figures {
   std::string first_failure;
   absl::Duration wall;
   std::vector<absl::Duration> latencies;  // of successful requests
+  // CPU time the whole machine spent working during the run (all cores,
+  // from /proc/stat: user, nice, system, irq, softirq; not idle, I/O wait
+  // or steal). On a shared host whose speed drifts, CPU per request is
+  // steadier than requests per second.
+  double busy_cpu_seconds = 0;
+  double steal_cpu_seconds = 0;
+  double CpuMsPerRequest() const {
+    return ok > 0 ? busy_cpu_seconds * 1e3 / static_cast<double>(ok) : 0;
+  }
 
   double Throughput() const;      // successful requests per second
   double PercentileMs(double p);  // 0 < p <= 1; sorts `latencies`
