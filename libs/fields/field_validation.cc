@@ -1,17 +1,35 @@
 #include "libs/fields/field_validation.h"
 
 #include <map>
+#include <memory>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "libs/common/utf8.h"
 #include "re2/re2.h"
 
 namespace lienthong::fields {
 namespace {
+
+// A field's pattern compiled once, not on every value checked (compiling
+// costs far more than matching). Patterns come from the catalog, so there
+// are few; the cache is emptied if it ever holds more than 256.
+std::shared_ptr<const RE2> CompiledPattern(const std::string& pattern) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* cache =
+      new std::map<std::string, std::shared_ptr<const RE2>>();
+  absl::MutexLock lock(&mu);
+  auto it = cache->find(pattern);
+  if (it != cache->end()) return it->second;
+  if (cache->size() >= 256) cache->clear();
+  auto re = std::make_shared<const RE2>(pattern, RE2::Quiet);
+  (*cache)[pattern] = re;
+  return re;
+}
 
 bool AllDigits(absl::string_view s) {
   for (const char c : s) {
@@ -21,6 +39,10 @@ bool AllDigits(absl::string_view s) {
 }
 
 }  // namespace
+
+bool IsValidPattern(const std::string& pattern) {
+  return CompiledPattern(pattern)->ok();
+}
 
 bool IsPersonalId(absl::string_view s) { return s.size() == 12 && AllDigits(s); }
 
@@ -69,7 +91,7 @@ absl::optional<std::string> CheckValue(const common::v1::FieldSpec& spec,
       }
       if (!spec.pattern().empty() &&
           !RE2::FullMatch(re2::StringPiece(value.data(), value.size()),
-                          spec.pattern())) {
+                          *CompiledPattern(spec.pattern()))) {
         return absl::StrCat("must match ", spec.pattern());
       }
       return absl::nullopt;

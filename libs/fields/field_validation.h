@@ -19,6 +19,10 @@ namespace lienthong::fields {
 absl::optional<std::string> CheckValue(const common::v1::FieldSpec& spec,
                                        absl::string_view value);
 
+// Whether `pattern` (a TEXT field's, RE2 syntax, matched against the whole
+// value) compiles.
+bool IsValidPattern(const std::string& pattern);
+
 // A 12-digit personal identification number (số định danh cá nhân).
 bool IsPersonalId(absl::string_view s);
 // A Vietnamese phone number: 10 digits starting with 0, or +84 and 9 digits.

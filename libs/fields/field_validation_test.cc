@@ -52,6 +52,26 @@ TEST(FieldValidationTest, TypedValues) {
   EXPECT_TRUE(CheckValue(t, "Mỗi1").has_value());
 }
 
+TEST(FieldValidationTest, TextPatternsMatchTheWholeValue) {
+  common::v1::FieldSpec s = Spec("so_nha", common::v1::FIELD_TYPE_TEXT);
+  s.set_pattern("[0-9]+[A-Z]?");
+  EXPECT_FALSE(CheckValue(s, "12B").has_value());
+  EXPECT_FALSE(CheckValue(s, "7").has_value());  // the compiled one again
+  auto bad = CheckValue(s, "12B phố Huế");
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(*bad, "must match [0-9]+[A-Z]?");
+  // Two fields, two patterns: each value meets its own.
+  common::v1::FieldSpec t = Spec("ma", common::v1::FIELD_TYPE_TEXT);
+  t.set_pattern("[a-z]{3}");
+  EXPECT_FALSE(CheckValue(t, "abc").has_value());
+  EXPECT_TRUE(CheckValue(t, "12B").has_value());
+  EXPECT_FALSE(CheckValue(s, "12B").has_value());
+  // A pattern that does not compile rejects every value (never crashes).
+  common::v1::FieldSpec broken = Spec("x", common::v1::FIELD_TYPE_TEXT);
+  broken.set_pattern("([0-9");
+  EXPECT_TRUE(CheckValue(broken, "1").has_value());
+}
+
 TEST(FieldValidationTest, ReportsEveryViolationAtOnce) {
   google::protobuf::RepeatedPtrField<common::v1::FieldSpec> specs;
   *specs.Add() = Spec("child_name", common::v1::FIELD_TYPE_TEXT);

@@ -192,6 +192,10 @@ absl::Status ValidateProcedure(const v1::Procedure& p) {
     if (f.type() == common::v1::FIELD_TYPE_UNSPECIFIED) {
       v.push_back({absl::StrCat(path, ".type"), "is required"});
     }
+    if (!f.pattern().empty() && !fields::IsValidPattern(f.pattern())) {
+      v.push_back({absl::StrCat(path, ".pattern"),
+                   "is not a valid RE2 regular expression"});
+    }
     if (f.type() == common::v1::FIELD_TYPE_ENUM && f.enum_values().empty()) {
       v.push_back(
           {absl::StrCat(path, ".enum_values"), "are required for ENUM"});

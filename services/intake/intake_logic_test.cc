@@ -83,6 +83,13 @@ TEST(ProcedureValidationTest, CyclesUnknownDepsAndUnproducedInputsAreRejected) {
   EXPECT_THAT(
       ValidateProcedure(unproduced),
       StatusHasReason(absl::StatusCode::kInvalidArgument, "INVALID_PROCEDURE"));
+  v1::Procedure broken_pattern = Proc();
+  broken_pattern.mutable_fields(0)->set_pattern("([A-Z");
+  auto pattern_details =
+      common::GetErrorDetails(ValidateProcedure(broken_pattern));
+  ASSERT_EQ(pattern_details.field_violations.size(), 1u);
+  EXPECT_EQ(pattern_details.field_violations[0].field,
+            "procedure.fields[0].pattern");
   v1::Procedure bad = Proc();
   bad.set_online_level(5);
   bad.clear_receiving_tiers();
