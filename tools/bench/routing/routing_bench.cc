@@ -56,6 +56,8 @@ ABSL_FLAG(int, workers_per_agency, 1,
           "(b) claim/complete threads per agency, fed by one watcher");
 ABSL_FLAG(std::string, source_dir, ".", "repository root (seed data)");
 ABSL_FLAG(std::string, part, "ab", "which parts to run: a, b or ab");
+ABSL_FLAG(int, submit_batch_max, 32,
+          "(b) intake's --submit_batch_max (1 = one transaction per call)");
 
 namespace lt = lienthong;
 
@@ -229,6 +231,7 @@ void PartB(const std::string& base_dsn) {
   auto& clock = lt::common::RealClock::Get();
   lt::intake::IntakeOptions io;
   io.insecure_dev_auth = true;
+  io.submit_batch_max = absl::GetFlag(FLAGS_submit_batch_max);
   io.calendar = std::make_shared<const lt::calendar::WorkingCalendar>(
       *lt::calendar::DefaultCalendar());
   lt::intake::IntakeServer intake(ipool, clock, io);
