@@ -23,14 +23,36 @@ grpc::Status EventSinkServer::DeliverEvents(
         domain_);
   }
   for (int i = 0; i < req->events_size(); ++i) {
-    const auto& e = req->events(i);
-    if (!common::IsUuid(e.event_id())) {
+    if (!common::IsUuid(req->events(i).event_id())) {
       return ToGrpcStatus(
           common::InvalidArgument(
               "BAD_EVENT_ID",
               {{absl::StrCat("events[", i, "].event_id"), "must be a UUID"}}),
           domain_);
     }
+  }
+  if (batch_handler_ && req->events_size() > 1) {
+    std::vector<const lienthong::common::v1::Event*> events;
+    for (const auto& e : req->events()) events.push_back(&e);
+    absl::StatusOr<std::vector<bool>> applied = batch_handler_(events);
+    if (!applied.ok()) return ToGrpcStatus(applied.status(), domain_);
+    if (applied->size() != events.size()) {
+      return ToGrpcStatus(
+          absl::InternalError("batch handler answered for a different number "
+                              "of events"),
+          domain_);
+    }
+    for (size_t i = 0; i < events.size(); ++i) {
+      if ((*applied)[i]) {
+        resp->add_applied_event_ids(events[i]->event_id());
+      } else {
+        resp->add_duplicate_event_ids(events[i]->event_id());
+      }
+    }
+    return grpc::Status::OK;
+  }
+  for (int i = 0; i < req->events_size(); ++i) {
+    const auto& e = req->events(i);
     absl::StatusOr<bool> applied = handler_(e);
     if (!applied.ok()) return ToGrpcStatus(applied.status(), domain_);
     if (*applied) {

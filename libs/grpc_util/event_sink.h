@@ -22,6 +22,13 @@ namespace lienthong::grpc_util {
 using EventHandler =
     std::function<absl::StatusOr<bool>(const lienthong::common::v1::Event&)>;
 
+// Applies a delivered batch of events together (one transaction), in
+// order; per event, as EventHandler: true applied now, false applied
+// before. An error applies none of them (the relay then retries, or
+// delivers the events one by one).
+using EventBatchHandler = std::function<absl::StatusOr<std::vector<bool>>(
+    const std::vector<const lienthong::common::v1::Event*>&)>;
+
 class EventSinkServer final
     : public lienthong::common::v1::EventSinkService::Service {
  public:
@@ -29,6 +36,14 @@ class EventSinkServer final
                   bool insecure_dev_auth)
       : domain_(std::move(domain)),
         handler_(std::move(handler)),
+        insecure_dev_auth_(insecure_dev_auth) {}
+  // With a batch handler, a delivery of several events is applied in one
+  // call of it (a single event still goes to `handler`).
+  EventSinkServer(std::string domain, EventHandler handler,
+                  EventBatchHandler batch_handler, bool insecure_dev_auth)
+      : domain_(std::move(domain)),
+        handler_(std::move(handler)),
+        batch_handler_(std::move(batch_handler)),
         insecure_dev_auth_(insecure_dev_auth) {}
 
   grpc::Status DeliverEvents(
@@ -39,6 +54,7 @@ class EventSinkServer final
  private:
   std::string domain_;
   EventHandler handler_;
+  EventBatchHandler batch_handler_;
   bool insecure_dev_auth_;
 };
 

@@ -91,7 +91,8 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Init(ServiceSpec spec) {
   }
   if (rt->spec_.event_handler) {
     rt->event_sink_ = std::make_unique<grpc_util::EventSinkServer>(
-        rt->spec_.domain, rt->spec_.event_handler, rt->insecure_dev_auth());
+        rt->spec_.domain, rt->spec_.event_handler,
+        rt->spec_.event_batch_handler, rt->insecure_dev_auth());
   }
   for (const std::string& peer : rt->spec_.event_destinations) {
     if (PeerAddress(peer).empty()) {

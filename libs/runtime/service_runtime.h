@@ -51,6 +51,9 @@ struct ServiceSpec {
   // Applies one incoming event (see grpc_util::EventHandler); empty when
   // the service consumes none.
   grpc_util::EventHandler event_handler;
+  // Optional: applies a delivered batch in one transaction (see
+  // grpc_util::EventBatchHandler).
+  grpc_util::EventBatchHandler event_batch_handler;
 };
 
 class ServiceRuntime {
