@@ -16,122 +16,135 @@
 namespace lienthong::intake {
 
 absl::StatusOr<bool> IntakeServer::HandleEvent(const common::v1::Event& e) {
+  return db::WithTransaction(pool_,
+                             [&](pqxx::work& tx) { return ApplyEvent(tx, e); });
+}
+
+absl::StatusOr<std::vector<bool>> IntakeServer::HandleEvents(
+    const std::vector<const common::v1::Event*>& events) {
+  // One transaction for the delivered batch (routing sends several events
+  // per dossier): any error rolls all of them back and the relay retries
+  // or delivers them one by one.
   return db::WithTransaction(
-      pool_, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
-        LT_ASSIGN_OR_RETURN(bool first,
-                            db::RecordInbox(tx, "intake", e.event_id()));
-        if (!first) return false;
-        // A calendar change names many dossiers, none in the envelope.
-        if (deadline::v1::AppointmentsMoved moved;
-            e.payload().UnpackTo(&moved)) {
-          LT_RETURN_IF_ERROR(ApplyAppointmentsMoved(tx, e, moved));
-          return true;
+      pool_, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<bool>> {
+        std::vector<bool> applied;
+        applied.reserve(events.size());
+        for (const common::v1::Event* e : events) {
+          LT_ASSIGN_OR_RETURN(bool now_applied, ApplyEvent(tx, *e));
+          applied.push_back(now_applied);
         }
-        const std::string code = DossierCodeOf(e.dossier());
-        auto d = code.empty() ? absl::nullopt : pg::GetDossier(tx, code, true);
-        if (!d) {
-          logging::Event("event_for_unknown_dossier")
-              .With("type", e.type())
-              .Warn();
-          return true;  // acknowledged; nothing to apply
-        }
-        Caller actor;
-        actor.role = grpc_util::Role::kService;
-        actor.subject = e.source();
-        actor.peer = "event";
-        // An event that no longer fits the dossier's state (e.g. a leg result
-        // after the citizen withdrew) is acknowledged and logged, never retried
-        // forever.
-        auto apply = [&](DossierEvent ev,
-                         const std::string& reason) -> absl::Status {
-          absl::Status s = Transition(tx, *d, ev, actor, reason);
-          if (!s.ok() && s.code() == absl::StatusCode::kFailedPrecondition) {
-            logging::Event("event_not_applicable")
-                .With("type", e.type())
-                .With("dossier", code)
-                .With("state", StateName(d->state()))
-                .Warn();
-            return absl::OkStatus();
-          }
-          return s;
-        };
-        const absl::Time now = clock_.Now();
-        routing::v1::TaskDispatched dispatched;
-        routing::v1::LegSupplementRequested supplement;
-        routing::v1::LegRefused refused;
-        routing::v1::RouteCompleted completed;
-        deadline::v1::ClockOverdue overdue;
-        if (e.payload().UnpackTo(&dispatched)) {
-          if (d->state() == v1::DOSSIER_STATE_RECEIVED) {
-            actor.agency_code = AgencyCodeOf(dispatched.agency());
-            LT_RETURN_IF_ERROR(
-                apply(DossierEvent::kStartProcessing,
-                      absl::StrCat("Chuyển xử lý: ", dispatched.leg_id())));
-          }
-          d->set_current_step(
-              absl::StrCat("Đang giải quyết: ", dispatched.leg_id()));
-          pg::UpdateDossier(tx, *d, now);
-        } else if (e.payload().UnpackTo(&supplement)) {
-          actor.agency_code = AgencyCodeOf(supplement.agency());
-          const v1::DossierState before = d->state();
-          LT_RETURN_IF_ERROR(
-              apply(DossierEvent::kRequestSupplement, supplement.reason()));
-          if (d->state() != before) {
-            v1::DossierSupplementRequested ev;
-            ev.set_dossier(d->name());
-            grpc_util::ToProto(now, ev.mutable_request_time());
-            std::string what = supplement.reason();
-            for (const auto& m : supplement.missing_items()) {
-              absl::StrAppend(&what, "; ", m);
-            }
-            ev.set_reason(what);
-            *ev.mutable_applicant_contact() = d->applicant().contact();
-            Emit(tx, ev, d->name(), {kDeadline, kNotify});
-          }
-        } else if (e.payload().UnpackTo(&refused)) {
-          actor.agency_code = AgencyCodeOf(refused.agency());
-          const v1::DossierState before = d->state();
-          LT_RETURN_IF_ERROR(apply(DossierEvent::kRefuse, refused.reason()));
-          if (d->state() != before) {
-            v1::DossierRefused ev;
-            ev.set_dossier(d->name());
-            grpc_util::ToProto(now, ev.mutable_refuse_time());
-            ev.set_reason(refused.reason());
-            *ev.mutable_applicant_contact() = d->applicant().contact();
-            Emit(tx, ev, d->name(), {kDeadline, kNotify});
-          }
-        } else if (e.payload().UnpackTo(&completed)) {
-          *d->mutable_results() = completed.outputs();
-          const v1::DossierState before = d->state();
-          LT_RETURN_IF_ERROR(apply(DossierEvent::kReadyForReturn,
-                                   "Các cơ quan đã giải quyết xong"));
-          if (d->state() != before) {
-            const absl::Time due = grpc_util::FromProto(d->appointment_time());
-            if (now > due) d->set_late(true);
-            pg::UpdateDossier(tx, *d, now);
-            v1::DossierReadyForReturn ev;
-            ev.set_dossier(d->name());
-            grpc_util::ToProto(now, ev.mutable_ready_time());
-            *ev.mutable_appointment_time() = d->appointment_time();
-            *ev.mutable_applicant_contact() = d->applicant().contact();
-            if (auto a =
-                    pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()))) {
-              ev.set_receiving_agency_display_name(a->display_name());
-            }
-            Emit(tx, ev, d->name(), {kDeadline, kNotify});
-          }
-        } else if (e.payload().UnpackTo(&overdue)) {
-          if (overdue.clock().kind() == deadline::v1::CLOCK_KIND_DOSSIER &&
-              !IsTerminal(d->state())) {
-            // The receiving office now owes the citizen an apology and a new
-            // appointment (IssueApology); the dossier counts as late.
-            d->set_late(true);
-            pg::UpdateDossier(tx, *d, now);
-            logging::Event("dossier_overdue").With("dossier", code).Warn();
-          }
-        }
-        return true;
+        return applied;
       });
+}
+
+absl::StatusOr<bool> IntakeServer::ApplyEvent(pqxx::work& tx,
+                                              const common::v1::Event& e) {
+  LT_ASSIGN_OR_RETURN(bool first, db::RecordInbox(tx, "intake", e.event_id()));
+  if (!first) return false;
+  // A calendar change names many dossiers, none in the envelope.
+  if (deadline::v1::AppointmentsMoved moved; e.payload().UnpackTo(&moved)) {
+    LT_RETURN_IF_ERROR(ApplyAppointmentsMoved(tx, e, moved));
+    return true;
+  }
+  const std::string code = DossierCodeOf(e.dossier());
+  auto d = code.empty() ? absl::nullopt : pg::GetDossier(tx, code, true);
+  if (!d) {
+    logging::Event("event_for_unknown_dossier").With("type", e.type()).Warn();
+    return true;  // acknowledged; nothing to apply
+  }
+  Caller actor;
+  actor.role = grpc_util::Role::kService;
+  actor.subject = e.source();
+  actor.peer = "event";
+  // An event that no longer fits the dossier's state (e.g. a leg result
+  // after the citizen withdrew) is acknowledged and logged, never retried
+  // forever.
+  auto apply = [&](DossierEvent ev, const std::string& reason) -> absl::Status {
+    absl::Status s = Transition(tx, *d, ev, actor, reason);
+    if (!s.ok() && s.code() == absl::StatusCode::kFailedPrecondition) {
+      logging::Event("event_not_applicable")
+          .With("type", e.type())
+          .With("dossier", code)
+          .With("state", StateName(d->state()))
+          .Warn();
+      return absl::OkStatus();
+    }
+    return s;
+  };
+  const absl::Time now = clock_.Now();
+  routing::v1::TaskDispatched dispatched;
+  routing::v1::LegSupplementRequested supplement;
+  routing::v1::LegRefused refused;
+  routing::v1::RouteCompleted completed;
+  deadline::v1::ClockOverdue overdue;
+  if (e.payload().UnpackTo(&dispatched)) {
+    if (d->state() == v1::DOSSIER_STATE_RECEIVED) {
+      actor.agency_code = AgencyCodeOf(dispatched.agency());
+      LT_RETURN_IF_ERROR(
+          apply(DossierEvent::kStartProcessing,
+                absl::StrCat("Chuyển xử lý: ", dispatched.leg_id())));
+    }
+    d->set_current_step(absl::StrCat("Đang giải quyết: ", dispatched.leg_id()));
+    pg::UpdateDossier(tx, *d, now);
+  } else if (e.payload().UnpackTo(&supplement)) {
+    actor.agency_code = AgencyCodeOf(supplement.agency());
+    const v1::DossierState before = d->state();
+    LT_RETURN_IF_ERROR(
+        apply(DossierEvent::kRequestSupplement, supplement.reason()));
+    if (d->state() != before) {
+      v1::DossierSupplementRequested ev;
+      ev.set_dossier(d->name());
+      grpc_util::ToProto(now, ev.mutable_request_time());
+      std::string what = supplement.reason();
+      for (const auto& m : supplement.missing_items()) {
+        absl::StrAppend(&what, "; ", m);
+      }
+      ev.set_reason(what);
+      *ev.mutable_applicant_contact() = d->applicant().contact();
+      Emit(tx, ev, d->name(), {kDeadline, kNotify});
+    }
+  } else if (e.payload().UnpackTo(&refused)) {
+    actor.agency_code = AgencyCodeOf(refused.agency());
+    const v1::DossierState before = d->state();
+    LT_RETURN_IF_ERROR(apply(DossierEvent::kRefuse, refused.reason()));
+    if (d->state() != before) {
+      v1::DossierRefused ev;
+      ev.set_dossier(d->name());
+      grpc_util::ToProto(now, ev.mutable_refuse_time());
+      ev.set_reason(refused.reason());
+      *ev.mutable_applicant_contact() = d->applicant().contact();
+      Emit(tx, ev, d->name(), {kDeadline, kNotify});
+    }
+  } else if (e.payload().UnpackTo(&completed)) {
+    *d->mutable_results() = completed.outputs();
+    const v1::DossierState before = d->state();
+    LT_RETURN_IF_ERROR(
+        apply(DossierEvent::kReadyForReturn, "Các cơ quan đã giải quyết xong"));
+    if (d->state() != before) {
+      const absl::Time due = grpc_util::FromProto(d->appointment_time());
+      if (now > due) d->set_late(true);
+      pg::UpdateDossier(tx, *d, now);
+      v1::DossierReadyForReturn ev;
+      ev.set_dossier(d->name());
+      grpc_util::ToProto(now, ev.mutable_ready_time());
+      *ev.mutable_appointment_time() = d->appointment_time();
+      *ev.mutable_applicant_contact() = d->applicant().contact();
+      if (auto a = pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()))) {
+        ev.set_receiving_agency_display_name(a->display_name());
+      }
+      Emit(tx, ev, d->name(), {kDeadline, kNotify});
+    }
+  } else if (e.payload().UnpackTo(&overdue)) {
+    if (overdue.clock().kind() == deadline::v1::CLOCK_KIND_DOSSIER &&
+        !IsTerminal(d->state())) {
+      // The receiving office now owes the citizen an apology and a new
+      // appointment (IssueApology); the dossier counts as late.
+      d->set_late(true);
+      pg::UpdateDossier(tx, *d, now);
+      logging::Event("dossier_overdue").With("dossier", code).Warn();
+    }
+  }
+  return true;
 }
 
 }  // namespace lienthong::intake

@@ -137,6 +137,9 @@ class IntakeServer final : public v1::IntakeService::Service {
   // Applies routing's and deadline's events (intake_events.cc); true when
   // applied now, false for a duplicate.
   absl::StatusOr<bool> HandleEvent(const common::v1::Event& event);
+  // A delivered batch in one transaction (grpc_util::EventBatchHandler).
+  absl::StatusOr<std::vector<bool>> HandleEvents(
+      const std::vector<const common::v1::Event*>& events);
 
  private:
   using Caller = grpc_util::Caller;
@@ -179,6 +182,8 @@ class IntakeServer final : public v1::IntakeService::Service {
             std::initializer_list<const char*> destinations);
   // Moves the appointments of the dossiers whose clocks a calendar change
   // moved, and tells notify (intake_appointments.cc).
+  // One event's effect inside `tx` (its inbox record first).
+  absl::StatusOr<bool> ApplyEvent(pqxx::work& tx, const common::v1::Event& e);
   absl::Status ApplyAppointmentsMoved(
       pqxx::work& tx, const common::v1::Event& e,
       const deadline::v1::AppointmentsMoved& moved);

@@ -156,5 +156,44 @@ TEST_F(SubmitBatchTest, AReplayOfACommittedRequestInABatchGetsTheFirstAnswer) {
   EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 2);
 }
 
+// Routing's events for one dossier, delivered together: applied in one
+// transaction, in order (processing, then ready for return), a redelivered
+// one answered as a duplicate and applied once.
+TEST_F(IntakeIntegrationTest, ADeliveredBatchOfEventsIsAppliedInOrderOnce) {
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  const std::string name = sub.dossier().name();
+  routing::v1::TaskDispatched dispatched;
+  dispatched.set_dossier(name);
+  dispatched.set_leg_id("civil_status");
+  dispatched.set_agency("agencies/001.08.19.H26.TP");
+  routing::v1::RouteCompleted done;
+  done.set_dossier(name);
+  auto* out = done.add_outputs();
+  out->set_key("birth_certificate_number");
+  out->set_value("123/2026");
+  const common::v1::Event e1 =
+      grpc_util::MakeEvent(dispatched, "routing", name, clock_.Now());
+  const common::v1::Event e2 =
+      grpc_util::MakeEvent(done, "routing", name, clock_.Now());
+  auto applied = a_->server.HandleEvents({&e1, &e2, &e1});
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(*applied, (std::vector<bool>{true, true, false}));
+  auto again = a_->server.HandleEvents({&e2, &e1});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, (std::vector<bool>{false, false}));
+
+  EXPECT_EQ(Count(absl::StrCat("SELECT state FROM intake.dossiers WHERE code "
+                               "= '",
+                               sub.dossier().code(), "'")),
+            static_cast<int64_t>(v1::DOSSIER_STATE_READY_FOR_RETURN));
+  // received, in processing, ready for return: each step once.
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.transitions"), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.inbox"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.outbox WHERE event_type = "
+                  "'lienthong.intake.v1.DossierReadyForReturn'"),
+            2);  // deadline and notify
+}
+
 }  // namespace
 }  // namespace lienthong::intake

@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
   spec.event_handler = [&server](const common::v1::Event& e) {
     return server->HandleEvent(e);
   };
+  spec.event_batch_handler =
+      [&server](const std::vector<const common::v1::Event*>& events) {
+        return server->HandleEvents(events);
+      };
   auto rt = runtime::ServiceRuntime::Init(std::move(spec));
 
   intake::IntakeOptions options;

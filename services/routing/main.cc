@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
   spec.event_handler = [&server](const common::v1::Event& e) {
     return server->HandleEvent(e);
   };
+  spec.event_batch_handler =
+      [&server](const std::vector<const common::v1::Event*>& events) {
+        return server->HandleEvents(events);
+      };
   auto rt = runtime::ServiceRuntime::Init(std::move(spec));
   auto channel = grpc_util::MakeChannel(absl::GetFlag(FLAGS_intake_address),
                                         grpc_util::ClientTlsFromFlags());

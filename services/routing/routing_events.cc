@@ -21,121 +21,164 @@ std::string PgTime(absl::Time t) {
 
 }  // namespace
 
-absl::StatusOr<bool> RoutingServer::HandleEvent(const common::v1::Event& e) {
+// An incoming event with what was worked out before its transaction: for
+// DossierReceived, the route (planning asks intake for the agency tree,
+// which must not happen inside a transaction).
+struct IncomingEvent {
+  const common::v1::Event* event = nullptr;
+  bool is_received = false;
   intake::v1::DossierReceived received;
+  std::vector<PlannedTask> plan;
+};
+
+absl::StatusOr<IncomingEvent> RoutingServer::PrepareEvent(
+    const common::v1::Event& e) {
+  IncomingEvent in;
+  in.event = &e;
+  in.is_received = e.payload().UnpackTo(&in.received);
+  if (in.is_received) {
+    LT_ASSIGN_OR_RETURN(in.plan, PlanRoute(in.received.procedure(),
+                                           in.received.receiving_agency(),
+                                           in.received.fields(), directory_));
+  }
+  return in;
+}
+
+absl::StatusOr<bool> RoutingServer::HandleEvent(const common::v1::Event& e) {
+  LT_ASSIGN_OR_RETURN(IncomingEvent in, PrepareEvent(e));
+  return db::WithTransaction(
+      pool_, [&](pqxx::work& tx) { return ApplyEvent(tx, in); });
+}
+
+absl::StatusOr<std::vector<bool>> RoutingServer::HandleEvents(
+    const std::vector<const common::v1::Event*>& events) {
+  std::vector<IncomingEvent> incoming;
+  incoming.reserve(events.size());
+  for (const common::v1::Event* e : events) {
+    LT_ASSIGN_OR_RETURN(IncomingEvent in, PrepareEvent(*e));
+    incoming.push_back(std::move(in));
+  }
+  // The delivered batch in one transaction; any error rolls all of it back
+  // and the relay retries or delivers the events one by one.
+  return db::WithTransaction(
+      pool_, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<bool>> {
+        std::vector<bool> applied;
+        applied.reserve(incoming.size());
+        for (const IncomingEvent& in : incoming) {
+          LT_ASSIGN_OR_RETURN(bool now_applied, ApplyEvent(tx, in));
+          applied.push_back(now_applied);
+        }
+        return applied;
+      });
+}
+
+absl::StatusOr<bool> RoutingServer::ApplyEvent(pqxx::work& tx,
+                                               const IncomingEvent& in) {
+  const common::v1::Event& e = *in.event;
+  const intake::v1::DossierReceived& received = in.received;
+  const bool is_received = in.is_received;
   intake::v1::DossierWithdrawn withdrawn;
   intake::v1::DossierSupplemented supplemented;
-  std::vector<PlannedTask> plan;
-  const bool is_received = e.payload().UnpackTo(&received);
+  // A copy: a retried transaction starts again from the plan.
+  std::vector<PlannedTask> plan = in.plan;
+  LT_ASSIGN_OR_RETURN(bool first, db::RecordInbox(tx, "routing", e.event_id()));
+  if (!first) return false;
+  const absl::Time now = clock_.Now();
   if (is_received) {
-    // Plan outside the transaction: it asks intake for the agency tree.
-    LT_ASSIGN_OR_RETURN(
-        plan, PlanRoute(received.procedure(), received.receiving_agency(),
-                        received.fields(), directory_));
-  }
-  return db::WithTransaction(
-      pool_, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
-        LT_ASSIGN_OR_RETURN(bool first,
-                            db::RecordInbox(tx, "routing", e.event_id()));
-        if (!first) return false;
-        const absl::Time now = clock_.Now();
-        if (is_received) {
-          const std::string body = received.SerializeAsString();
-          pqxx::result ins = db::ExecPrepared(
-              tx,
-              "INSERT INTO routing.routes (dossier, state, receiving_agency, "
-              "received, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
-              "DO "
-              "NOTHING",
-              received.dossier(), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
-              received.receiving_agency().name(),
-              pqxx::binarystring(body.data(), body.size()), PgTime(now));
-          if (ins.affected_rows() == 0) return true;  // planned already
-          for (PlannedTask& p : plan) {
-            p.task.set_dossier(received.dossier());
-            const bool ready = p.task.state() == v1::TASK_STATE_READY;
-            p.task.set_state(v1::TASK_STATE_WAITING);
-            // The id first (its name is in the body): each task is
-            // written once, waiting or already ready.
-            Row row{NewTaskId(tx), p.task};
-            row.task.set_name(absl::StrCat("tasks/", row.id));
-            if (ready) {
-              MakeReady(tx, row, received.receiving_agency().name(),
-                        /*resumed=*/false, /*is_new=*/true);
-            } else {
-              InsertTask(tx, row);
-            }
-          }
-          logging::Event("route_planned")
-              .With("dossier", received.dossier())
-              .With("legs", static_cast<int64_t>(plan.size()))
-              .Info();
-          if (plan.empty()) LT_RETURN_IF_ERROR(Advance(tx, received.dossier()));
-        } else if (e.payload().UnpackTo(&withdrawn)) {
-          // The route's row before its tasks, as everywhere else.
-          db::ExecPrepared(
-              tx, "SELECT 1 FROM routing.routes WHERE dossier = $1 FOR UPDATE",
-              withdrawn.dossier());
-          CancelOpen(tx, withdrawn.dossier(), "Công dân rút hồ sơ");
-          db::ExecPrepared(
-              tx,
-              "UPDATE routing.routes SET state = $2, finished_at = $3 WHERE "
-              "dossier = $1 AND state IN ($4, $5)",
-              withdrawn.dossier(), static_cast<int>(v1::ROUTE_STATE_CANCELLED),
-              PgTime(now), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
-              static_cast<int>(v1::ROUTE_STATE_PAUSED));
-        } else if (e.payload().UnpackTo(&supplemented)) {
-          pqxx::result route = db::ExecPrepared(
-              tx,
-              "SELECT receiving_agency, received FROM routing.routes WHERE "
-              "dossier "
-              "= $1 FOR UPDATE",
-              supplemented.dossier());
-          if (route.empty()) return true;
-          // Keep the supplemented fields for legs that start later.
-          intake::v1::DossierReceived rec;
-          const pqxx::binarystring b(route[0][1]);
-          rec.ParseFromArray(b.data(), static_cast<int>(b.size()));
-          for (const auto& f : supplemented.fields()) {
-            bool replaced = false;
-            for (auto& old : *rec.mutable_fields()) {
-              if (old.key() == f.key()) {
-                old.set_value(f.value());
-                replaced = true;
-              }
-            }
-            if (!replaced) *rec.add_fields() = f;
-          }
-          const std::string body = rec.SerializeAsString();
-          db::ExecPrepared(
-              tx,
-              "UPDATE routing.routes SET state = $2, received = $3 WHERE "
-              "dossier = $1",
-              supplemented.dossier(), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
-              pqxx::binarystring(body.data(), body.size()));
-          for (Row& r : RouteTasks(tx, supplemented.dossier())) {
-            if (r.task.state() != v1::TASK_STATE_SUPPLEMENT_REQUESTED) continue;
-            for (const auto& f : supplemented.fields()) {
-              bool replaced = false;
-              for (auto& old : *r.task.mutable_inputs()) {
-                if (old.key() == f.key()) {
-                  old.set_value(f.value());
-                  replaced = true;
-                }
-              }
-              if (!replaced) *r.task.add_inputs() = f;
-            }
-            r.task.clear_missing_items();
-            r.task.clear_reason();
-            LT_ASSIGN_OR_RETURN(
-                v1::TaskState next,
-                NextTaskState(r.task.state(), TaskEvent::kResume));
-            r.task.set_state(next);
-            MakeReady(tx, r, route[0][0].as<std::string>(), /*resumed=*/true);
+    const std::string body = received.SerializeAsString();
+    pqxx::result ins = db::ExecPrepared(
+        tx,
+        "INSERT INTO routing.routes (dossier, state, receiving_agency, "
+        "received, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
+        "DO "
+        "NOTHING",
+        received.dossier(), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
+        received.receiving_agency().name(),
+        pqxx::binarystring(body.data(), body.size()), PgTime(now));
+    if (ins.affected_rows() == 0) return true;  // planned already
+    for (PlannedTask& p : plan) {
+      p.task.set_dossier(received.dossier());
+      const bool ready = p.task.state() == v1::TASK_STATE_READY;
+      p.task.set_state(v1::TASK_STATE_WAITING);
+      // The id first (its name is in the body): each task is
+      // written once, waiting or already ready.
+      Row row{NewTaskId(tx), p.task};
+      row.task.set_name(absl::StrCat("tasks/", row.id));
+      if (ready) {
+        MakeReady(tx, row, received.receiving_agency().name(),
+                  /*resumed=*/false, /*is_new=*/true);
+      } else {
+        InsertTask(tx, row);
+      }
+    }
+    logging::Event("route_planned")
+        .With("dossier", received.dossier())
+        .With("legs", static_cast<int64_t>(plan.size()))
+        .Info();
+    if (plan.empty()) LT_RETURN_IF_ERROR(Advance(tx, received.dossier()));
+  } else if (e.payload().UnpackTo(&withdrawn)) {
+    // The route's row before its tasks, as everywhere else.
+    db::ExecPrepared(
+        tx, "SELECT 1 FROM routing.routes WHERE dossier = $1 FOR UPDATE",
+        withdrawn.dossier());
+    CancelOpen(tx, withdrawn.dossier(), "Công dân rút hồ sơ");
+    db::ExecPrepared(
+        tx,
+        "UPDATE routing.routes SET state = $2, finished_at = $3 WHERE "
+        "dossier = $1 AND state IN ($4, $5)",
+        withdrawn.dossier(), static_cast<int>(v1::ROUTE_STATE_CANCELLED),
+        PgTime(now), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
+        static_cast<int>(v1::ROUTE_STATE_PAUSED));
+  } else if (e.payload().UnpackTo(&supplemented)) {
+    pqxx::result route = db::ExecPrepared(
+        tx,
+        "SELECT receiving_agency, received FROM routing.routes WHERE "
+        "dossier "
+        "= $1 FOR UPDATE",
+        supplemented.dossier());
+    if (route.empty()) return true;
+    // Keep the supplemented fields for legs that start later.
+    intake::v1::DossierReceived rec;
+    const pqxx::binarystring b(route[0][1]);
+    rec.ParseFromArray(b.data(), static_cast<int>(b.size()));
+    for (const auto& f : supplemented.fields()) {
+      bool replaced = false;
+      for (auto& old : *rec.mutable_fields()) {
+        if (old.key() == f.key()) {
+          old.set_value(f.value());
+          replaced = true;
+        }
+      }
+      if (!replaced) *rec.add_fields() = f;
+    }
+    const std::string body = rec.SerializeAsString();
+    db::ExecPrepared(
+        tx,
+        "UPDATE routing.routes SET state = $2, received = $3 WHERE "
+        "dossier = $1",
+        supplemented.dossier(), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
+        pqxx::binarystring(body.data(), body.size()));
+    for (Row& r : RouteTasks(tx, supplemented.dossier())) {
+      if (r.task.state() != v1::TASK_STATE_SUPPLEMENT_REQUESTED) continue;
+      for (const auto& f : supplemented.fields()) {
+        bool replaced = false;
+        for (auto& old : *r.task.mutable_inputs()) {
+          if (old.key() == f.key()) {
+            old.set_value(f.value());
+            replaced = true;
           }
         }
-        return true;
-      });
+        if (!replaced) *r.task.add_inputs() = f;
+      }
+      r.task.clear_missing_items();
+      r.task.clear_reason();
+      LT_ASSIGN_OR_RETURN(v1::TaskState next,
+                          NextTaskState(r.task.state(), TaskEvent::kResume));
+      r.task.set_state(next);
+      MakeReady(tx, r, route[0][0].as<std::string>(), /*resumed=*/true);
+    }
+  }
+  return true;
 }
 
 absl::StatusOr<int> RoutingServer::ExpireLeasesOnce() {

@@ -82,6 +82,33 @@ TEST_F(RoutingIntegrationTest, HappyPathOutputsFlowAndLegsRunInParallel) {
   EXPECT_EQ(Count("SELECT count(*) FROM routing.tasks"), 3);
 }
 
+// Intake's events delivered together are applied in one transaction: two
+// dossiers' routes planned, the withdrawal of one applied after its
+// planning, a redelivered event a duplicate.
+TEST_F(RoutingIntegrationTest, ADeliveredBatchOfEventsIsAppliedInOrderOnce) {
+  const common::v1::Event a = grpc_util::MakeEvent(
+      Received("X-0101"), "intake", "dossiers/X-0101", clock_.Now());
+  const common::v1::Event b = grpc_util::MakeEvent(
+      Received("X-0102"), "intake", "dossiers/X-0102", clock_.Now());
+  intake::v1::DossierWithdrawn withdrawn;
+  withdrawn.set_dossier("dossiers/X-0102");
+  const common::v1::Event w = grpc_util::MakeEvent(
+      withdrawn, "intake", "dossiers/X-0102", clock_.Now());
+  auto applied = server_->HandleEvents({&a, &b, &w, &a});
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(*applied, (std::vector<bool>{true, true, true, false}));
+  EXPECT_EQ(Route("dossiers/X-0101").state(), v1::ROUTE_STATE_ACTIVE);
+  EXPECT_EQ(Leg(Route("dossiers/X-0101"), "civil_status").state(),
+            v1::TASK_STATE_READY);
+  EXPECT_EQ(Route("dossiers/X-0102").state(), v1::ROUTE_STATE_CANCELLED);
+  // Three legs per route, planned once each.
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.tasks"), 6);
+  auto again = server_->HandleEvents({&b, &a});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, (std::vector<bool>{false, false}));
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.tasks"), 6);
+}
+
 TEST_F(RoutingIntegrationTest, AgenciesActOnlyOnTheirOwnTasks) {
   ASSERT_TRUE(Deliver(Received("X-0002"), "dossiers/X-0002"));
   const std::string civil =

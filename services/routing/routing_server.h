@@ -24,6 +24,8 @@
 
 namespace lienthong::routing {
 
+struct IncomingEvent;
+
 struct RoutingOptions {
   bool insecure_dev_auth = false;
   absl::Duration default_lease = absl::Minutes(5);
@@ -63,6 +65,9 @@ class RoutingServer final : public v1::RoutingService::Service {
 
   // Intake's events (routing_events.cc).
   absl::StatusOr<bool> HandleEvent(const common::v1::Event& event);
+  // A delivered batch in one transaction (grpc_util::EventBatchHandler).
+  absl::StatusOr<std::vector<bool>> HandleEvents(
+      const std::vector<const common::v1::Event*>& events);
 
   // Returns expired leases to their queues; how many.
   absl::StatusOr<int> ExpireLeasesOnce();
@@ -74,6 +79,10 @@ class RoutingServer final : public v1::RoutingService::Service {
   void Stop();
 
  private:
+  // An incoming event: prepared outside any transaction, applied inside
+  // one (routing_events.cc).
+  absl::StatusOr<IncomingEvent> PrepareEvent(const common::v1::Event& e);
+  absl::StatusOr<bool> ApplyEvent(pqxx::work& tx, const IncomingEvent& in);
   using Caller = grpc_util::Caller;
   struct Row {
     int64_t id = 0;

@@ -235,9 +235,11 @@ void PartB(const std::string& base_dsn) {
   io.calendar = std::make_shared<const lt::calendar::WorkingCalendar>(
       *lt::calendar::DefaultCalendar());
   lt::intake::IntakeServer intake(ipool, clock, io);
+  // Both sinks as the services wire them: a delivered batch of events is
+  // applied in one transaction.
   lt::grpc_util::EventSinkServer intake_sink(
       "lienthong.intake", [&](const auto& e) { return intake.HandleEvent(e); },
-      true);
+      [&](const auto& events) { return intake.HandleEvents(events); }, true);
   lt::testing::InProcessServer intake_grpc({&intake, &intake_sink});
   lt::routing::IntakeDirectory dir(intake_grpc.NewChannel(), clock,
                                    absl::Hours(1), absl::Seconds(5));
@@ -247,7 +249,8 @@ void PartB(const std::string& base_dsn) {
   routing.StartFeedListener();
   lt::grpc_util::EventSinkServer routing_sink(
       "lienthong.routing",
-      [&](const auto& e) { return routing.HandleEvent(e); }, true);
+      [&](const auto& e) { return routing.HandleEvent(e); },
+      [&](const auto& events) { return routing.HandleEvents(events); }, true);
   lt::testing::InProcessServer routing_grpc({&routing, &routing_sink});
   auto istub = lt::intake::v1::IntakeService::NewStub(intake_grpc.NewChannel());
   auto rstub =
