@@ -56,6 +56,22 @@ void WaitUntilQueued(const G& group, size_t n) {
   while (group.queued() < n) std::this_thread::yield();
 }
 
+// Runs jobs[0] as a batch that waits for `rec.release`, queues the other
+// jobs behind it, then releases it and waits for all of them.
+void RunBehindAHeldBatch(GroupCommit<Job>& group, Recorder& rec,
+                         std::vector<Job>& jobs) {
+  std::thread first([&] { group.Run(&jobs[0]); });
+  while (group.stats().batches < 1) std::this_thread::yield();
+  std::vector<std::thread> rest;
+  for (size_t i = 1; i < jobs.size(); ++i) {
+    rest.emplace_back([&, i] { group.Run(&jobs[i]); });
+  }
+  WaitUntilQueued(group, jobs.size() - 1);
+  rec.release.Notify();
+  first.join();
+  for (auto& t : rest) t.join();
+}
+
 TEST(GroupCommitTest, AJobAloneRunsAtOnceAsABatchOfOne) {
   Recorder rec;
   GroupCommit<Job> group({.max_in_flight = 2, .max_batch = 8},
@@ -76,14 +92,7 @@ TEST(GroupCommitTest, JobsArrivingWhileABatchRunsGoTogetherInTheNext) {
                          [&](std::vector<Job*>& b) { rec.Run(b); });
   std::vector<Job> jobs(6);
   for (int i = 0; i < 6; ++i) jobs[i].id = i;
-  std::thread first([&] { group.Run(&jobs[0]); });
-  while (group.stats().batches < 1) std::this_thread::yield();
-  std::vector<std::thread> rest;
-  for (int i = 1; i < 6; ++i) rest.emplace_back([&, i] { group.Run(&jobs[i]); });
-  WaitUntilQueued(group, 5);
-  rec.release.Notify();
-  first.join();
-  for (auto& t : rest) t.join();
+  RunBehindAHeldBatch(group, rec, jobs);
   ASSERT_EQ(rec.batches.size(), 2u);
   EXPECT_EQ(rec.batches[0], std::vector<int>{0});
   EXPECT_EQ(rec.batches[1].size(), 5u);
@@ -100,14 +109,7 @@ TEST(GroupCommitTest, BatchesAreCutAtMaxBatch) {
   GroupCommit<Job> group({.max_in_flight = 1, .max_batch = 4},
                          [&](std::vector<Job*>& b) { rec.Run(b); });
   std::vector<Job> jobs(11);
-  std::thread first([&] { group.Run(&jobs[0]); });
-  while (group.stats().batches < 1) std::this_thread::yield();
-  std::vector<std::thread> rest;
-  for (int i = 1; i < 11; ++i) rest.emplace_back([&, i] { group.Run(&jobs[i]); });
-  WaitUntilQueued(group, 10);
-  rec.release.Notify();
-  first.join();
-  for (auto& t : rest) t.join();
+  RunBehindAHeldBatch(group, rec, jobs);
   ASSERT_EQ(rec.batches.size(), 4u);
   EXPECT_EQ(rec.batches[1].size(), 4u);
   EXPECT_EQ(rec.batches[2].size(), 4u);
