@@ -43,12 +43,6 @@ struct GroupJob {
 struct GroupCommitOptions {
   int max_in_flight = 2;  // batches running at once (each holds a connection)
   int max_batch = 32;     // jobs per batch
-  // A batch starts beside running ones only with at least this many jobs
-  // queued; with none running it starts at once. Under moderate load the
-  // calls that arrive while one batch runs then go together in the next
-  // (fewer, larger transactions: less CPU per job); under heavy load the
-  // queue fills and batches overlap. 1 = start whenever a slot is free.
-  int min_overlapping_batch = 1;
 };
 
 template <typename Job>
@@ -60,8 +54,6 @@ class GroupCommit {
       : options_(options), run_(std::move(run)) {
     options_.max_in_flight = std::max(1, options_.max_in_flight);
     options_.max_batch = std::max(1, options_.max_batch);
-    options_.min_overlapping_batch =
-        std::clamp(options_.min_overlapping_batch, 1, options_.max_batch);
   }
 
   // Blocks until `job` is done (by this thread or another).
@@ -81,12 +73,9 @@ class GroupCommit {
     const absl::Condition ready(
         +[](Wait* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
           GroupCommit& g = *w->g;
-          if (w->job->finished) return true;
-          if (g.queue_.empty() || g.queue_.front() != w->job) return false;
-          if (g.in_flight_ == 0) return true;
-          return g.in_flight_ < g.options_.max_in_flight &&
-                 g.queue_.size() >= static_cast<size_t>(
-                                        g.options_.min_overlapping_batch);
+          return w->job->finished ||
+                 (g.in_flight_ < g.options_.max_in_flight &&
+                  !g.queue_.empty() && g.queue_.front() == w->job);
         },
         &wait);
     while (true) {

@@ -137,33 +137,6 @@ TEST(GroupCommitTest, NoMoreThanMaxInFlightBatchesRunAtOnce) {
   for (auto& j : jobs) EXPECT_TRUE(j.finished);
 }
 
-TEST(GroupCommitTest, ABatchOverlapsARunningOneOnlyWithEnoughQueued) {
-  Recorder rec;
-  rec.block_first = 2;  // the first two batches wait for `release`
-  GroupCommit<Job> group(
-      {.max_in_flight = 2, .max_batch = 32, .min_overlapping_batch = 3},
-      [&](std::vector<Job*>& b) { rec.Run(b); });
-  std::vector<Job> jobs(4);
-  std::vector<std::thread> threads;
-  threads.emplace_back([&] { group.Run(&jobs[0]); });  // none running: starts
-  while (group.stats().batches < 1) std::this_thread::yield();
-  threads.emplace_back([&] { group.Run(&jobs[1]); });
-  threads.emplace_back([&] { group.Run(&jobs[2]); });
-  WaitUntilQueued(group, 2);
-  // Two queued behind a running batch: they wait (a slot is free, but a
-  // batch of two would not be worth overlapping).
-  EXPECT_EQ(group.stats().batches, 1);
-  threads.emplace_back([&] { group.Run(&jobs[3]); });
-  // The third makes it worth it: a second batch starts beside the first.
-  while (group.stats().batches < 2) std::this_thread::yield();
-  EXPECT_EQ(group.queued(), 0u);
-  rec.release.Notify();
-  for (auto& t : threads) t.join();
-  ASSERT_EQ(rec.batches.size(), 2u);
-  EXPECT_EQ(rec.batches[1].size(), 3u);
-  for (auto& j : jobs) EXPECT_TRUE(j.finished);
-}
-
 TEST(GroupCommitTest, AJobLeftUndoneRunsAgainInTheNextBatch) {
   int calls = 0;
   GroupCommit<Job> group({.max_in_flight = 1, .max_batch = 8},

@@ -40,8 +40,7 @@ IntakeServer::IntakeServer(db::Pool& pool, const common::Clock& clock,
           .max_in_flight = options_.submit_batch_max <= 1
                                ? pool_.size()
                                : options_.submit_batches_in_flight,
-          .max_batch = options_.submit_batch_max,
-          .min_overlapping_batch = options_.submit_min_overlapping_batch},
+          .max_batch = options_.submit_batch_max},
       [this](std::vector<SubmitJob*>& batch) { RunSubmitBatch(batch); });
 }
 

@@ -50,7 +50,6 @@ struct IntakeOptions {
   // `submit_batches_in_flight` transactions at once. 1 = one per call.
   int submit_batch_max = 32;
   int submit_batches_in_flight = 2;
-  int submit_min_overlapping_batch = 1;  // db::GroupCommitOptions
   // Tests only: runs as each submission batch begins (before its
   // transaction), so a test can hold one batch and queue others behind it.
   std::function<void()> before_submit_batch_for_testing;

@@ -71,8 +71,6 @@ ABSL_FLAG(int, rounds, 3,
           "baseline and service alternate this many times (--duration split)");
 ABSL_FLAG(int, submit_batch_max, 32,
           "the in-process service's --submit_batch_max (1 = one transaction per call)");
-ABSL_FLAG(int, submit_min_overlapping_batch, 1,
-          "the in-process service's --submit_min_overlapping_batch");
 ABSL_FLAG(int, submit_batches_in_flight, 2,
           "the in-process service's --submit_batches_in_flight");
 ABSL_FLAG(double, load_fraction, 0.6,
@@ -302,8 +300,6 @@ int Run() {
     o.calendar = std::make_shared<const calendar::WorkingCalendar>(*cal);
     o.submit_batch_max = absl::GetFlag(FLAGS_submit_batch_max);
     o.submit_batches_in_flight = absl::GetFlag(FLAGS_submit_batches_in_flight);
-    o.submit_min_overlapping_batch =
-        absl::GetFlag(FLAGS_submit_min_overlapping_batch);
     service = std::make_unique<IntakeServer>(
         *service_pool, common::RealClock::Get(), std::move(o));
     grpc_util::ServerOptions so;
