@@ -359,3 +359,80 @@ TEST_F(IntakeIntegrationTest, TwoTierProvinceCommuneTreeWorks) {
 
 }  // namespace
 }  // namespace lienthong::intake
+
+namespace lienthong::intake {
+namespace {
+
+using ::lienthong::testing::GrpcStatusIs;
+using namespace testing_support;  // NOLINT
+
+// A ward moves to another district (as wards did in the 2025
+// reorganisation): its units below it and the dossiers they received go
+// with it — the new district sees them, the old one no longer does.
+TEST_F(IntakeIntegrationTest, MovingAWardCarriesItsUnitsAndDossiers) {
+  constexpr char kThanhXuan[] = "000.00.14.H26";
+  constexpr char kNamTuLiem[] = "000.00.19.H26";
+  constexpr char kHaDinhWard[] = "000.01.14.H26";
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kHaDinh), &sub, kHaDinh).ok());
+  auto get_as = [&](const std::string& agency) {
+    grpc::ClientContext ctx;
+    As(ctx, "supervisor", agency);
+    v1::GetDossierRequest req;
+    req.set_name(sub.dossier().name());
+    v1::GetDossierResponse resp;
+    return a_->stub->GetDossier(&ctx, req, &resp);
+  };
+  ASSERT_TRUE(get_as(kThanhXuan).ok());
+  EXPECT_THAT(get_as(kNamTuLiem),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+
+  v1::Agency ward;
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::GetAgencyRequest req;
+    req.set_name(absl::StrCat("agencies/", kHaDinhWard));
+    v1::GetAgencyResponse resp;
+    ASSERT_TRUE(a_->stub->GetAgency(&ctx, req, &resp).ok());
+    ward = resp.agency();
+  }
+  ward.set_parent(absl::StrCat("agencies/", kNamTuLiem));
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::UpsertAgencyRequest req;
+    *req.mutable_agency() = ward;
+    v1::UpsertAgencyResponse resp;
+    ASSERT_TRUE(a_->stub->UpsertAgency(&ctx, req, &resp).ok());
+    EXPECT_FALSE(resp.created());
+  }
+
+  EXPECT_TRUE(get_as(kNamTuLiem).ok());
+  EXPECT_THAT(get_as(kThanhXuan),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  // The ward's one-stop unit now names its new district among its ancestors.
+  grpc::ClientContext ctx;
+  As(ctx, "admin", "000.00.00.H26");
+  v1::GetAgencyRequest req;
+  req.set_name(absl::StrCat("agencies/", kHaDinh));
+  v1::GetAgencyResponse unit;
+  ASSERT_TRUE(a_->stub->GetAgency(&ctx, req, &unit).ok());
+  const auto& anc = unit.agency().ancestor_codes();
+  EXPECT_EQ(std::vector<std::string>(anc.begin(), anc.end()),
+            (std::vector<std::string>{"000.00.00.H26", kNamTuLiem, kHaDinhWard}));
+  EXPECT_EQ(unit.agency().administrative_unit(),
+            absl::StrCat("agencies/", kHaDinhWard));
+  // And the new district's list of dossiers has it.
+  grpc::ClientContext lctx;
+  As(lctx, "supervisor", kNamTuLiem);
+  v1::ListDossiersRequest list;
+  list.set_parent(absl::StrCat("agencies/", kNamTuLiem));
+  v1::ListDossiersResponse listed;
+  ASSERT_TRUE(a_->stub->ListDossiers(&lctx, list, &listed).ok());
+  ASSERT_EQ(listed.dossiers_size(), 1);
+  EXPECT_EQ(listed.dossiers(0).code(), sub.dossier().code());
+}
+
+}  // namespace
+}  // namespace lienthong::intake

@@ -1,7 +1,10 @@
 #include "services/intake/intake_server.h"
 
+#include <map>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/db/migrations.h"
@@ -351,13 +354,38 @@ grpc::Status IntakeServer::UpsertAgency(grpc::ServerContext* ctx,
       resp->set_created(old_path.empty());
       pg::PutAgency(tx, a, path, clock_.Now());
       if (!old_path.empty() && old_path != path) {
+        // A move (e.g. a ward merged into another district): everything
+        // below follows — the agencies' paths, ancestors and administrative
+        // units, and the dossiers' paths, on which subtree access rests.
         pg::RewriteSubtreePaths(tx, old_path, path);
+        pg::RewriteDossierPaths(tx, old_path, path);
+        RefreshDescendants(tx, a, path);
       }
       Audit(tx, *caller, "UpsertAgency", resource, req->request_id());
       *resp->mutable_agency() = a;
       return absl::OkStatus();
     });
   }));
+}
+
+void IntakeServer::RefreshDescendants(pqxx::work& tx, const v1::Agency& moved,
+                                      const std::string& path) {
+  std::map<std::string, std::string> unit_of = {
+      {moved.code(), moved.administrative_unit()}};
+  for (pg::AgencyRow& row : pg::Descendants(tx, path)) {
+    v1::Agency& d = row.agency;
+    // The path is "/<root>/…/<parent>/<self>/": the ancestors, root first.
+    std::vector<std::string> codes =
+        absl::StrSplit(row.path, '/', absl::SkipEmpty());
+    d.clear_ancestor_codes();
+    for (size_t i = 0; i + 1 < codes.size(); ++i) d.add_ancestor_codes(codes[i]);
+    if (d.kind() != common::v1::AGENCY_KIND_PEOPLES_COMMITTEE) {
+      auto parent = unit_of.find(AgencyCodeOf(d.parent()));
+      if (parent != unit_of.end()) d.set_administrative_unit(parent->second);
+    }
+    unit_of[d.code()] = d.administrative_unit();
+    pg::SaveAgencyBody(tx, d);
+  }
 }
 
 // --- Procedures -------------------------------------------------------------

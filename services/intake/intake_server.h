@@ -182,6 +182,10 @@ class IntakeServer final : public v1::IntakeService::Service {
             std::initializer_list<const char*> destinations);
   // Moves the appointments of the dossiers whose clocks a calendar change
   // moved, and tells notify (intake_appointments.cc).
+  // After `moved` was moved to `path`: its descendants' ancestors and
+  // administrative units.
+  void RefreshDescendants(pqxx::work& tx, const v1::Agency& moved,
+                          const std::string& path);
   // One event's effect inside `tx` (its inbox record first).
   absl::StatusOr<bool> ApplyEvent(pqxx::work& tx, const common::v1::Event& e);
   absl::Status ApplyAppointmentsMoved(

@@ -107,6 +107,34 @@ void RewriteSubtreePaths(pqxx::work& tx, const std::string& old_path,
       old_path, new_path);
 }
 
+void RewriteDossierPaths(pqxx::work& tx, const std::string& old_path,
+                         const std::string& new_path) {
+  db::ExecPrepared(
+      tx,
+      "UPDATE intake.dossiers SET agency_path = $2 || substr(agency_path, "
+      "length($1) + 1) WHERE agency_path LIKE $1 || '%'",
+      old_path, new_path);
+}
+
+std::vector<AgencyRow> Descendants(pqxx::work& tx, const std::string& path) {
+  pqxx::result r = db::ExecPrepared(
+      tx,
+      "SELECT path, body FROM intake.agencies WHERE path LIKE $1 || '%' AND "
+      "path <> $1 ORDER BY length(path), path",
+      path);
+  std::vector<AgencyRow> out;
+  for (const auto& row : r) {
+    out.push_back({row[0].as<std::string>(), Parse<v1::Agency>(row[1])});
+  }
+  return out;
+}
+
+void SaveAgencyBody(pqxx::work& tx, const v1::Agency& a) {
+  std::string keep;
+  db::ExecPrepared(tx, "UPDATE intake.agencies SET body = $2 WHERE code = $1",
+                   a.code(), Bytes(a, &keep));
+}
+
 absl::optional<v1::Procedure> GetProcedure(pqxx::work& tx,
                                            const std::string& code, int version,
                                            absl::Time at) {

@@ -128,6 +128,14 @@ SubmitBatchStart StartSubmitBatch(pqxx::work& tx,
                                   const std::vector<std::string>& agency_codes,
                                   const std::vector<std::string>& procedures,
                                   absl::Time now);
+// After an agency moved (its path `old_path` became `new_path`): the
+// dossiers received in its subtree take the new path.
+void RewriteDossierPaths(pqxx::work& tx, const std::string& old_path,
+                         const std::string& new_path);
+// The agencies below `path`, parents before children.
+std::vector<AgencyRow> Descendants(pqxx::work& tx, const std::string& path);
+// Replaces an agency's stored body (its row's other columns unchanged).
+void SaveAgencyBody(pqxx::work& tx, const v1::Agency& a);
 // Takes `counts[agency]` numbers from each agency's counter for `day` (the
 // rows stay locked until commit) and returns each counter's last value.
 std::map<std::string, int64_t> NextSequences(
