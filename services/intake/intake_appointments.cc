@@ -8,7 +8,9 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/logging/logging.h"
 #include "lienthong/deadline/v1/events.pb.h"
@@ -37,6 +39,21 @@ bool IsDossierClock(const deadline::v1::MovedAppointment& m) {
   }
 }
 
+// Whether a dossier whose appointment follows `dossier_version` ("vn@7",
+// or "vn@bundled" for the copy shipped with the binary) has already seen
+// `version` of calendar `id` or a later one: then this event is older
+// than one applied before (the relay does not promise order) and must not
+// move the appointment back.
+bool AlreadyAtOrPast(const std::string& dossier_version, absl::string_view id,
+                     int version) {
+  absl::string_view v = dossier_version;
+  if (!absl::ConsumePrefix(&v, id) || !absl::ConsumePrefix(&v, "@")) {
+    return false;
+  }
+  int seen = 0;
+  return absl::SimpleAtoi(v, &seen) && seen >= version;
+}
+
 }  // namespace
 
 absl::Status IntakeServer::ApplyAppointmentsMoved(
@@ -55,6 +72,10 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
   actor.subject = e.source();
   actor.peer = "event";
   const absl::Time now = clock_.Now();
+  const std::string calendar_id(
+      absl::StripPrefix(moved.calendar(), "calendars/"));
+  const std::string calendar_version =
+      absl::StrCat(calendar_id, "@", moved.version());
   for (const auto& [code, m] : by_dossier) {
     absl::optional<v1::Dossier> d = pg::GetDossier(tx, code, true);
     if (!d) {
@@ -64,12 +85,26 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
           .Warn();
       continue;
     }
+    if (AlreadyAtOrPast(d->calendar_version(), calendar_id, moved.version())) {
+      logging::Event("appointment_move_stale")
+          .With("dossier", code)
+          .With("calendar_version", calendar_version)
+          .With("dossier_calendar_version", d->calendar_version())
+          .Info();
+      continue;
+    }
     AppointmentMove move;
     move.state = d->state();
     move.appointment = grpc_util::FromProto(d->appointment_time());
     move.old_due = grpc_util::FromProto(m->old_due_time());
     move.new_due = grpc_util::FromProto(m->new_due_time());
     const absl::optional<absl::Time> next = RescheduledAppointment(move);
+    if (!next && !IsTerminal(d->state())) {
+      // Not moved, but its appointment now follows this version: an older
+      // event arriving later must not move it.
+      d->set_calendar_version(calendar_version);
+      pg::UpdateDossier(tx, *d, now);
+    }
     if (!next) {
       logging::Event("appointment_not_moved")
           .With("dossier", code)
@@ -98,6 +133,9 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
     grpc_util::ToProto(now, ev.mutable_reschedule_time());
 
     *d->mutable_appointment_time() = ev.new_appointment_time();
+    d->set_calendar_version(calendar_version);
+    // Flagged late under the old calendar but due later now: on time again.
+    if (d->late() && *next > now) d->set_late(false);
     grpc_util::ToProto(now, d->mutable_update_time());
     pg::UpdateDossier(tx, *d, now);
     // On the control slip as a step in place, like an apology's new

@@ -221,5 +221,77 @@ TEST_F(AppointmentsMovedTest, AnOlderProducerWithoutTheKindIsReadByTheName) {
             Vn(2026, 11, 27, 9, 0));
 }
 
+// The relay does not promise order: a calendar change (v2: a holiday on
+// Thursday) that arrives after the one that undid it (v3) must not move the
+// appointment back to Friday.
+TEST_F(AppointmentsMovedTest, AnOlderCalendarChangeArrivingLateIsIgnored) {
+  const v1::Dossier open = SubmitOne();
+  const absl::Time thursday = Vn(2026, 11, 26, 9, 0);
+  const absl::Time friday = Vn(2026, 11, 27, 9, 0);
+  ASSERT_EQ(grpc_util::FromProto(open.appointment_time()), thursday);
+  // v3 as deadline computed it after v2: from Friday back to Thursday.
+  deadline::v1::AppointmentsMoved v3;
+  v3.set_calendar("calendars/vn");
+  v3.set_version(3);
+  Move(v3, open, deadline::v1::CLOCK_KIND_DOSSIER, thursday);
+  grpc_util::ToProto(friday, v3.mutable_moved_appointments(0)->mutable_old_due_time());
+  // v2: from Thursday to Friday.
+  deadline::v1::AppointmentsMoved v2;
+  v2.set_calendar("calendars/vn");
+  v2.set_version(2);
+  Move(v2, open, deadline::v1::CLOCK_KIND_DOSSIER, friday);
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(a_->server
+                  .HandleEvent(grpc_util::MakeEvent(v3, "deadline", "",
+                                                    clock_.Now()))
+                  .ok());
+  ASSERT_TRUE(a_->server
+                  .HandleEvent(grpc_util::MakeEvent(v2, "deadline", "",
+                                                    clock_.Now()))
+                  .ok());
+  const v1::Dossier after = Get(open.name());
+  EXPECT_EQ(grpc_util::FromProto(after.appointment_time()), thursday);
+  EXPECT_EQ(after.calendar_version(), "vn@3");
+  EXPECT_TRUE(Outbox("lienthong.intake.v1.AppointmentRescheduled").empty());
+
+  // A newer one still applies.
+  deadline::v1::AppointmentsMoved v4;
+  v4.set_calendar("calendars/vn");
+  v4.set_version(4);
+  Move(v4, after, deadline::v1::CLOCK_KIND_DOSSIER, friday);
+  ASSERT_TRUE(a_->server
+                  .HandleEvent(grpc_util::MakeEvent(v4, "deadline", "",
+                                                    clock_.Now()))
+                  .ok());
+  EXPECT_EQ(grpc_util::FromProto(Get(open.name()).appointment_time()), friday);
+  EXPECT_EQ(Get(open.name()).calendar_version(), "vn@4");
+}
+
+// Overdue under the old calendar, due later under the new one: the dossier
+// is on time again.
+TEST_F(AppointmentsMovedTest, AMoveIntoTheFutureClearsTheLateFlag) {
+  const v1::Dossier open = SubmitOne();
+  deadline::v1::ClockOverdue overdue;
+  overdue.mutable_clock()->set_kind(deadline::v1::CLOCK_KIND_DOSSIER);
+  overdue.mutable_clock()->set_dossier(open.name());
+  clock_.Advance(absl::Hours(24 * 3 + 1));  // past Thursday 09:00
+  ASSERT_TRUE(a_->server
+                  .HandleEvent(grpc_util::MakeEvent(overdue, "deadline",
+                                                    open.name(), clock_.Now()))
+                  .ok());
+  ASSERT_TRUE(Get(open.name()).late());
+  deadline::v1::AppointmentsMoved m;
+  m.set_calendar("calendars/vn");
+  m.set_version(2);
+  Move(m, open, deadline::v1::CLOCK_KIND_DOSSIER, Vn(2026, 11, 30, 9, 0));
+  ASSERT_TRUE(
+      a_->server.HandleEvent(grpc_util::MakeEvent(m, "deadline", "", clock_.Now()))
+          .ok());
+  const v1::Dossier after = Get(open.name());
+  EXPECT_EQ(grpc_util::FromProto(after.appointment_time()),
+            Vn(2026, 11, 30, 9, 0));
+  EXPECT_FALSE(after.late());
+}
+
 }  // namespace
 }  // namespace lienthong::intake
