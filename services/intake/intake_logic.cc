@@ -1,5 +1,6 @@
 #include "services/intake/intake_logic.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -58,6 +59,11 @@ absl::Duration WorkingTimeOf(const common::v1::WorkingDuration& d) {
 }
 
 }  // namespace
+
+int PageSize(int requested) {
+  if (requested <= 0) return 50;
+  return std::min(requested, 500);
+}
 
 absl::TimeZone VietnamTime() {
   static const absl::TimeZone* tz = [] {

@@ -23,6 +23,9 @@ inline constexpr size_t kMaxDocumentBytes = 2 * 1024 * 1024;
 // Asia/Ho_Chi_Minh (fixed +07:00 when tzdata is missing; no DST since 1975).
 absl::TimeZone VietnamTime();
 
+// A list RPC's page size: 50 when unset, at most 500.
+int PageSize(int requested);
+
 // `agencies/{code}` <-> code; "" when the name is malformed.
 std::string AgencyName(absl::string_view code);
 std::string AgencyCodeOf(absl::string_view name);
