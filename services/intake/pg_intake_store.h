@@ -99,7 +99,7 @@ void SaveResponse(pqxx::work& tx, const std::string& request_id,
 // The record stored for `request_id` (it exists).
 StoredRequest LoadRequest(pqxx::work& tx, const std::string& request_id);
 
-// SubmitDossier's two combined statements (pg_submit.cc).
+// A replay of SubmitDossier (pg_submit.cc).
 struct SubmitStart {
   // False: a submission with this request id has committed (replay it).
   bool claimed = false;
@@ -141,7 +141,7 @@ void SaveAgencyBody(pqxx::work& tx, const v1::Agency& a);
 std::map<std::string, int64_t> NextSequences(
     pqxx::work& tx, const std::map<std::string, int>& counts,
     absl::CivilDay day);
-// One received dossier of a batch: what WriteReceived writes for one.
+// One received dossier of a batch and what its rows need.
 struct ReceivedRow {
   const v1::Dossier* dossier = nullptr;
   std::string agency_code, agency_path, procedure_code;
@@ -156,17 +156,6 @@ bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
                         int state, const std::string& reason,
                         const std::string& action, absl::Time now);
 
-// The dossier (received at `now`), its first transition `t`, the audit entry
-// `e` (unsealed) and, for a non-empty request id, its record with the
-// response. False when that record was written meanwhile by a twin of this
-// request: the caller must roll back (nothing of this one may commit).
-bool WriteReceived(pqxx::work& tx, const v1::Dossier& d,
-                   const std::string& agency_code,
-                   const std::string& procedure_code,
-                   const std::string& agency_path, const v1::Transition& t,
-                   const v1::AuditEntry& e, const std::string& request_id,
-                   const std::string& request_hash,
-                   const std::string& response, absl::Time now);
 
 // Audit (append-only, hash-chained). AppendAudit writes an unsealed entry
 // in the caller's transaction; SealAudit chains up to `limit` committed
