@@ -1,0 +1,180 @@
+// DeadlineService: calendar changes — a new version of a calendar, the
+// open clocks recomputed against it when it takes effect (now or at its
+// effective date), and the versions read back.
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "libs/calendar/calendar_json.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "services/deadline/deadline_service.h"
+
+namespace lienthong::deadline {
+namespace {
+
+using calendar::WorkingCalendar;
+
+// Open clocks recomputed per transaction.
+constexpr int kRecomputeBatch = 500;
+
+}  // namespace
+
+absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
+    const std::string& calendar_id, const std::string& json,
+    absl::Time effective_from, const std::string& actor,
+    const std::string& reason, const std::string& request_id) {
+  if (!request_id.empty()) {
+    LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> first,
+                        store_.CalendarByRequestId(request_id));
+    if (first.has_value()) {
+      // The same request again returns its version; another body under the
+      // same id is refused.
+      absl::StatusOr<calendar::CalendarData> again =
+          calendar::ParseCalendarJson(json);
+      if (first->calendar_id != calendar_id || !again.ok() ||
+          calendar::ToJson(*again) != first->json ||
+          first->effective_from != effective_from) {
+        return common::InvalidArgument(
+            "REQUEST_ID_REUSED",
+            {{"request_id", "already used for a different calendar change"}});
+      }
+      return CalendarUpdate{*first, first->moved};
+    }
+  }
+  LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
+                      calendar::ParseCalendarJson(json));
+  if (data.id != calendar_id) {
+    return common::InvalidArgument(
+        "CALENDAR_ID_MISMATCH",
+        {{"calendar.id", "must equal the calendar being updated"}});
+  }
+  LT_ASSIGN_OR_RETURN(WorkingCalendar cal, WorkingCalendar::Create(data));
+  const std::string canonical = calendar::ToJson(data);
+  CalendarUpdate update;
+  LT_RETURN_IF_ERROR(store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+    update = CalendarUpdate();
+    const absl::Time now = clock_.Now();
+    LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
+                        tx.LatestCalendar(calendar_id, absl::InfiniteFuture()));
+    CalendarVersion& v = update.version;
+    v.calendar_id = calendar_id;
+    v.version = latest.has_value() ? latest->version + 1 : 1;
+    v.effective_from = effective_from;
+    v.json = canonical;
+    v.created_at = now;
+    v.created_by = actor;
+    v.reason = reason;
+    v.applied = effective_from <= now;
+    v.request_id = request_id;
+    LT_RETURN_IF_ERROR(tx.InsertCalendar(v));
+    LT_RETURN_IF_ERROR(tx.AppendAudit(
+        {actor, "UpdateCalendar", absl::StrCat("calendars/", calendar_id),
+         absl::StrCat("{\"version\":", v.version, "}"), now}));
+    if (effective_from > now) return absl::OkStatus();
+    LT_RETURN_IF_ERROR(RecomputeOpen(tx, calendar_id, cal, now, &update.moved));
+    if (!request_id.empty() && !update.moved.empty()) {
+      LT_RETURN_IF_ERROR(
+          tx.SetCalendarMoved(calendar_id, v.version, update.moved));
+    }
+    if (moved_encoder_ && !update.moved.empty()) {
+      LT_RETURN_IF_ERROR(tx.AppendOutbox(moved_encoder_(v, update.moved, now)));
+    }
+    return absl::OkStatus();
+  }));
+  absl::MutexLock lock(&mu_);
+  cache_.erase(calendar_id);
+  return update;
+}
+
+absl::Status DeadlineService::RecomputeOpen(
+    DeadlineTx& tx, const std::string& calendar_id, const WorkingCalendar& cal,
+    absl::Time now, std::vector<MovedAppointment>* moved_out) {
+  std::string after;
+  while (true) {
+    LT_ASSIGN_OR_RETURN(
+        std::vector<Clock> open,
+        tx.LockOpenClocksOfCalendar(calendar_id, after, kRecomputeBatch));
+    for (Clock& c : open) {
+      const Clock before = c;
+      LT_ASSIGN_OR_RETURN(bool moved, rules_.Recompute(c, now, cal));
+      if (!moved && before.urgency() == c.urgency()) continue;
+      LT_RETURN_IF_ERROR(tx.UpdateClock(c));
+      const ReportDelta d = DeltaOf(&before, c);
+      if (!d.empty()) {
+        LT_RETURN_IF_ERROR(tx.ApplyReportDelta(c, d, cal.time_zone()));
+      }
+      if (moved) {
+        moved_out->push_back(
+            {c.name, c.dossier_code, before.due_at, c.due_at, c.kind});
+      }
+    }
+    if (static_cast<int>(open.size()) < kRecomputeBatch)
+      return absl::OkStatus();
+    after = open.back().name;
+  }
+}
+
+absl::StatusOr<std::vector<MovedAppointment>>
+DeadlineService::ActivateDueCalendars() {
+  std::vector<MovedAppointment> moved;
+  std::vector<std::string> touched;
+  LT_RETURN_IF_ERROR(store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+    moved.clear();
+    touched.clear();
+    const absl::Time now = clock_.Now();
+    LT_ASSIGN_OR_RETURN(std::vector<CalendarVersion> pending,
+                        tx.ClaimPendingCalendars(now));
+    for (const CalendarVersion& v : pending) {
+      LT_RETURN_IF_ERROR(tx.MarkCalendarApplied(v.calendar_id, v.version, now));
+      LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
+                          tx.LatestCalendar(v.calendar_id, now));
+      // Only the version in effect now counts; older pending ones are
+      // superseded.
+      if (!latest.has_value() || latest->version != v.version) continue;
+      LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
+                          calendar::ParseCalendarJson(v.json));
+      LT_ASSIGN_OR_RETURN(WorkingCalendar cal,
+                          WorkingCalendar::Create(std::move(data)));
+      const size_t before = moved.size();
+      LT_RETURN_IF_ERROR(RecomputeOpen(tx, v.calendar_id, cal, now, &moved));
+      if (moved_encoder_ && moved.size() > before) {
+        LT_RETURN_IF_ERROR(tx.AppendOutbox(moved_encoder_(
+            v,
+            std::vector<MovedAppointment>(moved.begin() + before, moved.end()),
+            now)));
+      }
+      touched.push_back(v.calendar_id);
+    }
+    return absl::OkStatus();
+  }));
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : touched) cache_.erase(id);
+  return moved;
+}
+
+absl::StatusOr<CalendarVersion> DeadlineService::GetCalendar(
+    const std::string& calendar_id, absl::optional<absl::Time> at,
+    int64_t version) {
+  absl::optional<CalendarVersion> found;
+  if (version > 0) {
+    LT_ASSIGN_OR_RETURN(std::vector<CalendarVersion> all,
+                        store_.ListCalendars());
+    for (CalendarVersion& v : all) {
+      if (v.calendar_id == calendar_id && v.version == version) {
+        found = std::move(v);
+      }
+    }
+  } else {
+    LT_ASSIGN_OR_RETURN(
+        found, store_.LatestCalendar(calendar_id, at.value_or(clock_.Now())));
+  }
+  if (!found.has_value()) {
+    return common::NotFound("CALENDAR_NOT_FOUND",
+                            absl::StrCat("no calendar ", calendar_id),
+                            {{"calendar", calendar_id}});
+  }
+  return *found;
+}
+
+}  // namespace lienthong::deadline
