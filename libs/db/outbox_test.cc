@@ -261,11 +261,6 @@ TEST_F(OutboxTest, BackgroundLoopDeliversAfterNotify) {
   EXPECT_EQ(receiver.Effects(), 1);
 }
 
-}  // namespace
-}  // namespace lienthong::db
-
-namespace lienthong::db {
-namespace {
 
 TEST_F(OutboxTest, ABatchOfEventsReachesEveryDestinationInOrder) {
   std::vector<OutboxMessage> messages;

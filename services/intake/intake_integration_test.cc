@@ -357,15 +357,6 @@ TEST_F(IntakeIntegrationTest, TwoTierProvinceCommuneTreeWorks) {
   EXPECT_EQ(tree.agencies(2).administrative_unit(), "agencies/000.01.00.T01");
 }
 
-}  // namespace
-}  // namespace lienthong::intake
-
-namespace lienthong::intake {
-namespace {
-
-using ::lienthong::testing::GrpcStatusIs;
-using namespace testing_support;  // NOLINT
-
 // A ward moves to another district (as wards did in the 2025
 // reorganisation): its units below it and the dossiers they received go
 // with it — the new district sees them, the old one no longer does.
@@ -387,16 +378,16 @@ TEST_F(IntakeIntegrationTest, MovingAWardCarriesItsUnitsAndDossiers) {
   EXPECT_THAT(get_as(kNamTuLiem),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
 
-  v1::Agency ward;
-  {
+  auto get_agency = [&](const std::string& code) {
     grpc::ClientContext ctx;
     As(ctx, "admin", "000.00.00.H26");
     v1::GetAgencyRequest req;
-    req.set_name(absl::StrCat("agencies/", kHaDinhWard));
+    req.set_name(absl::StrCat("agencies/", code));
     v1::GetAgencyResponse resp;
-    ASSERT_TRUE(a_->stub->GetAgency(&ctx, req, &resp).ok());
-    ward = resp.agency();
-  }
+    EXPECT_TRUE(a_->stub->GetAgency(&ctx, req, &resp).ok()) << code;
+    return resp.agency();
+  };
+  v1::Agency ward = get_agency(kHaDinhWard);
   ward.set_parent(absl::StrCat("agencies/", kNamTuLiem));
   {
     grpc::ClientContext ctx;
@@ -412,17 +403,11 @@ TEST_F(IntakeIntegrationTest, MovingAWardCarriesItsUnitsAndDossiers) {
   EXPECT_THAT(get_as(kThanhXuan),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
   // The ward's one-stop unit now names its new district among its ancestors.
-  grpc::ClientContext ctx;
-  As(ctx, "admin", "000.00.00.H26");
-  v1::GetAgencyRequest req;
-  req.set_name(absl::StrCat("agencies/", kHaDinh));
-  v1::GetAgencyResponse unit;
-  ASSERT_TRUE(a_->stub->GetAgency(&ctx, req, &unit).ok());
-  const auto& anc = unit.agency().ancestor_codes();
+  const v1::Agency unit = get_agency(kHaDinh);
+  const auto& anc = unit.ancestor_codes();
   EXPECT_EQ(std::vector<std::string>(anc.begin(), anc.end()),
             (std::vector<std::string>{"000.00.00.H26", kNamTuLiem, kHaDinhWard}));
-  EXPECT_EQ(unit.agency().administrative_unit(),
-            absl::StrCat("agencies/", kHaDinhWard));
+  EXPECT_EQ(unit.administrative_unit(), absl::StrCat("agencies/", kHaDinhWard));
   // And the new district's list of dossiers has it.
   grpc::ClientContext lctx;
   As(lctx, "supervisor", kNamTuLiem);
