@@ -44,7 +44,7 @@ absl::Status AppendOutbox(pqxx::work& tx, absl::string_view schema,
                             "SELECT pg_notify($6, '')"),
                message.event_id, TextArrayLiteral(destinations),
                message.event_type, payload, ToPgTime(now),
-               absl::StrCat(s, "_outbox"));
+               OutboxChannel(s));
   return absl::OkStatus();
 }
 
@@ -56,7 +56,6 @@ absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
   if (messages.size() == 1) {
     return AppendOutbox(tx, schema, messages[0], destinations, now);
   }
-  const std::string s(schema);
   const int n = static_cast<int>(messages.size());
   // Parameters: (event id, type) per message, then the payloads, then the
   // time, the destinations and the channel to wake.
@@ -64,31 +63,49 @@ absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
   std::vector<pqxx::binarystring> payloads;
   text.reserve(2 * n);
   payloads.reserve(n);
-  std::string values;
-  for (int i = 0; i < n; ++i) {
-    text.push_back(messages[i].event_id);
-    text.push_back(messages[i].event_type);
-    payloads.emplace_back(messages[i].payload.data(),
-                          messages[i].payload.size());
-    absl::StrAppend(&values, i == 0 ? "" : ", ", "($", 2 * i + 1, "::text, $",
-                    2 * i + 2, "::text, $", 2 * n + i + 1, "::bytea, ", i,
-                    ")");
+  for (const OutboxMessage& m : messages) {
+    text.push_back(m.event_id);
+    text.push_back(m.event_type);
+    payloads.emplace_back(m.payload.data(), m.payload.size());
   }
-  const std::string at = absl::StrCat("$", 3 * n + 1, "::timestamptz");
+  const auto param = [n](int i, int k) {
+    return k < 2 ? absl::StrCat("$", 2 * i + k + 1, "::text")
+                 : absl::StrCat("$", 2 * n + i + 1, "::bytea");
+  };
   ExecPrepared(
       tx,
-      absl::StrCat("WITH o AS (INSERT INTO ", s,
-                   ".outbox (event_id, destination, event_type, payload, "
-                   "created_at, next_attempt_at) SELECT e.id::uuid, d, e.t, "
-                   "e.p, ",
-                   at, ", ", at, " FROM (VALUES ", values,
-                   ") AS e(id, t, p, i) CROSS JOIN unnest($", 3 * n + 2,
-                   "::text[]) AS d ORDER BY d, e.i) SELECT pg_notify($",
-                   3 * n + 3, ", '')"),
+      absl::StrCat("WITH o AS (",
+                   OutboxInsertSql(schema, n, param,
+                                   absl::StrCat("$", 3 * n + 1, "::timestamptz"),
+                                   absl::StrCat("$", 3 * n + 2, "::text[]")),
+                   ") SELECT pg_notify($", 3 * n + 3, ", '')"),
       pqxx::prepare::make_dynamic_params(text),
       pqxx::prepare::make_dynamic_params(payloads), ToPgTime(now),
-      TextArrayLiteral(destinations), absl::StrCat(s, "_outbox"));
+      TextArrayLiteral(destinations), OutboxChannel(schema));
   return absl::OkStatus();
+}
+
+std::string OutboxInsertSql(
+    absl::string_view schema, int n,
+    const std::function<std::string(int i, int k)>& param,
+    absl::string_view at, absl::string_view destinations) {
+  std::string values;
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&values, i == 0 ? "" : ", ", "(", param(i, 0), ", ",
+                    param(i, 1), ", ", param(i, 2), ", ", i, ")");
+  }
+  // In the messages' order per destination (the relay delivers by id).
+  return absl::StrCat(
+      "INSERT INTO ", schema,
+      ".outbox (event_id, destination, event_type, payload, created_at, "
+      "next_attempt_at) SELECT e.id::uuid, d, e.t, e.p, ",
+      at, ", ", at, " FROM (VALUES ", values,
+      ") AS e(id, t, p, i) CROSS JOIN unnest(", destinations,
+      ") AS d ORDER BY d, e.i");
+}
+
+std::string OutboxChannel(absl::string_view schema) {
+  return absl::StrCat(schema, "_outbox");
 }
 
 absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,

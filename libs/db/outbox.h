@@ -48,6 +48,18 @@ absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
                                const std::vector<std::string>& destinations,
                                absl::Time now);
 
+// AppendOutboxBatch's insert as SQL for a caller's own statement (a
+// data-modifying WITH item), so a state change and its events take one
+// round trip. `param(i, k)` names message i's parameter k (0 event id,
+// 1 event type, 2 payload as bytea); `at` and `destinations` name the time
+// and the text[] of destinations. The statement wakes the relays itself:
+// pg_notify(OutboxChannel(schema), '').
+std::string OutboxInsertSql(
+    absl::string_view schema, int n,
+    const std::function<std::string(int i, int k)>& param,
+    absl::string_view at, absl::string_view destinations);
+std::string OutboxChannel(absl::string_view schema);
+
 // True the first time `event_id` is recorded (apply the effect), false when
 // it was applied before (acknowledge, do nothing).
 absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,
