@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "libs/calendar/working_calendar.h"
 #include "libs/common/clock.h"
 #include "libs/db/group_commit.h"
@@ -56,9 +57,7 @@ struct IntakeOptions {
 };
 
 struct SubmitJob;
-namespace pg {
-struct SubmitBatchStart;
-}  // namespace pg
+struct SubmitCatalog;
 
 class IntakeServer final : public v1::IntakeService::Service {
  public:
@@ -195,17 +194,29 @@ class IntakeServer final : public v1::IntakeService::Service {
   grpc::Status Done(const absl::Status& s) const;
 
   // SubmitDossier (submit_dossier.cc): a batch of submissions in one
-  // transaction; one submission checked and built; a replay answered.
+  // transaction (checked against the catalog as last read, when it holds
+  // everything the batch names); one submission checked and built; a
+  // replay answered.
   void RunSubmitBatch(std::vector<SubmitJob*>& batch);
+  absl::Status SubmitBatchAttempt(pqxx::work& tx,
+                                  std::vector<SubmitJob*>& batch,
+                                  const SubmitCatalog* cached,
+                                  std::vector<SubmitJob*>& writing,
+                                  bool& twin_committed,
+                                  bool& catalog_changed);
   absl::Status PrepareReceived(pqxx::work& tx, SubmitJob& job,
-                               const pg::SubmitBatchStart& start,
+                               const SubmitCatalog& catalog,
                                const CalendarSnapshot& cal, absl::Time now);
   absl::Status ReplaySubmit(SubmitJob& job);
+  std::shared_ptr<const SubmitCatalog> CachedSubmitCatalog() const;
 
   db::Pool& pool_;
   const common::Clock& clock_;
   IntakeOptions options_;
   std::unique_ptr<db::GroupCommit<SubmitJob>> submits_;
+  mutable absl::Mutex catalog_mu_;
+  std::shared_ptr<const SubmitCatalog> submit_catalog_
+      ABSL_GUARDED_BY(catalog_mu_);
 };
 
 }  // namespace lienthong::intake

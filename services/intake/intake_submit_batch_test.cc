@@ -156,6 +156,77 @@ TEST_F(SubmitBatchTest, AReplayOfACommittedRequestInABatchGetsTheFirstAnswer) {
   EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 2);
 }
 
+// A replica checks submissions against the agencies and procedures as it
+// last read them only while they are still what is stored: a procedure
+// version or an agency changed through another replica is what its next
+// submission is checked against and carries.
+TEST_F(SubmitBatchTest, AChangeMadeOnAnotherReplicaHoldsForTheNextSubmission) {
+  Replica b(dsn_, clock_);
+  v1::SubmitDossierResponse first;
+  ASSERT_TRUE(Submit(b, Birth(kTayMo), &first).ok());
+  const int read_version = first.dossier().procedure_version();
+
+  const auto upsert_procedure = [&](const v1::Procedure& p) {
+    grpc::ClientContext ctx;
+    testing_support::As(ctx, "admin", "000.00.00.H26");
+    v1::UpsertProcedureRequest req;
+    *req.mutable_procedure() = p;
+    v1::UpsertProcedureResponse resp;
+    grpc::Status s = a_->stub->UpsertProcedure(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.procedure().version();
+  };
+  v1::Procedure lt01;
+  const auto seed = testing_support::FromJson<v1::ListProceduresResponse>(
+      testing_support::ReadSource("data/seed/procedures.json"));
+  for (const auto& p : seed.procedures()) {
+    if (p.code() == "LT.01") lt01 = p;
+  }
+  ASSERT_EQ(lt01.code(), "LT.01");
+  *lt01.mutable_effective_time() = first.dossier().receive_time();
+
+  // Only districts may receive the next version: b refuses a ward's.
+  v1::Procedure districts_only = lt01;
+  districts_only.clear_receiving_tiers();
+  districts_only.add_receiving_tiers(common::v1::TIER_DISTRICT);
+  EXPECT_EQ(upsert_procedure(districts_only), read_version + 1);
+  v1::SubmitDossierResponse refused;
+  const grpc::Status s = Submit(b, Birth(kTayMo), &refused);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(common::GetErrorDetails(grpc_util::FromGrpcStatus(s)).reason,
+            "TIER_MAY_NOT_RECEIVE");
+
+  // Wards again, and the ward renamed: b's dossier is under the newest
+  // version and its receipt names the ward as it is now.
+  EXPECT_EQ(upsert_procedure(lt01), read_version + 2);
+  v1::Agency ward;
+  {
+    grpc::ClientContext ctx;
+    testing_support::As(ctx, "admin", "000.00.00.H26");
+    v1::GetAgencyRequest req;
+    req.set_name(absl::StrCat("agencies/", kTayMo));
+    v1::GetAgencyResponse resp;
+    ASSERT_TRUE(a_->stub->GetAgency(&ctx, req, &resp).ok());
+    ward = resp.agency();
+  }
+  ward.set_display_name("Bộ phận Một cửa phường Tây Mỗ (mới)");
+  {
+    grpc::ClientContext ctx;
+    testing_support::As(ctx, "admin", "000.00.00.H26");
+    v1::UpsertAgencyRequest req;
+    *req.mutable_agency() = ward;
+    v1::UpsertAgencyResponse resp;
+    ASSERT_TRUE(a_->stub->UpsertAgency(&ctx, req, &resp).ok());
+  }
+  v1::SubmitDossierResponse second;
+  ASSERT_TRUE(Submit(b, Birth(kTayMo), &second).ok());
+  EXPECT_EQ(second.dossier().procedure_version(), read_version + 2);
+  EXPECT_NE(second.receipt_html().find("Bộ phận Một cửa phường Tây Mỗ (mới)"),
+            std::string::npos);
+  // Numbered without a gap: the refused one and the re-read took none.
+  EXPECT_EQ(second.dossier().code(), "001.08.19.H26-261123-0002");
+}
+
 // Routing's events for one dossier, delivered together: applied in one
 // transaction, in order (processing, then ready for return), a redelivered
 // one answered as a duplicate and applied once.

@@ -14,6 +14,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "libs/db/outbox.h"
 #include "lienthong/intake/v1/resources.pb.h"
 #include "pqxx/pqxx"
 
@@ -112,22 +113,32 @@ SubmitStart StartSubmit(pqxx::work& tx, const std::string& request_id,
                         const std::string& caller_code,
                         const std::string& procedure_code);
 // SubmitDossier for a batch of submissions (one transaction, see
-// submit_batch.cc): which request ids have committed, the agencies named
-// (receiving and callers') and each procedure's version in force at `now`.
+// submit_dossier.cc): which request ids have committed, the agencies named
+// (receiving and callers') and each procedure's version in force at `now`,
+// as stored, and, in the same statement, `counts[agency]` numbers from each
+// agency's counter for `day` (see NextSequences; none when `counts` is
+// empty).
 struct AgencyRow {
   std::string path;
   v1::Agency agency;
 };
-struct SubmitBatchStart {
+struct SubmitBatchRead {
+  struct Stored {
+    std::string path;   // agencies only
+    std::string bytes;  // the serialized body
+  };
   std::set<std::string> committed_requests;
-  std::map<std::string, AgencyRow> agencies;
-  std::map<std::string, v1::Procedure> procedures;
+  std::map<std::string, Stored> agencies;
+  std::map<std::string, Stored> procedures;
+  std::map<std::string, int64_t> last;  // each counter's last value
 };
-SubmitBatchStart StartSubmitBatch(pqxx::work& tx,
-                                  const std::vector<std::string>& request_ids,
-                                  const std::vector<std::string>& agency_codes,
-                                  const std::vector<std::string>& procedures,
-                                  absl::Time now);
+SubmitBatchRead ReadSubmitBatch(pqxx::work& tx,
+                                const std::vector<std::string>& request_ids,
+                                const std::vector<std::string>& agency_codes,
+                                const std::vector<std::string>& procedures,
+                                absl::Time now,
+                                const std::map<std::string, int>& counts,
+                                absl::CivilDay day);
 // After an agency moved (its path `old_path` became `new_path`): the
 // dossiers received in its subtree take the new path.
 void RewriteDossierPaths(pqxx::work& tx, const std::string& old_path,
@@ -148,13 +159,17 @@ struct ReceivedRow {
   std::string actor_agency, actor_subject, peer, role;
   std::string request_id, request_hash;
   std::string body, response;
+  db::OutboxMessage event;  // DossierReceived
 };
 // Every row's dossier, first transition (to `state`, for `reason`), audit
-// entry (`action`, unsealed) and request record, in one statement. False
-// when a request record was written meanwhile by a twin: roll back.
+// entry (`action`, unsealed), request record and event (to each of
+// `destinations`), in one statement. False when a request record was
+// written meanwhile by a twin: roll back.
 bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
                         int state, const std::string& reason,
-                        const std::string& action, absl::Time now);
+                        const std::string& action,
+                        const std::vector<std::string>& destinations,
+                        absl::Time now);
 
 
 // Audit (append-only, hash-chained). AppendAudit writes an unsealed entry

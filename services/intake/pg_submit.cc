@@ -1,8 +1,8 @@
 // SubmitDossier's statements. A batch of submissions (submit_dossier.cc)
-// takes four: one reads the batch's request records, agencies and
+// takes three: one reads the batch's request records, agencies and
 // procedures; one takes its day-counters; one writes every dossier with its
-// first transition, audit entry and request record; the events are
-// db::AppendOutboxBatch. A replay reads its record with StartSubmit.
+// first transition, audit entry, request record and events. A replay reads
+// its record with StartSubmit.
 
 #include "absl/strings/str_cat.h"
 #include "libs/db/prepared.h"
@@ -57,42 +57,13 @@ SubmitStart StartSubmit(pqxx::work& tx, const std::string& request_id,
   return s;
 }
 
-SubmitBatchStart StartSubmitBatch(pqxx::work& tx,
-                                  const std::vector<std::string>& request_ids,
-                                  const std::vector<std::string>& agency_codes,
-                                  const std::vector<std::string>& procedures,
-                                  absl::Time now) {
-  pqxx::result r = db::ExecPrepared(
-      tx,
-      "SELECT 'r', request_id, NULL::text, NULL::bytea FROM intake.idempotency "
-      "WHERE request_id = ANY($1::text[]) "
-      "UNION ALL SELECT 'a', code, path, body FROM intake.agencies WHERE "
-      "code = ANY($2::text[]) "
-      "UNION ALL (SELECT DISTINCT ON (code) 'p', code, NULL, body FROM "
-      "intake.procedures WHERE code = ANY($3::text[]) AND effective_at <= "
-      "$4::timestamptz ORDER BY code, version DESC)",
-      db::TextArrayLiteral(request_ids), db::TextArrayLiteral(agency_codes),
-      db::TextArrayLiteral(procedures), PgTime(now));
-  SubmitBatchStart s;
-  for (const auto& row : r) {
-    const std::string kind = row[0].as<std::string>();
-    std::string key = row[1].as<std::string>();
-    if (kind == "r") {
-      s.committed_requests.insert(std::move(key));
-    } else if (kind == "a") {
-      AgencyRow& a = s.agencies[key];
-      a.path = row[2].as<std::string>();
-      a.agency = ParseBytes<v1::Agency>(row[3]);
-    } else {
-      s.procedures.emplace(std::move(key), ParseBytes<v1::Procedure>(row[3]));
-    }
-  }
-  return s;
-}
+namespace {
 
-std::map<std::string, int64_t> NextSequences(
-    pqxx::work& tx, const std::map<std::string, int>& counts,
-    absl::CivilDay day) {
+// `counts` as the two arrays of the counter statement, in code order: two
+// batches needing the same counters take them in the same order (no
+// deadlock between replicas or batches).
+std::pair<std::string, std::string> CounterArrays(
+    const std::map<std::string, int>& counts) {
   std::vector<std::string> codes;
   std::string ns = "{";
   for (const auto& [code, n] : counts) {
@@ -101,17 +72,77 @@ std::map<std::string, int64_t> NextSequences(
     absl::StrAppend(&ns, n);
   }
   ns += '}';
-  // In code order: two batches needing the same counters take them in the
-  // same order (no deadlock between replicas or batches).
+  return {db::TextArrayLiteral(codes), ns};
+}
+
+std::string PgDay(absl::CivilDay day) {
+  return absl::StrCat(day.year(), "-", day.month(), "-", day.day());
+}
+
+// Takes the counters whose codes and counts are parameters $first and
+// $first+1, for the day in $first+2.
+std::string TakeCountersSql(int first) {
+  return absl::StrCat(
+      "INSERT INTO intake.dossier_sequences AS s (agency_code, day, "
+      "last_value) SELECT a, $", first + 2, "::date, n FROM unnest($", first,
+      "::text[], $", first + 1,
+      "::int[]) AS x(a, n) ORDER BY a ON CONFLICT (agency_code, day) DO "
+      "UPDATE SET last_value = s.last_value + excluded.last_value RETURNING "
+      "agency_code, last_value");
+}
+
+}  // namespace
+
+SubmitBatchRead ReadSubmitBatch(pqxx::work& tx,
+                                const std::vector<std::string>& request_ids,
+                                const std::vector<std::string>& agency_codes,
+                                const std::vector<std::string>& procedures,
+                                absl::Time now,
+                                const std::map<std::string, int>& counts,
+                                absl::CivilDay day) {
+  const auto [codes, ns] = CounterArrays(counts);
+  // The reads see the statement's snapshot; the counters, as any
+  // INSERT ... ON CONFLICT DO UPDATE, the latest committed value (and stay
+  // locked until commit).
   pqxx::result r = db::ExecPrepared(
       tx,
-      "INSERT INTO intake.dossier_sequences AS s (agency_code, day, "
-      "last_value) SELECT a, $3::date, n FROM unnest($1::text[], $2::int[]) "
-      "AS x(a, n) ORDER BY a ON CONFLICT (agency_code, day) DO UPDATE SET "
-      "last_value = s.last_value + excluded.last_value RETURNING agency_code, "
-      "last_value",
-      db::TextArrayLiteral(codes), ns,
-      absl::StrCat(day.year(), "-", day.month(), "-", day.day()));
+      absl::StrCat(
+          "WITH s AS (", TakeCountersSql(4),
+          ") SELECT 'r', request_id, NULL::text, NULL::bytea FROM "
+          "intake.idempotency WHERE request_id = ANY($1::text[]) "
+          "UNION ALL SELECT 'a', code, path, body FROM intake.agencies WHERE "
+          "code = ANY($2::text[]) "
+          "UNION ALL (SELECT DISTINCT ON (code) 'p', code, NULL, body FROM "
+          "intake.procedures WHERE code = ANY($3::text[]) AND effective_at <= "
+          "$7::timestamptz ORDER BY code, version DESC) "
+          "UNION ALL SELECT 's', agency_code, last_value::text, NULL FROM s"),
+      db::TextArrayLiteral(request_ids), db::TextArrayLiteral(agency_codes),
+      db::TextArrayLiteral(procedures), codes, ns, PgDay(day), PgTime(now));
+  SubmitBatchRead s;
+  for (const auto& row : r) {
+    const char kind = row[0].c_str()[0];
+    std::string key = row[1].as<std::string>();
+    if (kind == 'r') {
+      s.committed_requests.insert(std::move(key));
+    } else if (kind == 's') {
+      s.last[std::move(key)] = row[2].as<int64_t>();
+    } else {
+      const pqxx::binarystring body(row[3]);
+      SubmitBatchRead::Stored& st =
+          kind == 'a' ? s.agencies[std::move(key)] : s.procedures[std::move(key)];
+      if (kind == 'a') st.path = row[2].as<std::string>();
+      st.bytes = body.str();
+    }
+  }
+  return s;
+}
+
+std::map<std::string, int64_t> NextSequences(
+    pqxx::work& tx, const std::map<std::string, int>& counts,
+    absl::CivilDay day) {
+  const auto [codes, ns] = CounterArrays(counts);
+  pqxx::result r =
+      db::ExecPrepared(tx, TakeCountersSql(1), codes, ns, PgDay(day));
   std::map<std::string, int64_t> last;
   for (const auto& row : r) {
     last[row[0].as<std::string>()] = row[1].as<int64_t>();
@@ -121,8 +152,8 @@ std::map<std::string, int64_t> NextSequences(
 
 namespace {
 
-constexpr int kTextColumns = 12;
-constexpr int kBinaryColumns = 2;
+constexpr int kTextColumns = 14;
+constexpr int kBinaryColumns = 3;
 
 // The batch statement for n dossiers: parameters are n rows of text
 // columns, then n rows of binary columns, then the batch's common values.
@@ -141,12 +172,15 @@ std::string ReceivedBatchSql(int n) {
   const std::string action = absl::StrCat("$", c + 4, "::text");
   const std::string secs = absl::StrCat("$", c + 5, "::float8");
   const std::string nanos = absl::StrCat("$", c + 6, "::int");
+  const std::string destinations = absl::StrCat("$", c + 7, "::text[]");
+  const std::string channel = absl::StrCat("$", c + 8, "::text");
   std::string d, tr, a, idem;
   for (int i = 0; i < n; ++i) {
     const char* sep = i == 0 ? "" : ", ";
     // Text columns: 0 code, 1 agency, 2 path, 3 procedure, 4 phone last 4,
     // 5 actor agency, 6 actor subject, 7 peer, 8 role, 9 resource,
-    // 10 request id, 11 request hash. Binary: 0 body, 1 response.
+    // 10 request id, 11 request hash, 12 event id, 13 event type.
+    // Binary: 0 body, 1 response, 2 event.
     absl::StrAppend(&d, sep, "(", t(i, 0), ", ", t(i, 1), ", ", t(i, 2), ", ",
                     t(i, 3), ", ", state, ", ", at, ", ", t(i, 4), ", ",
                     b(i, 0), "::bytea, ", at, ")");
@@ -170,17 +204,30 @@ std::string ReceivedBatchSql(int n) {
       "actor_subject, actor_role, peer, action, resource, outcome, "
       "request_id) VALUES ",
       a,
-      ") INSERT INTO intake.idempotency (request_id, method, request_hash, "
+      "), i AS (INSERT INTO intake.idempotency (request_id, method, "
+      "request_hash, "
       "response, created_at) SELECT r, 'SubmitDossier', h, p, ",
       at, " FROM (VALUES ", idem,
-      ") AS v(r, h, p) WHERE r <> '' ON CONFLICT DO NOTHING RETURNING 1");
+      ") AS v(r, h, p) WHERE r <> '' ON CONFLICT DO NOTHING RETURNING 1), "
+      "o AS (",
+      db::OutboxInsertSql(
+          "intake", n,
+          [&](int i, int k) {
+            return k == 0   ? absl::StrCat(t(i, 12), "::text")
+                   : k == 1 ? absl::StrCat(t(i, 13), "::text")
+                            : absl::StrCat(b(i, 2), "::bytea");
+          },
+          at, destinations),
+      ") SELECT (SELECT count(*) FROM i)::int, pg_notify(", channel, ", '')");
 }
 
 }  // namespace
 
 bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
                         int state, const std::string& reason,
-                        const std::string& action, absl::Time now) {
+                        const std::string& action,
+                        const std::vector<std::string>& destinations,
+                        absl::Time now) {
   if (rows.empty()) return true;
   const int n = static_cast<int>(rows.size());
   std::vector<std::string> text;
@@ -203,8 +250,11 @@ bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
     text.push_back(d.name());
     text.push_back(r.request_id);
     text.push_back(r.request_hash);
+    text.push_back(r.event.event_id);
+    text.push_back(r.event.event_type);
     bin.emplace_back(r.body.data(), r.body.size());
     bin.emplace_back(r.response.data(), r.response.size());
+    bin.emplace_back(r.event.payload.data(), r.event.payload.size());
     if (!r.request_id.empty()) ++with_request_id;
   }
   const absl::Duration since_epoch = now - absl::UnixEpoch();
@@ -214,10 +264,11 @@ bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
   pqxx::result res = db::ExecPrepared(
       tx, ReceivedBatchSql(n), pqxx::prepare::make_dynamic_params(text),
       pqxx::prepare::make_dynamic_params(bin), state, PgTime(now), reason,
-      action, secs, nanos);
+      action, secs, nanos, db::TextArrayLiteral(destinations),
+      db::OutboxChannel("intake"));
   // A twin (same request id) committed by another batch or replica: fewer
   // records written than asked; the caller rolls back.
-  return static_cast<int>(res.size()) == with_request_id;
+  return res[0][0].as<int>() == with_request_id;
 }
 
 }  // namespace lienthong::intake::pg

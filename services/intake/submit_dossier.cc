@@ -6,9 +6,9 @@
 // It is the call a busy counter makes most, so concurrent submissions
 // commit together (db::GroupCommit): the calls that arrive while a batch
 // commits go in the next one, whose transaction reads their agencies and
-// procedures in one statement, takes every counter it needs in one, writes
-// every dossier with its transition, audit entry and request record in one
-// (pg_submit.cc) and their events in one. A lone call is a batch of one.
+// procedures in one statement, takes every counter it needs in one, and
+// writes every dossier with its transition, audit entry, request record and
+// events in one (pg_submit.cc). A lone call is a batch of one.
 // Each submission is still checked on its own: one that fails validation
 // or authorisation gets its own error and the others go on.
 
@@ -115,99 +115,120 @@ db::GroupCommit<SubmitJob>::Stats IntakeServer::SubmitBatchStats() const {
 
 size_t IntakeServer::SubmitsWaiting() const { return submits_->queued(); }
 
+// The agencies and procedures (versions in force) as a batch last read
+// them. Versions of a procedure never change and agencies rarely do, so a
+// batch whose every agency and procedure is here checks its submissions
+// against them before its transaction, takes its counters in the same
+// statement that reads the rows again, and goes on only if they are the
+// same bytes (else it rolls back and runs again on what it read).
+struct SubmitCatalog {
+  struct Agency {
+    std::string path, bytes;
+    v1::Agency agency;
+  };
+  struct Procedure {
+    std::string bytes;
+    v1::Procedure procedure;
+  };
+  std::map<std::string, std::shared_ptr<const Agency>> agencies;
+  std::map<std::string, std::shared_ptr<const Procedure>> procedures;
+
+  bool Holds(const SubmitJob& j) const {
+    return agencies.count(j.agency_code) > 0 &&
+           agencies.count(j.caller->agency_code) > 0 &&
+           procedures.count(j.procedure_code) > 0;
+  }
+};
+
+namespace {
+
+// What `read` says of `codes` is what `catalog` holds.
+template <typename Entry>
+bool SameRows(const std::map<std::string, std::shared_ptr<const Entry>>& held,
+              const std::map<std::string, pg::SubmitBatchRead::Stored>& read,
+              const std::vector<std::string>& codes) {
+  for (const std::string& code : codes) {
+    auto h = held.find(code);
+    auto r = read.find(code);
+    if (h == held.end() || r == read.end()) return false;
+    if (h->second->bytes != r->second.bytes) return false;
+    if constexpr (std::is_same_v<Entry, SubmitCatalog::Agency>) {
+      if (h->second->path != r->second.path) return false;
+    }
+  }
+  return true;
+}
+
+// `base` with what `read` says of `codes` (a code it did not find is
+// dropped); unchanged entries are shared, changed ones parsed.
+std::shared_ptr<SubmitCatalog> Updated(const SubmitCatalog* base,
+                                       const pg::SubmitBatchRead& read,
+                                       const std::vector<std::string>& agencies,
+                                       const std::vector<std::string>& procedures) {
+  auto c = std::make_shared<SubmitCatalog>();
+  if (base != nullptr) *c = *base;
+  for (const std::string& code : agencies) {
+    auto r = read.agencies.find(code);
+    if (r == read.agencies.end()) {
+      c->agencies.erase(code);
+      continue;
+    }
+    auto& held = c->agencies[code];
+    if (held != nullptr && held->bytes == r->second.bytes &&
+        held->path == r->second.path) {
+      continue;
+    }
+    auto e = std::make_shared<SubmitCatalog::Agency>();
+    e->path = r->second.path;
+    e->bytes = r->second.bytes;
+    e->agency.ParseFromString(e->bytes);
+    held = std::move(e);
+  }
+  for (const std::string& code : procedures) {
+    auto r = read.procedures.find(code);
+    if (r == read.procedures.end()) {
+      c->procedures.erase(code);
+      continue;
+    }
+    auto& held = c->procedures[code];
+    if (held != nullptr && held->bytes == r->second.bytes) continue;
+    auto e = std::make_shared<SubmitCatalog::Procedure>();
+    e->bytes = r->second.bytes;
+    e->procedure.ParseFromString(e->bytes);
+    held = std::move(e);
+  }
+  return c;
+}
+
+}  // namespace
+
+std::shared_ptr<const SubmitCatalog> IntakeServer::CachedSubmitCatalog()
+    const {
+  absl::MutexLock lock(&catalog_mu_);
+  return submit_catalog_;
+}
+
 void IntakeServer::RunSubmitBatch(std::vector<SubmitJob*>& batch) {
   if (options_.before_submit_batch_for_testing) {
     options_.before_submit_batch_for_testing();
   }
   std::vector<SubmitJob*> writing;
   bool twin_committed = false;
-  const absl::Status st =
-      db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-        writing.clear();
-        twin_committed = false;
-        const absl::Time now = clock_.Now();
-        std::vector<std::string> ids, agencies, procedures;
-        for (SubmitJob* j : batch) {
-          j->status = absl::OkStatus();
-          j->replay = j->twin_in_batch = false;
-          j->receipt.reset();
-          j->resp->Clear();
-          if (!j->request_id().empty()) ids.push_back(j->request_id());
-          agencies.push_back(j->agency_code);
-          agencies.push_back(j->caller->agency_code);
-          procedures.push_back(j->procedure_code);
-        }
-        const pg::SubmitBatchStart start =
-            pg::StartSubmitBatch(tx, ids, agencies, procedures, now);
-        const CalendarSnapshot cal = options_.calendars->Snapshot();
-        std::set<std::string> ids_written;
-        std::map<std::string, int> counts;
-        for (SubmitJob* j : batch) {
-          const std::string& id = j->request_id();
-          if (!id.empty() && start.committed_requests.count(id) > 0) {
-            j->replay = true;
-            continue;
-          }
-          if (!id.empty() && !ids_written.insert(id).second) {
-            j->twin_in_batch = true;  // the next batch replays it
-            continue;
-          }
-          j->status = PrepareReceived(tx, *j, start, cal, now);
-          if (j->status.ok()) {
-            writing.push_back(j);
-            ++counts[j->agency_code];
-          }
-        }
-        if (writing.empty()) return absl::OkStatus();
-
-        // The codes last: the counter rows stay locked until commit and
-        // every submission of those agencies today waits for them, so all
-        // that can be done before taking them is done before (the receipts
-        // after).
-        const absl::CivilDay day = LocalDay(now);
-        const std::map<std::string, int64_t> last =
-            pg::NextSequences(tx, counts, day);
-        std::map<std::string, int64_t> next;
-        for (const auto& [code, n] : counts) {
-          next[code] = last.at(code) - n + 1;
-        }
-        std::vector<pg::ReceivedRow> rows;
-        std::vector<db::OutboxMessage> events;
-        rows.reserve(writing.size());
-        events.reserve(writing.size());
-        for (SubmitJob* j : writing) {
-          v1::Dossier& d = *j->resp->mutable_dossier();
-          d.set_code(FormatDossierCode(j->agency_code, day,
-                                       next[j->agency_code]++));
-          d.set_name(DossierName(d.code()));
-          pg::ReceivedRow& r = rows.emplace_back();
-          r.dossier = &d;
-          r.agency_code = j->agency_code;
-          r.agency_path = j->agency_path;
-          r.procedure_code = j->procedure_code;
-          r.actor_agency = j->caller->agency_code;
-          r.actor_subject = j->caller->subject;
-          r.peer = j->caller->peer;
-          r.role = std::string(grpc_util::RoleName(j->caller->role));
-          r.request_id = j->request_id();
-          r.request_hash = j->request_hash;
-          r.body = d.SerializeAsString();
-          r.response = j->resp->SerializeAsString();  // without the receipt
-          j->event.set_dossier(d.name());
-          const common::v1::Event e =
-              grpc_util::MakeEvent(j->event, "intake", d.name(), now);
-          events.push_back({e.event_id(), e.type(), e.SerializeAsString()});
-        }
-        if (!pg::WriteReceivedBatch(tx, rows,
-                                    static_cast<int>(v1::DOSSIER_STATE_RECEIVED),
-                                    "Tiếp nhận hồ sơ", "SubmitDossier", now)) {
-          twin_committed = true;
-          return common::Aborted("TWIN_COMMITTED",
-                                 "the same request committed first; retry");
-        }
-        return db::AppendOutboxBatch(tx, "intake", events,
-                                     {kRouting, kDeadline, kNotify}, now);
-      });
+  bool catalog_changed = false;
+  std::shared_ptr<const SubmitCatalog> cached = CachedSubmitCatalog();
+  absl::Status st;
+  for (;;) {
+    const bool warm =
+        cached != nullptr &&
+        std::all_of(batch.begin(), batch.end(),
+                    [&](const SubmitJob* j) { return cached->Holds(*j); });
+    st = db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+      return SubmitBatchAttempt(tx, batch, warm ? cached.get() : nullptr,
+                                writing, twin_committed, catalog_changed);
+    });
+    if (!warm || !catalog_changed) break;
+    cached = nullptr;  // read again, check on what was read
+  }
   for (SubmitJob* j : batch) {
     // A twin committed elsewhere (everything rolled back) or written by
     // this batch: the job goes again, and is then answered as a replay.
@@ -230,36 +251,162 @@ void IntakeServer::RunSubmitBatch(std::vector<SubmitJob*>& batch) {
   }
 }
 
+absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
+                                              std::vector<SubmitJob*>& batch,
+                                              const SubmitCatalog* cached,
+                                              std::vector<SubmitJob*>& writing,
+                                              bool& twin_committed,
+                                              bool& catalog_changed) {
+  writing.clear();
+  twin_committed = catalog_changed = false;
+  const absl::Time now = clock_.Now();
+  const absl::CivilDay day = LocalDay(now);
+  const CalendarSnapshot cal = options_.calendars->Snapshot();
+  std::vector<std::string> ids, agencies, procedures;
+  for (SubmitJob* j : batch) {
+    j->status = absl::OkStatus();
+    j->replay = j->twin_in_batch = false;
+    j->receipt.reset();
+    j->resp->Clear();
+    if (!j->request_id().empty()) ids.push_back(j->request_id());
+    agencies.push_back(j->agency_code);
+    agencies.push_back(j->caller->agency_code);
+    procedures.push_back(j->procedure_code);
+  }
+  // Checks every submission against `catalog` (request records as `read`
+  // says) and counts the dossiers to number per agency.
+  std::map<std::string, int> counts;
+  const auto check = [&](const SubmitCatalog& catalog,
+                         const std::set<std::string>* committed) {
+    std::set<std::string> ids_written;
+    for (SubmitJob* j : batch) {
+      const std::string& id = j->request_id();
+      if (committed != nullptr && !id.empty() && committed->count(id) > 0) {
+        j->replay = true;
+        continue;
+      }
+      if (!id.empty() && !ids_written.insert(id).second) {
+        j->twin_in_batch = true;  // the next batch replays it
+        continue;
+      }
+      j->status = PrepareReceived(tx, *j, catalog, cal, now);
+      if (j->status.ok()) {
+        writing.push_back(j);
+        ++counts[j->agency_code];
+      }
+    }
+  };
+
+  // The codes last: the counter rows stay locked until commit and every
+  // submission of those agencies today waits for them, so all that can be
+  // done before taking them is done before (the receipts after).
+  std::map<std::string, int64_t> last;
+  if (cached != nullptr) {
+    check(*cached, nullptr);
+    pg::SubmitBatchRead read =
+        pg::ReadSubmitBatch(tx, ids, agencies, procedures, now, counts, day);
+    const bool counted_a_replay =
+        std::any_of(writing.begin(), writing.end(), [&](const SubmitJob* j) {
+          return read.committed_requests.count(j->request_id()) > 0;
+        });
+    if (counted_a_replay ||
+        !SameRows(cached->agencies, read.agencies, agencies) ||
+        !SameRows(cached->procedures, read.procedures, procedures)) {
+      catalog_changed = true;
+      return common::Aborted("CATALOG_CHANGED", "read again");  // rolls back
+    }
+    for (SubmitJob* j : batch) {
+      if (!j->request_id().empty() &&
+          read.committed_requests.count(j->request_id()) > 0) {
+        j->replay = true;  // failed its checks above: answered as a replay
+        j->status = absl::OkStatus();
+      }
+    }
+    last = std::move(read.last);
+  } else {
+    pg::SubmitBatchRead read =
+        pg::ReadSubmitBatch(tx, ids, agencies, procedures, now, {}, day);
+    std::shared_ptr<const SubmitCatalog> fresh =
+        Updated(CachedSubmitCatalog().get(), read, agencies, procedures);
+    check(*fresh, &read.committed_requests);
+    {
+      absl::MutexLock lock(&catalog_mu_);
+      submit_catalog_ = fresh;
+    }
+    if (writing.empty()) return absl::OkStatus();
+    last = pg::NextSequences(tx, counts, day);
+  }
+  if (writing.empty()) return absl::OkStatus();
+
+  std::map<std::string, int64_t> next;
+  for (const auto& [code, n] : counts) {
+    next[code] = last.at(code) - n + 1;
+  }
+  std::vector<pg::ReceivedRow> rows;
+  rows.reserve(writing.size());
+  for (SubmitJob* j : writing) {
+    v1::Dossier& d = *j->resp->mutable_dossier();
+    d.set_code(FormatDossierCode(j->agency_code, day, next[j->agency_code]++));
+    d.set_name(DossierName(d.code()));
+    pg::ReceivedRow& r = rows.emplace_back();
+    r.dossier = &d;
+    r.agency_code = j->agency_code;
+    r.agency_path = j->agency_path;
+    r.procedure_code = j->procedure_code;
+    r.actor_agency = j->caller->agency_code;
+    r.actor_subject = j->caller->subject;
+    r.peer = j->caller->peer;
+    r.role = std::string(grpc_util::RoleName(j->caller->role));
+    r.request_id = j->request_id();
+    r.request_hash = j->request_hash;
+    r.body = d.SerializeAsString();
+    r.response = j->resp->SerializeAsString();  // without the receipt
+    j->event.set_dossier(d.name());
+    const common::v1::Event e =
+        grpc_util::MakeEvent(j->event, "intake", d.name(), now);
+    r.event = {e.event_id(), e.type(), e.SerializeAsString()};
+  }
+  if (!pg::WriteReceivedBatch(tx, rows,
+                              static_cast<int>(v1::DOSSIER_STATE_RECEIVED),
+                              "Tiếp nhận hồ sơ", "SubmitDossier",
+                              {kRouting, kDeadline, kNotify}, now)) {
+    twin_committed = true;
+    return common::Aborted("TWIN_COMMITTED",
+                           "the same request committed first; retry");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status IntakeServer::PrepareReceived(pqxx::work& tx, SubmitJob& job,
-                                           const pg::SubmitBatchStart& start,
+                                           const SubmitCatalog& catalog,
                                            const CalendarSnapshot& cal,
                                            absl::Time now) {
   const grpc_util::Caller& caller = *job.caller;
   const v1::SubmitDossierRequest& req = *job.req;
-  auto agency_row = start.agencies.find(job.agency_code);
-  if (agency_row == start.agencies.end()) {
+  auto agency_row = catalog.agencies.find(job.agency_code);
+  if (agency_row == catalog.agencies.end()) {
     return common::NotFound(
         "AGENCY_NOT_FOUND",
         absl::StrCat("receiving agency ", job.agency_code, " does not exist"),
         {{"agency", job.agency_code}});
   }
-  const v1::Agency& agency = agency_row->second.agency;
-  job.agency_path = agency_row->second.path;
-  auto caller_row = start.agencies.find(caller.agency_code);
+  const v1::Agency& agency = agency_row->second->agency;
+  job.agency_path = agency_row->second->path;
+  auto caller_row = catalog.agencies.find(caller.agency_code);
   const std::string caller_path =
-      caller_row == start.agencies.end() ? "" : caller_row->second.path;
+      caller_row == catalog.agencies.end() ? "" : caller_row->second->path;
   LT_RETURN_IF_ERROR(RequireInSubtree(tx, caller, job.agency_path,
                                       "SubmitDossier", req.parent(),
                                       &caller_path));
-  auto procedure_it = start.procedures.find(job.procedure_code);
-  if (procedure_it == start.procedures.end()) {
+  auto procedure_it = catalog.procedures.find(job.procedure_code);
+  if (procedure_it == catalog.procedures.end()) {
     return common::NotFound(
         "PROCEDURE_NOT_FOUND",
         absl::StrCat("procedure ", job.procedure_code,
                      " does not exist or is not in force"),
         {{"procedure", job.procedure_code}});
   }
-  const v1::Procedure& procedure = procedure_it->second;
+  const v1::Procedure& procedure = procedure_it->second->procedure;
   LT_RETURN_IF_ERROR(CheckMayReceive(procedure, agency, now));
   LT_RETURN_IF_ERROR(ValidateDossier(req.dossier(), procedure));
   LT_ASSIGN_OR_RETURN(absl::Time appointment,
