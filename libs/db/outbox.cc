@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "libs/db/notifier.h"
 #include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
 
@@ -34,17 +35,16 @@ absl::Status AppendOutbox(pqxx::work& tx, absl::string_view schema,
   const std::string s(schema);
   const pqxx::binarystring payload(message.payload.data(),
                                    message.payload.size());
-  // One round trip: a row per destination, and the relays' wake-up.
+  // One round trip: a row per destination; the relays wake after commit.
   ExecPrepared(tx,
-               absl::StrCat("WITH o AS (INSERT INTO ", s,
+               absl::StrCat("INSERT INTO ", s,
                             ".outbox (event_id, destination, event_type, "
                             "payload, created_at, next_attempt_at) SELECT "
                             "$1::uuid, d, $3, $4::bytea, $5::timestamptz, "
-                            "$5::timestamptz FROM unnest($2::text[]) AS d) "
-                            "SELECT pg_notify($6, '')"),
+                            "$5::timestamptz FROM unnest($2::text[]) AS d"),
                message.event_id, TextArrayLiteral(destinations),
-               message.event_type, payload, ToPgTime(now),
-               OutboxChannel(s));
+               message.event_type, payload, ToPgTime(now));
+  NotifyAfterCommit(OutboxChannel(s));
   return absl::OkStatus();
 }
 
@@ -58,7 +58,7 @@ absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
   }
   const int n = static_cast<int>(messages.size());
   // Parameters: (event id, type) per message, then the payloads, then the
-  // time, the destinations and the channel to wake.
+  // time and the destinations.
   std::vector<std::string> text;
   std::vector<pqxx::binarystring> payloads;
   text.reserve(2 * n);
@@ -74,14 +74,13 @@ absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
   };
   ExecPrepared(
       tx,
-      absl::StrCat("WITH o AS (",
-                   OutboxInsertSql(schema, n, param,
-                                   absl::StrCat("$", 3 * n + 1, "::timestamptz"),
-                                   absl::StrCat("$", 3 * n + 2, "::text[]")),
-                   ") SELECT pg_notify($", 3 * n + 3, ", '')"),
+      OutboxInsertSql(schema, n, param,
+                      absl::StrCat("$", 3 * n + 1, "::timestamptz"),
+                      absl::StrCat("$", 3 * n + 2, "::text[]")),
       pqxx::prepare::make_dynamic_params(text),
       pqxx::prepare::make_dynamic_params(payloads), ToPgTime(now),
-      TextArrayLiteral(destinations), OutboxChannel(schema));
+      TextArrayLiteral(destinations));
+  NotifyAfterCommit(OutboxChannel(schema));
   return absl::OkStatus();
 }
 

@@ -5,8 +5,9 @@
 // transaction. A relay per destination claims due rows with
 // FOR UPDATE SKIP LOCKED (N replicas share the work), hands them to a
 // deliverer (the next service's EventSinkService), and marks them delivered;
-// failures back off exponentially with jitter. NOTIFY <schema>_outbox only
-// wakes relays early; polling is what carries events. Receivers call
+// failures back off exponentially with jitter. NOTIFY <schema>_outbox, sent
+// after commit (notifier.h), only wakes relays early; polling is what
+// carries events. Receivers call
 // RecordInbox in the transaction that applies the event, so a redelivery is
 // applied once.
 
@@ -52,8 +53,8 @@ absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
 // data-modifying WITH item), so a state change and its events take one
 // round trip. `param(i, k)` names message i's parameter k (0 event id,
 // 1 event type, 2 payload as bytea); `at` and `destinations` name the time
-// and the text[] of destinations. The statement wakes the relays itself:
-// pg_notify(OutboxChannel(schema), '').
+// and the text[] of destinations. The caller wakes the relays:
+// NotifyAfterCommit(OutboxChannel(schema)).
 std::string OutboxInsertSql(
     absl::string_view schema, int n,
     const std::function<std::string(int i, int k)>& param,

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/db/notifier.h"
 #include "pqxx/pqxx"
 
 namespace lienthong::db {
@@ -69,6 +70,11 @@ class Pool {
   void ReportError(const char* kind) const {
     if (options_.on_error) options_.on_error(kind);
   }
+  // Wake-ups a transaction asked for (NotifyAfterCommit), sent now that it
+  // has committed.
+  void NotifyCommitted(std::vector<Notification> notifications) {
+    notifier_.Send(std::move(notifications));
+  }
 
  private:
   // A connection found broken retires every connection opened before it:
@@ -78,6 +84,7 @@ class Pool {
                bool broken);
 
   const PoolOptions options_;
+  Notifier notifier_{options_.dsn};
   absl::Mutex mu_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;

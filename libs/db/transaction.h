@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "libs/db/notifier.h"
 #include "libs/db/pool.h"
 #include "pqxx/pqxx"
 
@@ -41,7 +42,15 @@ auto RunTransaction(Pool& pool, Fn&& fn) -> std::invoke_result_t<Fn, Tx&> {
   static_assert(std::is_same_v<R, absl::Status> || IsStatusOr<R>::value,
                 "fn must return absl::Status or absl::StatusOr<T>");
   absl::Status last;
+  // This transaction's wake-ups (NotifyAfterCommit); an enclosing one's are
+  // put back when it ends.
+  struct OwnNotifications {
+    std::vector<Notification> outer =
+        SwapPendingNotifications(std::vector<Notification>());
+    ~OwnNotifications() { SwapPendingNotifications(std::move(outer)); }
+  } own;
   for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
+    ClearPendingNotifications();
     auto lease = pool.Acquire();
     if (!lease.ok()) return lease.status();
     bool retry = false;
@@ -54,6 +63,7 @@ auto RunTransaction(Pool& pool, Fn&& fn) -> std::invoke_result_t<Fn, Tx&> {
         return result;
       }
       tx.commit();
+      pool.NotifyCommitted(SwapPendingNotifications({}));
       return result;
     } catch (...) {
       last = MapCurrentException(&retry, &broken);

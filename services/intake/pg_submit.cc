@@ -5,6 +5,7 @@
 // its record with StartSubmit.
 
 #include "absl/strings/str_cat.h"
+#include "libs/db/notifier.h"
 #include "libs/db/prepared.h"
 #include "services/intake/pg_intake_store.h"
 
@@ -173,7 +174,6 @@ std::string ReceivedBatchSql(int n) {
   const std::string secs = absl::StrCat("$", c + 5, "::float8");
   const std::string nanos = absl::StrCat("$", c + 6, "::int");
   const std::string destinations = absl::StrCat("$", c + 7, "::text[]");
-  const std::string channel = absl::StrCat("$", c + 8, "::text");
   std::string d, tr, a, idem;
   for (int i = 0; i < n; ++i) {
     const char* sep = i == 0 ? "" : ", ";
@@ -218,7 +218,7 @@ std::string ReceivedBatchSql(int n) {
                             : absl::StrCat(b(i, 2), "::bytea");
           },
           at, destinations),
-      ") SELECT (SELECT count(*) FROM i)::int, pg_notify(", channel, ", '')");
+      ") SELECT count(*)::int FROM i");
 }
 
 }  // namespace
@@ -264,8 +264,8 @@ bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
   pqxx::result res = db::ExecPrepared(
       tx, ReceivedBatchSql(n), pqxx::prepare::make_dynamic_params(text),
       pqxx::prepare::make_dynamic_params(bin), state, PgTime(now), reason,
-      action, secs, nanos, db::TextArrayLiteral(destinations),
-      db::OutboxChannel("intake"));
+      action, secs, nanos, db::TextArrayLiteral(destinations));
+  db::NotifyAfterCommit(db::OutboxChannel("intake"));
   // A twin (same request id) committed by another batch or replica: fewer
   // records written than asked; the caller rolls back.
   return res[0][0].as<int>() == with_request_id;

@@ -4,6 +4,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/db/outbox.h"
+#include "libs/db/notifier.h"
 #include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
@@ -210,8 +211,7 @@ absl::StatusOr<int> RoutingServer::ExpireLeasesOnce() {
           "INSERT INTO routing.task_feed (agency, task_id, at) VALUES ($1, $2, "
           "$3)",
           task->task.agency(), task->id, PgTime(now));
-      db::ExecPrepared(tx, "SELECT pg_notify('routing_feed', $1)",
-                       task->task.agency());
+      db::NotifyAfterCommit("routing_feed", task->task.agency());
       ++n;
     }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
 #include "libs/db/outbox.h"
+#include "libs/db/notifier.h"
 #include "libs/db/prepared.h"
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
@@ -122,7 +123,7 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
       tx,
       "INSERT INTO routing.task_feed (agency, task_id, at) VALUES ($1, $2, $3)",
       r.task.agency(), r.id, PgTime(now));
-  db::ExecPrepared(tx, "SELECT pg_notify('routing_feed', $1)", r.task.agency());
+  db::NotifyAfterCommit("routing_feed", r.task.agency());
   if (resumed) {
     v1::LegResumed ev;
     ev.set_dossier(r.task.dossier());

@@ -1,0 +1,83 @@
+#include "libs/db/notifier.h"
+
+#include "libs/db/prepared.h"
+#include "pqxx/pqxx"
+
+namespace lienthong::db {
+namespace {
+
+thread_local std::vector<Notification> pending;
+
+}  // namespace
+
+void NotifyAfterCommit(std::string channel, std::string payload) {
+  pending.emplace_back(std::move(channel), std::move(payload));
+}
+
+namespace internal {
+
+std::vector<Notification> SwapPendingNotifications(
+    std::vector<Notification> with) {
+  std::swap(pending, with);
+  return with;
+}
+
+void ClearPendingNotifications() { pending.clear(); }
+
+}  // namespace internal
+
+Notifier::Notifier(std::string dsn) : dsn_(std::move(dsn)) {}
+
+Notifier::~Notifier() {
+  std::unique_ptr<std::thread> t;
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+    t = std::move(thread_);
+  }
+  if (t != nullptr) t->join();
+}
+
+void Notifier::Send(std::vector<Notification> notifications) {
+  if (notifications.empty()) return;
+  absl::MutexLock lock(&mu_);
+  if (stop_) return;
+  for (auto& n : notifications) queued_.insert(std::move(n));
+  if (thread_ == nullptr) {
+    thread_ = std::make_unique<std::thread>([this] { Loop(); });
+  }
+}
+
+void Notifier::Loop() {
+  std::unique_ptr<pqxx::connection> conn;
+  while (true) {
+    std::set<Notification> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](Notifier* n) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return n->stop_ || !n->queued_.empty();
+          },
+          this));
+      if (queued_.empty()) return;  // stopping, nothing left
+      batch.swap(queued_);
+    }
+    std::vector<std::string> channels, payloads;
+    for (const auto& [c, p] : batch) {
+      channels.push_back(c);
+      payloads.push_back(p);
+    }
+    try {
+      if (conn == nullptr) conn = std::make_unique<pqxx::connection>(dsn_);
+      pqxx::nontransaction n(*conn);
+      ExecPrepared(n,
+                   "SELECT pg_notify(c, p) FROM unnest($1::text[], "
+                   "$2::text[]) AS x(c, p)",
+                   TextArrayLiteral(channels), TextArrayLiteral(payloads));
+    } catch (const std::exception&) {
+      conn.reset();  // a hint: the readers' polling finds the rows
+    }
+  }
+}
+
+}  // namespace lienthong::db
