@@ -1,11 +1,14 @@
 #include "tools/bench/intake/bench_util.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -161,6 +164,63 @@ void PrintRow(const std::string& label, Figures& f) {
                 f.first_failure.c_str());
   }
   std::printf("\n");
+}
+
+StorageProbe::StorageProbe(std::string dir)
+    : path_(std::move(dir) + "/lienthong-bench-storage-probe") {
+  fd_ = ::open(path_.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  if (fd_ < 0) error_ = std::strerror(errno);
+}
+
+StorageProbe::~StorageProbe() {
+  if (thread_.joinable()) Stop();
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+}
+
+void StorageProbe::Start() {
+  if (fd_ < 0 || thread_.joinable()) return;
+  stop_ = false;
+  flushes_.clear();
+  thread_ = std::thread([this] {
+    const std::string block(8192, 'w');
+    off_t offset = 0;
+    while (!stop_) {
+      if (::pwrite(fd_, block.data(), block.size(), offset) < 0) return;
+      offset = (offset + 8192) % (16 << 20);  // a 16 MB file, rewritten
+      const absl::Time t = absl::Now();
+      if (::fdatasync(fd_) != 0) return;
+      flushes_.push_back(absl::Now() - t);
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  });
+}
+
+std::vector<absl::Duration> StorageProbe::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  return std::move(flushes_);
+}
+
+void PrintStorage(const std::string& label,
+                  std::vector<absl::Duration> flushes) {
+  if (flushes.empty()) return;
+  std::sort(flushes.begin(), flushes.end());
+  const auto ms = [&](double p) {
+    const size_t i = std::min(flushes.size() - 1,
+                              static_cast<size_t>(p * flushes.size()));
+    return absl::ToDoubleMilliseconds(flushes[i]);
+  };
+  const auto stalls = std::count_if(
+      flushes.begin(), flushes.end(),
+      [](absl::Duration d) { return d > absl::Milliseconds(50); });
+  std::printf(
+      "%-34s %8zu flushes  p50 %6.2f  p99 %6.2f  max %7.1f ms  over 50 ms: "
+      "%ld\n",
+      label.c_str(), flushes.size(), ms(0.5), ms(0.99),
+      absl::ToDoubleMilliseconds(flushes.back()), static_cast<long>(stalls));
 }
 
 }  // namespace lienthong::bench

@@ -6,8 +6,10 @@
 // counted from the scheduled instant, so a stall is not hidden by the
 // clients waiting on it).
 
+#include <atomic>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -48,5 +50,32 @@ Figures RunOpenLoop(double rate_per_second, int workers,
 
 // "  <label>  throughput  p50  p95  p99" on one line.
 void PrintRow(const std::string& label, Figures& f);
+
+// What the disk does meanwhile: a thread that writes 8 kB and fdatasync()s
+// it every 5 ms in a file of its own in `dir` (beside PostgreSQL's data, on
+// the same device), as a commit's WAL flush does. A durable commit cannot
+// return before its flush, so a stall of the device shows in every
+// latency measured while it lasts, whatever the code above it.
+class StorageProbe {
+ public:
+  explicit StorageProbe(std::string dir);
+  ~StorageProbe();
+  bool ok() const { return fd_ >= 0; }
+  const std::string& error() const { return error_; }
+  void Start();
+  // Stops and returns the flush latencies since Start.
+  std::vector<absl::Duration> Stop();
+
+ private:
+  std::string path_, error_;
+  int fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::vector<absl::Duration> flushes_;
+};
+
+// "storage: N flushes, p50, p99, max, over 50 ms: K" for `flushes`.
+void PrintStorage(const std::string& label,
+                  std::vector<absl::Duration> flushes);
 
 }  // namespace lienthong::bench

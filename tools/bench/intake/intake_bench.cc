@@ -14,6 +14,8 @@
 // service at --intake_address (seeded with `lienthong seed`, started with
 // --insecure_dev_auth).
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -81,6 +83,20 @@ namespace {
 
 constexpr char kDb[] = "lt_bench_intake";
 constexpr char kCity[] = "000.00.00.H26";
+
+// Where the storage probe writes: beside PostgreSQL's data directory
+// when the server is on this machine and says where that is (superuser),
+// else the working directory.
+std::string StorageProbeDir(db::Pool& pool) {
+  auto dir = db::WithTransaction(
+      pool, [](pqxx::work& tx) -> absl::StatusOr<std::string> {
+        return tx.exec("SHOW data_directory")[0][0].as<std::string>();
+      });
+  if (dir.ok() && ::access(dir->c_str(), W_OK) == 0) {
+    return dir->substr(0, dir->find_last_of('/'));
+  }
+  return ".";
+}
 
 void Die(absl::string_view what, const absl::Status& s) {
   std::fprintf(stderr, "intake-bench: %s: %s\n", std::string(what).c_str(),
@@ -393,18 +409,33 @@ int Run() {
   // The open loop, in rounds too: each slice at --load_fraction of the
   // peak measured just before it (a peak measured in a fast minute and a
   // load applied in a slow one would be an overload, not 60 %).
+  // The baseline gets the same open loop at the same fraction of its own
+  // peak, and the storage probe runs through both: a durable commit waits
+  // for its flush, so a stall of the disk is in both sides' tails.
   const double fraction = absl::GetFlag(FLAGS_load_fraction);
-  std::vector<bench::Figures> paced_runs;
-  double offered = 0;
+  std::vector<bench::Figures> paced_runs, paced_baseline_runs;
+  double offered = 0, offered_baseline = 0;
+  bench::StorageProbe probe(StorageProbeDir(baseline_pool));
+  std::vector<absl::Duration> service_flushes, baseline_flushes;
   for (int r = 0; r < rounds; ++r) {
     const double now_peak =
         bench::RunClosedLoop(clients, slice / 2, service_op).Throughput();
     const double round_rate = fraction * now_peak;
     offered += round_rate / rounds;
+    probe.Start();
     paced_runs.push_back(
         bench::RunOpenLoop(round_rate, clients * 2, slice, service_op));
+    for (absl::Duration d : probe.Stop()) service_flushes.push_back(d);
+    const double base_peak =
+        bench::RunClosedLoop(clients, slice / 2, baseline_op).Throughput();
+    offered_baseline += fraction * base_peak / rounds;
+    probe.Start();
+    paced_baseline_runs.push_back(bench::RunOpenLoop(
+        fraction * base_peak, clients * 2, slice, baseline_op));
+    for (absl::Duration d : probe.Stop()) baseline_flushes.push_back(d);
   }
   bench::Figures paced = bench::Merge(paced_runs);
+  bench::Figures paced_baseline = bench::Merge(paced_baseline_runs);
   const double rate = offered;
 
   bench::PrintRow("baseline (libpqxx, no gRPC), peak", baseline);
@@ -454,6 +485,16 @@ int Run() {
   std::printf(
       "p99 at %d%% of peak                %8.2f ms  (target <= 25 ms)\n",
       static_cast<int>(fraction * 100), paced.PercentileMs(0.99));
+  bench::PrintStorage("  disk flushes meanwhile (probe)", service_flushes);
+  bench::PrintRow(
+      absl::StrCat("baseline at ", static_cast<int>(fraction * 100),
+                   "% of its peak (", static_cast<int>(offered_baseline),
+                   "/s)"),
+      paced_baseline);
+  bench::PrintStorage("  disk flushes meanwhile (probe)", baseline_flushes);
+  if (!probe.ok()) {
+    std::printf("  (no storage probe: %s)\n", probe.error().c_str());
+  }
   stop.Notify();
   if (sealer.joinable()) sealer.join();
   if (server) server->Shutdown();
