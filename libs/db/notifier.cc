@@ -52,6 +52,7 @@ void Notifier::Loop() {
   std::unique_ptr<pqxx::connection> conn;
   while (true) {
     std::set<Notification> batch;
+    bool stopping;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -61,7 +62,11 @@ void Notifier::Loop() {
           this));
       if (queued_.empty()) return;  // stopping, nothing left
       batch.swap(queued_);
+      stopping = stop_;
     }
+    // Stopping with no connection: not worth a connect that could hang the
+    // process's exit while the database is away (readers poll anyway).
+    if (stopping && conn == nullptr) return;
     std::vector<std::string> channels, payloads;
     for (const auto& [c, p] : batch) {
       channels.push_back(c);

@@ -49,7 +49,8 @@ void ClearPendingNotifications();
 class Notifier {
  public:
   explicit Notifier(std::string dsn);
-  ~Notifier();  // sends what is queued, then stops
+  // Sends what is queued (if its connection is open), then stops.
+  ~Notifier();
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
 
