@@ -20,7 +20,9 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(bool, insecure_dev_auth, false,
           "Dev only: take the caller's identity from x-lienthong-* metadata");
 ABSL_FLAG(std::string, log_format, "logfmt", "logfmt or json");
-ABSL_FLAG(int, max_threads, 64, "Bound on the gRPC server's threads");
+ABSL_FLAG(int, max_threads, 256,
+          "Bound on the gRPC server's threads (calls beyond it get "
+          "RESOURCE_EXHAUSTED)");
 ABSL_FLAG(std::string, intake_address, "", "intake service host:port");
 ABSL_FLAG(std::string, routing_address, "", "routing service host:port");
 ABSL_FLAG(std::string, deadline_address, "", "deadline service host:port");

@@ -51,7 +51,11 @@ struct ServerOptions {
   TlsFiles tls;
   absl::Duration drain_grace = absl::Seconds(5);
   absl::Duration shutdown_deadline = absl::Seconds(20);
-  int max_threads = 64;
+  // Calls beyond this many at once are refused with RESOURCE_EXHAUSTED
+  // ("Server Threadpool Exhausted"). A SubmitDossier waiting for its batch
+  // holds a thread, so a burst of counters needs room: 64 refused calls
+  // when 64 clients called at once.
+  int max_threads = 256;
   // Handler threads kept waiting for calls. gRPC's default (2) makes a
   // thread exit after each call once more than two are idle and start a
   // new one for the next: under concurrent load, a thread created and

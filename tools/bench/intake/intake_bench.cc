@@ -322,6 +322,7 @@ int Run() {
     so.service_label = "intake";
     so.service_names = {"lienthong.intake.v1.IntakeService"};
     so.drain_grace = absl::ZeroDuration();
+    so.max_threads = absl::GetFlag(FLAGS_max_threads);  // the service's flag
     auto started = grpc_util::Server::Start(so, {service.get()});
     if (!started.ok()) Die("server", started.status());
     server = *std::move(started);
