@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "absl/time/clock.h"
 #include "libs/db/notifier.h"
 #include "libs/db/prepared.h"
@@ -25,37 +26,13 @@ std::string ToPgTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
 }
 
-}  // namespace
-
-absl::Status AppendOutbox(pqxx::work& tx, absl::string_view schema,
-                          const OutboxMessage& message,
-                          const std::vector<std::string>& destinations,
-                          absl::Time now) {
-  if (destinations.empty()) return absl::OkStatus();
-  const std::string s(schema);
-  const pqxx::binarystring payload(message.payload.data(),
-                                   message.payload.size());
-  // One round trip: a row per destination; the relays wake after commit.
-  ExecPrepared(tx,
-               absl::StrCat("INSERT INTO ", s,
-                            ".outbox (event_id, destination, event_type, "
-                            "payload, created_at, next_attempt_at) SELECT "
-                            "$1::uuid, d, $3, $4::bytea, $5::timestamptz, "
-                            "$5::timestamptz FROM unnest($2::text[]) AS d"),
-               message.event_id, TextArrayLiteral(destinations),
-               message.event_type, payload, ToPgTime(now));
-  NotifyAfterCommit(OutboxChannel(s));
-  return absl::OkStatus();
-}
-
-absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
-                               const std::vector<OutboxMessage>& messages,
-                               const std::vector<std::string>& destinations,
-                               absl::Time now) {
+// AppendOutbox and AppendOutboxBatch: one statement for any number of
+// messages; the relays wake after commit.
+absl::Status AppendMessages(pqxx::work& tx, absl::string_view schema,
+                            absl::Span<const OutboxMessage> messages,
+                            const std::vector<std::string>& destinations,
+                            absl::Time now) {
   if (destinations.empty() || messages.empty()) return absl::OkStatus();
-  if (messages.size() == 1) {
-    return AppendOutbox(tx, schema, messages[0], destinations, now);
-  }
   const int n = static_cast<int>(messages.size());
   // Parameters: (event id, type) per message, then the payloads, then the
   // time and the destinations.
@@ -82,6 +59,23 @@ absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
       TextArrayLiteral(destinations));
   NotifyAfterCommit(OutboxChannel(schema));
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status AppendOutbox(pqxx::work& tx, absl::string_view schema,
+                          const OutboxMessage& message,
+                          const std::vector<std::string>& destinations,
+                          absl::Time now) {
+  return AppendMessages(tx, schema, absl::MakeConstSpan(&message, 1),
+                        destinations, now);
+}
+
+absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
+                               const std::vector<OutboxMessage>& messages,
+                               const std::vector<std::string>& destinations,
+                               absl::Time now) {
+  return AppendMessages(tx, schema, messages, destinations, now);
 }
 
 std::string OutboxInsertSql(
