@@ -122,16 +122,16 @@ size_t IntakeServer::SubmitsWaiting() const { return submits_->queued(); }
 // statement that reads the rows again, and goes on only if they are the
 // same bytes (else it rolls back and runs again on what it read).
 struct SubmitCatalog {
-  struct Agency {
+  // A row as stored (`path` is empty for procedures) and parsed.
+  template <typename M>
+  struct Entry {
     std::string path, bytes;
-    v1::Agency agency;
+    M message;
   };
-  struct Procedure {
-    std::string bytes;
-    v1::Procedure procedure;
-  };
-  std::map<std::string, std::shared_ptr<const Agency>> agencies;
-  std::map<std::string, std::shared_ptr<const Procedure>> procedures;
+  template <typename M>
+  using Entries = std::map<std::string, std::shared_ptr<const Entry<M>>>;
+  Entries<v1::Agency> agencies;
+  Entries<v1::Procedure> procedures;
 
   bool Holds(const SubmitJob& j) const {
     return agencies.count(j.agency_code) > 0 &&
@@ -142,61 +142,57 @@ struct SubmitCatalog {
 
 namespace {
 
-// What `read` says of `codes` is what `catalog` holds.
-template <typename Entry>
-bool SameRows(const std::map<std::string, std::shared_ptr<const Entry>>& held,
-              const std::map<std::string, pg::SubmitBatchRead::Stored>& read,
+using Read = std::map<std::string, pg::SubmitBatchRead::Stored>;
+
+template <typename M>
+bool Same(const SubmitCatalog::Entry<M>& held,
+          const pg::SubmitBatchRead::Stored& read) {
+  return held.bytes == read.bytes && held.path == read.path;
+}
+
+// What `read` says of `codes` is what `held` holds.
+template <typename M>
+bool SameRows(const SubmitCatalog::Entries<M>& held, const Read& read,
               const std::vector<std::string>& codes) {
   for (const std::string& code : codes) {
     auto h = held.find(code);
     auto r = read.find(code);
-    if (h == held.end() || r == read.end()) return false;
-    if (h->second->bytes != r->second.bytes) return false;
-    if constexpr (std::is_same_v<Entry, SubmitCatalog::Agency>) {
-      if (h->second->path != r->second.path) return false;
+    if (h == held.end() || r == read.end() || !Same(*h->second, r->second)) {
+      return false;
     }
   }
   return true;
 }
 
-// `base` with what `read` says of `codes` (a code it did not find is
+// `held` with what `read` says of `codes` (a code it did not find is
 // dropped); unchanged entries are shared, changed ones parsed.
+template <typename M>
+void Refresh(SubmitCatalog::Entries<M>& held, const Read& read,
+             const std::vector<std::string>& codes) {
+  for (const std::string& code : codes) {
+    auto r = read.find(code);
+    if (r == read.end()) {
+      held.erase(code);
+      continue;
+    }
+    auto& entry = held[code];
+    if (entry != nullptr && Same(*entry, r->second)) continue;
+    auto e = std::make_shared<SubmitCatalog::Entry<M>>();
+    e->path = r->second.path;
+    e->bytes = r->second.bytes;
+    e->message.ParseFromString(e->bytes);
+    entry = std::move(e);
+  }
+}
+
 std::shared_ptr<SubmitCatalog> Updated(const SubmitCatalog* base,
                                        const pg::SubmitBatchRead& read,
                                        const std::vector<std::string>& agencies,
                                        const std::vector<std::string>& procedures) {
   auto c = std::make_shared<SubmitCatalog>();
   if (base != nullptr) *c = *base;
-  for (const std::string& code : agencies) {
-    auto r = read.agencies.find(code);
-    if (r == read.agencies.end()) {
-      c->agencies.erase(code);
-      continue;
-    }
-    auto& held = c->agencies[code];
-    if (held != nullptr && held->bytes == r->second.bytes &&
-        held->path == r->second.path) {
-      continue;
-    }
-    auto e = std::make_shared<SubmitCatalog::Agency>();
-    e->path = r->second.path;
-    e->bytes = r->second.bytes;
-    e->agency.ParseFromString(e->bytes);
-    held = std::move(e);
-  }
-  for (const std::string& code : procedures) {
-    auto r = read.procedures.find(code);
-    if (r == read.procedures.end()) {
-      c->procedures.erase(code);
-      continue;
-    }
-    auto& held = c->procedures[code];
-    if (held != nullptr && held->bytes == r->second.bytes) continue;
-    auto e = std::make_shared<SubmitCatalog::Procedure>();
-    e->bytes = r->second.bytes;
-    e->procedure.ParseFromString(e->bytes);
-    held = std::move(e);
-  }
+  Refresh(c->agencies, read.agencies, agencies);
+  Refresh(c->procedures, read.procedures, procedures);
   return c;
 }
 
@@ -333,8 +329,7 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
       absl::MutexLock lock(&catalog_mu_);
       submit_catalog_ = fresh;
     }
-    if (writing.empty()) return absl::OkStatus();
-    last = pg::NextSequences(tx, counts, day);
+    if (!writing.empty()) last = pg::NextSequences(tx, counts, day);
   }
   if (writing.empty()) return absl::OkStatus();
 
@@ -390,7 +385,7 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work& tx, SubmitJob& job,
         absl::StrCat("receiving agency ", job.agency_code, " does not exist"),
         {{"agency", job.agency_code}});
   }
-  const v1::Agency& agency = agency_row->second->agency;
+  const v1::Agency& agency = agency_row->second->message;
   job.agency_path = agency_row->second->path;
   auto caller_row = catalog.agencies.find(caller.agency_code);
   const std::string caller_path =
@@ -406,7 +401,7 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work& tx, SubmitJob& job,
                      " does not exist or is not in force"),
         {{"procedure", job.procedure_code}});
   }
-  const v1::Procedure& procedure = procedure_it->second->procedure;
+  const v1::Procedure& procedure = procedure_it->second->message;
   LT_RETURN_IF_ERROR(CheckMayReceive(procedure, agency, now));
   LT_RETURN_IF_ERROR(ValidateDossier(req.dossier(), procedure));
   LT_ASSIGN_OR_RETURN(absl::Time appointment,
