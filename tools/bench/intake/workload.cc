@@ -1,0 +1,197 @@
+// The intake bench's workload (workload.h).
+
+#include "tools/bench/intake/workload.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "libs/common/uuid.h"
+#include "libs/db/outbox.h"
+#include "libs/db/transaction.h"
+#include "libs/grpc_util/event_sink.h"
+#include "libs/grpc_util/proto_time.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "services/intake/intake_logic.h"
+#include "services/intake/pg_intake_store.h"
+
+namespace lienthong::intake {
+
+void Die(absl::string_view what, const absl::Status& s) {
+  std::fprintf(stderr, "intake-bench: %s: %s\n", std::string(what).c_str(),
+               s.ToString().c_str());
+  std::exit(1);
+}
+
+namespace {
+
+constexpr char kCity[] = "000.00.00.H26";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) Die("read", absl::NotFoundError(path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <typename M>
+M ParseJson(const std::string& text, absl::string_view what) {
+  M m;
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = true;  // the seed files' "_note", "_invented_code"
+  auto s = google::protobuf::util::JsonStringToMessage(text, &m, o);
+  if (!s.ok()) Die(what, absl::InvalidArgumentError(s.ToString()));
+  return m;
+}
+
+void As(grpc::ClientContext& ctx, const std::string& role,
+        const std::string& agency) {
+  ctx.AddMetadata("x-lienthong-role", role);
+  ctx.AddMetadata("x-lienthong-agency", agency);
+  ctx.AddMetadata("x-lienthong-subject", "bench");
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+}
+
+// The joint birth registration a ward counter receives most.
+v1::Dossier BirthDossier() {
+  return ParseJson<v1::Dossier>(R"json({
+    "procedure": "procedures/LT.01", "channel": "RECEIPT_CHANNEL_COUNTER",
+    "applicant": {"full_name": "Nguyễn Văn An", "personal_id": "001090012345",
+                  "contact": {"phone": "0912345678",
+                              "email": "nguyenvanan@example.vn"},
+                  "address": "Số 12 ngõ 35 phố Tây Mỗ, phường Tây Mỗ, Hà Nội"},
+    "fields": [
+      {"key": "child_full_name", "value": "Nguyễn Minh Khôi"},
+      {"key": "child_date_of_birth", "value": "2026-11-20"},
+      {"key": "child_sex", "value": "Nam"},
+      {"key": "place_of_birth", "value": "Bệnh viện Phụ sản Hà Nội"},
+      {"key": "mother_full_name", "value": "Trần Thị Bình"},
+      {"key": "mother_personal_id", "value": "001192054321"},
+      {"key": "permanent_address", "value": "Phường Tây Mỗ, Hà Nội"}],
+    "documents": [
+      {"code": "giay_chung_sinh", "sha256": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+      {"code": "to_khai_lien_thong", "sha256": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}]
+  })json",
+                                "birth dossier");
+}
+
+}  // namespace
+
+Seed LoadSeed(const std::string& dir) {
+  Seed s;
+  s.agencies = ParseJson<v1::ListAgenciesResponse>(
+      ReadFile(dir + "/agencies.json"), "agencies.json");
+  s.procedures = ParseJson<v1::ListProceduresResponse>(
+      ReadFile(dir + "/procedures.json"), "procedures.json");
+  for (const auto& a : s.agencies.agencies()) {
+    if (a.tier() == common::v1::TIER_COMMUNE &&
+        a.kind() == common::v1::AGENCY_KIND_ONE_STOP_UNIT) {
+      s.counters.push_back(a);
+    }
+  }
+  for (const auto& p : s.procedures.procedures()) {
+    if (p.code() == "LT.01") s.birth = p;
+  }
+  if (s.counters.empty() || s.birth.code().empty()) {
+    Die("seed", absl::FailedPreconditionError(
+                    "no commune one-stop unit or no procedure LT.01"));
+  }
+  return s;
+}
+
+void SeedService(v1::IntakeService::Stub& stub, const Seed& seed) {
+  for (const auto& a : seed.agencies.agencies()) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", kCity);
+    v1::UpsertAgencyRequest req;
+    *req.mutable_agency() = a;
+    v1::UpsertAgencyResponse resp;
+    grpc::Status s = stub.UpsertAgency(&ctx, req, &resp);
+    if (!s.ok()) Die("seed agency", absl::UnknownError(s.error_message()));
+  }
+  for (const auto& p : seed.procedures.procedures()) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", kCity);
+    v1::UpsertProcedureRequest req;
+    *req.mutable_procedure() = p;
+    v1::UpsertProcedureResponse resp;
+    grpc::Status s = stub.UpsertProcedure(&ctx, req, &resp);
+    if (!s.ok()) Die("seed procedure", absl::UnknownError(s.error_message()));
+  }
+}
+
+// Submits through gRPC, as a counter officer of the city (whose subtree
+// holds every ward), spreading dossiers over the ward counters.
+bench::Op ServiceOp(
+    const std::vector<std::unique_ptr<v1::IntakeService::Stub>>& stubs,
+    const Seed& seed) {
+  const v1::Dossier birth = BirthDossier();
+  return [&stubs, &seed, birth](int client, int64_t i) -> absl::Status {
+    v1::SubmitDossierRequest req;
+    const v1::Agency& ward = seed.counters[(client + i) % seed.counters.size()];
+    req.set_parent(AgencyName(ward.code()));
+    *req.mutable_dossier() = birth;
+    req.set_request_id(common::NewUuid());
+    grpc::ClientContext ctx;
+    As(ctx, "counter_officer", kCity);
+    v1::SubmitDossierResponse resp;
+    grpc::Status s =
+        stubs[client % stubs.size()]->SubmitDossier(&ctx, req, &resp);
+    if (!s.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                          s.error_message());
+    }
+    return absl::OkStatus();
+  };
+}
+
+// The same rows with no gRPC, no validation, no idempotency record, no
+// transition or audit row: the counter, the dossier (documents inside its
+// body, as the service stores them) and DossierReceived for three
+// destinations. Counters of their own ("B" prefix) so codes never collide.
+bench::Op BaselineOp(db::Pool& pool, const Seed& seed,
+                     const calendar::WorkingCalendar& cal) {
+  const v1::Dossier birth = BirthDossier();
+  return [&pool, &seed, &cal, birth](int client, int64_t i) -> absl::Status {
+    const v1::Agency& ward = seed.counters[(client + i) % seed.counters.size()];
+    const std::string agency = absl::StrCat("B", ward.code());
+    return db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
+      const absl::Time now = absl::Now();
+      const int64_t seq = pg::NextSequence(tx, agency, LocalDay(now));
+      v1::Dossier d = birth;
+      d.set_code(FormatDossierCode(agency, LocalDay(now), seq));
+      d.set_name(DossierName(d.code()));
+      d.set_receiving_agency(AgencyName(agency));
+      d.set_state(v1::DOSSIER_STATE_RECEIVED);
+      grpc_util::ToProto(now, d.mutable_receive_time());
+      grpc_util::ToProto(now, d.mutable_update_time());
+      absl::StatusOr<absl::Time> appointment =
+          ComputeAppointment(cal, now, seed.birth);
+      if (appointment.ok()) {
+        grpc_util::ToProto(*appointment, d.mutable_appointment_time());
+      }
+      pg::InsertDossier(tx, d, "/bench/", now);
+      v1::DossierReceived ev;
+      ev.set_dossier(d.name());
+      *ev.mutable_receiving_agency() = ward;
+      *ev.mutable_procedure() = seed.birth;
+      *ev.mutable_fields() = d.fields();
+      *ev.mutable_applicant_contact() = d.applicant().contact();
+      *ev.mutable_receive_time() = d.receive_time();
+      *ev.mutable_appointment_time() = d.appointment_time();
+      const common::v1::Event e =
+          grpc_util::MakeEvent(ev, "intake", d.name(), now);
+      return db::AppendOutbox(tx, "intake",
+                              {e.event_id(), e.type(), e.SerializeAsString()},
+                              {"routing", "deadline", "notify"}, now);
+    });
+  };
+}
+
+}  // namespace lienthong::intake
