@@ -207,20 +207,16 @@ std::vector<absl::Duration> StorageProbe::Stop() {
 void PrintStorage(const std::string& label,
                   std::vector<absl::Duration> flushes) {
   if (flushes.empty()) return;
-  std::sort(flushes.begin(), flushes.end());
-  const auto ms = [&](double p) {
-    const size_t i = std::min(flushes.size() - 1,
-                              static_cast<size_t>(p * flushes.size()));
-    return absl::ToDoubleMilliseconds(flushes[i]);
-  };
   const auto stalls = std::count_if(
       flushes.begin(), flushes.end(),
       [](absl::Duration d) { return d > absl::Milliseconds(50); });
+  Figures f;  // for its percentiles
+  f.latencies = std::move(flushes);
   std::printf(
       "%-34s %8zu flushes  p50 %6.2f  p99 %6.2f  max %7.1f ms  over 50 ms: "
       "%ld\n",
-      label.c_str(), flushes.size(), ms(0.5), ms(0.99),
-      absl::ToDoubleMilliseconds(flushes.back()), static_cast<long>(stalls));
+      label.c_str(), f.latencies.size(), f.PercentileMs(0.5),
+      f.PercentileMs(0.99), f.PercentileMs(1.0), static_cast<long>(stalls));
 }
 
 }  // namespace lienthong::bench
