@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
 namespace lienthong::notify::testing {
@@ -93,27 +95,25 @@ class Sink {
                                     const std::string& auth = "",
                                     const std::string& tls_cert = "",
                                     const std::string& tls_key = "") {
-    auto s = std::unique_ptr<Sink>(new Sink());
-    s->port_ = FreePort();
-    s->control_port_ = FreePort();
-    s->out_ = dir + "/smtp_sink_" + std::to_string(s->port_) + ".jsonl";
-    std::vector<std::string> args = {"/usr/bin/python3",
-                                     SourceDir() + "/tools/sinks/smtp_sink.py",
-                                     "--port",
-                                     std::to_string(s->port_),
-                                     "--control_port",
-                                     std::to_string(s->control_port_),
-                                     "--out",
-                                     s->out_};
-    if (!auth.empty()) {
-      args.push_back("--auth");
-      args.push_back(auth);
-    }
-    if (!tls_cert.empty()) {
-      args.insert(args.end(), {"--tls_cert", tls_cert, "--tls_key", tls_key});
-    }
-    s->Spawn(args);
-    return s;
+    return Started([&](Sink& s) {
+      s.port_ = FreePort();
+      s.control_port_ = FreePort();
+      s.out_ = dir + "/smtp_sink_" + std::to_string(s.port_) + ".jsonl";
+      std::vector<std::string> args = {
+          "/usr/bin/python3", SourceDir() + "/tools/sinks/smtp_sink.py",
+          "--port",           std::to_string(s.port_),
+          "--control_port",   std::to_string(s.control_port_),
+          "--out",            s.out_};
+      if (!auth.empty()) {
+        args.push_back("--auth");
+        args.push_back(auth);
+      }
+      if (!tls_cert.empty()) {
+        args.insert(args.end(),
+                    {"--tls_cert", tls_cert, "--tls_key", tls_key});
+      }
+      return args;
+    });
   }
 
   ~Sink() {
@@ -161,29 +161,41 @@ class Sink {
                                         const std::string& tls_cert,
                                         const std::string& tls_key) {
     const bool tls = !tls_cert.empty();
-    auto s = std::unique_ptr<Sink>(new Sink());
-    if (tls) s->scheme_ = "https";
-    s->port_ = FreePort();
-    s->control_port_ = tls ? FreePort() : s->port_;
-    s->out_ = dir + (tls ? "/https_sink_" : "/http_sink_") +
-              std::to_string(s->port_) + ".jsonl";
-    std::vector<std::string> args = {"/usr/bin/python3",
-                                     SourceDir() + "/tools/sinks/http_sink.py",
-                                     "--port",
-                                     std::to_string(s->port_),
-                                     "--out",
-                                     s->out_};
-    if (tls) {
-      args.insert(args.end(),
-                  {"--control_port", std::to_string(s->control_port_),
-                   "--tls_cert", tls_cert, "--tls_key", tls_key});
+    return Started([&](Sink& s) {
+      if (tls) s.scheme_ = "https";
+      s.port_ = FreePort();
+      s.control_port_ = tls ? FreePort() : s.port_;
+      s.out_ = dir + (tls ? "/https_sink_" : "/http_sink_") +
+               std::to_string(s.port_) + ".jsonl";
+      std::vector<std::string> args = {
+          "/usr/bin/python3", SourceDir() + "/tools/sinks/http_sink.py",
+          "--port",           std::to_string(s.port_),
+          "--out",            s.out_};
+      if (tls) {
+        args.insert(args.end(),
+                    {"--control_port", std::to_string(s.control_port_),
+                     "--tls_cert", tls_cert, "--tls_key", tls_key});
+      }
+      if (!secret.empty()) {
+        args.push_back("--webhook_secret");
+        args.push_back(secret);
+      }
+      return args;
+    });
+  }
+
+  // A sink started with the arguments `configure` gives (it picks the
+  // ports). A port free when picked can be taken by another test before
+  // the sink binds it; the sink then exits, and it starts again on new
+  // ports.
+  template <typename Configure>
+  static std::unique_ptr<Sink> Started(const Configure& configure) {
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      auto s = std::unique_ptr<Sink>(new Sink());
+      if (s->Spawn(configure(*s))) return s;
     }
-    if (!secret.empty()) {
-      args.push_back("--webhook_secret");
-      args.push_back(secret);
-    }
-    s->Spawn(args);
-    return s;
+    ADD_FAILURE() << "sink did not start";
+    return std::unique_ptr<Sink>(new Sink());
   }
 
   Sink() = default;
@@ -196,7 +208,12 @@ class Sink {
     return nlohmann::json::parse(body, nullptr, false);
   }
 
-  void Spawn(const std::vector<std::string>& args) {
+  // Starts the sink; true once it has bound its ports (it writes
+  // --port_file then), false if it exited first.
+  bool Spawn(std::vector<std::string> args) {
+    const std::string ready = out_ + ".ready";
+    std::remove(ready.c_str());
+    args.insert(args.end(), {"--port_file", ready});
     pid_ = fork();
     if (pid_ == 0) {
       std::vector<char*> argv;
@@ -208,13 +225,16 @@ class Sink {
       _exit(127);
     }
     // Wait for the process to listen (a start-up, not a wait for time).
-    for (int i = 0; i < 200; ++i) {
-      if (HttpCall("GET", absl::StrCat("http://127.0.0.1:", control_port_,
-                                       "/_control/stats")) == 200) {
-        return;
+    for (int i = 0; i < 400; ++i) {
+      if (std::ifstream(ready).good()) return true;
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
+    return false;
   }
 
   pid_t pid_ = -1;

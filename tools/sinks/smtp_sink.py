@@ -163,6 +163,8 @@ def main():
     ap.add_argument("--auth", default="", help="user:password")
     ap.add_argument("--tls_cert", default="")
     ap.add_argument("--tls_key", default="")
+    ap.add_argument("--port_file", default="",
+                    help="written (the SMTP port) once both ports are bound")
     args = ap.parse_args()
 
     state = State(args.out)
@@ -183,15 +185,21 @@ def main():
         kwargs["authenticator"] = authenticator
         kwargs["auth_required"] = True
         kwargs["auth_require_tls"] = bool(args.tls_cert)
-    controller = Controller(Handler(state), hostname=args.host,
-                            port=args.port, enable_SMTPUTF8=True, **kwargs)
-    controller.start()
+    # The control port first: if it is taken, exit before the SMTP
+    # server's thread exists.
     control = None
     if args.control_port:
         control = ThreadingHTTPServer((args.host, args.control_port),
                                       make_control(state))
         control.daemon_threads = True
         threading.Thread(target=control.serve_forever, daemon=True).start()
+    controller = Controller(Handler(state), hostname=args.host,
+                            port=args.port, enable_SMTPUTF8=True, **kwargs)
+    controller.start()
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write(str(args.port))
+        os.replace(args.port_file + ".tmp", args.port_file)
     print(f"smtp_sink listening on {args.host}:{args.port} "
           f"(control {args.control_port})", flush=True)
     try:
