@@ -83,19 +83,45 @@ absl::Status EventSinkClient::Deliver(
   return FromGrpcStatus(stub_->DeliverEvents(&ctx, req, &resp));
 }
 
-lienthong::common::v1::Event MakeEvent(const google::protobuf::Message& payload,
-                                       const std::string& source,
-                                       const std::string& dossier,
-                                       absl::Time occur_time) {
+namespace {
+
+lienthong::common::v1::Event Envelope(const std::string& type,
+                                      const std::string& source,
+                                      const std::string& dossier,
+                                      absl::Time occur_time) {
   lienthong::common::v1::Event e;
   e.set_event_id(common::NewUuid());
-  e.set_type(payload.GetDescriptor()->full_name());
+  e.set_type(type);
   const int64_t ns = absl::ToUnixNanos(occur_time);
   e.mutable_occur_time()->set_seconds(ns / 1000000000);
   e.mutable_occur_time()->set_nanos(static_cast<int32_t>(ns % 1000000000));
   e.set_source(source);
   e.set_dossier(dossier);
+  return e;
+}
+
+}  // namespace
+
+lienthong::common::v1::Event MakeEvent(const google::protobuf::Message& payload,
+                                       const std::string& source,
+                                       const std::string& dossier,
+                                       absl::Time occur_time) {
+  lienthong::common::v1::Event e = Envelope(
+      payload.GetDescriptor()->full_name(), source, dossier, occur_time);
   e.mutable_payload()->PackFrom(payload);
+  return e;
+}
+
+lienthong::common::v1::Event MakeEventFromBytes(const std::string& type,
+                                                std::string payload,
+                                                const std::string& source,
+                                                const std::string& dossier,
+                                                absl::Time occur_time) {
+  lienthong::common::v1::Event e = Envelope(type, source, dossier, occur_time);
+  // As Any::PackFrom writes it.
+  e.mutable_payload()->set_type_url(
+      absl::StrCat("type.googleapis.com/", type));
+  e.mutable_payload()->set_value(std::move(payload));
   return e;
 }
 

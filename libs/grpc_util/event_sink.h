@@ -77,6 +77,14 @@ lienthong::common::v1::Event MakeEvent(const google::protobuf::Message& payload,
                                        const std::string& dossier,
                                        absl::Time occur_time);
 
+// The same from a payload already serialized: `type` is the message's full
+// name and `payload` its bytes (SubmitDossier composes them on the wire).
+lienthong::common::v1::Event MakeEventFromBytes(const std::string& type,
+                                                std::string payload,
+                                                const std::string& source,
+                                                const std::string& dossier,
+                                                absl::Time occur_time);
+
 // Unpacks the payload when it is of type T.
 template <typename T>
 bool PayloadIs(const lienthong::common::v1::Event& e, T* out) {

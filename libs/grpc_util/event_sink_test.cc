@@ -119,3 +119,31 @@ TEST(EventSinkTest, AnEventWithoutAUuidIsRefusedBeforeAnyIsApplied) {
 
 }  // namespace
 }  // namespace lienthong::grpc_util
+
+namespace lienthong::grpc_util {
+namespace {
+
+// A payload serialized ahead (as SubmitDossier composes it) makes the same
+// envelope as the message would.
+TEST(MakeEventTest, FromBytesIsTheSameEnvelopeAsFromTheMessage) {
+  google::protobuf::StringValue v;
+  v.set_value("Nguyễn Văn An");
+  const absl::Time at = absl::FromUnixSeconds(1795399200);
+  const common::v1::Event a = MakeEvent(v, "intake", "dossiers/X", at);
+  const common::v1::Event b = MakeEventFromBytes(
+      "google.protobuf.StringValue", v.SerializeAsString(), "intake",
+      "dossiers/X", at);
+  EXPECT_EQ(b.type(), a.type());
+  EXPECT_EQ(b.payload().type_url(), a.payload().type_url());
+  EXPECT_EQ(b.payload().value(), a.payload().value());
+  EXPECT_EQ(b.source(), "intake");
+  EXPECT_EQ(b.dossier(), "dossiers/X");
+  EXPECT_EQ(b.occur_time().seconds(), 1795399200);
+  EXPECT_NE(b.event_id(), a.event_id());  // each its own id
+  google::protobuf::StringValue out;
+  ASSERT_TRUE(PayloadIs(b, &out));
+  EXPECT_EQ(out.value(), "Nguyễn Văn An");
+}
+
+}  // namespace
+}  // namespace lienthong::grpc_util

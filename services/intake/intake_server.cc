@@ -124,6 +124,12 @@ absl::Status IntakeServer::RequireRole(const Caller& c,
        {"action", std::string(action)}});
 }
 
+bool IntakeServer::InSubtree(const Caller& c, const std::string& path,
+                             const std::string& own_path) {
+  return c.role == Role::kAdmin ||
+         (!own_path.empty() && path.rfind(own_path, 0) == 0);
+}
+
 absl::Status IntakeServer::RequireInSubtree(pqxx::work& tx, const Caller& c,
                                             const std::string& path,
                                             absl::string_view action,
@@ -132,7 +138,7 @@ absl::Status IntakeServer::RequireInSubtree(pqxx::work& tx, const Caller& c,
   if (c.role == Role::kAdmin) return absl::OkStatus();
   const std::string own =
       own_path != nullptr ? *own_path : pg::PathOf(tx, c.agency_code);
-  if (!own.empty() && path.rfind(own, 0) == 0) return absl::OkStatus();
+  if (InSubtree(c, path, own)) return absl::OkStatus();
   AuditDenied(c, action, resource);
   return common::PermissionDenied(
       "OUTSIDE_AGENCY_SUBTREE",

@@ -156,6 +156,10 @@ class IntakeServer final : public v1::IntakeService::Service {
                                 absl::string_view action,
                                 absl::string_view resource,
                                 const std::string* own_path = nullptr);
+  // Whether `path` lies in the subtree at `own_path` (the caller's agency
+  // path; administrators everywhere). Pure.
+  static bool InSubtree(const Caller& c, const std::string& path,
+                        const std::string& own_path);
   void AuditDenied(const Caller& c, absl::string_view action,
                    absl::string_view resource);
   void Audit(pqxx::work& tx, const Caller& c, absl::string_view action,
@@ -204,9 +208,13 @@ class IntakeServer final : public v1::IntakeService::Service {
                                   std::vector<SubmitJob*>& writing,
                                   bool& twin_committed,
                                   bool& catalog_changed);
-  absl::Status PrepareReceived(pqxx::work& tx, SubmitJob& job,
+  // With `tx` null (ahead of the batch, on the caller's thread) a failed
+  // check has no side effect: the batch checks that submission again in
+  // its transaction, which reports (and audits) the failure.
+  absl::Status PrepareReceived(pqxx::work* tx, SubmitJob& job,
                                const SubmitCatalog& catalog,
                                const CalendarSnapshot& cal, absl::Time now);
+  void PrepareAhead(SubmitJob& job);
   absl::Status ReplaySubmit(SubmitJob& job);
   std::shared_ptr<const SubmitCatalog> CachedSubmitCatalog() const;
 

@@ -9,6 +9,10 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "libs/grpc_util/proto_time.h"
+#include "services/intake/intake_logic.h"
 #include "libs/common/errors.h"
 #include "services/intake/intake_test_fixture.h"
 
@@ -154,6 +158,114 @@ TEST_F(SubmitBatchTest, AReplayOfACommittedRequestInABatchGetsTheFirstAnswer) {
                 .reason,
             "REQUEST_ID_REUSED");
   EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 2);
+}
+
+// With the catalog read, each call checks and builds its dossier before it
+// joins a batch, and the batch only writes the codes in front of those
+// bytes: what is stored (the dossier, the request record, DossierReceived)
+// is what was answered, and the receive time is when the counter
+// submitted, not when the batch committed.
+TEST_F(SubmitBatchTest, ADossierBuiltBeforeItsBatchIsStoredAsAnswered) {
+  IntakeOptions o = Replica::Options();
+  o.submit_batches_in_flight = 1;
+  o.before_submit_batch_for_testing = [this] {
+    if (batches_started_++ == 1) release_.WaitForNotification();
+  };
+  Replica r(dsn_, clock_, std::move(o));
+  // Batch 0 reads the catalog: the agencies and procedure it names.
+  Call warm{Birth(kTayMo)};
+  warm.status = Submit(r, warm.req, &warm.resp);
+  ASSERT_TRUE(warm.status.ok()) << warm.status.error_message();
+  batches_started_ = 0;  // so that the next batch is the held one
+  Call warm_other{Birth(kHaDinh), kHaDinh};
+  warm_other.status = Submit(r, warm_other.req, &warm_other.resp, kHaDinh);
+  ASSERT_TRUE(warm_other.status.ok()) << warm_other.status.error_message();
+
+  const absl::Time submitted = clock_.Now();
+  Call held{Birth(kTayMo)};
+  std::thread holder([&] { held.status = Submit(r, held.req, &held.resp); });
+  while (batches_started_ < 2) std::this_thread::yield();
+  std::vector<Call> calls(2);
+  calls[1].req = Birth(kHaDinh);
+  calls[1].caller = kHaDinh;
+  std::vector<std::thread> threads;
+  for (auto& c : calls) {
+    if (c.req.dossier().procedure().empty()) c.req = Birth(kTayMo);
+    threads.emplace_back([&, p = &c] {
+      p->status = Submit(r, p->req, &p->resp, p->caller);
+    });
+  }
+  while (r.server.SubmitsWaiting() < calls.size()) std::this_thread::yield();
+  clock_.Advance(absl::Minutes(10));  // the batch runs later
+  release_.Notify();
+  holder.join();
+  for (auto& t : threads) t.join();
+
+  db::Pool pool({dsn_, 1});
+  for (const Call* c : {&held, &calls[0], &calls[1]}) {
+    ASSERT_TRUE(c->status.ok()) << c->status.error_message();
+    const v1::Dossier& answered = c->resp.dossier();
+    EXPECT_EQ(grpc_util::FromProto(answered.receive_time()), submitted);
+    v1::Dossier stored;
+    v1::SubmitDossierResponse record;
+    std::vector<v1::DossierReceived> events;
+    int64_t stored_receive = 0, transition_at = 0;
+    ASSERT_TRUE(db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
+                  pqxx::result d = tx.exec_params(
+                      "SELECT body, EXTRACT(EPOCH FROM receive_time)::bigint, "
+                      "(SELECT EXTRACT(EPOCH FROM at)::bigint FROM "
+                      "intake.transitions WHERE dossier_code = $1) FROM "
+                      "intake.dossiers WHERE code = $1",
+                      answered.code());
+                  const pqxx::binarystring body(d[0][0]);
+                  EXPECT_TRUE(stored.ParseFromArray(
+                      body.data(), static_cast<int>(body.size())));
+                  stored_receive = d[0][1].as<int64_t>();
+                  transition_at = d[0][2].as<int64_t>();
+                  pqxx::result i = tx.exec_params(
+                      "SELECT response FROM intake.idempotency WHERE "
+                      "request_id = $1",
+                      c->req.request_id());
+                  const pqxx::binarystring resp(i[0][0]);
+                  EXPECT_TRUE(record.ParseFromArray(
+                      resp.data(), static_cast<int>(resp.size())));
+                  for (const auto& row : tx.exec(
+                           "SELECT payload FROM intake.outbox WHERE "
+                           "destination = 'routing'")) {
+                    const pqxx::binarystring p(row[0]);
+                    common::v1::Event e;
+                    EXPECT_TRUE(
+                        e.ParseFromArray(p.data(), static_cast<int>(p.size())));
+                    v1::DossierReceived ev;
+                    EXPECT_TRUE(e.payload().UnpackTo(&ev));
+                    if (e.dossier() == answered.name()) {
+                      EXPECT_EQ(ev.dossier(), answered.name());
+                      events.push_back(ev);
+                    }
+                  }
+                  return absl::OkStatus();
+                }).ok());
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(stored,
+                                                                   answered))
+        << stored.ShortDebugString();
+    EXPECT_EQ(stored_receive, absl::ToUnixSeconds(submitted));
+    EXPECT_EQ(transition_at, absl::ToUnixSeconds(submitted));
+    v1::SubmitDossierResponse want = c->resp;
+    want.clear_receipt_html();
+    EXPECT_TRUE(
+        google::protobuf::util::MessageDifferencer::Equals(record, want));
+    ASSERT_EQ(events.size(), 1u) << answered.name();
+    EXPECT_EQ(events[0].procedure().code(), "LT.01");
+    EXPECT_EQ(AgencyName(events[0].receiving_agency().code()),
+              answered.receiving_agency());
+    EXPECT_EQ(events[0].fields_size(), answered.fields_size());
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        events[0].receive_time(), answered.receive_time()));
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        events[0].appointment_time(), answered.appointment_time()));
+  }
+  EXPECT_EQ(calls[0].resp.dossier().code(), "001.08.19.H26-261123-0003");
+  EXPECT_EQ(calls[1].resp.dossier().code(), "001.01.14.H26-261123-0002");
 }
 
 // A replica checks submissions against the agencies and procedures as it

@@ -155,6 +155,7 @@ std::map<std::string, int64_t> NextSequences(
 // One received dossier of a batch and what its rows need.
 struct ReceivedRow {
   const v1::Dossier* dossier = nullptr;
+  absl::Time received_at;  // the dossier's receive time and transition's
   std::string agency_code, agency_path, procedure_code;
   std::string actor_agency, actor_subject, peer, role;
   std::string request_id, request_hash;
@@ -162,8 +163,8 @@ struct ReceivedRow {
   db::OutboxMessage event;  // DossierReceived
 };
 // Every row's dossier, first transition (to `state`, for `reason`), audit
-// entry (`action`, unsealed), request record and event (to each of
-// `destinations`), in one statement. False when a request record was
+// entry (`action`, unsealed, at `now`), request record and event (to each
+// of `destinations`), in one statement. False when a request record was
 // written meanwhile by a twin: roll back.
 bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
                         int state, const std::string& reason,

@@ -153,7 +153,7 @@ std::map<std::string, int64_t> NextSequences(
 
 namespace {
 
-constexpr int kTextColumns = 14;
+constexpr int kTextColumns = 15;
 constexpr int kBinaryColumns = 3;
 
 // The batch statement for n dossiers: parameters are n rows of text
@@ -179,13 +179,16 @@ std::string ReceivedBatchSql(int n) {
     const char* sep = i == 0 ? "" : ", ";
     // Text columns: 0 code, 1 agency, 2 path, 3 procedure, 4 phone last 4,
     // 5 actor agency, 6 actor subject, 7 peer, 8 role, 9 resource,
-    // 10 request id, 11 request hash, 12 event id, 13 event type.
+    // 10 request id, 11 request hash, 12 event id, 13 event type,
+    // 14 receive time.
     // Binary: 0 body, 1 response, 2 event.
+    const std::string received = absl::StrCat(t(i, 14), "::timestamptz");
     absl::StrAppend(&d, sep, "(", t(i, 0), ", ", t(i, 1), ", ", t(i, 2), ", ",
-                    t(i, 3), ", ", state, ", ", at, ", ", t(i, 4), ", ",
-                    b(i, 0), "::bytea, ", at, ")");
-    absl::StrAppend(&tr, sep, "(", t(i, 0), ", ", at, ", 0, ", state, ", ",
-                    t(i, 5), ", ", t(i, 6), ", ", t(i, 7), ", ", reason, ")");
+                    t(i, 3), ", ", state, ", ", received, ", ", t(i, 4), ", ",
+                    b(i, 0), "::bytea, ", received, ")");
+    absl::StrAppend(&tr, sep, "(", t(i, 0), ", ", received, ", 0, ", state,
+                    ", ", t(i, 5), ", ", t(i, 6), ", ", t(i, 7), ", ", reason,
+                    ")");
     absl::StrAppend(&a, sep, "(to_timestamp(", secs, "), ", nanos, ", ",
                     t(i, 5), ", ", t(i, 6), ", ", t(i, 8), ", ", t(i, 7), ", ",
                     action, ", ", t(i, 9), ", 'OK', ", t(i, 10), ")");
@@ -252,6 +255,7 @@ bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
     text.push_back(r.request_hash);
     text.push_back(r.event.event_id);
     text.push_back(r.event.event_type);
+    text.push_back(PgTime(r.received_at));
     bin.emplace_back(r.body.data(), r.body.size());
     bin.emplace_back(r.response.data(), r.response.size());
     bin.emplace_back(r.event.payload.data(), r.event.payload.size());
