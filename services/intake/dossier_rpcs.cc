@@ -366,13 +366,11 @@ grpc::Status IntakeServer::RenderForm(grpc::ServerContext* ctx,
                                         "RenderForm", req->name()));
     FormContext fc;
     fc.dossier = *d;
-    if (auto p = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
-                                  d->procedure_version(), clock_.Now())) {
-      fc.procedure = *p;
-    }
-    if (auto a = pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()))) {
-      fc.receiving_agency = *a;
-    }
+    const auto p = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
+                                    d->procedure_version(), clock_.Now());
+    if (p) fc.procedure = &*p;
+    const auto a = pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()));
+    if (a) fc.receiving_agency = &*a;
     fc.transitions = pg::Transitions(tx, code);
     for (const auto& t : fc.transitions) {
       if (!t.reason().empty()) fc.reason = t.reason();  // the latest reason
@@ -428,13 +426,11 @@ grpc::Status IntakeServer::IssueApology(grpc::ServerContext* ctx,
       }
       FormContext fc;
       fc.dossier = *d;
-      if (auto p = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
-                                    d->procedure_version(), clock_.Now())) {
-        fc.procedure = *p;
-      }
-      if (auto a = pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()))) {
-        fc.receiving_agency = *a;
-      }
+      const auto p = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
+                                      d->procedure_version(), clock_.Now());
+      if (p) fc.procedure = &*p;
+      const auto a = pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()));
+      if (a) fc.receiving_agency = &*a;
       fc.reason = req->reason();
       fc.new_appointment = req->new_appointment_time();
       resp->set_apology_html(intake::RenderForm(v1::FORM_KIND_APOLOGY, fc));

@@ -30,10 +30,15 @@ std::string Row(absl::string_view label, absl::string_view value) {
                       "</b></p>\n");
 }
 
+const v1::Procedure& ProcedureOf(const FormContext& c) {
+  return c.procedure != nullptr ? *c.procedure
+                                : v1::Procedure::default_instance();
+}
+
 std::string Common(const FormContext& c) {
   const v1::Dossier& d = c.dossier;
   return absl::StrCat(Row("Mã hồ sơ", d.code()),
-                      Row("Thủ tục", c.procedure.display_name()),
+                      Row("Thủ tục", ProcedureOf(c).display_name()),
                       Row("Người nộp", d.applicant().full_name()));
 }
 
@@ -41,27 +46,34 @@ std::string Common(const FormContext& c) {
 
 std::string HtmlEscape(absl::string_view s) {
   std::string out;
-  for (const char ch : s) {
-    switch (ch) {
+  out.reserve(s.size());
+  size_t plain = 0;  // start of the run not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char* entity = nullptr;
+    switch (s[i]) {
       case '&':
-        out += "&amp;";
+        entity = "&amp;";
         break;
       case '<':
-        out += "&lt;";
+        entity = "&lt;";
         break;
       case '>':
-        out += "&gt;";
+        entity = "&gt;";
         break;
       case '"':
-        out += "&quot;";
+        entity = "&quot;";
         break;
       case '\'':
-        out += "&#39;";
+        entity = "&#39;";
         break;
       default:
-        out += ch;
+        continue;
     }
+    out.append(s.data() + plain, i - plain);
+    out += entity;
+    plain = i + 1;
   }
+  out.append(s.data() + plain, s.size() - plain);
   return out;
 }
 
@@ -73,13 +85,16 @@ std::string FormatLocalTime(const google::protobuf::Timestamp& t) {
 
 std::string RenderForm(v1::FormKind kind, const FormContext& c) {
   const v1::Dossier& d = c.dossier;
-  const std::string agency = c.receiving_agency.display_name();
+  const v1::Procedure& procedure = ProcedureOf(c);
+  const std::string agency = c.receiving_agency != nullptr
+                                 ? c.receiving_agency->display_name()
+                                 : "";
   switch (kind) {
     case v1::FORM_KIND_RECEIPT: {
       std::string docs;
       for (const auto& doc : d.documents()) {
         std::string name = doc.code();
-        for (const auto& s : c.procedure.documents()) {
+        for (const auto& s : procedure.documents()) {
           if (s.code() == doc.code()) name = s.display_name();
         }
         absl::StrAppend(&docs, "<tr><td>", HtmlEscape(name), "</td><td>",
@@ -95,8 +110,8 @@ std::string RenderForm(v1::FormKind kind, const FormContext& c) {
               "sao</th></tr>",
               docs, "</table>\n",
               Row("Thời gian giải quyết theo quy định",
-                  absl::StrCat(c.procedure.legal_time().amount(),
-                               c.procedure.legal_time().unit() ==
+                  absl::StrCat(procedure.legal_time().amount(),
+                               procedure.legal_time().unit() ==
                                        common::v1::WORKING_DURATION_UNIT_DAYS
                                    ? " ngày làm việc"
                                    : " giờ làm việc")),

@@ -15,8 +15,9 @@ namespace lienthong::intake {
 
 struct FormContext {
   v1::Dossier dossier;
-  v1::Procedure procedure;
-  v1::Agency receiving_agency;
+  // Not owned (they outlive the rendering); unset prints as empty.
+  const v1::Procedure* procedure = nullptr;
+  const v1::Agency* receiving_agency = nullptr;
   std::vector<v1::Transition> transitions;
   std::string reason;  // supplement / refusal / apology reason
   google::protobuf::Timestamp new_appointment;  // apology

@@ -208,6 +208,16 @@ TEST(AuditChainTest, TamperingAndDeletionAreFound) {
   EXPECT_EQ(c.first_bad_sequence, 2);
 }
 
+TEST(FormsTest, HtmlEscapeReplacesEachSpecialCharacterAndKeepsTheRest) {
+  EXPECT_EQ(HtmlEscape(""), "");
+  EXPECT_EQ(HtmlEscape("Phường Tây Mỗ"), "Phường Tây Mỗ");
+  EXPECT_EQ(HtmlEscape("<a href=\"x\">Lê's & Co</a>"),
+            "&lt;a href=&quot;x&quot;&gt;Lê&#39;s &amp; Co&lt;/a&gt;");
+  EXPECT_EQ(HtmlEscape("&&"), "&amp;&amp;");
+  EXPECT_EQ(HtmlEscape(">đầu"), "&gt;đầu");
+  EXPECT_EQ(HtmlEscape("cuối<"), "cuối&lt;");
+}
+
 TEST(FormsTest, ReceiptIsVietnameseHtmlWithEscaping) {
   FormContext fc;
   fc.dossier = GoodDossier();
@@ -215,8 +225,11 @@ TEST(FormsTest, ReceiptIsVietnameseHtmlWithEscaping) {
   fc.dossier.mutable_applicant()->set_full_name("Nguyễn <b>An</b>");
   fc.dossier.mutable_appointment_time()->set_seconds(
       1764064800);  // 2025-11-25 10:00 UTC
-  fc.procedure = Proc();
-  fc.receiving_agency.set_display_name("Bộ phận Một cửa phường Tây Mỗ");
+  const v1::Procedure procedure = Proc();
+  fc.procedure = &procedure;
+  v1::Agency agency;
+  agency.set_display_name("Bộ phận Một cửa phường Tây Mỗ");
+  fc.receiving_agency = &agency;
   const std::string html = RenderForm(v1::FORM_KIND_RECEIPT, fc);
   EXPECT_NE(html.find("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
             std::string::npos);

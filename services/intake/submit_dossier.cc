@@ -58,6 +58,8 @@ struct SubmitJob : db::GroupJob {
   bool twin_in_batch = false;  // its twin is written by this batch
   v1::DossierReceived event;
   absl::optional<FormContext> receipt;  // printed after commit
+  // What the receipt points to (catalog entries, shared).
+  std::shared_ptr<const void> receipt_agency, receipt_procedure;
   std::string agency_path;
   absl::Time received_at;  // the dossier's receive time
   // The dossier's bytes without its code and name, and DossierReceived's
@@ -112,13 +114,16 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
   if (job.replay) return Done(ReplaySubmit(job));
   if (!job.status.ok()) return Done(job.status);
 
+  // The receipt borrows the answer's dossier while it is printed.
+  job.receipt->dossier = std::move(*resp->mutable_dossier());
+  std::string receipt = intake::RenderForm(v1::FORM_KIND_RECEIPT, *job.receipt);
+  *resp->mutable_dossier() = std::move(job.receipt->dossier);
+  resp->set_receipt_html(std::move(receipt));
   const v1::Dossier& out = resp->dossier();
-  job.receipt->dossier = out;
-  resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, *job.receipt));
   metrics::Counter("lienthong_intake_dossiers_received_total",
                    "Dossiers received, by tier and channel.")
       .Add({{"tier",
-             common::v1::Tier_Name(job.receipt->receiving_agency.tier())},
+             common::v1::Tier_Name(job.receipt->receiving_agency->tier())},
             {"channel", common::v1::ReceiptChannel_Name(out.channel())}})
       .Increment();
   logging::Event("dossier_received")
@@ -229,19 +234,24 @@ std::shared_ptr<SubmitCatalog> Updated(const SubmitCatalog* base,
   return c;
 }
 
+// Appends message field `field` whose serialized value is `bytes`, as
+// SerializeAsString writes it.
+void AppendEmbedded(std::string* out, int field, const std::string& bytes) {
+  google::protobuf::io::StringOutputStream raw(out);
+  google::protobuf::io::CodedOutputStream coded(&raw);
+  coded.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
+      field,
+      google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+  coded.WriteVarint32(static_cast<uint32_t>(bytes.size()));
+  coded.WriteRaw(bytes.data(), static_cast<int>(bytes.size()));
+}
+
 // A SubmitDossierResponse holding only the dossier whose bytes are
-// `dossier`, as SerializeAsString would write it.
+// `dossier`.
 std::string EmbeddedDossier(const std::string& dossier) {
   std::string out;
-  {
-    google::protobuf::io::StringOutputStream raw(&out);
-    google::protobuf::io::CodedOutputStream coded(&raw);
-    coded.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
-        v1::SubmitDossierResponse::kDossierFieldNumber,
-        google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
-    coded.WriteVarint32(static_cast<uint32_t>(dossier.size()));
-    coded.WriteRaw(dossier.data(), static_cast<int>(dossier.size()));
-  }
+  AppendEmbedded(&out, v1::SubmitDossierResponse::kDossierFieldNumber,
+                 dossier);
   return out;
 }
 
@@ -467,7 +477,8 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
         absl::StrCat("receiving agency ", job.agency_code, " does not exist"),
         {{"agency", job.agency_code}});
   }
-  const v1::Agency& agency = agency_row->second->message;
+  const auto& agency_entry = agency_row->second;
+  const v1::Agency& agency = agency_entry->message;
   job.agency_path = agency_row->second->path;
   auto caller_row = catalog.agencies.find(caller.agency_code);
   const std::string caller_path =
@@ -490,7 +501,8 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
                      " does not exist or is not in force"),
         {{"procedure", job.procedure_code}});
   }
-  const v1::Procedure& procedure = procedure_it->second->message;
+  const auto& procedure_entry = procedure_it->second;
+  const v1::Procedure& procedure = procedure_entry->message;
   LT_RETURN_IF_ERROR(CheckMayReceive(procedure, agency, now));
   LT_RETURN_IF_ERROR(ValidateDossier(req.dossier(), procedure));
   LT_ASSIGN_OR_RETURN(absl::Time appointment,
@@ -513,10 +525,9 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
   d.clear_rating();
   d.clear_results();
 
+  // The agency and procedure go in as the catalog holds their bytes.
   v1::DossierReceived& ev = job.event;
   ev.Clear();
-  *ev.mutable_receiving_agency() = agency;
-  *ev.mutable_procedure() = procedure;
   *ev.mutable_fields() = d.fields();
   *ev.mutable_applicant_contact() = d.applicant().contact();
   ev.set_masked_applicant_name(common::MaskName(d.applicant().full_name()));
@@ -528,10 +539,17 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
   ev.set_procedure_display_name(procedure.display_name());
 
   job.receipt.emplace();
-  job.receipt->procedure = procedure;
-  job.receipt->receiving_agency = agency;
+  job.receipt->procedure = &procedure;
+  job.receipt->receiving_agency = &agency;
+  job.receipt_agency = agency_entry;
+  job.receipt_procedure = procedure_entry;
   job.body_rest = d.SerializeAsString();
   job.event_rest = ev.SerializeAsString();
+  AppendEmbedded(&job.event_rest,
+                 v1::DossierReceived::kReceivingAgencyFieldNumber,
+                 agency_entry->bytes);
+  AppendEmbedded(&job.event_rest, v1::DossierReceived::kProcedureFieldNumber,
+                 procedure_entry->bytes);
   ev.Clear();  // only its bytes are written
   return absl::OkStatus();
 }
@@ -565,8 +583,8 @@ absl::Status IntakeServer::ReplaySubmit(SubmitJob& job) {
       if (version.has_value()) {
         FormContext fc;
         fc.dossier = resp->dossier();
-        fc.procedure = *std::move(version);
-        fc.receiving_agency = *start.agency.agency;
+        fc.procedure = &*version;
+        fc.receiving_agency = &*start.agency.agency;
         resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
       }
     }
