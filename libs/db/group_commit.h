@@ -43,6 +43,11 @@ struct GroupJob {
 struct GroupCommitOptions {
   int max_in_flight = 2;  // batches running at once (each holds a connection)
   int max_batch = 32;     // jobs per batch
+  // A batch starts beside a running one only once this many jobs are
+  // queued (1: whenever a slot is free). Under moderate load fewer,
+  // larger transactions cost less CPU per job than as many as there are
+  // slots; a queued job waits at most for the running batch to end.
+  int min_queued_for_another = 1;
 };
 
 template <typename Job>
@@ -75,7 +80,11 @@ class GroupCommit {
           GroupCommit& g = *w->g;
           return w->job->finished ||
                  (g.in_flight_ < g.options_.max_in_flight &&
-                  !g.queue_.empty() && g.queue_.front() == w->job);
+                  !g.queue_.empty() && g.queue_.front() == w->job &&
+                  (g.in_flight_ == 0 ||
+                   g.queue_.size() >=
+                       static_cast<size_t>(
+                           g.options_.min_queued_for_another)));
         },
         &wait);
     while (true) {

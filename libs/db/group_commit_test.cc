@@ -137,6 +137,37 @@ TEST(GroupCommitTest, NoMoreThanMaxInFlightBatchesRunAtOnce) {
   for (auto& j : jobs) EXPECT_TRUE(j.finished);
 }
 
+// With min_queued_for_another, a slot left free is taken only once enough
+// jobs wait: the few that arrive meanwhile wait for the running batch, and
+// a second batch starts beside it as soon as that many are queued.
+TEST(GroupCommitTest, ASecondBatchStartsOnlyOnceEnoughJobsAreQueued) {
+  Recorder rec;
+  rec.block_first = 2;
+  GroupCommit<Job> group(
+      {.max_in_flight = 2, .max_batch = 32, .min_queued_for_another = 3},
+      [&](std::vector<Job*>& b) { rec.Run(b); });
+  std::vector<Job> jobs(4);
+  for (int i = 0; i < 4; ++i) jobs[i].id = i;
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { group.Run(&jobs[0]); });
+  while (group.stats().batches < 1) std::this_thread::yield();
+  for (int i = 1; i < 3; ++i) {
+    threads.emplace_back([&, i] { group.Run(&jobs[i]); });
+  }
+  // Two waiting (or, were they allowed to, one running beside the first).
+  while (group.queued() + group.stats().batches < 3) std::this_thread::yield();
+  EXPECT_EQ(group.stats().batches, 1);
+  EXPECT_EQ(group.queued(), 2u);
+  threads.emplace_back([&] { group.Run(&jobs[3]); });
+  while (group.stats().batches < 2) std::this_thread::yield();
+  rec.release.Notify();
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(rec.batches.size(), 2u);
+  EXPECT_EQ(rec.batches[1], (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(rec.most_running, 2);
+  for (auto& j : jobs) EXPECT_TRUE(j.finished);
+}
+
 TEST(GroupCommitTest, AJobLeftUndoneRunsAgainInTheNextBatch) {
   int calls = 0;
   GroupCommit<Job> group({.max_in_flight = 1, .max_batch = 8},

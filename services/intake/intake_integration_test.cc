@@ -103,7 +103,12 @@ TEST_F(IntakeIntegrationTest,
 // is written, and the day's sequence has no gap for the twin that rolled
 // back.
 TEST_F(IntakeIntegrationTest, ConcurrentTwinsOfOneSubmissionMakeOneDossier) {
-  Replica b(dsn_, clock_);
+  // Both replicas start a second batch whenever one may (however few
+  // wait), so that each runs two at once here.
+  IntakeOptions o = Replica::Options();
+  o.submit_batch_min_queued = 1;
+  a_ = std::make_unique<Replica>(dsn_, clock_, o);
+  Replica b(dsn_, clock_, o);
   const auto req = Birth(kTayMo);
   constexpr int kTwins = 6;
   // The moment is forced: another session holds the day's counter row (an

@@ -31,7 +31,8 @@ IntakeServer::IntakeServer(db::Pool& pool, const common::Clock& clock,
           .max_in_flight = options_.submit_batch_max <= 1
                                ? pool_.size()
                                : options_.submit_batches_in_flight,
-          .max_batch = options_.submit_batch_max},
+          .max_batch = options_.submit_batch_max,
+          .min_queued_for_another = options_.submit_batch_min_queued},
       [this](std::vector<SubmitJob*>& batch) { RunSubmitBatch(batch); });
 }
 

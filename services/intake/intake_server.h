@@ -51,6 +51,9 @@ struct IntakeOptions {
   // `submit_batches_in_flight` transactions at once. 1 = one per call.
   int submit_batch_max = 32;
   int submit_batches_in_flight = 2;
+  // A batch starts beside a running one only once this many submissions
+  // wait (db::GroupCommitOptions::min_queued_for_another).
+  int submit_batch_min_queued = 6;
   // Tests only: runs as each submission batch begins (before its
   // transaction), so a test can hold one batch and queue others behind it.
   std::function<void()> before_submit_batch_for_testing;

@@ -29,6 +29,9 @@ ABSL_FLAG(int, submit_batch_max, 32,
           "Most submissions written in one transaction (1 = one per call)");
 ABSL_FLAG(int, submit_batches_in_flight, 2,
           "Submission transactions running at once (each holds a connection)");
+ABSL_FLAG(int, submit_batch_min_queued, 6,
+          "A submission transaction starts beside a running one only once "
+          "this many submissions wait (1 = whenever one may)");
 ABSL_FLAG(absl::Duration, calendar_refresh, absl::Minutes(5),
           "How often the calendar copy is refreshed from the deadline "
           "service's GetCalendar (0 = never: keep the stored or bundled copy)");
@@ -109,6 +112,8 @@ int main(int argc, char** argv) {
   options.submit_batch_max = absl::GetFlag(FLAGS_submit_batch_max);
   options.submit_batches_in_flight =
       absl::GetFlag(FLAGS_submit_batches_in_flight);
+  options.submit_batch_min_queued =
+      absl::GetFlag(FLAGS_submit_batch_min_queued);
   server =
       std::make_unique<intake::IntakeServer>(rt->pool(), rt->clock(), options);
   rt->AddLoop(

@@ -67,6 +67,8 @@ ABSL_FLAG(int, submit_batch_max, 32,
           "the in-process service's --submit_batch_max (1 = one transaction per call)");
 ABSL_FLAG(int, submit_batches_in_flight, 2,
           "the in-process service's --submit_batches_in_flight");
+ABSL_FLAG(int, submit_batch_min_queued, 6,
+          "the in-process service's --submit_batch_min_queued");
 ABSL_FLAG(double, load_fraction, 0.6,
           "open-loop rate as a fraction of the service's peak throughput");
 
@@ -134,6 +136,7 @@ int Run() {
     o.calendar = std::make_shared<const calendar::WorkingCalendar>(*cal);
     o.submit_batch_max = absl::GetFlag(FLAGS_submit_batch_max);
     o.submit_batches_in_flight = absl::GetFlag(FLAGS_submit_batches_in_flight);
+    o.submit_batch_min_queued = absl::GetFlag(FLAGS_submit_batch_min_queued);
     service = std::make_unique<IntakeServer>(
         *service_pool, common::RealClock::Get(), std::move(o));
     grpc_util::ServerOptions so;
@@ -264,13 +267,15 @@ int Run() {
     const long batches = after_peak.batches - before_peak.batches;
     std::printf(
         "  submissions per transaction at peak: %.1f mean (%ld in %ld "
-        "transactions; --submit_batch_max=%d, --submit_batches_in_flight=%d)\n",
+        "transactions; --submit_batch_max=%d, --submit_batches_in_flight=%d, "
+        "--submit_batch_min_queued=%d)\n",
         batches > 0 ? static_cast<double>(after_peak.jobs - before_peak.jobs) /
                           static_cast<double>(batches)
                     : 0.0,
         after_peak.jobs - before_peak.jobs, batches,
         absl::GetFlag(FLAGS_submit_batch_max),
-        absl::GetFlag(FLAGS_submit_batches_in_flight));
+        absl::GetFlag(FLAGS_submit_batches_in_flight),
+        absl::GetFlag(FLAGS_submit_batch_min_queued));
   }
   std::printf("ratio service / baseline          %8.2f     (target >= 0.80)\n",
               baseline.Throughput() > 0
