@@ -56,7 +56,6 @@ struct SubmitJob : db::GroupJob {
   absl::Status status;
   bool replay = false;  // a committed request: answer from its record
   bool twin_in_batch = false;  // its twin is written by this batch
-  v1::DossierReceived event;
   absl::optional<FormContext> receipt;  // printed after commit
   // What the receipt points to (catalog entries, shared).
   std::shared_ptr<const void> receipt_agency, receipt_procedure;
@@ -69,6 +68,12 @@ struct SubmitJob : db::GroupJob {
   std::shared_ptr<const SubmitCatalog> prepared_with;
 
   const std::string& request_id() const { return req->request_id(); }
+  // Forgets what was built for it (it is built again, or not written).
+  void Unbuild() {
+    prepared_with = nullptr;
+    receipt.reset();
+    resp->Clear();
+  }
 };
 
 namespace {
@@ -321,10 +326,7 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
   for (SubmitJob* j : batch) {
     j->status = absl::OkStatus();
     j->replay = j->twin_in_batch = false;
-    if (j->prepared_with == nullptr) {
-      j->receipt.reset();
-      j->resp->Clear();
-    }
+    if (j->prepared_with == nullptr) j->Unbuild();
     if (!j->request_id().empty()) ids.push_back(j->request_id());
     agencies.push_back(j->agency_code);
     agencies.push_back(j->caller->agency_code);
@@ -349,9 +351,7 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
       if (j->prepared_with != nullptr &&
           (LocalDay(j->received_at) != day ||
            !catalog.SameEntriesAs(*j->prepared_with, *j))) {
-        j->prepared_with = nullptr;  // built on what the batch does not hold
-        j->receipt.reset();
-        j->resp->Clear();
+        j->Unbuild();  // built on what the batch does not hold
       }
       j->status = j->prepared_with != nullptr
                       ? absl::OkStatus()
@@ -458,9 +458,8 @@ void IntakeServer::PrepareAhead(SubmitJob& job) {
                       clock_.Now())
           .ok()) {
     job.prepared_with = std::move(catalog);
-  } else {  // checked again in the batch, which reports it
-    job.receipt.reset();
-    job.resp->Clear();
+  } else {
+    job.Unbuild();  // checked again in the batch, which reports it
   }
 }
 
@@ -526,8 +525,7 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
   d.clear_results();
 
   // The agency and procedure go in as the catalog holds their bytes.
-  v1::DossierReceived& ev = job.event;
-  ev.Clear();
+  v1::DossierReceived ev;
   *ev.mutable_fields() = d.fields();
   *ev.mutable_applicant_contact() = d.applicant().contact();
   ev.set_masked_applicant_name(common::MaskName(d.applicant().full_name()));
@@ -550,7 +548,6 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
                  agency_entry->bytes);
   AppendEmbedded(&job.event_rest, v1::DossierReceived::kProcedureFieldNumber,
                  procedure_entry->bytes);
-  ev.Clear();  // only its bytes are written
   return absl::OkStatus();
 }
 
