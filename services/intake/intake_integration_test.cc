@@ -291,7 +291,8 @@ TEST_F(IntakeIntegrationTest, AuditTamperingIsDetected) {
   ASSERT_TRUE(db::WithTransaction(pool, [](pqxx::work& tx) {
                 tx.exec(
                     "UPDATE intake.audit SET actor_subject = 'ai-do' "
-                    "WHERE seq = 50");
+                    "WHERE id = (SELECT audit_id FROM intake.audit_chain "
+                    "WHERE seq = 50)");
                 return absl::OkStatus();
               }).ok());
   const auto broken = verify();
@@ -300,7 +301,9 @@ TEST_F(IntakeIntegrationTest, AuditTamperingIsDetected) {
   // A deleted sealed entry is found too, even when later ones are sealed
   // after it.
   ASSERT_TRUE(db::WithTransaction(pool, [](pqxx::work& tx) {
-                tx.exec("DELETE FROM intake.audit WHERE seq = 10");
+                tx.exec(
+                    "DELETE FROM intake.audit WHERE id = (SELECT audit_id "
+                    "FROM intake.audit_chain WHERE seq = 10)");
                 return absl::OkStatus();
               }).ok());
   ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
@@ -314,15 +317,22 @@ TEST_F(IntakeIntegrationTest, AuditEntriesAreSealedInOneChainAfterCommit) {
   // Written unsealed by the request's transaction, chained by the sealer.
   v1::SubmitDossierResponse sub;
   ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
-  EXPECT_EQ(Count("SELECT count(*) FROM intake.audit WHERE seq IS NULL AND "
-                  "action = 'SubmitDossier'"),
+  constexpr char kUnsealed[] =
+      "SELECT count(*) FROM intake.audit a WHERE NOT EXISTS (SELECT 1 FROM "
+      "intake.audit_chain c WHERE c.audit_id = a.id)";
+  EXPECT_EQ(Count(absl::StrCat(kUnsealed, " AND action = 'SubmitDossier'")),
             1);
   const int64_t total = Count("SELECT count(*) FROM intake.audit");
   absl::StatusOr<int64_t> sealed = a_->server.SealAuditOnce();
   ASSERT_TRUE(sealed.ok());
   EXPECT_GE(*sealed, 1);
-  EXPECT_EQ(Count("SELECT count(*) FROM intake.audit WHERE seq IS NULL"), 0);
-  EXPECT_EQ(Count("SELECT max(seq) FROM intake.audit"), total);
+  EXPECT_EQ(Count(kUnsealed), 0);
+  EXPECT_EQ(Count("SELECT max(seq) FROM intake.audit_chain"), total);
+  // Sealing inserts; the audit rows themselves are never rewritten: each
+  // row's version is still the one its own transaction wrote.
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.audit WHERE "
+                  "xmin::text::bigint <> xid::text::bigint % 4294967296"),
+            0);
   EXPECT_EQ(*a_->server.SealAuditOnce(), 0);  // nothing left
 }
 

@@ -1,5 +1,7 @@
 #include "services/intake/pg_intake_store.h"
 
+#include <stdexcept>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/db/prepared.h"
@@ -374,23 +376,46 @@ v1::AuditEntry AuditFromRow(const pqxx::row& row, int i) {
 
 int SealAudit(pqxx::work& tx, int limit) {
   // One sealer at a time extends the chain; the lock ends with the
-  // transaction. Unsealed rows this snapshot sees are committed ones; rows
-  // committing meanwhile are sealed by the next pass.
+  // transaction. Entries are taken in (xid, id) order after the last sealed
+  // one, only from transactions that are over, so that the order is final
+  // (migrations/0005_audit_chain_insert_only.sql).
   tx.exec("SELECT pg_advisory_xact_lock(hashtext('lienthong.intake.audit'))");
+  pqxx::result state =
+      tx.exec("SELECT xid::text, id, seq, hash FROM intake.audit_seal");
+  if (state.size() != 1) {
+    throw std::runtime_error("intake.audit_seal must hold exactly one row");
+  }
+  // The horizon: every transaction id below it is over. Taking our own id
+  // first, then reading this database's running transactions, is what makes
+  // it safe: an id below ours was handed out before ours, so its
+  // transaction is either listed by the later read or finished. Other
+  // databases' transactions on the same server do not hold it back, as the
+  // cluster-wide pg_snapshot_xmin would.
+  const std::string own = tx.exec1("SELECT pg_current_xact_id()::text")[0]
+                              .as<std::string>();
+  const std::string horizon =
+      db::ExecPrepared(
+          tx,
+          "SELECT coalesce(min($1::bigint - ($1::bigint % 4294967296 - "
+          "backend_xid::text::bigint + 4294967296) % 4294967296), "
+          "$1::bigint)::text FROM pg_stat_activity WHERE datname = "
+          "current_database() AND backend_xid IS NOT NULL AND pid <> "
+          "pg_backend_pid()",
+          own)[0][0]
+          .as<std::string>();
   pqxx::result pending = db::ExecPrepared(
       tx,
-      absl::StrCat("SELECT id, ", kAuditColumns,
-                   " FROM intake.audit WHERE seq IS NULL ORDER BY id LIMIT $1"),
+      absl::StrCat("SELECT id, xid::text, ", kAuditColumns,
+                   " FROM intake.audit WHERE (xid, id) > ($1::xid8, $2) AND "
+                   "xid < $3::xid8 ORDER BY xid, id LIMIT $4"),
+      state[0][0].as<std::string>(), state[0][1].as<int64_t>(), horizon,
       limit);
   if (pending.empty()) return 0;
-  pqxx::result last = tx.exec(
-      "SELECT seq, hash FROM intake.audit WHERE seq IS NOT NULL ORDER BY seq "
-      "DESC LIMIT 1");
-  int64_t seq = last.empty() ? 0 : last[0][0].as<int64_t>();
-  std::string prev = last.empty() ? "" : last[0][1].as<std::string>();
+  int64_t seq = state[0][2].as<int64_t>();
+  std::string prev = state[0][3].as<std::string>();
   std::vector<std::string> ids, seqs, prevs, hashes;
   for (const auto& row : pending) {
-    v1::AuditEntry e = AuditFromRow(row, 1);
+    v1::AuditEntry e = AuditFromRow(row, 2);
     e.set_sequence(++seq);
     e.set_prev_hash(prev);
     e.set_hash(AuditHash(e));
@@ -405,21 +430,30 @@ int SealAudit(pqxx::work& tx, int limit) {
   };
   db::ExecPrepared(
       tx,
-      "UPDATE intake.audit a SET seq = s.seq, prev_hash = s.prev_hash, hash = "
-      "s.hash FROM unnest($1::bigint[], $2::bigint[], $3::text[], "
-      "$4::text[]) AS s(id, seq, prev_hash, hash) WHERE a.id = s.id",
-      array(ids), array(seqs), array(prevs), array(hashes));
+      "INSERT INTO intake.audit_chain (seq, audit_id, prev_hash, hash) "
+      "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], "
+      "$4::text[])",
+      array(seqs), array(ids), array(prevs), array(hashes));
+  const pqxx::row& last = pending[pending.size() - 1];
+  db::ExecPrepared(tx,
+                   "UPDATE intake.audit_seal SET xid = $1::xid8, id = $2, seq "
+                   "= $3, hash = $4",
+                   last[1].as<std::string>(), last[0].as<int64_t>(), seq,
+                   prev);
   return static_cast<int>(pending.size());
 }
 
 std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
                                       const std::string& resource,
                                       int64_t after_seq, int limit) {
+  // An entry whose audit row was deleted drops out of the join, so the
+  // chain shows a gap at its seq; a deleted chain row does the same.
   pqxx::result r = db::ExecPrepared(
       tx,
-      absl::StrCat("SELECT seq, prev_hash, hash, ", kAuditColumns,
-                   " FROM intake.audit WHERE ($1 = '' OR resource = $1) AND "
-                   "seq > $2 ORDER BY seq LIMIT $3"),
+      absl::StrCat("SELECT c.seq, c.prev_hash, c.hash, ", kAuditColumns,
+                   " FROM intake.audit_chain c JOIN intake.audit a ON a.id = "
+                   "c.audit_id WHERE ($1 = '' OR a.resource = $1) AND c.seq > "
+                   "$2 ORDER BY c.seq LIMIT $3"),
       resource, after_seq, limit);
   std::vector<v1::AuditEntry> out;
   for (const auto& row : r) {

@@ -174,9 +174,11 @@ bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
 
 
 // Audit (append-only, hash-chained). AppendAudit writes an unsealed entry
-// in the caller's transaction; SealAudit chains up to `limit` committed
-// unsealed entries in id order (one sealer at a time: an advisory lock) and
-// returns how many. ListAudit returns sealed entries only.
+// in the caller's transaction; SealAudit chains up to `limit` unsealed
+// entries of finished transactions, in (transaction id, id) order, by
+// inserting their places into intake.audit_chain (one sealer at a time: an
+// advisory lock), and returns how many. Entries of a transaction still
+// running wait for a later pass. ListAudit returns sealed entries only.
 void AppendAudit(pqxx::work& tx, const v1::AuditEntry& e);
 int SealAudit(pqxx::work& tx, int limit);
 std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
