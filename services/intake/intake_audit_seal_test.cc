@@ -105,6 +105,33 @@ TEST_F(AuditSealTest, AnEntryOfARunningTransactionWaitsAndIsSealedAfterIt) {
   EXPECT_TRUE(VerifyChain(chain).intact);
 }
 
+TEST_F(AuditSealTest, AChainRestoredFromALogicalDumpIntoANewServerGoesOn) {
+  // A dump keeps the old server's transaction ids; the new server hands
+  // out lower ones. Shifting the stored ids up plays that.
+  MigrateUpTo(1 << 30);
+  Append("dossiers/sealed-1");
+  Append("dossiers/sealed-2");
+  EXPECT_EQ(Seal(), 2);
+  Append("dossiers/unsealed");
+  ASSERT_TRUE(db::WithTransaction(pool_, [](pqxx::work& tx) {
+                constexpr char kShift[] =
+                    " SET xid = (xid::text::bigint + 4000000000)::text::xid8";
+                tx.exec(absl::StrCat("UPDATE intake.audit", kShift));
+                tx.exec(absl::StrCat("UPDATE intake.audit_seal", kShift));
+                return absl::OkStatus();
+              }).ok());
+  Append("dossiers/after-restore");
+  EXPECT_EQ(Seal(), 2);
+  std::vector<v1::AuditEntry> chain = Chain();
+  ASSERT_EQ(chain.size(), 4u);
+  EXPECT_EQ(chain[2].resource(), "dossiers/unsealed");
+  EXPECT_EQ(chain[3].resource(), "dossiers/after-restore");
+  EXPECT_TRUE(VerifyChain(chain).intact);
+  Append("dossiers/next");
+  EXPECT_EQ(Seal(), 1);
+  EXPECT_EQ(Chain().size(), 5u);
+}
+
 TEST_F(AuditSealTest, AChainSealedBeforeMigration5KeepsItsEntriesAndGrows) {
   // Before 0005 the sealer wrote seq, prev_hash and hash into audit rows.
   MigrateUpTo(4);

@@ -1,5 +1,6 @@
 #include "services/intake/pg_intake_store.h"
 
+#include <limits>
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
@@ -393,6 +394,25 @@ int SealAudit(pqxx::work& tx, int limit) {
   // cluster-wide pg_snapshot_xmin would.
   const std::string own = tx.exec1("SELECT pg_current_xact_id()::text")[0]
                               .as<std::string>();
+  std::string after_xid = state[0][0].as<std::string>();
+  int64_t after_id = state[0][1].as<int64_t>();
+  if (std::stoull(own) < std::stoull(after_xid)) {
+    // Transaction ids went back: the database was restored from a logical
+    // dump into a new server. The ids stored belong to the old server, so
+    // renumber them as migration 0005 did: sealed entries to 0, before the
+    // position; unsealed ones to 1, after it in id order and before every
+    // entry this server writes.
+    db::ExecPrepared(
+        tx,
+        "UPDATE intake.audit a SET xid = CASE WHEN EXISTS (SELECT 1 FROM "
+        "intake.audit_chain c WHERE c.audit_id = a.id) THEN '0'::xid8 ELSE "
+        "'1'::xid8 END WHERE a.xid > $1::xid8",
+        own);
+    after_xid = std::string(1, '0');  // not = "0": GCC 12 -Wrestrict
+    after_id = std::numeric_limits<int64_t>::max();
+    db::ExecPrepared(tx, "UPDATE intake.audit_seal SET xid = '0', id = $1",
+                     after_id);
+  }
   const std::string horizon =
       db::ExecPrepared(
           tx,
@@ -408,8 +428,7 @@ int SealAudit(pqxx::work& tx, int limit) {
       absl::StrCat("SELECT id, xid::text, ", kAuditColumns,
                    " FROM intake.audit WHERE (xid, id) > ($1::xid8, $2) AND "
                    "xid < $3::xid8 ORDER BY xid, id LIMIT $4"),
-      state[0][0].as<std::string>(), state[0][1].as<int64_t>(), horizon,
-      limit);
+      after_xid, after_id, horizon, limit);
   if (pending.empty()) return 0;
   int64_t seq = state[0][2].as<int64_t>();
   std::string prev = state[0][3].as<std::string>();
