@@ -22,9 +22,6 @@
 // another day, is checked and built again inside the batch.
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/wire_format_lite.h"
 #include "libs/common/errors.h"
 #include "libs/common/redact.h"
 #include "libs/common/status_macros.h"
@@ -40,6 +37,7 @@
 #include "services/intake/intake_logic.h"
 #include "services/intake/intake_server.h"
 #include "services/intake/pg_intake_store.h"
+#include "services/intake/submit_catalog.h"
 
 namespace lienthong::intake {
 
@@ -144,44 +142,26 @@ db::GroupCommit<SubmitJob>::Stats IntakeServer::SubmitBatchStats() const {
 
 size_t IntakeServer::SubmitsWaiting() const { return submits_->queued(); }
 
-// The agencies and procedures (versions in force) as a batch last read
-// them. Versions of a procedure never change and agencies rarely do, so a
-// batch whose every agency and procedure is here checks its submissions
-// against them before its transaction, takes its counters in the same
-// statement that reads the rows again, and goes on only if they are the
-// same bytes (else it rolls back and runs again on what it read).
-struct SubmitCatalog {
-  // A row as stored (`path` is empty for procedures) and parsed.
-  template <typename M>
-  struct Entry {
-    std::string path, bytes;
-    M message;
+// SubmitCatalog (submit_catalog.h) checks a job here, where SubmitJob is
+// complete.
+bool SubmitCatalog::Holds(const SubmitJob& j) const {
+  return agencies.count(j.agency_code) > 0 &&
+         agencies.count(j.caller->agency_code) > 0 &&
+         procedures.count(j.procedure_code) > 0;
+}
+
+bool SubmitCatalog::SameEntriesAs(const SubmitCatalog& other,
+                                  const SubmitJob& j) const {
+  auto same = [](const auto& mine, const auto& theirs,
+                 const std::string& code) {
+    auto a = mine.find(code);
+    auto b = theirs.find(code);
+    return a != mine.end() && b != theirs.end() && a->second == b->second;
   };
-  template <typename M>
-  using Entries = std::map<std::string, std::shared_ptr<const Entry<M>>>;
-  Entries<v1::Agency> agencies;
-  Entries<v1::Procedure> procedures;
-
-  bool Holds(const SubmitJob& j) const {
-    return agencies.count(j.agency_code) > 0 &&
-           agencies.count(j.caller->agency_code) > 0 &&
-           procedures.count(j.procedure_code) > 0;
-  }
-
-  // Whether `j`, built against `other`, was built from the entries this
-  // catalog holds for it (entries unchanged by a read are shared).
-  bool SameEntriesAs(const SubmitCatalog& other, const SubmitJob& j) const {
-    auto same = [](const auto& mine, const auto& theirs,
-                   const std::string& code) {
-      auto a = mine.find(code);
-      auto b = theirs.find(code);
-      return a != mine.end() && b != theirs.end() && a->second == b->second;
-    };
-    return same(agencies, other.agencies, j.agency_code) &&
-           same(agencies, other.agencies, j.caller->agency_code) &&
-           same(procedures, other.procedures, j.procedure_code);
-  }
-};
+  return same(agencies, other.agencies, j.agency_code) &&
+         same(agencies, other.agencies, j.caller->agency_code) &&
+         same(procedures, other.procedures, j.procedure_code);
+}
 
 namespace {
 
@@ -237,27 +217,6 @@ std::shared_ptr<SubmitCatalog> Updated(const SubmitCatalog* base,
   Refresh(c->agencies, read.agencies, agencies);
   Refresh(c->procedures, read.procedures, procedures);
   return c;
-}
-
-// Appends message field `field` whose serialized value is `bytes`, as
-// SerializeAsString writes it.
-void AppendEmbedded(std::string* out, int field, const std::string& bytes) {
-  google::protobuf::io::StringOutputStream raw(out);
-  google::protobuf::io::CodedOutputStream coded(&raw);
-  coded.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
-      field,
-      google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
-  coded.WriteVarint32(static_cast<uint32_t>(bytes.size()));
-  coded.WriteRaw(bytes.data(), static_cast<int>(bytes.size()));
-}
-
-// A SubmitDossierResponse holding only the dossier whose bytes are
-// `dossier`.
-std::string EmbeddedDossier(const std::string& dossier) {
-  std::string out;
-  AppendEmbedded(&out, v1::SubmitDossierResponse::kDossierFieldNumber,
-                 dossier);
-  return out;
 }
 
 }  // namespace
