@@ -17,7 +17,8 @@ std::string AuditHash(const v1::AuditEntry& e) {
   return db::Sha256Hex(canonical);
 }
 
-ChainCheck VerifyChain(const std::vector<v1::AuditEntry>& entries) {
+ChainCheck VerifyChain(const std::vector<v1::AuditEntry>& entries,
+                       int64_t end_seq, const std::string& end_hash) {
   ChainCheck c;
   std::string prev;
   int64_t want_seq = 1;
@@ -41,8 +42,20 @@ ChainCheck VerifyChain(const std::vector<v1::AuditEntry>& entries) {
       c.problem = "hash does not match the entry's content";
       return c;
     }
+    if (e.sequence() == end_seq && e.hash() != end_hash) {
+      c.intact = false;
+      c.first_bad_sequence = e.sequence();
+      c.problem = "the chain's recorded end does not match this entry";
+      return c;
+    }
     prev = e.hash();
     ++want_seq;
+  }
+  if (want_seq <= end_seq) {
+    c.intact = false;
+    c.first_bad_sequence = want_seq;
+    c.problem = absl::StrCat("entries ", want_seq, " to ", end_seq,
+                             " are missing");
   }
   return c;
 }

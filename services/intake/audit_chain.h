@@ -20,7 +20,10 @@ struct ChainCheck {
   std::string problem;
 };
 
-// `entries` in sequence order from 1.
-ChainCheck VerifyChain(const std::vector<v1::AuditEntry>& entries);
+// `entries` in sequence order from 1. With `end_seq` > 0 (the end the
+// sealer recorded, read before the entries), the chain must also reach
+// `end_seq` and have `end_hash` there: entries cut off its tail leave no gap.
+ChainCheck VerifyChain(const std::vector<v1::AuditEntry>& entries,
+                       int64_t end_seq = 0, const std::string& end_hash = "");
 
 }  // namespace lienthong::intake

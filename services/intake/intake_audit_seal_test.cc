@@ -105,6 +105,52 @@ TEST_F(AuditSealTest, AnEntryOfARunningTransactionWaitsAndIsSealedAfterIt) {
   EXPECT_TRUE(VerifyChain(chain).intact);
 }
 
+TEST_F(AuditSealTest, EntriesAreChainedInTransactionIdOrderAsNumbers) {
+  MigrateUpTo(1 << 30);
+  Append("dossiers/first-written");
+  Append("dossiers/second-written");
+  // As numbers 9 < 10; as text "10" < "9".
+  ASSERT_TRUE(db::WithTransaction(pool_, [](pqxx::work& tx) {
+                tx.exec("UPDATE intake.audit SET xid = CASE resource WHEN "
+                        "'dossiers/first-written' THEN '10'::xid8 ELSE "
+                        "'9'::xid8 END");
+                return absl::OkStatus();
+              }).ok());
+  EXPECT_EQ(Seal(), 2);
+  std::vector<v1::AuditEntry> chain = Chain();
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_EQ(chain[0].resource(), "dossiers/second-written");
+  EXPECT_EQ(chain[1].resource(), "dossiers/first-written");
+}
+
+TEST_F(AuditSealTest, TheHorizonStopsAtTheOldestRunningTransaction) {
+  MigrateUpTo(1 << 30);
+  // `older` takes its id before the sealer, `newer` after it; both still
+  // run when the sealer reads who is running.
+  pqxx::connection c1(dsn_), c2(dsn_), c3(dsn_);
+  pqxx::work older(c1);
+  const std::string older_xid =
+      older.exec1("SELECT pg_current_xact_id()::text")[0].as<std::string>();
+  pqxx::work sealer(c2);
+  const std::string own =
+      sealer.exec1("SELECT pg_current_xact_id()::text")[0].as<std::string>();
+  pqxx::work newer(c3);
+  pg::AppendAudit(newer, Entry("dossiers/newer"));
+  EXPECT_EQ(pg::AuditSealHorizon(sealer, own), older_xid);
+  older.commit();
+  newer.commit();
+  sealer.commit();
+  // With only a newer transaction running, the horizon is the sealer's own
+  // id. (A pass is one transaction: PostgreSQL reads who is running once
+  // per transaction, hence a new one.)
+  pqxx::work sealer2(c2);
+  const std::string own2 =
+      sealer2.exec1("SELECT pg_current_xact_id()::text")[0].as<std::string>();
+  pqxx::work newer2(c3);
+  pg::AppendAudit(newer2, Entry("dossiers/newer-2"));
+  EXPECT_EQ(pg::AuditSealHorizon(sealer2, own2), own2);
+}
+
 TEST_F(AuditSealTest, AChainRestoredFromALogicalDumpIntoANewServerGoesOn) {
   // A dump keeps the old server's transaction ids; the new server hands
   // out lower ones. Shifting the stored ids up plays that.
@@ -114,9 +160,14 @@ TEST_F(AuditSealTest, AChainRestoredFromALogicalDumpIntoANewServerGoesOn) {
   EXPECT_EQ(Seal(), 2);
   Append("dossiers/unsealed");
   ASSERT_TRUE(db::WithTransaction(pool_, [](pqxx::work& tx) {
+                // The first entry's old id is below the ids the new server
+                // hands out, the rest above: renumbering must not miss it.
                 constexpr char kShift[] =
                     " SET xid = (xid::text::bigint + 4000000000)::text::xid8";
-                tx.exec(absl::StrCat("UPDATE intake.audit", kShift));
+                tx.exec(absl::StrCat("UPDATE intake.audit", kShift,
+                                     " WHERE resource <> 'dossiers/sealed-1'"));
+                tx.exec("UPDATE intake.audit SET xid = '2' WHERE resource = "
+                        "'dossiers/sealed-1'");
                 tx.exec(absl::StrCat("UPDATE intake.audit_seal", kShift));
                 return absl::OkStatus();
               }).ok());

@@ -1,5 +1,6 @@
 // intake over real gRPC (127.0.0.1:0) and a real PostgreSQL.
 
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -154,6 +155,18 @@ TEST_F(IntakeIntegrationTest,
   Replica b(dsn_, clock_);
   constexpr int kPerThread = 15;
   std::vector<std::string> codes[4];
+  // Both replicas seal while the submissions run: an entry the sealers pass
+  // over while its transaction runs must still end up in the chain.
+  std::atomic<bool> submitting{true};
+  std::vector<std::thread> sealers;
+  for (Replica* r : {a_.get(), &b}) {
+    sealers.emplace_back([&submitting, r] {
+      while (submitting.load()) {
+        absl::StatusOr<int64_t> n = r->server.SealAuditOnce();
+        EXPECT_TRUE(n.ok()) << n.status();
+      }
+    });
+  }
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
@@ -167,6 +180,8 @@ TEST_F(IntakeIntegrationTest,
     });
   }
   for (auto& t : threads) t.join();
+  submitting = false;
+  for (auto& t : sealers) t.join();
   std::set<std::string> all;
   for (auto& c : codes) all.insert(c.begin(), c.end());
   ASSERT_EQ(all.size(), 4u * kPerThread);
@@ -311,6 +326,18 @@ TEST_F(IntakeIntegrationTest, AuditTamperingIsDetected) {
   EXPECT_FALSE(deleted.intact());
   EXPECT_EQ(deleted.first_bad_sequence(), 10);
   EXPECT_EQ(deleted.problem(), "entry 10 is missing");
+  // Cutting off the chain's tail (here from 10 on, with the broken entries)
+  // leaves no gap behind what is left; the end the sealer recorded shows it.
+  const int64_t last = Count("SELECT max(seq) FROM intake.audit_chain");
+  ASSERT_GT(last, 10);
+  ASSERT_TRUE(db::WithTransaction(pool, [](pqxx::work& tx) {
+                tx.exec("DELETE FROM intake.audit_chain WHERE seq >= 10");
+                return absl::OkStatus();
+              }).ok());
+  const auto tail = verify();
+  EXPECT_FALSE(tail.intact());
+  EXPECT_EQ(tail.first_bad_sequence(), 10);
+  EXPECT_EQ(tail.problem(), absl::StrCat("entries 10 to ", last, " are missing"));
 }
 
 TEST_F(IntakeIntegrationTest, AuditEntriesAreSealedInOneChainAfterCommit) {

@@ -206,6 +206,19 @@ TEST(AuditChainTest, TamperingAndDeletionAreFound) {
   const ChainCheck c = VerifyChain(deleted);
   EXPECT_FALSE(c.intact);
   EXPECT_EQ(c.first_bad_sequence, 2);
+  // The tail cut off leaves no gap; the recorded end finds it.
+  EXPECT_TRUE(VerifyChain(chain, 5, chain[4].hash()).intact);
+  auto cut = chain;
+  cut.resize(3);
+  EXPECT_TRUE(VerifyChain(cut).intact);
+  const ChainCheck t = VerifyChain(cut, 5, chain[4].hash());
+  EXPECT_FALSE(t.intact);
+  EXPECT_EQ(t.first_bad_sequence, 4);
+  EXPECT_EQ(t.problem, "entries 4 to 5 are missing");
+  // An end recorded elsewhere than the entry listed at its seq.
+  EXPECT_FALSE(VerifyChain(chain, 5, chain[3].hash()).intact);
+  EXPECT_TRUE(VerifyChain({}, 0, "").intact);
+  EXPECT_FALSE(VerifyChain({}, 2, "x").intact);
 }
 
 TEST(FormsTest, HtmlEscapeReplacesEachSpecialCharacterAndKeepsTheRest) {

@@ -348,6 +348,8 @@ grpc::Status IntakeServer::VerifyAuditChain(
   }
   if (auto sealed = SealAuditOnce(); !sealed.ok()) return Done(sealed.status());
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    // The recorded end first: entries sealed meanwhile only add to the list.
+    const pg::SealedEnd end = pg::AuditSealedEnd(tx);
     std::vector<v1::AuditEntry> all;
     int64_t after = 0;
     while (true) {
@@ -356,7 +358,7 @@ grpc::Status IntakeServer::VerifyAuditChain(
       after = page.back().sequence();
       for (auto& e : page) all.push_back(std::move(e));
     }
-    const ChainCheck c = VerifyChain(all);
+    const ChainCheck c = VerifyChain(all, end.seq, end.hash);
     resp->set_intact(c.intact);
     resp->set_checked(c.checked);
     resp->set_first_bad_sequence(c.first_bad_sequence);

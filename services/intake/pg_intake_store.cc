@@ -375,6 +375,33 @@ v1::AuditEntry AuditFromRow(const pqxx::row& row, int i) {
 
 }  // namespace
 
+std::string AuditSealHorizon(pqxx::work& tx, const std::string& own) {
+  // Every transaction id below the horizon is over. Taking our own id
+  // first, then reading this database's running (and prepared)
+  // transactions, is what makes it safe: an id below ours was handed out
+  // before ours, so its transaction is either listed by the later read or
+  // over. Ids above ours, handed out meanwhile, are above the horizon
+  // anyway and are left out (their distance below ours, modulo 2^32, is
+  // over 2^31). Other databases' transactions on the same server do not
+  // hold it back, as the cluster-wide pg_snapshot_xmin would.
+  const std::string horizon =
+      db::ExecPrepared(
+          tx,
+          "SELECT least($1::bigint, min($1::bigint - d))::text FROM (SELECT "
+          "($1::bigint % 4294967296 - x::text::bigint + 4294967296) % "
+          "4294967296 AS d FROM (SELECT backend_xid AS x FROM "
+          "pg_stat_activity WHERE datname = current_database() AND "
+          "backend_xid IS NOT NULL AND pid <> pg_backend_pid() UNION ALL "
+          "SELECT transaction FROM pg_prepared_xacts WHERE database = "
+          "current_database()) r) o WHERE d < 2147483648",
+          own)[0][0]
+          .as<std::string>();
+  // Whatever the arithmetic, never past our own id: a horizon too low only
+  // delays sealing, one too high would skip entries for good.
+  if (std::stoull(horizon) > std::stoull(own)) return own;
+  return horizon;
+}
+
 int SealAudit(pqxx::work& tx, int limit) {
   // One sealer at a time extends the chain; the lock ends with the
   // transaction. Entries are taken in (xid, id) order after the last sealed
@@ -386,12 +413,6 @@ int SealAudit(pqxx::work& tx, int limit) {
   if (state.size() != 1) {
     throw std::runtime_error("intake.audit_seal must hold exactly one row");
   }
-  // The horizon: every transaction id below it is over. Taking our own id
-  // first, then reading this database's running transactions, is what makes
-  // it safe: an id below ours was handed out before ours, so its
-  // transaction is either listed by the later read or finished. Other
-  // databases' transactions on the same server do not hold it back, as the
-  // cluster-wide pg_snapshot_xmin would.
   const std::string own = tx.exec1("SELECT pg_current_xact_id()::text")[0]
                               .as<std::string>();
   std::string after_xid = state[0][0].as<std::string>();
@@ -399,33 +420,25 @@ int SealAudit(pqxx::work& tx, int limit) {
   if (std::stoull(own) < std::stoull(after_xid)) {
     // Transaction ids went back: the database was restored from a logical
     // dump into a new server. The ids stored belong to the old server, so
-    // renumber them as migration 0005 did: sealed entries to 0, before the
-    // position; unsealed ones to 1, after it in id order and before every
-    // entry this server writes.
-    db::ExecPrepared(
-        tx,
+    // renumber every entry this statement sees as migration 0005 did:
+    // sealed ones to 0, at or before the position; unsealed ones to 1,
+    // after it in id order and before every entry this server writes.
+    // (Entries of transactions still running are not seen; they keep their
+    // ids, which are above 1.)
+    tx.exec(
         "UPDATE intake.audit a SET xid = CASE WHEN EXISTS (SELECT 1 FROM "
         "intake.audit_chain c WHERE c.audit_id = a.id) THEN '0'::xid8 ELSE "
-        "'1'::xid8 END WHERE a.xid > $1::xid8",
-        own);
+        "'1'::xid8 END");
     after_xid = std::string(1, '0');  // not = "0": GCC 12 -Wrestrict
     after_id = std::numeric_limits<int64_t>::max();
     db::ExecPrepared(tx, "UPDATE intake.audit_seal SET xid = '0', id = $1",
                      after_id);
   }
-  const std::string horizon =
-      db::ExecPrepared(
-          tx,
-          "SELECT coalesce(min($1::bigint - ($1::bigint % 4294967296 - "
-          "backend_xid::text::bigint + 4294967296) % 4294967296), "
-          "$1::bigint)::text FROM pg_stat_activity WHERE datname = "
-          "current_database() AND backend_xid IS NOT NULL AND pid <> "
-          "pg_backend_pid()",
-          own)[0][0]
-          .as<std::string>();
+  const std::string horizon = AuditSealHorizon(tx, own);
   pqxx::result pending = db::ExecPrepared(
       tx,
-      absl::StrCat("SELECT id, xid::text, ", kAuditColumns,
+      // Not `xid::text` bare: ORDER BY xid would then sort that text column.
+      absl::StrCat("SELECT id, xid::text AS xid_text, ", kAuditColumns,
                    " FROM intake.audit WHERE (xid, id) > ($1::xid8, $2) AND "
                    "xid < $3::xid8 ORDER BY xid, id LIMIT $4"),
       after_xid, after_id, horizon, limit);
@@ -460,6 +473,16 @@ int SealAudit(pqxx::work& tx, int limit) {
                    last[1].as<std::string>(), last[0].as<int64_t>(), seq,
                    prev);
   return static_cast<int>(pending.size());
+}
+
+SealedEnd AuditSealedEnd(pqxx::work& tx) {
+  pqxx::result r = tx.exec("SELECT seq, hash FROM intake.audit_seal");
+  SealedEnd end;
+  if (r.size() == 1) {
+    end.seq = r[0][0].as<int64_t>();
+    end.hash = r[0][1].as<std::string>();
+  }
+  return end;
 }
 
 std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,

@@ -181,6 +181,15 @@ bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
 // running wait for a later pass. ListAudit returns sealed entries only.
 void AppendAudit(pqxx::work& tx, const v1::AuditEntry& e);
 int SealAudit(pqxx::work& tx, int limit);
+// The transaction id below which every transaction of this database is
+// over, given `own`, the calling transaction's id (taken before the call).
+std::string AuditSealHorizon(pqxx::work& tx, const std::string& own);
+// Where the sealer recorded the chain's end (seq 0 and "" when empty).
+struct SealedEnd {
+  int64_t seq = 0;
+  std::string hash;
+};
+SealedEnd AuditSealedEnd(pqxx::work& tx);
 std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
                                       const std::string& resource,
                                       int64_t after_seq, int limit);

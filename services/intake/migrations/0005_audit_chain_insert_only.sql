@@ -4,7 +4,7 @@
 -- ever inserted. Rewriting every entry once (UPDATE … SET seq, prev_hash,
 -- hash) was a second, non-HOT write of each row beside the requests'
 -- inserts, with dead rows for autovacuum; the intake benchmark's
--- throughput ratio went from 0.77-0.79 to 0.80-0.81 without it
+-- throughput ratio went from 0.77-0.79 to 0.78-0.82 without it
 -- (docs/performance.md, fourth round).
 --
 -- Which entries are sealed is a position, not a flag: the sealer takes
@@ -18,7 +18,7 @@ ALTER TABLE intake.audit ADD COLUMN xid xid8;
 
 CREATE TABLE intake.audit_chain (
   seq       bigint PRIMARY KEY,
-  audit_id  bigint NOT NULL,
+  audit_id  bigint NOT NULL UNIQUE,  -- an entry is sealed once
   prev_hash text NOT NULL,
   hash      text NOT NULL
 );
