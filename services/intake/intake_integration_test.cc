@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
+#include "libs/metrics/metrics.h"
 #include "libs/testing/lock_waiters.h"
 #include "lienthong/routing/v1/events.pb.h"
 #include "services/intake/intake_test_fixture.h"
@@ -361,6 +362,28 @@ TEST_F(IntakeIntegrationTest, AuditEntriesAreSealedInOneChainAfterCommit) {
                   "xmin::text::bigint <> xid::text::bigint % 4294967296"),
             0);
   EXPECT_EQ(*a_->server.SealAuditOnce(), 0);  // nothing left
+}
+
+TEST_F(IntakeIntegrationTest, TheSealerReportsEntriesHeldBackByARunningWrite) {
+  auto gauge = [](const char* name, const char* help) {
+    return metrics::Gauge(name, help).Add({}).Value();
+  };
+  // A write that began first and has not committed holds back the
+  // submission's entry, committed after it.
+  pqxx::connection c(dsn_);
+  pqxx::work running(c);
+  running.exec("INSERT INTO intake.lookup_failures (code, failures, "
+               "window_start) VALUES ('x', 1, now())");
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  clock_.Advance(absl::Seconds(90));
+  ASSERT_TRUE(a_->server.SealAuditOnce().ok());
+  EXPECT_EQ(gauge(kAuditUnsealedName, kAuditUnsealedHelp), 1);
+  EXPECT_DOUBLE_EQ(gauge(kAuditUnsealedAgeName, kAuditUnsealedAgeHelp), 90);
+  running.commit();
+  EXPECT_GE(*a_->server.SealAuditOnce(), 1);
+  EXPECT_EQ(gauge(kAuditUnsealedName, kAuditUnsealedHelp), 0);
+  EXPECT_EQ(gauge(kAuditUnsealedAgeName, kAuditUnsealedAgeHelp), 0);
 }
 
 TEST_F(IntakeIntegrationTest, TwoTierProvinceCommuneTreeWorks) {

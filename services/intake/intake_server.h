@@ -59,6 +59,15 @@ struct IntakeOptions {
   std::function<void()> before_submit_batch_for_testing;
 };
 
+// Gauges the audit sealer sets after each SealAuditOnce.
+inline constexpr char kAuditUnsealedName[] = "lienthong_intake_audit_unsealed";
+inline constexpr char kAuditUnsealedHelp[] =
+    "Committed audit entries not yet sealed into the hash chain.";
+inline constexpr char kAuditUnsealedAgeName[] =
+    "lienthong_intake_audit_unsealed_oldest_age_seconds";
+inline constexpr char kAuditUnsealedAgeHelp[] =
+    "How long the oldest committed audit entry not yet sealed has waited.";
+
 struct SubmitJob;
 struct SubmitCatalog;
 

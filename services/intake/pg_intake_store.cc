@@ -1,5 +1,6 @@
 #include "services/intake/pg_intake_store.h"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -483,6 +484,19 @@ SealedEnd AuditSealedEnd(pqxx::work& tx) {
     end.hash = r[0][1].as<std::string>();
   }
   return end;
+}
+
+AuditBacklog UnsealedAudit(pqxx::work& tx, absl::Time now) {
+  pqxx::row r = db::ExecPrepared(
+      tx,
+      "SELECT count(*), coalesce(EXTRACT(EPOCH FROM ($1::timestamptz - "
+      "min(a.at)))::float8, 0) FROM intake.audit_seal s JOIN intake.audit a "
+      "ON (a.xid, a.id) > (s.xid, s.id)",
+      PgTime(now))[0];
+  AuditBacklog b;
+  b.entries = r[0].as<int64_t>();
+  b.oldest_age_seconds = std::max(0.0, r[1].as<double>());
+  return b;
 }
 
 std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,

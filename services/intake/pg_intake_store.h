@@ -190,6 +190,13 @@ struct SealedEnd {
   std::string hash;
 };
 SealedEnd AuditSealedEnd(pqxx::work& tx);
+// Committed entries not sealed yet, and how long the oldest has waited
+// (0 when none) at `now`.
+struct AuditBacklog {
+  int64_t entries = 0;
+  double oldest_age_seconds = 0;
+};
+AuditBacklog UnsealedAudit(pqxx::work& tx, absl::Time now);
 std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
                                       const std::string& resource,
                                       int64_t after_seq, int limit);
