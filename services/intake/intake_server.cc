@@ -14,6 +14,7 @@
 #include "libs/metrics/metrics.h"
 #include "services/intake/audit_chain.h"
 #include "services/intake/intake_logic.h"
+#include "services/intake/pg_audit_store.h"
 #include "services/intake/pg_intake_store.h"
 
 namespace lienthong::intake {
@@ -74,23 +75,21 @@ void IntakeServer::Audit(pqxx::work& tx, const Caller& c,
 absl::StatusOr<int64_t> IntakeServer::SealAuditOnce() {
   constexpr int kPass = 1000;
   int64_t total = 0;
+  pg::AuditBacklog backlog;
   while (true) {
     LT_ASSIGN_OR_RETURN(
         int n,
-        db::WithTransaction(pool_, [](pqxx::work& tx) -> absl::StatusOr<int> {
-          return pg::SealAudit(tx, kPass);
+        db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<int> {
+          const int sealed = pg::SealAudit(tx, kPass);
+          // What is left after the last pass waits for transactions still
+          // running (operations.md, "Audit chain lagging"); the alert
+          // LienthongAuditChainLagging watches it.
+          if (sealed < kPass) backlog = pg::UnsealedAudit(tx, clock_.Now());
+          return sealed;
         }));
     total += n;
     if (n < kPass) break;
   }
-  // What is left waits for transactions still running (operations.md, "The
-  // audit chain lags"); the alert LienthongAuditChainLagging watches it.
-  LT_ASSIGN_OR_RETURN(
-      pg::AuditBacklog backlog,
-      db::WithTransaction(pool_,
-                          [&](pqxx::work& tx) -> absl::StatusOr<pg::AuditBacklog> {
-                            return pg::UnsealedAudit(tx, clock_.Now());
-                          }));
   metrics::Gauge(kAuditUnsealedName, kAuditUnsealedHelp)
       .Add({})
       .Set(static_cast<double>(backlog.entries));

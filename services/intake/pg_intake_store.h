@@ -172,35 +172,6 @@ bool WriteReceivedBatch(pqxx::work& tx, const std::vector<ReceivedRow>& rows,
                         const std::vector<std::string>& destinations,
                         absl::Time now);
 
-
-// Audit (append-only, hash-chained). AppendAudit writes an unsealed entry
-// in the caller's transaction; SealAudit chains up to `limit` unsealed
-// entries of finished transactions, in (transaction id, id) order, by
-// inserting their places into intake.audit_chain (one sealer at a time: an
-// advisory lock), and returns how many. Entries of a transaction still
-// running wait for a later pass. ListAudit returns sealed entries only.
-void AppendAudit(pqxx::work& tx, const v1::AuditEntry& e);
-int SealAudit(pqxx::work& tx, int limit);
-// The transaction id below which every transaction of this database is
-// over, given `own`, the calling transaction's id (taken before the call).
-std::string AuditSealHorizon(pqxx::work& tx, const std::string& own);
-// Where the sealer recorded the chain's end (seq 0 and "" when empty).
-struct SealedEnd {
-  int64_t seq = 0;
-  std::string hash;
-};
-SealedEnd AuditSealedEnd(pqxx::work& tx);
-// Committed entries not sealed yet, and how long the oldest has waited
-// (0 when none) at `now`.
-struct AuditBacklog {
-  int64_t entries = 0;
-  double oldest_age_seconds = 0;
-};
-AuditBacklog UnsealedAudit(pqxx::work& tx, absl::Time now);
-std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
-                                      const std::string& resource,
-                                      int64_t after_seq, int limit);
-
 // Citizen lookup throttling: failures for a code within the window.
 int LookupFailures(pqxx::work& tx, const std::string& code, absl::Time now,
                    absl::Duration window);
