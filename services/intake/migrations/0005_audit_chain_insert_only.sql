@@ -10,7 +10,7 @@
 -- Which entries are sealed is a position, not a flag: the sealer takes
 -- entries in (xid, id) order, xid being the writing transaction's id, and
 -- only those whose transaction is over (xid below the oldest transaction
--- still running in this database; SealAudit in pg_intake_store.cc). Such an
+-- still running in this database; SealAudit in pg_audit_store.cc). Such an
 -- entry can no longer appear or change, so the order is final;
 -- intake.audit_seal keeps where the chain ends.
 
