@@ -1,26 +1,92 @@
 #include "services/intake/submit_catalog.h"
 
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/wire_format_lite.h"
-#include "lienthong/intake/v1/intake_service.pb.h"
-
 namespace lienthong::intake {
+namespace {
 
-void AppendEmbedded(std::string* out, int field, const std::string& bytes) {
-  google::protobuf::io::StringOutputStream raw(out);
-  google::protobuf::io::CodedOutputStream coded(&raw);
-  coded.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
-      field,
-      google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
-  coded.WriteVarint32(static_cast<uint32_t>(bytes.size()));
-  coded.WriteRaw(bytes.data(), static_cast<int>(bytes.size()));
+using Read = std::map<std::string, pg::SubmitBatchRead::Stored>;
+
+template <typename M>
+bool Same(const SubmitCatalog::Entry<M>& held,
+          const pg::SubmitBatchRead::Stored& read) {
+  return held.bytes == read.bytes && held.path == read.path;
 }
 
-std::string EmbeddedDossier(const std::string& dossier) {
-  std::string out;
-  AppendEmbedded(&out, v1::SubmitDossierResponse::kDossierFieldNumber, dossier);
-  return out;
+// What `read` says of `codes` is what `held` holds.
+template <typename M>
+bool SameRows(const SubmitCatalog::Entries<M>& held, const Read& read,
+              const std::vector<std::string>& codes) {
+  for (const std::string& code : codes) {
+    auto h = held.find(code);
+    auto r = read.find(code);
+    if (h == held.end() || r == read.end() || !Same(*h->second, r->second)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// `held` with what `read` says of `codes` (a code it did not find is
+// dropped); unchanged entries are shared, changed ones parsed.
+template <typename M>
+void Refresh(SubmitCatalog::Entries<M>& held, const Read& read,
+             const std::vector<std::string>& codes) {
+  for (const std::string& code : codes) {
+    auto r = read.find(code);
+    if (r == read.end()) {
+      held.erase(code);
+      continue;
+    }
+    auto& entry = held[code];
+    if (entry != nullptr && Same(*entry, r->second)) continue;
+    auto e = std::make_shared<SubmitCatalog::Entry<M>>();
+    e->path = r->second.path;
+    e->bytes = r->second.bytes;
+    e->message.ParseFromString(e->bytes);
+    entry = std::move(e);
+  }
+}
+
+}  // namespace
+
+bool SubmitCatalog::Holds(const std::string& agency,
+                          const std::string& caller_agency,
+                          const std::string& procedure) const {
+  return agencies.count(agency) > 0 && agencies.count(caller_agency) > 0 &&
+         procedures.count(procedure) > 0;
+}
+
+bool SubmitCatalog::SameEntriesAs(const SubmitCatalog& other,
+                                  const std::string& agency,
+                                  const std::string& caller_agency,
+                                  const std::string& procedure) const {
+  auto same = [](const auto& mine, const auto& theirs,
+                 const std::string& code) {
+    auto a = mine.find(code);
+    auto b = theirs.find(code);
+    return a != mine.end() && b != theirs.end() && a->second == b->second;
+  };
+  return same(agencies, other.agencies, agency) &&
+         same(agencies, other.agencies, caller_agency) &&
+         same(procedures, other.procedures, procedure);
+}
+
+bool SubmitCatalog::Matches(const pg::SubmitBatchRead& read,
+                            const std::vector<std::string>& agency_codes,
+                            const std::vector<std::string>& procedure_codes)
+    const {
+  return SameRows(agencies, read.agencies, agency_codes) &&
+         SameRows(procedures, read.procedures, procedure_codes);
+}
+
+std::shared_ptr<SubmitCatalog> SubmitCatalog::Updated(
+    const SubmitCatalog* base, const pg::SubmitBatchRead& read,
+    const std::vector<std::string>& agency_codes,
+    const std::vector<std::string>& procedure_codes) {
+  auto c = std::make_shared<SubmitCatalog>();
+  if (base != nullptr) *c = *base;
+  Refresh(c->agencies, read.agencies, agency_codes);
+  Refresh(c->procedures, read.procedures, procedure_codes);
+  return c;
 }
 
 }  // namespace lienthong::intake

@@ -1,21 +1,18 @@
 #pragma once
 
 // What SubmitDossier's batches (submit_dossier.cc) check and build against:
-// the catalog of agencies and procedures a batch last read, and the helpers
-// that put bytes already serialized into a message as it would be written
-// (a dossier's response, an event's agency and procedure as the catalog
-// holds them). The catalog's checks of a submission are defined beside
-// SubmitJob, in submit_dossier.cc.
+// the agencies and procedures a batch last read, kept as their stored bytes
+// and parsed, and how a batch's read refreshes them.
 
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lienthong/intake/v1/resources.pb.h"
+#include "services/intake/pg_intake_store.h"
 
 namespace lienthong::intake {
-
-struct SubmitJob;
 
 // The agencies and procedures (versions in force) as a batch last read
 // them. Versions of a procedure never change and agencies rarely do, so a
@@ -35,19 +32,29 @@ struct SubmitCatalog {
   Entries<v1::Agency> agencies;
   Entries<v1::Procedure> procedures;
 
-  bool Holds(const SubmitJob& j) const;
+  // Whether a submission to `agency` by an officer of `caller_agency` for
+  // `procedure` can be checked against this catalog alone.
+  bool Holds(const std::string& agency, const std::string& caller_agency,
+             const std::string& procedure) const;
 
-  // Whether `j`, built against `other`, was built from the entries this
-  // catalog holds for it (entries unchanged by a read are shared).
-  bool SameEntriesAs(const SubmitCatalog& other, const SubmitJob& j) const;
+  // Whether a submission built against `other` was built from the entries
+  // this catalog holds for it (entries unchanged by a read are shared).
+  bool SameEntriesAs(const SubmitCatalog& other, const std::string& agency,
+                     const std::string& caller_agency,
+                     const std::string& procedure) const;
+
+  // Whether what `read` says of these codes is what this catalog holds.
+  bool Matches(const pg::SubmitBatchRead& read,
+               const std::vector<std::string>& agencies,
+               const std::vector<std::string>& procedures) const;
+
+  // `base` (may be null) with what `read` says of these codes (a code it
+  // did not find is dropped); unchanged entries are shared, changed ones
+  // parsed.
+  static std::shared_ptr<SubmitCatalog> Updated(
+      const SubmitCatalog* base, const pg::SubmitBatchRead& read,
+      const std::vector<std::string>& agencies,
+      const std::vector<std::string>& procedures);
 };
-
-// Appends message field `field` whose serialized value is `bytes`, as
-// SerializeAsString writes it.
-void AppendEmbedded(std::string* out, int field, const std::string& bytes);
-
-// A SubmitDossierResponse holding only the dossier whose bytes are
-// `dossier`.
-std::string EmbeddedDossier(const std::string& dossier);
 
 }  // namespace lienthong::intake

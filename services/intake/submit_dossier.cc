@@ -37,6 +37,7 @@
 #include "services/intake/intake_logic.h"
 #include "services/intake/intake_server.h"
 #include "services/intake/pg_intake_store.h"
+#include "services/intake/embedded_bytes.h"
 #include "services/intake/submit_catalog.h"
 
 namespace lienthong::intake {
@@ -142,85 +143,6 @@ db::GroupCommit<SubmitJob>::Stats IntakeServer::SubmitBatchStats() const {
 
 size_t IntakeServer::SubmitsWaiting() const { return submits_->queued(); }
 
-// SubmitCatalog (submit_catalog.h) checks a job here, where SubmitJob is
-// complete.
-bool SubmitCatalog::Holds(const SubmitJob& j) const {
-  return agencies.count(j.agency_code) > 0 &&
-         agencies.count(j.caller->agency_code) > 0 &&
-         procedures.count(j.procedure_code) > 0;
-}
-
-bool SubmitCatalog::SameEntriesAs(const SubmitCatalog& other,
-                                  const SubmitJob& j) const {
-  auto same = [](const auto& mine, const auto& theirs,
-                 const std::string& code) {
-    auto a = mine.find(code);
-    auto b = theirs.find(code);
-    return a != mine.end() && b != theirs.end() && a->second == b->second;
-  };
-  return same(agencies, other.agencies, j.agency_code) &&
-         same(agencies, other.agencies, j.caller->agency_code) &&
-         same(procedures, other.procedures, j.procedure_code);
-}
-
-namespace {
-
-using Read = std::map<std::string, pg::SubmitBatchRead::Stored>;
-
-template <typename M>
-bool Same(const SubmitCatalog::Entry<M>& held,
-          const pg::SubmitBatchRead::Stored& read) {
-  return held.bytes == read.bytes && held.path == read.path;
-}
-
-// What `read` says of `codes` is what `held` holds.
-template <typename M>
-bool SameRows(const SubmitCatalog::Entries<M>& held, const Read& read,
-              const std::vector<std::string>& codes) {
-  for (const std::string& code : codes) {
-    auto h = held.find(code);
-    auto r = read.find(code);
-    if (h == held.end() || r == read.end() || !Same(*h->second, r->second)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// `held` with what `read` says of `codes` (a code it did not find is
-// dropped); unchanged entries are shared, changed ones parsed.
-template <typename M>
-void Refresh(SubmitCatalog::Entries<M>& held, const Read& read,
-             const std::vector<std::string>& codes) {
-  for (const std::string& code : codes) {
-    auto r = read.find(code);
-    if (r == read.end()) {
-      held.erase(code);
-      continue;
-    }
-    auto& entry = held[code];
-    if (entry != nullptr && Same(*entry, r->second)) continue;
-    auto e = std::make_shared<SubmitCatalog::Entry<M>>();
-    e->path = r->second.path;
-    e->bytes = r->second.bytes;
-    e->message.ParseFromString(e->bytes);
-    entry = std::move(e);
-  }
-}
-
-std::shared_ptr<SubmitCatalog> Updated(const SubmitCatalog* base,
-                                       const pg::SubmitBatchRead& read,
-                                       const std::vector<std::string>& agencies,
-                                       const std::vector<std::string>& procedures) {
-  auto c = std::make_shared<SubmitCatalog>();
-  if (base != nullptr) *c = *base;
-  Refresh(c->agencies, read.agencies, agencies);
-  Refresh(c->procedures, read.procedures, procedures);
-  return c;
-}
-
-}  // namespace
-
 std::shared_ptr<const SubmitCatalog> IntakeServer::CachedSubmitCatalog()
     const {
   absl::MutexLock lock(&catalog_mu_);
@@ -240,7 +162,11 @@ void IntakeServer::RunSubmitBatch(std::vector<SubmitJob*>& batch) {
     const bool warm =
         cached != nullptr &&
         std::all_of(batch.begin(), batch.end(),
-                    [&](const SubmitJob* j) { return cached->Holds(*j); });
+                    [&](const SubmitJob* j) {
+                      return cached->Holds(j->agency_code,
+                                           j->caller->agency_code,
+                                           j->procedure_code);
+                    });
     st = db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
       return SubmitBatchAttempt(tx, batch, warm ? cached.get() : nullptr,
                                 writing, twin_committed, catalog_changed);
@@ -309,7 +235,9 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
       }
       if (j->prepared_with != nullptr &&
           (LocalDay(j->received_at) != day ||
-           !catalog.SameEntriesAs(*j->prepared_with, *j))) {
+           !catalog.SameEntriesAs(*j->prepared_with, j->agency_code,
+                                  j->caller->agency_code,
+                                  j->procedure_code))) {
         j->Unbuild();  // built on what the batch does not hold
       }
       j->status = j->prepared_with != nullptr
@@ -334,9 +262,7 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
         std::any_of(writing.begin(), writing.end(), [&](const SubmitJob* j) {
           return read.committed_requests.count(j->request_id()) > 0;
         });
-    if (counted_a_replay ||
-        !SameRows(cached->agencies, read.agencies, agencies) ||
-        !SameRows(cached->procedures, read.procedures, procedures)) {
+    if (counted_a_replay || !cached->Matches(read, agencies, procedures)) {
       catalog_changed = true;
       return common::Aborted("CATALOG_CHANGED", "read again");  // rolls back
     }
@@ -352,7 +278,8 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
     pg::SubmitBatchRead read =
         pg::ReadSubmitBatch(tx, ids, agencies, procedures, now, {}, day);
     std::shared_ptr<const SubmitCatalog> fresh =
-        Updated(CachedSubmitCatalog().get(), read, agencies, procedures);
+        SubmitCatalog::Updated(CachedSubmitCatalog().get(), read, agencies,
+                               procedures);
     check(*fresh, &read.committed_requests);
     {
       absl::MutexLock lock(&catalog_mu_);
@@ -412,7 +339,11 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
 
 void IntakeServer::PrepareAhead(SubmitJob& job) {
   std::shared_ptr<const SubmitCatalog> catalog = CachedSubmitCatalog();
-  if (catalog == nullptr || !catalog->Holds(job)) return;  // the batch reads
+  if (catalog == nullptr ||
+      !catalog->Holds(job.agency_code, job.caller->agency_code,
+                      job.procedure_code)) {
+    return;  // the batch reads
+  }
   if (PrepareReceived(nullptr, job, *catalog, options_.calendars->Snapshot(),
                       clock_.Now())
           .ok()) {
