@@ -151,11 +151,13 @@ TEST(GroupCommitTest, ASecondBatchStartsOnlyOnceEnoughJobsAreQueued) {
   std::vector<std::thread> threads;
   threads.emplace_back([&] { group.Run(&jobs[0]); });
   while (group.stats().batches < 1) std::this_thread::yield();
+  // One after the other, so the queue's order is known.
   for (int i = 1; i < 3; ++i) {
     threads.emplace_back([&, i] { group.Run(&jobs[i]); });
+    // Waiting (or, were it allowed to, running beside the first).
+    while (static_cast<int>(group.queued() + group.stats().batches) < 1 + i)
+      std::this_thread::yield();
   }
-  // Two waiting (or, were they allowed to, one running beside the first).
-  while (group.queued() + group.stats().batches < 3) std::this_thread::yield();
   EXPECT_EQ(group.stats().batches, 1);
   EXPECT_EQ(group.queued(), 2u);
   threads.emplace_back([&] { group.Run(&jobs[3]); });
