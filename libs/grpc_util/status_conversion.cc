@@ -8,11 +8,11 @@
 
 namespace lienthong::grpc_util {
 
-grpc::Status ToGrpcStatus(const absl::Status& status,
-                          absl::string_view domain) {
-  if (status.ok()) return grpc::Status::OK;
-  const common::ErrorDetails d = common::GetErrorDetails(status);
+google::rpc::Status ToRpcStatus(const absl::Status& status,
+                                absl::string_view domain) {
   google::rpc::Status proto;
+  if (status.ok()) return proto;
+  const common::ErrorDetails d = common::GetErrorDetails(status);
   proto.set_code(static_cast<int>(status.code()));
   proto.set_message(std::string(status.message()));
   google::rpc::ErrorInfo info;
@@ -37,35 +37,50 @@ grpc::Status ToGrpcStatus(const absl::Status& status,
     lm.set_message(d.localized_message);
     proto.add_details()->PackFrom(lm);
   }
+  return proto;
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status,
+                          absl::string_view domain) {
+  if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()), proto.SerializeAsString());
+                      std::string(status.message()),
+                      ToRpcStatus(status, domain).SerializeAsString());
+}
+
+absl::Status FromRpcStatus(const google::rpc::Status& proto) {
+  if (proto.code() == 0) return absl::OkStatus();
+  common::ErrorDetails d;
+  for (const google::protobuf::Any& any : proto.details()) {
+    google::rpc::ErrorInfo info;
+    google::rpc::BadRequest bad;
+    google::rpc::LocalizedMessage lm;
+    if (any.UnpackTo(&info)) {
+      d.reason = info.reason();
+      d.domain = info.domain();
+      for (const auto& [k, v] : info.metadata()) d.metadata[k] = v;
+    } else if (any.UnpackTo(&bad)) {
+      for (const auto& fv : bad.field_violations()) {
+        d.field_violations.push_back({fv.field(), fv.description()});
+      }
+    } else if (any.UnpackTo(&lm)) {
+      d.localized_message = lm.message();
+    }
+  }
+  return common::MakeError(static_cast<absl::StatusCode>(proto.code()),
+                           proto.message(), d);
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  const auto code = static_cast<absl::StatusCode>(status.error_code());
-  common::ErrorDetails d;
   google::rpc::Status proto;
-  if (!status.error_details().empty() &&
-      proto.ParseFromString(status.error_details())) {
-    for (const google::protobuf::Any& any : proto.details()) {
-      google::rpc::ErrorInfo info;
-      google::rpc::BadRequest bad;
-      google::rpc::LocalizedMessage lm;
-      if (any.UnpackTo(&info)) {
-        d.reason = info.reason();
-        d.domain = info.domain();
-        for (const auto& [k, v] : info.metadata()) d.metadata[k] = v;
-      } else if (any.UnpackTo(&bad)) {
-        for (const auto& fv : bad.field_violations()) {
-          d.field_violations.push_back({fv.field(), fv.description()});
-        }
-      } else if (any.UnpackTo(&lm)) {
-        d.localized_message = lm.message();
-      }
-    }
+  if (status.error_details().empty() ||
+      !proto.ParseFromString(status.error_details())) {
+    proto.Clear();
   }
-  return common::MakeError(code, status.error_message(), d);
+  proto.set_code(static_cast<int>(status.error_code()));
+  proto.set_message(status.error_message());
+  return FromRpcStatus(proto);
 }
 
 }  // namespace lienthong::grpc_util

@@ -57,6 +57,9 @@ class RoutingServer final : public v1::RoutingService::Service {
   grpc::Status CompleteTask(grpc::ServerContext*,
                             const v1::CompleteTaskRequest*,
                             v1::CompleteTaskResponse*) override;
+  grpc::Status CompleteTasks(grpc::ServerContext*,
+                             const v1::CompleteTasksRequest*,
+                             v1::CompleteTasksResponse*) override;
   grpc::Status RequestSupplement(grpc::ServerContext*,
                                  const v1::RequestSupplementRequest*,
                                  v1::RequestSupplementResponse*) override;
@@ -88,18 +91,30 @@ class RoutingServer final : public v1::RoutingService::Service {
     int64_t id = 0;
     v1::Task task;
   };
-  // A task operation: load it for update, check the caller's agency, apply
-  // `event`, let `fill` adjust it, save, and run `after_save` in the same
-  // transaction. Idempotent by request_id.
-  grpc::Status Mutate(
-      grpc::ServerContext* ctx, absl::string_view method,
-      const std::string& task_name, const std::string& request_id,
-      const google::protobuf::Message& request, TaskEvent event, v1::Task* out,
-      const std::function<absl::Status(pqxx::work&, Row&)>& fill,
-      // Runs after the task is saved (events, the route's next legs): the
-      // task is written once per call.
-      const std::function<absl::Status(pqxx::work&, Row&)>& after_save =
-          nullptr);
+  // A task operation: load the task for update, check the caller's agency,
+  // apply `event`, let `fill` adjust it, save it, and run `after_save`
+  // (events, the route's next legs) in the same transaction: the task is
+  // written once per call. Idempotent by request_id.
+  struct TaskOp {
+    absl::string_view method;
+    std::string task_name;
+    std::string request_id;
+    TaskEvent event;
+    std::function<absl::Status(pqxx::work&, Row&)> fill;
+    std::function<absl::Status(pqxx::work&, Row&)> after_save = nullptr;
+    int64_t id = 0;    // from task_name
+    std::string hash;  // of the request, when it has a request_id
+  };
+  // One operation in its own transaction (the route locked first when the
+  // operation can advance or cancel it).
+  grpc::Status Mutate(grpc::ServerContext* ctx,
+                      const google::protobuf::Message& request, TaskOp op,
+                      v1::Task* out);
+  // The operation inside `tx`; the route, when needed, already locked.
+  absl::Status ApplyTaskOp(pqxx::work& tx, const Caller& caller,
+                           const TaskOp& op, v1::Task* out);
+  // CompleteTask's operation; `req` must outlive it.
+  TaskOp CompleteOp(const v1::CompleteTaskRequest& req);
 
   absl::Status CheckOwnAgency(const Caller& c, const std::string& agency_name,
                               absl::string_view action,
@@ -109,6 +124,16 @@ class RoutingServer final : public v1::RoutingService::Service {
   grpc::Status Done(const absl::Status& s) const;
 
  public:  // used by routing_events.cc and routing_store.cc helpers
+  // A ready task a WatchTasks pass is about to send.
+  struct Delivery {
+    int64_t seq = 0;  // its feed row
+    v1::Task task;
+    bool send = true;
+  };
+  // Claim on delivery: claims, in one transaction, those of `out` that are
+  // still ready, for `caller` with `lease`; the rest are marked not to send.
+  absl::Status ClaimForDelivery(const Caller& caller, absl::Duration lease,
+                                std::vector<Delivery>& out);  // and by tests
   absl::optional<Row> LoadTask(pqxx::work& tx, int64_t id, bool for_update);
   std::vector<Row> RouteTasks(pqxx::work& tx, const std::string& dossier);
   void SaveTask(pqxx::work& tx, const Row& r);

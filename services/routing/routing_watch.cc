@@ -22,8 +22,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
 #include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
+#include "libs/grpc_util/proto_time.h"
 #include "services/routing/routing_server.h"
 
 namespace lienthong::routing {
@@ -138,6 +140,51 @@ void RoutingServer::Stop() {
   }
 }
 
+absl::Status RoutingServer::ClaimForDelivery(const Caller& caller,
+                                             absl::Duration lease,
+                                             std::vector<Delivery>& out) {
+  std::string ids = "{";
+  for (const Delivery& d : out) {
+    absl::StrAppend(&ids, ids.size() > 1 ? "," : "", d.task.name().substr(6));
+  }
+  ids += '}';
+  return db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    for (Delivery& d : out) d.send = false;
+    // Locked in id order, as ClaimTask would, and re-read under the lock:
+    // a task another watcher claimed meanwhile is no longer ready.
+    pqxx::result r = db::ExecPrepared(
+        tx,
+        "SELECT id, body FROM routing.tasks WHERE id = ANY($1::bigint[]) AND "
+        "state = $2 ORDER BY id FOR UPDATE",
+        ids, static_cast<int>(v1::TASK_STATE_READY));
+    std::map<int64_t, v1::Task> ready;
+    for (const auto& row : r) {
+      const pqxx::binarystring b(row[1]);
+      ready[row[0].as<int64_t>()].ParseFromArray(b.data(),
+                                                 static_cast<int>(b.size()));
+    }
+    const absl::Time now = clock_.Now();
+    for (Delivery& d : out) {
+      int64_t id = 0;
+      if (!absl::SimpleAtoi(d.task.name().substr(6), &id)) continue;
+      auto it = ready.find(id);
+      if (it == ready.end()) continue;
+      Row row{id, std::move(it->second)};
+      ready.erase(it);
+      LT_ASSIGN_OR_RETURN(v1::TaskState next,
+                          NextTaskState(row.task.state(), TaskEvent::kClaim));
+      row.task.set_state(next);
+      row.task.set_lease_holder(caller.subject);
+      grpc_util::ToProto(now, row.task.mutable_claim_time());
+      grpc_util::ToProto(now + lease, row.task.mutable_lease_expire_time());
+      SaveTask(tx, row);
+      d.task = std::move(row.task);
+      d.send = true;
+    }
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status RoutingServer::WatchTasks(
     grpc::ServerContext* ctx, const v1::WatchTasksRequest* req,
     grpc::ServerWriter<v1::WatchTasksResponse>* writer) {
@@ -155,17 +202,24 @@ grpc::Status RoutingServer::WatchTasks(
         "BAD_CURSOR",
         {{"cursor", "must be a cursor received from WatchTasks"}}));
   }
+  absl::Duration claim_lease = absl::ZeroDuration();
+  if (req->has_claim_lease_duration()) {
+    claim_lease = grpc_util::FromProto(req->claim_lease_duration());
+    if (claim_lease <= absl::ZeroDuration() ||
+        claim_lease > options_.max_lease) {
+      return Done(common::InvalidArgument(
+          "BAD_LEASE",
+          {{"claim_lease_duration", "must be positive and at most 1 hour"}}));
+    }
+  }
   const std::string& agency = req->agency();
   std::map<int64_t, absl::Time> holes;  // seq -> when first found missing
   for (int64_t h : owed) holes.emplace(h, absl::Now());
   int64_t checked = cursor;  // holes below here are known
   absl::Time last_hole_check = absl::InfinitePast();
   bool first = true;
-  auto send = [&](int64_t seq, int state, const pqxx::field& body) -> bool {
-    if (state != v1::TASK_STATE_READY) return true;
-    v1::WatchTasksResponse item;
-    const pqxx::binarystring b(body);
-    item.mutable_task()->ParseFromArray(b.data(), static_cast<int>(b.size()));
+  // The cursor to give with the item of feed row `seq`.
+  auto cursor_at = [&](int64_t seq) {
     const int64_t position = std::max(cursor, seq);
     std::string text = absl::StrCat(position);
     size_t n = 0;
@@ -174,8 +228,7 @@ grpc::Status RoutingServer::WatchTasks(
       --it;
       absl::StrAppend(&text, ".", it->first);
     }
-    item.set_cursor(std::move(text));
-    return writer->Write(item);
+    return text;
   };
   while (!ctx->IsCancelled() && !stopping_) {
     uint64_t generation, agency_generation;
@@ -269,16 +322,41 @@ grpc::Status RoutingServer::WatchTasks(
     if (check_holes) last_hole_check = now;
     for (int64_t seq : pass->missing) holes.emplace(seq, now);
     checked = pass->checked;
+    // This pass's ready tasks in feed order: holes now filled, then the
+    // rows ahead. The cursor moves past every row read.
+    std::vector<Delivery> out;
+    auto add = [&](int64_t seq, int state, const pqxx::field& body) {
+      if (state != v1::TASK_STATE_READY) return;
+      Delivery d{seq};
+      const pqxx::binarystring b(body);
+      d.task.ParseFromArray(b.data(), static_cast<int>(b.size()));
+      out.push_back(std::move(d));
+    };
     for (const auto& row : pass->filled) {
       const int64_t seq = row[0].as<int64_t>();
       holes.erase(seq);
-      if (row[1].as<bool>() && !send(seq, row[2].as<int>(), row[3]))
-        return grpc::Status::CANCELLED;
+      if (row[1].as<bool>()) add(seq, row[2].as<int>(), row[3]);
     }
-    for (const auto& row : pass->ahead) {
-      const int64_t seq = row[0].as<int64_t>();
-      cursor = seq;
-      if (!send(seq, row[1].as<int>(), row[2])) return grpc::Status::CANCELLED;
+    const int64_t before = cursor;
+    for (const auto& row : pass->ahead)
+      add(row[0].as<int64_t>(), row[1].as<int>(), row[2]);
+    if (claim_lease > absl::ZeroDuration() && !out.empty()) {
+      auto claimed = ClaimForDelivery(*caller, claim_lease, out);
+      // PostgreSQL away: nothing was claimed; the client reconnects with
+      // its cursor, which has not moved past these rows.
+      if (!claimed.ok()) return Done(claimed);
+    }
+    for (Delivery& d : out) {
+      if (d.seq > before) cursor = d.seq;
+      if (!d.send) continue;
+      v1::WatchTasksResponse item;
+      *item.mutable_task() = std::move(d.task);
+      item.set_cursor(cursor_at(d.seq));
+      if (!writer->Write(item)) return grpc::Status::CANCELLED;
+    }
+    if (!pass->ahead.empty()) {
+      cursor = std::max(cursor,
+                        pass->ahead[pass->ahead.size() - 1][0].as<int64_t>());
     }
     if (pass->ahead.size() >= static_cast<size_t>(kBatch)) continue;
     const bool young_holes = [&] {

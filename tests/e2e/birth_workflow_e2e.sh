@@ -2,14 +2,16 @@
 # End to end: the four services, the agency simulator and the demo as real
 # processes against a private PostgreSQL. Mid-run, routing and the agency
 # simulator are killed with SIGKILL and started again: both dossiers must
-# still finish (nothing lost, no leg skipped, none done twice). Finally each
+# still finish (nothing lost, no leg skipped, none done twice); the
+# restarted simulator claims on delivery (WatchTasks with a lease) instead
+# of calling ClaimTask. Finally each
 # service gets SIGTERM and must exit 0.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/stack_lib.sh"
 start_stack
 start_sim() {
   "$bin/tools/agency-sim/lienthong-agency-sim" --routing=127.0.0.1:${port[routing]} \
-    --agencies=002.08.19.H26,003.08.19.H26,000.91.19.H26 --delay=700ms --lease=3s >>"$work/sim.log" 2>&1 &
+    --agencies=002.08.19.H26,003.08.19.H26,000.91.19.H26 --delay=700ms --lease=3s "$@" >>"$work/sim.log" 2>&1 &
   pid[sim]=$!
 }
 start_sim
@@ -21,7 +23,7 @@ kill -9 "${pid[routing]}" "${pid[sim]}"
 sleep 1
 start_svc routing
 wait_serving routing
-start_sim
+start_sim --claim_on_delivery
 wait "$demo" || fail "the demo did not finish"
 cat "$work/demo.log"
 returned=$(grep -c "Trạng thái cuối: DOSSIER_STATE_RETURNED" "$work/demo.log" || true)

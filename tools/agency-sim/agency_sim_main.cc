@@ -34,6 +34,9 @@ ABSL_FLAG(absl::Duration, delay, absl::Seconds(1),
 ABSL_FLAG(absl::Duration, lease, absl::Seconds(30),
           "Lease asked for on claim; a crashed simulator's tasks return to the "
           "queue when it runs out");
+ABSL_FLAG(bool, claim_on_delivery, false,
+          "Watch with claim on delivery (each task arrives claimed with "
+          "--lease) instead of calling ClaimTask per task");
 ABSL_FLAG(double, supplement_probability, 0.0,
           "Probability of asking for a supplement");
 ABSL_FLAG(double, refuse_probability, 0.0, "Probability of refusing");
@@ -80,6 +83,10 @@ class Agency {
       v1::WatchTasksRequest req;
       req.set_agency("agencies/" + code_);
       req.set_cursor(cursor);
+      if (absl::GetFlag(FLAGS_claim_on_delivery)) {
+        lt::grpc_util::ToProto(absl::GetFlag(FLAGS_lease),
+                               req.mutable_claim_lease_duration());
+      }
       auto reader = stub_->WatchTasks(&ctx, req);
       v1::WatchTasksResponse item;
       while (!stop && reader->Read(&item)) {
@@ -102,7 +109,7 @@ class Agency {
   }
 
   void Work(const v1::Task& task) {
-    {
+    if (task.state() != v1::TASK_STATE_CLAIMED) {
       grpc::ClientContext ctx;
       Prepare(ctx, absl::Seconds(10));
       v1::ClaimTaskRequest req;

@@ -37,6 +37,11 @@ ABSL_FLAG(int, submitters, 8, "(b) concurrent counters submitting");
 ABSL_FLAG(int, workers_per_agency, 1,
           "(b) claim/complete threads per agency, fed by one watcher");
 ABSL_FLAG(std::string, source_dir, ".", "repository root (seed data)");
+ABSL_FLAG(bool, batch_agency_calls, true,
+          "(b) agency systems watch with claim on delivery and complete up "
+          "to --complete_batch tasks per CompleteTasks call; false: one "
+          "ClaimTask and one CompleteTask call per task");
+ABSL_FLAG(int, complete_batch, 100, "(b) most completions per CompleteTasks");
 ABSL_FLAG(int, submit_batch_max, 32,
           "(b) intake's --submit_batch_max (1 = one transaction per call)");
 
@@ -179,59 +184,88 @@ void RunWholeWorkflows(const std::string& base_dsn) {
   std::vector<std::unique_ptr<AgencyQueue>> queues;
   std::vector<std::unique_ptr<grpc::ClientContext>> watches;
   std::mutex watches_mu;
-  std::atomic<int> retries{0}, failures{0};
+  std::atomic<int> retries{0}, failures{0}, batches{0}, batched_items{0};
+  const bool batched = absl::GetFlag(FLAGS_batch_agency_calls);
+  // As a real agency system would: a request_id per action, retried on a
+  // transient failure (a retry never acts twice).
+  auto call = [&](const char* agency, auto method, const auto& req,
+                  auto* resp) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      grpc::ClientContext c;
+      c.AddMetadata("x-lienthong-role", "agency_system");
+      c.AddMetadata("x-lienthong-agency", agency);
+      c.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+      const grpc::Status st = ((*rstub).*method)(&c, req, resp);
+      if (st.ok()) return true;
+      if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
+          st.error_code() != grpc::StatusCode::ABORTED &&
+          st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+        if (st.error_code() != grpc::StatusCode::FAILED_PRECONDITION)
+          ++failures;
+        return false;
+      }
+      ++retries;
+    }
+    ++failures;
+    return false;
+  };
+  auto completion = [](const lt::routing::v1::Task& task) {
+    lt::routing::v1::CompleteTaskRequest done;
+    done.set_name(task.name());
+    done.set_request_id(lt::common::NewUuid());
+    for (const auto& s : task.expected_outputs()) {
+      auto* o = done.add_outputs();
+      o->set_key(s.key());
+      o->set_value(
+          s.type() == lt::common::v1::FIELD_TYPE_PERSONAL_ID ? "001226012345"
+          : s.type() == lt::common::v1::FIELD_TYPE_DATE      ? "2026-11-25"
+                                                             : "X-1");
+    }
+    return done;
+  };
   auto work = [&](const char* agency, AgencyQueue& q) {
     while (true) {
-      lt::routing::v1::Task task;
+      std::vector<lt::routing::v1::Task> tasks;
       {
         std::unique_lock lock(q.mu);
         q.cv.wait(lock, [&] { return stop || !q.tasks.empty(); });
         if (q.tasks.empty()) return;
-        task = std::move(q.tasks.front());
-        q.tasks.pop_front();
-      }
-      // As a real agency system would: a request_id per action, retried
-      // on a transient failure (a retry never acts twice).
-      auto call = [&](auto method, const auto& req, auto* resp) {
-        for (int attempt = 0; attempt < 5; ++attempt) {
-          grpc::ClientContext c;
-          c.AddMetadata("x-lienthong-role", "agency_system");
-          c.AddMetadata("x-lienthong-agency", agency);
-          c.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(10));
-          const grpc::Status st = ((*rstub).*method)(&c, req, resp);
-          if (st.ok()) return true;
-          if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
-              st.error_code() != grpc::StatusCode::ABORTED &&
-              st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
-            if (st.error_code() != grpc::StatusCode::FAILED_PRECONDITION)
-              ++failures;
-            return false;
-          }
-          ++retries;
+        const size_t take =
+            batched ? std::min<size_t>(q.tasks.size(),
+                                       absl::GetFlag(FLAGS_complete_batch))
+                    : 1;
+        for (size_t i = 0; i < take; ++i) {
+          tasks.push_back(std::move(q.tasks.front()));
+          q.tasks.pop_front();
         }
-        ++failures;
-        return false;
-      };
+      }
+      if (batched) {
+        // Already claimed on delivery: complete them in one call.
+        lt::routing::v1::CompleteTasksRequest req;
+        for (const auto& t : tasks) *req.add_requests() = completion(t);
+        lt::routing::v1::CompleteTasksResponse resp;
+        if (call(agency, &lt::routing::v1::RoutingService::Stub::CompleteTasks,
+                 req, &resp)) {
+          for (const auto& r : resp.results()) {
+            if (r.status().code() != 0) ++failures;
+          }
+          ++batches;
+          batched_items += resp.results_size();
+        }
+        continue;
+      }
+      const lt::routing::v1::Task& task = tasks.front();
       lt::routing::v1::ClaimTaskRequest claim;
       claim.set_name(task.name());
       claim.set_request_id(lt::common::NewUuid());
       lt::routing::v1::ClaimTaskResponse cr;
-      if (!call(&lt::routing::v1::RoutingService::Stub::ClaimTask, claim, &cr))
+      if (!call(agency, &lt::routing::v1::RoutingService::Stub::ClaimTask,
+                claim, &cr))
         continue;
-      lt::routing::v1::CompleteTaskRequest done;
-      done.set_name(task.name());
-      done.set_request_id(lt::common::NewUuid());
-      for (const auto& s : task.expected_outputs()) {
-        auto* o = done.add_outputs();
-        o->set_key(s.key());
-        o->set_value(
-            s.type() == lt::common::v1::FIELD_TYPE_PERSONAL_ID ? "001226012345"
-            : s.type() == lt::common::v1::FIELD_TYPE_DATE      ? "2026-11-25"
-                                                               : "X-1");
-      }
       lt::routing::v1::CompleteTaskResponse dr;
-      call(&lt::routing::v1::RoutingService::Stub::CompleteTask, done, &dr);
+      call(agency, &lt::routing::v1::RoutingService::Stub::CompleteTask,
+           completion(task), &dr);
     }
   };
   for (const char* agency :
@@ -252,6 +286,10 @@ void RunWholeWorkflows(const std::string& base_dsn) {
         lt::routing::v1::WatchTasksRequest wr;
         wr.set_agency(std::string("agencies/") + agency);
         wr.set_cursor(cursor);
+        if (batched) {
+          lt::grpc_util::ToProto(absl::Minutes(1),
+                                 wr.mutable_claim_lease_duration());
+        }
         auto reader = rstub->WatchTasks(ctx, wr);
         lt::routing::v1::WatchTasksResponse item;
         while (!stop && reader->Read(&item)) {
@@ -310,6 +348,16 @@ void RunWholeWorkflows(const std::string& base_dsn) {
       intake_ok, absl::ToDoubleSeconds(intake_wall), intake_rate);
   std::printf("    agency calls retried: %d, failed: %d\n", retries.load(),
               failures.load());
+  if (batched) {
+    std::printf(
+        "    claimed on delivery; %d CompleteTasks calls, %.1f tasks each\n",
+        batches.load(),
+        batches.load() ? static_cast<double>(batched_items.load()) /
+                             batches.load()
+                       : 0.0);
+  } else {
+    std::printf("    one ClaimTask and one CompleteTask call per task\n");
+  }
 }
 
 }  // namespace lienthong::bench
