@@ -126,9 +126,9 @@ TEST_F(RoutingBatchTest, CompleteTasksAppliesEachItemOnItsOwn) {
                  common::NewUuid()),
       CivilDone("tasks/999999", common::NewUuid()),
   };
-  const int64_t events_before =
-      Count("SELECT count(*) FROM routing.outbox WHERE event_type = "
-            "'lienthong.routing.v1.TaskCompleted'");
+  const int64_t events_before = Count(
+      "SELECT count(*) FROM routing.outbox WHERE event_type = "
+      "'lienthong.routing.v1.TaskCompleted'");
   v1::CompleteTasksResponse resp;
   ASSERT_TRUE(CompleteAll("W-TP", items, &resp).ok());
   ASSERT_EQ(resp.results_size(), 5);
@@ -191,13 +191,57 @@ TEST_F(RoutingBatchTest, ARequestIdUsedTwiceInOneBatchRefusesTheSecondItem) {
       CompleteAll("W-TP", {CivilDone(a, rid), CivilDone(b, rid)}, &resp).ok());
   ASSERT_EQ(resp.results_size(), 2);
   EXPECT_EQ(resp.results(0).status().code(), 0);
-  const absl::Status reused = grpc_util::FromRpcStatus(resp.results(1).status());
+  const absl::Status reused =
+      grpc_util::FromRpcStatus(resp.results(1).status());
   EXPECT_EQ(reused.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(common::GetErrorDetails(reused).reason, "REQUEST_ID_REUSED");
   EXPECT_EQ(Leg(Route("dossiers/B-0051"), "civil_status").state(),
             v1::TASK_STATE_DONE);
   EXPECT_EQ(Leg(Route("dossiers/B-0052"), "civil_status").state(),
             v1::TASK_STATE_CLAIMED);
+}
+
+// An item that fails after it has written (here the database refuses its
+// task's update) costs the batch one more transaction, not its other items.
+TEST_F(RoutingBatchTest, AnItemFailingAfterItsWritesIsLeftOutOfTheBatch) {
+  std::vector<std::string> tasks;
+  for (const char* code : {"B-0061", "B-0062", "B-0063"}) {
+    ASSERT_TRUE(Deliver(Received(code), absl::StrCat("dossiers/", code)));
+    tasks.push_back(Civil(code));
+    ASSERT_TRUE(Claim(tasks.back(), "W-TP").ok());
+  }
+  ASSERT_TRUE(db::WithTransaction(pool_, [](pqxx::work& tx) {
+                tx.exec(
+                    "CREATE FUNCTION routing.refuse_b0062() RETURNS trigger "
+                    "LANGUAGE plpgsql AS $$ BEGIN IF NEW.dossier = "
+                    "'dossiers/B-0062' AND NEW.state = 4 THEN RAISE "
+                    "EXCEPTION 'refused by the test'; END IF; RETURN NEW; "
+                    "END $$");
+                tx.exec(
+                    "CREATE TRIGGER refuse_b0062 BEFORE UPDATE ON "
+                    "routing.tasks FOR EACH ROW EXECUTE FUNCTION "
+                    "routing.refuse_b0062()");
+                return absl::OkStatus();
+              }).ok());
+  v1::CompleteTasksResponse resp;
+  ASSERT_TRUE(CompleteAll("W-TP",
+                          {CivilDone(tasks[0], common::NewUuid()),
+                           CivilDone(tasks[1], common::NewUuid()),
+                           CivilDone(tasks[2], common::NewUuid())},
+                          &resp)
+                  .ok());
+  ASSERT_EQ(resp.results_size(), 3);
+  EXPECT_EQ(resp.results(0).status().code(), 0);
+  EXPECT_NE(resp.results(1).status().code(), 0);
+  EXPECT_FALSE(resp.results(1).has_task());
+  EXPECT_EQ(resp.results(2).status().code(), 0);
+  EXPECT_EQ(Leg(Route("dossiers/B-0061"), "civil_status").state(),
+            v1::TASK_STATE_DONE);
+  EXPECT_EQ(Leg(Route("dossiers/B-0062"), "civil_status").state(),
+            v1::TASK_STATE_CLAIMED);
+  EXPECT_EQ(Leg(Route("dossiers/B-0063"), "civil_status").state(),
+            v1::TASK_STATE_DONE);
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.idempotency"), 2);
 }
 
 TEST_F(RoutingBatchTest, CompleteTasksFinishesSeveralRoutesInOneCall) {
@@ -211,9 +255,8 @@ TEST_F(RoutingBatchTest, CompleteTasksFinishesSeveralRoutesInOneCall) {
     ASSERT_TRUE(Complete(Leg(r, "residency").name(), "W-CA",
                          {{"residence_confirmation_number", "CT-1"}})
                     .ok());
-    items.push_back(
-        Completion(Leg(r, "health_insurance").name(),
-                   {{"health_insurance_card_number", "TE1"}}));
+    items.push_back(Completion(Leg(r, "health_insurance").name(),
+                               {{"health_insurance_card_number", "TE1"}}));
   }
   v1::CompleteTasksResponse resp;
   ASSERT_TRUE(CompleteAll("D-SI", items, &resp).ok());
@@ -235,12 +278,11 @@ TEST_F(RoutingBatchTest, CompleteTasksRefusesAMalformedBatchWhole) {
   v1::CompleteTasksResponse resp;
   EXPECT_THAT(CompleteAll("W-TP", {}, &resp),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
-  grpc::Status twice =
-      CompleteAll("W-TP", {CivilDone(a), CivilDone("task-7"), CivilDone(a)},
-                  &resp);
+  grpc::Status twice = CompleteAll(
+      "W-TP", {CivilDone(a), CivilDone("task-7"), CivilDone(a)}, &resp);
   ASSERT_THAT(twice, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
-  const auto v =
-      common::GetErrorDetails(grpc_util::FromGrpcStatus(twice)).field_violations;
+  const auto v = common::GetErrorDetails(grpc_util::FromGrpcStatus(twice))
+                     .field_violations;
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[0].field, "requests[1].name");
   EXPECT_EQ(v[1].field, "requests[2].name");
@@ -289,8 +331,8 @@ TEST_F(RoutingBatchTest, ClaimOnDeliverySendsOnlyTasksStillReady) {
   }
   std::vector<RoutingServer::Delivery> out;
   for (const char* code : {"B-0041", "B-0042", "B-0043"}) {
-    out.push_back({0, Leg(Route(absl::StrCat("dossiers/", code)),
-                          "civil_status")});
+    out.push_back(
+        {0, Leg(Route(absl::StrCat("dossiers/", code)), "civil_status")});
   }
   // Since the read: one claimed by a ClaimTask call, one dossier withdrawn.
   v1::Task taken;
@@ -301,8 +343,7 @@ TEST_F(RoutingBatchTest, ClaimOnDeliverySendsOnlyTasksStillReady) {
   grpc_util::Caller caller;
   caller.agency_code = "W-TP";
   caller.subject = "sys-W-TP-2";
-  ASSERT_TRUE(
-      server_->ClaimForDelivery(caller, absl::Minutes(1), out).ok());
+  ASSERT_TRUE(server_->ClaimForDelivery(caller, absl::Minutes(1), out).ok());
   EXPECT_TRUE(out[0].send);
   EXPECT_EQ(out[0].task.state(), v1::TASK_STATE_CLAIMED);
   EXPECT_EQ(out[0].task.lease_holder(), "sys-W-TP-2");

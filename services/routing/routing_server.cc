@@ -264,7 +264,8 @@ grpc::Status RoutingServer::Mutate(grpc::ServerContext* ctx,
 }
 
 absl::Status RoutingServer::ApplyTaskOp(pqxx::work& tx, const Caller& caller,
-                                        const TaskOp& op, v1::Task* out) {
+                                        const TaskOp& op, v1::Task* out,
+                                        bool* wrote) {
   auto row = LoadTask(tx, op.id, true);
   if (!row) {
     return common::NotFound("TASK_NOT_FOUND",
@@ -299,6 +300,7 @@ absl::Status RoutingServer::ApplyTaskOp(pqxx::work& tx, const Caller& caller,
   }
   row->task.set_state(next);
   LT_RETURN_IF_ERROR(op.fill(tx, *row));
+  if (wrote != nullptr) *wrote = true;
   SaveTask(tx, *row);
   if (op.after_save) LT_RETURN_IF_ERROR(op.after_save(tx, *row));
   if (!op.request_id.empty()) {
@@ -442,34 +444,63 @@ grpc::Status RoutingServer::CompleteTasks(grpc::ServerContext* ctx,
     absl::StrAppend(&ids, ids.size() > 1 ? "," : "", id);
   }
   ids += '}';
-  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    resp->clear_results();
-    // Every route of the batch, in one order, before any task: the lock
-    // order of a single completion, so batches and single calls never
-    // wait on each other in a cycle.
-    db::ExecPrepared(
-        tx,
-        "SELECT 1 FROM routing.routes WHERE dossier IN (SELECT dossier FROM "
-        "routing.tasks WHERE id = ANY($1::bigint[])) ORDER BY dossier FOR "
-        "UPDATE",
-        ids);
-    for (const TaskOp& op : ops) {
-      v1::CompleteTasksResult* result = resp->add_results();
-      // Each item stands alone: a refused one leaves nothing behind.
-      tx.exec("SAVEPOINT complete_item");
-      const absl::Status s =
-          ApplyTaskOp(tx, *caller, op, result->mutable_task());
-      if (s.ok()) {
-        tx.exec("RELEASE SAVEPOINT complete_item");
-      } else {
-        tx.exec("ROLLBACK TO SAVEPOINT complete_item");
-        result->clear_task();
-        *result->mutable_status() =
-            grpc_util::ToRpcStatus(s, "lienthong.routing");
-      }
-    }
-    return absl::OkStatus();
-  }));
+  // An item refused before it writes anything (the usual case: wrong
+  // state, bad outputs, another agency's task) is answered and the batch
+  // goes on. One that fails after writing (a request_id taken meanwhile on
+  // another task, a statement refused by the database) spoils the
+  // transaction: it is rolled back and run again without that item, which
+  // keeps its answer.
+  std::vector<absl::optional<absl::Status>> excluded(n);
+  for (int round = 0;; ++round) {
+    int spoiled = -1;
+    absl::Status spoiled_by;
+    const absl::Status s =
+        db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+          resp->clear_results();
+          spoiled = -1;
+          // Every route of the batch, in one order, before any task: the
+          // lock order of a single completion, so batches and single calls
+          // never wait on each other in a cycle.
+          db::ExecPrepared(
+              tx,
+              "SELECT 1 FROM routing.routes WHERE dossier IN (SELECT dossier "
+              "FROM routing.tasks WHERE id = ANY($1::bigint[])) ORDER BY "
+              "dossier FOR UPDATE",
+              ids);
+          for (int i = 0; i < n; ++i) {
+            v1::CompleteTasksResult* result = resp->add_results();
+            absl::Status item = excluded[i].value_or(absl::OkStatus());
+            if (!excluded[i]) {
+              bool wrote = false;
+              try {
+                item = ApplyTaskOp(tx, *caller, ops[i], result->mutable_task(),
+                                   &wrote);
+              } catch (const std::exception&) {
+                // A statement of this item failed: the transaction is
+                // lost with it. Deadlocks and lost connections retry the
+                // whole batch; anything else is this item's answer.
+                bool retry = false, broken = false;
+                item = db::MapCurrentException(&retry, &broken);
+                if (retry || broken) throw;
+                wrote = true;
+              }
+              if (!item.ok() && wrote) {
+                spoiled = i;
+                spoiled_by = item;
+                return absl::AbortedError("an item failed after writing");
+              }
+            }
+            if (!item.ok()) {
+              result->clear_task();
+              *result->mutable_status() =
+                  grpc_util::ToRpcStatus(item, "lienthong.routing");
+            }
+          }
+          return absl::OkStatus();
+        });
+    if (spoiled < 0 || round >= n) return Done(s);
+    excluded[spoiled] = spoiled_by;
+  }
 }
 
 grpc::Status RoutingServer::RequestSupplement(

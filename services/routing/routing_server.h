@@ -111,8 +111,11 @@ class RoutingServer final : public v1::RoutingService::Service {
                       const google::protobuf::Message& request, TaskOp op,
                       v1::Task* out);
   // The operation inside `tx`; the route, when needed, already locked.
+  // Sets *wrote once it has written anything (an error before that leaves
+  // the transaction as it was).
   absl::Status ApplyTaskOp(pqxx::work& tx, const Caller& caller,
-                           const TaskOp& op, v1::Task* out);
+                           const TaskOp& op, v1::Task* out,
+                           bool* wrote = nullptr);
   // CompleteTask's operation; `req` must outlive it.
   TaskOp CompleteOp(const v1::CompleteTaskRequest& req);
 
