@@ -59,8 +59,9 @@ absl::StatusOr<bool> IntakeServer::ApplyEvent(pqxx::work& tx,
   // An event that no longer fits the dossier's state (e.g. a leg result
   // after the citizen withdrew) is acknowledged and logged, never retried
   // forever.
-  auto apply = [&](DossierEvent ev, const std::string& reason) -> absl::Status {
-    absl::Status s = Transition(tx, *d, ev, actor, reason);
+  auto apply = [&](DossierEvent ev, const std::string& reason,
+                   bool save = true) -> absl::Status {
+    absl::Status s = Transition(tx, *d, ev, actor, reason, save);
     if (!s.ok() && s.code() == absl::StatusCode::kFailedPrecondition) {
       logging::Event("event_not_applicable")
           .With("type", e.type())
@@ -82,10 +83,11 @@ absl::StatusOr<bool> IntakeServer::ApplyEvent(pqxx::work& tx,
       actor.agency_code = AgencyCodeOf(dispatched.agency());
       LT_RETURN_IF_ERROR(
           apply(DossierEvent::kStartProcessing,
-                absl::StrCat("Chuyển xử lý: ", dispatched.leg_id())));
+                absl::StrCat("Chuyển xử lý: ", dispatched.leg_id()),
+                /*save=*/false));
     }
     d->set_current_step(absl::StrCat("Đang giải quyết: ", dispatched.leg_id()));
-    pg::UpdateDossier(tx, *d, now);
+    pg::UpdateDossier(tx, *d, now);  // once, with the transition's state
   } else if (e.payload().UnpackTo(&supplement)) {
     actor.agency_code = AgencyCodeOf(supplement.agency());
     const v1::DossierState before = d->state();
@@ -118,12 +120,11 @@ absl::StatusOr<bool> IntakeServer::ApplyEvent(pqxx::work& tx,
   } else if (e.payload().UnpackTo(&completed)) {
     *d->mutable_results() = completed.outputs();
     const v1::DossierState before = d->state();
+    // Saved with the transition (and not at all when it does not apply).
+    if (now > grpc_util::FromProto(d->appointment_time())) d->set_late(true);
     LT_RETURN_IF_ERROR(
         apply(DossierEvent::kReadyForReturn, "Các cơ quan đã giải quyết xong"));
     if (d->state() != before) {
-      const absl::Time due = grpc_util::FromProto(d->appointment_time());
-      if (now > due) d->set_late(true);
-      pg::UpdateDossier(tx, *d, now);
       v1::DossierReadyForReturn ev;
       ev.set_dossier(d->name());
       grpc_util::ToProto(now, ev.mutable_ready_time());

@@ -193,7 +193,7 @@ absl::Status IntakeServer::Idempotent(
 
 absl::Status IntakeServer::Transition(pqxx::work& tx, v1::Dossier& d,
                                       DossierEvent event, const Caller& c,
-                                      absl::string_view reason) {
+                                      absl::string_view reason, bool save) {
   LT_ASSIGN_OR_RETURN(v1::DossierState next, NextState(d.state(), event));
   const absl::Time now = clock_.Now();
   v1::Transition t;
@@ -209,7 +209,7 @@ absl::Status IntakeServer::Transition(pqxx::work& tx, v1::Dossier& d,
   d.set_national_status_code(NationalStatusCode(next));
   d.set_current_step(std::string(StateNameVi(next)));
   grpc_util::ToProto(now, d.mutable_update_time());
-  pg::UpdateDossier(tx, d, now);
+  if (save) pg::UpdateDossier(tx, d, now);
   return absl::OkStatus();
 }
 

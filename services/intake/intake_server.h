@@ -190,8 +190,10 @@ class IntakeServer final : public v1::IntakeService::Service {
 
   // Records a dossier's transition (and bumps the dossier); FAILED_PRECONDITION
   // for an illegal one.
+  // `save` false: the caller changes the dossier further and saves it.
   absl::Status Transition(pqxx::work& tx, v1::Dossier& d, DossierEvent event,
-                          const Caller& c, absl::string_view reason);
+                          const Caller& c, absl::string_view reason,
+                          bool save = true);
   void Emit(pqxx::work& tx, const google::protobuf::Message& payload,
             const std::string& dossier_name,
             std::initializer_list<const char*> destinations);
@@ -218,8 +220,7 @@ class IntakeServer final : public v1::IntakeService::Service {
                                   std::vector<SubmitJob*>& batch,
                                   const SubmitCatalog* cached,
                                   std::vector<SubmitJob*>& writing,
-                                  bool& twin_committed,
-                                  bool& catalog_changed);
+                                  bool& twin_committed, bool& catalog_changed);
   // With `tx` null (ahead of the batch, on the caller's thread) a failed
   // check has no side effect: the batch checks that submission again in
   // its transaction, which reports (and audits) the failure.

@@ -3,8 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
-#include "libs/db/outbox.h"
 #include "libs/db/notifier.h"
+#include "libs/db/outbox.h"
 #include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
@@ -97,13 +97,16 @@ absl::StatusOr<bool> RoutingServer::ApplyEvent(pqxx::work& tx,
         received.receiving_agency().name(),
         pqxx::binarystring(body.data(), body.size()), PgTime(now));
     if (ins.affected_rows() == 0) return true;  // planned already
-    for (PlannedTask& p : plan) {
+    const std::vector<int64_t> ids =
+        NewTaskIds(tx, static_cast<int>(plan.size()));
+    for (size_t i = 0; i < plan.size(); ++i) {
+      PlannedTask& p = plan[i];
       p.task.set_dossier(received.dossier());
       const bool ready = p.task.state() == v1::TASK_STATE_READY;
       p.task.set_state(v1::TASK_STATE_WAITING);
       // The id first (its name is in the body): each task is
       // written once, waiting or already ready.
-      Row row{NewTaskId(tx), p.task};
+      Row row{ids[i], p.task};
       row.task.set_name(absl::StrCat("tasks/", row.id));
       if (ready) {
         MakeReady(tx, row, received.receiving_agency().name(),

@@ -140,9 +140,10 @@ class RoutingServer final : public v1::RoutingService::Service {
   absl::optional<Row> LoadTask(pqxx::work& tx, int64_t id, bool for_update);
   std::vector<Row> RouteTasks(pqxx::work& tx, const std::string& dossier);
   void SaveTask(pqxx::work& tx, const Row& r);
-  // A new task's row, written once with its final body (id from NewTaskId).
+  // A new task's row, written once with its final body (id from NewTaskIds).
   void InsertTask(pqxx::work& tx, const Row& r);
-  int64_t NewTaskId(pqxx::work& tx);
+  // `n` new task ids, in one statement.
+  std::vector<int64_t> NewTaskIds(pqxx::work& tx, int n);
   // Ready: saved (inserted when `is_new`), fed to the agency's watchers,
   // announced (TaskDispatched, or LegResumed when `resumed`).
   void MakeReady(pqxx::work& tx, Row& r, const std::string& receiving_agency,

@@ -4,8 +4,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
-#include "libs/db/outbox.h"
 #include "libs/db/notifier.h"
+#include "libs/db/outbox.h"
 #include "libs/db/prepared.h"
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
@@ -68,12 +68,16 @@ void RoutingServer::InsertTask(pqxx::work& tx, const Row& r) {
       pqxx::binarystring(body.data(), body.size()));
 }
 
-int64_t RoutingServer::NewTaskId(pqxx::work& tx) {
-  return db::ExecPrepared(
-             tx,
-             "SELECT nextval(pg_get_serial_sequence('routing.tasks', 'id'))")
-      [0][0]
-          .as<int64_t>();
+std::vector<int64_t> RoutingServer::NewTaskIds(pqxx::work& tx, int n) {
+  std::vector<int64_t> ids;
+  for (const auto& row : db::ExecPrepared(
+           tx,
+           "SELECT nextval(pg_get_serial_sequence('routing.tasks', 'id')) "
+           "FROM generate_series(1, $1)",
+           n)) {
+    ids.push_back(row[0].as<int64_t>());
+  }
+  return ids;
 }
 
 void RoutingServer::SaveTask(pqxx::work& tx, const Row& r) {
