@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "absl/types/span.h"
 #include "absl/time/clock.h"
+#include "absl/types/span.h"
 #include "libs/db/notifier.h"
 #include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
@@ -49,14 +49,13 @@ absl::Status AppendMessages(pqxx::work& tx, absl::string_view schema,
     return k < 2 ? absl::StrCat("$", 2 * i + k + 1, "::text")
                  : absl::StrCat("$", 2 * n + i + 1, "::bytea");
   };
-  ExecPrepared(
-      tx,
-      OutboxInsertSql(schema, n, param,
-                      absl::StrCat("$", 3 * n + 1, "::timestamptz"),
-                      absl::StrCat("$", 3 * n + 2, "::text[]")),
-      pqxx::prepare::make_dynamic_params(text),
-      pqxx::prepare::make_dynamic_params(payloads), ToPgTime(now),
-      TextArrayLiteral(destinations));
+  ExecPrepared(tx,
+               OutboxInsertSql(schema, n, param,
+                               absl::StrCat("$", 3 * n + 1, "::timestamptz"),
+                               absl::StrCat("$", 3 * n + 2, "::text[]")),
+               pqxx::prepare::make_dynamic_params(text),
+               pqxx::prepare::make_dynamic_params(payloads), ToPgTime(now),
+               TextArrayLiteral(destinations));
   NotifyAfterCommit(OutboxChannel(schema));
   return absl::OkStatus();
 }
@@ -78,10 +77,49 @@ absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
   return AppendMessages(tx, schema, messages, destinations, now);
 }
 
+absl::Status AppendOutboxEach(pqxx::work& tx, absl::string_view schema,
+                              const std::vector<OutboxEntry>& entries,
+                              absl::Time now) {
+  // Parameters: (event id, type, destinations) per entry, then the
+  // payloads, then the time.
+  std::vector<std::string> text;
+  std::vector<pqxx::binarystring> payloads;
+  std::string values;
+  int n = 0;
+  for (const OutboxEntry& e : entries) {
+    if (e.destinations.empty()) continue;
+    text.push_back(e.message.event_id);
+    text.push_back(e.message.event_type);
+    text.push_back(TextArrayLiteral(e.destinations));
+    payloads.emplace_back(e.message.payload.data(), e.message.payload.size());
+    ++n;
+  }
+  if (n == 0) return absl::OkStatus();
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&values, i == 0 ? "" : ", ", "($", 3 * i + 1, "::text, $",
+                    3 * i + 2, "::text, $", 3 * n + i + 1, "::bytea, ", i,
+                    ", $", 3 * i + 3, "::text[])");
+  }
+  const std::string at = absl::StrCat("$", 4 * n + 1, "::timestamptz");
+  ExecPrepared(
+      tx,
+      absl::StrCat(
+          "INSERT INTO ", schema,
+          ".outbox (event_id, destination, event_type, payload, created_at, "
+          "next_attempt_at) SELECT e.id::uuid, d, e.t, e.p, ",
+          at, ", ", at, " FROM (VALUES ", values,
+          ") AS e(id, t, p, i, ds) CROSS JOIN LATERAL unnest(e.ds) AS d "
+          "ORDER BY d, e.i"),
+      pqxx::prepare::make_dynamic_params(text),
+      pqxx::prepare::make_dynamic_params(payloads), ToPgTime(now));
+  NotifyAfterCommit(OutboxChannel(schema));
+  return absl::OkStatus();
+}
+
 std::string OutboxInsertSql(
     absl::string_view schema, int n,
-    const std::function<std::string(int i, int k)>& param,
-    absl::string_view at, absl::string_view destinations) {
+    const std::function<std::string(int i, int k)>& param, absl::string_view at,
+    absl::string_view destinations) {
   std::string values;
   for (int i = 0; i < n; ++i) {
     absl::StrAppend(&values, i == 0 ? "" : ", ", "(", param(i, 0), ", ",

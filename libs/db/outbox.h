@@ -49,6 +49,18 @@ absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
                                const std::vector<std::string>& destinations,
                                absl::Time now);
 
+// One event and where it goes, for AppendOutboxEach.
+struct OutboxEntry {
+  OutboxMessage message;
+  std::vector<std::string> destinations;
+};
+
+// Events with destinations of their own (a transaction's events collected
+// as it ran) in one statement, in their order per destination.
+absl::Status AppendOutboxEach(pqxx::work& tx, absl::string_view schema,
+                              const std::vector<OutboxEntry>& entries,
+                              absl::Time now);
+
 // AppendOutboxBatch's insert as SQL for a caller's own statement (a
 // data-modifying WITH item), so a state change and its events take one
 // round trip. `param(i, k)` names message i's parameter k (0 event id,
@@ -57,8 +69,8 @@ absl::Status AppendOutboxBatch(pqxx::work& tx, absl::string_view schema,
 // NotifyAfterCommit(OutboxChannel(schema)).
 std::string OutboxInsertSql(
     absl::string_view schema, int n,
-    const std::function<std::string(int i, int k)>& param,
-    absl::string_view at, absl::string_view destinations);
+    const std::function<std::string(int i, int k)>& param, absl::string_view at,
+    absl::string_view destinations);
 std::string OutboxChannel(absl::string_view schema);
 
 // True the first time `event_id` is recorded (apply the effect), false when

@@ -261,7 +261,6 @@ TEST_F(OutboxTest, BackgroundLoopDeliversAfterNotify) {
   EXPECT_EQ(receiver.Effects(), 1);
 }
 
-
 TEST_F(OutboxTest, ABatchOfEventsReachesEveryDestinationInOrder) {
   std::vector<OutboxMessage> messages;
   for (int i = 0; i < 5; ++i) {
@@ -293,6 +292,33 @@ TEST_F(OutboxTest, ABatchOfEventsReachesEveryDestinationInOrder) {
       EXPECT_EQ(got[i].payload, messages[i].payload) << dest << " " << i;
       EXPECT_EQ(got[i].event_type, "test.Changed");
     }
+  }
+}
+
+TEST_F(OutboxTest, EventsWithDestinationsOfTheirOwnGoInOneStatementInOrder) {
+  const std::vector<OutboxEntry> entries = {
+      {{common::NewUuid(), "test.First", "1"}, {"a", "b"}},
+      {{common::NewUuid(), "test.Second", "2"}, {"b"}},
+      {{common::NewUuid(), "test.Nowhere", "-"}, {}},
+      {{common::NewUuid(), "test.Third", "3"}, {"a", "b"}}};
+  ASSERT_THAT(WithTransaction(pool_,
+                              [&](pqxx::work& tx) {
+                                return AppendOutboxEach(tx, "send", entries,
+                                                        clock_.Now());
+                              }),
+              IsOk());
+  const std::map<std::string, std::vector<std::string>> want = {
+      {"a", {"1", "3"}}, {"b", {"1", "2", "3"}}};
+  for (const auto& [dest, payloads] : want) {
+    std::vector<std::string> got;
+    RelayOptions o = Options();
+    o.destination = dest;
+    OutboxRelay relay(pool_, clock_, o, [&](const auto& rs) {
+      for (const auto& r : rs) got.push_back(r.payload);
+      return absl::OkStatus();
+    });
+    ASSERT_THAT(relay.RunOnce(), IsOk());
+    EXPECT_EQ(got, payloads) << dest;
   }
 }
 

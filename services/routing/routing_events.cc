@@ -48,7 +48,12 @@ absl::StatusOr<IncomingEvent> RoutingServer::PrepareEvent(
 absl::StatusOr<bool> RoutingServer::HandleEvent(const common::v1::Event& e) {
   LT_ASSIGN_OR_RETURN(IncomingEvent in, PrepareEvent(e));
   return db::WithTransaction(
-      pool_, [&](pqxx::work& tx) { return ApplyEvent(tx, in); });
+      pool_, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
+        EmitBatch events;
+        LT_ASSIGN_OR_RETURN(bool applied, ApplyEvent(tx, in));
+        LT_RETURN_IF_ERROR(events.Flush(tx, clock_.Now()));
+        return applied;
+      });
 }
 
 absl::StatusOr<std::vector<bool>> RoutingServer::HandleEvents(
@@ -63,12 +68,14 @@ absl::StatusOr<std::vector<bool>> RoutingServer::HandleEvents(
   // and the relay retries or delivers the events one by one.
   return db::WithTransaction(
       pool_, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<bool>> {
+        EmitBatch events;
         std::vector<bool> applied;
         applied.reserve(incoming.size());
         for (const IncomingEvent& in : incoming) {
           LT_ASSIGN_OR_RETURN(bool now_applied, ApplyEvent(tx, in));
           applied.push_back(now_applied);
         }
+        LT_RETURN_IF_ERROR(events.Flush(tx, clock_.Now()));
         return applied;
       });
 }

@@ -259,7 +259,9 @@ grpc::Status RoutingServer::Mutate(grpc::ServerContext* ctx,
           "routing.tasks WHERE id = $1) FOR UPDATE",
           op.id);
     }
-    return ApplyTaskOp(tx, *caller, op, out);
+    EmitBatch events;
+    LT_RETURN_IF_ERROR(ApplyTaskOp(tx, *caller, op, out));
+    return events.Flush(tx, clock_.Now());
   }));
 }
 
@@ -458,6 +460,7 @@ grpc::Status RoutingServer::CompleteTasks(grpc::ServerContext* ctx,
         db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
           resp->clear_results();
           spoiled = -1;
+          EmitBatch events;
           // Every route of the batch, in one order, before any task: the
           // lock order of a single completion, so batches and single calls
           // never wait on each other in a cycle.
@@ -496,7 +499,7 @@ grpc::Status RoutingServer::CompleteTasks(grpc::ServerContext* ctx,
                   grpc_util::ToRpcStatus(item, "lienthong.routing");
             }
           }
-          return absl::OkStatus();
+          return events.Flush(tx, clock_.Now());
         });
     if (spoiled < 0 || round >= n) return Done(s);
     excluded[spoiled] = spoiled_by;

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/common/clock.h"
+#include "libs/db/outbox.h"
 #include "libs/db/pool.h"
 #include "libs/grpc_util/auth.h"
 #include "lienthong/common/v1/common.pb.h"
@@ -156,6 +157,22 @@ class RoutingServer final : public v1::RoutingService::Service {
   void Emit(pqxx::work& tx, const google::protobuf::Message& payload,
             const std::string& dossier,
             std::initializer_list<const char*> destinations);
+  // While one lives (one transaction's body, on this thread), Emit collects
+  // the events instead of inserting each; Flush writes them all in one
+  // statement, before the commit. Dropped unflushed with a rolled-back
+  // attempt.
+  class EmitBatch {
+   public:
+    EmitBatch();
+    ~EmitBatch();
+    EmitBatch(const EmitBatch&) = delete;
+    EmitBatch& operator=(const EmitBatch&) = delete;
+    absl::Status Flush(pqxx::work& tx, absl::Time now);
+
+   private:
+    std::vector<db::OutboxEntry> entries_;
+    std::vector<db::OutboxEntry>* outer_;
+  };
   const common::Clock& clock() const { return clock_; }
 
  private:

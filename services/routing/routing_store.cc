@@ -16,6 +16,10 @@
 namespace lienthong::routing {
 namespace {
 
+// The events of the transaction body running on this thread, while an
+// EmitBatch collects them.
+thread_local std::vector<db::OutboxEntry>* collecting = nullptr;
+
 std::string PgTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
 }
@@ -105,9 +109,26 @@ void RoutingServer::Emit(pqxx::work& tx,
   const common::v1::Event e =
       grpc_util::MakeEvent(payload, "routing", dossier, now);
   std::vector<std::string> dest(destinations.begin(), destinations.end());
+  if (collecting != nullptr) {
+    collecting->push_back(
+        {{e.event_id(), e.type(), e.SerializeAsString()}, std::move(dest)});
+    return;
+  }
   db::AppendOutbox(tx, "routing",
                    {e.event_id(), e.type(), e.SerializeAsString()}, dest, now)
       .IgnoreError();
+}
+
+RoutingServer::EmitBatch::EmitBatch() : outer_(collecting) {
+  collecting = &entries_;
+}
+
+RoutingServer::EmitBatch::~EmitBatch() { collecting = outer_; }
+
+absl::Status RoutingServer::EmitBatch::Flush(pqxx::work& tx, absl::Time now) {
+  absl::Status s = db::AppendOutboxEach(tx, "routing", entries_, now);
+  entries_.clear();
+  return s;
 }
 
 void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
