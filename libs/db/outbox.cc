@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/types/span.h"
@@ -148,6 +150,26 @@ absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,
                    ".inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING"),
       std::string(event_id));
   return r.affected_rows() == 1;
+}
+
+absl::StatusOr<std::vector<bool>> RecordInboxBatch(
+    pqxx::work& tx, absl::string_view schema,
+    const std::vector<std::string>& event_ids) {
+  std::vector<bool> first(event_ids.size(), false);
+  if (event_ids.empty()) return first;
+  pqxx::result r = ExecPrepared(
+      tx,
+      absl::StrCat("INSERT INTO ", schema,
+                   ".inbox (event_id) SELECT DISTINCT unnest($1::uuid[]) ON "
+                   "CONFLICT DO NOTHING RETURNING event_id::text"),
+      TextArrayLiteral(event_ids));
+  std::set<std::string> recorded;
+  for (const auto& row : r) recorded.insert(row[0].as<std::string>());
+  for (size_t i = 0; i < event_ids.size(); ++i) {
+    // uuid::text is lower case; the first occurrence takes the record.
+    first[i] = recorded.erase(absl::AsciiStrToLower(event_ids[i])) == 1;
+  }
+  return first;
 }
 
 OutboxRelay::OutboxRelay(Pool& pool, const common::Clock& clock,

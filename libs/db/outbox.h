@@ -77,6 +77,12 @@ std::string OutboxChannel(absl::string_view schema);
 // it was applied before (acknowledge, do nothing).
 absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,
                                  absl::string_view event_id);
+// The same for a delivered batch, in one statement: true for each id
+// recorded now (its first occurrence in the batch), false for one applied
+// before or repeated earlier in the batch.
+absl::StatusOr<std::vector<bool>> RecordInboxBatch(
+    pqxx::work& tx, absl::string_view schema,
+    const std::vector<std::string>& event_ids);
 
 struct OutboxRecord {
   std::string event_id;

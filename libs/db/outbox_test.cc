@@ -322,6 +322,28 @@ TEST_F(OutboxTest, EventsWithDestinationsOfTheirOwnGoInOneStatementInOrder) {
   }
 }
 
+TEST_F(OutboxTest, AnInboxBatchRecordsEachIdOnceInOneStatement) {
+  const std::string a = common::NewUuid(), b = common::NewUuid(),
+                    c = common::NewUuid();
+  ASSERT_THAT(WithTransaction(pool_,
+                              [&](pqxx::work& tx) -> absl::Status {
+                                return RecordInbox(tx, "send", c).status();
+                              }),
+              IsOk());
+  auto first = WithTransaction(
+      pool_, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<bool>> {
+        return RecordInboxBatch(tx, "send", {a, b, a, c});
+      });
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(*first, (std::vector<bool>{true, true, false, false}));
+  auto again = WithTransaction(
+      pool_, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<bool>> {
+        return RecordInboxBatch(tx, "send", {b});
+      });
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(*again, (std::vector<bool>{false}));
+}
+
 TEST_F(OutboxTest, ABatchRolledBackEmitsNothing) {
   std::vector<OutboxMessage> messages = {
       {common::NewUuid(), "test.Changed", "x"},

@@ -27,20 +27,27 @@ absl::StatusOr<std::vector<bool>> IntakeServer::HandleEvents(
   // or delivers them one by one.
   return db::WithTransaction(
       pool_, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<bool>> {
-        std::vector<bool> applied;
-        applied.reserve(events.size());
-        for (const common::v1::Event* e : events) {
-          LT_ASSIGN_OR_RETURN(bool now_applied, ApplyEvent(tx, *e));
-          applied.push_back(now_applied);
+        std::vector<std::string> ids;
+        ids.reserve(events.size());
+        for (const common::v1::Event* e : events) ids.push_back(e->event_id());
+        LT_ASSIGN_OR_RETURN(std::vector<bool> first,
+                            db::RecordInboxBatch(tx, "intake", ids));
+        for (size_t i = 0; i < events.size(); ++i) {
+          if (!first[i]) continue;  // applied before: acknowledged only
+          LT_RETURN_IF_ERROR(ApplyEvent(tx, *events[i], true).status());
         }
-        return applied;
+        return first;
       });
 }
 
 absl::StatusOr<bool> IntakeServer::ApplyEvent(pqxx::work& tx,
-                                              const common::v1::Event& e) {
-  LT_ASSIGN_OR_RETURN(bool first, db::RecordInbox(tx, "intake", e.event_id()));
-  if (!first) return false;
+                                              const common::v1::Event& e,
+                                              bool recorded) {
+  if (!recorded) {
+    LT_ASSIGN_OR_RETURN(bool first,
+                        db::RecordInbox(tx, "intake", e.event_id()));
+    if (!first) return false;
+  }
   // A calendar change names many dossiers, none in the envelope.
   if (deadline::v1::AppointmentsMoved moved; e.payload().UnpackTo(&moved)) {
     LT_RETURN_IF_ERROR(ApplyAppointmentsMoved(tx, e, moved));

@@ -204,7 +204,10 @@ class IntakeServer final : public v1::IntakeService::Service {
   void RefreshDescendants(pqxx::work& tx, const v1::Agency& moved,
                           const std::string& path);
   // One event's effect inside `tx` (its inbox record first).
-  absl::StatusOr<bool> ApplyEvent(pqxx::work& tx, const common::v1::Event& e);
+  // `recorded`: its inbox row was written by the caller (a batch's, in one
+  // statement) and it is the event's first delivery.
+  absl::StatusOr<bool> ApplyEvent(pqxx::work& tx, const common::v1::Event& e,
+                                  bool recorded = false);
   absl::Status ApplyAppointmentsMoved(
       pqxx::work& tx, const common::v1::Event& e,
       const deadline::v1::AppointmentsMoved& moved);

@@ -68,20 +68,24 @@ absl::StatusOr<std::vector<bool>> RoutingServer::HandleEvents(
   // and the relay retries or delivers the events one by one.
   return db::WithTransaction(
       pool_, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<bool>> {
-        EmitBatch events;
-        std::vector<bool> applied;
-        applied.reserve(incoming.size());
-        for (const IncomingEvent& in : incoming) {
-          LT_ASSIGN_OR_RETURN(bool now_applied, ApplyEvent(tx, in));
-          applied.push_back(now_applied);
+        EmitBatch emitted;
+        std::vector<std::string> ids;
+        ids.reserve(events.size());
+        for (const common::v1::Event* e : events) ids.push_back(e->event_id());
+        LT_ASSIGN_OR_RETURN(std::vector<bool> first,
+                            db::RecordInboxBatch(tx, "routing", ids));
+        for (size_t i = 0; i < incoming.size(); ++i) {
+          if (!first[i]) continue;  // applied before: acknowledged only
+          LT_RETURN_IF_ERROR(ApplyEvent(tx, incoming[i], true).status());
         }
-        LT_RETURN_IF_ERROR(events.Flush(tx, clock_.Now()));
-        return applied;
+        LT_RETURN_IF_ERROR(emitted.Flush(tx, clock_.Now()));
+        return first;
       });
 }
 
 absl::StatusOr<bool> RoutingServer::ApplyEvent(pqxx::work& tx,
-                                               const IncomingEvent& in) {
+                                               const IncomingEvent& in,
+                                               bool recorded) {
   const common::v1::Event& e = *in.event;
   const intake::v1::DossierReceived& received = in.received;
   const bool is_received = in.is_received;
@@ -89,8 +93,11 @@ absl::StatusOr<bool> RoutingServer::ApplyEvent(pqxx::work& tx,
   intake::v1::DossierSupplemented supplemented;
   // A copy: a retried transaction starts again from the plan.
   std::vector<PlannedTask> plan = in.plan;
-  LT_ASSIGN_OR_RETURN(bool first, db::RecordInbox(tx, "routing", e.event_id()));
-  if (!first) return false;
+  if (!recorded) {
+    LT_ASSIGN_OR_RETURN(bool first,
+                        db::RecordInbox(tx, "routing", e.event_id()));
+    if (!first) return false;
+  }
   const absl::Time now = clock_.Now();
   if (is_received) {
     const std::string body = received.SerializeAsString();

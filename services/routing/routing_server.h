@@ -86,7 +86,9 @@ class RoutingServer final : public v1::RoutingService::Service {
   // An incoming event: prepared outside any transaction, applied inside
   // one (routing_events.cc).
   absl::StatusOr<IncomingEvent> PrepareEvent(const common::v1::Event& e);
-  absl::StatusOr<bool> ApplyEvent(pqxx::work& tx, const IncomingEvent& in);
+  // `recorded`: as IntakeServer::ApplyEvent's.
+  absl::StatusOr<bool> ApplyEvent(pqxx::work& tx, const IncomingEvent& in,
+                                  bool recorded = false);
   using Caller = grpc_util::Caller;
   struct Row {
     int64_t id = 0;
