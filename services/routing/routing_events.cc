@@ -12,15 +12,10 @@
 #include "libs/metrics/metrics.h"
 #include "lienthong/intake/v1/events.pb.h"
 #include "services/routing/routing_server.h"
+#include "services/routing/routing_text.h"
 
 namespace lienthong::routing {
-namespace {
-
-std::string PgTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // An incoming event with what was worked out before its transaction: for
 // DossierReceived, the route (planning asks intake for the agency tree,

@@ -12,6 +12,7 @@
 #include "lienthong/intake/v1/events.pb.h"
 #include "lienthong/routing/v1/events.pb.h"
 #include "services/routing/routing_server.h"
+#include "services/routing/routing_text.h"
 
 namespace lienthong::routing {
 namespace {
@@ -19,10 +20,6 @@ namespace {
 // The events of the transaction body running on this thread, while an
 // EmitBatch collects them.
 thread_local std::vector<db::OutboxEntry>* collecting = nullptr;
-
-std::string PgTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
-}
 
 v1::Task ParseTask(const pqxx::field& f) {
   v1::Task t;

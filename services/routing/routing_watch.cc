@@ -27,6 +27,7 @@
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
 #include "services/routing/routing_server.h"
+#include "services/routing/routing_text.h"
 
 namespace lienthong::routing {
 namespace {
@@ -50,15 +51,11 @@ struct Pass {
   int64_t checked = 0;           // holes are known up to here
 };
 
-std::string PgTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
-}
-
-std::string BigintArray(const std::map<int64_t, absl::Time>& holes) {
+std::string HoleArray(const std::map<int64_t, absl::Time>& holes) {
   std::vector<int64_t> seqs;
   seqs.reserve(holes.size());
   for (const auto& [seq, seen] : holes) seqs.push_back(seq);
-  return absl::StrCat("{", absl::StrJoin(seqs, ","), "}");
+  return BigintArray(seqs);
 }
 
 // "1234" or "1234.1229.1231": the position and the holes below it.
@@ -143,11 +140,9 @@ void RoutingServer::Stop() {
 absl::Status RoutingServer::ClaimForDelivery(const Caller& caller,
                                              absl::Duration lease,
                                              std::vector<Delivery>& out) {
-  std::string ids = "{";
-  for (const Delivery& d : out) {
-    absl::StrAppend(&ids, ids.size() > 1 ? "," : "", d.task.name().substr(6));
-  }
-  ids += '}';
+  std::vector<int64_t> ids;  // ids[i] is out[i]'s
+  ids.reserve(out.size());
+  for (const Delivery& d : out) ids.push_back(TaskIdOf(d.task.name()));
   return db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     for (Delivery& d : out) d.send = false;
     // Locked in id order, as ClaimTask would, and re-read under the lock:
@@ -156,7 +151,7 @@ absl::Status RoutingServer::ClaimForDelivery(const Caller& caller,
         tx,
         "SELECT id, body FROM routing.tasks WHERE id = ANY($1::bigint[]) AND "
         "state = $2 ORDER BY id FOR UPDATE",
-        ids, static_cast<int>(v1::TASK_STATE_READY));
+        BigintArray(ids), static_cast<int>(v1::TASK_STATE_READY));
     std::map<int64_t, v1::Task> ready;
     for (const auto& row : r) {
       const pqxx::binarystring b(row[1]);
@@ -166,9 +161,9 @@ absl::Status RoutingServer::ClaimForDelivery(const Caller& caller,
     const absl::Time now = clock_.Now();
     std::vector<std::string> claimed_ids;
     std::vector<std::string> bodies;
-    for (Delivery& d : out) {
-      int64_t id = 0;
-      if (!absl::SimpleAtoi(d.task.name().substr(6), &id)) continue;
+    for (size_t i = 0; i < out.size(); ++i) {
+      Delivery& d = out[i];
+      const int64_t id = ids[i];
       auto it = ready.find(id);
       if (it == ready.end()) continue;
       v1::Task task = std::move(it->second);
@@ -332,7 +327,7 @@ grpc::Status RoutingServer::WatchTasks(
                 "SELECT f.seq, f.agency = $1, t.state, t.body FROM "
                 "routing.task_feed f JOIN routing.tasks t ON t.id = "
                 "f.task_id WHERE f.seq = ANY($2::bigint[])",
-                agency, BigintArray(holes));
+                agency, HoleArray(holes));
           }
           return p;
         });
