@@ -244,6 +244,86 @@ TEST_F(RoutingBatchTest, AnItemFailingAfterItsWritesIsLeftOutOfTheBatch) {
   EXPECT_EQ(Count("SELECT count(*) FROM routing.idempotency"), 2);
 }
 
+// A batch reads its rows up front and writes each table once: six
+// civil-status completions, which make twelve legs ready and hand six over
+// to the district, are one statement per table, not one per item.
+TEST_F(RoutingBatchTest, CompleteTasksWritesEachTableInOneStatement) {
+  std::vector<v1::CompleteTaskRequest> items;
+  std::vector<std::string> codes;
+  for (int i = 1; i <= 6; ++i) {
+    codes.push_back(absl::StrCat("B-007", i));
+    const std::string dossier = "dossiers/" + codes.back();
+    ASSERT_TRUE(Deliver(Received(codes.back()), dossier));
+    const std::string t = Civil(codes.back());
+    ASSERT_TRUE(Claim(t, "W-TP").ok());
+    items.push_back(CivilDone(t, common::NewUuid()));
+  }
+  ASSERT_TRUE(db::WithTransaction(pool_, [](pqxx::work& tx) {
+                tx.exec(
+                    "CREATE TABLE routing.statements (tbl text, op text); "
+                    "CREATE FUNCTION routing.count_statement() RETURNS "
+                    "trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO "
+                    "routing.statements VALUES (TG_TABLE_NAME, TG_OP); "
+                    "RETURN NULL; END $$");
+                for (const char* t :
+                     {"tasks", "task_feed", "handovers", "idempotency"}) {
+                  tx.exec(absl::StrCat("CREATE TRIGGER count_", t,
+                                       " AFTER INSERT OR UPDATE ON routing.", t,
+                                       " FOR EACH STATEMENT EXECUTE FUNCTION "
+                                       "routing.count_statement()"));
+                }
+                return absl::OkStatus();
+              }).ok());
+  v1::CompleteTasksResponse resp;
+  ASSERT_TRUE(CompleteAll("W-TP", items, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 6);
+  for (const auto& r : resp.results()) {
+    EXPECT_EQ(r.status().code(), 0) << r.status().message();
+    EXPECT_EQ(r.task().state(), v1::TASK_STATE_DONE);
+  }
+  for (const char* t : {"tasks", "task_feed", "handovers", "idempotency"}) {
+    EXPECT_EQ(
+        Count(absl::StrCat(
+            "SELECT count(*) FROM routing.statements WHERE tbl = '", t, "'")),
+        1)
+        << t;
+  }
+  // And what they wrote is what six single completions would have.
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.idempotency"), 6);
+  std::set<std::string> handovers;
+  for (const std::string& code : codes) {
+    const v1::Route r = Route("dossiers/" + code);
+    EXPECT_EQ(Leg(r, "civil_status").state(), v1::TASK_STATE_DONE);
+    EXPECT_EQ(Leg(r, "residency").state(), v1::TASK_STATE_READY);
+    EXPECT_EQ(Leg(r, "health_insurance").state(), v1::TASK_STATE_READY);
+    EXPECT_EQ(Leg(r, "health_insurance").inputs_size(),
+              Leg(r, "residency").inputs_size());
+    EXPECT_GT(Leg(r, "residency").inputs_size(), 0);
+    grpc::ClientContext ctx;
+    As(ctx, "W-1CUA");
+    v1::ListHandoversRequest req;
+    req.set_dossier("dossiers/" + code);
+    v1::ListHandoversResponse list;
+    ASSERT_TRUE(stub_->ListHandovers(&ctx, req, &list).ok());
+    ASSERT_EQ(list.handovers_size(), 1) << code;
+    EXPECT_EQ(list.handovers(0).receiver_agency(), "agencies/D-SI");
+    EXPECT_EQ(list.handovers(0).task(), Leg(r, "health_insurance").name());
+    handovers.insert(list.handovers(0).name());
+  }
+  EXPECT_EQ(handovers.size(), 6u);
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.task_feed f JOIN "
+                  "routing.tasks t ON t.id = f.task_id WHERE t.leg_id <> "
+                  "'civil_status'"),
+            12);
+  // The answers replay from the records the batch wrote.
+  v1::CompleteTasksResponse again;
+  ASSERT_TRUE(CompleteAll("W-TP", items, &again).ok());
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(again.results(i).task().SerializeAsString(),
+              resp.results(i).task().SerializeAsString());
+  }
+}
+
 TEST_F(RoutingBatchTest, CompleteTasksFinishesSeveralRoutesInOneCall) {
   std::vector<v1::CompleteTaskRequest> items;
   for (const char* code : {"B-0011", "B-0012", "B-0013"}) {

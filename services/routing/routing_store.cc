@@ -33,6 +33,10 @@ v1::Task ParseTask(const pqxx::field& f) {
 absl::optional<RoutingServer::Row> RoutingServer::LoadTask(pqxx::work& tx,
                                                            int64_t id,
                                                            bool for_update) {
+  if (WriteBehind* wb = WriteBehind::Current()) {
+    if (auto it = wb->tasks_.find(id); it != wb->tasks_.end())
+      return it->second;
+  }
   pqxx::result r = db::ExecPrepared(
       tx,
       for_update ? "SELECT body FROM routing.tasks WHERE id = $1 FOR UPDATE"
@@ -44,6 +48,13 @@ absl::optional<RoutingServer::Row> RoutingServer::LoadTask(pqxx::work& tx,
 
 std::vector<RoutingServer::Row> RoutingServer::RouteTasks(
     pqxx::work& tx, const std::string& dossier) {
+  if (WriteBehind* wb = WriteBehind::Current()) {
+    if (auto it = wb->by_dossier_.find(dossier); it != wb->by_dossier_.end()) {
+      std::vector<Row> out;
+      for (int64_t id : it->second) out.push_back(wb->tasks_.at(id));
+      return out;
+    }
+  }
   pqxx::result r = db::ExecPrepared(
       tx,
       "SELECT id, body FROM routing.tasks WHERE dossier = $1 ORDER BY id FOR "
@@ -82,6 +93,13 @@ std::vector<int64_t> RoutingServer::NewTaskIds(pqxx::work& tx, int n) {
 }
 
 void RoutingServer::SaveTask(pqxx::work& tx, const Row& r) {
+  if (WriteBehind* wb = WriteBehind::Current()) {
+    if (auto it = wb->tasks_.find(r.id); it != wb->tasks_.end()) {
+      it->second = r;
+      wb->dirty_.insert(r.id);
+      return;
+    }
+  }
   const std::string body = r.task.SerializeAsString();
   const bool leased = r.task.state() == v1::TASK_STATE_CLAIMED;
   db::ExecPrepared(
@@ -141,11 +159,7 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
   } else {
     SaveTask(tx, r);
   }
-  db::ExecPrepared(
-      tx,
-      "INSERT INTO routing.task_feed (agency, task_id, at) VALUES ($1, $2, $3)",
-      r.task.agency(), r.id, PgTime(now));
-  db::NotifyAfterCommit("routing_feed", r.task.agency());
+  FeedTask(tx, r.task.agency(), r.id, now);
   if (resumed) {
     v1::LegResumed ev;
     ev.set_dossier(r.task.dossier());
@@ -180,18 +194,7 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
       grpc_util::ToProto(now, h.mutable_handover_time());
       h.set_task(r.task.name());
       for (const auto& in : r.task.inputs()) h.add_items(in.key());
-      pqxx::result id = db::ExecPrepared(
-          tx,
-          "INSERT INTO routing.handovers (dossier, body) VALUES ($1, "
-          "''::bytea) "
-          "RETURNING id",
-          r.task.dossier());
-      h.set_name(absl::StrCat(r.task.dossier(), "/handovers/",
-                              id[0][0].as<int64_t>()));
-      const std::string body = h.SerializeAsString();
-      db::ExecPrepared(
-          tx, "UPDATE routing.handovers SET body = $2 WHERE id = $1",
-          id[0][0].as<int64_t>(), pqxx::binarystring(body.data(), body.size()));
+      SaveHandover(tx, std::move(h));
     }
   }
   // notify: the agency's webhooks hear of the new task, and it learns the
@@ -201,16 +204,11 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
 
 absl::Status RoutingServer::Advance(pqxx::work& tx,
                                     const std::string& dossier) {
-  pqxx::result route = db::ExecPrepared(
-      tx,
-      "SELECT received, receiving_agency FROM routing.routes WHERE dossier = "
-      "$1 FOR UPDATE",
-      dossier);
-  if (route.empty()) return absl::OkStatus();
+  const absl::optional<RouteRow> route = LoadRoute(tx, dossier);
+  if (!route) return absl::OkStatus();
   intake::v1::DossierReceived received;
-  const pqxx::binarystring b(route[0][0]);
-  received.ParseFromArray(b.data(), static_cast<int>(b.size()));
-  const std::string receiving_agency = route[0][1].as<std::string>();
+  received.ParseFromString(route->received);
+  const std::string& receiving_agency = route->receiving_agency;
   std::vector<Row> tasks = RouteTasks(tx, dossier);
   std::vector<std::string> done, waiting;
   std::vector<common::v1::FieldValue> outputs;
@@ -242,11 +240,7 @@ absl::Status RoutingServer::Advance(pqxx::work& tx,
   }
   if (done.size() == tasks.size()) {
     const absl::Time now = clock_.Now();
-    db::ExecPrepared(
-        tx,
-        "UPDATE routing.routes SET state = $2, finished_at = $3 WHERE dossier "
-        "= $1",
-        dossier, static_cast<int>(v1::ROUTE_STATE_DONE), PgTime(now));
+    FinishRoute(tx, dossier, v1::ROUTE_STATE_DONE, now);
     v1::RouteCompleted ev;
     ev.set_dossier(dossier);
     for (auto& o : outputs) *ev.add_outputs() = o;
@@ -254,6 +248,104 @@ absl::Status RoutingServer::Advance(pqxx::work& tx,
     Emit(tx, ev, dossier, {"intake"});
   }
   return absl::OkStatus();
+}
+
+absl::optional<RoutingServer::RouteRow> RoutingServer::LoadRoute(
+    pqxx::work& tx, const std::string& dossier) {
+  if (WriteBehind* wb = WriteBehind::Current()) {
+    auto it = wb->routes_.find(dossier);
+    if (it == wb->routes_.end()) return absl::nullopt;
+    return RouteRow{it->second.received, it->second.receiving_agency};
+  }
+  pqxx::result route = db::ExecPrepared(
+      tx,
+      "SELECT received, receiving_agency FROM routing.routes WHERE dossier = "
+      "$1 FOR UPDATE",
+      dossier);
+  if (route.empty()) return absl::nullopt;
+  const pqxx::binarystring b(route[0][0]);
+  return RouteRow{b.str(), route[0][1].as<std::string>()};
+}
+
+void RoutingServer::FinishRoute(pqxx::work& tx, const std::string& dossier,
+                                v1::RouteState state, absl::Time at) {
+  if (WriteBehind* wb = WriteBehind::Current()) {
+    if (auto it = wb->routes_.find(dossier); it != wb->routes_.end()) {
+      it->second.finished_state = static_cast<int>(state);
+      it->second.finished_at = PgTime(at);
+      return;
+    }
+  }
+  db::ExecPrepared(tx,
+                   "UPDATE routing.routes SET state = $2, finished_at = $3 "
+                   "WHERE dossier = $1",
+                   dossier, static_cast<int>(state), PgTime(at));
+}
+
+void RoutingServer::FeedTask(pqxx::work& tx, const std::string& agency,
+                             int64_t task_id, absl::Time at) {
+  db::NotifyAfterCommit("routing_feed", agency);
+  if (WriteBehind* wb = WriteBehind::Current()) {
+    wb->feed_.push_back({agency, task_id, PgTime(at)});
+    return;
+  }
+  db::ExecPrepared(
+      tx,
+      "INSERT INTO routing.task_feed (agency, task_id, at) VALUES ($1, $2, $3)",
+      agency, task_id, PgTime(at));
+}
+
+void RoutingServer::SaveHandover(pqxx::work& tx, v1::Handover h) {
+  if (WriteBehind* wb = WriteBehind::Current()) {
+    wb->handovers_.push_back(std::move(h));
+    return;
+  }
+  pqxx::result id = db::ExecPrepared(
+      tx,
+      "INSERT INTO routing.handovers (dossier, body) VALUES ($1, ''::bytea) "
+      "RETURNING id",
+      h.dossier());
+  h.set_name(absl::StrCat(h.dossier(), "/handovers/", id[0][0].as<int64_t>()));
+  const std::string body = h.SerializeAsString();
+  db::ExecPrepared(tx, "UPDATE routing.handovers SET body = $2 WHERE id = $1",
+                   id[0][0].as<int64_t>(),
+                   pqxx::binarystring(body.data(), body.size()));
+}
+
+absl::optional<RoutingServer::RequestRecord> RoutingServer::LookupRequest(
+    pqxx::work& tx, const std::string& request_id) {
+  if (WriteBehind* wb = WriteBehind::Current()) {
+    auto it = wb->records_.find(request_id);
+    if (it == wb->records_.end()) return absl::nullopt;
+    return RequestRecord{it->second.method, it->second.hash,
+                         it->second.response};
+  }
+  pqxx::result r = db::ExecPrepared(
+      tx,
+      "SELECT method, request_hash, response FROM routing.idempotency "
+      "WHERE request_id = $1",
+      request_id);
+  if (r.empty()) return absl::nullopt;
+  const pqxx::binarystring b(r[0][2]);
+  return RequestRecord{r[0][0].as<std::string>(), r[0][1].as<std::string>(),
+                       b.str()};
+}
+
+bool RoutingServer::RecordRequest(pqxx::work& tx, const std::string& request_id,
+                                  const RequestRecord& record) {
+  if (WriteBehind* wb = WriteBehind::Current()) {
+    // Flush finds an id taken meanwhile by another transaction.
+    wb->records_[request_id] = {record.method, record.hash, record.response,
+                                /*fresh=*/true};
+    return true;
+  }
+  pqxx::result ins = db::ExecPrepared(
+      tx,
+      "INSERT INTO routing.idempotency (request_id, method, request_hash, "
+      "response) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+      request_id, record.method, record.hash,
+      pqxx::binarystring(record.response.data(), record.response.size()));
+  return ins.affected_rows() == 1;
 }
 
 void RoutingServer::CancelOpen(pqxx::work& tx, const std::string& dossier,

@@ -2,6 +2,7 @@
 // (one or a batch), supplement, refuse -- each a TaskOp applied under the
 // task's lock, idempotent by request_id.
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -81,18 +82,11 @@ absl::Status RoutingServer::ApplyTaskOp(pqxx::work& tx, const Caller& caller,
   // visible here and its answer is replayed (the record is then written
   // once, with the answer, below).
   if (!op.request_id.empty()) {
-    pqxx::result r = db::ExecPrepared(
-        tx,
-        "SELECT method, request_hash, response FROM routing.idempotency "
-        "WHERE request_id = $1",
-        op.request_id);
-    if (!r.empty()) {
-      if (r[0][0].as<std::string>() != op.method ||
-          r[0][1].as<std::string>() != op.hash) {
+    if (auto record = LookupRequest(tx, op.request_id)) {
+      if (record->method != op.method || record->hash != op.hash) {
         return RequestIdReused();
       }
-      const pqxx::binarystring b(r[0][2]);
-      out->ParseFromArray(b.data(), static_cast<int>(b.size()));
+      out->ParseFromString(record->response);
       return absl::OkStatus();
     }
   }
@@ -106,17 +100,13 @@ absl::Status RoutingServer::ApplyTaskOp(pqxx::work& tx, const Caller& caller,
   if (wrote != nullptr) *wrote = true;
   SaveTask(tx, *row);
   if (op.after_save) LT_RETURN_IF_ERROR(op.after_save(tx, *row));
-  if (!op.request_id.empty()) {
-    const std::string body = row->task.SerializeAsString();
-    pqxx::result ins = db::ExecPrepared(
-        tx,
-        "INSERT INTO routing.idempotency (request_id, method, request_hash, "
-        "response) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        op.request_id, std::string(op.method), op.hash,
-        pqxx::binarystring(body.data(), body.size()));
-    // Taken meanwhile by a call on another task (each task's twins are
-    // serialised above): the id was reused; nothing of this commits.
-    if (ins.affected_rows() == 0) return RequestIdReused();
+  // Taken meanwhile by a call on another task (each task's twins are
+  // serialised above): the id was reused; nothing of this commits.
+  if (!op.request_id.empty() &&
+      !RecordRequest(
+          tx, op.request_id,
+          {std::string(op.method), op.hash, row->task.SerializeAsString()})) {
+    return RequestIdReused();
   }
   *out = row->task;
   return absl::OkStatus();
@@ -240,31 +230,46 @@ grpc::Status RoutingServer::CompleteTasks(grpc::ServerContext* ctx,
   if (!v.empty()) return Done(common::InvalidArgument("BAD_BATCH", v));
   std::vector<int64_t> task_ids;
   for (const auto& [id, i] : seen) task_ids.push_back(id);
-  const std::string ids = BigintArray(task_ids);
+  std::vector<std::string> request_ids;
+  for (const TaskOp& op : ops) {
+    if (!op.request_id.empty()) request_ids.push_back(op.request_id);
+  }
   // An item refused before it writes anything (the usual case: wrong
   // state, bad outputs, another agency's task) is answered and the batch
   // goes on. One that fails after writing (a request_id taken meanwhile on
   // another task, a statement refused by the database) spoils the
   // transaction: it is rolled back and run again without that item, which
   // keeps its answer.
+  //
+  // The batch's rows are read up front and written back at the end
+  // (WriteBehind). When those final writes fail, which item caused it is
+  // not known: the batch runs again item by item, each item's statements
+  // on their own, and the loop above finds it.
   std::vector<absl::optional<absl::Status>> excluded(n);
-  for (int round = 0;; ++round) {
+  bool itemwise = false;
+  for (int exclusions = 0;;) {
     int spoiled = -1;
     absl::Status spoiled_by;
+    bool flush_failed = false;
     const absl::Status s =
         db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
           resp->clear_results();
           spoiled = -1;
           EmitBatch events;
-          // Every route of the batch, in one order, before any task: the
-          // lock order of a single completion, so batches and single calls
-          // never wait on each other in a cycle.
-          db::ExecPrepared(
-              tx,
-              "SELECT 1 FROM routing.routes WHERE dossier IN (SELECT dossier "
-              "FROM routing.tasks WHERE id = ANY($1::bigint[])) ORDER BY "
-              "dossier FOR UPDATE",
-              ids);
+          absl::optional<WriteBehind> rows;
+          if (!itemwise) {
+            rows.emplace();
+            rows->Load(tx, task_ids, request_ids);
+          } else {
+            // Every route of the batch, in one order, before any task (as
+            // WriteBehind::Load).
+            db::ExecPrepared(
+                tx,
+                "SELECT 1 FROM routing.routes WHERE dossier IN (SELECT "
+                "dossier FROM routing.tasks WHERE id = ANY($1::bigint[])) "
+                "ORDER BY dossier FOR UPDATE",
+                BigintArray(task_ids));
+          }
           for (int i = 0; i < n; ++i) {
             v1::CompleteTasksResult* result = resp->add_results();
             absl::Status item = excluded[i].value_or(absl::OkStatus());
@@ -294,9 +299,35 @@ grpc::Status RoutingServer::CompleteTasks(grpc::ServerContext* ctx,
                   grpc_util::ToRpcStatus(item, "lienthong.routing");
             }
           }
+          if (rows) {
+            std::vector<std::string> taken;
+            try {
+              taken = rows->Flush(tx);
+            } catch (const std::exception&) {
+              bool retry = false, broken = false;
+              const absl::Status e = db::MapCurrentException(&retry, &broken);
+              if (retry || broken) throw;
+              flush_failed = true;
+              return e;
+            }
+            // A request id taken meanwhile by a call on another task: that
+            // item is answered REQUEST_ID_REUSED, the others run again.
+            for (int i = 0; i < n && !taken.empty(); ++i) {
+              if (!excluded[i] && std::find(taken.begin(), taken.end(),
+                                            ops[i].request_id) != taken.end()) {
+                spoiled = i;
+                spoiled_by = RequestIdReused();
+                return absl::AbortedError("a request id was taken meanwhile");
+              }
+            }
+          }
           return events.Flush(tx, clock_.Now());
         });
-    if (spoiled < 0 || round >= n) return Done(s);
+    if (flush_failed && !itemwise) {
+      itemwise = true;
+      continue;
+    }
+    if (spoiled < 0 || exclusions++ >= n) return Done(s);
     excluded[spoiled] = spoiled_by;
   }
 }
