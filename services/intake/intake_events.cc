@@ -32,10 +32,20 @@ absl::StatusOr<std::vector<bool>> IntakeServer::HandleEvents(
         for (const common::v1::Event* e : events) ids.push_back(e->event_id());
         LT_ASSIGN_OR_RETURN(std::vector<bool> first,
                             db::RecordInboxBatch(tx, "intake", ids));
+        // The new events' dossiers, each read once and written once.
+        pg::DossierBatch batch;
+        std::vector<std::string> codes;
+        for (size_t i = 0; i < events.size(); ++i) {
+          if (!first[i]) continue;
+          if (std::string c = DossierCodeOf(events[i]->dossier()); !c.empty())
+            codes.push_back(std::move(c));
+        }
+        batch.Load(tx, std::move(codes));
         for (size_t i = 0; i < events.size(); ++i) {
           if (!first[i]) continue;  // applied before: acknowledged only
           LT_RETURN_IF_ERROR(ApplyEvent(tx, *events[i], true).status());
         }
+        batch.Flush(tx, clock_.Now());
         return first;
       });
 }

@@ -221,6 +221,11 @@ void IntakeServer::Emit(pqxx::work& tx,
   const common::v1::Event e =
       grpc_util::MakeEvent(payload, "intake", dossier_name, now);
   std::vector<std::string> dest(destinations.begin(), destinations.end());
+  if (pg::DossierBatch* batch = pg::DossierBatch::Current()) {
+    batch->Emit(
+        {{e.event_id(), e.type(), e.SerializeAsString()}, std::move(dest)});
+    return;
+  }
   db::AppendOutbox(tx, "intake",
                    {e.event_id(), e.type(), e.SerializeAsString()}, dest, now)
       .IgnoreError();  // AppendOutbox reports failures by throwing in tx

@@ -10,10 +10,10 @@
 
 #include "absl/synchronization/notification.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "lienthong/intake/v1/events.pb.h"
-#include "libs/grpc_util/proto_time.h"
-#include "services/intake/intake_logic.h"
 #include "libs/common/errors.h"
+#include "libs/grpc_util/proto_time.h"
+#include "lienthong/intake/v1/events.pb.h"
+#include "services/intake/intake_logic.h"
 #include "services/intake/intake_test_fixture.h"
 
 namespace lienthong::intake {
@@ -57,14 +57,14 @@ TEST_F(SubmitBatchTest, QueuedSubmissionsCommitTogetherEachWithItsOwnAnswer) {
   while (r->server.SubmitBatchStats().batches < 1) std::this_thread::yield();
 
   std::vector<Call> calls(6);
-  calls[0].req = Birth(kTayMo);                       // valid
-  calls[1].req = Birth(kHaDinh);                      // valid, other ward
+  calls[0].req = Birth(kTayMo);   // valid
+  calls[1].req = Birth(kHaDinh);  // valid, other ward
   calls[1].caller = kHaDinh;
-  calls[2].req = Birth(kTayMo);                       // invalid
+  calls[2].req = Birth(kTayMo);  // invalid
   calls[2].req.mutable_dossier()->mutable_fields()->DeleteSubrange(0, 1);
-  calls[3].req = calls[0].req;                        // twin of calls[0]
-  calls[4].req = Birth(kHaDinh);                      // another ward's
-  calls[5].req = Birth(kTayMo);                       // unknown procedure
+  calls[3].req = calls[0].req;    // twin of calls[0]
+  calls[4].req = Birth(kHaDinh);  // another ward's
+  calls[5].req = Birth(kTayMo);   // unknown procedure
   calls[5].req.mutable_dossier()->set_procedure("procedures/LT.99");
   std::vector<std::thread> threads;
   for (auto& c : calls) threads.emplace_back([&, p = &c] { submit(*p); });
@@ -101,8 +101,7 @@ TEST_F(SubmitBatchTest, QueuedSubmissionsCommitTogetherEachWithItsOwnAnswer) {
   ASSERT_TRUE(calls[3].status.ok()) << calls[3].status.error_message();
   EXPECT_EQ(calls[3].resp.dossier().code(), calls[0].resp.dossier().code());
   EXPECT_FALSE(calls[3].resp.receipt_html().empty());
-  EXPECT_EQ(calls[4].status.error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(calls[4].status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(calls[5].status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_NE(calls[5].status.error_message().find("LT.99"), std::string::npos);
 
@@ -137,15 +136,16 @@ TEST_F(SubmitBatchTest, AReplayOfACommittedRequestInABatchGetsTheFirstAnswer) {
 
   // Again, beside new submissions and a misuse of its request id.
   std::vector<Call> calls(3);
-  calls[0].req = done.req;                  // replay
-  calls[1].req = Birth(kTayMo);             // new
-  calls[2].req = Birth(kTayMo);             // same id, other content
+  calls[0].req = done.req;       // replay
+  calls[1].req = Birth(kTayMo);  // new
+  calls[2].req = Birth(kTayMo);  // same id, other content
   calls[2].req.set_request_id(done.req.request_id());
   calls[2].req.mutable_dossier()->mutable_applicant()->set_full_name(
       "Lê Văn Bình");
   std::vector<std::thread> threads;
   for (auto& c : calls) {
-    threads.emplace_back([&, p = &c] { p->status = Submit(*r, p->req, &p->resp); });
+    threads.emplace_back(
+        [&, p = &c] { p->status = Submit(*r, p->req, &p->resp); });
   }
   for (auto& t : threads) t.join();
   ASSERT_TRUE(calls[0].status.ok()) << calls[0].status.error_message();
@@ -191,9 +191,8 @@ TEST_F(SubmitBatchTest, ADossierBuiltBeforeItsBatchIsStoredAsAnswered) {
   std::vector<std::thread> threads;
   for (auto& c : calls) {
     if (c.req.dossier().procedure().empty()) c.req = Birth(kTayMo);
-    threads.emplace_back([&, p = &c] {
-      p->status = Submit(r, p->req, &p->resp, p->caller);
-    });
+    threads.emplace_back(
+        [&, p = &c] { p->status = Submit(r, p->req, &p->resp, p->caller); });
   }
   while (r.server.SubmitsWaiting() < calls.size()) std::this_thread::yield();
   clock_.Advance(absl::Minutes(10));  // the batch runs later
@@ -229,9 +228,9 @@ TEST_F(SubmitBatchTest, ADossierBuiltBeforeItsBatchIsStoredAsAnswered) {
                   const pqxx::binarystring resp(i[0][0]);
                   EXPECT_TRUE(record.ParseFromArray(
                       resp.data(), static_cast<int>(resp.size())));
-                  for (const auto& row : tx.exec(
-                           "SELECT payload FROM intake.outbox WHERE "
-                           "destination = 'routing'")) {
+                  for (const auto& row :
+                       tx.exec("SELECT payload FROM intake.outbox WHERE "
+                               "destination = 'routing'")) {
                     const pqxx::binarystring p(row[0]);
                     common::v1::Event e;
                     EXPECT_TRUE(
@@ -245,8 +244,8 @@ TEST_F(SubmitBatchTest, ADossierBuiltBeforeItsBatchIsStoredAsAnswered) {
                   }
                   return absl::OkStatus();
                 }).ok());
-    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(stored,
-                                                                   answered))
+    EXPECT_TRUE(
+        google::protobuf::util::MessageDifferencer::Equals(stored, answered))
         << stored.ShortDebugString();
     EXPECT_EQ(stored_receive, absl::ToUnixSeconds(submitted));
     EXPECT_EQ(transition_at, absl::ToUnixSeconds(submitted));
@@ -379,4 +378,81 @@ TEST_F(IntakeIntegrationTest, ADeliveredBatchOfEventsIsAppliedInOrderOnce) {
 }
 
 }  // namespace
+// A delivered batch for several dossiers reads each dossier once and writes
+// each table once: two dossiers, each dispatched and then finished, are one
+// dossier update, one transitions insert and one outbox insert, and every
+// dossier's transitions still chain in the order they happened.
+TEST_F(IntakeIntegrationTest, ADeliveredBatchWritesEachTableInOneStatement) {
+  std::vector<common::v1::Event> events;
+  std::vector<std::string> codes;
+  for (int i = 0; i < 2; ++i) {
+    v1::SubmitDossierResponse sub;
+    ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+    codes.push_back(sub.dossier().code());
+  }
+  for (const std::string& code : codes) {
+    routing::v1::TaskDispatched dispatched;
+    dispatched.set_dossier("dossiers/" + code);
+    dispatched.set_leg_id("civil_status");
+    dispatched.set_agency("agencies/001.08.19.H26.TP");
+    events.push_back(grpc_util::MakeEvent(dispatched, "routing",
+                                          dispatched.dossier(), clock_.Now()));
+  }
+  for (const std::string& code : codes) {
+    routing::v1::RouteCompleted done;
+    done.set_dossier("dossiers/" + code);
+    auto* out = done.add_outputs();
+    out->set_key("birth_certificate_number");
+    out->set_value("123/2026");
+    events.push_back(
+        grpc_util::MakeEvent(done, "routing", done.dossier(), clock_.Now()));
+  }
+  db::Pool pool({dsn_, 1});
+  ASSERT_TRUE(db::WithTransaction(pool, [](pqxx::work& tx) {
+                tx.exec(
+                    "CREATE TABLE intake.statements (tbl text); CREATE "
+                    "FUNCTION intake.count_statement() RETURNS trigger "
+                    "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO "
+                    "intake.statements VALUES (TG_TABLE_NAME); RETURN NULL; "
+                    "END $$");
+                for (const char* t : {"dossiers", "transitions", "outbox"}) {
+                  tx.exec(absl::StrCat("CREATE TRIGGER count_", t,
+                                       " AFTER INSERT OR UPDATE ON intake.", t,
+                                       " FOR EACH STATEMENT EXECUTE FUNCTION "
+                                       "intake.count_statement()"));
+                }
+                return absl::OkStatus();
+              }).ok());
+  std::vector<const common::v1::Event*> batch;
+  for (const auto& e : events) batch.push_back(&e);
+  auto applied = a_->server.HandleEvents(batch);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(*applied, std::vector<bool>(4, true));
+  for (const char* t : {"dossiers", "transitions", "outbox"}) {
+    EXPECT_EQ(
+        Count(absl::StrCat(
+            "SELECT count(*) FROM intake.statements WHERE tbl = '", t, "'")),
+        1)
+        << t;
+  }
+  for (const std::string& code : codes) {
+    EXPECT_EQ(
+        Count(absl::StrCat("SELECT state FROM intake.dossiers WHERE code = '",
+                           code, "'")),
+        static_cast<int64_t>(v1::DOSSIER_STATE_READY_FOR_RETURN));
+    EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM intake.transitions "
+                                 "WHERE dossier_code = '",
+                                 code, "'")),
+              3);
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM (SELECT from_state, lag(to_state) "
+                  "OVER (PARTITION BY dossier_code ORDER BY id) AS prev FROM "
+                  "intake.transitions) x WHERE prev IS NOT NULL AND prev <> "
+                  "from_state"),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.outbox WHERE event_type = "
+                  "'lienthong.intake.v1.DossierReadyForReturn'"),
+            4);  // deadline and notify, for each dossier
+}
+
 }  // namespace lienthong::intake

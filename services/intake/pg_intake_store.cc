@@ -216,6 +216,11 @@ void InsertDossier(pqxx::work& tx, const v1::Dossier& d,
 
 absl::optional<v1::Dossier> GetDossier(pqxx::work& tx, const std::string& code,
                                        bool for_update) {
+  if (DossierBatch* b = DossierBatch::Current()) {
+    if (auto it = b->dossiers_.find(code); it != b->dossiers_.end()) {
+      return it->second;
+    }
+  }
   pqxx::result r = db::ExecPrepared(
       tx,
       for_update ? "SELECT body FROM intake.dossiers WHERE code = $1 FOR UPDATE"
@@ -232,6 +237,13 @@ std::string DossierAgencyPath(pqxx::work& tx, const std::string& code) {
 }
 
 void UpdateDossier(pqxx::work& tx, const v1::Dossier& d, absl::Time now) {
+  if (DossierBatch* b = DossierBatch::Current()) {
+    if (auto it = b->dossiers_.find(d.code()); it != b->dossiers_.end()) {
+      it->second = d;
+      b->updated_[d.code()] = now;
+      return;
+    }
+  }
   std::string keep;
   db::ExecPrepared(
       tx,
@@ -261,6 +273,10 @@ std::vector<v1::Dossier> ListDossiers(pqxx::work& tx, const DossierQuery& q) {
 
 void AddTransition(pqxx::work& tx, const std::string& code,
                    const v1::Transition& t) {
+  if (DossierBatch* b = DossierBatch::Current()) {
+    b->transitions_.emplace_back(code, t);
+    return;
+  }
   db::ExecPrepared(
       tx,
       "INSERT INTO intake.transitions (dossier_code, at, from_state, "
@@ -269,6 +285,93 @@ void AddTransition(pqxx::work& tx, const std::string& code,
       code, PgTime(FromTs(t.time())), static_cast<int>(t.from_state()),
       static_cast<int>(t.to_state()), t.actor_agency(), t.actor_subject(),
       t.peer(), t.reason());
+}
+
+namespace {
+thread_local DossierBatch* current_batch = nullptr;
+}  // namespace
+
+DossierBatch::DossierBatch() : outer_(current_batch) { current_batch = this; }
+
+DossierBatch::~DossierBatch() { current_batch = outer_; }
+
+DossierBatch* DossierBatch::Current() { return current_batch; }
+
+void DossierBatch::Load(pqxx::work& tx, std::vector<std::string> codes) {
+  if (codes.empty()) return;
+  for (const auto& row :
+       db::ExecPrepared(tx,
+                        "SELECT code, body FROM intake.dossiers WHERE code = "
+                        "ANY($1::text[]) ORDER BY code FOR UPDATE",
+                        db::TextArrayLiteral(codes))) {
+    dossiers_[row[0].as<std::string>()] = Parse<v1::Dossier>(row[1]);
+  }
+}
+
+void DossierBatch::Flush(pqxx::work& tx, absl::Time now) {
+  if (!updated_.empty()) {
+    const int n = static_cast<int>(updated_.size());
+    std::vector<std::string> text, bodies;
+    text.reserve(3 * n);
+    bodies.reserve(n);
+    for (const auto& [code, at] : updated_) {
+      const v1::Dossier& d = dossiers_.at(code);
+      text.push_back(code);
+      text.push_back(absl::StrCat(static_cast<int>(d.state())));
+      text.push_back(PgTime(at));
+      bodies.push_back(d.SerializeAsString());
+    }
+    std::vector<pqxx::binarystring> bin;
+    bin.reserve(n);
+    for (const std::string& b : bodies) bin.emplace_back(b.data(), b.size());
+    std::string values;
+    for (int i = 0; i < n; ++i) {
+      absl::StrAppend(&values, i == 0 ? "" : ", ", "($", 3 * i + 1, "::text, $",
+                      3 * i + 2, "::integer, $", 3 * i + 3, "::timestamptz, $",
+                      3 * n + i + 1, "::bytea)");
+    }
+    db::ExecPrepared(
+        tx,
+        absl::StrCat("UPDATE intake.dossiers d SET state = v.state, body = "
+                     "v.body, updated_at = v.at FROM (VALUES ",
+                     values,
+                     ") AS v(code, state, at, body) WHERE d.code = "
+                     "v.code"),
+        pqxx::prepare::make_dynamic_params(text),
+        pqxx::prepare::make_dynamic_params(bin));
+  }
+  if (!transitions_.empty()) {
+    // In the order they happened: the control slip reads them by id.
+    std::vector<std::string> code, at, from, to, agency, subject, peer, reason;
+    for (const auto& [c, t] : transitions_) {
+      code.push_back(c);
+      at.push_back(PgTime(FromTs(t.time())));
+      from.push_back(absl::StrCat(static_cast<int>(t.from_state())));
+      to.push_back(absl::StrCat(static_cast<int>(t.to_state())));
+      agency.push_back(t.actor_agency());
+      subject.push_back(t.actor_subject());
+      peer.push_back(t.peer());
+      reason.push_back(t.reason());
+    }
+    db::ExecPrepared(
+        tx,
+        "INSERT INTO intake.transitions (dossier_code, at, from_state, "
+        "to_state, actor_agency, actor_subject, peer, reason) SELECT c, a, "
+        "f, t, g, s, p, r FROM unnest($1::text[], $2::timestamptz[], "
+        "$3::integer[], $4::integer[], $5::text[], $6::text[], $7::text[], "
+        "$8::text[]) WITH ORDINALITY AS x(c, a, f, t, g, s, p, r, i) ORDER BY "
+        "i",
+        db::TextArrayLiteral(code), db::TextArrayLiteral(at),
+        db::TextArrayLiteral(from), db::TextArrayLiteral(to),
+        db::TextArrayLiteral(agency), db::TextArrayLiteral(subject),
+        db::TextArrayLiteral(peer), db::TextArrayLiteral(reason));
+  }
+  if (!events_.empty()) {
+    db::AppendOutboxEach(tx, "intake", events_, now).IgnoreError();
+  }
+  updated_.clear();
+  transitions_.clear();
+  events_.clear();
 }
 
 std::vector<v1::Transition> Transitions(pqxx::work& tx,

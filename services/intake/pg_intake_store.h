@@ -66,6 +66,39 @@ absl::optional<v1::Dossier> GetDossier(pqxx::work& tx, const std::string& code,
 // The receiving agency's path of a dossier ("" when unknown).
 std::string DossierAgencyPath(pqxx::work& tx, const std::string& code);
 void UpdateDossier(pqxx::work& tx, const v1::Dossier& d, absl::Time now);
+
+// While one lives (a delivered batch of events' transaction body, on this
+// thread), the batch's dossiers are read and locked in one statement and
+// kept here: GetDossier and UpdateDossier work on this copy, AddTransition
+// and the service's Emit collect, and Flush writes every changed dossier,
+// every transition and every event in one statement each, before the
+// commit. Dropped unflushed with a rolled-back attempt.
+class DossierBatch {
+ public:
+  DossierBatch();
+  ~DossierBatch();
+  DossierBatch(const DossierBatch&) = delete;
+  DossierBatch& operator=(const DossierBatch&) = delete;
+  // The one living on this thread, or null.
+  static DossierBatch* Current();
+
+  // Locks `codes`' dossiers in code order and keeps them.
+  void Load(pqxx::work& tx, std::vector<std::string> codes);
+  void Emit(db::OutboxEntry e) { events_.push_back(std::move(e)); }
+  void Flush(pqxx::work& tx, absl::Time now);
+
+ private:
+  friend absl::optional<v1::Dossier> GetDossier(pqxx::work&, const std::string&,
+                                                bool);
+  friend void UpdateDossier(pqxx::work&, const v1::Dossier&, absl::Time);
+  friend void AddTransition(pqxx::work&, const std::string&,
+                            const v1::Transition&);
+  std::map<std::string, v1::Dossier> dossiers_;
+  std::map<std::string, absl::Time> updated_;  // changed, and when
+  std::vector<std::pair<std::string, v1::Transition>> transitions_;
+  std::vector<db::OutboxEntry> events_;
+  DossierBatch* outer_;
+};
 struct DossierQuery {
   std::string subtree_path;
   int state = 0;
@@ -108,8 +141,7 @@ struct SubmitStart {
   absl::optional<v1::Procedure> procedure;  // the version in force at `now`
 };
 SubmitStart StartSubmit(pqxx::work& tx, const std::string& request_id,
-                        absl::Time now,
-                        const std::string& agency_code,
+                        absl::Time now, const std::string& agency_code,
                         const std::string& caller_code,
                         const std::string& procedure_code);
 // SubmitDossier for a batch of submissions (one transaction, see
