@@ -64,6 +64,7 @@ absl::StatusOr<std::vector<bool>> RoutingServer::HandleEvents(
   return db::WithTransaction(
       pool_, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<bool>> {
         EmitBatch emitted;
+        WriteBehind rows;  // the planned tasks, inserted in one statement
         std::vector<std::string> ids;
         ids.reserve(events.size());
         for (const common::v1::Event* e : events) ids.push_back(e->event_id());
@@ -73,6 +74,7 @@ absl::StatusOr<std::vector<bool>> RoutingServer::HandleEvents(
           if (!first[i]) continue;  // applied before: acknowledged only
           LT_RETURN_IF_ERROR(ApplyEvent(tx, incoming[i], true).status());
         }
+        rows.Flush(tx);  // no request ids here: nothing can be taken
         LT_RETURN_IF_ERROR(emitted.Flush(tx, clock_.Now()));
         return first;
       });

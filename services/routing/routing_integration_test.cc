@@ -83,9 +83,21 @@ TEST_F(RoutingIntegrationTest, HappyPathOutputsFlowAndLegsRunInParallel) {
 }
 
 // Intake's events delivered together are applied in one transaction: two
-// dossiers' routes planned, the withdrawal of one applied after its
-// planning, a redelivered event a duplicate.
+// dossiers' routes planned (their six tasks inserted in one statement), the
+// withdrawal of one applied after its planning, a redelivered event a
+// duplicate.
 TEST_F(RoutingIntegrationTest, ADeliveredBatchOfEventsIsAppliedInOrderOnce) {
+  ASSERT_TRUE(db::WithTransaction(pool_, [](pqxx::work& tx) {
+                tx.exec(
+                    "CREATE TABLE routing.statements (op text); CREATE "
+                    "FUNCTION routing.count_statement() RETURNS trigger "
+                    "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO "
+                    "routing.statements VALUES (TG_OP); RETURN NULL; END $$; "
+                    "CREATE TRIGGER count_tasks AFTER INSERT ON routing.tasks "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION "
+                    "routing.count_statement()");
+                return absl::OkStatus();
+              }).ok());
   const common::v1::Event a = grpc_util::MakeEvent(
       Received("X-0101"), "intake", "dossiers/X-0101", clock_.Now());
   const common::v1::Event b = grpc_util::MakeEvent(
@@ -101,8 +113,23 @@ TEST_F(RoutingIntegrationTest, ADeliveredBatchOfEventsIsAppliedInOrderOnce) {
   EXPECT_EQ(Leg(Route("dossiers/X-0101"), "civil_status").state(),
             v1::TASK_STATE_READY);
   EXPECT_EQ(Route("dossiers/X-0102").state(), v1::ROUTE_STATE_CANCELLED);
-  // Three legs per route, planned once each.
+  const v1::Route withdrawn_route = Route("dossiers/X-0102");
+  for (const auto& t : withdrawn_route.tasks()) {
+    EXPECT_EQ(t.state(), v1::TASK_STATE_CANCELLED) << t.leg_id();
+  }
+  // Three legs per route, planned once each, in one statement, each row
+  // named after its id and stored with its last state.
   EXPECT_EQ(Count("SELECT count(*) FROM routing.tasks"), 6);
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.statements"), 1);
+  for (const char* code : {"dossiers/X-0101", "dossiers/X-0102"}) {
+    const v1::Route route = Route(code);
+    for (const auto& t : route.tasks()) {
+      EXPECT_EQ(Count(absl::StrCat("SELECT state FROM routing.tasks WHERE id "
+                                   "= ",
+                                   t.name().substr(6))),
+                static_cast<int64_t>(t.state()));
+    }
+  }
   auto again = server_->HandleEvents({&b, &a});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, (std::vector<bool>{false, false}));

@@ -176,14 +176,16 @@ class RoutingServer final : public v1::RoutingService::Service {
     std::vector<db::OutboxEntry> entries_;
     std::vector<db::OutboxEntry>* outer_;
   };
-  // While one lives (one CompleteTasks transaction body, on this thread),
-  // the batch's routes, their tasks and the batch's request ids are read up
-  // front in three statements and kept here. LoadTask, RouteTasks,
-  // SaveTask, LoadRoute, FinishRoute, FeedTask, SaveHandover and the
-  // request-id lookups work on this copy, and Flush writes every change in
-  // one statement per table before the commit: a batch of n completions
-  // costs about ten statements, not seven per item. Dropped unflushed with
-  // a rolled-back attempt.
+  // While one lives (one CompleteTasks or HandleEvents transaction body,
+  // on this thread), the batch's rows are kept here: for CompleteTasks, its
+  // routes, their tasks and its request ids, read up front in three
+  // statements (Load); for HandleEvents, the tasks its routes plan.
+  // LoadTask, RouteTasks, InsertTask, SaveTask, LoadRoute, FinishRoute,
+  // FeedTask, SaveHandover and the request-id lookups work on this copy
+  // (rows it does not hold are read and written as usual), and Flush writes
+  // every change in one statement per table before the commit: a batch of
+  // n completions costs about ten statements, not seven per item. Dropped
+  // unflushed with a rolled-back attempt.
   class WriteBehind {
    public:
     WriteBehind();
@@ -222,6 +224,7 @@ class RoutingServer final : public v1::RoutingService::Service {
     std::map<int64_t, Row> tasks_;
     std::map<std::string, std::vector<int64_t>> by_dossier_;
     std::set<int64_t> dirty_;
+    std::set<int64_t> inserted_;  // new rows: inserted, with their last body
     std::vector<Feed> feed_;
     std::map<std::string, Record> records_;
     std::vector<v1::Handover> handovers_;

@@ -67,6 +67,12 @@ std::vector<RoutingServer::Row> RoutingServer::RouteTasks(
 }
 
 void RoutingServer::InsertTask(pqxx::work& tx, const Row& r) {
+  if (WriteBehind* wb = WriteBehind::Current()) {
+    wb->tasks_[r.id] = r;
+    wb->by_dossier_[r.task.dossier()].push_back(r.id);
+    wb->inserted_.insert(r.id);
+    return;
+  }
   const std::string body = r.task.SerializeAsString();
   const bool ready = r.task.state() == v1::TASK_STATE_READY;
   db::ExecPrepared(
@@ -96,7 +102,7 @@ void RoutingServer::SaveTask(pqxx::work& tx, const Row& r) {
   if (WriteBehind* wb = WriteBehind::Current()) {
     if (auto it = wb->tasks_.find(r.id); it != wb->tasks_.end()) {
       it->second = r;
-      wb->dirty_.insert(r.id);
+      if (!wb->inserted_.count(r.id)) wb->dirty_.insert(r.id);
       return;
     }
   }
@@ -253,9 +259,9 @@ absl::Status RoutingServer::Advance(pqxx::work& tx,
 absl::optional<RoutingServer::RouteRow> RoutingServer::LoadRoute(
     pqxx::work& tx, const std::string& dossier) {
   if (WriteBehind* wb = WriteBehind::Current()) {
-    auto it = wb->routes_.find(dossier);
-    if (it == wb->routes_.end()) return absl::nullopt;
-    return RouteRow{it->second.received, it->second.receiving_agency};
+    if (auto it = wb->routes_.find(dossier); it != wb->routes_.end()) {
+      return RouteRow{it->second.received, it->second.receiving_agency};
+    }
   }
   pqxx::result route = db::ExecPrepared(
       tx,

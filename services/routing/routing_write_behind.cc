@@ -103,6 +103,41 @@ std::vector<std::string> RoutingServer::WriteBehind::Flush(pqxx::work& tx) {
       }
     }
   }
+  // New tasks, each with its last body (as InsertTask).
+  if (!inserted_.empty()) {
+    std::vector<std::string> text;
+    std::vector<std::string> serialized;
+    for (int64_t id : inserted_) {
+      const v1::Task& t = tasks_.at(id).task;
+      text.insert(text.end(),
+                  {absl::StrCat(id), t.dossier(), t.leg_id(), t.agency(),
+                   absl::StrCat(static_cast<int>(t.state())),
+                   t.state() == v1::TASK_STATE_READY
+                       ? PgTime(grpc_util::FromProto(t.ready_time()))
+                       : std::string()});
+      serialized.push_back(t.SerializeAsString());
+    }
+    std::vector<pqxx::binarystring> bodies;
+    for (const std::string& b : serialized) {
+      bodies.emplace_back(b.data(), b.size());
+    }
+    const int n = static_cast<int>(serialized.size());
+    std::string values;
+    for (int i = 0; i < n; ++i) {
+      absl::StrAppend(&values, i == 0 ? "" : ", ", "($", 6 * i + 1,
+                      "::bigint, $", 6 * i + 2, "::text, $", 6 * i + 3,
+                      "::text, $", 6 * i + 4, "::text, $", 6 * i + 5,
+                      "::integer, NULLIF($", 6 * i + 6,
+                      "::text, '')::timestamptz, $", 6 * n + i + 1, "::bytea)");
+    }
+    db::ExecPrepared(
+        tx,
+        absl::StrCat("INSERT INTO routing.tasks (id, dossier, leg_id, agency, "
+                     "state, ready_at, body) VALUES ",
+                     values),
+        pqxx::prepare::make_dynamic_params(text),
+        pqxx::prepare::make_dynamic_params(bodies));
+  }
   // Tasks: a lease only while claimed; ready_at kept unless ready now (as
   // SaveTask).
   if (!dirty_.empty()) {
