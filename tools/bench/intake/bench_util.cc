@@ -32,8 +32,23 @@ Figures Merge(const std::vector<Figures>& runs) {
     all.steal_cpu_seconds += f.steal_cpu_seconds;
     all.latencies.insert(all.latencies.end(), f.latencies.begin(),
                          f.latencies.end());
+    all.trace.insert(all.trace.end(), f.trace.begin(), f.trace.end());
   }
   return all;
+}
+
+Figures MergeSteady(const std::vector<Figures>& runs,
+                    const std::vector<std::vector<absl::Duration>>& flushes,
+                    absl::Duration stall, int* steady) {
+  std::vector<Figures> kept;
+  for (size_t i = 0; i < runs.size() && i < flushes.size(); ++i) {
+    if (std::none_of(flushes[i].begin(), flushes[i].end(),
+                     [&](absl::Duration d) { return d > stall; })) {
+      kept.push_back(runs[i]);
+    }
+  }
+  *steady = static_cast<int>(kept.size());
+  return Merge(kept);
 }
 
 double Figures::PercentileMs(double p) {
@@ -69,8 +84,10 @@ CpuTimes ReadCpu() {
 class Collector {
  public:
   void Add(int64_t ok, int64_t failed, const std::string& failure,
-           std::vector<absl::Duration>& lat) {
+           std::vector<absl::Duration>& lat,
+           std::vector<std::pair<absl::Time, absl::Duration>> trace = {}) {
     std::lock_guard<std::mutex> lock(mu_);
+    f_.trace.insert(f_.trace.end(), trace.begin(), trace.end());
     f_.ok += ok;
     f_.failed += failed;
     if (f_.first_failure.empty()) f_.first_failure = failure;
@@ -78,6 +95,7 @@ class Collector {
   }
   Figures Take(absl::Duration wall) {
     f_.wall = wall;
+    std::sort(f_.trace.begin(), f_.trace.end());
     const CpuTimes end = ReadCpu();
     f_.busy_cpu_seconds = end.busy - cpu_.busy;
     f_.steal_cpu_seconds = end.steal - cpu_.steal;
@@ -134,6 +152,7 @@ Figures RunOpenLoop(double rate_per_second, int workers,
       int64_t ok = 0, failed = 0;
       std::string failure;
       std::vector<absl::Duration> lat;
+      std::vector<std::pair<absl::Time, absl::Duration>> trace;
       for (int64_t i = next++; i < total; i = next++) {
         const absl::Time scheduled = start + gap * i;
         const absl::Time now = absl::Now();
@@ -142,12 +161,13 @@ Figures RunOpenLoop(double rate_per_second, int workers,
         if (s.ok()) {
           ++ok;
           lat.push_back(absl::Now() - scheduled);
+          trace.emplace_back(scheduled, lat.back());
         } else {
           ++failed;
           if (failure.empty()) failure = s.ToString();
         }
       }
-      out.Add(ok, failed, failure, lat);
+      out.Add(ok, failed, failure, lat, std::move(trace));
     });
   }
   for (auto& t : threads) t.join();
@@ -157,8 +177,8 @@ Figures RunOpenLoop(double rate_per_second, int workers,
 void PrintRow(const std::string& label, Figures& f) {
   std::printf(
       "%-34s %8.1f /s  p50 %6.2f  p95 %6.2f  p99 %6.2f ms  cpu %.3f ms/req",
-      label.c_str(), f.Throughput(), f.PercentileMs(0.50),
-      f.PercentileMs(0.95), f.PercentileMs(0.99), f.CpuMsPerRequest());
+      label.c_str(), f.Throughput(), f.PercentileMs(0.50), f.PercentileMs(0.95),
+      f.PercentileMs(0.99), f.CpuMsPerRequest());
   if (f.failed > 0) {
     std::printf("  (%lld failed: %s)", static_cast<long long>(f.failed),
                 f.first_failure.c_str());

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -26,6 +27,9 @@ struct Figures {
   std::string first_failure;
   absl::Duration wall;
   std::vector<absl::Duration> latencies;  // of successful requests
+  // Open loop only: each successful request's scheduled instant beside its
+  // latency, in the order they were scheduled.
+  std::vector<std::pair<absl::Time, absl::Duration>> trace;
   // CPU time the whole machine spent working during the run (all cores,
   // from /proc/stat: user, nice, system, irq, softirq; not idle, I/O wait
   // or steal). On a shared host whose speed drifts, CPU per request is
@@ -43,6 +47,12 @@ struct Figures {
 // Several runs as one: their requests, failures, latencies and wall time
 // added up.
 Figures Merge(const std::vector<Figures>& runs);
+
+// The runs whose storage probe (flushes[i] beside runs[i]) saw no flush
+// over `stall`, merged; *steady says how many there were.
+Figures MergeSteady(const std::vector<Figures>& runs,
+                    const std::vector<std::vector<absl::Duration>>& flushes,
+                    absl::Duration stall, int* steady);
 
 Figures RunClosedLoop(int clients, absl::Duration duration, const Op& op);
 Figures RunOpenLoop(double rate_per_second, int workers,

@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "libs/common/uuid.h"
 #include "libs/db/outbox.h"
 #include "libs/db/transaction.h"
@@ -146,6 +148,95 @@ bench::Op ServiceOp(
     if (!s.ok()) {
       return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
                           s.error_message());
+    }
+    return absl::OkStatus();
+  };
+}
+
+namespace {
+
+// A client thread's completion queue, for the generic calls it makes.
+class ThreadQueue {
+ public:
+  ~ThreadQueue() {
+    cq_.Shutdown();
+    void* tag;
+    bool ok;
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+  grpc::CompletionQueue& get() { return cq_; }
+
+ private:
+  grpc::CompletionQueue cq_;
+};
+
+constexpr char kSubmitMethod[] =
+    "/lienthong.intake.v1.IntakeService/SubmitDossier";
+constexpr int kParseEvery = 32;
+
+}  // namespace
+
+bench::Op LeanServiceOp(
+    const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+    const Seed& seed) {
+  auto stubs =
+      std::make_shared<std::vector<std::unique_ptr<grpc::GenericStub>>>();
+  for (const auto& c : channels) {
+    stubs->push_back(std::make_unique<grpc::GenericStub>(c));
+  }
+  // Each ward's request without its request_id, serialized once.
+  auto templates = std::make_shared<std::vector<std::string>>();
+  const v1::Dossier birth = BirthDossier();
+  for (const v1::Agency& ward : seed.counters) {
+    v1::SubmitDossierRequest req;
+    req.set_parent(AgencyName(ward.code()));
+    *req.mutable_dossier() = birth;
+    templates->push_back(req.SerializeAsString());
+  }
+  return [stubs, templates](int client, int64_t i) -> absl::Status {
+    thread_local ThreadQueue queue;
+    std::string bytes = (*templates)[(client + i) % templates->size()];
+    const std::string id = common::NewUuid();
+    bytes += static_cast<char>(
+        (v1::SubmitDossierRequest::kRequestIdFieldNumber << 3) | 2);
+    bytes += static_cast<char>(id.size());  // 36 < 128: one byte
+    bytes += id;
+    grpc::Slice slice(bytes.data(), bytes.size());
+    const grpc::ByteBuffer request(&slice, 1);
+    grpc::ClientContext ctx;
+    As(ctx, "counter_officer", kCity);
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    auto call = (*stubs)[client % stubs->size()]->PrepareUnaryCall(
+        &ctx, kSubmitMethod, request, &queue.get());
+    call->StartCall();
+    call->Finish(&response, &status, &status);
+    void* tag = nullptr;
+    bool ok = false;
+    if (!queue.get().Next(&tag, &ok) || tag != &status || !ok) {
+      return absl::InternalError("completion queue");
+    }
+    if (!status.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          status.error_message());
+    }
+    if (i % kParseEvery == 0) {
+      std::vector<grpc::Slice> slices;
+      if (!response.Dump(&slices).ok()) {
+        return absl::InternalError("answer unreadable");
+      }
+      std::string answer;
+      for (const grpc::Slice& s : slices) {
+        answer.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+      v1::SubmitDossierResponse resp;
+      if (!resp.ParseFromString(answer) || resp.dossier().code().empty() ||
+          resp.dossier().state() != v1::DOSSIER_STATE_RECEIVED ||
+          resp.receipt_html().empty()) {
+        return absl::InternalError(
+            "an answer without a received dossier or its receipt");
+      }
     }
     return absl::OkStatus();
   };

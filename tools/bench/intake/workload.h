@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "grpcpp/channel.h"
 #include "libs/calendar/working_calendar.h"
 #include "libs/db/pool.h"
 #include "lienthong/intake/v1/intake_service.grpc.pb.h"
@@ -37,6 +38,18 @@ void SeedService(v1::IntakeService::Stub& stub, const Seed& seed);
 // holds every ward), spreading dossiers over the ward counters.
 bench::Op ServiceOp(
     const std::vector<std::unique_ptr<v1::IntakeService::Stub>>& stubs,
+    const Seed& seed);
+
+// The same submissions with a load generator that costs the shared cores
+// less: each ward's request is serialized once and a call only appends its
+// request_id to those bytes (a message's fields may come in any order on
+// the wire); calls go as raw bytes through the generic stub, each client
+// thread waiting on a completion queue of its own as a sync stub does. The
+// answers' bytes are not parsed, except every 32nd, which is parsed and
+// must hold the dossier with its code and the receipt. The server sees
+// exactly what ServiceOp sends.
+bench::Op LeanServiceOp(
+    const std::vector<std::shared_ptr<grpc::Channel>>& channels,
     const Seed& seed);
 
 // The same rows with no gRPC, no validation, no idempotency record, no
