@@ -82,6 +82,9 @@ ABSL_FLAG(bool, lean_client, true,
           "submit through the lean load generator (LeanServiceOp: requests "
           "serialized once, answers parsed 1 in 32); false: the generated "
           "stub, building and parsing every message");
+ABSL_FLAG(double, profile_rate, 0,
+          "for profiling: only the service's open loop at this many "
+          "submissions a second for --duration, then its figures");
 ABSL_FLAG(double, load_fraction, 0.6,
           "open-loop rate as a fraction of the service's peak throughput");
 
@@ -271,6 +274,25 @@ int Run() {
   // Warm both paths (connections, caches, plans) before measuring.
   bench::RunClosedLoop(clients, absl::Seconds(2), service_op);
   bench::RunClosedLoop(clients, absl::Seconds(2), baseline_op);
+  if (const double rate = absl::GetFlag(FLAGS_profile_rate); rate > 0) {
+    const auto before = service ? service->SubmitBatchStats()
+                                : decltype(service->SubmitBatchStats()){};
+    std::fprintf(stderr, "intake-bench: open loop from %s\n",
+                 absl::FormatTime(absl::Now()).c_str());
+    bench::Figures f =
+        bench::RunOpenLoop(rate, clients * 2, duration, service_op);
+    bench::PrintRow(absl::StrCat("service at ", rate, "/s"), f);
+    if (service) {
+      const auto after = service->SubmitBatchStats();
+      std::printf("  submissions per transaction: %.1f mean\n",
+                  static_cast<double>(after.jobs - before.jobs) /
+                      std::max(1L, after.batches - before.batches));
+    }
+    stop.Notify();
+    if (sealer.joinable()) sealer.join();
+    if (server) server->Shutdown();
+    return 0;
+  }
 
   // The floor under any gRPC service on this machine: the same clients,
   // connections and server (interceptor, threads) answering Health/Check,
