@@ -84,36 +84,25 @@ absl::Status AppendOutboxEach(pqxx::work& tx, absl::string_view schema,
                               absl::Time now) {
   // Parameters: (event id, type, destinations) per entry, then the
   // payloads, then the time.
-  std::vector<std::string> text;
-  std::vector<pqxx::binarystring> payloads;
-  std::string values;
-  int n = 0;
+  ValuesRows rows("({t}::text, {t}::text, {b}::bytea, {i}, {t}::text[])");
   for (const OutboxEntry& e : entries) {
     if (e.destinations.empty()) continue;
-    text.push_back(e.message.event_id);
-    text.push_back(e.message.event_type);
-    text.push_back(TextArrayLiteral(e.destinations));
-    payloads.emplace_back(e.message.payload.data(), e.message.payload.size());
-    ++n;
+    rows.Add({e.message.event_id, e.message.event_type,
+              TextArrayLiteral(e.destinations)},
+             e.message.payload);
   }
-  if (n == 0) return absl::OkStatus();
-  for (int i = 0; i < n; ++i) {
-    absl::StrAppend(&values, i == 0 ? "" : ", ", "($", 3 * i + 1, "::text, $",
-                    3 * i + 2, "::text, $", 3 * n + i + 1, "::bytea, ", i,
-                    ", $", 3 * i + 3, "::text[])");
-  }
-  const std::string at = absl::StrCat("$", 4 * n + 1, "::timestamptz");
+  if (rows.empty()) return absl::OkStatus();
+  const std::string at = absl::StrCat("$", rows.next_param(), "::timestamptz");
   ExecPrepared(
       tx,
       absl::StrCat(
           "INSERT INTO ", schema,
           ".outbox (event_id, destination, event_type, payload, created_at, "
           "next_attempt_at) SELECT e.id::uuid, d, e.t, e.p, ",
-          at, ", ", at, " FROM (VALUES ", values,
+          at, ", ", at, " FROM (VALUES ", rows.sql(),
           ") AS e(id, t, p, i, ds) CROSS JOIN LATERAL unnest(e.ds) AS d "
           "ORDER BY d, e.i"),
-      pqxx::prepare::make_dynamic_params(text),
-      pqxx::prepare::make_dynamic_params(payloads), ToPgTime(now));
+      rows.text_params(), rows.bytes_params(), ToPgTime(now));
   NotifyAfterCommit(OutboxChannel(schema));
   return absl::OkStatus();
 }

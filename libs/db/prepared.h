@@ -16,6 +16,7 @@
 // here): each distinct text stays prepared for the connection's life.
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,5 +40,55 @@ pqxx::result ExecPrepared(pqxx::transaction_base& tx, const std::string& sql,
 // A PostgreSQL array literal for a `$n::text[]` (or `::uuid[]`) parameter:
 // each element double-quoted, with `"` and `\` escaped.
 std::string TextArrayLiteral(const std::vector<std::string>& items);
+
+// A multi-row `VALUES` list whose every value is a parameter: a batch's
+// rows in one statement. `row` is one row's text with a `{t}` where each
+// text value goes (its cast after it), at most one `{b}` where the row's
+// bytes go (bytea) and any `{i}` where the row's index (from 0) goes as a
+// literal. Parameters are numbered from `first_param`: every row's text
+// values, row by row, then every row's bytes; the statement's own
+// parameters go before (`first_param` > 1) or after (`next_param()`).
+//
+//   db::ValuesRows rows("({t}::bigint, {t}::text, {b}::bytea)");
+//   for (const Handover& h : handovers) rows.Add({id, h.dossier()}, bytes);
+//   db::ExecPrepared(tx, absl::StrCat("INSERT INTO routing.handovers "
+//                    "(id, dossier, body) VALUES ", rows.sql()),
+//                    rows.text_params(), rows.bytes_params());
+//
+// A row text with two `{b}`, or a row added with the wrong number of text
+// values or with bytes it has no place for, is a programming error: the
+// process aborts with the row text (never the values) on stderr.
+class ValuesRows {
+ public:
+  explicit ValuesRows(std::string_view row, int first_param = 1);
+
+  // One row: as many text values as `row` has `{t}`, and its bytes when it
+  // has a `{b}`.
+  void Add(std::vector<std::string> text, std::string_view bytes = {});
+
+  int size() const { return rows_; }
+  bool empty() const { return rows_ == 0; }
+  // The rows, "(…), (…)", for after VALUES.
+  std::string sql() const;
+  // The number of the first parameter after the rows'.
+  int next_param() const;
+  auto text_params() const { return pqxx::prepare::make_dynamic_params(text_); }
+  auto bytes_params() const {
+    return pqxx::prepare::make_dynamic_params(bytes_);
+  }
+
+ private:
+  enum class Slot { kText, kBytes, kIndex };
+  std::string row_;                    // as given, for error messages
+  std::vector<std::string> literals_;  // literals_[k] comes before slots_[k]
+  std::vector<Slot> slots_;
+  std::string tail_;  // after the last slot
+  int first_param_;
+  int text_per_row_ = 0;
+  bool has_bytes_ = false;
+  int rows_ = 0;
+  std::vector<std::string> text_;
+  std::vector<pqxx::binarystring> bytes_;
+};
 
 }  // namespace lienthong::db

@@ -310,35 +310,21 @@ void DossierBatch::Load(pqxx::work& tx, std::vector<std::string> codes) {
 
 void DossierBatch::Flush(pqxx::work& tx, absl::Time now) {
   if (!updated_.empty()) {
-    const int n = static_cast<int>(updated_.size());
-    std::vector<std::string> text, bodies;
-    text.reserve(3 * n);
-    bodies.reserve(n);
+    db::ValuesRows rows(
+        "({t}::text, {t}::integer, {t}::timestamptz, {b}::bytea)");
     for (const auto& [code, at] : updated_) {
       const v1::Dossier& d = dossiers_.at(code);
-      text.push_back(code);
-      text.push_back(absl::StrCat(static_cast<int>(d.state())));
-      text.push_back(PgTime(at));
-      bodies.push_back(d.SerializeAsString());
-    }
-    std::vector<pqxx::binarystring> bin;
-    bin.reserve(n);
-    for (const std::string& b : bodies) bin.emplace_back(b.data(), b.size());
-    std::string values;
-    for (int i = 0; i < n; ++i) {
-      absl::StrAppend(&values, i == 0 ? "" : ", ", "($", 3 * i + 1, "::text, $",
-                      3 * i + 2, "::integer, $", 3 * i + 3, "::timestamptz, $",
-                      3 * n + i + 1, "::bytea)");
+      rows.Add({code, absl::StrCat(static_cast<int>(d.state())), PgTime(at)},
+               d.SerializeAsString());
     }
     db::ExecPrepared(
         tx,
         absl::StrCat("UPDATE intake.dossiers d SET state = v.state, body = "
                      "v.body, updated_at = v.at FROM (VALUES ",
-                     values,
+                     rows.sql(),
                      ") AS v(code, state, at, body) WHERE d.code = "
                      "v.code"),
-        pqxx::prepare::make_dynamic_params(text),
-        pqxx::prepare::make_dynamic_params(bin));
+        rows.text_params(), rows.bytes_params());
   }
   if (!transitions_.empty()) {
     // In the order they happened: the control slip reads them by id.

@@ -159,8 +159,8 @@ absl::Status RoutingServer::ClaimForDelivery(const Caller& caller,
                                                  static_cast<int>(b.size()));
     }
     const absl::Time now = clock_.Now();
-    std::vector<std::string> claimed_ids;
-    std::vector<std::string> bodies;
+    // Every claim of the pass in one statement (the rows are locked above).
+    db::ValuesRows claims("({t}::bigint, {b}::bytea)", 3);
     for (size_t i = 0; i < out.size(); ++i) {
       Delivery& d = out[i];
       const int64_t id = ids[i];
@@ -174,30 +174,18 @@ absl::Status RoutingServer::ClaimForDelivery(const Caller& caller,
       task.set_lease_holder(caller.subject);
       grpc_util::ToProto(now, task.mutable_claim_time());
       grpc_util::ToProto(now + lease, task.mutable_lease_expire_time());
-      claimed_ids.push_back(absl::StrCat(id));
-      bodies.push_back(task.SerializeAsString());
+      claims.Add({absl::StrCat(id)}, task.SerializeAsString());
       d.task = std::move(task);
       d.send = true;
     }
-    if (claimed_ids.empty()) return absl::OkStatus();
-    // Every claim of the pass in one statement (the rows are locked above).
-    const int n = static_cast<int>(claimed_ids.size());
-    std::string values;
-    for (int i = 0; i < n; ++i) {
-      absl::StrAppend(&values, i == 0 ? "" : ", ", "($", 3 + i, "::bigint, $",
-                      3 + n + i, "::bytea)");
-    }
-    std::vector<pqxx::binarystring> bin;
-    bin.reserve(n);
-    for (const std::string& b : bodies) bin.emplace_back(b.data(), b.size());
+    if (claims.empty()) return absl::OkStatus();
     db::ExecPrepared(
         tx,
         absl::StrCat("UPDATE routing.tasks t SET state = $1, lease_expires = "
                      "$2::timestamptz, body = v.body FROM (VALUES ",
-                     values, ") AS v(id, body) WHERE t.id = v.id"),
+                     claims.sql(), ") AS v(id, body) WHERE t.id = v.id"),
         static_cast<int>(v1::TASK_STATE_CLAIMED), PgTime(now + lease),
-        pqxx::prepare::make_dynamic_params(claimed_ids),
-        pqxx::prepare::make_dynamic_params(bin));
+        claims.text_params(), claims.bytes_params());
     return absl::OkStatus();
   });
 }

@@ -71,29 +71,19 @@ std::vector<std::string> RoutingServer::WriteBehind::Flush(pqxx::work& tx) {
   // Request ids first: one taken meanwhile spoils the batch, and nothing
   // else need be written then.
   {
-    std::vector<std::string> text;
-    std::vector<pqxx::binarystring> answers;
+    db::ValuesRows rows("({t}::text, {t}::text, {t}::text, {b}::bytea)");
     for (const auto& [id, rec] : records_) {
-      if (!rec.fresh) continue;
-      text.insert(text.end(), {id, rec.method, rec.hash});
-      answers.emplace_back(rec.response.data(), rec.response.size());
+      if (rec.fresh) rows.Add({id, rec.method, rec.hash}, rec.response);
     }
-    const int n = static_cast<int>(answers.size());
-    if (n > 0) {
-      std::string values;
-      for (int i = 0; i < n; ++i) {
-        absl::StrAppend(&values, i == 0 ? "" : ", ", "($", 3 * i + 1,
-                        "::text, $", 3 * i + 2, "::text, $", 3 * i + 3,
-                        "::text, $", 3 * n + i + 1, "::bytea)");
-      }
+    if (!rows.empty()) {
       pqxx::result ins = db::ExecPrepared(
           tx,
           absl::StrCat("INSERT INTO routing.idempotency (request_id, method, "
                        "request_hash, response) VALUES ",
-                       values, " ON CONFLICT DO NOTHING RETURNING request_id"),
-          pqxx::prepare::make_dynamic_params(text),
-          pqxx::prepare::make_dynamic_params(answers));
-      if (static_cast<int>(ins.size()) < n) {
+                       rows.sql(),
+                       " ON CONFLICT DO NOTHING RETURNING request_id"),
+          rows.text_params(), rows.bytes_params());
+      if (static_cast<int>(ins.size()) < rows.size()) {
         std::set<std::string> written;
         for (const auto& row : ins) written.insert(row[0].as<std::string>());
         for (const auto& [id, rec] : records_) {
@@ -105,67 +95,40 @@ std::vector<std::string> RoutingServer::WriteBehind::Flush(pqxx::work& tx) {
   }
   // New tasks, each with its last body (as InsertTask).
   if (!inserted_.empty()) {
-    std::vector<std::string> text;
-    std::vector<std::string> serialized;
+    db::ValuesRows rows(
+        "({t}::bigint, {t}::text, {t}::text, {t}::text, {t}::integer, "
+        "NULLIF({t}::text, '')::timestamptz, {b}::bytea)");
     for (int64_t id : inserted_) {
       const v1::Task& t = tasks_.at(id).task;
-      text.insert(text.end(),
-                  {absl::StrCat(id), t.dossier(), t.leg_id(), t.agency(),
-                   absl::StrCat(static_cast<int>(t.state())),
-                   t.state() == v1::TASK_STATE_READY
-                       ? PgTime(grpc_util::FromProto(t.ready_time()))
-                       : std::string()});
-      serialized.push_back(t.SerializeAsString());
-    }
-    std::vector<pqxx::binarystring> bodies;
-    for (const std::string& b : serialized) {
-      bodies.emplace_back(b.data(), b.size());
-    }
-    const int n = static_cast<int>(serialized.size());
-    std::string values;
-    for (int i = 0; i < n; ++i) {
-      absl::StrAppend(&values, i == 0 ? "" : ", ", "($", 6 * i + 1,
-                      "::bigint, $", 6 * i + 2, "::text, $", 6 * i + 3,
-                      "::text, $", 6 * i + 4, "::text, $", 6 * i + 5,
-                      "::integer, NULLIF($", 6 * i + 6,
-                      "::text, '')::timestamptz, $", 6 * n + i + 1, "::bytea)");
+      rows.Add({absl::StrCat(id), t.dossier(), t.leg_id(), t.agency(),
+                absl::StrCat(static_cast<int>(t.state())),
+                t.state() == v1::TASK_STATE_READY
+                    ? PgTime(grpc_util::FromProto(t.ready_time()))
+                    : std::string()},
+               t.SerializeAsString());
     }
     db::ExecPrepared(
         tx,
         absl::StrCat("INSERT INTO routing.tasks (id, dossier, leg_id, agency, "
                      "state, ready_at, body) VALUES ",
-                     values),
-        pqxx::prepare::make_dynamic_params(text),
-        pqxx::prepare::make_dynamic_params(bodies));
+                     rows.sql()),
+        rows.text_params(), rows.bytes_params());
   }
   // Tasks: a lease only while claimed; ready_at kept unless ready now (as
   // SaveTask).
   if (!dirty_.empty()) {
-    std::vector<std::string> text;
-    std::vector<pqxx::binarystring> bodies;
-    std::vector<std::string> serialized;
-    serialized.reserve(dirty_.size());
+    db::ValuesRows rows(
+        "({t}::bigint, {t}::integer, {t}::text, {t}::text, {b}::bytea)");
     for (int64_t id : dirty_) {
       const v1::Task& t = tasks_.at(id).task;
-      text.push_back(absl::StrCat(id));
-      text.push_back(absl::StrCat(static_cast<int>(t.state())));
-      text.push_back(t.state() == v1::TASK_STATE_CLAIMED
-                         ? PgTime(grpc_util::FromProto(t.lease_expire_time()))
-                         : std::string());
-      text.push_back(t.state() == v1::TASK_STATE_READY
-                         ? PgTime(grpc_util::FromProto(t.ready_time()))
-                         : std::string());
-      serialized.push_back(t.SerializeAsString());
-    }
-    for (const std::string& b : serialized)
-      bodies.emplace_back(b.data(), b.size());
-    const int n = static_cast<int>(serialized.size());
-    std::string values;
-    for (int i = 0; i < n; ++i) {
-      absl::StrAppend(&values, i == 0 ? "" : ", ", "($", 4 * i + 1,
-                      "::bigint, $", 4 * i + 2, "::integer, $", 4 * i + 3,
-                      "::text, $", 4 * i + 4, "::text, $", 4 * n + i + 1,
-                      "::bytea)");
+      rows.Add({absl::StrCat(id), absl::StrCat(static_cast<int>(t.state())),
+                t.state() == v1::TASK_STATE_CLAIMED
+                    ? PgTime(grpc_util::FromProto(t.lease_expire_time()))
+                    : std::string(),
+                t.state() == v1::TASK_STATE_READY
+                    ? PgTime(grpc_util::FromProto(t.ready_time()))
+                    : std::string()},
+               t.SerializeAsString());
     }
     db::ExecPrepared(
         tx,
@@ -174,9 +137,9 @@ std::vector<std::string> RoutingServer::WriteBehind::Flush(pqxx::work& tx) {
             "NULLIF(v.lease, '')::timestamptz, ready_at = "
             "coalesce(NULLIF(v.ready, '')::timestamptz, t.ready_at), body = "
             "v.body FROM (VALUES ",
-            values, ") AS v(id, state, lease, ready, body) WHERE t.id = v.id"),
-        pqxx::prepare::make_dynamic_params(text),
-        pqxx::prepare::make_dynamic_params(bodies));
+            rows.sql(),
+            ") AS v(id, state, lease, ready, body) WHERE t.id = v.id"),
+        rows.text_params(), rows.bytes_params());
   }
   if (!feed_.empty()) {
     std::vector<std::string> agencies, ids, at;
@@ -212,8 +175,7 @@ std::vector<std::string> RoutingServer::WriteBehind::Flush(pqxx::work& tx) {
   }
   if (!handovers_.empty()) {
     const int n = static_cast<int>(handovers_.size());
-    std::vector<std::string> text;
-    std::vector<std::string> serialized;
+    db::ValuesRows rows("({t}::bigint, {t}::text, {b}::bytea)");
     int i = 0;
     for (const auto& row : db::ExecPrepared(
              tx,
@@ -223,26 +185,14 @@ std::vector<std::string> RoutingServer::WriteBehind::Flush(pqxx::work& tx) {
       v1::Handover& h = handovers_[i++];
       const int64_t id = row[0].as<int64_t>();
       h.set_name(absl::StrCat(h.dossier(), "/handovers/", id));
-      text.push_back(absl::StrCat(id));
-      text.push_back(h.dossier());
-      serialized.push_back(h.SerializeAsString());
-    }
-    std::vector<pqxx::binarystring> bodies;
-    for (const std::string& b : serialized)
-      bodies.emplace_back(b.data(), b.size());
-    std::string values;
-    for (int k = 0; k < n; ++k) {
-      absl::StrAppend(&values, k == 0 ? "" : ", ", "($", 2 * k + 1,
-                      "::bigint, $", 2 * k + 2, "::text, $", 2 * n + k + 1,
-                      "::bytea)");
+      rows.Add({absl::StrCat(id), h.dossier()}, h.SerializeAsString());
     }
     db::ExecPrepared(
         tx,
         absl::StrCat(
             "INSERT INTO routing.handovers (id, dossier, body) VALUES ",
-            values),
-        pqxx::prepare::make_dynamic_params(text),
-        pqxx::prepare::make_dynamic_params(bodies));
+            rows.sql()),
+        rows.text_params(), rows.bytes_params());
   }
   return taken;
 }
