@@ -186,6 +186,46 @@ void PrintRow(const std::string& label, Figures& f) {
   std::printf("\n");
 }
 
+bool WriteTrace(const std::string& path, const Figures& f) {
+  std::FILE* out = std::fopen(path.c_str(), "w");
+  if (out == nullptr) return false;
+  std::fprintf(out, "scheduled_utc,latency_ms\n");
+  for (const auto& [at, latency] : f.trace) {
+    std::fprintf(
+        out, "%s,%.3f\n",
+        absl::FormatTime("%Y-%m-%d %H:%M:%E3S", at, absl::UTCTimeZone())
+            .c_str(),
+        absl::ToDoubleMilliseconds(latency));
+  }
+  return std::fclose(out) == 0;
+}
+
+std::vector<absl::Duration> Flatten(
+    const std::vector<std::vector<absl::Duration>>& rounds) {
+  std::vector<absl::Duration> all;
+  for (const auto& r : rounds) all.insert(all.end(), r.begin(), r.end());
+  return all;
+}
+
+void PrintSteadyTail(const std::string& label, Figures& all,
+                     const std::vector<Figures>& rounds,
+                     const std::vector<std::vector<absl::Duration>>& flushes,
+                     bool probed) {
+  std::printf("%-34s %8.2f ms over all %zu rounds", label.c_str(),
+              all.PercentileMs(0.99), rounds.size());
+  if (probed) {
+    int steady = 0;
+    Figures s = MergeSteady(rounds, flushes, absl::Milliseconds(50), &steady);
+    if (steady > 0) {
+      std::printf("; %.2f ms over the %d with no disk flush over 50 ms",
+                  s.PercentileMs(0.99), steady);
+    } else {
+      std::printf("; every round saw a disk flush over 50 ms");
+    }
+  }
+  std::printf("\n");
+}
+
 StorageProbe::StorageProbe(std::string dir)
     : path_(std::move(dir) + "/lienthong-bench-storage-probe") {
   fd_ = ::open(path_.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);

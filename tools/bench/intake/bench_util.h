@@ -84,6 +84,24 @@ class StorageProbe {
   std::vector<absl::Duration> flushes_;
 };
 
+// Writes `f.trace` as CSV: when each request was scheduled (UTC) and its
+// latency (ms). False when `path` cannot be opened.
+bool WriteTrace(const std::string& path, const Figures& f);
+
+// Every round's flushes in one list.
+std::vector<absl::Duration> Flatten(
+    const std::vector<std::vector<absl::Duration>>& rounds);
+
+// "<label>  X ms over all N rounds; Y ms over the K with no disk flush over
+// 50 ms" (the second part only when `probed`). A durable commit waits for
+// its WAL flush, so while the device stalls every commit waits, whatever
+// the code above it; the second figure is the software's tail on a disk
+// that answers. `all` is `rounds` merged; `flushes[i]` is rounds[i]'s.
+void PrintSteadyTail(const std::string& label, Figures& all,
+                     const std::vector<Figures>& rounds,
+                     const std::vector<std::vector<absl::Duration>>& flushes,
+                     bool probed);
+
 // "storage: N flushes, p50, p99, max, over 50 ms: K" for `flushes`.
 void PrintStorage(const std::string& label,
                   std::vector<absl::Duration> flushes);

@@ -46,6 +46,7 @@
 #include "services/intake/intake_server.h"
 #include "services/intake/pg_intake_store.h"
 #include "tools/bench/intake/bench_util.h"
+#include "tools/bench/intake/peak_rounds.h"
 #include "tools/bench/intake/workload.h"
 
 ABSL_FLAG(std::string, db_dsn, "",
@@ -119,51 +120,6 @@ std::string BenchDsn(const std::string& dsn) {
   }
   // libpq takes the last value of a repeated keyword.
   return absl::StrCat(dsn, " dbname=", kDb);
-}
-
-void WriteTrace(const std::string& path, const bench::Figures& f) {
-  std::FILE* out = std::fopen(path.c_str(), "w");
-  if (out == nullptr) Die("latency trace", absl::NotFoundError(path));
-  std::fprintf(out, "scheduled_utc,latency_ms\n");
-  for (const auto& [at, latency] : f.trace) {
-    std::fprintf(
-        out, "%s,%.3f\n",
-        absl::FormatTime("%Y-%m-%d %H:%M:%E3S", at, absl::UTCTimeZone())
-            .c_str(),
-        absl::ToDoubleMilliseconds(latency));
-  }
-  std::fclose(out);
-}
-
-std::vector<absl::Duration> Flatten(
-    const std::vector<std::vector<absl::Duration>>& rounds) {
-  std::vector<absl::Duration> all;
-  for (const auto& r : rounds) all.insert(all.end(), r.begin(), r.end());
-  return all;
-}
-
-// "<label>  X ms over all rounds; Y ms over the K of N rounds in which no
-// disk flush took over 50 ms". A durable commit waits for its WAL flush, so
-// while the device stalls every commit waits, whatever the code above it;
-// the second figure is the software's tail on a disk that answers.
-void PrintSteadyTail(const std::string& label, bench::Figures& all,
-                     const std::vector<bench::Figures>& rounds,
-                     const std::vector<std::vector<absl::Duration>>& flushes,
-                     bool probed) {
-  std::printf("%-34s %8.2f ms over all %zu rounds", label.c_str(),
-              all.PercentileMs(0.99), rounds.size());
-  if (probed) {
-    int steady = 0;
-    bench::Figures s =
-        bench::MergeSteady(rounds, flushes, absl::Milliseconds(50), &steady);
-    if (steady > 0) {
-      std::printf("; %.2f ms over the %d with no disk flush over 50 ms",
-                  s.PercentileMs(0.99), steady);
-    } else {
-      std::printf("; every round saw a disk flush over 50 ms");
-    }
-  }
-  std::printf("\n");
 }
 
 int Run() {
@@ -271,26 +227,37 @@ int Run() {
       absl::StrJoin(client_counts, " and ").c_str(),
       absl::GetFlag(FLAGS_channels), absl::FormatDuration(duration).c_str(),
       seed.counters.size(), where.c_str(), lean ? "lean" : "stub");
+  // The in-process service's submissions and transactions so far.
+  const bench::BatchCounter batches = [&service]() -> std::pair<long, long> {
+    if (!service) return {0, 0};
+    const auto s = service->SubmitBatchStats();
+    return {s.jobs, s.batches};
+  };
+  const auto per_transaction = [](std::pair<long, long> before,
+                                  std::pair<long, long> after) {
+    return static_cast<double>(after.first - before.first) /
+           static_cast<double>(std::max(1L, after.second - before.second));
+  };
+  const auto finish = [&] {
+    stop.Notify();
+    if (sealer.joinable()) sealer.join();
+    if (server) server->Shutdown();
+  };
   // Warm both paths (connections, caches, plans) before measuring.
   bench::RunClosedLoop(clients, absl::Seconds(2), service_op);
   bench::RunClosedLoop(clients, absl::Seconds(2), baseline_op);
   if (const double rate = absl::GetFlag(FLAGS_profile_rate); rate > 0) {
-    const auto before = service ? service->SubmitBatchStats()
-                                : decltype(service->SubmitBatchStats()){};
+    const auto before = batches();
     std::fprintf(stderr, "intake-bench: open loop from %s\n",
                  absl::FormatTime(absl::Now()).c_str());
     bench::Figures f =
         bench::RunOpenLoop(rate, clients * 2, duration, service_op);
     bench::PrintRow(absl::StrCat("service at ", rate, "/s"), f);
     if (service) {
-      const auto after = service->SubmitBatchStats();
       std::printf("  submissions per transaction: %.1f mean\n",
-                  static_cast<double>(after.jobs - before.jobs) /
-                      std::max(1L, after.batches - before.batches));
+                  per_transaction(before, batches()));
     }
-    stop.Notify();
-    if (sealer.joinable()) sealer.join();
-    if (server) server->Shutdown();
+    finish();
     return 0;
   }
 
@@ -310,69 +277,17 @@ int Run() {
     return absl::OkStatus();
   };
   // Baseline and service alternate in --rounds rounds (each phase's
-  // --duration split between them): this machine's speed drifts by tens
-  // of percent within minutes (shared host), and phases run one after the
-  // other would compare the drift. Within a round each side runs at each
-  // of --clients: 16 closed-loop clients keep the baseline's 16
-  // transactions at once near saturation, but leave the service idle while
-  // its batches wait on each other's counter rows, so each side's peak is
-  // its best client count. The ratio is judged on the rounds taken
-  // together; each round's own is printed beside it.
+  // --duration split between them), at each of --clients; each side's
+  // peak is its best count (peak_rounds.h). The ratio is judged on the
+  // rounds taken together; each round's own is printed beside it.
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
   const absl::Duration slice = duration / rounds;
-  struct AtCount {
-    std::vector<bench::Figures> baseline, service;
-    long jobs = 0, batches = 0;  // the service's, at this count
-  };
-  std::vector<AtCount> at(client_counts.size());
-  // Odd rounds run their phases in the reverse order (baseline at 16,
-  // service at 16, baseline at 32, service at 32; then service at 32 …),
-  // so a drift in one direction favours neither side.
-  const auto run_baseline = [&](size_t k) {
-    at[k].baseline.push_back(
-        bench::RunClosedLoop(client_counts[k], slice, baseline_op));
-  };
-  const auto run_service = [&](size_t k) {
-    const auto before = service ? service->SubmitBatchStats()
-                                : decltype(service->SubmitBatchStats()){};
-    at[k].service.push_back(
-        bench::RunClosedLoop(client_counts[k], slice, service_op));
-    if (service) {
-      const auto after = service->SubmitBatchStats();
-      at[k].jobs += after.jobs - before.jobs;
-      at[k].batches += after.batches - before.batches;
-    }
-  };
-  for (int r = 0; r < rounds; ++r) {
-    for (size_t i = 0; i < client_counts.size(); ++i) {
-      if (r % 2 == 0) {
-        run_baseline(i);
-        run_service(i);
-      } else {
-        const size_t k = client_counts.size() - 1 - i;
-        run_service(k);
-        run_baseline(k);
-      }
-    }
-  }
-  size_t best_baseline = 0, best_service = 0;
-  std::vector<double> baseline_rate, service_rate;
-  for (size_t k = 0; k < at.size(); ++k) {
-    baseline_rate.push_back(bench::Merge(at[k].baseline).Throughput());
-    service_rate.push_back(bench::Merge(at[k].service).Throughput());
-    if (baseline_rate[k] > baseline_rate[best_baseline]) best_baseline = k;
-    if (service_rate[k] > service_rate[best_service]) best_service = k;
-  }
-  const int baseline_clients = client_counts[best_baseline];
-  const int service_clients = client_counts[best_service];
-  std::vector<double> round_ratios;
-  for (int r = 0; r < rounds; ++r) {
-    const double b = at[best_baseline].baseline[r].Throughput();
-    round_ratios.push_back(b > 0 ? at[best_service].service[r].Throughput() / b
-                                 : 0.0);
-  }
-  bench::Figures baseline = bench::Merge(at[best_baseline].baseline);
-  bench::Figures peak = bench::Merge(at[best_service].service);
+  const bench::PeakRounds sweep = bench::RunPeakRounds(
+      client_counts, rounds, slice, baseline_op, service_op, batches);
+  const int baseline_clients = client_counts[sweep.best_baseline];
+  const int service_clients = client_counts[sweep.best_service];
+  bench::Figures baseline = bench::Merge(sweep.baseline[sweep.best_baseline]);
+  bench::Figures peak = bench::Merge(sweep.service[sweep.best_service]);
   bench::Figures floor = bench::RunClosedLoop(service_clients, slice, floor_op);
   // The open loop, in rounds too: each slice at --load_fraction of the
   // peak measured just before it (a peak measured in a fast minute and a
@@ -382,7 +297,8 @@ int Run() {
   // for its flush, so a stall of the disk is in both sides' tails.
   const double fraction = absl::GetFlag(FLAGS_load_fraction);
   std::vector<bench::Figures> paced_runs, paced_baseline_runs;
-  long paced_jobs = 0, paced_batches = 0;
+  // The service's submissions and transactions in its open loops only.
+  std::pair<long, long> paced_batches{0, 0};
   double offered = 0, offered_baseline = 0;
   bench::StorageProbe probe(StorageProbeDir(baseline_pool));
   // Each round's flushes, to tell the rounds the disk stalled in.
@@ -393,17 +309,14 @@ int Run() {
             .Throughput();
     const double round_rate = fraction * now_peak;
     offered += round_rate / rounds;
-    const auto before_paced = service ? service->SubmitBatchStats()
-                                      : decltype(service->SubmitBatchStats()){};
+    const auto before = batches();
     probe.Start();
     paced_runs.push_back(
         bench::RunOpenLoop(round_rate, clients * 2, slice, service_op));
     service_flushes.push_back(probe.Stop());
-    if (service) {
-      const auto after = service->SubmitBatchStats();
-      paced_jobs += after.jobs - before_paced.jobs;
-      paced_batches += after.batches - before_paced.batches;
-    }
+    const auto after = batches();
+    paced_batches.first += after.first - before.first;
+    paced_batches.second += after.second - before.second;
     const double base_peak =
         bench::RunClosedLoop(baseline_clients, slice / 2, baseline_op)
             .Throughput();
@@ -416,7 +329,9 @@ int Run() {
   bench::Figures paced = bench::Merge(paced_runs);
   if (const std::string path = absl::GetFlag(FLAGS_latency_trace);
       !path.empty()) {
-    WriteTrace(path, paced);
+    if (!bench::WriteTrace(path, paced)) {
+      Die("latency trace", absl::NotFoundError(path));
+    }
   }
   bench::Figures paced_baseline = bench::Merge(paced_baseline_runs);
   const double rate = offered;
@@ -424,12 +339,10 @@ int Run() {
   std::printf(
       "closed loop, by clients:     baseline      service  "
       "(service: submissions per transaction)\n");
-  for (size_t k = 0; k < at.size(); ++k) {
+  for (size_t k = 0; k < client_counts.size(); ++k) {
     std::printf("  %3d clients               %8.1f /s  %8.1f /s  (%.1f)\n",
-                client_counts[k], baseline_rate[k], service_rate[k],
-                at[k].batches > 0 ? static_cast<double>(at[k].jobs) /
-                                        static_cast<double>(at[k].batches)
-                                  : 0.0);
+                client_counts[k], sweep.baseline_rate[k], sweep.service_rate[k],
+                sweep.JobsPerBatch(k));
   }
   bench::PrintRow(
       absl::StrCat("baseline (libpqxx), peak at ", baseline_clients), baseline);
@@ -451,7 +364,7 @@ int Run() {
                   : 0.0);
   std::printf("  by round (%s each side):",
               absl::FormatDuration(slice).c_str());
-  for (double x : round_ratios) std::printf(" %.2f", x);
+  for (double x : sweep.RoundRatios()) std::printf(" %.2f", x);
   std::printf("\n");
   // The same comparison in CPU: what the machine spent per submission
   // (all processes: load generator, gRPC, service, PostgreSQL). Steal (the
@@ -474,24 +387,23 @@ int Run() {
   bench::PrintRow(absl::StrCat("service at ", pct, "% of peak (",
                                static_cast<int>(rate), "/s)"),
                   paced);
-  if (paced_batches > 0) {
-    std::printf(
-        "  submissions per transaction: %.1f mean\n",
-        static_cast<double>(paced_jobs) / static_cast<double>(paced_batches));
+  if (paced_batches.second > 0) {
+    std::printf("  submissions per transaction: %.1f mean\n",
+                per_transaction({0, 0}, paced_batches));
   }
-  PrintSteadyTail(absl::StrCat("p99 at ", pct, "% of peak"), paced, paced_runs,
-                  service_flushes, probe.ok());
+  bench::PrintSteadyTail(absl::StrCat("p99 at ", pct, "% of peak"), paced,
+                         paced_runs, service_flushes, probe.ok());
   std::printf(
       "                                              (target <= 25 ms)\n");
   bench::PrintStorage("  disk flushes meanwhile (probe)",
-                      Flatten(service_flushes));
+                      bench::Flatten(service_flushes));
   bench::PrintRow(absl::StrCat("baseline at ", pct, "% of its peak (",
                                static_cast<int>(offered_baseline), "/s)"),
                   paced_baseline);
-  PrintSteadyTail("  its p99", paced_baseline, paced_baseline_runs,
-                  baseline_flushes, probe.ok());
+  bench::PrintSteadyTail("  its p99", paced_baseline, paced_baseline_runs,
+                         baseline_flushes, probe.ok());
   bench::PrintStorage("  disk flushes meanwhile (probe)",
-                      Flatten(baseline_flushes));
+                      bench::Flatten(baseline_flushes));
   if (!probe.ok()) {
     std::printf("  (no storage probe: %s)\n", probe.error().c_str());
   }
@@ -518,9 +430,7 @@ int Run() {
                        "it answered OK"));
     }
   }
-  stop.Notify();
-  if (sealer.joinable()) sealer.join();
-  if (server) server->Shutdown();
+  finish();
   return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
+#include "libs/grpc_util/status_conversion.h"
 #include "lienthong/intake/v1/events.pb.h"
 #include "services/intake/intake_logic.h"
 #include "services/intake/pg_intake_store.h"
@@ -145,11 +146,7 @@ bench::Op ServiceOp(
     v1::SubmitDossierResponse resp;
     grpc::Status s =
         stubs[client % stubs.size()]->SubmitDossier(&ctx, req, &resp);
-    if (!s.ok()) {
-      return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                          s.error_message());
-    }
-    return absl::OkStatus();
+    return grpc_util::FromGrpcStatus(s);
   };
 }
 
@@ -217,10 +214,7 @@ bench::Op LeanServiceOp(
     if (!queue.get().Next(&tag, &ok) || tag != &status || !ok) {
       return absl::InternalError("completion queue");
     }
-    if (!status.ok()) {
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                          status.error_message());
-    }
+    if (!status.ok()) return grpc_util::FromGrpcStatus(status);
     if (i % kParseEvery == 0) {
       std::vector<grpc::Slice> slices;
       if (!response.Dump(&slices).ok()) {
