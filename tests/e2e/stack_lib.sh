@@ -6,8 +6,21 @@ src="${LIENTHONG_SOURCE_DIR:?}"
 bin="${LIENTHONG_BINARY_DIR:?}"
 work="$(mktemp -d /tmp/lienthong-e2e-XXXXXX)"
 chmod 755 "$work"
-export LIENTHONG_PG_DIR="$work/pg" LIENTHONG_PG_PORT=$((40000 + $$ % 10000))
-base=$((17000 + ($$ % 50) * 10))
+export LIENTHONG_PG_DIR="$work/pg"  # Unix socket only: no TCP port to share
+# Each script runs on a slot of ten ports, 17000 + slot*10 + 1..7. ctest runs
+# the e2e scripts side by side, and a slot picked from the PID alone once
+# gave two of them the same ports (one demo's dossiers landed in the other
+# stack). A slot is taken by an flock on its file; the lock lives as long as
+# this shell and the services it starts (they inherit the descriptor).
+slot=""
+for ((i = 0; i < 50; i++)); do
+  s=$(((i + $$) % 50))
+  exec {slot_fd}>"/tmp/lienthong-e2e-slot.$s"
+  if flock -n "$slot_fd"; then slot=$s; break; fi
+  exec {slot_fd}>&-
+done
+[[ -n "$slot" ]] || { echo "e2e: FAIL: all 50 port slots are taken"; exit 1; }
+base=$((17000 + slot * 10))
 declare -A port=([intake]=$((base + 1)) [routing]=$((base + 2)) [deadline]=$((base + 3)) [notify]=$((base + 4)))
 declare -A pid
 cleanup() {
