@@ -253,6 +253,10 @@ int Run() {
     bench::Figures f =
         bench::RunOpenLoop(rate, clients * 2, duration, service_op);
     bench::PrintRow(absl::StrCat("service at ", rate, "/s"), f);
+    if (const std::string path = absl::GetFlag(FLAGS_latency_trace);
+        !path.empty() && !bench::WriteTrace(path, f)) {
+      Die("latency trace", absl::NotFoundError(path));
+    }
     if (service) {
       std::printf("  submissions per transaction: %.1f mean\n",
                   per_transaction(before, batches()));
