@@ -141,6 +141,52 @@ absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,
   return r.affected_rows() == 1;
 }
 
+namespace {
+
+// Deletes up to `limit` rows of `table` whose `column` is before `cutoff`,
+// in batches; how many went.
+absl::StatusOr<int64_t> PurgeBefore(Pool& pool, const std::string& table,
+                                    absl::string_view column, absl::Time cutoff,
+                                    int limit) {
+  const std::string sql = absl::StrCat(
+      "DELETE FROM ", table, " WHERE ctid = ANY(ARRAY(SELECT ctid FROM ", table,
+      " WHERE ", column, " < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))");
+  int64_t total = 0;
+  for (;;) {
+    absl::StatusOr<int64_t> n =
+        WithTransaction(pool, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+          return static_cast<int64_t>(
+              ExecPrepared(tx, sql, ToPgTime(cutoff), limit).affected_rows());
+        });
+    if (!n.ok()) return n.status();
+    total += *n;
+    if (*n < limit) return total;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<PurgeCounts> PurgeEvents(Pool& pool, const PurgeOptions& o,
+                                        absl::Time now) {
+  PurgeCounts out;
+  const int limit = std::max(1, o.batch);
+  if (o.outbox_retention > absl::ZeroDuration()) {
+    absl::StatusOr<int64_t> n =
+        PurgeBefore(pool, absl::StrCat(o.schema, ".outbox"), "delivered_at",
+                    now - o.outbox_retention, limit);
+    if (!n.ok()) return n.status();
+    out.outbox = *n;
+  }
+  if (o.inbox_retention > absl::ZeroDuration()) {
+    absl::StatusOr<int64_t> n =
+        PurgeBefore(pool, absl::StrCat(o.schema, ".inbox"), "received_at",
+                    now - o.inbox_retention, limit);
+    if (!n.ok()) return n.status();
+    out.inbox = *n;
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<bool>> RecordInboxBatch(
     pqxx::work& tx, absl::string_view schema,
     const std::vector<std::string>& event_ids) {

@@ -84,6 +84,26 @@ absl::StatusOr<std::vector<bool>> RecordInboxBatch(
     pqxx::work& tx, absl::string_view schema,
     const std::vector<std::string>& event_ids);
 
+// Retention. Delivered outbox rows and inbox records are kept for a while
+// (to look into what was sent and received, and so that a sender that
+// lost an acknowledgement and delivers again is still recognised), then
+// deleted, `batch` rows per transaction so no long lock or huge
+// transaction builds up. Undelivered rows are never deleted. A retention
+// of zero keeps that table's rows for good. Several replicas may purge at
+// once (rows another one is deleting are skipped).
+struct PurgeOptions {
+  std::string schema;
+  absl::Duration outbox_retention;  // after delivered_at
+  absl::Duration inbox_retention;   // after received_at
+  int batch = 5000;
+};
+struct PurgeCounts {
+  int64_t outbox = 0;
+  int64_t inbox = 0;
+};
+absl::StatusOr<PurgeCounts> PurgeEvents(Pool& pool, const PurgeOptions& o,
+                                        absl::Time now);
+
 struct OutboxRecord {
   std::string event_id;
   std::string event_type;
