@@ -16,6 +16,15 @@
 ABSL_FLAG(std::string, db_dsn, "",
           "libpq connection string, e.g. host=/run/pg dbname=lienthong");
 ABSL_FLAG(int, db_pool_size, 8, "Connections in the database pool");
+ABSL_FLAG(absl::Duration, outbox_retention, absl::Hours(24 * 7),
+          "Delivered outbox events are deleted this long after delivery "
+          "(0 = keep them for good); undelivered ones are always kept");
+ABSL_FLAG(absl::Duration, inbox_retention, absl::Hours(24 * 30),
+          "Ids of applied incoming events are forgotten this long after "
+          "receipt (0 = never; at least 24h, far beyond a sender's 5-minute "
+          "longest retry, so a redelivery is still recognised)");
+ABSL_FLAG(absl::Duration, event_purge_interval, absl::Hours(1),
+          "How often expired outbox events and inbox ids are deleted");
 
 namespace lienthong::runtime {
 namespace {
@@ -62,6 +71,19 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Init(ServiceSpec spec) {
                   "--db_pool_size must be positive");
   config::Require(absl::GetFlag(FLAGS_drain_grace) >= absl::ZeroDuration(),
                   "--drain_grace must not be negative");
+  const absl::Duration outbox_retention = absl::GetFlag(FLAGS_outbox_retention);
+  const absl::Duration inbox_retention = absl::GetFlag(FLAGS_inbox_retention);
+  config::Require(outbox_retention == absl::ZeroDuration() ||
+                      outbox_retention >= absl::Hours(1),
+                  "--outbox_retention must be 0 (keep) or at least 1h");
+  config::Require(inbox_retention == absl::ZeroDuration() ||
+                      inbox_retention >= absl::Hours(24),
+                  "--inbox_retention must be 0 (keep) or at least 24h: a "
+                  "sender that lost an acknowledgement delivers again, and "
+                  "the inbox must still know the event then");
+  config::Require(
+      absl::GetFlag(FLAGS_event_purge_interval) > absl::ZeroDuration(),
+      "--event_purge_interval must be positive");
   std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime(std::move(spec)));
   const std::string label = rt->spec_.label;
 
@@ -102,7 +124,46 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Init(ServiceSpec spec) {
                                  "_ADDRESS) must be set: events go there"));
     }
   }
+  if (outbox_retention > absl::ZeroDuration() ||
+      inbox_retention > absl::ZeroDuration()) {
+    ServiceRuntime* r = rt.get();
+    rt->AddLoop(
+        "event_purge",
+        [r, outbox_retention, inbox_retention] {
+          r->PurgeExpiredEvents(outbox_retention, inbox_retention);
+        },
+        absl::GetFlag(FLAGS_event_purge_interval));
+  }
   return rt;
+}
+
+void ServiceRuntime::PurgeExpiredEvents(absl::Duration outbox_retention,
+                                        absl::Duration inbox_retention) {
+  const std::string& label = spec_.label;
+  absl::StatusOr<db::PurgeCounts> n =
+      db::PurgeEvents(*pool_,
+                      {.schema = spec_.schema,
+                       .outbox_retention = outbox_retention,
+                       .inbox_retention = inbox_retention},
+                      clock().Now());
+  if (!n.ok()) {
+    logging::Event("event_purge_failed")
+        .With("error", n.status().message())
+        .Warn();
+    return;
+  }
+  auto& purged = metrics::Counter(
+      absl::StrCat("lienthong_", label, "_events_purged_total"),
+      "Delivered outbox events and inbox ids deleted after their "
+      "retention, by table.");
+  purged.Add({{"table", "outbox"}}).Increment(static_cast<double>(n->outbox));
+  purged.Add({{"table", "inbox"}}).Increment(static_cast<double>(n->inbox));
+  if (n->outbox > 0 || n->inbox > 0) {
+    logging::Event("events_purged")
+        .With("outbox", n->outbox)
+        .With("inbox", n->inbox)
+        .Info();
+  }
 }
 
 ServiceRuntime::~ServiceRuntime() {

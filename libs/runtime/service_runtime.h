@@ -88,6 +88,10 @@ class ServiceRuntime {
   explicit ServiceRuntime(ServiceSpec spec) : spec_(std::move(spec)) {}
   void StartRelays();
   void UpdateOutboxMetrics();
+  // Deletes delivered outbox events and inbox ids past their retention
+  // (db::PurgeEvents), counting them in _events_purged_total.
+  void PurgeExpiredEvents(absl::Duration outbox_retention,
+                          absl::Duration inbox_retention);
 
   ServiceSpec spec_;
   std::unique_ptr<db::Pool> pool_;
