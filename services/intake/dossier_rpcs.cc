@@ -41,6 +41,16 @@ std::string PageToken(const v1::Dossier& d) {
 
 }  // namespace
 
+absl::StatusOr<v1::Dossier> IntakeServer::DossierFor(
+    pqxx::work& tx, const Caller& c, const std::string& code,
+    absl::string_view action, absl::string_view resource, bool for_update) {
+  absl::optional<v1::Dossier> d = pg::GetDossier(tx, code, for_update);
+  if (!d) return DossierNotFound(code);
+  LT_RETURN_IF_ERROR(RequireInSubtree(tx, c, pg::DossierAgencyPath(tx, code),
+                                      action, resource));
+  return *std::move(d);
+}
+
 grpc::Status IntakeServer::GetDossier(grpc::ServerContext* ctx,
                                       const v1::GetDossierRequest* req,
                                       v1::GetDossierResponse* resp) {
@@ -49,11 +59,8 @@ grpc::Status IntakeServer::GetDossier(grpc::ServerContext* ctx,
   const std::string code = DossierCodeOf(req->name());
   if (code.empty()) return Done(BadDossierName());
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    auto d = pg::GetDossier(tx, code, false);
-    if (!d) return DossierNotFound(code);
-    LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
-                                        pg::DossierAgencyPath(tx, code),
-                                        "GetDossier", req->name()));
+    auto d = DossierFor(tx, *caller, code, "GetDossier", req->name(), false);
+    if (!d.ok()) return d.status();
     *resp->mutable_dossier() = *d;
     return absl::OkStatus();
   }));
@@ -127,11 +134,9 @@ grpc::Status IntakeServer::SupplementDossier(
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     return Idempotent(
         tx, "SupplementDossier", req->request_id(), *req, resp, [&] {
-          auto d = pg::GetDossier(tx, code, true);
-          if (!d) return DossierNotFound(code);
-          LT_RETURN_IF_ERROR(
-              RequireInSubtree(tx, *caller, pg::DossierAgencyPath(tx, code),
-                               "SupplementDossier", req->name()));
+          auto d = DossierFor(tx, *caller, code, "SupplementDossier",
+                              req->name(), true);
+          if (!d.ok()) return d.status();
           // Merge the new values over the old, then check the whole dossier
           // again against its own procedure version.
           v1::Dossier next = *d;
@@ -186,11 +191,9 @@ grpc::Status IntakeServer::WithdrawDossier(
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     return Idempotent(
         tx, "WithdrawDossier", req->request_id(), *req, resp, [&] {
-          auto d = pg::GetDossier(tx, code, true);
-          if (!d) return DossierNotFound(code);
-          LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
-                                              pg::DossierAgencyPath(tx, code),
-                                              "WithdrawDossier", req->name()));
+          auto d = DossierFor(tx, *caller, code, "WithdrawDossier", req->name(),
+                              true);
+          if (!d.ok()) return d.status();
           LT_RETURN_IF_ERROR(Transition(tx, *d, DossierEvent::kWithdraw,
                                         *caller, req->reason()));
           Audit(tx, *caller, "WithdrawDossier", d->name(), req->request_id());
@@ -220,11 +223,8 @@ grpc::Status IntakeServer::ReturnResult(grpc::ServerContext* ctx,
   }
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     return Idempotent(tx, "ReturnResult", req->request_id(), *req, resp, [&] {
-      auto d = pg::GetDossier(tx, code, true);
-      if (!d) return DossierNotFound(code);
-      LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
-                                          pg::DossierAgencyPath(tx, code),
-                                          "ReturnResult", req->name()));
+      auto d = DossierFor(tx, *caller, code, "ReturnResult", req->name(), true);
+      if (!d.ok()) return d.status();
       grpc_util::ToProto(clock_.Now(), d->mutable_return_time());
       LT_RETURN_IF_ERROR(
           Transition(tx, *d, DossierEvent::kReturn, *caller,
@@ -337,11 +337,9 @@ grpc::Status IntakeServer::GetControlSlip(grpc::ServerContext* ctx,
   const std::string code = DossierCodeOf(req->name());
   if (code.empty()) return Done(BadDossierName());
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    auto d = pg::GetDossier(tx, code, false);
-    if (!d) return DossierNotFound(code);
-    LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
-                                        pg::DossierAgencyPath(tx, code),
-                                        "GetControlSlip", req->name()));
+    auto d =
+        DossierFor(tx, *caller, code, "GetControlSlip", req->name(), false);
+    if (!d.ok()) return d.status();
     *resp->mutable_dossier() = *d;
     for (auto& t : pg::Transitions(tx, code)) *resp->add_transitions() = t;
     return absl::OkStatus();
@@ -359,11 +357,8 @@ grpc::Status IntakeServer::RenderForm(grpc::ServerContext* ctx,
     return Done(common::InvalidArgument("BAD_FORM", {{"kind", "is required"}}));
   }
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    auto d = pg::GetDossier(tx, code, false);
-    if (!d) return DossierNotFound(code);
-    LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
-                                        pg::DossierAgencyPath(tx, code),
-                                        "RenderForm", req->name()));
+    auto d = DossierFor(tx, *caller, code, "RenderForm", req->name(), false);
+    if (!d.ok()) return d.status();
     FormContext fc;
     fc.dossier = *d;
     const auto p = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
@@ -402,11 +397,8 @@ grpc::Status IntakeServer::IssueApology(grpc::ServerContext* ctx,
   }
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     return Idempotent(tx, "IssueApology", req->request_id(), *req, resp, [&] {
-      auto d = pg::GetDossier(tx, code, true);
-      if (!d) return DossierNotFound(code);
-      LT_RETURN_IF_ERROR(RequireInSubtree(tx, *caller,
-                                          pg::DossierAgencyPath(tx, code),
-                                          "IssueApology", req->name()));
+      auto d = DossierFor(tx, *caller, code, "IssueApology", req->name(), true);
+      if (!d.ok()) return d.status();
       if (IsTerminal(d->state()) ||
           d->state() == v1::DOSSIER_STATE_READY_FOR_RETURN) {
         return common::FailedPrecondition(

@@ -168,6 +168,14 @@ class IntakeServer final : public v1::IntakeService::Service {
                                 absl::string_view action,
                                 absl::string_view resource,
                                 const std::string* own_path = nullptr);
+  // The dossier `code` (locked until commit when `for_update`) once the
+  // caller may act on it: NOT_FOUND, or PERMISSION_DENIED (audited) when
+  // it was received outside the caller's subtree.
+  absl::StatusOr<v1::Dossier> DossierFor(pqxx::work& tx, const Caller& c,
+                                         const std::string& code,
+                                         absl::string_view action,
+                                         absl::string_view resource,
+                                         bool for_update);
   // Whether `path` lies in the subtree at `own_path` (the caller's agency
   // path; administrators everywhere). Pure.
   static bool InSubtree(const Caller& c, const std::string& path,
