@@ -2,6 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "libs/testing/status_matchers.h"
+#include "services/routing/agency_tree_for_testing.h"
 #include "services/routing/route_planner.h"
 #include "services/routing/task_state.h"
 
@@ -49,55 +50,6 @@ TEST(TaskStateTest, EveryStateEventPair) {
   EXPECT_EQ(checked, 63);
 }
 
-// A tree: city > district > ward, with offices under each committee.
-class FakeDirectory : public AgencyDirectory {
- public:
-  FakeDirectory() {
-    Add("C", "", common::v1::AGENCY_KIND_PEOPLES_COMMITTEE,
-        common::v1::TIER_PROVINCE);
-    Add("D", "C", common::v1::AGENCY_KIND_PEOPLES_COMMITTEE,
-        common::v1::TIER_DISTRICT);
-    Add("D-SI", "D", common::v1::AGENCY_KIND_SOCIAL_INSURANCE,
-        common::v1::TIER_DISTRICT);
-    Add("W", "D", common::v1::AGENCY_KIND_PEOPLES_COMMITTEE,
-        common::v1::TIER_COMMUNE);
-    Add("W-1CUA", "W", common::v1::AGENCY_KIND_ONE_STOP_UNIT,
-        common::v1::TIER_COMMUNE);
-    Add("W-TP", "W", common::v1::AGENCY_KIND_JUSTICE, common::v1::TIER_COMMUNE);
-    Add("W-CA", "W", common::v1::AGENCY_KIND_POLICE, common::v1::TIER_COMMUNE);
-  }
-  absl::StatusOr<intake::v1::Agency> Get(const std::string& code) override {
-    auto it = by_code_.find(code);
-    if (it == by_code_.end()) return absl::NotFoundError(code);
-    return it->second;
-  }
-  absl::StatusOr<std::vector<intake::v1::Agency>> ChildrenOfKind(
-      const std::string& unit, common::v1::AgencyKind kind) override {
-    std::vector<intake::v1::Agency> out;
-    for (auto& [code, a] : by_code_) {
-      if (a.parent() == "agencies/" + unit && a.kind() == kind)
-        out.push_back(a);
-    }
-    return out;
-  }
-
- private:
-  void Add(const std::string& code, const std::string& parent,
-           common::v1::AgencyKind kind, common::v1::Tier tier) {
-    intake::v1::Agency a;
-    a.set_code(code);
-    a.set_name("agencies/" + code);
-    a.set_kind(kind);
-    a.set_tier(tier);
-    if (!parent.empty()) a.set_parent("agencies/" + parent);
-    a.set_administrative_unit(kind == common::v1::AGENCY_KIND_PEOPLES_COMMITTEE
-                                  ? a.name()
-                                  : "agencies/" + parent);
-    by_code_[code] = a;
-  }
-  std::map<std::string, intake::v1::Agency> by_code_;
-};
-
 intake::v1::LegSpec Leg(const std::string& id, common::v1::AgencyKind kind,
                         int levels_up, std::vector<std::string> deps,
                         std::vector<std::string> consumes = {}) {
@@ -112,7 +64,7 @@ intake::v1::LegSpec Leg(const std::string& id, common::v1::AgencyKind kind,
 }
 
 TEST(RoutePlannerTest, BirthWorkflowWithCrossTierLegAndJoin) {
-  FakeDirectory dir;
+  TreeDirectory dir;
   intake::v1::Procedure p;
   *p.add_legs() = Leg("civil", common::v1::AGENCY_KIND_JUSTICE, 0, {});
   *p.add_legs() = Leg("police", common::v1::AGENCY_KIND_POLICE, 0, {"civil"},
@@ -155,7 +107,7 @@ TEST(RoutePlannerTest, BirthWorkflowWithCrossTierLegAndJoin) {
 }
 
 TEST(RoutePlannerTest, MissingAgencyIsAClearPrecondition) {
-  FakeDirectory dir;
+  TreeDirectory dir;
   intake::v1::Procedure p;
   *p.add_legs() = Leg("tax", common::v1::AGENCY_KIND_TAX, 0, {});
   EXPECT_THAT(PlanRoute(p, *dir.Get("W-1CUA"), {}, dir),
