@@ -4,6 +4,7 @@
 // UTF-8 is rejected at the edge, never stored.
 
 #include <cstddef>
+#include <string>
 
 #include "absl/strings/string_view.h"
 
@@ -18,5 +19,9 @@ size_t Utf8Length(absl::string_view s);
 
 // True if `s` contains any code point outside 7-bit ASCII.
 bool HasNonAscii(absl::string_view s);
+
+// `s` escaped for the inside of a JSON string (or a quoted logfmt value):
+// quote, backslash and control characters; UTF-8 passes through as is.
+std::string JsonEscape(absl::string_view s);
 
 }  // namespace lienthong::common

@@ -32,5 +32,11 @@ TEST(Utf8Test, RejectsMalformedSequences) {
   }
 }
 
+TEST(JsonEscapeTest, EscapesQuotesBackslashesAndControlsKeepsVietnamese) {
+  EXPECT_EQ(JsonEscape("Hồ sơ \"mới\"\\\n\t\r\x01"),
+            "Hồ sơ \\\"mới\\\"\\\\\\n\\t\\r\\u0001");
+  EXPECT_EQ(JsonEscape(""), "");
+}
+
 }  // namespace
 }  // namespace lienthong::common

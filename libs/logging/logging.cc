@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "libs/common/utf8.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -40,37 +41,6 @@ bool NeedsQuotes(absl::string_view v) {
   return false;
 }
 
-// Escapes for a JSON string / quoted logfmt value; UTF-8 passes through.
-std::string Escape(absl::string_view v) {
-  std::string out;
-  for (const char c : v) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 void Init(absl::string_view service, absl::string_view format) {
@@ -91,7 +61,8 @@ std::string Render(Format format, Level level, absl::Time ts,
     absl::StrAppend(&out, "{\"ts\":\"", time, "\",\"level\":\"",
                     LevelName(level), "\"");
     for (const auto& [k, v] : kv) {
-      absl::StrAppend(&out, ",\"", Escape(k), "\":\"", Escape(v), "\"");
+      absl::StrAppend(&out, ",\"", common::JsonEscape(k), "\":\"",
+                      common::JsonEscape(v), "\"");
     }
     out += "}";
   } else {
@@ -99,7 +70,7 @@ std::string Render(Format format, Level level, absl::Time ts,
     for (const auto& [k, v] : kv) {
       absl::StrAppend(&out, " ", k, "=");
       if (NeedsQuotes(v)) {
-        absl::StrAppend(&out, "\"", Escape(v), "\"");
+        absl::StrAppend(&out, "\"", common::JsonEscape(v), "\"");
       } else {
         out += v;
       }

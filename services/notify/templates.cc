@@ -27,7 +27,7 @@ void InstallEscapeHook() {
         case Escape::kHtml:
           return HtmlEscape(s);
         case Escape::kJson:
-          return JsonEscape(s);
+          return common::JsonEscape(s);
         case Escape::kNone:
           break;
       }
@@ -147,37 +147,6 @@ std::string HtmlEscape(absl::string_view s) {
         break;
       default:
         out += c;
-    }
-  }
-  return out;
-}
-
-std::string JsonEscape(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
     }
   }
   return out;

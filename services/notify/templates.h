@@ -66,6 +66,5 @@ struct Rendered {
 absl::StatusOr<Rendered> Render(const TemplateText& t, const Values& values);
 
 std::string HtmlEscape(absl::string_view s);
-std::string JsonEscape(absl::string_view s);  // without the quotes
 
 }  // namespace lienthong::notify
