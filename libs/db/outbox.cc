@@ -24,10 +24,6 @@ bool IsTransient(absl::StatusCode c) {
          c == absl::StatusCode::kAborted;
 }
 
-std::string ToPgTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
-}
-
 // AppendOutbox and AppendOutboxBatch: one statement for any number of
 // messages; the relays wake after commit.
 absl::Status AppendMessages(pqxx::work& tx, absl::string_view schema,
@@ -56,7 +52,7 @@ absl::Status AppendMessages(pqxx::work& tx, absl::string_view schema,
                                absl::StrCat("$", 3 * n + 1, "::timestamptz"),
                                absl::StrCat("$", 3 * n + 2, "::text[]")),
                pqxx::prepare::make_dynamic_params(text),
-               pqxx::prepare::make_dynamic_params(payloads), ToPgTime(now),
+               pqxx::prepare::make_dynamic_params(payloads), PgTime(now),
                TextArrayLiteral(destinations));
   NotifyAfterCommit(OutboxChannel(schema));
   return absl::OkStatus();
@@ -102,7 +98,7 @@ absl::Status AppendOutboxEach(pqxx::work& tx, absl::string_view schema,
           at, ", ", at, " FROM (VALUES ", rows.sql(),
           ") AS e(id, t, p, i, ds) CROSS JOIN LATERAL unnest(e.ds) AS d "
           "ORDER BY d, e.i"),
-      rows.text_params(), rows.bytes_params(), ToPgTime(now));
+      rows.text_params(), rows.bytes_params(), PgTime(now));
   NotifyAfterCommit(OutboxChannel(schema));
   return absl::OkStatus();
 }
@@ -156,7 +152,7 @@ absl::StatusOr<int64_t> PurgeBefore(Pool& pool, const std::string& table,
     absl::StatusOr<int64_t> n =
         WithTransaction(pool, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
           return static_cast<int64_t>(
-              ExecPrepared(tx, sql, ToPgTime(cutoff), limit).affected_rows());
+              ExecPrepared(tx, sql, PgTime(cutoff), limit).affected_rows());
         });
     if (!n.ok()) return n.status();
     total += *n;
@@ -236,7 +232,7 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
                      ".outbox WHERE destination = $1 AND delivered_at IS "
                      "NULL AND next_attempt_at <= $2 ORDER BY "
                      "next_attempt_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED"),
-        options_.destination, ToPgTime(now), options_.batch_size);
+        options_.destination, PgTime(now), options_.batch_size);
     if (rows.empty()) return 0;
     last_round_full_ = static_cast<int>(rows.size()) >= options_.batch_size;
     std::vector<OutboxRecord> records;
@@ -297,7 +293,7 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
                        "event_id = $1 AND destination = $2"),
           rec.event_id, options_.destination,
           std::string(absl::StatusCodeToString(outcome[i])),
-          ToPgTime(now + backoff));
+          PgTime(now + backoff));
     }
     if (!delivered_ids.empty()) {
       ExecPrepared(
@@ -306,7 +302,7 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
                        ".outbox SET delivered_at = $3, attempts = "
                        "attempts + 1, last_error_code = NULL WHERE "
                        "event_id = ANY($1::uuid[]) AND destination = $2"),
-          TextArrayLiteral(delivered_ids), options_.destination, ToPgTime(now));
+          TextArrayLiteral(delivered_ids), options_.destination, PgTime(now));
     }
     return delivered;
   });
@@ -323,7 +319,7 @@ absl::StatusOr<OutboxStats> OutboxRelay::Stats() {
                 "min(created_at))), 0) FROM ",
                 options_.schema,
                 ".outbox WHERE destination = $1 AND delivered_at IS NULL"),
-            options_.destination, ToPgTime(now));
+            options_.destination, PgTime(now));
         OutboxStats st;
         st.pending = r[0][0].as<int64_t>();
         st.oldest_age = absl::Seconds(std::max(0.0, r[0][1].as<double>()));

@@ -8,6 +8,10 @@
 
 namespace lienthong::db {
 
+std::string PgTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
+}
+
 std::string PreparedName(const std::string& sql) {
   // FNV-1a: stable across processes and builds (absl::Hash is seeded).
   uint64_t h = 14695981039346656037ull;

@@ -20,11 +20,16 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "pqxx/pqxx"
 
 namespace lienthong::db {
 
 // "lt_" and a 64-bit hash of `sql` in hex.
+// A timestamptz parameter's text: UTC, microseconds ("2026-12-07
+// 03:04:05.678901+00").
+std::string PgTime(absl::Time t);
+
 std::string PreparedName(const std::string& sql);
 
 template <typename... Args>

@@ -1,14 +1,13 @@
 #include "services/deadline/agency_gauges.h"
 
+#include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
 #include "libs/metrics/metrics.h"
 
 namespace lienthong::deadline {
 namespace {
 
-std::string PgTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
-}
+using db::PgTime;
 
 // Position in a root-first path -> tier label.
 const char* TierOfDepth(int depth) {

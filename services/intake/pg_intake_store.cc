@@ -27,10 +27,6 @@ absl::Time FromTs(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
-std::string PgTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
-}
-
 absl::optional<v1::Agency> GetAgency(pqxx::work& tx, const std::string& code) {
   pqxx::result r = db::ExecPrepared(
       tx, "SELECT body FROM intake.agencies WHERE code = $1", code);

@@ -15,12 +15,13 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "libs/db/outbox.h"
+#include "libs/db/prepared.h"
 #include "lienthong/intake/v1/resources.pb.h"
 #include "pqxx/pqxx"
 
 namespace lienthong::intake::pg {
 
-std::string PgTime(absl::Time t);
+using db::PgTime;  // timestamptz parameters
 
 // Agencies.
 absl::optional<v1::Agency> GetAgency(pqxx::work& tx, const std::string& code);

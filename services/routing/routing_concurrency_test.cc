@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/uuid.h"
+#include "libs/db/prepared.h"
 #include "libs/testing/lock_waiters.h"
 #include "libs/testing/status_matchers.h"
 #include "services/routing/routing_test_fixture.h"
@@ -95,9 +96,7 @@ TEST_F(RoutingConcurrencyTest, ResumePastARowInFlightStillGetsIt) {
   held.exec_params(
       "INSERT INTO routing.task_feed (agency, task_id, at) VALUES "
       "('agencies/W-TP', $1, $2)",
-      TaskId(first),
-      absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", clock_.Now(),
-                       absl::UTCTimeZone()));
+      TaskId(first), db::PgTime(clock_.Now()));
   ASSERT_TRUE(Deliver(Received("X-0302"), "dossiers/X-0302"));
   std::string cursor;
   {

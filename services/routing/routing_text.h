@@ -13,13 +13,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "libs/common/errors.h"
+#include "libs/db/prepared.h"
 
 namespace lienthong::routing {
 
-// A timestamptz parameter's text (UTC, microseconds).
-inline std::string PgTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
-}
+using db::PgTime;
 
 // The id in `tasks/{id}`; 0 when the name is not a task's.
 inline int64_t TaskIdOf(const std::string& name) {
