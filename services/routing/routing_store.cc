@@ -167,19 +167,12 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
   }
   FeedTask(tx, r.task.agency(), r.id, now);
   if (resumed) {
-    v1::LegResumed ev;
-    ev.set_dossier(r.task.dossier());
-    ev.set_task(r.task.name());
-    ev.set_leg_id(r.task.leg_id());
+    auto ev = LegEventFor<v1::LegResumed>(r.task);
     grpc_util::ToProto(now, ev.mutable_resume_time());
     Emit(tx, ev, r.task.dossier(), {"deadline"});
     return;
   }
-  v1::TaskDispatched ev;
-  ev.set_dossier(r.task.dossier());
-  ev.set_task(r.task.name());
-  ev.set_leg_id(r.task.leg_id());
-  ev.set_agency(r.task.agency());
+  auto ev = LegEventFor<v1::TaskDispatched>(r.task);
   *ev.mutable_time_limit() = r.task.time_limit();
   grpc_util::ToProto(now, ev.mutable_dispatch_time());
   // Tier and ancestors of the leg's agency come from the directory cache.
@@ -363,11 +356,7 @@ void RoutingServer::CancelOpen(pqxx::work& tx, const std::string& dossier,
     r.task.set_reason(reason);
     grpc_util::ToProto(now, r.task.mutable_finish_time());
     SaveTask(tx, r);
-    v1::TaskCancelled ev;
-    ev.set_dossier(dossier);
-    ev.set_task(r.task.name());
-    ev.set_leg_id(r.task.leg_id());
-    ev.set_agency(r.task.agency());
+    auto ev = LegEventFor<v1::TaskCancelled>(r.task);
     ev.set_reason(reason);
     grpc_util::ToProto(now, ev.mutable_cancel_time());
     Emit(tx, ev, dossier, {"deadline", "notify"});

@@ -174,11 +174,7 @@ RoutingServer::TaskOp RoutingServer::CompleteOp(
           // Advance reads the route's tasks: this one must be saved.
           [this, &req](pqxx::work& tx, Row& r) -> absl::Status {
             const absl::Time now = grpc_util::FromProto(r.task.finish_time());
-            v1::TaskCompleted ev;
-            ev.set_dossier(r.task.dossier());
-            ev.set_task(r.task.name());
-            ev.set_leg_id(r.task.leg_id());
-            ev.set_agency(r.task.agency());
+            auto ev = LegEventFor<v1::TaskCompleted>(r.task);
             *ev.mutable_outputs() = req.outputs();
             grpc_util::ToProto(now, ev.mutable_complete_time());
             Emit(tx, ev, r.task.dossier(), {"deadline"});
@@ -353,11 +349,7 @@ grpc::Status RoutingServer::RequestSupplement(
          db::ExecPrepared(
              tx, "UPDATE routing.routes SET state = $2 WHERE dossier = $1",
              r.task.dossier(), static_cast<int>(v1::ROUTE_STATE_PAUSED));
-         v1::LegSupplementRequested ev;
-         ev.set_dossier(r.task.dossier());
-         ev.set_task(r.task.name());
-         ev.set_leg_id(r.task.leg_id());
-         ev.set_agency(r.task.agency());
+         auto ev = LegEventFor<v1::LegSupplementRequested>(r.task);
          ev.set_reason(req->reason());
          *ev.mutable_missing_items() = req->missing_items();
          grpc_util::ToProto(now, ev.mutable_request_time());
@@ -395,11 +387,7 @@ grpc::Status RoutingServer::RefuseTask(grpc::ServerContext* ctx,
              "WHERE dossier = $1",
              r.task.dossier(), static_cast<int>(v1::ROUTE_STATE_REFUSED),
              PgTime(now));
-         v1::LegRefused ev;
-         ev.set_dossier(r.task.dossier());
-         ev.set_task(r.task.name());
-         ev.set_leg_id(r.task.leg_id());
-         ev.set_agency(r.task.agency());
+         auto ev = LegEventFor<v1::LegRefused>(r.task);
          ev.set_reason(req->reason());
          grpc_util::ToProto(now, ev.mutable_refuse_time());
          Emit(tx, ev, r.task.dossier(), {"intake", "deadline"});

@@ -14,10 +14,25 @@
 #include "absl/time/time.h"
 #include "libs/common/errors.h"
 #include "libs/db/prepared.h"
+#include "lienthong/routing/v1/routing_service.pb.h"
 
 namespace lienthong::routing {
 
 using db::PgTime;
+
+// An event about one leg's task, with the task's dossier, name, leg id
+// and (where the event has one) agency filled in.
+template <typename Event>
+Event LegEventFor(const v1::Task& t) {
+  Event ev;
+  ev.set_dossier(t.dossier());
+  ev.set_task(t.name());
+  ev.set_leg_id(t.leg_id());
+  if constexpr (requires { ev.set_agency(t.agency()); }) {
+    ev.set_agency(t.agency());
+  }
+  return ev;
+}
 
 // The id in `tasks/{id}`; 0 when the name is not a task's.
 inline int64_t TaskIdOf(const std::string& name) {
