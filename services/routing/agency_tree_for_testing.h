@@ -50,7 +50,12 @@ class TreeDirectory : public AgencyDirectory {
     a.set_display_name("Cơ quan " + code);
     a.set_kind(kind);
     a.set_tier(tier);
-    if (!parent.empty()) a.set_parent("agencies/" + parent);
+    if (!parent.empty()) {
+      a.set_parent("agencies/" + parent);
+      // Root first, as intake stores them.
+      *a.mutable_ancestor_codes() = by_code_.at(parent).ancestor_codes();
+      a.add_ancestor_codes(parent);
+    }
     a.set_administrative_unit(kind == common::v1::AGENCY_KIND_PEOPLES_COMMITTEE
                                   ? a.name()
                                   : "agencies/" + parent);

@@ -136,6 +136,83 @@ TEST_F(RoutingIntegrationTest, ADeliveredBatchOfEventsIsAppliedInOrderOnce) {
   EXPECT_EQ(Count("SELECT count(*) FROM routing.tasks"), 6);
 }
 
+// GetRoute and ListHandovers as `role` of `agency`.
+grpc::Status ReadRoute(v1::RoutingService::Stub& stub, const std::string& role,
+                       const std::string& agency, const std::string& dossier,
+                       v1::Route* route, v1::ListHandoversResponse* handovers) {
+  grpc::ClientContext c1, c2;
+  for (grpc::ClientContext* c : {&c1, &c2}) {
+    c->AddMetadata("x-lienthong-role", role);
+    c->AddMetadata("x-lienthong-agency", agency);
+    c->AddMetadata("x-lienthong-subject", "reader");
+  }
+  v1::GetRouteRequest req;
+  req.set_dossier(dossier);
+  v1::GetRouteResponse resp;
+  grpc::Status s = stub.GetRoute(&c1, req, &resp);
+  *route = resp.route();
+  v1::ListHandoversRequest hreq;
+  hreq.set_dossier(dossier);
+  grpc::Status h = stub.ListHandovers(&c2, hreq, handovers);
+  EXPECT_EQ(s.error_code(), h.error_code()) << role << " " << agency;
+  return s;
+}
+
+TEST_F(RoutingIntegrationTest, ARouteIsReadInTheSubtreeElseOnlyTheCallersPart) {
+  ASSERT_TRUE(Deliver(Received("X-0003"), "dossiers/X-0003"));
+  const std::string civil =
+      Leg(Route("dossiers/X-0003"), "civil_status").name();
+  ASSERT_TRUE(Claim(civil, "W-TP").ok());
+  ASSERT_TRUE(Complete(civil, "W-TP",
+                       {{"birth_certificate_number", "12/2026"},
+                        {"personal_id", "001226012345"}})
+                  .ok());
+  v1::Route r;
+  v1::ListHandoversResponse h;
+  // The receiving one-stop unit, and the ward and district above it: all.
+  for (const char* agency : {"W-1CUA", "W", "D"}) {
+    ASSERT_TRUE(
+        ReadRoute(*stub_, "counter_officer", agency, "dossiers/X-0003", &r, &h)
+            .ok())
+        << agency;
+    EXPECT_EQ(r.tasks_size(), 3) << agency;
+    EXPECT_EQ(h.handovers_size(), 1) << agency;  // ward -> district
+  }
+  // The district's social insurance holds one leg: it sees that leg and
+  // the hand-over it received, not the civil-status outputs.
+  ASSERT_TRUE(
+      ReadRoute(*stub_, "agency_system", "D-SI", "dossiers/X-0003", &r, &h)
+          .ok());
+  ASSERT_EQ(r.tasks_size(), 1);
+  EXPECT_EQ(r.tasks(0).agency(), "agencies/D-SI");
+  ASSERT_EQ(h.handovers_size(), 1);
+  EXPECT_EQ(h.handovers(0).receiver_agency(), "agencies/D-SI");
+  // Ward police: its own leg only, and no hand-over (it sent or got none).
+  ASSERT_TRUE(
+      ReadRoute(*stub_, "agency_system", "W-CA", "dossiers/X-0003", &r, &h)
+          .ok());
+  ASSERT_EQ(r.tasks_size(), 1);
+  EXPECT_EQ(r.tasks(0).leg_id(), "residency");
+  EXPECT_EQ(h.handovers_size(), 0);
+  // Another agency with no leg, and a citizen: denied, and audited.
+  const int64_t denied_before = Count(
+      "SELECT count(*) FROM routing.audit WHERE outcome = 'PERMISSION_DENIED'");
+  EXPECT_THAT(ReadRoute(*stub_, "counter_officer", "Z-OTHER", "dossiers/X-0003",
+                        &r, &h),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_EQ(r.tasks_size(), 0);
+  EXPECT_THAT(ReadRoute(*stub_, "citizen", "", "dossiers/X-0003", &r, &h),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.audit WHERE outcome = "
+                  "'PERMISSION_DENIED'"),
+            denied_before + 4);
+  // A malformed name is the caller's mistake, an unknown dossier not found.
+  EXPECT_THAT(ReadRoute(*stub_, "admin", "000", "X-0003", &r, &h),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(ReadRoute(*stub_, "admin", "000", "dossiers/X-9999", &r, &h),
+              GrpcStatusIs(grpc::StatusCode::NOT_FOUND));
+}
+
 TEST_F(RoutingIntegrationTest, AgenciesActOnlyOnTheirOwnTasks) {
   ASSERT_TRUE(Deliver(Received("X-0002"), "dossiers/X-0002"));
   const std::string civil =

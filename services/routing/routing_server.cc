@@ -65,6 +65,41 @@ absl::Status RoutingServer::CheckOwnAgency(const Caller& c,
       {{"agency", c.agency_code}, {"resource", std::string(resource)}});
 }
 
+absl::Status RoutingServer::DeniedRoute(const Caller& c,
+                                        absl::string_view action,
+                                        absl::string_view resource) {
+  AuditDenied(c, action, resource);
+  return common::PermissionDenied(
+      "NOT_YOUR_DOSSIER",
+      absl::StrCat(resource,
+                   " was received outside the caller's agency subtree and "
+                   "has no task of the caller's agency"),
+      {{"agency", c.agency_code}, {"resource", std::string(resource)}});
+}
+
+absl::StatusOr<RoutingServer::RouteView> RoutingServer::RouteViewFor(
+    const Caller& c, const std::string& receiving_agency,
+    absl::string_view action, absl::string_view resource) {
+  if (c.role == Role::kAdmin || c.role == Role::kService) {
+    return RouteView::kWhole;
+  }
+  if (c.role == Role::kCitizen || c.agency_code.empty()) {
+    return DeniedRoute(c, action, resource);
+  }
+  const std::string code = receiving_agency.rfind("agencies/", 0) == 0
+                               ? receiving_agency.substr(9)
+                               : receiving_agency;
+  if (code == c.agency_code) return RouteView::kWhole;
+  if (absl::StatusOr<intake::v1::Agency> a = directory_.Get(code); a.ok()) {
+    for (const std::string& anc : a->ancestor_codes()) {
+      if (anc == c.agency_code) return RouteView::kWhole;
+    }
+  } else if (a.status().code() != absl::StatusCode::kNotFound) {
+    return a.status();  // the directory is away: not a denial
+  }
+  return RouteView::kOwnAgency;
+}
+
 grpc::Status RoutingServer::GetRoute(grpc::ServerContext* ctx,
                                      const v1::GetRouteRequest* req,
                                      v1::GetRouteResponse* resp) {
@@ -87,6 +122,9 @@ grpc::Status RoutingServer::GetRoute(grpc::ServerContext* ctx,
           absl::StrCat("no route for ", req->dossier(), " (yet)"),
           {{"dossier", req->dossier()}});
     }
+    LT_ASSIGN_OR_RETURN(const RouteView view,
+                        RouteViewFor(*caller, r[0][1].as<std::string>(),
+                                     "GetRoute", req->dossier()));
     v1::Route* route = resp->mutable_route();
     route->set_name(absl::StrCat(req->dossier(), "/route"));
     route->set_dossier(req->dossier());
@@ -108,10 +146,18 @@ grpc::Status RoutingServer::GetRoute(grpc::ServerContext* ctx,
     pqxx::result tasks = db::ExecPrepared(
         tx, "SELECT body FROM routing.tasks WHERE dossier = $1 ORDER BY id",
         req->dossier());
+    const std::string own = absl::StrCat("agencies/", caller->agency_code);
     for (const auto& row : tasks) {
       const pqxx::binarystring tb(row[0]);
-      route->add_tasks()->ParseFromArray(tb.data(),
-                                         static_cast<int>(tb.size()));
+      v1::Task t;
+      t.ParseFromArray(tb.data(), static_cast<int>(tb.size()));
+      if (view == RouteView::kWhole || t.agency() == own) {
+        *route->add_tasks() = std::move(t);
+      }
+    }
+    if (route->tasks().empty() && view == RouteView::kOwnAgency) {
+      resp->Clear();
+      return DeniedRoute(*caller, "GetRoute", req->dossier());
     }
     return absl::OkStatus();
   }));
@@ -122,6 +168,10 @@ grpc::Status RoutingServer::ListHandovers(grpc::ServerContext* ctx,
                                           v1::ListHandoversResponse* resp) {
   auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
   if (!caller.ok()) return Done(caller.status());
+  if (req->dossier().rfind("dossiers/", 0) != 0) {
+    return Done(common::InvalidArgument(
+        "BAD_NAME", {{"dossier", "must be dossiers/{code}"}}));
+  }
   int64_t after = 0;
   if (!req->page_token().empty() &&
       !absl::SimpleAtoi(req->page_token(), &after)) {
@@ -131,6 +181,30 @@ grpc::Status RoutingServer::ListHandovers(grpc::ServerContext* ctx,
   const int limit =
       req->page_size() <= 0 ? 50 : std::min(req->page_size(), 500);
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result route = db::ExecPrepared(
+        tx, "SELECT receiving_agency FROM routing.routes WHERE dossier = $1",
+        req->dossier());
+    if (route.empty()) {
+      return common::NotFound(
+          "ROUTE_NOT_FOUND",
+          absl::StrCat("no route for ", req->dossier(), " (yet)"),
+          {{"dossier", req->dossier()}});
+    }
+    LT_ASSIGN_OR_RETURN(const RouteView view,
+                        RouteViewFor(*caller, route[0][0].as<std::string>(),
+                                     "ListHandovers", req->dossier()));
+    if (view == RouteView::kOwnAgency) {
+      // Only the hand-overs the caller's agency sent or received.
+      pqxx::result mine = db::ExecPrepared(
+          tx,
+          "SELECT 1 FROM routing.tasks WHERE dossier = $1 AND agency = $2 "
+          "LIMIT 1",
+          req->dossier(), absl::StrCat("agencies/", caller->agency_code));
+      if (mine.empty()) {
+        return DeniedRoute(*caller, "ListHandovers", req->dossier());
+      }
+    }
+    const std::string own = absl::StrCat("agencies/", caller->agency_code);
     pqxx::result r = db::ExecPrepared(
         tx,
         "SELECT id, body FROM routing.handovers WHERE dossier = $1 AND id > $2 "
@@ -138,8 +212,14 @@ grpc::Status RoutingServer::ListHandovers(grpc::ServerContext* ctx,
         req->dossier(), after, limit + 1);
     for (int i = 0; i < static_cast<int>(r.size()) && i < limit; ++i) {
       const pqxx::binarystring b(r[i][1]);
-      resp->add_handovers()->ParseFromArray(b.data(),
-                                            static_cast<int>(b.size()));
+      v1::Handover h;
+      h.ParseFromArray(b.data(), static_cast<int>(b.size()));
+      // Another agency's view: only what its agency sent or received (a
+      // page may then hold fewer than page_size).
+      if (view == RouteView::kWhole || h.sender_agency() == own ||
+          h.receiver_agency() == own) {
+        *resp->add_handovers() = std::move(h);
+      }
     }
     if (static_cast<int>(r.size()) > limit) {
       resp->set_next_page_token(absl::StrCat(r[limit - 1][0].as<int64_t>()));

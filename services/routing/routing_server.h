@@ -128,6 +128,18 @@ class RoutingServer final : public v1::RoutingService::Service {
                               absl::string_view resource);
   void AuditDenied(const Caller& c, absl::string_view action,
                    absl::string_view resource);
+  // How much of a dossier's route (received at `receiving_agency`) the
+  // caller may read: all of it for administrators, services and the
+  // receiving agency or one above it (its subtree of tiers); only its own
+  // agency's part for any other agency (an agency sees only its own
+  // tasks); PERMISSION_DENIED, audited, for citizens.
+  enum class RouteView { kWhole, kOwnAgency };
+  absl::StatusOr<RouteView> RouteViewFor(const Caller& c,
+                                         const std::string& receiving_agency,
+                                         absl::string_view action,
+                                         absl::string_view resource);
+  absl::Status DeniedRoute(const Caller& c, absl::string_view action,
+                           absl::string_view resource);
   grpc::Status Done(const absl::Status& s) const;
 
  public:  // used by routing_events.cc and routing_store.cc helpers
