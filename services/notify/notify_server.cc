@@ -1,5 +1,6 @@
 #include "services/notify/notify_server.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -54,24 +55,11 @@ bool IsStaff(const Caller& c) {
 }
 
 bool SeesEverything(const Caller& c) {
-  return c.role == Role::kAdmin || c.role == Role::kService ||
-         c.role == Role::kSupervisor;
+  return c.role == Role::kAdmin || c.role == Role::kService;
 }
 
 absl::Status Denied(absl::string_view what) {
   return common::PermissionDenied("ROLE_NOT_ALLOWED", what);
-}
-
-// An officer or agency system sees deliveries about its own agency's
-// dossiers only.
-absl::Status CheckDossierAccess(const Caller& c, absl::string_view dossier) {
-  if (SeesEverything(c)) return absl::OkStatus();
-  if (!dossier.empty() && !c.agency_code.empty() &&
-      ReceivingAgencyOf(dossier) == c.agency_code) {
-    return absl::OkStatus();
-  }
-  return common::PermissionDenied(
-      "OUTSIDE_AGENCY", "deliveries of other agencies' dossiers are not shown");
 }
 
 // What a SendNotification asks for, as a digest: a retry with the same
@@ -144,6 +132,42 @@ void DeliveryToProto(const DeliveryRecord& d, v1::Delivery* out) {
 
 absl::StatusOr<Caller> NotifyServer::Authenticate(grpc::ServerContext* ctx) {
   return grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
+}
+
+absl::Status NotifyServer::CheckDossierAccess(const Caller& c,
+                                              absl::string_view dossier) {
+  if (SeesEverything(c)) return absl::OkStatus();
+  const auto denied = [&] {
+    logging::Event("permission_denied")
+        .With("agency", c.agency_code)
+        .With("role", grpc_util::RoleName(c.role))
+        .With("resource", dossier.empty() ? "deliveries" : dossier)
+        .Warn();
+    return common::PermissionDenied(
+        "OUTSIDE_AGENCY_SUBTREE",
+        dossier.empty()
+            ? std::string("name a dossier of your agency's subtree")
+            : absl::StrCat(dossier,
+                           " was received outside the caller's agency "
+                           "subtree"),
+        {{"agency", c.agency_code}});
+  };
+  if (dossier.empty() || c.agency_code.empty() || c.role == Role::kCitizen) {
+    return denied();
+  }
+  const std::string receiving = ReceivingAgencyOf(dossier);
+  if (receiving == c.agency_code) return absl::OkStatus();
+  LT_ASSIGN_OR_RETURN(
+      std::vector<std::string> above,
+      db::WithTransaction(
+          store_.pool(),
+          [&](pqxx::work& tx) -> absl::StatusOr<std::vector<std::string>> {
+            return store_.AncestorsOf(tx, {receiving});
+          }));
+  if (std::find(above.begin(), above.end(), c.agency_code) != above.end()) {
+    return absl::OkStatus();
+  }
+  return denied();
 }
 
 absl::Status NotifyServer::DoSend(grpc::ServerContext* ctx,
@@ -235,10 +259,9 @@ absl::Status NotifyServer::DoSend(grpc::ServerContext* ctx,
     return common::Internal("DELIVERY_MISSING", "queued delivery not found");
   }
   // Rows from before request hashes were kept are checked by recipient.
-  if (prior->request_hash.empty()
-          ? (prior->recipient != contact.phone &&
-             prior->recipient != contact.email)
-          : prior->request_hash != plan.request_hash) {
+  if (prior->request_hash.empty() ? (prior->recipient != contact.phone &&
+                                     prior->recipient != contact.email)
+                                  : prior->request_hash != plan.request_hash) {
     return RequestIdReused();
   }
   DeliveryToProto(*prior, resp->mutable_delivery());
@@ -256,8 +279,13 @@ absl::Status NotifyServer::DoList(grpc::ServerContext* ctx,
                                   v1::ListDeliveriesResponse* resp) {
   LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
   if (!IsStaff(caller)) return Denied("citizens cannot list deliveries");
-  LT_RETURN_IF_ERROR(CheckDossierAccess(caller, req.dossier()));
   DeliveryFilter f;
+  if (!req.dossier().empty() || SeesEverything(caller) ||
+      caller.agency_code.empty()) {
+    LT_RETURN_IF_ERROR(CheckDossierAccess(caller, req.dossier()));
+  } else {
+    f.subtree_of = caller.agency_code;  // every dossier of its subtree
+  }
   f.dossier = req.dossier();
   f.recipient = req.recipient();
   switch (req.state()) {

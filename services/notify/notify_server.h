@@ -59,6 +59,13 @@ class NotifyServer final : public v1::NotifyService::Service {
 
  private:
   absl::StatusOr<grpc_util::Caller> Authenticate(grpc::ServerContext* ctx);
+  // OK when the caller may see and act on notifications about `dossier`:
+  // administrators and services always; anyone else only for a dossier
+  // received by their own agency or one below it (the ancestors notify
+  // learned from the dossier's events). PERMISSION_DENIED otherwise, also
+  // for an empty `dossier`.
+  absl::Status CheckDossierAccess(const grpc_util::Caller& c,
+                                  absl::string_view dossier);
   absl::Status DoSend(grpc::ServerContext* ctx,
                       const v1::SendNotificationRequest& req,
                       v1::SendNotificationResponse* resp);

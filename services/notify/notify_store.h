@@ -97,6 +97,9 @@ struct DeliveryFilter {
   std::string dossier;
   std::string recipient;
   std::optional<DeliveryState> state;
+  // When set, only deliveries about dossiers received by this agency or one
+  // below it (notify.agency_ancestors).
+  std::string subtree_of;
 };
 
 template <typename T>

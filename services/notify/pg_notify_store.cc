@@ -292,8 +292,13 @@ absl::StatusOr<Page<DeliveryRecord>> PgNotifyStore::List(
                 " FROM notify.deliveries d WHERE ($1 = '' OR d.dossier = $1) "
                 "AND ($2 = '' OR d.recipient = $2) AND ($3 = '' OR d.state = "
                 "$3) AND (notify.us(d.create_time), d.id) < ($4::bigint, "
-                "$5::uuid) ORDER BY d.create_time DESC, d.id DESC LIMIT $6"),
-            f.dossier, f.recipient, state, after_us, after_id, limit + 1);
+                "$5::uuid) AND ($7 = '' OR regexp_replace(substr(d.dossier, "
+                "10), '-[^-]*-[^-]*$', '') IN (SELECT $7 UNION ALL SELECT "
+                "agency_code FROM notify.agency_ancestors WHERE $7 = "
+                "ANY(ancestors))) ORDER BY d.create_time DESC, d.id DESC "
+                "LIMIT $6"),
+            f.dossier, f.recipient, state, after_us, after_id, limit + 1,
+            f.subtree_of);
         Page<DeliveryRecord> page;
         for (const pqxx::row& r : rows) {
           if (static_cast<int>(page.items.size()) == limit) {

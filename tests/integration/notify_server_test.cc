@@ -66,8 +66,12 @@ TEST_F(NotifyServerTest, SendNotificationIsIdempotentByRequestId) {
   req.mutable_recipient()->set_phone("0987654321");
   (*req.mutable_values())["message"] = "Phường Tây Mỗ nghỉ làm việc ngày 2/9.";
   v1::SendNotificationResponse a, b;
-  ASSERT_TRUE(stub_->SendNotification(As("supervisor").get(), req, &a).ok());
-  ASSERT_TRUE(stub_->SendNotification(As("supervisor").get(), req, &b).ok());
+  ASSERT_TRUE(
+      stub_->SendNotification(As("supervisor", "000.00.14.H26").get(), req, &a)
+          .ok());
+  ASSERT_TRUE(
+      stub_->SendNotification(As("supervisor", "000.00.14.H26").get(), req, &b)
+          .ok());
   EXPECT_EQ(a.delivery().name(), b.delivery().name());
   EXPECT_EQ(a.delivery().rendered_preview(),
             "Phường Tây Mỗ nghỉ làm việc ngày 2/9.");
@@ -80,24 +84,27 @@ TEST_F(NotifyServerTest, SendNotificationIsIdempotentByRequestId) {
   const v1::SendNotificationRequest first = req;
   req.mutable_recipient()->set_phone("0911111111");
   EXPECT_THAT(
-      grpc_util::FromGrpcStatus(
-          stub_->SendNotification(As("supervisor").get(), req, &b)),
+      grpc_util::FromGrpcStatus(stub_->SendNotification(
+          As("supervisor", "000.00.14.H26").get(), req, &b)),
       StatusHasReason(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED"));
   req = first;
   (*req.mutable_values())["message"] = "Phường Tây Mỗ nghỉ làm việc ngày 3/9.";
   EXPECT_THAT(
-      grpc_util::FromGrpcStatus(
-          stub_->SendNotification(As("supervisor").get(), req, &b)),
+      grpc_util::FromGrpcStatus(stub_->SendNotification(
+          As("supervisor", "000.00.14.H26").get(), req, &b)),
       StatusHasReason(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED"));
   req = first;
   req.set_dossier("dossiers/000.00.14.H26-260312-0042");
   EXPECT_THAT(
-      grpc_util::FromGrpcStatus(
-          stub_->SendNotification(As("supervisor").get(), req, &b)),
+      grpc_util::FromGrpcStatus(stub_->SendNotification(
+          As("supervisor", "000.00.14.H26").get(), req, &b)),
       StatusHasReason(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED"));
   // Nothing more was queued by the refused retries, and the true retry
   // still answers with the first delivery.
-  ASSERT_TRUE(stub_->SendNotification(As("supervisor").get(), first, &b).ok());
+  ASSERT_TRUE(
+      stub_
+          ->SendNotification(As("supervisor", "000.00.14.H26").get(), first, &b)
+          .ok());
   EXPECT_EQ(b.delivery().name(), a.delivery().name());
   v1::ListDeliveriesResponse all;
   ASSERT_TRUE(stub_->ListDeliveries(As("admin").get(), {}, &all).ok());
@@ -105,8 +112,9 @@ TEST_F(NotifyServerTest, SendNotificationIsIdempotentByRequestId) {
   v1::SendNotificationRequest bad;
   bad.set_request_id("not-a-uuid");
   (*bad.mutable_values())["citizen_id"] = "001203004567";
-  EXPECT_THAT(stub_->SendNotification(As("supervisor").get(), bad, &b),
-              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(
+      stub_->SendNotification(As("supervisor", "000.00.14.H26").get(), bad, &b),
+      GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
 }
 
 TEST_F(NotifyServerTest, TemplatesAreValidatedVersionedAndAdminOnly) {
@@ -160,7 +168,17 @@ TEST_F(NotifyServerTest, DeadLetterListsAndReplaysOverGrpc) {
   v1::ListDeliveriesRequest req;
   req.set_state(v1::DELIVERY_STATE_DEAD_LETTER);
   v1::ListDeliveriesResponse dead;
-  ASSERT_TRUE(stub_->ListDeliveries(As("supervisor").get(), req, &dead).ok());
+  // Another district's supervisor lists its own subtree: nothing of this
+  // ward's, and may not replay it.
+  ASSERT_TRUE(
+      stub_->ListDeliveries(As("supervisor", "000.00.15.H26").get(), req, &dead)
+          .ok());
+  EXPECT_EQ(dead.deliveries_size(), 0);
+  // The city's supervisor (above the ward, as the dossier's event said)
+  // sees it without naming the dossier.
+  ASSERT_TRUE(
+      stub_->ListDeliveries(As("supervisor", "000.00.00.H26").get(), req, &dead)
+          .ok());
   ASSERT_EQ(dead.deliveries_size(), 1);
   EXPECT_EQ(dead.deliveries(0).attempts_size(), 2);
   EXPECT_EQ(dead.deliveries(0).attempts(1).response_code(), 503);
@@ -170,11 +188,19 @@ TEST_F(NotifyServerTest, DeadLetterListsAndReplaysOverGrpc) {
   replay.set_name(dead.deliveries(0).name());
   replay.set_request_id(common::NewUuid());
   v1::ReplayDeliveryResponse r;
-  ASSERT_TRUE(stub_->ReplayDelivery(As("supervisor").get(), replay, &r).ok());
+  EXPECT_THAT(stub_->ReplayDelivery(As("supervisor", "000.00.15.H26").get(),
+                                    replay, &r),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  ASSERT_TRUE(
+      stub_->ReplayDelivery(As("supervisor", "000.00.00.H26").get(), replay, &r)
+          .ok());
   EXPECT_EQ(r.delivery().state(), v1::DELIVERY_STATE_PENDING);
-  ASSERT_TRUE(stub_->ReplayDelivery(As("supervisor").get(), replay, &r).ok());
+  ASSERT_TRUE(
+      stub_->ReplayDelivery(As("supervisor", "000.00.00.H26").get(), replay, &r)
+          .ok());
   replay.set_request_id(common::NewUuid());
-  EXPECT_THAT(stub_->ReplayDelivery(As("supervisor").get(), replay, &r),
+  EXPECT_THAT(stub_->ReplayDelivery(As("supervisor", "000.00.00.H26").get(),
+                                    replay, &r),
               GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
   EXPECT_EQ(sender_->RunOnce()->sent, 1);
   EXPECT_EQ(http_->Stats()["accepted"], 1);
