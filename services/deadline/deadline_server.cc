@@ -110,7 +110,9 @@ absl::StatusOr<Caller> DeadlineServer::Authenticate(grpc::ServerContext* ctx) {
 absl::Status DeadlineServer::CheckSubtree(const Caller& caller,
                                           const std::string& agency) {
   if (SeesEverything(caller)) return absl::OkStatus();
-  if (!caller.agency_code.empty()) {
+  // A citizen's certificate may name an agency; it still sees no agency's
+  // clocks or reports.
+  if (!caller.agency_code.empty() && caller.role != Role::kCitizen) {
     LT_ASSIGN_OR_RETURN(bool within,
                         service_.IsWithin(agency, caller.agency_code));
     if (within) return absl::OkStatus();
@@ -270,7 +272,7 @@ absl::StatusOr<Clock> DeadlineServer::VisibleClock(grpc::ServerContext* ctx,
         std::find(c.agency.ancestors.begin(), c.agency.ancestors.end(),
                   caller.agency_code) != c.agency.ancestors.end();
     // Same answer as for a clock that does not exist: no probing.
-    if (!own || caller.agency_code.empty()) {
+    if (!own || caller.agency_code.empty() || caller.role == Role::kCitizen) {
       return common::NotFound("CLOCK_NOT_FOUND", "no such clock",
                               {{"clock", name}});
     }

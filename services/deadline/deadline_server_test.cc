@@ -174,6 +174,18 @@ TEST_F(DeadlineServerTest, OverdueListedForTheSubtreeOnly) {
   req.set_agency(absl::StrCat("agencies/", kDistrict));
   const grpc::Status st = stub_->ListOverdue(&denied, req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // A citizen's certificate naming the city sees no clocks either.
+  grpc::ClientContext citizen, citizen_clock;
+  As(citizen, {"citizen", kCity, "cong-dan"});
+  EXPECT_EQ(stub_->ListOverdue(&citizen, req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  As(citizen_clock, {"citizen", kCity, "cong-dan"});
+  v1::GetClockRequest get;
+  get.set_name("dossiers/DB");
+  v1::GetClockResponse clock;
+  EXPECT_EQ(stub_->GetClock(&citizen_clock, get, &clock).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(DeadlineServerTest, ListPagesWithOpaqueTokens) {
