@@ -77,8 +77,10 @@ absl::Status NotifyServer::DoUpsertTemplate(
     v1::UpsertTemplateResponse* resp) {
   LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
   if (caller.role != Role::kAdmin) {
-    return common::PermissionDenied("ADMIN_ONLY",
-                                    "only administrators change templates");
+    return AuditDenied(
+        caller, "UpsertTemplate", "templates",
+        common::PermissionDenied("ADMIN_ONLY",
+                                 "only administrators change templates"));
   }
   TemplateText t;
   t.event_type = req.template_().event_type();
@@ -97,7 +99,9 @@ absl::Status NotifyServer::DoUpsertTemplate(
   LT_RETURN_IF_ERROR(ValidateTemplate(t, options_.sms_max_segments));
   LT_ASSIGN_OR_RETURN(
       StoredTemplate stored,
-      store_.AddTemplateVersion(t, req.request_id(), clock_.Now()));
+      store_.AddTemplateVersion(
+          t, req.request_id(), clock_.Now(),
+          AuditFor(caller, "UpsertTemplate", req.request_id())));
   logging::Event("template_saved")
       .With("event_type", t.event_type)
       .With("channel", std::string(ChannelName(t.channel)))
@@ -125,8 +129,10 @@ grpc::Status NotifyServer::GetTemplate(grpc::ServerContext* ctx,
                                        v1::GetTemplateResponse* resp) {
   return Done([&]() -> absl::Status {
     LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
-    if (!IsReader(caller))
-      return common::PermissionDenied("ROLE_NOT_ALLOWED", "");
+    if (!IsReader(caller)) {
+      return AuditDenied(caller, "GetTemplate", req->name(),
+                         common::PermissionDenied("ROLE_NOT_ALLOWED", ""));
+    }
     LT_ASSIGN_OR_RETURN(auto key, ParseTemplateName(req->name()));
     LT_ASSIGN_OR_RETURN(StoredTemplate t,
                         store_.GetTemplate(key.first, key.second));
@@ -140,8 +146,10 @@ grpc::Status NotifyServer::ListTemplates(grpc::ServerContext* ctx,
                                          v1::ListTemplatesResponse* resp) {
   return Done([&]() -> absl::Status {
     LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
-    if (!IsReader(caller))
-      return common::PermissionDenied("ROLE_NOT_ALLOWED", "");
+    if (!IsReader(caller)) {
+      return AuditDenied(caller, "ListTemplates", "templates",
+                         common::PermissionDenied("ROLE_NOT_ALLOWED", ""));
+    }
     LT_ASSIGN_OR_RETURN(
         Page<StoredTemplate> page,
         store_.ListTemplates(req->page_size(), req->page_token()));
@@ -199,16 +207,21 @@ absl::Status NotifyServer::DoRegisterWebhook(
   }
   if (!v.empty()) return common::InvalidArgument("INVALID_WEBHOOK", v);
   if (!ManagesAgency(caller, w.agency_code)) {
-    return common::PermissionDenied(
-        "OUTSIDE_AGENCY",
-        "only the agency itself or an admin manages its "
-        "webhooks");
+    return AuditDenied(
+        caller, "RegisterWebhook",
+        w.id.empty() ? absl::StrCat("agencies/", w.agency_code)
+                     : absl::StrCat("webhooks/", w.id),
+        common::PermissionDenied(
+            "OUTSIDE_AGENCY",
+            "only the agency itself or an admin manages its webhooks"));
   }
   if (!w.secret.empty()) {
     LT_ASSIGN_OR_RETURN(w.secret, options_.secrets.Seal(w.secret));
   }
   LT_ASSIGN_OR_RETURN(Webhook saved,
-                      store_.SaveWebhook(w, req.request_id(), clock_.Now()));
+                      store_.SaveWebhook(w, req.request_id(), clock_.Now(),
+                                         AuditFor(caller, "RegisterWebhook",
+                                                  req.request_id())));
   WebhookToProto(saved, resp->mutable_webhook());
   return absl::OkStatus();
 }
@@ -228,8 +241,10 @@ grpc::Status NotifyServer::ListWebhooks(grpc::ServerContext* ctx,
     if (caller.role != Role::kAdmin) {
       if (agency.empty()) agency = caller.agency_code;
       if (!ManagesAgency(caller, agency)) {
-        return common::PermissionDenied("OUTSIDE_AGENCY",
-                                        "other agencies' webhooks are hidden");
+        return AuditDenied(
+            caller, "ListWebhooks", absl::StrCat("agencies/", agency),
+            common::PermissionDenied("OUTSIDE_AGENCY",
+                                     "other agencies' webhooks are hidden"));
       }
     }
     LT_ASSIGN_OR_RETURN(
@@ -258,11 +273,13 @@ grpc::Status NotifyServer::DeleteWebhook(grpc::ServerContext* ctx,
       bool mine = false;
       for (const Webhook& w : own.items) mine |= w.id == id;
       if (!mine || !ManagesAgency(caller, caller.agency_code)) {
-        return common::PermissionDenied("OUTSIDE_AGENCY",
-                                        "not this agency's webhook");
+        return AuditDenied(caller, "DeleteWebhook", req->name(),
+                           common::PermissionDenied(
+                               "OUTSIDE_AGENCY", "not this agency's webhook"));
       }
     }
-    return store_.DeleteWebhook(id, clock_.Now());
+    return store_.DeleteWebhook(id, clock_.Now(),
+                                AuditFor(caller, "DeleteWebhook", ""));
   }());
 }
 

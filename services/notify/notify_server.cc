@@ -134,23 +134,53 @@ absl::StatusOr<Caller> NotifyServer::Authenticate(grpc::ServerContext* ctx) {
   return grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
 }
 
+AuditEntry NotifyServer::AuditFor(const Caller& c, absl::string_view action,
+                                  absl::string_view request_id) const {
+  AuditEntry a;
+  a.agency = c.agency_code;
+  a.subject = c.subject;
+  a.role = std::string(grpc_util::RoleName(c.role));
+  a.peer = c.peer;
+  a.action = std::string(action);
+  a.request_id = std::string(request_id);
+  return a;
+}
+
+absl::Status NotifyServer::AuditDenied(const Caller& c,
+                                       absl::string_view action,
+                                       absl::string_view resource,
+                                       absl::Status denial) {
+  AuditEntry a = AuditFor(c, action, "");
+  a.resource = std::string(resource);
+  a.outcome = "PERMISSION_DENIED";
+  db::WithTransaction(store_.pool(), [&](pqxx::work& tx) {
+    store_.Audit(tx, a, clock_.Now());
+    return absl::OkStatus();
+  }).IgnoreError();
+  logging::Event("permission_denied")
+      .With("action", action)
+      .With("resource", resource)
+      .With("agency", c.agency_code)
+      .With("role", grpc_util::RoleName(c.role))
+      .Warn();
+  return denial;
+}
+
 absl::Status NotifyServer::CheckDossierAccess(const Caller& c,
+                                              absl::string_view action,
                                               absl::string_view dossier) {
   if (SeesEverything(c)) return absl::OkStatus();
   const auto denied = [&] {
-    logging::Event("permission_denied")
-        .With("agency", c.agency_code)
-        .With("role", grpc_util::RoleName(c.role))
-        .With("resource", dossier.empty() ? "deliveries" : dossier)
-        .Warn();
-    return common::PermissionDenied(
-        "OUTSIDE_AGENCY_SUBTREE",
-        dossier.empty()
-            ? std::string("name a dossier of your agency's subtree")
-            : absl::StrCat(dossier,
-                           " was received outside the caller's agency "
-                           "subtree"),
-        {{"agency", c.agency_code}});
+    return AuditDenied(
+        c, action, dossier.empty() ? "deliveries" : dossier,
+        common::PermissionDenied(
+            "OUTSIDE_AGENCY_SUBTREE",
+            dossier.empty()
+                ? std::string("name a dossier of your agency's subtree")
+                : absl::StrCat(dossier,
+                               " was received outside the caller's agency "
+                               "subtree"),
+            {{"agency", c.agency_code}}));
   };
   if (dossier.empty() || c.agency_code.empty() || c.role == Role::kCitizen) {
     return denied();
@@ -174,7 +204,10 @@ absl::Status NotifyServer::DoSend(grpc::ServerContext* ctx,
                                   const v1::SendNotificationRequest& req,
                                   v1::SendNotificationResponse* resp) {
   LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
-  if (!IsStaff(caller)) return Denied("citizens cannot send notifications");
+  if (!IsStaff(caller)) {
+    return AuditDenied(caller, "SendNotification", req.dossier(),
+                       Denied("citizens cannot send notifications"));
+  }
   std::vector<common::FieldViolation> v;
   if (!common::IsUuid(req.request_id())) {
     v.push_back({"request_id", "must be a UUID"});
@@ -215,7 +248,8 @@ absl::Status NotifyServer::DoSend(grpc::ServerContext* ctx,
   }
   if (!v.empty()) return common::InvalidArgument("INVALID_NOTIFICATION", v);
   if (!req.dossier().empty()) {
-    LT_RETURN_IF_ERROR(CheckDossierAccess(caller, req.dossier()));
+    LT_RETURN_IF_ERROR(
+        CheckDossierAccess(caller, "SendNotification", req.dossier()));
   }
 
   NotificationPlan plan;
@@ -245,7 +279,15 @@ absl::Status NotifyServer::DoSend(grpc::ServerContext* ctx,
           LT_ASSIGN_OR_RETURN(std::optional<DeliveryRecord> again,
                               store_.ByRequestId(tx, req.request_id()));
           if (again.has_value()) return std::vector<std::string>{again->id};
-          return enqueuer_.EnqueueInTx(tx, plan);
+          absl::StatusOr<std::vector<std::string>> queued =
+              enqueuer_.EnqueueInTx(tx, plan);
+          if (queued.ok() && !queued->empty()) {
+            AuditEntry a =
+                AuditFor(caller, "SendNotification", req.request_id());
+            a.resource = absl::StrCat("deliveries/", queued->front());
+            store_.Audit(tx, a, clock_.Now());
+          }
+          return queued;
         });
     if (!ids.ok() && !absl::IsAlreadyExists(ids.status())) return ids.status();
     if (ids.ok() && ids->empty()) {
@@ -278,11 +320,15 @@ absl::Status NotifyServer::DoList(grpc::ServerContext* ctx,
                                   const v1::ListDeliveriesRequest& req,
                                   v1::ListDeliveriesResponse* resp) {
   LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
-  if (!IsStaff(caller)) return Denied("citizens cannot list deliveries");
+  if (!IsStaff(caller)) {
+    return AuditDenied(caller, "ListDeliveries", req.dossier(),
+                       Denied("citizens cannot list deliveries"));
+  }
   DeliveryFilter f;
   if (!req.dossier().empty() || SeesEverything(caller) ||
       caller.agency_code.empty()) {
-    LT_RETURN_IF_ERROR(CheckDossierAccess(caller, req.dossier()));
+    LT_RETURN_IF_ERROR(
+        CheckDossierAccess(caller, "ListDeliveries", req.dossier()));
   } else {
     f.subtree_of = caller.agency_code;  // every dossier of its subtree
   }
@@ -327,10 +373,13 @@ grpc::Status NotifyServer::GetDelivery(grpc::ServerContext* ctx,
                                        v1::GetDeliveryResponse* resp) {
   return Done([&]() -> absl::Status {
     LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
-    if (!IsStaff(caller)) return Denied("citizens cannot read deliveries");
+    if (!IsStaff(caller)) {
+      return AuditDenied(caller, "GetDelivery", req->name(),
+                         Denied("citizens cannot read deliveries"));
+    }
     LT_ASSIGN_OR_RETURN(std::string id, DeliveryId(req->name()));
     LT_ASSIGN_OR_RETURN(DeliveryRecord d, store_.Get(id));
-    LT_RETURN_IF_ERROR(CheckDossierAccess(caller, d.dossier));
+    LT_RETURN_IF_ERROR(CheckDossierAccess(caller, "GetDelivery", d.dossier));
     DeliveryToProto(d, resp->mutable_delivery());
     return absl::OkStatus();
   }());
@@ -343,13 +392,17 @@ grpc::Status NotifyServer::ReplayDelivery(grpc::ServerContext* ctx,
     LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
     if (caller.role != Role::kAdmin && caller.role != Role::kSupervisor &&
         caller.role != Role::kCounterOfficer) {
-      return Denied("only officers replay deliveries");
+      return AuditDenied(caller, "ReplayDelivery", req->name(),
+                         Denied("only officers replay deliveries"));
     }
     LT_ASSIGN_OR_RETURN(std::string id, DeliveryId(req->name()));
     LT_ASSIGN_OR_RETURN(DeliveryRecord before, store_.Get(id));
-    LT_RETURN_IF_ERROR(CheckDossierAccess(caller, before.dossier));
-    LT_ASSIGN_OR_RETURN(DeliveryRecord d,
-                        store_.Replay(id, req->request_id(), clock_.Now()));
+    LT_RETURN_IF_ERROR(
+        CheckDossierAccess(caller, "ReplayDelivery", before.dossier));
+    LT_ASSIGN_OR_RETURN(
+        DeliveryRecord d,
+        store_.Replay(id, req->request_id(), clock_.Now(),
+                      AuditFor(caller, "ReplayDelivery", req->request_id())));
     logging::Event("delivery_replayed")
         .With("delivery", d.id)
         .With("channel", std::string(ChannelName(d.channel)))

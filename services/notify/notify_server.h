@@ -65,7 +65,15 @@ class NotifyServer final : public v1::NotifyService::Service {
   // learned from the dossier's events). PERMISSION_DENIED otherwise, also
   // for an empty `dossier`.
   absl::Status CheckDossierAccess(const grpc_util::Caller& c,
+                                  absl::string_view action,
                                   absl::string_view dossier);
+  // An audit row naming the caller, for a change made by `action`.
+  AuditEntry AuditFor(const grpc_util::Caller& c, absl::string_view action,
+                      absl::string_view request_id) const;
+  // Writes a PERMISSION_DENIED row for `action` on `resource` (its own
+  // transaction), logs it, and returns `denial`.
+  absl::Status AuditDenied(const grpc_util::Caller& c, absl::string_view action,
+                           absl::string_view resource, absl::Status denial);
   absl::Status DoSend(grpc::ServerContext* ctx,
                       const v1::SendNotificationRequest& req,
                       v1::SendNotificationResponse* resp);

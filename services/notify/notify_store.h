@@ -121,8 +121,21 @@ struct AttemptOutcome {
   absl::Time next_attempt_time;                    // when failed
 };
 
+// Who changed what, for notify.audit. `outcome` is "OK" or
+// "PERMISSION_DENIED".
+struct AuditEntry {
+  std::string agency, subject, role, peer;
+  std::string action;    // the RPC
+  std::string resource;  // e.g. deliveries/{id}, dossiers/{code}
+  std::string request_id;
+  std::string outcome = "OK";
+};
+
 class PgNotifyStore {
  public:
+  // Appends `e` to notify.audit in the caller's transaction.
+  void Audit(pqxx::work& tx, const AuditEntry& e, absl::Time now);
+
   explicit PgNotifyStore(db::Pool& pool) : pool_(pool) {}
   db::Pool& pool() { return pool_; }
 
@@ -136,8 +149,10 @@ class PgNotifyStore {
   absl::StatusOr<StoredTemplate> GetTemplate(absl::string_view event_type,
                                              Channel channel);
   // A new version; a retry with `request_id` returns the stored one.
+  // `audit` is written with the new version (not on a retry).
   absl::StatusOr<StoredTemplate> AddTemplateVersion(
-      const TemplateText& t, absl::string_view request_id, absl::Time now);
+      const TemplateText& t, absl::string_view request_id, absl::Time now,
+      const AuditEntry& audit);
   absl::StatusOr<Page<StoredTemplate>> ListTemplates(int page_size,
                                                      absl::string_view token);
 
@@ -145,11 +160,12 @@ class PgNotifyStore {
   // Creates (empty id) or changes a webhook; idempotent by `request_id`.
   absl::StatusOr<Webhook> SaveWebhook(const Webhook& w,
                                       absl::string_view request_id,
-                                      absl::Time now);
+                                      absl::Time now, const AuditEntry& audit);
   absl::StatusOr<Page<Webhook>> ListWebhooks(absl::string_view agency_code,
                                              int page_size,
                                              absl::string_view token);
-  absl::Status DeleteWebhook(absl::string_view id, absl::Time now);
+  absl::Status DeleteWebhook(absl::string_view id, absl::Time now,
+                             const AuditEntry& audit);
   // Live webhooks of any of `agency_codes` that want `event_type`.
   absl::StatusOr<std::vector<Webhook>> WebhooksFor(
       pqxx::work& tx, const std::vector<std::string>& agency_codes,
@@ -192,7 +208,8 @@ class PgNotifyStore {
   // `request_id` returns the delivery as it is.
   absl::StatusOr<DeliveryRecord> Replay(absl::string_view id,
                                         absl::string_view request_id,
-                                        absl::Time now);
+                                        absl::Time now,
+                                        const AuditEntry& audit);
   absl::StatusOr<std::vector<ChannelStats>> Stats(absl::Time now);
 
  private:

@@ -99,8 +99,18 @@ absl::StatusOr<StoredTemplate> PgNotifyStore::GetTemplate(
       });
 }
 
+void PgNotifyStore::Audit(pqxx::work& tx, const AuditEntry& e, absl::Time now) {
+  tx.exec_params(
+      "INSERT INTO notify.audit (at, agency, subject, role, peer, action, "
+      "resource, outcome, request_id) VALUES ($1::timestamptz, $2, $3, $4, "
+      "$5, $6, $7, $8, $9)",
+      pg::Ts(now), e.agency, e.subject, e.role, e.peer, e.action, e.resource,
+      e.outcome, e.request_id);
+}
+
 absl::StatusOr<StoredTemplate> PgNotifyStore::AddTemplateVersion(
-    const TemplateText& t, absl::string_view request_id, absl::Time now) {
+    const TemplateText& t, absl::string_view request_id, absl::Time now,
+    const AuditEntry& audit) {
   return db::WithTransaction(
       pool_, [&](pqxx::work& tx) -> absl::StatusOr<StoredTemplate> {
         if (!request_id.empty()) {
@@ -135,7 +145,15 @@ absl::StatusOr<StoredTemplate> PgNotifyStore::AddTemplateVersion(
                 kTemplateColumns),
             t.event_type, std::string(ChannelName(t.channel)), t.subject,
             t.body, pg::Ts(now), std::string(request_id));
-        return TemplateFromRow(r[0]);
+        absl::StatusOr<StoredTemplate> stored = TemplateFromRow(r[0]);
+        if (stored.ok()) {
+          AuditEntry a = audit;
+          a.resource = absl::StrCat("templates/", t.event_type, ".",
+                                    ChannelName(t.channel), "/versions/",
+                                    stored->version);
+          Audit(tx, a, now);
+        }
+        return stored;
       });
 }
 
@@ -174,7 +192,8 @@ absl::StatusOr<Page<StoredTemplate>> PgNotifyStore::ListTemplates(
 
 absl::StatusOr<Webhook> PgNotifyStore::SaveWebhook(const Webhook& w,
                                                    absl::string_view request_id,
-                                                   absl::Time now) {
+                                                   absl::Time now,
+                                                   const AuditEntry& audit) {
   return db::WithTransaction(
       pool_, [&](pqxx::work& tx) -> absl::StatusOr<Webhook> {
         if (!request_id.empty()) {
@@ -220,7 +239,11 @@ absl::StatusOr<Webhook> PgNotifyStore::SaveWebhook(const Webhook& w,
             return common::NotFound("WEBHOOK_NOT_FOUND", "no such webhook");
           }
         }
-        return WebhookFromRow(r[0]);
+        Webhook saved = WebhookFromRow(r[0]);
+        AuditEntry a = audit;
+        a.resource = absl::StrCat("webhooks/", saved.id);
+        Audit(tx, a, now);
+        return saved;
       });
 }
 
@@ -257,19 +280,26 @@ absl::StatusOr<Page<Webhook>> PgNotifyStore::ListWebhooks(
       });
 }
 
-absl::Status PgNotifyStore::DeleteWebhook(absl::string_view id,
-                                          absl::Time now) {
+absl::Status PgNotifyStore::DeleteWebhook(absl::string_view id, absl::Time now,
+                                          const AuditEntry& audit) {
   if (!common::IsUuid(id)) {
     return common::NotFound("WEBHOOK_NOT_FOUND", "no such webhook");
   }
   return db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     // Deleting twice is fine (idempotent); an unknown id is not.
     pqxx::result r = tx.exec_params(
-        "UPDATE notify.webhooks SET delete_time = coalesce(delete_time, "
-        "$2::timestamptz) WHERE id = $1::uuid RETURNING id",
+        "UPDATE notify.webhooks w SET delete_time = coalesce(w.delete_time, "
+        "$2::timestamptz) FROM (SELECT id, delete_time IS NULL AS live FROM "
+        "notify.webhooks WHERE id = $1::uuid FOR UPDATE) old WHERE w.id = "
+        "old.id RETURNING w.id, old.live",
         std::string(id), pg::Ts(now));
     if (r.empty()) {
       return common::NotFound("WEBHOOK_NOT_FOUND", "no such webhook");
+    }
+    if (r[0][1].as<bool>()) {  // live until now: deleted by this call
+      AuditEntry a = audit;
+      a.resource = absl::StrCat("webhooks/", id);
+      Audit(tx, a, now);
     }
     return absl::OkStatus();
   });

@@ -317,7 +317,8 @@ absl::StatusOr<Page<DeliveryRecord>> PgNotifyStore::List(
 }
 
 absl::StatusOr<DeliveryRecord> PgNotifyStore::Replay(
-    absl::string_view id, absl::string_view request_id, absl::Time now) {
+    absl::string_view id, absl::string_view request_id, absl::Time now,
+    const AuditEntry& audit) {
   if (!common::IsUuid(id)) {
     return common::NotFound("DELIVERY_NOT_FOUND", "no such delivery");
   }
@@ -345,6 +346,9 @@ absl::StatusOr<DeliveryRecord> PgNotifyStore::Replay(
             "next_attempt_time = $2::timestamptz, dead_letter_time = NULL, "
             "replay_request_id = NULLIF($3, '') WHERE id = $1::uuid",
             std::string(id), pg::Ts(now), std::string(request_id));
+        AuditEntry a = audit;
+        a.resource = absl::StrCat("deliveries/", id);
+        Audit(tx, a, now);
         return absl::OkStatus();
       });
   if (!s.ok()) return s;

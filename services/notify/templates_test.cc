@@ -120,10 +120,9 @@ TEST(TemplatesTest, ValidationRejectsEmptyBody) {
 
 TEST(TemplatesTest, EmailBodiesMayNotInsertValuesUnescaped) {
   for (const char* body : {"<p>{{{message}}}</p>", "<p>{{& message}}</p>"}) {
-    EXPECT_THAT(
-        ViolationFields(
-            ValidateTemplate({"ad_hoc", Channel::kEmail, "Tin", body}, 3)),
-        ElementsAre(HasSubstr("not allowed in e-mail bodies")))
+    EXPECT_THAT(ViolationFields(ValidateTemplate(
+                    {"ad_hoc", Channel::kEmail, "Tin", body}, 3)),
+                ElementsAre(HasSubstr("not allowed in e-mail bodies")))
         << body;
   }
   // An SMS is plain text: nothing to escape there.
@@ -142,10 +141,11 @@ TEST(TemplatesTest, TaskCancelledNeedsOnlyTheDossierCode) {
                                 "Hủy {{dossier_code}}: {{reason}}"},
                                3)
                   .ok());
-  EXPECT_THAT(ViolationFields(ValidateTemplate(
-                  {"task_cancelled", Channel::kWebhook, "", "Hủy {{task}}"}, 3)),
-              ElementsAre("template.body: missing required placeholder "
-                          "{{dossier_code}}"));
+  EXPECT_THAT(
+      ViolationFields(ValidateTemplate(
+          {"task_cancelled", Channel::kWebhook, "", "Hủy {{task}}"}, 3)),
+      ElementsAre("template.body: missing required placeholder "
+                  "{{dossier_code}}"));
 }
 
 TEST(TemplatesTest, ValidationRejectsSmsTooLongForConfiguredSegments) {

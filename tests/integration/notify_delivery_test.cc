@@ -90,7 +90,7 @@ TEST_F(DeliveryTest, EachChannelDelivers) {
       store_->SaveWebhook({.agency_code = "000.00.00.H26",
                            .url = http_->Url("/hooks/so-tu-phap"),
                            .secret = "bí-mật-webhook"},
-                          "", clock_.Now());
+                          "", clock_.Now(), {.action = "test"});
   ASSERT_TRUE(hook.ok()) << hook.status();
   std::vector<std::string> sms =
       Enqueue(Received("ev-1", {.phone = "0912345678"}));
@@ -213,9 +213,11 @@ TEST_F(DeliveryTest, AlwaysFailingSinkEndsInDeadLetterThatReplays) {
   EXPECT_EQ((*stats)[1].dead_letters, 1);
 
   // Only dead letters replay; a replay retried with its request id is fine.
-  EXPECT_THAT(store_->Replay(ids[0], "r-1", clock_.Now()), IsOk());
-  EXPECT_THAT(store_->Replay(ids[0], "r-1", clock_.Now()), IsOk());
-  EXPECT_THAT(store_->Replay(ids[0], "r-2", clock_.Now()),
+  EXPECT_THAT(store_->Replay(ids[0], "r-1", clock_.Now(), {.action = "test"}),
+              IsOk());
+  EXPECT_THAT(store_->Replay(ids[0], "r-1", clock_.Now(), {.action = "test"}),
+              IsOk());
+  EXPECT_THAT(store_->Replay(ids[0], "r-2", clock_.Now(), {.action = "test"}),
               StatusHasReason(absl::StatusCode::kFailedPrecondition,
                               "NOT_DEAD_LETTER"));
   smtp_->Reset();
@@ -231,9 +233,10 @@ TEST_F(DeliveryTest, PermanentRefusalDeadLettersAtOnce) {
       store_->SaveWebhook({.agency_code = "000.00.14.H26",
                            .url = http_->Url("/gone"),
                            .secret = "s"},
-                          "", clock_.Now());
+                          "", clock_.Now(), {.action = "test"});
   ASSERT_TRUE(hook.ok());
-  ASSERT_THAT(store_->DeleteWebhook(hook->id, clock_.Now()), IsOk());
+  ASSERT_THAT(store_->DeleteWebhook(hook->id, clock_.Now(), {.action = "test"}),
+              IsOk());
   NotificationPlan p = Received("ev-5", {});
   p.citizen.reset();
   EXPECT_TRUE(Enqueue(p).empty());  // deleted webhooks hear nothing
@@ -417,8 +420,7 @@ TEST_F(DeliveryTest, ListDeliveriesPaginatesNewestFirstWithFilters) {
       store_->List({.dossier = other.dossier}, 10, "");
   ASSERT_EQ(theirs->items.size(), 1u);
   EXPECT_EQ(theirs->items[0].event_id, "ev-list-other");
-  EXPECT_TRUE(
-      store_->List({.recipient = "0900000000"}, 10, "")->items.empty());
+  EXPECT_TRUE(store_->List({.recipient = "0900000000"}, 10, "")->items.empty());
   EXPECT_THAT(store_->List({}, 10, "not-a-token!"),
               StatusHasReason(absl::StatusCode::kInvalidArgument,
                               "INVALID_PAGE_TOKEN"));

@@ -182,7 +182,7 @@ class ObservabilityTest : public testing::NotifyStoreTest {
         store_->SaveWebhook({.agency_code = "000.00.14.H26",
                              .url = http_->Url("/hooks/tay-mo"),
                              .secret = "bí-mật-webhook-16"},
-                            "", clock_.Now());
+                            "", clock_.Now(), {.action = "test"});
     ASSERT_TRUE(hook.ok()) << hook.status();
   }
 

@@ -65,6 +65,24 @@ class NotifyServerTest : public testing::NotifyStoreTest {
     return ctx;
   }
 
+  // notify.audit as "action outcome resource request_id" lines, in order.
+  std::vector<std::string> AuditTrail() {
+    return db::WithTransaction(
+               *pool_,
+               [](pqxx::work& tx) -> absl::StatusOr<std::vector<std::string>> {
+                 std::vector<std::string> out;
+                 for (const auto& r :
+                      tx.exec("SELECT action || ' ' || outcome || ' ' || "
+                              "resource || ' ' || request_id || ' ' || "
+                              "role || '@' || agency FROM notify.audit "
+                              "ORDER BY id")) {
+                   out.push_back(r[0].as<std::string>());
+                 }
+                 return out;
+               })
+        .value_or(std::vector<std::string>{"error"});
+  }
+
   std::string StoredWebhookSecret() {
     return db::WithTransaction(
                *pool_,

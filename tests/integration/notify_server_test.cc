@@ -117,6 +117,62 @@ TEST_F(NotifyServerTest, SendNotificationIsIdempotentByRequestId) {
       GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
 }
 
+TEST_F(NotifyServerTest, ChangesAndRefusalsGoToAnAppendOnlyAuditTrail) {
+  // A send, retried: one row, for the delivery it queued.
+  v1::SendNotificationRequest send;
+  send.set_request_id(common::NewUuid());
+  send.mutable_recipient()->set_phone("0987654321");
+  (*send.mutable_values())["message"] = "Mời Ông/Bà đến bổ sung hồ sơ.";
+  v1::SendNotificationResponse sent;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(stub_
+                    ->SendNotification(As("supervisor", "000.00.14.H26").get(),
+                                       send, &sent)
+                    .ok());
+  }
+  // A citizen's attempt, a counter officer's template change, an admin's.
+  v1::SendNotificationResponse refused;
+  EXPECT_THAT(stub_->SendNotification(As("citizen").get(), send, &refused),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  v1::UpsertTemplateRequest upsert;
+  upsert.mutable_template_()->set_event_type("ready_for_return");
+  upsert.mutable_template_()->set_channel(common::v1::CONTACT_CHANNEL_SMS);
+  upsert.mutable_template_()->set_body("Hồ sơ {{dossier_code}} đã có kết quả.");
+  const std::string template_request = common::NewUuid();
+  upsert.set_request_id(template_request);
+  v1::UpsertTemplateResponse saved;
+  EXPECT_THAT(stub_->UpsertTemplate(
+                  As("counter_officer", "000.00.14.H26").get(), upsert, &saved),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  ASSERT_TRUE(stub_->UpsertTemplate(As("admin").get(), upsert, &saved).ok());
+  ASSERT_TRUE(stub_->UpsertTemplate(As("admin").get(), upsert, &saved).ok());
+
+  EXPECT_EQ(
+      AuditTrail(),
+      (std::vector<std::string>{
+          absl::StrCat("SendNotification OK ", sent.delivery().name(), " ",
+                       send.request_id(), " supervisor@000.00.14.H26"),
+          "SendNotification PERMISSION_DENIED   citizen@",
+          "UpsertTemplate PERMISSION_DENIED templates  "
+          "counter_officer@000.00.14.H26",
+          absl::StrCat("UpsertTemplate OK "
+                       "templates/ready_for_return.sms/versions/2 ",
+                       template_request, " admin@"),
+      }));
+  // Append-only: PostgreSQL refuses to change or remove a row (the
+  // trigger raises; the trail stays as it was).
+  const std::vector<std::string> before = AuditTrail();
+  for (const char* sql :
+       {"UPDATE notify.audit SET outcome = 'OK'", "DELETE FROM notify.audit"}) {
+    absl::Status s = db::WithTransaction(*pool_, [&](pqxx::work& tx) {
+      tx.exec(sql);
+      return absl::OkStatus();
+    });
+    EXPECT_FALSE(s.ok()) << sql;
+  }
+  EXPECT_EQ(AuditTrail(), before);
+}
+
 TEST_F(NotifyServerTest, TemplatesAreValidatedVersionedAndAdminOnly) {
   v1::UpsertTemplateRequest req;
   req.mutable_template_()->set_event_type("ready_for_return");
@@ -187,6 +243,7 @@ TEST_F(NotifyServerTest, DeadLetterListsAndReplaysOverGrpc) {
   v1::ReplayDeliveryRequest replay;
   replay.set_name(dead.deliveries(0).name());
   replay.set_request_id(common::NewUuid());
+  const std::string first_replay = replay.request_id();
   v1::ReplayDeliveryResponse r;
   EXPECT_THAT(stub_->ReplayDelivery(As("supervisor", "000.00.15.H26").get(),
                                     replay, &r),
@@ -210,6 +267,15 @@ TEST_F(NotifyServerTest, DeadLetterListsAndReplaysOverGrpc) {
   ASSERT_TRUE(stub_->GetDelivery(As("admin").get(), get, &d).ok());
   EXPECT_EQ(d.delivery().state(), v1::DELIVERY_STATE_SENT);
   EXPECT_EQ(d.delivery().attempts_size(), 3);
+  // The refused replay and the one that happened (its retry adds nothing).
+  EXPECT_EQ(AuditTrail(),
+            (std::vector<std::string>{
+                "ReplayDelivery PERMISSION_DENIED "
+                "dossiers/000.00.14.H26-260312-0042  "
+                "supervisor@000.00.15.H26",
+                absl::StrCat("ReplayDelivery OK ", dead.deliveries(0).name(),
+                             " ", first_replay, " supervisor@000.00.00.H26"),
+            }));
 }
 
 TEST_F(NotifyServerTest, AdminRetriesWithAnotherBodyAreRequestIdReused) {

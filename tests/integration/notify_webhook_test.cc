@@ -77,6 +77,17 @@ TEST_F(NotifyServerTest, WebhookHearsOverdueClocksSignedAndWithoutSecret) {
   ASSERT_TRUE(stub_->DeleteWebhook(As("admin").get(), del, &none).ok());
   ASSERT_TRUE(stub_->ListWebhooks(As("admin").get(), {}, &hooks).ok());
   EXPECT_EQ(hooks.webhooks_size(), 0);
+  // Deleting again changes nothing and is not recorded again.
+  ASSERT_TRUE(stub_->DeleteWebhook(As("admin").get(), del, &none).ok());
+  EXPECT_EQ(
+      AuditTrail(),
+      (std::vector<std::string>{
+          "RegisterWebhook PERMISSION_DENIED agencies/000.00.14.H26  "
+          "agency_system@000.00.15.H26",
+          absl::StrCat("RegisterWebhook OK ", hook.webhook().name(), " ",
+                       reg.request_id(), " agency_system@000.00.14.H26"),
+          absl::StrCat("DeleteWebhook OK ", hook.webhook().name(), "  admin@"),
+      }));
 }
 
 TEST_F(NotifyServerTest, SealedWebhookSecretWithoutTheKeyFailsAndRetries) {
