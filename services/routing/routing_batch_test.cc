@@ -265,8 +265,8 @@ TEST_F(RoutingBatchTest, CompleteTasksWritesEachTableInOneStatement) {
                     "trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO "
                     "routing.statements VALUES (TG_TABLE_NAME, TG_OP); "
                     "RETURN NULL; END $$");
-                for (const char* t :
-                     {"tasks", "task_feed", "handovers", "idempotency"}) {
+                for (const char* t : {"tasks", "task_feed", "handovers",
+                                      "idempotency", "audit"}) {
                   tx.exec(absl::StrCat("CREATE TRIGGER count_", t,
                                        " AFTER INSERT OR UPDATE ON routing.", t,
                                        " FOR EACH STATEMENT EXECUTE FUNCTION "
@@ -281,7 +281,8 @@ TEST_F(RoutingBatchTest, CompleteTasksWritesEachTableInOneStatement) {
     EXPECT_EQ(r.status().code(), 0) << r.status().message();
     EXPECT_EQ(r.task().state(), v1::TASK_STATE_DONE);
   }
-  for (const char* t : {"tasks", "task_feed", "handovers", "idempotency"}) {
+  for (const char* t :
+       {"tasks", "task_feed", "handovers", "idempotency", "audit"}) {
     EXPECT_EQ(
         Count(absl::StrCat(
             "SELECT count(*) FROM routing.statements WHERE tbl = '", t, "'")),
@@ -290,6 +291,10 @@ TEST_F(RoutingBatchTest, CompleteTasksWritesEachTableInOneStatement) {
   }
   // And what they wrote is what six single completions would have.
   EXPECT_EQ(Count("SELECT count(*) FROM routing.idempotency"), 6);
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.audit WHERE action = "
+                  "'CompleteTask' AND outcome = 'OK' AND subject = 'sys-W-TP' "
+                  "AND resource LIKE 'tasks/%'"),
+            6);
   std::set<std::string> handovers;
   for (const std::string& code : codes) {
     const v1::Route r = Route("dossiers/" + code);

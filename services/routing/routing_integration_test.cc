@@ -213,6 +213,78 @@ TEST_F(RoutingIntegrationTest, ARouteIsReadInTheSubtreeElseOnlyTheCallersPart) {
               GrpcStatusIs(grpc::StatusCode::NOT_FOUND));
 }
 
+TEST_F(RoutingIntegrationTest,
+       AWorkerWhoseLeaseRanOutCannotActOverTheNewHolder) {
+  ASSERT_TRUE(Deliver(Received("X-0004"), "dossiers/X-0004"));
+  const std::string civil =
+      Leg(Route("dossiers/X-0004"), "civil_status").name();
+  // Two workers of the justice office, each with its own identity.
+  const auto as = [](grpc::ClientContext& ctx, const std::string& subject) {
+    ctx.AddMetadata("x-lienthong-role", "agency_system");
+    ctx.AddMetadata("x-lienthong-agency", "W-TP");
+    ctx.AddMetadata("x-lienthong-subject", subject);
+  };
+  const auto claim = [&](const std::string& subject) {
+    grpc::ClientContext ctx;
+    as(ctx, subject);
+    v1::ClaimTaskRequest req;
+    req.set_name(civil);
+    req.mutable_lease_duration()->set_seconds(60);
+    v1::ClaimTaskResponse resp;
+    return stub_->ClaimTask(&ctx, req, &resp);
+  };
+  const auto complete = [&](const std::string& subject) {
+    grpc::ClientContext ctx;
+    as(ctx, subject);
+    v1::CompleteTaskRequest req;
+    req.set_name(civil);
+    for (auto [k, v] : {std::pair{"birth_certificate_number", "7/2026"},
+                        std::pair{"personal_id", "001226012345"}}) {
+      auto* o = req.add_outputs();
+      o->set_key(k);
+      o->set_value(v);
+    }
+    v1::CompleteTaskResponse resp;
+    return stub_->CompleteTask(&ctx, req, &resp);
+  };
+  ASSERT_TRUE(claim("may-1").ok());
+  clock_.Advance(absl::Minutes(2));
+  ASSERT_EQ(*server_->ExpireLeasesOnce(), 1);
+  ASSERT_TRUE(claim("may-2").ok());
+  // The first worker comes back late: refused, naming who holds it.
+  const grpc::Status late = complete("may-1");
+  EXPECT_THAT(late, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(common::GetErrorDetails(grpc_util::FromGrpcStatus(late)).reason,
+            "CLAIMED_BY_ANOTHER");
+  EXPECT_NE(late.error_message().find("may-2"), std::string::npos);
+  {
+    grpc::ClientContext ctx;
+    as(ctx, "may-1");
+    v1::RenewLeaseRequest req;
+    req.set_name(civil);
+    v1::RenewLeaseResponse resp;
+    EXPECT_THAT(stub_->RenewLease(&ctx, req, &resp),
+                GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  }
+  EXPECT_TRUE(complete("may-2").ok());
+  EXPECT_EQ(Leg(Route("dossiers/X-0004"), "civil_status").state(),
+            v1::TASK_STATE_DONE);
+  // Who did what is in the audit trail; the refused attempts changed
+  // nothing and left no "OK" row.
+  const auto did = [&](const std::string& action, const std::string& who) {
+    return Count(absl::StrCat(
+        "SELECT count(*) FROM routing.audit WHERE outcome = 'OK' AND "
+        "action = '",
+        action, "' AND subject = '", who, "' AND resource = '", civil,
+        "' AND agency = 'W-TP' AND role = 'agency_system'"));
+  };
+  EXPECT_EQ(did("ClaimTask", "may-1"), 1);
+  EXPECT_EQ(did("ClaimTask", "may-2"), 1);
+  EXPECT_EQ(did("CompleteTask", "may-1"), 0);
+  EXPECT_EQ(did("RenewLease", "may-1"), 0);
+  EXPECT_EQ(did("CompleteTask", "may-2"), 1);
+}
+
 TEST_F(RoutingIntegrationTest, AgenciesActOnlyOnTheirOwnTasks) {
   ASSERT_TRUE(Deliver(Received("X-0002"), "dossiers/X-0002"));
   const std::string civil =

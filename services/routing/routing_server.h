@@ -184,10 +184,24 @@ class RoutingServer final : public v1::RoutingService::Service {
     EmitBatch& operator=(const EmitBatch&) = delete;
     absl::Status Flush(pqxx::work& tx, absl::Time now);
 
+    // An audit row of a change (routing.audit), written with the events.
+    struct AuditRow {
+      std::string agency, subject, role, peer, action, resource;
+    };
+    // Keeps `row` for Flush when a batch lives on this thread; false when
+    // none does (the caller writes it itself).
+    static bool Keep(AuditRow row);
+
    private:
     std::vector<db::OutboxEntry> entries_;
     std::vector<db::OutboxEntry>* outer_;
+    std::vector<AuditRow> audit_;
+    EmitBatch* outer_batch_;
   };
+  // Records in routing.audit that `c` changed `resource` by `action`
+  // (outcome OK), in the transaction making the change.
+  void AuditChange(pqxx::work& tx, const Caller& c, absl::string_view action,
+                   absl::string_view resource);
   // While one lives (one CompleteTasks or HandleEvents transaction body,
   // on this thread), the batch's rows are kept here: for CompleteTasks, its
   // routes, their tasks and its request ids, read up front in three

@@ -140,16 +140,69 @@ void RoutingServer::Emit(pqxx::work& tx,
       .IgnoreError();
 }
 
-RoutingServer::EmitBatch::EmitBatch() : outer_(collecting) {
+namespace {
+thread_local RoutingServer::EmitBatch* current_batch = nullptr;
+
+void InsertAudit(pqxx::work& tx,
+                 const std::vector<RoutingServer::EmitBatch::AuditRow>& rows,
+                 absl::Time now) {
+  if (rows.empty()) return;
+  std::vector<std::string> cols[6];
+  for (const auto& r : rows) {
+    cols[0].push_back(r.agency);
+    cols[1].push_back(r.subject);
+    cols[2].push_back(r.role);
+    cols[3].push_back(r.peer);
+    cols[4].push_back(r.action);
+    cols[5].push_back(r.resource);
+  }
+  db::ExecPrepared(
+      tx,
+      "INSERT INTO routing.audit (at, agency, subject, role, peer, action, "
+      "resource, outcome) SELECT $1::timestamptz, a, s, r, p, x, res, 'OK' "
+      "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], "
+      "$6::text[], $7::text[]) AS u(a, s, r, p, x, res)",
+      PgTime(now), db::TextArrayLiteral(cols[0]), db::TextArrayLiteral(cols[1]),
+      db::TextArrayLiteral(cols[2]), db::TextArrayLiteral(cols[3]),
+      db::TextArrayLiteral(cols[4]), db::TextArrayLiteral(cols[5]));
+}
+}  // namespace
+
+RoutingServer::EmitBatch::EmitBatch()
+    : outer_(collecting), outer_batch_(current_batch) {
   collecting = &entries_;
+  current_batch = this;
 }
 
-RoutingServer::EmitBatch::~EmitBatch() { collecting = outer_; }
+RoutingServer::EmitBatch::~EmitBatch() {
+  collecting = outer_;
+  current_batch = outer_batch_;
+}
+
+bool RoutingServer::EmitBatch::Keep(AuditRow row) {
+  if (current_batch == nullptr) return false;
+  current_batch->audit_.push_back(std::move(row));
+  return true;
+}
 
 absl::Status RoutingServer::EmitBatch::Flush(pqxx::work& tx, absl::Time now) {
   absl::Status s = db::AppendOutboxEach(tx, "routing", entries_, now);
   entries_.clear();
+  if (s.ok()) InsertAudit(tx, audit_, now);
+  audit_.clear();
   return s;
+}
+
+void RoutingServer::AuditChange(pqxx::work& tx, const Caller& c,
+                                absl::string_view action,
+                                absl::string_view resource) {
+  EmitBatch::AuditRow row{c.agency_code,
+                          c.subject,
+                          std::string(grpc_util::RoleName(c.role)),
+                          c.peer,
+                          std::string(action),
+                          std::string(resource)};
+  if (!EmitBatch::Keep(row)) InsertAudit(tx, {row}, clock_.Now());
 }
 
 void RoutingServer::MakeReady(pqxx::work& tx, Row& r,

@@ -92,6 +92,19 @@ absl::Status RoutingServer::ApplyTaskOp(pqxx::work& tx, const Caller& caller,
   }
   LT_ASSIGN_OR_RETURN(v1::TaskState next,
                       NextTaskState(row->task.state(), op.event));
+  // A claimed task is worked by whoever holds its lease: a worker whose
+  // lease ran out (and was claimed again by someone else) must not renew,
+  // complete, refuse or suspend it over the new holder's head.
+  if (row->task.state() == v1::TASK_STATE_CLAIMED &&
+      op.event != TaskEvent::kClaim && caller.role != grpc_util::Role::kAdmin &&
+      !row->task.lease_holder().empty() &&
+      row->task.lease_holder() != caller.subject) {
+    return common::FailedPrecondition(
+        "CLAIMED_BY_ANOTHER",
+        absl::StrCat(op.task_name, " is claimed by ", row->task.lease_holder(),
+                     "; claim it once its lease has ended"),
+        {{"lease_holder", row->task.lease_holder()}});
+  }
   if (op.event == TaskEvent::kClaim || op.event == TaskEvent::kRenew) {
     row->task.set_lease_holder(caller.subject);
   }
@@ -100,6 +113,7 @@ absl::Status RoutingServer::ApplyTaskOp(pqxx::work& tx, const Caller& caller,
   if (wrote != nullptr) *wrote = true;
   SaveTask(tx, *row);
   if (op.after_save) LT_RETURN_IF_ERROR(op.after_save(tx, *row));
+  AuditChange(tx, caller, op.method, op.task_name);
   // Taken meanwhile by a call on another task (each task's twins are
   // serialised above): the id was reused; nothing of this commits.
   if (!op.request_id.empty() &&
