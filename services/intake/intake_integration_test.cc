@@ -73,6 +73,15 @@ TEST_F(IntakeIntegrationTest, BadInputGetsClearErrorsAndLosesNothing) {
   auto district = Birth("000.90.19.H26");
   s = Submit(*a_, district, &resp, "000.00.19.H26");
   EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+
+  // No request_id: a retry could not be told from a new dossier.
+  auto anonymous = Birth(kTayMo);
+  anonymous.clear_request_id();
+  s = Submit(*a_, anonymous, &resp);
+  ASSERT_THAT(s, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  details = common::GetErrorDetails(grpc_util::FromGrpcStatus(s));
+  ASSERT_EQ(details.field_violations.size(), 1u);
+  EXPECT_EQ(details.field_violations[0].field, "request_id");
   EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM intake.outbox"), 0);
 }

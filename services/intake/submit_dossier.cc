@@ -105,9 +105,15 @@ grpc::Status IntakeServer::SubmitDossier(grpc::ServerContext* ctx,
     return Done(common::InvalidArgument(
         "BAD_NAME", {{"dossier.procedure", "must be procedures/{code}"}}));
   }
-  if (req->request_id().size() > 100) {
+  if (req->request_id().empty() || req->request_id().size() > 100) {
+    // Without one, a retry after a lost answer would receive a second
+    // dossier with a second code.
     return Done(common::InvalidArgument(
-        "BAD_REQUEST_ID", {{"request_id", "at most 100 characters"}}));
+        "BAD_REQUEST_ID",
+        {{"request_id", req->request_id().empty()
+                            ? "is required (a UUID per dossier; send the "
+                              "same one again when retrying)"
+                            : "at most 100 characters"}}));
   }
   job.request_hash = db::Sha256Hex(req->SerializeAsString());
   job.caller = &*caller;
