@@ -256,15 +256,35 @@ TEST_F(IntakeIntegrationTest, LifecycleThroughRoutingEventsToReturnAndRating) {
   ASSERT_TRUE(a_->stub->ReturnResult(&c3, ret, &rr).ok());
   EXPECT_EQ(rr.dossier().national_status_code(), 10);
 
-  for (int i = 0; i < 2; ++i) {
+  // Only the applicant rates, once: a citizen proves it with the phone's
+  // last 4 digits (the applicant's is ...5678), as for LookupDossier.
+  const auto rate = [&](const std::string& role, const std::string& last4,
+                        v1::RateDossierResponse* out = nullptr) {
     grpc::ClientContext c4;
-    As(c4, "counter_officer", kTayMo);
-    v1::RateDossierRequest rate;
-    rate.set_name(name);
-    rate.set_rating(5);
-    v1::RateDossierResponse rateresp;
-    EXPECT_EQ(a_->stub->RateDossier(&c4, rate, &rateresp).ok(), i == 0);
-  }
+    As(c4, role, role == "citizen" ? "" : kTayMo);
+    v1::RateDossierRequest req;
+    req.set_name(name);
+    req.set_rating(5);
+    req.set_comment("Cán bộ hướng dẫn tận tình, đúng hẹn.");
+    req.set_phone_last4(last4);
+    v1::RateDossierResponse resp;
+    grpc::Status st = a_->stub->RateDossier(&c4, req, &resp);
+    if (out != nullptr) *out = resp;
+    return st;
+  };
+  EXPECT_THAT(rate("citizen", ""),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(rate("citizen", "0000"),
+              GrpcStatusIs(grpc::StatusCode::NOT_FOUND));
+  EXPECT_THAT(rate("agency_system", ""),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  v1::RateDossierResponse rated;
+  ASSERT_TRUE(rate("citizen", "5678", &rated).ok());
+  EXPECT_EQ(rated.dossier().rating(), 5);
+  EXPECT_EQ(rated.dossier().rating_comment(),
+            "Cán bộ hướng dẫn tận tình, đúng hẹn.");
+  EXPECT_THAT(rate("counter_officer", ""),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
   grpc::ClientContext c5;
   As(c5, "counter_officer", kTayMo);
   v1::GetControlSlipRequest slip;
@@ -347,7 +367,8 @@ TEST_F(IntakeIntegrationTest, AuditTamperingIsDetected) {
   const auto tail = verify();
   EXPECT_FALSE(tail.intact());
   EXPECT_EQ(tail.first_bad_sequence(), 10);
-  EXPECT_EQ(tail.problem(), absl::StrCat("entries 10 to ", last, " are missing"));
+  EXPECT_EQ(tail.problem(),
+            absl::StrCat("entries 10 to ", last, " are missing"));
 }
 
 TEST_F(IntakeIntegrationTest, AuditEntriesAreSealedInOneChainAfterCommit) {
@@ -357,8 +378,7 @@ TEST_F(IntakeIntegrationTest, AuditEntriesAreSealedInOneChainAfterCommit) {
   constexpr char kUnsealed[] =
       "SELECT count(*) FROM intake.audit a WHERE NOT EXISTS (SELECT 1 FROM "
       "intake.audit_chain c WHERE c.audit_id = a.id)";
-  EXPECT_EQ(Count(absl::StrCat(kUnsealed, " AND action = 'SubmitDossier'")),
-            1);
+  EXPECT_EQ(Count(absl::StrCat(kUnsealed, " AND action = 'SubmitDossier'")), 1);
   const int64_t total = Count("SELECT count(*) FROM intake.audit");
   absl::StatusOr<int64_t> sealed = a_->server.SealAuditOnce();
   ASSERT_TRUE(sealed.ok());
@@ -381,8 +401,9 @@ TEST_F(IntakeIntegrationTest, TheSealerReportsEntriesHeldBackByARunningWrite) {
   // submission's entry, committed after it.
   pqxx::connection c(dsn_);
   pqxx::work running(c);
-  running.exec("INSERT INTO intake.lookup_failures (code, failures, "
-               "window_start) VALUES ('x', 1, now())");
+  running.exec(
+      "INSERT INTO intake.lookup_failures (code, failures, "
+      "window_start) VALUES ('x', 1, now())");
   v1::SubmitDossierResponse sub;
   ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
   clock_.Advance(absl::Seconds(90));
@@ -479,8 +500,9 @@ TEST_F(IntakeIntegrationTest, MovingAWardCarriesItsUnitsAndDossiers) {
   // The ward's one-stop unit now names its new district among its ancestors.
   const v1::Agency unit = get_agency(kHaDinh);
   const auto& anc = unit.ancestor_codes();
-  EXPECT_EQ(std::vector<std::string>(anc.begin(), anc.end()),
-            (std::vector<std::string>{"000.00.00.H26", kNamTuLiem, kHaDinhWard}));
+  EXPECT_EQ(
+      std::vector<std::string>(anc.begin(), anc.end()),
+      (std::vector<std::string>{"000.00.00.H26", kNamTuLiem, kHaDinhWard}));
   EXPECT_EQ(unit.administrative_unit(), absl::StrCat("agencies/", kHaDinhWard));
   // And the new district's list of dossiers has it.
   grpc::ClientContext lctx;
