@@ -67,13 +67,24 @@ constexpr char kOutboxLz4Sql[] = R"sql(
 ALTER TABLE {schema}.outbox ALTER COLUMN payload SET COMPRESSION lz4;
 )sql";
 
+// Relays take a destination's undelivered events in the order they were
+// written (seq), not by due time; the index serves that, in place of the
+// one by due time.
+constexpr char kOutboxFifoSql[] = R"sql(
+CREATE INDEX outbox_fifo ON {schema}.outbox (destination, seq)
+  WHERE delivered_at IS NULL;
+DROP INDEX {schema}.outbox_due;
+)sql";
+
 std::vector<Migration> EventTableMigrations(absl::string_view schema) {
   // Applied in this order, before the service's own (negative versions so
   // they never collide with a service's numbering).
   return {{-1, "lienthong_events",
            absl::StrReplaceAll(kOutboxSql, {{"{schema}", schema}})},
           {-2, "lienthong_events_lz4",
-           absl::StrReplaceAll(kOutboxLz4Sql, {{"{schema}", schema}})}};
+           absl::StrReplaceAll(kOutboxLz4Sql, {{"{schema}", schema}})},
+          {-3, "lienthong_events_fifo",
+           absl::StrReplaceAll(kOutboxFifoSql, {{"{schema}", schema}})}};
 }
 
 absl::Status Migrate(Pool& pool, absl::string_view schema,

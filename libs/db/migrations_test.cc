@@ -36,8 +36,8 @@ TEST(MigrationsTest, ApplyingTwiceIsANoOp) {
   ASSERT_THAT(Migrate(pool, "svc", kMigrations), IsOk());
   ASSERT_THAT(Migrate(pool, "svc", kMigrations), IsOk());
   EXPECT_EQ(Count(pool, "SELECT count(*) FROM svc.applied"), 1);
-  // The service's two files and the library's two for the event tables.
-  EXPECT_EQ(Count(pool, "SELECT count(*) FROM svc.schema_migrations"), 4);
+  // The service's two files and the library's three for the event tables.
+  EXPECT_EQ(Count(pool, "SELECT count(*) FROM svc.schema_migrations"), 5);
   EXPECT_EQ(Count(pool, "SELECT count(*) FROM svc.outbox"), 0);
   EXPECT_EQ(Count(pool, "SELECT count(*) FROM svc.inbox"), 0);
 }

@@ -17,11 +17,23 @@ namespace {
 
 // Failures that say the receiver (or the way to it) is in trouble, not
 // that one event is wrong.
+constexpr absl::StatusCode kTransient[] = {
+    absl::StatusCode::kUnavailable, absl::StatusCode::kDeadlineExceeded,
+    absl::StatusCode::kResourceExhausted, absl::StatusCode::kAborted};
+
 bool IsTransient(absl::StatusCode c) {
-  return c == absl::StatusCode::kUnavailable ||
-         c == absl::StatusCode::kDeadlineExceeded ||
-         c == absl::StatusCode::kResourceExhausted ||
-         c == absl::StatusCode::kAborted;
+  return std::find(std::begin(kTransient), std::end(kTransient), c) !=
+         std::end(kTransient);
+}
+
+// kTransient as an SQL list of last_error_code values: "'UNAVAILABLE', …".
+std::string TransientCodesSql() {
+  std::string out;
+  for (const absl::StatusCode c : kTransient) {
+    if (!out.empty()) out += ", ";
+    absl::StrAppend(&out, "'", absl::StatusCodeToString(c), "'");
+  }
+  return out;
 }
 
 // AppendOutbox and AppendOutboxBatch: one statement for any number of
@@ -226,17 +238,42 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
   // relays off these rows; if we die before commit, the locks vanish and
   // the rows are claimed again (at least once).
   return WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<int> {
+    // One relay at a time per destination, whichever replica it runs in:
+    // two delivering side by side could each hand over part of the line
+    // and the receiver apply a later event first. The others find the
+    // lock taken and wait for their next round (they take over when the
+    // holder dies: the lock goes with its transaction).
+    if (!ExecPrepared(tx,
+                      "SELECT pg_try_advisory_xact_lock(hashtext($1 || '.' || "
+                      "$2))",
+                      s, options_.destination)[0][0]
+             .as<bool>()) {
+      return 0;
+    }
+    // In the order they were written (seq), and only the due rows in front:
+    // events waiting out a backoff because the receiver was away hold back
+    // the ones written after them, so a receiver that comes back gets them
+    // in order (a TaskCompleted never before its TaskDispatched). An event
+    // the receiver rejected outright (not a transient code) backs off
+    // alone: it is left out of the line until it is due again.
     pqxx::result rows = ExecPrepared(
         tx,
-        absl::StrCat("SELECT event_id, event_type, payload, attempts FROM ", s,
-                     ".outbox WHERE destination = $1 AND delivered_at IS "
-                     "NULL AND next_attempt_at <= $2 ORDER BY "
-                     "next_attempt_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED"),
+        absl::StrCat(
+            "SELECT event_id, event_type, payload, attempts, "
+            "next_attempt_at <= $2 FROM ",
+            s,
+            ".outbox WHERE destination = $1 AND delivered_at IS NULL AND "
+            "(next_attempt_at <= $2 OR last_error_code IS NULL OR "
+            "last_error_code IN (",
+            TransientCodesSql(), ")) ORDER BY seq LIMIT $3 FOR UPDATE"),
         options_.destination, PgTime(now), options_.batch_size);
-    if (rows.empty()) return 0;
-    last_round_full_ = static_cast<int>(rows.size()) >= options_.batch_size;
+    size_t due = 0;
+    while (due < rows.size() && rows[due][4].as<bool>()) ++due;
+    if (due == 0) return 0;
+    last_round_full_ = static_cast<int>(due) >= options_.batch_size;
     std::vector<OutboxRecord> records;
-    for (const auto& row : rows) {
+    for (size_t i = 0; i < due; ++i) {
+      const auto& row = rows[i];
       OutboxRecord rec;
       rec.event_id = row[0].as<std::string>();
       rec.event_type = row[1].as<std::string>();

@@ -2,10 +2,13 @@
 
 // The transactional outbox. A state change and the event it causes commit
 // together: AppendOutbox writes one row per destination in the caller's
-// transaction. A relay per destination claims due rows with
-// FOR UPDATE SKIP LOCKED (N replicas share the work), hands them to a
+// transaction. A relay per destination (one at a time across replicas,
+// under an advisory lock) takes the due rows at the front of the
+// destination's line, in the order they were written, hands them to a
 // deliverer (the next service's EventSinkService), and marks them delivered;
-// failures back off exponentially with jitter. NOTIFY <schema>_outbox, sent
+// failures back off exponentially with jitter, and an event waiting out a
+// backoff holds back those written after it (unless the receiver rejected
+// it outright: that one backs off alone). NOTIFY <schema>_outbox, sent
 // after commit (notifier.h), only wakes relays early; polling is what
 // carries events. Receivers call
 // RecordInbox in the transaction that applies the event, so a redelivery is

@@ -62,7 +62,7 @@ class Receiver {
 
 class OutboxTest : public ::testing::Test {
  protected:
-  OutboxTest() : pool_({PgCluster::Get().NewDatabase(), 4}) {
+  OutboxTest() : dsn_(PgCluster::Get().NewDatabase()), pool_({dsn_, 4}) {
     EXPECT_THAT(Migrate(pool_, "send",
                         {{1, "state", "CREATE TABLE send.state (v text)"}}),
                 IsOk());
@@ -91,6 +91,7 @@ class OutboxTest : public ::testing::Test {
     return o;
   }
 
+  std::string dsn_;
   common::FakeClock clock_;
   Pool pool_;
 };
@@ -158,6 +159,44 @@ TEST_F(OutboxTest, FailedDeliveryBacksOffExponentially) {
   EXPECT_EQ(relay.BackoffFor(2), 2 * relay.BackoffFor(1));
   EXPECT_LE(relay.BackoffFor(100), Options().max_backoff);
   EXPECT_EQ(relay.Stats()->pending, 1);
+}
+
+TEST_F(OutboxTest, AfterAnOutageEventsArriveInTheOrderTheyWereWritten) {
+  std::vector<std::string> order;
+  bool down = true;
+  OutboxRelay relay(pool_, clock_, Options(), [&](const auto& rs) {
+    if (down) return absl::UnavailableError("receiver away");
+    for (const OutboxRecord& r : rs) order.push_back(r.event_id);
+    return absl::OkStatus();
+  });
+  const std::string dispatched = Change(true);
+  ASSERT_EQ(*relay.RunOnce(), 0);  // UNAVAILABLE: it backs off
+  // Written while the first waits out its backoff, due at once.
+  const std::string completed = Change(true);
+  down = false;
+  EXPECT_EQ(*relay.RunOnce(), 0);  // it waits behind the first
+  EXPECT_TRUE(order.empty());
+  clock_.Advance(relay.BackoffFor(1));
+  EXPECT_EQ(*relay.RunOnce(), 2);
+  EXPECT_EQ(order, (std::vector<std::string>{dispatched, completed}));
+}
+
+TEST_F(OutboxTest, OneRelayAtATimeDeliversADestination) {
+  Change(true);
+  int calls = 0;
+  OutboxRelay relay(pool_, clock_, Options(), [&](const auto&) {
+    ++calls;
+    return absl::OkStatus();
+  });
+  // Another replica's relay holds the destination's lock in its round.
+  pqxx::connection c(dsn_);
+  pqxx::work holder(c);
+  holder.exec("SELECT pg_advisory_xact_lock(hashtext('send.recv'))");
+  EXPECT_EQ(*relay.RunOnce(), 0);
+  EXPECT_EQ(calls, 0);
+  holder.abort();
+  EXPECT_EQ(*relay.RunOnce(), 1);
+  EXPECT_EQ(calls, 1);
 }
 
 TEST_F(OutboxTest, ARejectedEventBacksOffAloneWithoutHoldingOthersBack) {
