@@ -126,6 +126,16 @@ grpc::Status IntakeServer::UpsertAgency(grpc::ServerContext* ctx,
               absl::StrCat("parent agency ", parent_code, " does not exist"),
               {{"parent", parent_code}});
         }
+        // Tiers go down the tree (province, district, commune), or stay:
+        // a committee's offices share its tier.
+        if (a.tier() < parent->tier()) {
+          return common::FailedPrecondition(
+              "TIER_ABOVE_PARENT",
+              absl::StrCat("a ", common::v1::Tier_Name(a.tier()),
+                           " agency cannot sit under ", parent_code, ", a ",
+                           common::v1::Tier_Name(parent->tier()), " agency"),
+              {{"parent", parent_code}});
+        }
         parent_path = pg::PathOf(tx, parent_code);
         if (parent_path.find(absl::StrCat("/", a.code(), "/")) !=
             std::string::npos) {
@@ -149,6 +159,21 @@ grpc::Status IntakeServer::UpsertAgency(grpc::ServerContext* ctx,
         a.set_administrative_unit(parent->administrative_unit());
       }
       const std::string old_path = pg::PathOf(tx, a.code());
+      if (!old_path.empty()) {
+        // Nor may an agency rise above its own children.
+        for (const v1::Agency& child :
+             pg::ListAgencies(tx, a.code(), "", 0, 0, "", 100000)) {
+          if (child.tier() < a.tier()) {
+            return common::FailedPrecondition(
+                "TIER_BELOW_CHILD",
+                absl::StrCat(a.code(), " has ", child.code(), ", a ",
+                             common::v1::Tier_Name(child.tier()),
+                             " agency, under it; it cannot be a ",
+                             common::v1::Tier_Name(a.tier()), " agency"),
+                {{"child", child.code()}});
+          }
+        }
+      }
       resp->set_created(old_path.empty());
       pg::PutAgency(tx, a, path, clock_.Now());
       if (!old_path.empty() && old_path != path) {
@@ -176,7 +201,8 @@ void IntakeServer::RefreshDescendants(pqxx::work& tx, const v1::Agency& moved,
     std::vector<std::string> codes =
         absl::StrSplit(row.path, '/', absl::SkipEmpty());
     d.clear_ancestor_codes();
-    for (size_t i = 0; i + 1 < codes.size(); ++i) d.add_ancestor_codes(codes[i]);
+    for (size_t i = 0; i + 1 < codes.size(); ++i)
+      d.add_ancestor_codes(codes[i]);
     if (d.kind() != common::v1::AGENCY_KIND_PEOPLES_COMMITTEE) {
       auto parent = unit_of.find(AgencyCodeOf(d.parent()));
       if (parent != unit_of.end()) d.set_administrative_unit(parent->second);

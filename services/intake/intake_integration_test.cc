@@ -450,6 +450,26 @@ TEST_F(IntakeIntegrationTest, TwoTierProvinceCommuneTreeWorks) {
   ASSERT_TRUE(a_->stub->ResolveAgencySubtree(&ctx, sub, &tree).ok());
   EXPECT_EQ(tree.agencies_size(), 3);
   EXPECT_EQ(tree.agencies(2).administrative_unit(), "agencies/000.01.00.T01");
+
+  // Tiers only go down: no district under a commune, and a province with
+  // a district under it cannot become a commune.
+  grpc::Status s =
+      upsert("000.02.00.T01", common::v1::TIER_DISTRICT,
+             common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "000.01.00.T01");
+  EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(common::GetErrorDetails(grpc_util::FromGrpcStatus(s)).reason,
+            "TIER_ABOVE_PARENT");
+  ASSERT_TRUE(upsert("000.03.00.T01", common::v1::TIER_DISTRICT,
+                     common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "000.00.00.T01")
+                  .ok());
+  s = upsert("000.00.00.T01", common::v1::TIER_COMMUNE,
+             common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "");
+  EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(common::GetErrorDetails(grpc_util::FromGrpcStatus(s)).reason,
+            "TIER_BELOW_CHILD");
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.agencies WHERE code LIKE "
+                  "'%.T01'"),
+            4);
 }
 
 // A ward moves to another district (as wards did in the 2025
