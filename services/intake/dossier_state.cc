@@ -114,6 +114,8 @@ absl::StatusOr<DossierState> NextState(DossierState from, DossierEvent event) {
       switch (event) {
         case E::kSupplement:
           return v1::DOSSIER_STATE_IN_PROCESSING;
+        case E::kRequestSupplement:  // a parallel leg asks for more too
+          return v1::DOSSIER_STATE_SUPPLEMENT_REQUESTED;
         case E::kWithdraw:
           return v1::DOSSIER_STATE_WITHDRAWN;
         case E::kRefuse:

@@ -107,10 +107,14 @@ absl::StatusOr<bool> IntakeServer::ApplyEvent(pqxx::work& tx,
     pg::UpdateDossier(tx, *d, now);  // once, with the transition's state
   } else if (e.payload().UnpackTo(&supplement)) {
     actor.agency_code = AgencyCodeOf(supplement.agency());
-    const v1::DossierState before = d->state();
+    // Also when the dossier already waits for a supplement: a parallel leg
+    // (residence beside health insurance) may ask for other items, and the
+    // citizen must hear of those too before supplementing once for all.
+    const bool applies =
+        NextState(d->state(), DossierEvent::kRequestSupplement).ok();
     LT_RETURN_IF_ERROR(
         apply(DossierEvent::kRequestSupplement, supplement.reason()));
-    if (d->state() != before) {
+    if (applies) {
       v1::DossierSupplementRequested ev;
       ev.set_dossier(d->name());
       grpc_util::ToProto(now, ev.mutable_request_time());

@@ -211,6 +211,48 @@ TEST_F(IntakeIntegrationTest,
   EXPECT_EQ(chain.checked(), Count("SELECT count(*) FROM intake.audit"));
 }
 
+TEST_F(IntakeIntegrationTest, TwoParallelLegsAskingForSupplementsAreBothTold) {
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  const std::string name = sub.dossier().name();
+  const auto ask = [&](const std::string& leg, const std::string& agency,
+                       const std::string& reason, const std::string& item) {
+    routing::v1::LegSupplementRequested m;
+    m.set_dossier(name);
+    m.set_leg_id(leg);
+    m.set_agency("agencies/" + agency);
+    m.set_reason(reason);
+    m.add_missing_items(item);
+    return a_->server.HandleEvent(
+        grpc_util::MakeEvent(m, "routing", name, clock_.Now()));
+  };
+  ASSERT_TRUE(ask("residency", "001.08.19.H26", "Thiếu giấy tờ chỗ ở",
+                  "Giấy xác nhận chỗ ở hợp pháp")
+                  .value_or(false));
+  ASSERT_TRUE(ask("health_insurance", "000.91.19.H26", "Thiếu thông tin thẻ",
+                  "Mã số BHXH của mẹ")
+                  .value_or(false));
+  // Both requests reach the citizen (notify) and deadline; both are on the
+  // control slip.
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.outbox WHERE event_type = "
+                  "'lienthong.intake.v1.DossierSupplementRequested' AND "
+                  "destination = 'notify'"),
+            2);
+  grpc::ClientContext ctx;
+  As(ctx, "counter_officer", kTayMo);
+  v1::GetControlSlipRequest slip;
+  slip.set_name(name);
+  v1::GetControlSlipResponse got;
+  ASSERT_TRUE(a_->stub->GetControlSlip(&ctx, slip, &got).ok());
+  EXPECT_EQ(got.dossier().state(), v1::DOSSIER_STATE_SUPPLEMENT_REQUESTED);
+  ASSERT_EQ(got.transitions_size(), 3);
+  EXPECT_EQ(got.transitions(2).from_state(),
+            v1::DOSSIER_STATE_SUPPLEMENT_REQUESTED);
+  EXPECT_EQ(got.transitions(2).to_state(),
+            v1::DOSSIER_STATE_SUPPLEMENT_REQUESTED);
+  EXPECT_EQ(got.transitions(2).reason(), "Thiếu thông tin thẻ");
+}
+
 TEST_F(IntakeIntegrationTest, LifecycleThroughRoutingEventsToReturnAndRating) {
   v1::SubmitDossierResponse sub;
   ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
