@@ -78,7 +78,8 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
           tx.SetCalendarMoved(calendar_id, v.version, update.moved));
     }
     if (moved_encoder_ && !update.moved.empty()) {
-      LT_RETURN_IF_ERROR(tx.AppendOutbox(moved_encoder_(v, update.moved, now)));
+      LT_RETURN_IF_ERROR(
+          tx.AppendOutbox(moved_encoder_(v, update.moved, now, false)));
     }
     return absl::OkStatus();
   }));
@@ -142,7 +143,7 @@ DeadlineService::ActivateDueCalendars() {
         LT_RETURN_IF_ERROR(tx.AppendOutbox(moved_encoder_(
             v,
             std::vector<MovedAppointment>(moved.begin() + before, moved.end()),
-            now)));
+            now, false)));
       }
       touched.push_back(v.calendar_id);
     }

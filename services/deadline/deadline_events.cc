@@ -363,10 +363,11 @@ OutgoingEvent EncodeNotice(const ClockNotice& n) {
 
 OutgoingEvent EncodeAppointmentsMoved(
     const CalendarVersion& version, const std::vector<MovedAppointment>& moved,
-    absl::Time at) {
+    absl::Time at, bool after_supplement) {
   v1::AppointmentsMoved m;
   m.set_calendar(absl::StrCat("calendars/", version.calendar_id));
   m.set_version(static_cast<int32_t>(version.version));
+  m.set_after_supplement(after_supplement);
   for (const MovedAppointment& a : moved) {
     MovedToProto(a, m.add_moved_appointments());
   }
@@ -380,7 +381,11 @@ OutgoingEvent EncodeAppointmentsMoved(
   out.event_id = e.event_id();
   out.type = e.type();
   out.payload = e.SerializeAsString();
-  out.destinations = {"intake", "notify"};
+  // Notify tells supervisors of calendar changes; a supplement's new due
+  // time reaches the citizen through intake (AppointmentRescheduled).
+  out.destinations = after_supplement
+                         ? std::vector<std::string>{"intake"}
+                         : std::vector<std::string>{"intake", "notify"};
   return out;
 }
 

@@ -24,10 +24,11 @@ absl::StatusOr<absl::optional<InboundEvent>> DecodeEvent(
 // ClockDueSoon/ClockOverdue payload, for notify and (dossier clocks) intake.
 OutgoingEvent EncodeNotice(const ClockNotice& notice);
 
-// The AppointmentsMoved event after a calendar change (to intake and notify).
+// The AppointmentsMoved event after a calendar change (to intake and
+// notify), or after a supplement moved a dossier's due time (to intake).
 OutgoingEvent EncodeAppointmentsMoved(const CalendarVersion& version,
                                       const std::vector<MovedAppointment>& m,
-                                      absl::Time at);
+                                      absl::Time at, bool after_supplement);
 
 void ClockToProto(const Clock& c, absl::Duration remaining, v1::Clock* out);
 void MovedToProto(const MovedAppointment& m, v1::MovedAppointment* out);

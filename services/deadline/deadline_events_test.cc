@@ -146,9 +146,21 @@ TEST(DeadlineEventsTest, AppointmentsMovedSaysWhichClockKindMoved) {
         ClockKind::kDossier},
        {"dossiers/D1/legs/t-1", "D1", Vn(2026, 3, 11, 10, 0),
         Vn(2026, 3, 12, 10, 0), ClockKind::kLeg}},
-      Vn(2026, 3, 9, 12, 0));
+      Vn(2026, 3, 9, 12, 0), false);
   EXPECT_EQ(out.type, "lienthong.deadline.v1.AppointmentsMoved");
   EXPECT_THAT(out.destinations, ::testing::ElementsAre("intake", "notify"));
+  // A supplement's move goes to intake alone, marked as such.
+  const OutgoingEvent supplemented =
+      EncodeAppointmentsMoved({.calendar_id = "vn"},
+                              {{"dossiers/D1", "D1", Vn(2026, 3, 16, 10, 0),
+                                Vn(2026, 3, 18, 10, 0), ClockKind::kDossier}},
+                              Vn(2026, 3, 9, 12, 0), true);
+  EXPECT_THAT(supplemented.destinations, ::testing::ElementsAre("intake"));
+  common::v1::Event se;
+  ASSERT_TRUE(se.ParseFromString(supplemented.payload));
+  v1::AppointmentsMoved sm;
+  ASSERT_TRUE(se.payload().UnpackTo(&sm));
+  EXPECT_TRUE(sm.after_supplement());
   common::v1::Event e;
   ASSERT_TRUE(e.ParseFromString(out.payload));
   EXPECT_EQ(e.event_id(), out.event_id);

@@ -245,7 +245,26 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
       auto resume = [&](Clock& c, const WorkingCalendar& cal) {
         return rules_.Resume(c, e.occurred_at, cal);
       };
+      const Clock* d = Find(clocks, dossier_name);
+      const absl::optional<absl::Time> due_before =
+          d != nullptr && IsOpen(*d) ? absl::optional<absl::Time>(d->due_at)
+                                     : absl::nullopt;
       LT_RETURN_IF_ERROR(change(dossier_name, resume));
+      // The citizen's appointment moves with it: intake owns the receipt.
+      d = Find(clocks, dossier_name);
+      if (moved_encoder_ && due_before && d != nullptr &&
+          d->due_at != *due_before) {
+        MovedAppointment m;
+        m.clock_name = d->name;
+        m.dossier_code = d->dossier_code;
+        m.old_due = *due_before;
+        m.new_due = d->due_at;
+        m.kind = ClockKind::kDossier;
+        CalendarVersion v;
+        v.calendar_id = d->calendar_id;
+        LT_RETURN_IF_ERROR(tx.AppendOutbox(
+            moved_encoder_(v, {m}, clock_.Now(), /*after_supplement=*/true)));
+      }
       // The leg that asked resumes; without a leg id, every paused leg.
       for (const Clock& c : std::vector<Clock>(clocks)) {
         if (c.kind == ClockKind::kLeg && c.state == ClockState::kPaused &&

@@ -74,9 +74,12 @@ struct ScanResult {
   std::vector<absl::Duration> lags;  // due instant -> commit, per firing
 };
 
-// Announces appointments moved by a calendar version (outbox row).
+// Announces appointments moved by a calendar version (outbox row), or, with
+// `after_supplement`, a dossier's due time moved by its supplement (the
+// version then names only the calendar the clock follows).
 using MovedEncoder = std::function<OutgoingEvent(
-    const CalendarVersion&, const std::vector<MovedAppointment>&, absl::Time)>;
+    const CalendarVersion&, const std::vector<MovedAppointment>&, absl::Time,
+    bool after_supplement)>;
 
 struct CalendarUpdate {
   CalendarVersion version;

@@ -145,6 +145,15 @@ TEST_F(DeadlineServiceTest, SupplementPausesAndRestartsDossierAndLeg) {
   clock_.Set(Vn(2026, 4, 30, 0, 0));  // long after: paused clocks never fire
   EXPECT_EQ(service_.RunScanOnce()->claimed, 0);
 
+  std::vector<MovedAppointment> told;
+  bool after_supplement = false;
+  service_.SetMovedEncoder([&](const CalendarVersion& v,
+                               const std::vector<MovedAppointment>& moved,
+                               absl::Time, bool supplement) {
+    told = moved;
+    after_supplement = supplement;
+    return OutgoingEvent{"moved-" + v.calendar_id, "moved", "", {"intake"}};
+  });
   ASSERT_TRUE(service_
                   .HandleEvent(Simple("sup-2", InboundKind::kSupplemented, "D1",
                                       Vn(2026, 3, 12, 9, 0)))
@@ -154,6 +163,15 @@ TEST_F(DeadlineServiceTest, SupplementPausesAndRestartsDossierAndLeg) {
   // Restart (default policy): 5 days from Thu 12/3 09:00.
   EXPECT_EQ(d.due_at, Vn(2026, 3, 19, 9, 0));
   EXPECT_EQ(d.original_due_at, Vn(2026, 3, 16, 10, 0));
+  // Intake hears of the dossier's new due time (its appointment), not of
+  // the leg's, in the same transaction.
+  EXPECT_TRUE(after_supplement);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].dossier_code, "D1");
+  EXPECT_EQ(told[0].kind, ClockKind::kDossier);
+  EXPECT_EQ(told[0].old_due, Vn(2026, 3, 16, 10, 0));
+  EXPECT_EQ(told[0].new_due, Vn(2026, 3, 19, 9, 0));
+  EXPECT_EQ(store_.Snapshot().outbox.back().event_id, "moved-vn");
   EXPECT_EQ(service_.GetClock("dossiers/D1/legs/ho-tich")->state,
             ClockState::kRunning);
 }
@@ -230,7 +248,7 @@ TEST_F(DeadlineServiceTest, MovedAppointmentsSayWhetherADossierOrALegMoved) {
   std::vector<MovedAppointment> encoded;
   service_.SetMovedEncoder([&](const CalendarVersion& v,
                                const std::vector<MovedAppointment>& moved,
-                               absl::Time at) {
+                               absl::Time at, bool) {
     encoded = moved;
     return OutgoingEvent{absl::StrCat("moved-", v.version),
                          "moved",

@@ -15,10 +15,10 @@
 #include "libs/logging/logging.h"
 #include "libs/metrics/metrics.h"
 #include "libs/runtime/service_runtime.h"
+#include "services/deadline/agency_gauges.h"
 #include "services/deadline/deadline_events.h"
 #include "services/deadline/deadline_server.h"
 #include "services/deadline/event_handler.h"
-#include "services/deadline/agency_gauges.h"
 #include "services/deadline/pg_deadline_store.h"
 #include "services/deadline/scanner.h"
 
@@ -149,7 +149,9 @@ int main(int argc, char** argv) {
       absl::Seconds(30));
   rt->AddLoop(
       "agency_gauges",
-      [&rt] { UpdateAgencyGauges(rt->pool(), rt->clock().Now()).IgnoreError(); },
+      [&rt] {
+        UpdateAgencyGauges(rt->pool(), rt->clock().Now()).IgnoreError();
+      },
       absl::Seconds(60));
 
   DeadlineServer server(*service, rt->clock(), rt->insecure_dev_auth());

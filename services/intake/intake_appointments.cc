@@ -1,5 +1,7 @@
 // Deadline's AppointmentsMoved: an administrator changed the working-time
-// calendar and deadline recomputed the open clocks. Intake owns the
+// calendar and deadline recomputed the open clocks, or the citizen
+// supplemented a dossier and its clock, resumed, is due at another time
+// (after_supplement). Intake owns the
 // dossier's appointment (receipt, GetDossier, LookupDossier) and the
 // citizen's contact, so it moves the appointment and tells notify, in the
 // transaction that records the event in the inbox.
@@ -24,7 +26,8 @@
 namespace lienthong::intake {
 namespace {
 
-constexpr char kReason[] = "Thay đổi lịch làm việc";
+constexpr char kCalendarReason[] = "Thay đổi lịch làm việc";
+constexpr char kSupplementReason[] = "Hồ sơ đã được bổ sung";
 
 // Producers older than MovedAppointment.kind leave it unset; a leg's clock
 // is `clocks/{code}/tasks/{id}`.
@@ -76,6 +79,10 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
       absl::StripPrefix(moved.calendar(), "calendars/"));
   const std::string calendar_version =
       absl::StrCat(calendar_id, "@", moved.version());
+  // After a supplement no calendar changed: the dossier keeps the calendar
+  // version it follows, and the move is never stale by version.
+  const bool supplement = moved.after_supplement();
+  const char* reason = supplement ? kSupplementReason : kCalendarReason;
   for (const auto& [code, m] : by_dossier) {
     absl::optional<v1::Dossier> d = pg::GetDossier(tx, code, true);
     if (!d) {
@@ -85,7 +92,8 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
           .Warn();
       continue;
     }
-    if (AlreadyAtOrPast(d->calendar_version(), calendar_id, moved.version())) {
+    if (!supplement &&
+        AlreadyAtOrPast(d->calendar_version(), calendar_id, moved.version())) {
       logging::Event("appointment_move_stale")
           .With("dossier", code)
           .With("calendar_version", calendar_version)
@@ -99,7 +107,7 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
     move.old_due = grpc_util::FromProto(m->old_due_time());
     move.new_due = grpc_util::FromProto(m->new_due_time());
     const absl::optional<absl::Time> next = RescheduledAppointment(move);
-    if (!next && !IsTerminal(d->state())) {
+    if (!next && !IsTerminal(d->state()) && !supplement) {
       // Not moved, but its appointment now follows this version: an older
       // event arriving later must not move it.
       d->set_calendar_version(calendar_version);
@@ -116,7 +124,7 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
     ev.set_dossier(d->name());
     *ev.mutable_old_appointment_time() = d->appointment_time();
     grpc_util::ToProto(*next, ev.mutable_new_appointment_time());
-    ev.set_reason(kReason);
+    ev.set_reason(reason);
     *ev.mutable_applicant_contact() = d->applicant().contact();
     if (auto a = pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()))) {
       *ev.mutable_receiving_agency() = *a;
@@ -128,12 +136,14 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
                                   d->procedure_version(), now)) {
       ev.set_procedure_display_name(p->display_name());
     }
-    ev.set_calendar(moved.calendar());
-    ev.set_calendar_version(moved.version());
+    if (!supplement) {
+      ev.set_calendar(moved.calendar());
+      ev.set_calendar_version(moved.version());
+    }
     grpc_util::ToProto(now, ev.mutable_reschedule_time());
 
     *d->mutable_appointment_time() = ev.new_appointment_time();
-    d->set_calendar_version(calendar_version);
+    if (!supplement) d->set_calendar_version(calendar_version);
     // Flagged late under the old calendar but due later now: on time again.
     if (d->late() && *next > now) d->set_late(false);
     grpc_util::ToProto(now, d->mutable_update_time());
@@ -147,7 +157,7 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
     t.set_actor_agency(actor.agency_code);
     t.set_actor_subject(actor.subject);
     t.set_peer(actor.peer);
-    t.set_reason(absl::StrCat(kReason, ", hẹn trả kết quả mới: ",
+    t.set_reason(absl::StrCat(reason, ", hẹn trả kết quả mới: ",
                               FormatLocalTime(ev.new_appointment_time())));
     pg::AddTransition(tx, code, t);
     Audit(tx, actor, "RescheduleAppointment", d->name(), e.event_id());

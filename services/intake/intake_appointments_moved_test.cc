@@ -234,21 +234,22 @@ TEST_F(AppointmentsMovedTest, AnOlderCalendarChangeArrivingLateIsIgnored) {
   v3.set_calendar("calendars/vn");
   v3.set_version(3);
   Move(v3, open, deadline::v1::CLOCK_KIND_DOSSIER, thursday);
-  grpc_util::ToProto(friday, v3.mutable_moved_appointments(0)->mutable_old_due_time());
+  grpc_util::ToProto(friday,
+                     v3.mutable_moved_appointments(0)->mutable_old_due_time());
   // v2: from Thursday to Friday.
   deadline::v1::AppointmentsMoved v2;
   v2.set_calendar("calendars/vn");
   v2.set_version(2);
   Move(v2, open, deadline::v1::CLOCK_KIND_DOSSIER, friday);
   clock_.Advance(absl::Minutes(5));
-  ASSERT_TRUE(a_->server
-                  .HandleEvent(grpc_util::MakeEvent(v3, "deadline", "",
-                                                    clock_.Now()))
-                  .ok());
-  ASSERT_TRUE(a_->server
-                  .HandleEvent(grpc_util::MakeEvent(v2, "deadline", "",
-                                                    clock_.Now()))
-                  .ok());
+  ASSERT_TRUE(
+      a_->server
+          .HandleEvent(grpc_util::MakeEvent(v3, "deadline", "", clock_.Now()))
+          .ok());
+  ASSERT_TRUE(
+      a_->server
+          .HandleEvent(grpc_util::MakeEvent(v2, "deadline", "", clock_.Now()))
+          .ok());
   const v1::Dossier after = Get(open.name());
   EXPECT_EQ(grpc_util::FromProto(after.appointment_time()), thursday);
   EXPECT_EQ(after.calendar_version(), "vn@3");
@@ -259,12 +260,43 @@ TEST_F(AppointmentsMovedTest, AnOlderCalendarChangeArrivingLateIsIgnored) {
   v4.set_calendar("calendars/vn");
   v4.set_version(4);
   Move(v4, after, deadline::v1::CLOCK_KIND_DOSSIER, friday);
-  ASSERT_TRUE(a_->server
-                  .HandleEvent(grpc_util::MakeEvent(v4, "deadline", "",
-                                                    clock_.Now()))
-                  .ok());
+  ASSERT_TRUE(
+      a_->server
+          .HandleEvent(grpc_util::MakeEvent(v4, "deadline", "", clock_.Now()))
+          .ok());
   EXPECT_EQ(grpc_util::FromProto(Get(open.name()).appointment_time()), friday);
   EXPECT_EQ(Get(open.name()).calendar_version(), "vn@4");
+}
+
+// The citizen supplemented: deadline's clock restarted and is due later.
+// Same calendar version, so no version check applies; the dossier keeps
+// the version it follows and the citizen hears the new appointment.
+TEST_F(AppointmentsMovedTest, ASupplementMovesTheAppointmentWithoutACalendar) {
+  const v1::Dossier open = SubmitOne();
+  const std::string version = open.calendar_version();
+  const absl::Time later = Vn(2026, 12, 3, 9, 0);
+  deadline::v1::AppointmentsMoved m;
+  m.set_calendar("calendars/vn");
+  m.set_after_supplement(true);
+  Move(m, open, deadline::v1::CLOCK_KIND_DOSSIER, later);
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(
+      a_->server
+          .HandleEvent(grpc_util::MakeEvent(m, "deadline", "", clock_.Now()))
+          .ok());
+  const v1::Dossier after = Get(open.name());
+  EXPECT_EQ(grpc_util::FromProto(after.appointment_time()), later);
+  EXPECT_EQ(after.calendar_version(), version);
+  const auto sent = Outbox("lienthong.intake.v1.AppointmentRescheduled");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].first, "notify");
+  common::v1::Event e;
+  ASSERT_TRUE(e.ParseFromString(sent[0].second));
+  v1::AppointmentRescheduled ev;
+  ASSERT_TRUE(e.payload().UnpackTo(&ev));
+  EXPECT_EQ(ev.reason(), "Hồ sơ đã được bổ sung");
+  EXPECT_EQ(grpc_util::FromProto(ev.new_appointment_time()), later);
+  EXPECT_TRUE(ev.calendar().empty());
 }
 
 // Overdue under the old calendar, due later under the new one: the dossier
@@ -285,7 +317,8 @@ TEST_F(AppointmentsMovedTest, AMoveIntoTheFutureClearsTheLateFlag) {
   m.set_version(2);
   Move(m, open, deadline::v1::CLOCK_KIND_DOSSIER, Vn(2026, 11, 30, 9, 0));
   ASSERT_TRUE(
-      a_->server.HandleEvent(grpc_util::MakeEvent(m, "deadline", "", clock_.Now()))
+      a_->server
+          .HandleEvent(grpc_util::MakeEvent(m, "deadline", "", clock_.Now()))
           .ok());
   const v1::Dossier after = Get(open.name());
   EXPECT_EQ(grpc_util::FromProto(after.appointment_time()),

@@ -225,8 +225,8 @@ TEST(TemplatesTest, DefaultRescheduledMessagesGiveTheNewAppointment) {
       case Channel::kSms:
         EXPECT_EQ(r->body,
                   "Lịch hẹn trả kết quả hồ sơ 001.08.19.H26-261123-0001 đã "
-                  "thay đổi do điều chỉnh lịch làm việc. Hẹn mới: 09:00 ngày "
-                  "27/11/2026.");
+                  "thay đổi. Lý do: Thay đổi lịch làm việc. Hẹn mới: 09:00 "
+                  "ngày 27/11/2026.");
         EXPECT_LE(SmsSegments(r->body), 2);
         break;
       case Channel::kEmail:
