@@ -20,10 +20,23 @@ constexpr int kRecomputeBatch = 500;
 
 }  // namespace
 
+absl::Status DeadlineService::AuditDenied(const std::string& actor,
+                                          const std::string& peer,
+                                          const std::string& action,
+                                          const std::string& target) {
+  return store_.InTransaction([&](DeadlineTx& tx) {
+    AuditEntry a{actor, action, target, "{}", clock_.Now()};
+    a.peer = peer;
+    a.outcome = "PERMISSION_DENIED";
+    return tx.AppendAudit(a);
+  });
+}
+
 absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     const std::string& calendar_id, const std::string& json,
     absl::Time effective_from, const std::string& actor,
-    const std::string& reason, const std::string& request_id) {
+    const std::string& reason, const std::string& request_id,
+    const std::string& peer) {
   if (!request_id.empty()) {
     LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> first,
                         store_.CalendarByRequestId(request_id));
@@ -68,9 +81,11 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     v.applied = effective_from <= now;
     v.request_id = request_id;
     LT_RETURN_IF_ERROR(tx.InsertCalendar(v));
-    LT_RETURN_IF_ERROR(tx.AppendAudit(
-        {actor, "UpdateCalendar", absl::StrCat("calendars/", calendar_id),
-         absl::StrCat("{\"version\":", v.version, "}"), now}));
+    AuditEntry audit{actor, "UpdateCalendar",
+                     absl::StrCat("calendars/", calendar_id),
+                     absl::StrCat("{\"version\":", v.version, "}"), now};
+    audit.peer = peer;
+    LT_RETURN_IF_ERROR(tx.AppendAudit(audit));
     if (effective_from > now) return absl::OkStatus();
     LT_RETURN_IF_ERROR(RecomputeOpen(tx, calendar_id, cal, now, &update.moved));
     if (!request_id.empty() && !update.moved.empty()) {

@@ -101,6 +101,11 @@ std::string TierGroup(const std::string& tier_name) {
   return "TIER_UNSPECIFIED";
 }
 
+// "agency/subject", as the audit trail names a caller.
+std::string ActorOf(const Caller& c) {
+  return absl::StrCat(c.agency_code, "/", c.subject);
+}
+
 }  // namespace
 
 absl::StatusOr<Caller> DeadlineServer::Authenticate(grpc::ServerContext* ctx) {
@@ -108,7 +113,8 @@ absl::StatusOr<Caller> DeadlineServer::Authenticate(grpc::ServerContext* ctx) {
 }
 
 absl::Status DeadlineServer::CheckSubtree(const Caller& caller,
-                                          const std::string& agency) {
+                                          const std::string& agency,
+                                          const std::string& action) {
   if (SeesEverything(caller)) return absl::OkStatus();
   // A citizen's certificate may name an agency; it still sees no agency's
   // clocks or reports.
@@ -117,6 +123,10 @@ absl::Status DeadlineServer::CheckSubtree(const Caller& caller,
                         service_.IsWithin(agency, caller.agency_code));
     if (within) return absl::OkStatus();
   }
+  service_
+      .AuditDenied(ActorOf(caller), caller.peer, action,
+                   absl::StrCat("agencies/", agency))
+      .IgnoreError();
   return common::PermissionDenied("OUTSIDE_SUBTREE",
                                   "the agency is outside the caller's subtree",
                                   {{"agency", agency}});
@@ -190,6 +200,10 @@ absl::Status DeadlineServer::DoUpdateCalendar(
     v1::UpdateCalendarResponse* resp) {
   LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
   if (caller.role != Role::kAdmin) {
+    service_
+        .AuditDenied(ActorOf(caller), caller.peer, "UpdateCalendar",
+                     req.calendar().name())
+        .IgnoreError();
     return common::PermissionDenied("ADMIN_ONLY",
                                     "only administrators change calendars");
   }
@@ -205,8 +219,7 @@ absl::Status DeadlineServer::DoUpdateCalendar(
       CalendarUpdate u,
       service_.UpdateCalendar(
           id, json, grpc_util::FromProto(req.calendar().effective_time()),
-          absl::StrCat(caller.agency_code, "/", caller.subject), "",
-          req.request_id()));
+          ActorOf(caller), "", req.request_id(), caller.peer));
   LT_RETURN_IF_ERROR(CalendarToProto(u.version, resp->mutable_calendar()));
   for (const MovedAppointment& m : u.moved) {
     MovedToProto(m, resp->add_moved_appointments());
@@ -321,7 +334,9 @@ absl::Status DeadlineServer::DoList(
     std::string* next_page_token) {
   LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
   LT_ASSIGN_OR_RETURN(std::string agency, AgencyCode(agency_name));
-  LT_RETURN_IF_ERROR(CheckSubtree(caller, agency));
+  LT_RETURN_IF_ERROR(CheckSubtree(
+      caller, agency,
+      urgency == Urgency::kOverdue ? "ListOverdue" : "ListDueSoon"));
   ClockQuery q;
   q.agency_subtree = agency;
   q.urgency = urgency;
@@ -373,7 +388,7 @@ absl::Status DeadlineServer::DoReport(grpc::ServerContext* ctx,
                                       v1::GetOnTimeReportResponse* resp) {
   LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
   LT_ASSIGN_OR_RETURN(std::string agency, AgencyCode(req.agency()));
-  LT_RETURN_IF_ERROR(CheckSubtree(caller, agency));
+  LT_RETURN_IF_ERROR(CheckSubtree(caller, agency, "GetOnTimeReport"));
   if (!req.has_period_start_time() || !req.has_period_end_time()) {
     return common::InvalidArgument(
         "INVALID_PERIOD", {{"period_start_time", "start and end required"}});

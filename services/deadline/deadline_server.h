@@ -61,9 +61,11 @@ class DeadlineServer final : public v1::DeadlineService::Service {
 
  private:
   absl::StatusOr<grpc_util::Caller> Authenticate(grpc::ServerContext* ctx);
-  // PERMISSION_DENIED unless the caller may see `agency`'s subtree.
+  // PERMISSION_DENIED (audited as `action`) unless the caller may see
+  // `agency`'s subtree.
   absl::Status CheckSubtree(const grpc_util::Caller& caller,
-                            const std::string& agency);
+                            const std::string& agency,
+                            const std::string& action);
   absl::Status DoGetCalendar(grpc::ServerContext* ctx,
                              const v1::GetCalendarRequest& req,
                              v1::GetCalendarResponse* resp);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
@@ -15,6 +16,7 @@
 #include "libs/calendar/calendar_json.h"
 #include "libs/calendar/default_calendar.h"
 #include "libs/calendar/test_calendars.h"
+#include "libs/db/transaction.h"
 #include "libs/grpc_util/channel.h"
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
@@ -72,6 +74,23 @@ class DeadlineServerTest : public ::testing::Test {
   }
   void TearDown() override {
     if (server_) server_->Shutdown();
+  }
+
+  // deadline.audit_log as "action outcome target actor" lines, in order.
+  std::vector<std::string> AuditTrail() {
+    return db::WithTransaction(
+               *pool_,
+               [](pqxx::work& tx) -> absl::StatusOr<std::vector<std::string>> {
+                 std::vector<std::string> out;
+                 for (const auto& r : tx.exec(
+                          "SELECT action || ' ' || outcome || ' ' || target || "
+                          "' ' || actor || ' ' || (peer <> '')::text FROM "
+                          "deadline.audit_log ORDER BY id")) {
+                   out.push_back(r[0].as<std::string>());
+                 }
+                 return out;
+               })
+        .value_or(std::vector<std::string>{"error"});
   }
 
   void As(grpc::ClientContext& ctx, const Who& who) {
@@ -174,6 +193,12 @@ TEST_F(DeadlineServerTest, OverdueListedForTheSubtreeOnly) {
   req.set_agency(absl::StrCat("agencies/", kDistrict));
   const grpc::Status st = stub_->ListOverdue(&denied, req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // Refused, and on the audit trail with who and from where.
+  ASSERT_EQ(AuditTrail().size(), 1u);
+  EXPECT_EQ(
+      AuditTrail()[0],
+      absl::StrCat("ListOverdue PERMISSION_DENIED agencies/", kDistrict, " ",
+                   kWardBOfficer.agency, "/", kWardBOfficer.subject, " true"));
 
   // A citizen's certificate naming the city sees no clocks either.
   grpc::ClientContext citizen, citizen_clock;
@@ -241,6 +266,15 @@ TEST_F(DeadlineServerTest, AdminCalendarChangeMovesAppointments) {
   As(admin, kAdmin);
   ASSERT_TRUE(stub_->UpdateCalendar(&admin, req, &resp).ok());
   EXPECT_EQ(resp.calendar().version(), 2);
+  // The refused attempt and the change, each with its caller and address.
+  const std::vector<std::string> trail = AuditTrail();
+  ASSERT_EQ(trail.size(), 2u);
+  EXPECT_EQ(trail[0].rfind("UpdateCalendar PERMISSION_DENIED calendars/vn ", 0),
+            0u)
+      << trail[0];
+  EXPECT_EQ(trail[1].rfind("UpdateCalendar OK calendars/vn ", 0), 0u)
+      << trail[1];
+  EXPECT_TRUE(absl::EndsWith(trail[1], " true")) << trail[1];
   ASSERT_EQ(resp.moved_appointments_size(), 1);  // DB was due on 10/3
   EXPECT_EQ(resp.moved_appointments(0).dossier(), "dossiers/DA");
   EXPECT_EQ(resp.moved_appointments(0).kind(), v1::CLOCK_KIND_DOSSIER);

@@ -122,7 +122,13 @@ class DeadlineService {
   absl::StatusOr<CalendarUpdate> UpdateCalendar(
       const std::string& calendar_id, const std::string& json,
       absl::Time effective_from, const std::string& actor,
-      const std::string& reason, const std::string& request_id = "");
+      const std::string& reason, const std::string& request_id = "",
+      const std::string& peer = "");
+  // Records a refused attempt (outcome PERMISSION_DENIED) in the audit
+  // trail, in a transaction of its own.
+  absl::Status AuditDenied(const std::string& actor, const std::string& peer,
+                           const std::string& action,
+                           const std::string& target);
   // Recomputes the open clocks of calendar versions that have become
   // effective since they were stored (the scanner calls this).
   absl::StatusOr<std::vector<MovedAppointment>> ActivateDueCalendars();

@@ -63,6 +63,8 @@ struct AuditEntry {
   std::string target;  // "calendars/vn"
   std::string detail;  // JSON
   absl::Time at;
+  std::string peer;            // the caller's address
+  std::string outcome = "OK";  // or "PERMISSION_DENIED"
 };
 
 // Which clocks ListClocks returns.

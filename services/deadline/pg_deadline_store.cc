@@ -174,9 +174,12 @@ class PgTx final : public DeadlineTx {
         .Text(a.target)
         .Text(a.detail)
         .Us(a.at)
+        .Text(a.peer)
+        .Text(a.outcome)
         .Exec(w_,
               "INSERT INTO deadline.audit_log (actor, action, target, detail, "
-              "at) VALUES ($1, $2, $3, $4, deadline.us_to_ts($5))");
+              "at, peer, outcome) VALUES ($1, $2, $3, $4, "
+              "deadline.us_to_ts($5), $6, $7)");
     return absl::OkStatus();
   }
   absl::StatusOr<absl::optional<CalendarVersion>> LatestCalendar(
