@@ -58,6 +58,15 @@ bool SeesEverything(const Caller& c) {
   return c.role == Role::kAdmin || c.role == Role::kService;
 }
 
+// Another subtree's delivery answers as one that does not exist, so ids
+// cannot be probed (the refusal is still audited).
+absl::Status HiddenUnlessAllowed(absl::Status access) {
+  if (absl::IsPermissionDenied(access)) {
+    return common::NotFound("DELIVERY_NOT_FOUND", "no such delivery");
+  }
+  return access;
+}
+
 absl::Status Denied(absl::string_view what) {
   return common::PermissionDenied("ROLE_NOT_ALLOWED", what);
 }
@@ -379,7 +388,8 @@ grpc::Status NotifyServer::GetDelivery(grpc::ServerContext* ctx,
     }
     LT_ASSIGN_OR_RETURN(std::string id, DeliveryId(req->name()));
     LT_ASSIGN_OR_RETURN(DeliveryRecord d, store_.Get(id));
-    LT_RETURN_IF_ERROR(CheckDossierAccess(caller, "GetDelivery", d.dossier));
+    LT_RETURN_IF_ERROR(HiddenUnlessAllowed(
+        CheckDossierAccess(caller, "GetDelivery", d.dossier)));
     DeliveryToProto(d, resp->mutable_delivery());
     return absl::OkStatus();
   }());
@@ -397,8 +407,8 @@ grpc::Status NotifyServer::ReplayDelivery(grpc::ServerContext* ctx,
     }
     LT_ASSIGN_OR_RETURN(std::string id, DeliveryId(req->name()));
     LT_ASSIGN_OR_RETURN(DeliveryRecord before, store_.Get(id));
-    LT_RETURN_IF_ERROR(
-        CheckDossierAccess(caller, "ReplayDelivery", before.dossier));
+    LT_RETURN_IF_ERROR(HiddenUnlessAllowed(
+        CheckDossierAccess(caller, "ReplayDelivery", before.dossier)));
     LT_ASSIGN_OR_RETURN(
         DeliveryRecord d,
         store_.Replay(id, req->request_id(), clock_.Now(),

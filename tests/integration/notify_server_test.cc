@@ -245,9 +245,23 @@ TEST_F(NotifyServerTest, DeadLetterListsAndReplaysOverGrpc) {
   replay.set_request_id(common::NewUuid());
   const std::string first_replay = replay.request_id();
   v1::ReplayDeliveryResponse r;
-  EXPECT_THAT(stub_->ReplayDelivery(As("supervisor", "000.00.15.H26").get(),
-                                    replay, &r),
-              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  // Another district's delivery answers as one that does not exist, word
+  // for word, so ids cannot be probed.
+  const grpc::Status hidden = stub_->ReplayDelivery(
+      As("supervisor", "000.00.15.H26").get(), replay, &r);
+  EXPECT_THAT(hidden, GrpcStatusIs(grpc::StatusCode::NOT_FOUND));
+  v1::ReplayDeliveryRequest nosuch = replay;
+  nosuch.set_name("deliveries/00000000-0000-4000-8000-000000000000");
+  const grpc::Status missing = stub_->ReplayDelivery(
+      As("supervisor", "000.00.15.H26").get(), nosuch, &r);
+  EXPECT_EQ(hidden.error_code(), missing.error_code());
+  EXPECT_EQ(hidden.error_message(), missing.error_message());
+  v1::GetDeliveryRequest peek;
+  peek.set_name(dead.deliveries(0).name());
+  v1::GetDeliveryResponse peeked;
+  EXPECT_THAT(stub_->GetDelivery(As("supervisor", "000.00.15.H26").get(), peek,
+                                 &peeked),
+              GrpcStatusIs(grpc::StatusCode::NOT_FOUND));
   ASSERT_TRUE(
       stub_->ReplayDelivery(As("supervisor", "000.00.00.H26").get(), replay, &r)
           .ok());
@@ -271,6 +285,9 @@ TEST_F(NotifyServerTest, DeadLetterListsAndReplaysOverGrpc) {
   EXPECT_EQ(AuditTrail(),
             (std::vector<std::string>{
                 "ReplayDelivery PERMISSION_DENIED "
+                "dossiers/000.00.14.H26-260312-0042  "
+                "supervisor@000.00.15.H26",
+                "GetDelivery PERMISSION_DENIED "
                 "dossiers/000.00.14.H26-260312-0042  "
                 "supervisor@000.00.15.H26",
                 absl::StrCat("ReplayDelivery OK ", dead.deliveries(0).name(),
