@@ -106,7 +106,14 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
     move.appointment = grpc_util::FromProto(d->appointment_time());
     move.old_due = grpc_util::FromProto(m->old_due_time());
     move.new_due = grpc_util::FromProto(m->new_due_time());
-    const absl::optional<absl::Time> next = RescheduledAppointment(move);
+    absl::optional<absl::Time> next = RescheduledAppointment(move);
+    // A supplement given within a minute of the request (at the counter,
+    // while the citizen waits) leaves the appointment as printed, to the
+    // minute: no change to tell anyone about.
+    if (supplement && next &&
+        absl::AbsDuration(*next - move.appointment) < absl::Minutes(1)) {
+      next = absl::nullopt;
+    }
     if (!next && !IsTerminal(d->state()) && !supplement) {
       // Not moved, but its appointment now follows this version: an older
       // event arriving later must not move it.

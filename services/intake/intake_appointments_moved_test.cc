@@ -297,6 +297,22 @@ TEST_F(AppointmentsMovedTest, ASupplementMovesTheAppointmentWithoutACalendar) {
   EXPECT_EQ(ev.reason(), "Hồ sơ đã được bổ sung");
   EXPECT_EQ(grpc_util::FromProto(ev.new_appointment_time()), later);
   EXPECT_TRUE(ev.calendar().empty());
+
+  // Supplemented at once, at the counter: the appointment moves by seconds,
+  // the same to the minute as printed, and nobody is told of a change.
+  const v1::Dossier quick = SubmitOne();
+  deadline::v1::AppointmentsMoved m2;
+  m2.set_calendar("calendars/vn");
+  m2.set_after_supplement(true);
+  Move(m2, quick, deadline::v1::CLOCK_KIND_DOSSIER,
+       grpc_util::FromProto(quick.appointment_time()) + absl::Seconds(30));
+  ASSERT_TRUE(
+      a_->server
+          .HandleEvent(grpc_util::MakeEvent(m2, "deadline", "", clock_.Now()))
+          .ok());
+  EXPECT_EQ(Get(quick.name()).appointment_time().seconds(),
+            quick.appointment_time().seconds());
+  EXPECT_EQ(Outbox("lienthong.intake.v1.AppointmentRescheduled").size(), 1u);
 }
 
 // Overdue under the old calendar, due later under the new one: the dossier
