@@ -4,9 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "libs/common/errors.h"
-#include "libs/common/redact.h"
 #include "libs/common/status_macros.h"
-#include "libs/common/utf8.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/logging/logging.h"
@@ -22,17 +20,6 @@ namespace lienthong::intake {
 using grpc_util::Role;
 
 namespace {
-
-absl::Status DossierNotFound(const std::string& code) {
-  return common::NotFound("DOSSIER_NOT_FOUND",
-                          absl::StrCat("dossier ", code, " does not exist"),
-                          {{"dossier", code}});
-}
-
-absl::Status BadDossierName() {
-  return common::InvalidArgument("BAD_NAME",
-                                 {{"name", "must be dossiers/{code}"}});
-}
 
 std::string PageToken(const v1::Dossier& d) {
   return absl::StrCat(
@@ -239,140 +226,6 @@ grpc::Status IntakeServer::ReturnResult(grpc::ServerContext* ctx,
       return absl::OkStatus();
     });
   }));
-}
-
-grpc::Status IntakeServer::RateDossier(grpc::ServerContext* ctx,
-                                       const v1::RateDossierRequest* req,
-                                       v1::RateDossierResponse* resp) {
-  auto caller = Authenticate(ctx);
-  if (!caller.ok()) return Done(caller.status());
-  const std::string code = DossierCodeOf(req->name());
-  if (code.empty()) return Done(BadDossierName());
-  std::vector<common::FieldViolation> v;
-  if (req->rating() < 1 || req->rating() > 5) {
-    v.push_back({"rating", "must be 1 (very dissatisfied) to 5"});
-  }
-  if (common::Utf8Length(req->comment()) > 1000) {
-    v.push_back({"comment", "at most 1000 characters"});
-  }
-  const bool citizen = caller->role == Role::kCitizen;
-  if (citizen && req->phone_last4().size() != 4) {
-    v.push_back({"phone_last4", "the last 4 digits of the applicant's phone"});
-  }
-  if (!v.empty()) return Done(common::InvalidArgument("BAD_RATING", v));
-  if (auto s = RequireRole(*caller, "RateDossier", req->name(),
-                           {Role::kCitizen, Role::kCounterOfficer,
-                            Role::kSupervisor, Role::kAdmin});
-      !s.ok()) {
-    return Done(s);
-  }
-  const absl::Time now = clock_.Now();
-  absl::Status no_match;  // committed with the failure it counts
-  absl::Status st =
-      db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-        if (citizen) {
-          // Only the applicant: the same second factor as LookupDossier, and
-          // the same answer whether the code or the digits were wrong. Checked
-          // before the request id is claimed, so a wrong try stores nothing.
-          if (pg::LookupFailures(tx, code, now, options_.lookup_window) >=
-              options_.lookup_max_failures) {
-            return common::ResourceExhausted(
-                "LOOKUP_THROTTLED",
-                "too many failed attempts for this code; try again later");
-          }
-          auto d = pg::GetDossier(tx, code, false);
-          const std::string phone = d ? d->applicant().contact().phone() : "";
-          if (!d || phone.size() < 4 ||
-              phone.substr(phone.size() - 4) != req->phone_last4()) {
-            pg::RecordLookupFailure(tx, code, now, options_.lookup_window);
-            no_match = common::NotFound(
-                "LOOKUP_NO_MATCH", "no dossier matches this code and phone");
-            return absl::OkStatus();  // commit the failure count
-          }
-        }
-        return Idempotent(
-            tx, "RateDossier", req->request_id(), *req, resp, [&] {
-              absl::optional<v1::Dossier> d;
-              if (citizen) {
-                d = pg::GetDossier(tx, code, true);
-                if (!d) return DossierNotFound(code);
-              } else {
-                auto found = DossierFor(tx, *caller, code, "RateDossier",
-                                        req->name(), true);
-                if (!found.ok()) return found.status();
-                d = *std::move(found);
-              }
-              if (d->state() != v1::DOSSIER_STATE_RETURNED) {
-                return common::FailedPrecondition(
-                    "NOT_RETURNED",
-                    absl::StrCat(
-                        "dossier is ", StateName(d->state()),
-                        "; it can be rated once its result is returned"),
-                    {{"state", std::string(StateName(d->state()))}});
-              }
-              if (d->rating() != 0) {
-                return common::FailedPrecondition("ALREADY_RATED",
-                                                  "a dossier is rated once");
-              }
-              d->set_rating(req->rating());
-              d->set_rating_comment(req->comment());
-              pg::UpdateDossier(tx, *d, now);
-              Audit(tx, *caller, "RateDossier", d->name(), req->request_id());
-              *resp->mutable_dossier() = *d;
-              return absl::OkStatus();
-            });
-      });
-  if (st.ok() && !no_match.ok()) return Done(no_match);
-  return Done(st);
-}
-
-grpc::Status IntakeServer::LookupDossier(grpc::ServerContext*,
-                                         const v1::LookupDossierRequest* req,
-                                         v1::LookupDossierResponse* resp) {
-  // Open to citizens without an account: the second factor is the phone.
-  if (req->code().empty() || req->phone_last4().size() != 4) {
-    return Done(common::InvalidArgument(
-        "BAD_LOOKUP", {{"code", "the dossier code from the receipt"},
-                       {"phone_last4", "the last 4 digits of the phone"}}));
-  }
-  const absl::Time now = clock_.Now();
-  absl::Status throttled;
-  absl::Status st =
-      db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-        if (pg::LookupFailures(tx, req->code(), now, options_.lookup_window) >=
-            options_.lookup_max_failures) {
-          return common::ResourceExhausted(
-              "LOOKUP_THROTTLED",
-              "too many failed lookups for this code; try again later");
-        }
-        auto d = pg::GetDossier(tx, req->code(), false);
-        const std::string phone = d ? d->applicant().contact().phone() : "";
-        if (!d || phone.size() < 4 ||
-            phone.substr(phone.size() - 4) != req->phone_last4()) {
-          pg::RecordLookupFailure(tx, req->code(), now, options_.lookup_window);
-          // Same answer whether the code or the phone was wrong.
-          throttled = common::NotFound(
-              "LOOKUP_NO_MATCH", "no dossier matches this code and phone");
-          return absl::OkStatus();  // commit the failure count
-        }
-        auto procedure = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
-                                          d->procedure_version(), now);
-        resp->set_code(d->code());
-        resp->set_procedure_display_name(procedure ? procedure->display_name()
-                                                   : "");
-        resp->set_state(d->state());
-        resp->set_current_step(d->current_step());
-        *resp->mutable_appointment_time() = d->appointment_time();
-        const absl::Time due = grpc_util::FromProto(d->appointment_time());
-        const absl::Time finished =
-            d->has_return_time() ? grpc_util::FromProto(d->return_time()) : now;
-        resp->set_on_time(!d->late() && finished <= due);
-        resp->set_masked_applicant_name(
-            common::MaskName(d->applicant().full_name()));
-        return absl::OkStatus();
-      });
-  if (st.ok() && !throttled.ok()) return Done(throttled);
-  return Done(st);
 }
 
 grpc::Status IntakeServer::GetControlSlip(grpc::ServerContext* ctx,

@@ -95,6 +95,17 @@ std::string DossierCodeOf(absl::string_view name) {
   return StripNamePrefix(name, "dossiers/");
 }
 
+absl::Status DossierNotFound(const std::string& code) {
+  return common::NotFound("DOSSIER_NOT_FOUND",
+                          absl::StrCat("dossier ", code, " does not exist"),
+                          {{"dossier", code}});
+}
+
+absl::Status BadDossierName() {
+  return common::InvalidArgument("BAD_NAME",
+                                 {{"name", "must be dossiers/{code}"}});
+}
+
 bool IsAgencyCode(absl::string_view code) {
   if (code.empty() || code.size() > 40) return false;
   for (absl::string_view group : absl::StrSplit(code, '.')) {

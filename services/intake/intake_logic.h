@@ -33,6 +33,9 @@ std::string ProcedureName(absl::string_view code);
 std::string ProcedureCodeOf(absl::string_view name);
 std::string DossierName(absl::string_view code);
 std::string DossierCodeOf(absl::string_view name);
+// NOT_FOUND naming the dossier; INVALID_ARGUMENT for a malformed name.
+absl::Status DossierNotFound(const std::string& code);
+absl::Status BadDossierName();
 
 // QCVN 102:2016 style: dot-separated groups of letters and digits, e.g.
 // `000.00.00.H26`, `000.21.25.H26`.

@@ -171,6 +171,13 @@ class IntakeServer final : public v1::IntakeService::Service {
   // The dossier `code` (locked until commit when `for_update`) once the
   // caller may act on it: NOT_FOUND, or PERMISSION_DENIED (audited) when
   // it was received outside the caller's subtree.
+  // The citizen's second factor (citizen_rpcs.cc): RESOURCE_EXHAUSTED when
+  // `code` has failed too often lately; the dossier when `phone_last4` ends
+  // its applicant's phone; else nullopt, with the failure counted in `tx`
+  // (commit it, then answer LOOKUP_NO_MATCH).
+  absl::StatusOr<absl::optional<v1::Dossier>> ApplicantDossier(
+      pqxx::work& tx, const std::string& code, const std::string& phone_last4,
+      absl::Time now);
   absl::StatusOr<v1::Dossier> DossierFor(pqxx::work& tx, const Caller& c,
                                          const std::string& code,
                                          absl::string_view action,

@@ -1,0 +1,168 @@
+// The citizen's RPCs of IntakeServer: LookupDossier, open without an
+// account, and RateDossier. A citizen proves to be the applicant with the
+// dossier code and the last 4 digits of the applicant's phone; failed tries
+// per code are counted, and too many within --lookup_window throttle that
+// code for both calls.
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/redact.h"
+#include "libs/common/utf8.h"
+#include "libs/db/transaction.h"
+#include "libs/grpc_util/proto_time.h"
+#include "services/intake/intake_logic.h"
+#include "services/intake/intake_server.h"
+#include "services/intake/pg_intake_store.h"
+
+namespace lienthong::intake {
+
+using grpc_util::Role;
+
+namespace {
+
+// The same answer whether the code or the digits were wrong.
+absl::Status NoMatch() {
+  return common::NotFound("LOOKUP_NO_MATCH",
+                          "no dossier matches this code and phone");
+}
+
+}  // namespace
+
+absl::StatusOr<absl::optional<v1::Dossier>> IntakeServer::ApplicantDossier(
+    pqxx::work& tx, const std::string& code, const std::string& phone_last4,
+    absl::Time now) {
+  if (pg::LookupFailures(tx, code, now, options_.lookup_window) >=
+      options_.lookup_max_failures) {
+    return common::ResourceExhausted(
+        "LOOKUP_THROTTLED",
+        "too many failed attempts for this code; try again later");
+  }
+  absl::optional<v1::Dossier> d = pg::GetDossier(tx, code, false);
+  const std::string phone = d ? d->applicant().contact().phone() : "";
+  if (!d || phone.size() < 4 || phone.substr(phone.size() - 4) != phone_last4) {
+    pg::RecordLookupFailure(tx, code, now, options_.lookup_window);
+    return absl::nullopt;
+  }
+  return d;
+}
+
+grpc::Status IntakeServer::RateDossier(grpc::ServerContext* ctx,
+                                       const v1::RateDossierRequest* req,
+                                       v1::RateDossierResponse* resp) {
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return Done(caller.status());
+  const std::string code = DossierCodeOf(req->name());
+  if (code.empty()) return Done(BadDossierName());
+  std::vector<common::FieldViolation> v;
+  if (req->rating() < 1 || req->rating() > 5) {
+    v.push_back({"rating", "must be 1 (very dissatisfied) to 5"});
+  }
+  if (common::Utf8Length(req->comment()) > 1000) {
+    v.push_back({"comment", "at most 1000 characters"});
+  }
+  const bool citizen = caller->role == Role::kCitizen;
+  if (citizen && req->phone_last4().size() != 4) {
+    v.push_back({"phone_last4", "the last 4 digits of the applicant's phone"});
+  }
+  if (!v.empty()) return Done(common::InvalidArgument("BAD_RATING", v));
+  if (auto s = RequireRole(*caller, "RateDossier", req->name(),
+                           {Role::kCitizen, Role::kCounterOfficer,
+                            Role::kSupervisor, Role::kAdmin});
+      !s.ok()) {
+    return Done(s);
+  }
+  const absl::Time now = clock_.Now();
+  bool no_match = false;  // answered after the failure it counts commits
+  absl::Status st =
+      db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+        if (citizen) {
+          // Only the applicant. Checked before the request id is claimed,
+          // so a wrong try stores nothing but its count.
+          absl::StatusOr<absl::optional<v1::Dossier>> applicant =
+              ApplicantDossier(tx, code, req->phone_last4(), now);
+          if (!applicant.ok()) return applicant.status();
+          if (!applicant->has_value()) {
+            no_match = true;
+            return absl::OkStatus();
+          }
+        }
+        return Idempotent(
+            tx, "RateDossier", req->request_id(), *req, resp, [&] {
+              absl::optional<v1::Dossier> d;
+              if (citizen) {
+                d = pg::GetDossier(tx, code, true);
+                if (!d) return DossierNotFound(code);
+              } else {
+                auto found = DossierFor(tx, *caller, code, "RateDossier",
+                                        req->name(), true);
+                if (!found.ok()) return found.status();
+                d = *std::move(found);
+              }
+              if (d->state() != v1::DOSSIER_STATE_RETURNED) {
+                return common::FailedPrecondition(
+                    "NOT_RETURNED",
+                    absl::StrCat(
+                        "dossier is ", StateName(d->state()),
+                        "; it can be rated once its result is returned"),
+                    {{"state", std::string(StateName(d->state()))}});
+              }
+              if (d->rating() != 0) {
+                return common::FailedPrecondition("ALREADY_RATED",
+                                                  "a dossier is rated once");
+              }
+              d->set_rating(req->rating());
+              d->set_rating_comment(req->comment());
+              pg::UpdateDossier(tx, *d, now);
+              Audit(tx, *caller, "RateDossier", d->name(), req->request_id());
+              *resp->mutable_dossier() = *d;
+              return absl::OkStatus();
+            });
+      });
+  if (st.ok() && no_match) return Done(NoMatch());
+  return Done(st);
+}
+
+grpc::Status IntakeServer::LookupDossier(grpc::ServerContext*,
+                                         const v1::LookupDossierRequest* req,
+                                         v1::LookupDossierResponse* resp) {
+  if (req->code().empty() || req->phone_last4().size() != 4) {
+    return Done(common::InvalidArgument(
+        "BAD_LOOKUP", {{"code", "the dossier code from the receipt"},
+                       {"phone_last4", "the last 4 digits of the phone"}}));
+  }
+  const absl::Time now = clock_.Now();
+  bool no_match = false;  // answered after the failure it counts commits
+  absl::Status st =
+      db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+        absl::StatusOr<absl::optional<v1::Dossier>> d =
+            ApplicantDossier(tx, req->code(), req->phone_last4(), now);
+        if (!d.ok()) return d.status();
+        if (!d->has_value()) {
+          no_match = true;
+          return absl::OkStatus();
+        }
+        const v1::Dossier& dossier = **d;
+        auto procedure =
+            pg::GetProcedure(tx, ProcedureCodeOf(dossier.procedure()),
+                             dossier.procedure_version(), now);
+        resp->set_code(dossier.code());
+        resp->set_procedure_display_name(procedure ? procedure->display_name()
+                                                   : "");
+        resp->set_state(dossier.state());
+        resp->set_current_step(dossier.current_step());
+        *resp->mutable_appointment_time() = dossier.appointment_time();
+        const absl::Time due = grpc_util::FromProto(dossier.appointment_time());
+        const absl::Time finished =
+            dossier.has_return_time()
+                ? grpc_util::FromProto(dossier.return_time())
+                : now;
+        resp->set_on_time(!dossier.late() && finished <= due);
+        resp->set_masked_applicant_name(
+            common::MaskName(dossier.applicant().full_name()));
+        return absl::OkStatus();
+      });
+  if (st.ok() && no_match) return Done(NoMatch());
+  return Done(st);
+}
+
+}  // namespace lienthong::intake
