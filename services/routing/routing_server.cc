@@ -26,6 +26,23 @@ RoutingServer::RoutingServer(db::Pool& pool, const common::Clock& clock,
 
 RoutingServer::~RoutingServer() { Stop(); }
 
+namespace {
+
+// A route is read by its dossier's name.
+absl::Status CheckDossierName(const std::string& dossier) {
+  if (dossier.rfind("dossiers/", 0) == 0) return absl::OkStatus();
+  return common::InvalidArgument("BAD_NAME",
+                                 {{"dossier", "must be dossiers/{code}"}});
+}
+
+absl::Status RouteNotFound(const std::string& dossier) {
+  return common::NotFound("ROUTE_NOT_FOUND",
+                          absl::StrCat("no route for ", dossier, " (yet)"),
+                          {{"dossier", dossier}});
+}
+
+}  // namespace
+
 grpc::Status RoutingServer::Done(const absl::Status& s) const {
   return grpc_util::ToGrpcStatus(s, "lienthong.routing");
 }
@@ -105,10 +122,7 @@ grpc::Status RoutingServer::GetRoute(grpc::ServerContext* ctx,
                                      v1::GetRouteResponse* resp) {
   auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
   if (!caller.ok()) return Done(caller.status());
-  if (req->dossier().rfind("dossiers/", 0) != 0) {
-    return Done(common::InvalidArgument(
-        "BAD_NAME", {{"dossier", "must be dossiers/{code}"}}));
-  }
+  if (auto s = CheckDossierName(req->dossier()); !s.ok()) return Done(s);
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = db::ExecPrepared(
         tx,
@@ -117,10 +131,7 @@ grpc::Status RoutingServer::GetRoute(grpc::ServerContext* ctx,
         "routing.routes WHERE dossier = $1",
         req->dossier());
     if (r.empty()) {
-      return common::NotFound(
-          "ROUTE_NOT_FOUND",
-          absl::StrCat("no route for ", req->dossier(), " (yet)"),
-          {{"dossier", req->dossier()}});
+      return RouteNotFound(req->dossier());
     }
     LT_ASSIGN_OR_RETURN(const RouteView view,
                         RouteViewFor(*caller, r[0][1].as<std::string>(),
@@ -168,10 +179,7 @@ grpc::Status RoutingServer::ListHandovers(grpc::ServerContext* ctx,
                                           v1::ListHandoversResponse* resp) {
   auto caller = grpc_util::CallerOf(*ctx, options_.insecure_dev_auth);
   if (!caller.ok()) return Done(caller.status());
-  if (req->dossier().rfind("dossiers/", 0) != 0) {
-    return Done(common::InvalidArgument(
-        "BAD_NAME", {{"dossier", "must be dossiers/{code}"}}));
-  }
+  if (auto s = CheckDossierName(req->dossier()); !s.ok()) return Done(s);
   int64_t after = 0;
   if (!req->page_token().empty() &&
       !absl::SimpleAtoi(req->page_token(), &after)) {
@@ -185,10 +193,7 @@ grpc::Status RoutingServer::ListHandovers(grpc::ServerContext* ctx,
         tx, "SELECT receiving_agency FROM routing.routes WHERE dossier = $1",
         req->dossier());
     if (route.empty()) {
-      return common::NotFound(
-          "ROUTE_NOT_FOUND",
-          absl::StrCat("no route for ", req->dossier(), " (yet)"),
-          {{"dossier", req->dossier()}});
+      return RouteNotFound(req->dossier());
     }
     LT_ASSIGN_OR_RETURN(const RouteView view,
                         RouteViewFor(*caller, route[0][0].as<std::string>(),
