@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "libs/common/errors.h"
+#include "libs/logging/logging.h"
 
 namespace lienthong::grpc_util {
 namespace {
@@ -113,6 +114,17 @@ absl::StatusOr<Caller> CallerOf(const grpc::ServerContextBase& ctx,
   }
   return common::Unauthenticated(
       "NO_IDENTITY", "a client certificate identifying the caller is required");
+}
+
+void LogDenied(const Caller& c, absl::string_view action,
+               absl::string_view resource, bool audited) {
+  logging::Event("permission_denied")
+      .With("action", action)
+      .With("resource", resource)
+      .With("agency", c.agency_code)
+      .With("role", RoleName(c.role))
+      .With("audited", audited ? "yes" : "no")
+      .Warn();
 }
 
 }  // namespace lienthong::grpc_util

@@ -40,4 +40,9 @@ absl::StatusOr<Caller> CallerOf(const grpc::ServerContextBase& ctx,
 // Parses a PEM certificate's subject into agency/subject/role.
 absl::StatusOr<Caller> CallerFromPem(absl::string_view pem);
 
+// The warning every service logs for a refused attempt (its own audit
+// trail has the row; `audited` says whether writing it succeeded).
+void LogDenied(const Caller& c, absl::string_view action,
+               absl::string_view resource, bool audited);
+
 }  // namespace lienthong::grpc_util

@@ -115,13 +115,7 @@ void IntakeServer::AuditDenied(const Caller& c, absl::string_view action,
     pg::AppendAudit(tx, e);
     return absl::OkStatus();
   });
-  logging::Event("permission_denied")
-      .With("action", action)
-      .With("resource", resource)
-      .With("agency", c.agency_code)
-      .With("role", grpc_util::RoleName(c.role))
-      .With("audited", s.ok() ? "yes" : "no")
-      .Warn();
+  grpc_util::LogDenied(c, action, resource, s.ok());
 }
 
 absl::Status IntakeServer::RequireRole(const Caller& c,

@@ -162,16 +162,12 @@ absl::Status NotifyServer::AuditDenied(const Caller& c,
   AuditEntry a = AuditFor(c, action, "");
   a.resource = std::string(resource);
   a.outcome = "PERMISSION_DENIED";
-  db::WithTransaction(store_.pool(), [&](pqxx::work& tx) {
-    store_.Audit(tx, a, clock_.Now());
-    return absl::OkStatus();
-  }).IgnoreError();
-  logging::Event("permission_denied")
-      .With("action", action)
-      .With("resource", resource)
-      .With("agency", c.agency_code)
-      .With("role", grpc_util::RoleName(c.role))
-      .Warn();
+  const absl::Status s =
+      db::WithTransaction(store_.pool(), [&](pqxx::work& tx) {
+        store_.Audit(tx, a, clock_.Now());
+        return absl::OkStatus();
+      });
+  grpc_util::LogDenied(c, action, resource, s.ok());
   return denial;
 }
 

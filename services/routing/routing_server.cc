@@ -49,22 +49,14 @@ grpc::Status RoutingServer::Done(const absl::Status& s) const {
 
 void RoutingServer::AuditDenied(const Caller& c, absl::string_view action,
                                 absl::string_view resource) {
-  db::WithTransaction(pool_, [&](pqxx::work& tx) {
-    db::ExecPrepared(
-        tx,
-        "INSERT INTO routing.audit (at, agency, subject, role, peer, action, "
-        "resource, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-        "'PERMISSION_DENIED')",
-        PgTime(clock_.Now()), c.agency_code, c.subject,
-        std::string(grpc_util::RoleName(c.role)), c.peer, std::string(action),
-        std::string(resource));
+  // Its own transaction: the refused call's is rolled back.
+  EmitBatch::AuditRow row = AuditRowOf(c, action, resource);
+  row.outcome = "PERMISSION_DENIED";
+  const absl::Status s = db::WithTransaction(pool_, [&](pqxx::work& tx) {
+    InsertAudit(tx, {row}, clock_.Now());
     return absl::OkStatus();
-  }).IgnoreError();
-  logging::Event("permission_denied")
-      .With("action", action)
-      .With("resource", resource)
-      .With("agency", c.agency_code)
-      .Warn();
+  });
+  grpc_util::LogDenied(c, action, resource, s.ok());
 }
 
 absl::Status RoutingServer::CheckOwnAgency(const Caller& c,

@@ -187,6 +187,7 @@ class RoutingServer final : public v1::RoutingService::Service {
     // An audit row of a change (routing.audit), written with the events.
     struct AuditRow {
       std::string agency, subject, role, peer, action, resource;
+      std::string outcome = "OK";  // or "PERMISSION_DENIED"
     };
     // Keeps `row` for Flush when a batch lives on this thread; false when
     // none does (the caller writes it itself).
@@ -202,6 +203,13 @@ class RoutingServer final : public v1::RoutingService::Service {
   // (outcome OK), in the transaction making the change.
   void AuditChange(pqxx::work& tx, const Caller& c, absl::string_view action,
                    absl::string_view resource);
+  // routing.audit rows, in one statement.
+  static void InsertAudit(pqxx::work& tx,
+                          const std::vector<EmitBatch::AuditRow>& rows,
+                          absl::Time now);
+  static EmitBatch::AuditRow AuditRowOf(const Caller& c,
+                                        absl::string_view action,
+                                        absl::string_view resource);
   // While one lives (one CompleteTasks or HandleEvents transaction body,
   // on this thread), the batch's rows are kept here: for CompleteTasks, its
   // routes, their tasks and its request ids, read up front in three

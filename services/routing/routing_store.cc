@@ -143,11 +143,13 @@ void RoutingServer::Emit(pqxx::work& tx,
 namespace {
 thread_local RoutingServer::EmitBatch* current_batch = nullptr;
 
-void InsertAudit(pqxx::work& tx,
-                 const std::vector<RoutingServer::EmitBatch::AuditRow>& rows,
-                 absl::Time now) {
+}  // namespace
+
+void RoutingServer::InsertAudit(pqxx::work& tx,
+                                const std::vector<EmitBatch::AuditRow>& rows,
+                                absl::Time now) {
   if (rows.empty()) return;
-  std::vector<std::string> cols[6];
+  std::vector<std::string> cols[7];
   for (const auto& r : rows) {
     cols[0].push_back(r.agency);
     cols[1].push_back(r.subject);
@@ -155,18 +157,29 @@ void InsertAudit(pqxx::work& tx,
     cols[3].push_back(r.peer);
     cols[4].push_back(r.action);
     cols[5].push_back(r.resource);
+    cols[6].push_back(r.outcome);
   }
   db::ExecPrepared(
       tx,
       "INSERT INTO routing.audit (at, agency, subject, role, peer, action, "
-      "resource, outcome) SELECT $1::timestamptz, a, s, r, p, x, res, 'OK' "
+      "resource, outcome) SELECT $1::timestamptz, a, s, r, p, x, res, o "
       "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], "
-      "$6::text[], $7::text[]) AS u(a, s, r, p, x, res)",
+      "$6::text[], $7::text[], $8::text[]) AS u(a, s, r, p, x, res, o)",
       PgTime(now), db::TextArrayLiteral(cols[0]), db::TextArrayLiteral(cols[1]),
       db::TextArrayLiteral(cols[2]), db::TextArrayLiteral(cols[3]),
-      db::TextArrayLiteral(cols[4]), db::TextArrayLiteral(cols[5]));
+      db::TextArrayLiteral(cols[4]), db::TextArrayLiteral(cols[5]),
+      db::TextArrayLiteral(cols[6]));
 }
-}  // namespace
+
+RoutingServer::EmitBatch::AuditRow RoutingServer::AuditRowOf(
+    const Caller& c, absl::string_view action, absl::string_view resource) {
+  return {c.agency_code,
+          c.subject,
+          std::string(grpc_util::RoleName(c.role)),
+          c.peer,
+          std::string(action),
+          std::string(resource)};
+}
 
 RoutingServer::EmitBatch::EmitBatch()
     : outer_(collecting), outer_batch_(current_batch) {
@@ -196,12 +209,7 @@ absl::Status RoutingServer::EmitBatch::Flush(pqxx::work& tx, absl::Time now) {
 void RoutingServer::AuditChange(pqxx::work& tx, const Caller& c,
                                 absl::string_view action,
                                 absl::string_view resource) {
-  EmitBatch::AuditRow row{c.agency_code,
-                          c.subject,
-                          std::string(grpc_util::RoleName(c.role)),
-                          c.peer,
-                          std::string(action),
-                          std::string(resource)};
+  EmitBatch::AuditRow row = AuditRowOf(c, action, resource);
   if (!EmitBatch::Keep(row)) InsertAudit(tx, {row}, clock_.Now());
 }
 
