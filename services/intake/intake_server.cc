@@ -10,7 +10,6 @@
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
-#include "libs/logging/logging.h"
 #include "libs/metrics/metrics.h"
 #include "services/intake/audit_chain.h"
 #include "services/intake/intake_logic.h"

@@ -12,7 +12,6 @@
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
-#include "libs/logging/logging.h"
 #include "lienthong/intake/v1/events.pb.h"
 #include "services/routing/routing_text.h"
 

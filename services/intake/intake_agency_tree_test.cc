@@ -1,0 +1,134 @@
+// intake's agency tree over real gRPC and PostgreSQL: tiers as data (a
+// two-tier province-commune tree), the order of tiers, and a ward moving to
+// another district with its units and dossiers.
+
+#include "libs/grpc_util/proto_time.h"
+#include "services/intake/intake_test_fixture.h"
+
+namespace lienthong::intake {
+namespace {
+
+using ::lienthong::testing::GrpcStatusIs;
+using namespace testing_support;  // NOLINT
+
+TEST_F(IntakeIntegrationTest, TwoTierProvinceCommuneTreeWorks) {
+  // Tiers are data: a province with communes directly under it.
+  auto upsert = [&](const std::string& code, common::v1::Tier tier,
+                    common::v1::AgencyKind kind, const std::string& parent) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::UpsertAgencyRequest req;
+    req.mutable_agency()->set_code(code);
+    req.mutable_agency()->set_display_name("Đơn vị " + code);
+    req.mutable_agency()->set_tier(tier);
+    req.mutable_agency()->set_kind(kind);
+    if (!parent.empty()) req.mutable_agency()->set_parent("agencies/" + parent);
+    v1::UpsertAgencyResponse resp;
+    return a_->stub->UpsertAgency(&ctx, req, &resp);
+  };
+  ASSERT_TRUE(upsert("000.00.00.T01", common::v1::TIER_PROVINCE,
+                     common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "")
+                  .ok());
+  ASSERT_TRUE(upsert("000.01.00.T01", common::v1::TIER_COMMUNE,
+                     common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "000.00.00.T01")
+                  .ok());
+  ASSERT_TRUE(upsert("001.01.00.T01", common::v1::TIER_COMMUNE,
+                     common::v1::AGENCY_KIND_ONE_STOP_UNIT, "000.01.00.T01")
+                  .ok());
+  v1::SubmitDossierResponse resp;
+  ASSERT_TRUE(Submit(*a_, Birth("001.01.00.T01"), &resp, "000.00.00.T01").ok());
+  grpc::ClientContext ctx;
+  As(ctx, "supervisor", "000.00.00.T01");
+  v1::ResolveAgencySubtreeRequest sub;
+  sub.set_name("agencies/000.00.00.T01");
+  v1::ResolveAgencySubtreeResponse tree;
+  ASSERT_TRUE(a_->stub->ResolveAgencySubtree(&ctx, sub, &tree).ok());
+  EXPECT_EQ(tree.agencies_size(), 3);
+  EXPECT_EQ(tree.agencies(2).administrative_unit(), "agencies/000.01.00.T01");
+
+  // Tiers only go down: no district under a commune, and a province with
+  // a district under it cannot become a commune.
+  grpc::Status s =
+      upsert("000.02.00.T01", common::v1::TIER_DISTRICT,
+             common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "000.01.00.T01");
+  EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(common::GetErrorDetails(grpc_util::FromGrpcStatus(s)).reason,
+            "TIER_ABOVE_PARENT");
+  ASSERT_TRUE(upsert("000.03.00.T01", common::v1::TIER_DISTRICT,
+                     common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "000.00.00.T01")
+                  .ok());
+  s = upsert("000.00.00.T01", common::v1::TIER_COMMUNE,
+             common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "");
+  EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(common::GetErrorDetails(grpc_util::FromGrpcStatus(s)).reason,
+            "TIER_BELOW_CHILD");
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.agencies WHERE code LIKE "
+                  "'%.T01'"),
+            4);
+}
+
+// A ward moves to another district (as wards did in the 2025
+// reorganisation): its units below it and the dossiers they received go
+// with it — the new district sees them, the old one no longer does.
+TEST_F(IntakeIntegrationTest, MovingAWardCarriesItsUnitsAndDossiers) {
+  constexpr char kThanhXuan[] = "000.00.14.H26";
+  constexpr char kNamTuLiem[] = "000.00.19.H26";
+  constexpr char kHaDinhWard[] = "000.01.14.H26";
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kHaDinh), &sub, kHaDinh).ok());
+  auto get_as = [&](const std::string& agency) {
+    grpc::ClientContext ctx;
+    As(ctx, "supervisor", agency);
+    v1::GetDossierRequest req;
+    req.set_name(sub.dossier().name());
+    v1::GetDossierResponse resp;
+    return a_->stub->GetDossier(&ctx, req, &resp);
+  };
+  ASSERT_TRUE(get_as(kThanhXuan).ok());
+  EXPECT_THAT(get_as(kNamTuLiem),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+
+  auto get_agency = [&](const std::string& code) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::GetAgencyRequest req;
+    req.set_name(absl::StrCat("agencies/", code));
+    v1::GetAgencyResponse resp;
+    EXPECT_TRUE(a_->stub->GetAgency(&ctx, req, &resp).ok()) << code;
+    return resp.agency();
+  };
+  v1::Agency ward = get_agency(kHaDinhWard);
+  ward.set_parent(absl::StrCat("agencies/", kNamTuLiem));
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::UpsertAgencyRequest req;
+    *req.mutable_agency() = ward;
+    v1::UpsertAgencyResponse resp;
+    ASSERT_TRUE(a_->stub->UpsertAgency(&ctx, req, &resp).ok());
+    EXPECT_FALSE(resp.created());
+  }
+
+  EXPECT_TRUE(get_as(kNamTuLiem).ok());
+  EXPECT_THAT(get_as(kThanhXuan),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  // The ward's one-stop unit now names its new district among its ancestors.
+  const v1::Agency unit = get_agency(kHaDinh);
+  const auto& anc = unit.ancestor_codes();
+  EXPECT_EQ(
+      std::vector<std::string>(anc.begin(), anc.end()),
+      (std::vector<std::string>{"000.00.00.H26", kNamTuLiem, kHaDinhWard}));
+  EXPECT_EQ(unit.administrative_unit(), absl::StrCat("agencies/", kHaDinhWard));
+  // And the new district's list of dossiers has it.
+  grpc::ClientContext lctx;
+  As(lctx, "supervisor", kNamTuLiem);
+  v1::ListDossiersRequest list;
+  list.set_parent(absl::StrCat("agencies/", kNamTuLiem));
+  v1::ListDossiersResponse listed;
+  ASSERT_TRUE(a_->stub->ListDossiers(&lctx, list, &listed).ok());
+  ASSERT_EQ(listed.dossiers_size(), 1);
+  EXPECT_EQ(listed.dossiers(0).code(), sub.dossier().code());
+}
+
+}  // namespace
+}  // namespace lienthong::intake
