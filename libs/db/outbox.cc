@@ -237,6 +237,7 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
   // Claim, deliver and mark inside one transaction: the row locks keep other
   // relays off these rows; if we die before commit, the locks vanish and
   // the rows are claimed again (at least once).
+  static const std::string kTransientSql = TransientCodesSql();
   return WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<int> {
     // One relay at a time per destination, whichever replica it runs in:
     // two delivering side by side could each hand over part of the line
@@ -265,7 +266,7 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
             ".outbox WHERE destination = $1 AND delivered_at IS NULL AND "
             "(next_attempt_at <= $2 OR last_error_code IS NULL OR "
             "last_error_code IN (",
-            TransientCodesSql(), ")) ORDER BY seq LIMIT $3 FOR UPDATE"),
+            kTransientSql, ")) ORDER BY seq LIMIT $3 FOR UPDATE"),
         options_.destination, PgTime(now), options_.batch_size);
     size_t due = 0;
     while (due < rows.size() && rows[due][4].as<bool>()) ++due;

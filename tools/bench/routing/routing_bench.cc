@@ -39,6 +39,7 @@
 #include "lienthong/intake/v1/events.pb.h"
 #include "routing_migrations.h"
 #include "services/intake/intake_server.h"
+#include "services/routing/agency_tree_for_testing.h"
 #include "services/routing/intake_directory.h"
 #include "services/routing/routing_server.h"
 #include "spdlog/spdlog.h"
@@ -59,47 +60,12 @@ using lt::bench::Pct;
 
 namespace {
 
-// The three-office tree of part (a).
-class StaticDirectory : public lt::routing::AgencyDirectory {
- public:
-  StaticDirectory() {
-    Add("W", "", lt::common::v1::AGENCY_KIND_PEOPLES_COMMITTEE);
-    Add("W-TP", "W", lt::common::v1::AGENCY_KIND_JUSTICE);
-    Add("W-1CUA", "W", lt::common::v1::AGENCY_KIND_ONE_STOP_UNIT);
-  }
-  absl::StatusOr<lt::intake::v1::Agency> Get(const std::string& c) override {
-    return a_.at(c);
-  }
-  absl::StatusOr<std::vector<lt::intake::v1::Agency>> ChildrenOfKind(
-      const std::string& unit, lt::common::v1::AgencyKind kind) override {
-    std::vector<lt::intake::v1::Agency> out;
-    for (auto& [c, a] : a_) {
-      if (a.parent() == "agencies/" + unit && a.kind() == kind)
-        out.push_back(a);
-    }
-    return out;
-  }
-
- private:
-  void Add(const std::string& c, const std::string& parent,
-           lt::common::v1::AgencyKind kind) {
-    lt::intake::v1::Agency a;
-    a.set_code(c);
-    a.set_name("agencies/" + c);
-    a.set_kind(kind);
-    a.set_tier(lt::common::v1::TIER_COMMUNE);
-    if (!parent.empty()) a.set_parent("agencies/" + parent);
-    a.set_administrative_unit(parent.empty() ? a.name() : "agencies/" + parent);
-    a_[c] = a;
-  }
-  std::map<std::string, lt::intake::v1::Agency> a_;
-};
-
 void PartA(const std::string& base_dsn) {
   const std::string dsn = FreshDatabase(base_dsn, "lt_bench_routing_a");
   lt::db::Pool pool({dsn, absl::GetFlag(FLAGS_producers) + 4});
   if (!lt::db::Migrate(pool, "routing", lt::routing::Migrations()).ok()) return;
-  StaticDirectory dir;
+  // The ward of the routing tests: its one-stop unit and justice office.
+  lt::routing::TreeDirectory dir;
   lt::routing::RoutingOptions o;
   o.insecure_dev_auth = true;
   o.watch_poll = absl::Milliseconds(100);
