@@ -243,6 +243,13 @@ int Run() {
     if (sealer.joinable()) sealer.join();
     if (server) server->Shutdown();
   };
+  // --latency_trace: the service's open-loop requests, to a CSV file.
+  const auto write_trace = [](const bench::Figures& f) {
+    const std::string path = absl::GetFlag(FLAGS_latency_trace);
+    if (!path.empty() && !bench::WriteTrace(path, f)) {
+      Die("latency trace", absl::NotFoundError(path));
+    }
+  };
   // Warm both paths (connections, caches, plans) before measuring.
   bench::RunClosedLoop(clients, absl::Seconds(2), service_op);
   bench::RunClosedLoop(clients, absl::Seconds(2), baseline_op);
@@ -253,10 +260,7 @@ int Run() {
     bench::Figures f =
         bench::RunOpenLoop(rate, clients * 2, duration, service_op);
     bench::PrintRow(absl::StrCat("service at ", rate, "/s"), f);
-    if (const std::string path = absl::GetFlag(FLAGS_latency_trace);
-        !path.empty() && !bench::WriteTrace(path, f)) {
-      Die("latency trace", absl::NotFoundError(path));
-    }
+    write_trace(f);
     if (service) {
       std::printf("  submissions per transaction: %.1f mean\n",
                   per_transaction(before, batches()));
@@ -331,12 +335,7 @@ int Run() {
     baseline_flushes.push_back(probe.Stop());
   }
   bench::Figures paced = bench::Merge(paced_runs);
-  if (const std::string path = absl::GetFlag(FLAGS_latency_trace);
-      !path.empty()) {
-    if (!bench::WriteTrace(path, paced)) {
-      Die("latency trace", absl::NotFoundError(path));
-    }
-  }
+  write_trace(paced);
   bench::Figures paced_baseline = bench::Merge(paced_baseline_runs);
   const double rate = offered;
 
