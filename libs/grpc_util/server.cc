@@ -286,6 +286,7 @@ void Server::Shutdown() {
     health_server_->Wait();
   }
   logging::Event("server_stopped").Info();
+  logging::Flush();  // the drain's last lines, before anything can kill us
 }
 
 void BlockShutdownSignals() {

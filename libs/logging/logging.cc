@@ -1,13 +1,19 @@
 #include "libs/logging/logging.h"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <memory>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "libs/common/utf8.h"
-#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/sinks/base_sink.h"
 #include "spdlog/spdlog.h"
 
 namespace lienthong::logging {
@@ -43,13 +49,53 @@ bool NeedsQuotes(absl::string_view v) {
 
 }  // namespace
 
+void CoalescingSink::sink_it_(const spdlog::details::log_msg& msg) {
+  buffer_.append(msg.payload.data(), msg.payload.size());
+  buffer_ += '\n';
+  if (msg.level >= spdlog::level::warn || buffer_.size() >= kMaxBuffered ||
+      msg.time - last_write_ >= kCoalesce) {
+    last_write_ = msg.time;
+    WriteOut();
+  }
+}
+
+void CoalescingSink::WriteOut() {
+  size_t done = 0;
+  while (done < buffer_.size()) {
+    const ssize_t n = write_(buffer_.data() + done, buffer_.size() - done);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // stderr closed or full: the lines are dropped, not retried
+    }
+  }
+  buffer_.clear();
+}
+
+CoalescingSink::~CoalescingSink() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  WriteOut();
+}
+
 void Init(absl::string_view service, absl::string_view format) {
   g_format = format == "json" ? Format::kJson : Format::kLogfmt;
   *g_service = std::string(service);
-  auto logger = spdlog::stderr_logger_mt("lienthong");
-  logger->set_pattern("%v");
+  auto sink = std::make_shared<CoalescingSink>(
+      [](const char* data, size_t size) { return ::write(2, data, size); });
+  auto logger = std::make_shared<spdlog::logger>("lienthong", sink);
+  logger->set_level(spdlog::level::debug);
   spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::debug);
+  // A burst's last lines wait at most this long (Flush and the exit write
+  // them at once).
+  spdlog::flush_every(std::chrono::seconds(1));
+}
+
+void Flush() {
+  if (auto logger = spdlog::default_logger(); logger != nullptr) {
+    logger->flush();
+  }
 }
 
 std::string Render(Format format, Level level, absl::Time ts,

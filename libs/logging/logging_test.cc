@@ -1,5 +1,10 @@
 #include "libs/logging/logging.h"
 
+#include <cerrno>
+#include <chrono>
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace lienthong::logging {
@@ -35,6 +40,133 @@ TEST(LoggingTest, CitizenIdIsRedacted) {
   EXPECT_EQ(e.fields().back().first, "citizen");
   EXPECT_EQ(e.fields().back().second, "<redacted>");
   e.Info();  // without Init: the default logger, no crash
+}
+
+// The sink's writes, each as one string.
+struct Writes {
+  std::vector<std::string> calls;
+  CoalescingSink::WriteFn Fn() {
+    return [this](const char* data, size_t size) {
+      calls.emplace_back(data, size);
+      return static_cast<ssize_t>(size);
+    };
+  }
+};
+
+spdlog::details::log_msg Line(std::chrono::milliseconds at,
+                              spdlog::level::level_enum level,
+                              const std::string& text) {
+  return spdlog::details::log_msg(spdlog::log_clock::time_point(at), {},
+                                  "lienthong", level, text);
+}
+
+using std::chrono::milliseconds;
+constexpr auto kInfo = spdlog::level::info;
+
+TEST(CoalescingSinkTest, AQuietLineIsWrittenAtOnce) {
+  Writes w;
+  CoalescingSink sink(w.Fn());
+  sink.log(Line(milliseconds(10'000), kInfo, "event=serving"));
+  ASSERT_EQ(w.calls.size(), 1u);
+  EXPECT_EQ(w.calls[0], "event=serving\n");
+  sink.log(Line(milliseconds(10'100), kInfo, "event=rpc"));
+  ASSERT_EQ(w.calls.size(), 2u) << "a line kCoalesce after the last write";
+  EXPECT_EQ(w.calls[1], "event=rpc\n");
+}
+
+TEST(CoalescingSinkTest, ABurstIsWrittenInOneCall) {
+  Writes w;
+  CoalescingSink sink(w.Fn());
+  sink.log(Line(milliseconds(10'000), kInfo, "a"));
+  sink.log(Line(milliseconds(10'001), kInfo, "b"));
+  sink.log(Line(milliseconds(10'050), kInfo, "c"));
+  ASSERT_EQ(w.calls.size(), 1u) << "b and c wait";
+  sink.log(Line(milliseconds(10'100), kInfo, "d"));
+  ASSERT_EQ(w.calls.size(), 2u);
+  EXPECT_EQ(w.calls[1], "b\nc\nd\n") << "in order, in one write";
+}
+
+TEST(CoalescingSinkTest, FlushWritesWhatWaits) {
+  Writes w;
+  CoalescingSink sink(w.Fn());
+  sink.log(Line(milliseconds(10'000), kInfo, "a"));
+  sink.log(Line(milliseconds(10'001), kInfo, "b"));
+  sink.flush();
+  ASSERT_EQ(w.calls.size(), 2u);
+  EXPECT_EQ(w.calls[1], "b\n");
+  sink.flush();
+  EXPECT_EQ(w.calls.size(), 2u) << "nothing waits: no empty write";
+}
+
+TEST(CoalescingSinkTest, AWarningGoesOutAtOnceAfterWhatWaits) {
+  Writes w;
+  CoalescingSink sink(w.Fn());
+  sink.log(Line(milliseconds(10'000), kInfo, "a"));
+  sink.log(Line(milliseconds(10'001), kInfo, "b"));
+  sink.log(Line(milliseconds(10'002), spdlog::level::warn, "w"));
+  ASSERT_EQ(w.calls.size(), 2u);
+  EXPECT_EQ(w.calls[1], "b\nw\n");
+  sink.log(Line(milliseconds(10'003), spdlog::level::err, "e"));
+  ASSERT_EQ(w.calls.size(), 3u);
+  EXPECT_EQ(w.calls[2], "e\n");
+}
+
+TEST(CoalescingSinkTest, AFullBufferIsWrittenWithoutWaiting) {
+  Writes w;
+  CoalescingSink sink(w.Fn());
+  sink.log(Line(milliseconds(10'000), kInfo, "first"));
+  const std::string line(1000, 'x');
+  size_t lines = 0;
+  while (w.calls.size() == 1) {
+    sink.log(Line(milliseconds(10'001), kInfo, line));
+    ++lines;
+    ASSERT_LE(lines, CoalescingSink::kMaxBuffered / 1000 + 1);
+  }
+  EXPECT_EQ(w.calls[1].size(), lines * 1001);
+  EXPECT_GE(w.calls[1].size(), CoalescingSink::kMaxBuffered);
+}
+
+TEST(CoalescingSinkTest, PartialAndInterruptedWritesLoseNothing) {
+  std::string out;
+  int calls = 0;
+  CoalescingSink sink([&](const char* data, size_t size) -> ssize_t {
+    ++calls;
+    if (calls % 3 == 1) {
+      errno = EINTR;
+      return -1;
+    }
+    const size_t n = std::min<size_t>(size, 4);  // a pipe taking 4 bytes
+    out.append(data, n);
+    return static_cast<ssize_t>(n);
+  });
+  sink.log(Line(milliseconds(10'000), kInfo, "event=one"));
+  sink.log(Line(milliseconds(10'001), kInfo, "event=two"));
+  sink.flush();
+  EXPECT_EQ(out, "event=one\nevent=two\n");
+}
+
+TEST(CoalescingSinkTest, AClosedStderrDropsTheLinesWithoutLooping) {
+  int calls = 0;
+  CoalescingSink sink([&](const char*, size_t) -> ssize_t {
+    ++calls;
+    errno = EPIPE;
+    return -1;
+  });
+  sink.log(Line(milliseconds(10'000), kInfo, "a"));
+  EXPECT_EQ(calls, 1);
+  sink.log(Line(milliseconds(10'200), kInfo, "b"));
+  EXPECT_EQ(calls, 2) << "a was dropped, not written again with b";
+}
+
+TEST(CoalescingSinkTest, TheLastLinesAreWrittenWhenTheSinkGoes) {
+  Writes w;
+  {
+    CoalescingSink sink(w.Fn());
+    sink.log(Line(milliseconds(10'000), kInfo, "a"));
+    sink.log(Line(milliseconds(10'001), kInfo, "server_stopped"));
+  }
+  ASSERT_EQ(w.calls.size(), 2u);
+  EXPECT_EQ(w.calls[1], "server_stopped\n");
 }
 
 }  // namespace
