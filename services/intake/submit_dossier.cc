@@ -209,7 +209,10 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
   twin_committed = catalog_changed = false;
   const absl::Time now = clock_.Now();
   const absl::CivilDay day = LocalDay(now);
-  const CalendarSnapshot cal = options_.calendars->Snapshot();
+  // Each dossier follows its receiving agency's calendar, all picked from
+  // the one set held as the batch begins.
+  const std::shared_ptr<const CalendarSet> calendars =
+      options_.calendars->Calendars();
   std::vector<std::string> ids, agencies, procedures;
   for (SubmitJob* j : batch) {
     j->status = absl::OkStatus();
@@ -244,7 +247,8 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
       }
       j->status = j->prepared_with != nullptr
                       ? absl::OkStatus()
-                      : PrepareReceived(&tx, *j, catalog, cal, now);
+                      : PrepareReceived(&tx, *j, catalog,
+                                        calendars->For(j->agency_code), now);
       if (j->status.ok()) {
         writing.push_back(j);
         ++counts[j->agency_code];
@@ -345,7 +349,8 @@ void IntakeServer::PrepareAhead(SubmitJob& job) {
                       job.procedure_code)) {
     return;  // the batch reads
   }
-  if (PrepareReceived(nullptr, job, *catalog, options_.calendars->Snapshot(),
+  if (PrepareReceived(nullptr, job, *catalog,
+                      options_.calendars->Snapshot(job.agency_code),
                       clock_.Now())
           .ok()) {
     job.prepared_with = std::move(catalog);
