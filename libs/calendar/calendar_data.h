@@ -50,7 +50,7 @@ struct MakeUpDay {
 };
 
 struct CalendarData {
-  std::string id;    // "vn", or a province override such as "vn-hn"
+  std::string id;    // "vn", or a province override such as "vn-H26"
   std::string name;  // "Lịch làm việc quốc gia"
   // IANA name. Vietnam has had no DST since 1975; if tzdata is missing the
   // calendar falls back to a fixed UTC+07:00 zone.

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "libs/calendar/calendar_choice.h"
 #include "libs/calendar/calendar_json.h"
 #include "libs/calendar/default_calendar.h"
 #include "libs/common/errors.h"
@@ -125,14 +126,20 @@ absl::StatusOr<bool> DeadlineService::IsWithin(const std::string& agency,
 
 absl::StatusOr<std::string> DeadlineService::CalendarIdFor(
     const std::string& agency_code) {
-  const size_t dot = agency_code.rfind('.');
-  if (dot != std::string::npos && dot + 1 < agency_code.size()) {
-    const std::string province =
-        absl::StrCat("vn-", agency_code.substr(dot + 1));
-    LT_ASSIGN_OR_RETURN(Cached c, Load(province));
-    if (c.calendar.has_value()) return province;
-  }
-  return std::string("vn");
+  // The rule is shared with intake (its appointment must agree with this
+  // due time); a failed load is an error here, not "no province calendar".
+  absl::Status load = absl::OkStatus();
+  std::string id =
+      calendar::ChooseCalendarId(agency_code, [&](absl::string_view province) {
+        absl::StatusOr<Cached> c = Load(std::string(province));
+        if (!c.ok()) {
+          load = c.status();
+          return false;
+        }
+        return c->calendar.has_value();
+      });
+  LT_RETURN_IF_ERROR(load);
+  return id;
 }
 
 absl::Status DeadlineService::Save(DeadlineTx& tx, const Clock& before,

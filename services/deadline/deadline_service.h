@@ -156,7 +156,8 @@ class DeadlineService {
   }
 
   // The calendar that counts clocks of agency `agency_code`: "vn-<province>"
-  // (the code's last segment, e.g. vn-H26) when stored, else "vn".
+  // (the code's last segment, e.g. vn-H26) when a version is in force, else
+  // "vn" (calendar::ChooseCalendarId, which intake's appointments use too).
   absl::StatusOr<std::string> CalendarIdFor(const std::string& agency_code);
   absl::StatusOr<calendar::WorkingCalendar> Calendar(const std::string& id);
   // The calendar in effect now and its version number.

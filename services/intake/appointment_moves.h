@@ -3,6 +3,9 @@
 // What a calendar change does to a dossier's appointment (deadline's
 // AppointmentsMoved). Pure: intake_appointments.cc applies it.
 
+#include <string>
+
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "lienthong/intake/v1/resources.pb.h"
@@ -27,5 +30,15 @@ struct AppointmentMove {
 //   promise never moves earlier, only later when the new due time passes it;
 // - nothing to do when it already is the new due time.
 absl::optional<absl::Time> RescheduledAppointment(const AppointmentMove& m);
+
+// Whether a dossier whose appointment follows `dossier_version` (a label
+// "<calendar id>@<version>": "vn@7", "vn-H26@1", or "vn@bundled" for the
+// copy shipped with the binary) has already seen `version` of calendar `id`
+// or a later one: then a move for that version is older than one applied
+// before (the relay does not promise order) and must not move the
+// appointment back. A dossier following another calendar ("vn@7" for a
+// change of "vn-H26") has not seen it.
+bool AlreadyAtOrPast(absl::string_view dossier_version, absl::string_view id,
+                     int version);
 
 }  // namespace lienthong::intake

@@ -59,5 +59,33 @@ TEST(AppointmentMovesTest, AppointmentFollowsTheClockUnlessTheOfficeSetALater) {
   }
 }
 
+TEST(AppointmentMovesTest, StaleMovesAreJudgedWithinTheDossiersOwnCalendar) {
+  struct Case {
+    const char* dossier_version;
+    const char* id;
+    int version;
+    bool want;
+  };
+  const Case cases[] = {
+      {"vn@7", "vn", 7, true},  // the same version again
+      {"vn@7", "vn", 6, true},  // an older one, delivered late
+      {"vn@7", "vn", 8, false},
+      {"vn-H26@1", "vn-H26", 1, true},
+      {"vn-H26@3", "vn-H26", 2, true},
+      {"vn-H26@1", "vn-H26", 2, false},
+      {"vn@bundled", "vn", 1, false},  // the bundled copy has seen none
+      // Another calendar's change is never stale for this dossier: its
+      // id is a prefix, or has one, of the dossier's.
+      {"vn-H26@5", "vn", 1, false},
+      {"vn@5", "vn-H26", 1, false},
+      {"vn-H26@5", "vn-H2", 1, false},
+      {"", "vn", 1, false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(AlreadyAtOrPast(c.dossier_version, c.id, c.version), c.want)
+        << c.dossier_version << " vs " << c.id << "@" << c.version;
+  }
+}
+
 }  // namespace
 }  // namespace lienthong::intake

@@ -1,42 +1,138 @@
 #include "services/intake/calendar_cache.h"
 
+#include <set>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "libs/calendar/calendar_choice.h"
 #include "libs/calendar/calendar_json.h"
+#include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 
 namespace lienthong::intake {
 
-CalendarCache::CalendarCache(
-    std::shared_ptr<const calendar::WorkingCalendar> initial,
-    std::string version) {
-  current_.calendar = std::move(initial);
-  current_.version = std::move(version);
+const CalendarSnapshot& CalendarSet::For(absl::string_view agency_code) const {
+  const std::string id = calendar::ChooseCalendarId(
+      agency_code, [this](absl::string_view c) { return Find(c) != nullptr; });
+  return by_id_.find(id)->second;  // "vn" is always held
 }
 
-CalendarSnapshot CalendarCache::Snapshot() const {
+const CalendarSnapshot* CalendarSet::Find(absl::string_view id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<CalendarSnapshot> ParseCalendarCopy(const CalendarCopy& copy) {
+  LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
+                      calendar::ParseCalendarJson(copy.json));
+  // Held under `copy.id`, a document of another calendar would time that
+  // calendar's agencies by the wrong rules.
+  if (data.id != copy.id) {
+    return common::InvalidArgument(
+        "CALENDAR_ID_MISMATCH",
+        {{"calendar.id", absl::StrCat("the document is calendar ", data.id,
+                                      ", not ", copy.id)}});
+  }
+  LT_ASSIGN_OR_RETURN(calendar::WorkingCalendar cal,
+                      calendar::WorkingCalendar::Create(std::move(data)));
+  return CalendarSnapshot{
+      std::make_shared<const calendar::WorkingCalendar>(std::move(cal)),
+      copy.version};
+}
+
+CalendarCache::CalendarCache(
+    std::shared_ptr<const calendar::WorkingCalendar> national,
+    std::string version) {
+  CalendarSet::Map by_id;
+  by_id[calendar::kNationalCalendarId] = {std::move(national),
+                                          std::move(version)};
+  current_ = std::make_shared<const CalendarSet>(std::move(by_id));
+}
+
+std::shared_ptr<const CalendarSet> CalendarCache::Calendars() const {
   std::lock_guard<std::mutex> lock(mu_);
   return current_;
 }
 
+CalendarSnapshot CalendarCache::Snapshot(absl::string_view agency_code) const {
+  return Calendars()->For(agency_code);
+}
+
 absl::Status CalendarCache::Install(const CalendarCopy& copy) {
-  LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
-                      calendar::ParseCalendarJson(copy.json));
-  LT_ASSIGN_OR_RETURN(calendar::WorkingCalendar cal,
-                      calendar::WorkingCalendar::Create(std::move(data)));
-  auto next = std::make_shared<const calendar::WorkingCalendar>(std::move(cal));
-  std::lock_guard<std::mutex> lock(mu_);
-  current_.calendar = std::move(next);
-  current_.version = copy.version;
+  LT_ASSIGN_OR_RETURN(CalendarSnapshot snapshot, ParseCalendarCopy(copy));
+  Put(copy.id, std::move(snapshot));
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> CalendarRefresher::RunOnce() const {
-  LT_ASSIGN_OR_RETURN(CalendarCopy copy, fetch());
-  if (copy.version == cache->Snapshot().version) return false;
-  LT_RETURN_IF_ERROR(cache->Install(copy));
-  if (persist) LT_RETURN_IF_ERROR(persist(copy));
+void CalendarCache::Put(const std::string& id, CalendarSnapshot snapshot) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CalendarSet::Map by_id = current_->by_id();
+  by_id[id] = std::move(snapshot);
+  current_ = std::make_shared<const CalendarSet>(std::move(by_id));
+}
+
+bool CalendarCache::Remove(absl::string_view id) {
+  if (id == calendar::kNationalCalendarId) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (current_->Find(id) == nullptr) return false;
+  CalendarSet::Map by_id = current_->by_id();
+  by_id.erase(by_id.find(id));
+  current_ = std::make_shared<const CalendarSet>(std::move(by_id));
   return true;
+}
+
+std::vector<CalendarCopy> InForce(const std::vector<ListedCalendar>& listed,
+                                  absl::Time now) {
+  std::map<std::string, const ListedCalendar*> best;
+  for (const ListedCalendar& l : listed) {
+    if (l.effective_from > now) continue;
+    const ListedCalendar*& b = best[l.id];
+    if (b == nullptr || l.version > b->version) b = &l;
+  }
+  std::vector<CalendarCopy> out;
+  out.reserve(best.size());
+  for (const auto& [id, l] : best) {
+    out.push_back({id, l->json, absl::StrCat(id, "@", l->version)});
+  }
+  return out;
+}
+
+absl::StatusOr<CalendarRefresh> CalendarRefresher::RunOnce() const {
+  LT_ASSIGN_OR_RETURN(std::vector<CalendarCopy> copies, fetch());
+  const std::shared_ptr<const CalendarSet> held = cache->Calendars();
+  CalendarRefresh out;
+  std::set<std::string, std::less<>> listed;
+  for (const CalendarCopy& copy : copies) {
+    listed.insert(copy.id);
+    const CalendarSnapshot* current = held->Find(copy.id);
+    if (current != nullptr && current->version == copy.version) continue;
+    absl::StatusOr<CalendarSnapshot> parsed = ParseCalendarCopy(copy);
+    if (!parsed.ok()) {
+      out.invalid.push_back({copy.version, parsed.status()});
+      continue;
+    }
+    // Stored before it is used: a copy that could not be stored is still
+    // "new" on the next refresh, which stores it then.
+    if (persist) {
+      if (absl::Status s = persist(copy); !s.ok()) {
+        out.storage_failed.push_back({copy.version, s});
+        continue;
+      }
+    }
+    cache->Put(copy.id, *std::move(parsed));
+    out.installed.push_back(copy.version);
+  }
+  for (const auto& [id, snapshot] : held->by_id()) {
+    if (id == calendar::kNationalCalendarId || listed.count(id) > 0) continue;
+    if (forget) {
+      if (absl::Status s = forget(id); !s.ok()) {
+        out.storage_failed.push_back({snapshot.version, s});
+        continue;
+      }
+    }
+    if (cache->Remove(id)) out.removed.push_back(id);
+  }
+  return out;
 }
 
 }  // namespace lienthong::intake

@@ -1,28 +1,40 @@
 #pragma once
 
-// The working-time calendar intake computes appointments with: a cached copy
-// of the deadline service's calendar (calendars/vn), so a counter keeps
-// receiving while the deadline service is away. Starts from the last copy
-// intake stored, else the bundled data/calendars/vn.json; a refresher loop
-// replaces it when the deadline service answers. Pure: the fetch and the
+// The working-time calendars intake computes appointments with: cached
+// copies of every calendar the deadline service has in force ("vn" and the
+// province calendars "vn-<province>"), so a counter keeps receiving while
+// the deadline service is away. A dossier follows its receiving agency's
+// calendar, chosen as the deadline service chooses its clock's
+// (calendar::ChooseCalendarId), so the appointment on the receipt and the
+// legal due time agree. Starts from the copies intake stored, else the
+// bundled data/calendars/vn.json as "vn"; a refresher loop installs new
+// versions when the deadline service answers. Pure: the fetch and the
 // storage are given as functions (calendar_source.h wires gRPC and
 // PostgreSQL).
+//
+// Thread-safe: the calendars held are an immutable CalendarSet swapped
+// whole under a mutex, so a reader takes one pointer and reads on.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "libs/calendar/working_calendar.h"
 
 namespace lienthong::intake {
 
-// A calendar document and the label recorded on dossiers ("vn@3",
-// "vn@bundled").
+// A calendar document, the calendar it is a version of ("vn", "vn-H26"),
+// and the label recorded on dossiers ("vn@3", "vn-H26@1", "vn@bundled").
 struct CalendarCopy {
+  std::string id;
   std::string json;
   std::string version;
 };
@@ -33,32 +45,98 @@ struct CalendarSnapshot {
   std::string version;
 };
 
+// The calendars held at one moment, by id. Always holds "vn".
+class CalendarSet {
+ public:
+  using Map = std::map<std::string, CalendarSnapshot, std::less<>>;
+
+  // `by_id` must hold "vn" (CalendarCache's sets always do).
+  explicit CalendarSet(Map by_id) : by_id_(std::move(by_id)) {}
+
+  // The calendar dossiers received by `agency_code` follow.
+  const CalendarSnapshot& For(absl::string_view agency_code) const;
+  // Null when calendar `id` is not held.
+  const CalendarSnapshot* Find(absl::string_view id) const;
+  const Map& by_id() const { return by_id_; }
+
+ private:
+  Map by_id_;
+};
+
+// Parses and validates `copy` (INVALID_ARGUMENT when it does not parse, or
+// is a document of another calendar than `copy.id`).
+absl::StatusOr<CalendarSnapshot> ParseCalendarCopy(const CalendarCopy& copy);
+
 class CalendarCache {
  public:
-  CalendarCache(std::shared_ptr<const calendar::WorkingCalendar> initial,
+  // `national` is "vn" until a copy replaces it, labelled `version`.
+  CalendarCache(std::shared_ptr<const calendar::WorkingCalendar> national,
                 std::string version);
 
-  CalendarSnapshot Snapshot() const;
+  // Every calendar held, at once: a submission batch picks each dossier's
+  // from one set.
+  std::shared_ptr<const CalendarSet> Calendars() const;
+  // The calendar dossiers received by `agency_code` follow, now.
+  CalendarSnapshot Snapshot(absl::string_view agency_code) const;
 
-  // Parses and validates `copy`; replaces the current calendar when it is
-  // valid (INVALID_ARGUMENT and no change otherwise).
+  // Parses and validates `copy`; holds it as calendar `copy.id` (replacing
+  // that calendar's previous copy, the others untouched) when it is valid,
+  // INVALID_ARGUMENT and no change otherwise.
   absl::Status Install(const CalendarCopy& copy);
+  // Holds `snapshot` (from ParseCalendarCopy) as calendar `id`.
+  void Put(const std::string& id, CalendarSnapshot snapshot);
+  // Stops holding calendar `id`: its agencies follow "vn" again. "vn"
+  // itself stays (false).
+  bool Remove(absl::string_view id);
 
  private:
   mutable std::mutex mu_;
-  CalendarSnapshot current_;
+  std::shared_ptr<const CalendarSet> current_;
 };
 
-// One refresh: `fetch` the authoritative copy; when it differs from the
-// cached version, install it and `persist` it. On a failed fetch the cached
-// copy stays (the status is returned for logging).
+// One version of one calendar, as the deadline service lists them.
+struct ListedCalendar {
+  std::string id;
+  int64_t version = 0;
+  absl::Time effective_from;
+  std::string json;
+};
+
+// Per calendar, the version in force at `now` — the highest version whose
+// effective time has come, as the deadline service picks it — labelled
+// "<id>@<version>", in id order. A calendar whose versions all take effect
+// later is left out (the deadline service does not use it yet either).
+std::vector<CalendarCopy> InForce(const std::vector<ListedCalendar>& listed,
+                                  absl::Time now);
+
+// What one refresh did.
+struct CalendarRefresh {
+  struct Invalid {
+    std::string version;  // "vn-H26@2"
+    absl::Status status;
+  };
+  std::vector<std::string> installed;  // version labels, newly held
+  std::vector<Invalid> invalid;        // skipped: the previous copy stays
+  // Valid, but `persist` (or `forget`) failed: retried next time.
+  std::vector<Invalid> storage_failed;
+  std::vector<std::string> removed;  // calendar ids no longer held
+};
+
+// One refresh: `fetch` every calendar the deadline service has in force
+// (the whole list: a calendar missing from it was deleted there); each
+// whose version differs from the one held is validated, `persist`ed, then
+// installed — an invalid one is skipped and the others go on, one that
+// could not be stored is retried on the next refresh. Calendars held but
+// no longer listed are `forget`-ten and dropped, except "vn" (the
+// fallback: it stays as last held). On a failed fetch nothing changes
+// (the status is returned for logging).
 struct CalendarRefresher {
   CalendarCache* cache = nullptr;
-  std::function<absl::StatusOr<CalendarCopy>()> fetch;
+  std::function<absl::StatusOr<std::vector<CalendarCopy>>()> fetch;
   std::function<absl::Status(const CalendarCopy&)> persist;
+  std::function<absl::Status(const std::string& id)> forget;
 
-  // True when a new version was installed.
-  absl::StatusOr<bool> RunOnce() const;
+  absl::StatusOr<CalendarRefresh> RunOnce() const;
 };
 
 }  // namespace lienthong::intake

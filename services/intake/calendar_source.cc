@@ -2,49 +2,85 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "libs/common/errors.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/channel.h"
+#include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
 #include "libs/logging/logging.h"
 #include "services/intake/pg_intake_store.h"
 
 namespace lienthong::intake {
+namespace {
 
-absl::StatusOr<CalendarCopy> FetchDeadlineCalendar(
-    deadline::v1::DeadlineService::StubInterface& stub,
-    absl::Duration timeout) {
-  deadline::v1::GetCalendarRequest req;
-  req.set_name(kCalendarName);
-  deadline::v1::GetCalendarResponse resp;
-  grpc::ClientContext ctx;
-  grpc_util::PrepareContext(ctx, timeout, "service", "", "intake");
-  grpc::Status s = stub.GetCalendar(&ctx, req, &resp);
-  if (!s.ok()) return grpc_util::FromGrpcStatus(s);
-  if (resp.calendar().json().empty()) {
-    return common::FailedPrecondition(
-        "CALENDAR_WITHOUT_DOCUMENT",
-        "the deadline service answered a calendar without its JSON document");
-  }
-  CalendarCopy copy;
-  copy.json = resp.calendar().json();
-  copy.version = absl::StrCat("vn@", resp.calendar().version());
-  return copy;
+constexpr char kCollection[] = "calendars/";
+// ListCalendars coerces page sizes to at most 500.
+constexpr int kPageSize = 500;
+// Far more pages than any deadline service has calendar versions for; a
+// server that keeps answering pages is broken, not large.
+constexpr int kMaxPages = 1000;
+
+}  // namespace
+
+std::string CalendarName(absl::string_view id) {
+  return absl::StrCat(kCollection, id);
 }
 
-absl::StatusOr<absl::optional<CalendarCopy>> LoadStoredCalendar(
-    db::Pool& pool) {
+absl::StatusOr<std::vector<CalendarCopy>> FetchDeadlineCalendars(
+    deadline::v1::DeadlineService::StubInterface& stub, absl::Duration timeout,
+    absl::Time now) {
+  std::vector<ListedCalendar> listed;
+  std::string token;
+  for (int page = 0;; ++page) {
+    if (page == kMaxPages) {
+      return common::FailedPrecondition(
+          "CALENDAR_LIST_ENDLESS",
+          "the deadline service's calendar list did not end");
+    }
+    deadline::v1::ListCalendarsRequest req;
+    req.set_page_size(kPageSize);
+    req.set_page_token(token);
+    deadline::v1::ListCalendarsResponse resp;
+    grpc::ClientContext ctx;
+    grpc_util::PrepareContext(ctx, timeout, "service", "", "intake");
+    grpc::Status s = stub.ListCalendars(&ctx, req, &resp);
+    if (!s.ok()) return grpc_util::FromGrpcStatus(s);
+    for (const deadline::v1::Calendar& c : resp.calendars()) {
+      absl::string_view id = c.name();
+      if (!absl::ConsumePrefix(&id, kCollection) || id.empty()) continue;
+      ListedCalendar& l = listed.emplace_back();
+      l.id = std::string(id);
+      l.version = c.version();
+      l.effective_from = grpc_util::FromProto(c.effective_time());
+      // A version without its document does not parse: the refresh skips
+      // it and keeps the copy it holds.
+      l.json = c.json();
+    }
+    if (resp.next_page_token().empty()) break;
+    token = resp.next_page_token();
+  }
+  return InForce(listed, now);
+}
+
+absl::StatusOr<std::vector<CalendarCopy>> LoadStoredCalendars(db::Pool& pool) {
   return db::WithTransaction(
-      pool, [](pqxx::work& tx) -> absl::StatusOr<absl::optional<CalendarCopy>> {
-        pqxx::result r = tx.exec_params(
-            "SELECT version, json FROM intake.calendar_cache WHERE name = $1",
-            std::string(kCalendarName));
-        if (r.empty()) return absl::optional<CalendarCopy>();
-        CalendarCopy c;
-        c.version = r[0][0].as<std::string>();
-        c.json = r[0][1].as<std::string>();
-        return absl::optional<CalendarCopy>(std::move(c));
+      pool, [](pqxx::work& tx) -> absl::StatusOr<std::vector<CalendarCopy>> {
+        std::vector<CalendarCopy> out;
+        for (const pqxx::row& r :
+             tx.exec("SELECT name, version, json FROM intake.calendar_cache "
+                     "ORDER BY name")) {
+          const std::string name = r[0].as<std::string>();
+          absl::string_view id = name;
+          if (!absl::ConsumePrefix(&id, kCollection) || id.empty()) continue;
+          CalendarCopy& c = out.emplace_back();
+          c.id = std::string(id);
+          c.version = r[1].as<std::string>();
+          c.json = r[2].as<std::string>();
+        }
+        return out;
       });
 }
 
@@ -57,7 +93,15 @@ absl::Status StoreCalendar(db::Pool& pool, const common::Clock& clock,
         "VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT (name) DO UPDATE "
         "SET version = EXCLUDED.version, json = EXCLUDED.json, "
         "fetched_at = EXCLUDED.fetched_at",
-        std::string(kCalendarName), copy.version, copy.json, now);
+        CalendarName(copy.id), copy.version, copy.json, now);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ForgetCalendar(db::Pool& pool, const std::string& id) {
+  return db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
+    tx.exec_params("DELETE FROM intake.calendar_cache WHERE name = $1",
+                   CalendarName(id));
     return absl::OkStatus();
   });
 }
@@ -68,17 +112,20 @@ std::shared_ptr<CalendarCache> InitialCalendarCache(
   auto cache = std::make_shared<CalendarCache>(
       std::make_shared<const calendar::WorkingCalendar>(bundled),
       bundled_version);
-  absl::StatusOr<absl::optional<CalendarCopy>> stored =
-      LoadStoredCalendar(pool);
+  absl::StatusOr<std::vector<CalendarCopy>> stored = LoadStoredCalendars(pool);
   if (!stored.ok()) {
     logging::Event("calendar_cache_load_failed")
         .With("code", absl::StatusCodeToString(stored.status().code()))
         .Warn();
-  } else if (stored->has_value()) {
-    absl::Status s = cache->Install(**stored);
+    return cache;
+  }
+  for (const CalendarCopy& copy : *stored) {
+    absl::Status s = cache->Install(copy);
     if (!s.ok()) {
       logging::Event("calendar_cache_invalid")
-          .With("version", (*stored)->version)
+          .With("calendar", copy.id)
+          .With("version", copy.version)
+          .With("code", absl::StatusCodeToString(s.code()))
           .Warn();
     }
   }

@@ -1,14 +1,16 @@
 #pragma once
 
-// Where intake's calendar copy comes from and is kept: the deadline
-// service's GetCalendar (calendars/vn) and the table intake.calendar_cache.
+// Where intake's calendar copies come from and are kept: the deadline
+// service's ListCalendars (every calendar, "vn" and the province ones) and
+// the table intake.calendar_cache, one row per calendar
+// (`calendars/{id}`).
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "absl/types/optional.h"
 #include "libs/common/clock.h"
 #include "libs/db/pool.h"
 #include "lienthong/deadline/v1/deadline_service.grpc.pb.h"
@@ -16,20 +18,29 @@
 
 namespace lienthong::intake {
 
-inline constexpr char kCalendarName[] = "calendars/vn";
+// `calendars/{id}`: how the deadline service and intake.calendar_cache name
+// calendar `id`.
+std::string CalendarName(absl::string_view id);
 
-// The calendar version now in force, as a copy labelled "vn@<version>".
-// UNAVAILABLE/DEADLINE_EXCEEDED etc. pass through; a version without its JSON
-// document is FAILED_PRECONDITION.
-absl::StatusOr<CalendarCopy> FetchDeadlineCalendar(
-    deadline::v1::DeadlineService::StubInterface& stub, absl::Duration timeout);
+// Every calendar the deadline service has, each in the version in force at
+// `now` (InForce), labelled "<id>@<version>": ListCalendars, page after
+// page, each page within `timeout`. UNAVAILABLE/DEADLINE_EXCEEDED etc. pass
+// through: then nothing is known, not "no calendars".
+absl::StatusOr<std::vector<CalendarCopy>> FetchDeadlineCalendars(
+    deadline::v1::DeadlineService::StubInterface& stub, absl::Duration timeout,
+    absl::Time now);
 
-// The stored copy, if any.
-absl::StatusOr<absl::optional<CalendarCopy>> LoadStoredCalendar(db::Pool& pool);
+// The stored copies, by id.
+absl::StatusOr<std::vector<CalendarCopy>> LoadStoredCalendars(db::Pool& pool);
+// Stores `copy` as calendar `copy.id`'s, replacing its previous one.
 absl::Status StoreCalendar(db::Pool& pool, const common::Clock& clock,
                            const CalendarCopy& copy);
+// Drops calendar `id`'s stored copy (deleted on the deadline side).
+absl::Status ForgetCalendar(db::Pool& pool, const std::string& id);
 
-// The cache to start with: the stored copy when it parses, else `bundled`.
+// The cache to start with: `bundled` as "vn", then every stored copy that
+// parses (one that does not is logged and skipped: for "vn" the bundled
+// copy stays, a province's agencies follow "vn" until a refresh brings it).
 std::shared_ptr<CalendarCache> InitialCalendarCache(
     db::Pool& pool, const calendar::WorkingCalendar& bundled,
     const std::string& bundled_version);

@@ -10,7 +10,6 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "libs/grpc_util/proto_time.h"
@@ -40,21 +39,6 @@ bool IsDossierClock(const deadline::v1::MovedAppointment& m) {
     default:
       return !absl::StrContains(m.clock(), "/tasks/");
   }
-}
-
-// Whether a dossier whose appointment follows `dossier_version` ("vn@7",
-// or "vn@bundled" for the copy shipped with the binary) has already seen
-// `version` of calendar `id` or a later one: then this event is older
-// than one applied before (the relay does not promise order) and must not
-// move the appointment back.
-bool AlreadyAtOrPast(const std::string& dossier_version, absl::string_view id,
-                     int version) {
-  absl::string_view v = dossier_version;
-  if (!absl::ConsumePrefix(&v, id) || !absl::ConsumePrefix(&v, "@")) {
-    return false;
-  }
-  int seen = 0;
-  return absl::SimpleAtoi(v, &seen) && seen >= version;
 }
 
 }  // namespace

@@ -1,38 +1,90 @@
-// intake's calendar copy: fetched from the deadline service's GetCalendar
-// (a fake DeadlineService on a loopback port), stored in
-// intake.calendar_cache, kept while the deadline service is down, and
-// stamped on dossiers.
+// intake's calendar copies: fetched from the deadline service's
+// ListCalendars (a fake DeadlineService on a loopback port), stored in
+// intake.calendar_cache, kept while the deadline service is down, and the
+// receiving agency's stamped on each dossier with the appointment it gave.
 
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "gmock/gmock.h"
 #include "libs/calendar/calendar_json.h"
+#include "libs/grpc_util/proto_time.h"
 #include "services/intake/calendar_source.h"
 #include "services/intake/intake_test_fixture.h"
 
 namespace lienthong::intake {
 namespace {
 
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 using namespace testing_support;  // NOLINT
 
-// Answers calendars/vn version `version` with vn.json's document, or
-// UNAVAILABLE when `down`.
+// Monday 23/11/2026 09:00 (the fixture's clock) + 3 working days is
+// Thursday 26/11 09:00 under "vn"; Hà Nội's calendar in these tests takes
+// Tuesday 24/11 off, so there it is Friday 27/11 09:00.
+constexpr absl::CivilDay kHanoiDayOff(2026, 11, 24);
+
+absl::Time Vn(int d, int h) {
+  return absl::FromCivil(absl::CivilSecond(2026, 11, d, h, 0, 0),
+                         absl::FixedTimeZone(7 * 3600));
+}
+
+// vn.json as calendar `id`, with Hà Nội's local day off when `day_off`.
+std::string Doc(const std::string& id, bool day_off = false) {
+  calendar::CalendarData d =
+      *calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
+  d.id = id;
+  if (day_off) {
+    d.holidays.push_back(
+        {kHanoiDayOff, kHanoiDayOff, "Nghỉ địa phương Hà Nội", "", false});
+  }
+  return calendar::ToJson(d);
+}
+
+// Lists `calendars` (name then version, as the deadline service does) two
+// per page, so a fetch has to follow the page tokens; UNAVAILABLE when
+// `down`.
 class FakeDeadline final : public deadline::v1::DeadlineService::Service {
  public:
-  grpc::Status GetCalendar(grpc::ServerContext*,
-                           const deadline::v1::GetCalendarRequest* req,
-                           deadline::v1::GetCalendarResponse* resp) override {
+  grpc::Status ListCalendars(
+      grpc::ServerContext*, const deadline::v1::ListCalendarsRequest* req,
+      deadline::v1::ListCalendarsResponse* resp) override {
     ++calls;
     if (down) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "down");
-    if (req->name() != kCalendarName) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, req->name());
+    size_t from = 0;
+    if (!req->page_token().empty() &&
+        !absl::SimpleAtoi(req->page_token(), &from)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "page_token");
     }
-    resp->mutable_calendar()->set_name(kCalendarName);
-    resp->mutable_calendar()->set_version(version);
-    resp->mutable_calendar()->set_json(json);
+    std::vector<deadline::v1::Calendar> sorted = calendars;
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+      return std::make_pair(a.name(), a.version()) <
+             std::make_pair(b.name(), b.version());
+    });
+    const size_t page = std::min<size_t>(2, req->page_size());
+    for (size_t i = from; i < sorted.size(); ++i) {
+      if (static_cast<size_t>(resp->calendars_size()) == page) {
+        resp->set_next_page_token(absl::StrCat(i));
+        break;
+      }
+      *resp->add_calendars() = sorted[i];
+    }
     return grpc::Status::OK;
   }
+
+  void Add(const std::string& id, int version, const std::string& json,
+           absl::Time effective = absl::UnixEpoch()) {
+    deadline::v1::Calendar& c = calendars.emplace_back();
+    c.set_name(CalendarName(id));
+    c.set_version(version);
+    grpc_util::ToProto(effective, c.mutable_effective_time());
+    c.set_json(json);
+  }
+
   std::atomic<int> calls{0};
   bool down = false;
-  int version = 7;
-  std::string json = std::string(calendar::DefaultCalendarJson());
+  std::vector<deadline::v1::Calendar> calendars;
 };
 
 class IntakeCalendarTest : public IntakeIntegrationTest {
@@ -47,12 +99,43 @@ class IntakeCalendarTest : public IntakeIntegrationTest {
     CalendarRefresher r;
     r.cache = cache;
     r.fetch = [this] {
-      return FetchDeadlineCalendar(*stub_, absl::Seconds(5));
+      return FetchDeadlineCalendars(*stub_, absl::Seconds(5), clock_.Now());
     };
     r.persist = [this](const CalendarCopy& c) {
       return StoreCalendar(pool_, clock_, c);
     };
+    r.forget = [this](const std::string& id) {
+      return ForgetCalendar(pool_, id);
+    };
     return r;
+  }
+
+  // What intake starts with after a restart: the stored copies.
+  std::shared_ptr<CalendarCache> Restart() {
+    return InitialCalendarCache(pool_, *calendar::DefaultCalendar(),
+                                "vn@bundled");
+  }
+
+  static std::vector<std::string> Held(const CalendarCache& cache) {
+    std::vector<std::string> out;
+    const std::shared_ptr<const CalendarSet> held = cache.Calendars();
+    for (const auto& [id, s] : held->by_id()) {
+      out.push_back(s.version);
+    }
+    return out;
+  }
+
+  std::vector<std::string> Stored() {
+    std::vector<std::string> out;
+    EXPECT_TRUE(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+                  for (const auto& row :
+                       tx.exec("SELECT name || ' ' || version FROM "
+                               "intake.calendar_cache ORDER BY name")) {
+                    out.push_back(row[0].as<std::string>());
+                  }
+                  return absl::OkStatus();
+                }).ok());
+    return out;
   }
 
   FakeDeadline deadline_;
@@ -62,64 +145,165 @@ class IntakeCalendarTest : public IntakeIntegrationTest {
 };
 
 TEST_F(IntakeCalendarTest, FetchesStoresAndStampsTheDeadlineServicesVersion) {
-  const calendar::WorkingCalendar bundled = *calendar::DefaultCalendar();
+  deadline_.Add("vn", 6, Doc("vn"));
+  deadline_.Add("vn", 7, Doc("vn"));
   // Nothing stored yet: the bundled copy.
-  std::shared_ptr<CalendarCache> cache =
-      InitialCalendarCache(pool_, bundled, "vn@bundled");
-  EXPECT_EQ(cache->Snapshot().version, "vn@bundled");
+  std::shared_ptr<CalendarCache> cache = Restart();
+  EXPECT_THAT(Held(*cache), ElementsAre("vn@bundled"));
 
   CalendarRefresher refresher = Refresher(cache.get());
-  absl::StatusOr<bool> installed = refresher.RunOnce();
-  ASSERT_TRUE(installed.ok()) << installed.status();
-  EXPECT_TRUE(*installed);
-  EXPECT_EQ(cache->Snapshot().version, "vn@7");
-  EXPECT_EQ(Count("SELECT count(*) FROM intake.calendar_cache WHERE "
-                  "name = 'calendars/vn' AND version = 'vn@7'"),
-            1);
+  absl::StatusOr<CalendarRefresh> got = refresher.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->installed, ElementsAre("vn@7"));
+  EXPECT_THAT(Held(*cache), ElementsAre("vn@7"));
+  EXPECT_THAT(Stored(), ElementsAre("calendars/vn vn@7"));
   // The same version again: nothing to install.
-  installed = refresher.RunOnce();
-  ASSERT_TRUE(installed.ok());
-  EXPECT_FALSE(*installed);
+  got = refresher.RunOnce();
+  ASSERT_TRUE(got.ok());
+  EXPECT_THAT(got->installed, IsEmpty());
 
   // A dossier received now records the calendar version it was timed with.
   IntakeOptions options = Replica::Options();
   options.calendars = cache;
   Replica r(dsn_, clock_, options);
-  v1::SubmitDossierResponse resp;
-  ASSERT_TRUE(Submit(r, Birth(kTayMo), &resp).ok());
-  EXPECT_EQ(resp.dossier().calendar_version(), "vn@7");
+  EXPECT_EQ(SubmitAt(r, kTayMo, kTayMo).calendar_version(), "vn@7");
 
   // A restart while the deadline service is away starts from the stored copy.
   deadline_.down = true;
-  std::shared_ptr<CalendarCache> restarted =
-      InitialCalendarCache(pool_, bundled, "vn@bundled");
-  EXPECT_EQ(restarted->Snapshot().version, "vn@7");
+  std::shared_ptr<CalendarCache> restarted = Restart();
+  EXPECT_THAT(Held(*restarted), ElementsAre("vn@7"));
   CalendarRefresher after = Refresher(restarted.get());
   EXPECT_EQ(after.RunOnce().status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(restarted->Snapshot().version, "vn@7");
+  EXPECT_THAT(Held(*restarted), ElementsAre("vn@7"));
 }
 
-TEST_F(IntakeCalendarTest, AnInvalidCalendarIsNotInstalled) {
-  auto cache =
-      InitialCalendarCache(pool_, *calendar::DefaultCalendar(), "vn@bundled");
-  deadline_.version = 8;
-  deadline_.json = R"({"id": "vn", "holiday": []})";
+TEST_F(IntakeCalendarTest,
+       AProvinceCalendarTimesItsAgenciesDossiersAlsoAfterARestart) {
+  SeedOtherProvince();
+  deadline_.Add("vn", 3, Doc("vn"));
+  deadline_.Add("vn-H26", 1, Doc("vn-H26", /*day_off=*/true));
+  std::shared_ptr<CalendarCache> cache = Restart();
+  absl::StatusOr<CalendarRefresh> got = Refresher(cache.get()).RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->installed, ElementsAre("vn@3", "vn-H26@1"));
+  EXPECT_THAT(Stored(),
+              ElementsAre("calendars/vn vn@3", "calendars/vn-H26 vn-H26@1"));
+
+  // Checks dossiers received through `r`, in both provinces.
+  auto check = [&](Replica& r) {
+    // A Hà Nội ward: the province calendar skips its day off.
+    const v1::Dossier hanoi = SubmitAt(r, kTayMo, kTayMo);
+    EXPECT_EQ(hanoi.calendar_version(), "vn-H26@1");
+    EXPECT_EQ(grpc_util::FromProto(hanoi.appointment_time()), Vn(27, 9));
+    // Another Hà Nội ward's counter: the same calendar.
+    const v1::Dossier ha_dinh = SubmitAt(r, kHaDinh, kHaDinh);
+    EXPECT_EQ(ha_dinh.calendar_version(), "vn-H26@1");
+    // Another province has no calendar of its own: "vn", no day off.
+    const v1::Dossier other = SubmitAt(r, kOtherProvinceUnit, kOtherProvince);
+    EXPECT_EQ(other.calendar_version(), "vn@3");
+    EXPECT_EQ(grpc_util::FromProto(other.appointment_time()), Vn(26, 9));
+    // Again at the same counters: now built ahead of the batch, against
+    // the catalog the server cached (PrepareAhead), with the same
+    // calendars.
+    const v1::Dossier hanoi_again = SubmitAt(r, kTayMo, kTayMo);
+    EXPECT_EQ(hanoi_again.calendar_version(), "vn-H26@1");
+    EXPECT_EQ(grpc_util::FromProto(hanoi_again.appointment_time()), Vn(27, 9));
+    const v1::Dossier other_again =
+        SubmitAt(r, kOtherProvinceUnit, kOtherProvince);
+    EXPECT_EQ(other_again.calendar_version(), "vn@3");
+    EXPECT_EQ(grpc_util::FromProto(other_again.appointment_time()), Vn(26, 9));
+    // What is stored is what was answered.
+    for (const v1::Dossier& d :
+         {hanoi, ha_dinh, other, hanoi_again, other_again}) {
+      const v1::Dossier stored = GetAsAdmin(r, d.name());
+      EXPECT_EQ(stored.calendar_version(), d.calendar_version()) << d.code();
+      EXPECT_EQ(stored.appointment_time().seconds(),
+                d.appointment_time().seconds())
+          << d.code();
+    }
+  };
+  {
+    IntakeOptions options = Replica::Options();
+    options.calendars = cache;
+    Replica r(dsn_, clock_, options);
+    check(r);
+  }
+
+  // Restarted while the deadline service is down: the stored copies, the
+  // province's included, and the same appointments.
+  deadline_.down = true;
+  std::shared_ptr<CalendarCache> restarted = Restart();
+  EXPECT_THAT(Held(*restarted), ElementsAre("vn@3", "vn-H26@1"));
+  EXPECT_EQ(Refresher(restarted.get()).RunOnce().status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Held(*restarted), ElementsAre("vn@3", "vn-H26@1"));
+  IntakeOptions options = Replica::Options();
+  options.calendars = restarted;
+  Replica r(dsn_, clock_, options);
+  check(r);
+}
+
+TEST_F(IntakeCalendarTest, AnInvalidCalendarIsSkippedAndTheOthersInstall) {
+  deadline_.Add("vn", 8, R"({"id": "vn", "holiday": []})");
+  deadline_.Add("vn-H26", 1, Doc("vn-H26", true));
+  deadline_.Add("vn-H27", 1, "");  // a version without its document
+  auto cache = Restart();
+  absl::StatusOr<CalendarRefresh> got = Refresher(cache.get()).RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->installed, ElementsAre("vn-H26@1"));
+  ASSERT_EQ(got->invalid.size(), 2u);
+  EXPECT_EQ(got->invalid[0].version, "vn@8");
+  EXPECT_EQ(got->invalid[1].version, "vn-H27@1");
+  EXPECT_THAT(Held(*cache), ElementsAre("vn@bundled", "vn-H26@1"));
+  EXPECT_THAT(Stored(), ElementsAre("calendars/vn-H26 vn-H26@1"));
+}
+
+TEST_F(IntakeCalendarTest, AStoredCopyThatNoLongerParsesIsSkipped) {
+  ASSERT_TRUE(StoreCalendar(pool_, clock_, {"vn", "{ not json", "vn@9"}).ok());
+  ASSERT_TRUE(
+      StoreCalendar(pool_, clock_, {"vn-H26", Doc("vn-H26", true), "vn-H26@2"})
+          .ok());
+  // A valid document, but of another calendar than the row says.
+  ASSERT_TRUE(
+      StoreCalendar(pool_, clock_, {"vn-H27", Doc("vn"), "vn-H27@1"}).ok());
+  // "vn" falls back to the bundled copy; the valid province copy is used.
+  EXPECT_THAT(Held(*Restart()), ElementsAre("vn@bundled", "vn-H26@2"));
+}
+
+TEST_F(IntakeCalendarTest, ACalendarDeletedOnTheDeadlineSideIsDropped) {
+  deadline_.Add("vn", 3, Doc("vn"));
+  deadline_.Add("vn-H26", 1, Doc("vn-H26", true));
+  auto cache = Restart();
   CalendarRefresher refresher = Refresher(cache.get());
-  EXPECT_EQ(refresher.RunOnce().status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(cache->Snapshot().version, "vn@bundled");
-  EXPECT_EQ(Count("SELECT count(*) FROM intake.calendar_cache"), 0);
+  ASSERT_TRUE(refresher.RunOnce().ok());
+  EXPECT_EQ(cache->Snapshot(kTayMo).version, "vn-H26@1");
 
-  deadline_.json.clear();
-  EXPECT_EQ(refresher.RunOnce().status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  deadline_.calendars.pop_back();  // vn-H26 gone from the deadline service
+  absl::StatusOr<CalendarRefresh> got = refresher.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->removed, ElementsAre("vn-H26"));
+  EXPECT_EQ(cache->Snapshot(kTayMo).version, "vn@3");
+  EXPECT_THAT(Stored(), ElementsAre("calendars/vn vn@3"));
+  // Nor does a restart bring it back.
+  EXPECT_THAT(Held(*Restart()), ElementsAre("vn@3"));
 }
 
-TEST_F(IntakeCalendarTest, AStoredCopyThatNoLongerParsesFallsBackToBundled) {
-  ASSERT_TRUE(StoreCalendar(pool_, clock_, {"{ not json", "vn@9"}).ok());
-  auto cache =
-      InitialCalendarCache(pool_, *calendar::DefaultCalendar(), "vn@bundled");
-  EXPECT_EQ(cache->Snapshot().version, "vn@bundled");
+TEST_F(IntakeCalendarTest, AVersionIsInstalledOnceItsEffectiveTimeHasCome) {
+  deadline_.Add("vn", 3, Doc("vn"));
+  // Announced on Monday for Wednesday.
+  deadline_.Add("vn-H26", 1, Doc("vn-H26", true), Vn(25, 0));
+  auto cache = Restart();
+  CalendarRefresher refresher = Refresher(cache.get());
+  absl::StatusOr<CalendarRefresh> got = refresher.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->installed, ElementsAre("vn@3"));
+  EXPECT_EQ(cache->Snapshot(kTayMo).version, "vn@3");
+
+  clock_.Set(Vn(25, 0));
+  got = refresher.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->installed, ElementsAre("vn-H26@1"));
+  EXPECT_EQ(cache->Snapshot(kTayMo).version, "vn-H26@1");
 }
 
 }  // namespace

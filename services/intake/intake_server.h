@@ -37,10 +37,11 @@ inline constexpr char kNotify[] = "notify";
 
 struct IntakeOptions {
   bool insecure_dev_auth = false;
-  // The working-time calendar for appointments (a cached copy: counters keep
-  // receiving while the deadline service is away) and its version label.
-  // When `calendars` is null the server keeps `calendar` with
-  // `calendar_version` for good.
+  // The working-time calendars for appointments (cached copies: counters
+  // keep receiving while the deadline service is away), each dossier
+  // following its receiving agency's. When `calendars` is null the server
+  // keeps `calendar` as "vn", labelled `calendar_version`, for every agency
+  // for good.
   std::shared_ptr<const calendar::WorkingCalendar> calendar;
   std::string calendar_version = "vn@bundled";
   std::shared_ptr<CalendarCache> calendars;
@@ -241,7 +242,8 @@ class IntakeServer final : public v1::IntakeService::Service {
                                   bool& twin_committed, bool& catalog_changed);
   // With `tx` null (ahead of the batch, on the caller's thread) a failed
   // check has no side effect: the batch checks that submission again in
-  // its transaction, which reports (and audits) the failure.
+  // its transaction, which reports (and audits) the failure. `cal` is the
+  // calendar of the job's receiving agency (CalendarSet::For).
   absl::Status PrepareReceived(pqxx::work* tx, SubmitJob& job,
                                const SubmitCatalog& catalog,
                                const CalendarSnapshot& cal, absl::Time now);

@@ -32,6 +32,9 @@ using ::lienthong::testing::PgCluster;
 
 inline constexpr char kTayMo[] = "001.08.19.H26";   // Tây Mỗ one-stop unit
 inline constexpr char kHaDinh[] = "001.01.14.H26";  // Hạ Đình one-stop unit
+// A commune one-stop unit of another province (SeedOtherProvince).
+inline constexpr char kOtherProvinceUnit[] = "001.01.00.T01";
+inline constexpr char kOtherProvince[] = "000.00.00.T01";
 
 inline std::string ReadSource(const std::string& rel) {
   std::ifstream in(std::string(std::getenv("LIENTHONG_SOURCE_DIR")) + "/" +
@@ -113,6 +116,32 @@ class IntakeIntegrationTest : public ::testing::Test {
     }
   }
 
+  // Adds a province other than Hà Nội, T01, with one commune and its
+  // one-stop unit kOtherProvinceUnit.
+  void SeedOtherProvince() {
+    auto upsert = [&](const std::string& code, common::v1::Tier tier,
+                      common::v1::AgencyKind kind, const std::string& parent) {
+      grpc::ClientContext ctx;
+      As(ctx, "admin", "000.00.00.H26");
+      v1::UpsertAgencyRequest req;
+      req.mutable_agency()->set_code(code);
+      req.mutable_agency()->set_display_name("Đơn vị " + code);
+      req.mutable_agency()->set_tier(tier);
+      req.mutable_agency()->set_kind(kind);
+      if (!parent.empty()) {
+        req.mutable_agency()->set_parent("agencies/" + parent);
+      }
+      v1::UpsertAgencyResponse resp;
+      ASSERT_TRUE(a_->stub->UpsertAgency(&ctx, req, &resp).ok()) << code;
+    };
+    upsert(kOtherProvince, common::v1::TIER_PROVINCE,
+           common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "");
+    upsert("000.01.00.T01", common::v1::TIER_COMMUNE,
+           common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, kOtherProvince);
+    upsert(kOtherProvinceUnit, common::v1::TIER_COMMUNE,
+           common::v1::AGENCY_KIND_ONE_STOP_UNIT, "000.01.00.T01");
+  }
+
   static v1::SubmitDossierRequest Birth(const std::string& agency) {
     auto req = FromJson<v1::SubmitDossierRequest>(R"json({
       "dossier": {"procedure": "procedures/LT.01", "channel": "RECEIPT_CHANNEL_COUNTER",
@@ -140,6 +169,27 @@ class IntakeIntegrationTest : public ::testing::Test {
     grpc::ClientContext ctx;
     As(ctx, "counter_officer", caller_agency);
     return r.stub->SubmitDossier(&ctx, req, resp);
+  }
+
+  // A birth registration received at `agency`'s counter, by an officer of
+  // `caller`.
+  v1::Dossier SubmitAt(Replica& r, const std::string& agency,
+                       const std::string& caller) {
+    v1::SubmitDossierResponse resp;
+    grpc::Status s = Submit(r, Birth(agency), &resp, caller);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.dossier();
+  }
+
+  v1::Dossier GetAsAdmin(Replica& r, const std::string& name) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::GetDossierRequest req;
+    req.set_name(name);
+    v1::GetDossierResponse resp;
+    grpc::Status s = r.stub->GetDossier(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.dossier();
   }
 
   int64_t Count(const std::string& sql) {

@@ -33,8 +33,9 @@ ABSL_FLAG(int, submit_batch_min_queued, 6,
           "A submission transaction starts beside a running one only once "
           "this many submissions wait (1 = whenever one may)");
 ABSL_FLAG(absl::Duration, calendar_refresh, absl::Minutes(5),
-          "How often the calendar copy is refreshed from the deadline "
-          "service's GetCalendar (0 = never: keep the stored or bundled copy)");
+          "How often the calendar copies are refreshed from the deadline "
+          "service's ListCalendars (0 = never: keep the stored or bundled "
+          "copies)");
 
 int main(int argc, char** argv) {
   using namespace lienthong;
@@ -64,9 +65,9 @@ int main(int argc, char** argv) {
 
   intake::IntakeOptions options;
   options.insecure_dev_auth = rt->insecure_dev_auth();
-  // The stored copy of the deadline service's calendar, else the bundled one;
-  // refreshed in the background, so receiving never waits for the deadline
-  // service.
+  // The stored copies of the deadline service's calendars ("vn" and the
+  // province ones), else the bundled "vn"; refreshed in the background, so
+  // receiving never waits for the deadline service.
   options.calendars =
       intake::InitialCalendarCache(rt->pool(), *cal, "vn@bundled");
   const absl::Duration refresh = absl::GetFlag(FLAGS_calendar_refresh);
@@ -77,36 +78,59 @@ int main(int argc, char** argv) {
                                           grpc_util::ClientTlsFromFlags());
     if (!channel.ok()) config::Fatal("intake", channel.status().message());
     deadline_stub = deadline::v1::DeadlineService::NewStub(*channel);
-    intake::CalendarRefresher refresher;
-    refresher.cache = options.calendars.get();
-    refresher.fetch = [deadline_stub] {
-      return intake::FetchDeadlineCalendar(*deadline_stub,
-                                           absl::GetFlag(FLAGS_peer_deadline));
-    };
     db::Pool* pool = &rt->pool();
     const common::Clock* clock = &rt->clock();
+    intake::CalendarRefresher refresher;
+    refresher.cache = options.calendars.get();
+    refresher.fetch = [deadline_stub, clock] {
+      return intake::FetchDeadlineCalendars(
+          *deadline_stub, absl::GetFlag(FLAGS_peer_deadline), clock->Now());
+    };
     refresher.persist = [pool, clock](const intake::CalendarCopy& copy) {
       return intake::StoreCalendar(*pool, *clock, copy);
     };
+    refresher.forget = [pool](const std::string& id) {
+      return intake::ForgetCalendar(*pool, id);
+    };
     auto refresh_once = [refresher] {
-      absl::StatusOr<bool> r = refresher.RunOnce();
+      absl::StatusOr<intake::CalendarRefresh> r = refresher.RunOnce();
       if (!r.ok()) {
         logging::Event("calendar_refresh_failed")
             .With("code", absl::StatusCodeToString(r.status().code()))
             .Warn();
-      } else if (*r) {
-        logging::Event("calendar_installed")
-            .With("version", refresher.cache->Snapshot().version)
-            .Info();
+        return;
+      }
+      for (const std::string& version : r->installed) {
+        logging::Event("calendar_installed").With("version", version).Info();
+      }
+      for (const auto& [version, status] : r->invalid) {
+        logging::Event("calendar_invalid")
+            .With("version", version)
+            .With("code", absl::StatusCodeToString(status.code()))
+            .Warn();
+      }
+      for (const auto& [version, status] : r->storage_failed) {
+        logging::Event("calendar_store_failed")
+            .With("version", version)
+            .With("code", absl::StatusCodeToString(status.code()))
+            .Warn();
+      }
+      for (const std::string& id : r->removed) {
+        logging::Event("calendar_removed").With("calendar", id).Info();
       }
     };
     // The first pass runs as soon as the server serves (start-up never
     // waits for the deadline service).
     rt->AddLoop("calendar_refresh", refresh_once, refresh);
   }
-  logging::Event("calendar_in_use")
-      .With("version", options.calendars->Snapshot().version)
-      .Info();
+  const std::shared_ptr<const intake::CalendarSet> held =
+      options.calendars->Calendars();
+  for (const auto& [id, snapshot] : held->by_id()) {
+    logging::Event("calendar_in_use")
+        .With("calendar", id)
+        .With("version", snapshot.version)
+        .Info();
+  }
   options.lookup_max_failures = absl::GetFlag(FLAGS_lookup_max_failures);
   options.lookup_window = absl::GetFlag(FLAGS_lookup_window);
   options.submit_batch_max = absl::GetFlag(FLAGS_submit_batch_max);

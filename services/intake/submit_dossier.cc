@@ -33,11 +33,11 @@
 #include "libs/logging/logging.h"
 #include "libs/metrics/metrics.h"
 #include "lienthong/intake/v1/events.pb.h"
+#include "services/intake/embedded_bytes.h"
 #include "services/intake/forms.h"
 #include "services/intake/intake_logic.h"
 #include "services/intake/intake_server.h"
 #include "services/intake/pg_intake_store.h"
-#include "services/intake/embedded_bytes.h"
 #include "services/intake/submit_catalog.h"
 
 namespace lienthong::intake {
@@ -53,7 +53,7 @@ struct SubmitJob : db::GroupJob {
 
   // Set by the batch (again on each attempt of its transaction).
   absl::Status status;
-  bool replay = false;  // a committed request: answer from its record
+  bool replay = false;         // a committed request: answer from its record
   bool twin_in_batch = false;  // its twin is written by this batch
   absl::optional<FormContext> receipt;  // printed after commit
   // What the receipt points to (catalog entries, shared).
@@ -149,8 +149,7 @@ db::GroupCommit<SubmitJob>::Stats IntakeServer::SubmitBatchStats() const {
 
 size_t IntakeServer::SubmitsWaiting() const { return submits_->queued(); }
 
-std::shared_ptr<const SubmitCatalog> IntakeServer::CachedSubmitCatalog()
-    const {
+std::shared_ptr<const SubmitCatalog> IntakeServer::CachedSubmitCatalog() const {
   absl::MutexLock lock(&catalog_mu_);
   return submit_catalog_;
 }
@@ -167,12 +166,10 @@ void IntakeServer::RunSubmitBatch(std::vector<SubmitJob*>& batch) {
   for (;;) {
     const bool warm =
         cached != nullptr &&
-        std::all_of(batch.begin(), batch.end(),
-                    [&](const SubmitJob* j) {
-                      return cached->Holds(j->agency_code,
-                                           j->caller->agency_code,
-                                           j->procedure_code);
-                    });
+        std::all_of(batch.begin(), batch.end(), [&](const SubmitJob* j) {
+          return cached->Holds(j->agency_code, j->caller->agency_code,
+                               j->procedure_code);
+        });
     st = db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
       return SubmitBatchAttempt(tx, batch, warm ? cached.get() : nullptr,
                                 writing, twin_committed, catalog_changed);
@@ -212,7 +209,10 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
   twin_committed = catalog_changed = false;
   const absl::Time now = clock_.Now();
   const absl::CivilDay day = LocalDay(now);
-  const CalendarSnapshot cal = options_.calendars->Snapshot();
+  // Each dossier follows its receiving agency's calendar, all picked from
+  // the one set held as the batch begins.
+  const std::shared_ptr<const CalendarSet> calendars =
+      options_.calendars->Calendars();
   std::vector<std::string> ids, agencies, procedures;
   for (SubmitJob* j : batch) {
     j->status = absl::OkStatus();
@@ -242,13 +242,13 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
       if (j->prepared_with != nullptr &&
           (LocalDay(j->received_at) != day ||
            !catalog.SameEntriesAs(*j->prepared_with, j->agency_code,
-                                  j->caller->agency_code,
-                                  j->procedure_code))) {
+                                  j->caller->agency_code, j->procedure_code))) {
         j->Unbuild();  // built on what the batch does not hold
       }
       j->status = j->prepared_with != nullptr
                       ? absl::OkStatus()
-                      : PrepareReceived(&tx, *j, catalog, cal, now);
+                      : PrepareReceived(&tx, *j, catalog,
+                                        calendars->For(j->agency_code), now);
       if (j->status.ok()) {
         writing.push_back(j);
         ++counts[j->agency_code];
@@ -283,9 +283,8 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
   } else {
     pg::SubmitBatchRead read =
         pg::ReadSubmitBatch(tx, ids, agencies, procedures, now, {}, day);
-    std::shared_ptr<const SubmitCatalog> fresh =
-        SubmitCatalog::Updated(CachedSubmitCatalog().get(), read, agencies,
-                               procedures);
+    std::shared_ptr<const SubmitCatalog> fresh = SubmitCatalog::Updated(
+        CachedSubmitCatalog().get(), read, agencies, procedures);
     check(*fresh, &read.committed_requests);
     {
       absl::MutexLock lock(&catalog_mu_);
@@ -350,7 +349,8 @@ void IntakeServer::PrepareAhead(SubmitJob& job) {
                       job.procedure_code)) {
     return;  // the batch reads
   }
-  if (PrepareReceived(nullptr, job, *catalog, options_.calendars->Snapshot(),
+  if (PrepareReceived(nullptr, job, *catalog,
+                      options_.calendars->Snapshot(job.agency_code),
                       clock_.Now())
           .ok()) {
     job.prepared_with = std::move(catalog);
@@ -390,11 +390,10 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
   }
   auto procedure_it = catalog.procedures.find(job.procedure_code);
   if (procedure_it == catalog.procedures.end()) {
-    return common::NotFound(
-        "PROCEDURE_NOT_FOUND",
-        absl::StrCat("procedure ", job.procedure_code,
-                     " does not exist or is not in force"),
-        {{"procedure", job.procedure_code}});
+    return common::NotFound("PROCEDURE_NOT_FOUND",
+                            absl::StrCat("procedure ", job.procedure_code,
+                                         " does not exist or is not in force"),
+                            {{"procedure", job.procedure_code}});
   }
   const auto& procedure_entry = procedure_it->second;
   const v1::Procedure& procedure = procedure_entry->message;
@@ -471,8 +470,8 @@ absl::Status IntakeServer::ReplaySubmit(SubmitJob& job) {
     // The receipt is not stored (it is most of the response's size):
     // printed again from the dossier and its procedure version.
     if (resp->has_dossier() && start.agency.agency.has_value()) {
-      auto version = pg::GetProcedure(
-          tx, job.procedure_code, resp->dossier().procedure_version(), now);
+      auto version = pg::GetProcedure(tx, job.procedure_code,
+                                      resp->dossier().procedure_version(), now);
       if (version.has_value()) {
         FormContext fc;
         fc.dossier = resp->dossier();
