@@ -1,6 +1,7 @@
 #include "libs/calendar/calendar_choice.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace lienthong::calendar {
 
@@ -18,6 +19,19 @@ std::string ChooseCalendarId(
   std::string province = ProvinceCalendarId(agency_code);
   if (!province.empty() && exists(province)) return province;
   return std::string(kNationalCalendarId);
+}
+
+std::string ChooseCalendarId(
+    absl::string_view procedure_calendar_id, absl::string_view agency_code,
+    absl::FunctionRef<bool(absl::string_view calendar_id)> exists) {
+  if (!procedure_calendar_id.empty() && exists(procedure_calendar_id)) {
+    return std::string(procedure_calendar_id);
+  }
+  return ChooseCalendarId(agency_code, exists);
+}
+
+absl::string_view CalendarIdOfName(absl::string_view name) {
+  return absl::StripPrefix(name, "calendars/");
 }
 
 }  // namespace lienthong::calendar

@@ -1,6 +1,7 @@
 #pragma once
 
-// Which working-time calendar a dossier follows, by its receiving agency.
+// Which working-time calendar a dossier follows: its procedure's when the
+// procedure names one, else its receiving agency's.
 // Shared by the deadline service (the clock's due time) and intake (the
 // appointment printed on the receipt): the two must choose alike, or the
 // citizen's appointment and the legal due time disagree. Pure: whether a
@@ -29,5 +30,19 @@ std::string ProvinceCalendarId(absl::string_view agency_code);
 std::string ChooseCalendarId(
     absl::string_view agency_code,
     absl::FunctionRef<bool(absl::string_view calendar_id)> exists);
+
+// The calendar for dossiers of a procedure naming `procedure_calendar_id`
+// (a calendar id, empty when the procedure names none) received by
+// `agency_code`: the procedure's calendar when it names one that `exists`,
+// else as above. A procedure whose calendar is gone (intake refuses to
+// name one it does not hold) falls back to the agency's, in both services
+// alike.
+std::string ChooseCalendarId(
+    absl::string_view procedure_calendar_id, absl::string_view agency_code,
+    absl::FunctionRef<bool(absl::string_view calendar_id)> exists);
+
+// The calendar id in a `calendars/{id}` resource name ("" for "", and the
+// name itself when it lacks the prefix).
+absl::string_view CalendarIdOfName(absl::string_view name);
 
 }  // namespace lienthong::calendar

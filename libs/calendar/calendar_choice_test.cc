@@ -70,5 +70,38 @@ TEST(CalendarChoiceTest, AsksOnlyAboutTheProvinceCalendar) {
   EXPECT_TRUE(asked.empty());
 }
 
+TEST(CalendarChoiceTest, TheProceduresCalendarFirstWhenItExists) {
+  const std::set<std::string> held = {"vn", "vn-H26", "vn-hộ-tịch"};
+  const auto exists = [&](absl::string_view id) {
+    return held.count(std::string(id)) > 0;
+  };
+  struct Case {
+    const char* procedure;
+    const char* agency;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"vn-hộ-tịch", "001.06.19.H26", "vn-hộ-tịch"},
+      {"vn-hộ-tịch", "001.01.00.T01", "vn-hộ-tịch"},
+      {"vn", "001.06.19.H26", "vn"},  // names the national one outright
+      // Gone since the procedure named it: as if it named none.
+      {"vn-gone", "001.06.19.H26", "vn-H26"},
+      {"vn-gone", "001.01.00.T01", "vn"},
+      {"", "001.06.19.H26", "vn-H26"},
+      {"", "001.01.00.T01", "vn"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ChooseCalendarId(c.procedure, c.agency, exists), c.want)
+        << c.procedure << " " << c.agency;
+  }
+}
+
+TEST(CalendarChoiceTest, CalendarIdOfName) {
+  EXPECT_EQ(CalendarIdOfName("calendars/vn-H26"), "vn-H26");
+  EXPECT_EQ(CalendarIdOfName("calendars/vn"), "vn");
+  EXPECT_EQ(CalendarIdOfName(""), "");
+  EXPECT_EQ(CalendarIdOfName("vn-H26"), "vn-H26");
+}
+
 }  // namespace
 }  // namespace lienthong::calendar

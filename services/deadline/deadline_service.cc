@@ -125,13 +125,14 @@ absl::StatusOr<bool> DeadlineService::IsWithin(const std::string& agency,
 }
 
 absl::StatusOr<std::string> DeadlineService::CalendarIdFor(
-    const std::string& agency_code) {
+    const std::string& agency_code, const std::string& procedure_calendar_id) {
   // The rule is shared with intake (its appointment must agree with this
-  // due time); a failed load is an error here, not "no province calendar".
+  // due time); a failed load is an error here, not "no such calendar".
   absl::Status load = absl::OkStatus();
-  std::string id =
-      calendar::ChooseCalendarId(agency_code, [&](absl::string_view province) {
-        absl::StatusOr<Cached> c = Load(std::string(province));
+  std::string id = calendar::ChooseCalendarId(
+      procedure_calendar_id, agency_code, [&](absl::string_view candidate) {
+        if (!load.ok()) return false;
+        absl::StatusOr<Cached> c = Load(std::string(candidate));
         if (!c.ok()) {
           load = c.status();
           return false;
@@ -190,11 +191,8 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
     p.leg_id = kind == ClockKind::kLeg ? e.leg_id : "";
     p.agency = e.agency;
     p.procedure_code = e.procedure_code;
-    if (!e.calendar_id.empty()) {
-      p.calendar_id = e.calendar_id;
-    } else {
-      LT_ASSIGN_OR_RETURN(p.calendar_id, CalendarIdFor(e.agency.code));
-    }
+    LT_ASSIGN_OR_RETURN(p.calendar_id,
+                        CalendarIdFor(e.agency.code, e.calendar_id));
     p.limit = e.limit;
     p.cutoff_minute = e.cutoff_minute;
     p.supplement_policy = e.supplement_policy;

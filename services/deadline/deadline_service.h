@@ -155,10 +155,13 @@ class DeadlineService {
     return store_.CountOpenClocks();
   }
 
-  // The calendar that counts clocks of agency `agency_code`: "vn-<province>"
-  // (the code's last segment, e.g. vn-H26) when a version is in force, else
-  // "vn" (calendar::ChooseCalendarId, which intake's appointments use too).
-  absl::StatusOr<std::string> CalendarIdFor(const std::string& agency_code);
+  // The calendar that counts clocks of agency `agency_code` for a procedure
+  // naming `procedure_calendar_id` (empty: none): that calendar when a
+  // version of it is in force, else "vn-<province>" (the code's last
+  // segment, e.g. vn-H26) when one is, else "vn" (calendar::ChooseCalendarId,
+  // which intake's appointments use too).
+  absl::StatusOr<std::string> CalendarIdFor(
+      const std::string& agency_code, const std::string& procedure_calendar_id);
   absl::StatusOr<calendar::WorkingCalendar> Calendar(const std::string& id);
   // The calendar in effect now and its version number.
   absl::StatusOr<std::pair<calendar::WorkingCalendar, int64_t>>

@@ -304,6 +304,42 @@ TEST_F(DeadlineServiceTest, ProvinceCalendarOverridesTheNationalOne) {
                   &calendar::SkippedSpan::detail, "Nghỉ địa phương")));
 }
 
+TEST_F(DeadlineServiceTest, AProceduresCalendarFirstAndAGoneOneFallsBack) {
+  // vn-H26 takes 10/3 off; the procedure's vn-ho-tich takes 10/3 and 11/3.
+  const auto add = [&](const std::string& id, std::vector<absl::CivilDay> off) {
+    absl::StatusOr<calendar::CalendarData> data =
+        calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
+    ASSERT_TRUE(data.ok());
+    data->id = id;
+    for (absl::CivilDay d : off) {
+      data->holidays.push_back({d, d, "Nghỉ " + id, "", false});
+    }
+    ASSERT_TRUE(service_
+                    .UpdateCalendar(id, calendar::ToJson(*data),
+                                    Vn(2026, 1, 1, 0, 0), "admin", "")
+                    .ok());
+  };
+  add("vn-H26", {absl::CivilDay(2026, 3, 10)});
+  add("vn-ho-tich", {absl::CivilDay(2026, 3, 10), absl::CivilDay(2026, 3, 11)});
+
+  InboundEvent named = Received("D1", kWardA, Vn(2026, 3, 9, 10, 0), 1);
+  named.calendar_id = "vn-ho-tich";
+  ASSERT_TRUE(service_.HandleEvent(named).ok());
+  const Clock c1 = *service_.GetClock("dossiers/D1");
+  EXPECT_EQ(c1.calendar_id, "vn-ho-tich");
+  EXPECT_EQ(c1.due_at, Vn(2026, 3, 12, 10, 0));
+
+  // A procedure naming a calendar deadline does not have: the agency's
+  // province calendar, as intake chooses (before, the event failed and was
+  // retried for ever).
+  InboundEvent gone = Received("D2", kWardA, Vn(2026, 3, 9, 10, 0), 1);
+  gone.calendar_id = "vn-khong-co";
+  ASSERT_TRUE(service_.HandleEvent(gone).ok());
+  const Clock c2 = *service_.GetClock("dossiers/D2");
+  EXPECT_EQ(c2.calendar_id, "vn-H26");
+  EXPECT_EQ(c2.due_at, Vn(2026, 3, 11, 10, 0));
+}
+
 TEST_F(DeadlineServiceTest, ReportRollUpEqualsTheSumOfItsParts) {
   int n = 0;
   for (const AgencyRef* a : {&kWardA, &kWardA, &kWardB, &kDistrict, &kCity}) {

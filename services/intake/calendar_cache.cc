@@ -12,8 +12,14 @@
 namespace lienthong::intake {
 
 const CalendarSnapshot& CalendarSet::For(absl::string_view agency_code) const {
+  return For(agency_code, "");
+}
+
+const CalendarSnapshot& CalendarSet::For(
+    absl::string_view agency_code, absl::string_view procedure_calendar) const {
   const std::string id = calendar::ChooseCalendarId(
-      agency_code, [this](absl::string_view c) { return Find(c) != nullptr; });
+      calendar::CalendarIdOfName(procedure_calendar), agency_code,
+      [this](absl::string_view c) { return Find(c) != nullptr; });
   return by_id_.find(id)->second;  // "vn" is always held
 }
 

@@ -55,6 +55,11 @@ class CalendarSet {
 
   // The calendar dossiers received by `agency_code` follow.
   const CalendarSnapshot& For(absl::string_view agency_code) const;
+  // The calendar a dossier of a procedure naming `procedure_calendar`
+  // (`calendars/{id}`, empty when it names none) received by `agency_code`
+  // follows: the procedure's when held, else the agency's.
+  const CalendarSnapshot& For(absl::string_view agency_code,
+                              absl::string_view procedure_calendar) const;
   // Null when calendar `id` is not held.
   const CalendarSnapshot* Find(absl::string_view id) const;
   const Map& by_id() const { return by_id_; }

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "gmock/gmock.h"
 #include "libs/calendar/calendar_json.h"
+#include "libs/common/errors.h"
 #include "libs/grpc_util/proto_time.h"
 #include "services/intake/calendar_source.h"
 #include "services/intake/intake_test_fixture.h"
@@ -30,16 +32,22 @@ absl::Time Vn(int d, int h) {
                          absl::FixedTimeZone(7 * 3600));
 }
 
-// vn.json as calendar `id`, with Hà Nội's local day off when `day_off`.
-std::string Doc(const std::string& id, bool day_off = false) {
+// vn.json as calendar `id`, with the days `off` taken off.
+std::string DocWithDaysOff(const std::string& id,
+                           const std::vector<absl::CivilDay>& off) {
   calendar::CalendarData d =
       *calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
   d.id = id;
-  if (day_off) {
-    d.holidays.push_back(
-        {kHanoiDayOff, kHanoiDayOff, "Nghỉ địa phương Hà Nội", "", false});
+  for (absl::CivilDay day : off) {
+    d.holidays.push_back({day, day, "Nghỉ theo lịch " + id, "", false});
   }
   return calendar::ToJson(d);
+}
+
+// vn.json as calendar `id`, with Hà Nội's local day off when `day_off`.
+std::string Doc(const std::string& id, bool day_off = false) {
+  return DocWithDaysOff(id, day_off ? std::vector<absl::CivilDay>{kHanoiDayOff}
+                                    : std::vector<absl::CivilDay>{});
 }
 
 // Lists `calendars` (name then version, as the deadline service does) two
@@ -241,6 +249,60 @@ TEST_F(IntakeCalendarTest,
   options.calendars = restarted;
   Replica r(dsn_, clock_, options);
   check(r);
+}
+
+TEST_F(IntakeCalendarTest, AProcedureNamingACalendarIsTimedByIt) {
+  SeedOtherProvince();
+  deadline_.Add("vn", 3, Doc("vn"));
+  deadline_.Add("vn-H26", 1, Doc("vn-H26", /*day_off=*/true));
+  // The procedure's own calendar takes Tuesday and Wednesday off.
+  deadline_.Add("vn-ho-tich", 1,
+                DocWithDaysOff("vn-ho-tich", {absl::CivilDay(2026, 11, 24),
+                                              absl::CivilDay(2026, 11, 25)}));
+  std::shared_ptr<CalendarCache> cache = Restart();
+  ASSERT_TRUE(Refresher(cache.get()).RunOnce().ok());
+  IntakeOptions options = Replica::Options();
+  options.calendars = cache;
+  Replica r(dsn_, clock_, options);
+
+  v1::Procedure lt01;
+  const auto seed = FromJson<v1::ListProceduresResponse>(
+      ReadSource("data/seed/procedures.json"));
+  for (const auto& p : seed.procedures()) {
+    if (p.code() == "LT.01") lt01 = p;
+  }
+  ASSERT_EQ(lt01.code(), "LT.01");
+  grpc_util::ToProto(clock_.Now(), lt01.mutable_effective_time());
+  const auto upsert = [&](const std::string& calendar) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::UpsertProcedureRequest req;
+    *req.mutable_procedure() = lt01;
+    req.mutable_procedure()->set_calendar(calendar);
+    v1::UpsertProcedureResponse resp;
+    return grpc_util::FromGrpcStatus(r.stub->UpsertProcedure(&ctx, req, &resp));
+  };
+  // A calendar intake does not hold: refused, naming it.
+  const absl::Status unknown = upsert("calendars/vn-khong-co");
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(common::GetErrorDetails(unknown).reason, "CALENDAR_NOT_FOUND");
+  EXPECT_THAT(std::string(unknown.message()),
+              ::testing::HasSubstr("calendars/vn-khong-co"));
+  ASSERT_TRUE(upsert("calendars/vn-ho-tich").ok());
+
+  // Monday 09:00 + 3 working days without Tuesday and Wednesday: Monday
+  // 30/11, in Hà Nội (whose own calendar would give Friday) as elsewhere,
+  // through the batch and then built ahead of it.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& [agency, caller] :
+         {std::pair<std::string, std::string>{kTayMo, kTayMo},
+          {kOtherProvinceUnit, kOtherProvince}}) {
+      const v1::Dossier d = SubmitAt(r, agency, caller);
+      EXPECT_EQ(d.calendar_version(), "vn-ho-tich@1") << agency;
+      EXPECT_EQ(grpc_util::FromProto(d.appointment_time()), Vn(30, 9))
+          << agency;
+    }
+  }
 }
 
 TEST_F(IntakeCalendarTest, AnInvalidCalendarIsSkippedAndTheOthersInstall) {

@@ -198,6 +198,12 @@ absl::Status ValidateProcedure(const v1::Procedure& p) {
   if (!ParseCutoff(p.cutoff_local_time()).ok()) {
     v.push_back({"procedure.cutoff_local_time", "must be HH:MM"});
   }
+  if (absl::string_view id = p.calendar();
+      !id.empty() && (!absl::ConsumePrefix(&id, "calendars/") || id.empty() ||
+                      absl::StrContains(id, '/'))) {
+    v.push_back({"procedure.calendar",
+                 "must be calendars/{id} (e.g. calendars/vn-H26) or empty"});
+  }
   std::set<std::string> keys;
   for (int i = 0; i < p.fields_size(); ++i) {
     const auto& f = p.fields(i);

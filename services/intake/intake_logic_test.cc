@@ -97,6 +97,22 @@ TEST(ProcedureValidationTest, CyclesUnknownDepsAndUnproducedInputsAreRejected) {
   EXPECT_EQ(details.field_violations.size(), 2u);
 }
 
+TEST(ProcedureValidationTest, CalendarIsEmptyOrACalendarName) {
+  for (const char* ok : {"", "calendars/vn", "calendars/vn-H26"}) {
+    v1::Procedure p = Proc();
+    p.set_calendar(ok);
+    EXPECT_THAT(ValidateProcedure(p), IsOk()) << ok;
+  }
+  for (const char* bad :
+       {"vn-H26", "calendars/", "calendars/vn/versions/2", "lich/vn"}) {
+    v1::Procedure p = Proc();
+    p.set_calendar(bad);
+    auto details = common::GetErrorDetails(ValidateProcedure(p));
+    ASSERT_EQ(details.field_violations.size(), 1u) << bad;
+    EXPECT_EQ(details.field_violations[0].field, "procedure.calendar") << bad;
+  }
+}
+
 v1::Dossier GoodDossier() {
   v1::Dossier d;
   d.set_channel(common::v1::RECEIPT_CHANNEL_COUNTER);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "libs/calendar/calendar_choice.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/db/migrations.h"
@@ -299,6 +300,19 @@ grpc::Status IntakeServer::UpsertProcedure(
     return Done(s);
   }
   if (auto s = ValidateProcedure(req->procedure()); !s.ok()) return Done(s);
+  if (const std::string& cal = req->procedure().calendar();
+      !cal.empty() && options_.calendars->Calendars()->Find(
+                          calendar::CalendarIdOfName(cal)) == nullptr) {
+    // Its dossiers would follow the agency's calendar after all, and the
+    // receipt would promise another day than the procedure's rules give.
+    return Done(common::FailedPrecondition(
+        "CALENDAR_NOT_FOUND",
+        absl::StrCat("calendar ", cal,
+                     " is not known to intake: create it with the deadline "
+                     "service's UpdateCalendar first (intake fetches "
+                     "calendars every --calendar_refresh)"),
+        {{"calendar", cal}}));
+  }
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     return Idempotent(
         tx, "UpsertProcedure", req->request_id(), *req, resp, [&] {

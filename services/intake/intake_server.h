@@ -242,11 +242,12 @@ class IntakeServer final : public v1::IntakeService::Service {
                                   bool& twin_committed, bool& catalog_changed);
   // With `tx` null (ahead of the batch, on the caller's thread) a failed
   // check has no side effect: the batch checks that submission again in
-  // its transaction, which reports (and audits) the failure. `cal` is the
-  // calendar of the job's receiving agency (CalendarSet::For).
+  // its transaction, which reports (and audits) the failure. The
+  // appointment follows the calendar `calendars` holds for the job's
+  // procedure and receiving agency (CalendarSet::For).
   absl::Status PrepareReceived(pqxx::work* tx, SubmitJob& job,
                                const SubmitCatalog& catalog,
-                               const CalendarSnapshot& cal, absl::Time now);
+                               const CalendarSet& calendars, absl::Time now);
   void PrepareAhead(SubmitJob& job);
   absl::Status ReplaySubmit(SubmitJob& job);
   std::shared_ptr<const SubmitCatalog> CachedSubmitCatalog() const;

@@ -247,8 +247,7 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
       }
       j->status = j->prepared_with != nullptr
                       ? absl::OkStatus()
-                      : PrepareReceived(&tx, *j, catalog,
-                                        calendars->For(j->agency_code), now);
+                      : PrepareReceived(&tx, *j, catalog, *calendars, now);
       if (j->status.ok()) {
         writing.push_back(j);
         ++counts[j->agency_code];
@@ -349,8 +348,7 @@ void IntakeServer::PrepareAhead(SubmitJob& job) {
                       job.procedure_code)) {
     return;  // the batch reads
   }
-  if (PrepareReceived(nullptr, job, *catalog,
-                      options_.calendars->Snapshot(job.agency_code),
+  if (PrepareReceived(nullptr, job, *catalog, *options_.calendars->Calendars(),
                       clock_.Now())
           .ok()) {
     job.prepared_with = std::move(catalog);
@@ -361,7 +359,7 @@ void IntakeServer::PrepareAhead(SubmitJob& job) {
 
 absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
                                            const SubmitCatalog& catalog,
-                                           const CalendarSnapshot& cal,
+                                           const CalendarSet& calendars,
                                            absl::Time now) {
   const grpc_util::Caller& caller = *job.caller;
   const v1::SubmitDossierRequest& req = *job.req;
@@ -399,6 +397,9 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
   const v1::Procedure& procedure = procedure_entry->message;
   LT_RETURN_IF_ERROR(CheckMayReceive(procedure, agency, now));
   LT_RETURN_IF_ERROR(ValidateDossier(req.dossier(), procedure));
+  // As deadline chooses for the dossier's clock (calendar_choice.h).
+  const CalendarSnapshot& cal =
+      calendars.For(job.agency_code, procedure.calendar());
   LT_ASSIGN_OR_RETURN(absl::Time appointment,
                       ComputeAppointment(*cal.calendar, now, procedure));
   job.received_at = now;
