@@ -6,8 +6,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -79,23 +81,41 @@ CoalescingSink::~CoalescingSink() {
   WriteOut();
 }
 
+namespace {
+
+// The process's sink. Never destroyed, so the flusher thread and the exit
+// handler can reach it while static objects (spdlog's registry among them)
+// go away.
+std::shared_ptr<CoalescingSink>* g_sink = nullptr;
+
+}  // namespace
+
 void Init(absl::string_view service, absl::string_view format) {
   g_format = format == "json" ? Format::kJson : Format::kLogfmt;
   *g_service = std::string(service);
-  auto sink = std::make_shared<CoalescingSink>(
-      [](const char* data, size_t size) { return ::write(2, data, size); });
-  auto logger = std::make_shared<spdlog::logger>("lienthong", sink);
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_sink = new std::shared_ptr<CoalescingSink>(
+        std::make_shared<CoalescingSink>([](const char* data, size_t size) {
+          return ::write(2, data, size);
+        }));
+    // A line waits at most about kCoalesce: the last lines of a burst are
+    // written by this thread.
+    std::thread([] {
+      for (;;) {
+        absl::SleepFor(absl::FromChrono(CoalescingSink::kCoalesce));
+        (*g_sink)->flush();
+      }
+    }).detach();
+    std::atexit([] { (*g_sink)->flush(); });
+  });
+  auto logger = std::make_shared<spdlog::logger>("lienthong", *g_sink);
   logger->set_level(spdlog::level::debug);
   spdlog::set_default_logger(logger);
-  // A burst's last lines wait at most this long (Flush and the exit write
-  // them at once).
-  spdlog::flush_every(std::chrono::seconds(1));
 }
 
 void Flush() {
-  if (auto logger = spdlog::default_logger(); logger != nullptr) {
-    logger->flush();
-  }
+  if (g_sink != nullptr) (*g_sink)->flush();
 }
 
 std::string Render(Format format, Level level, absl::Time ts,

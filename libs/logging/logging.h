@@ -35,7 +35,8 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 // logfmt). `service` is added to every line.
 void Init(absl::string_view service, absl::string_view format);
 
-// Writes out the lines still waiting in the sink.
+// Writes out the lines still waiting in the sink (a thread does so every
+// CoalescingSink::kCoalesce, and the process's exit once more).
 void Flush();
 
 // The sink behind Init: lines go to `write` (stderr's write(2)) in as few
@@ -43,8 +44,9 @@ void Flush();
 // is kCoalesce old or more; a line that comes sooner waits in the buffer
 // until one does, until kMaxBuffered bytes wait, until a warning or error
 // (written at once with what waits before it), or until the periodic flush
-// (each second). A quiet service's lines, and every warning and error,
-// appear as they happen; a busy one's (an access line per call) cost a few
+// (Init's thread, every kCoalesce). A quiet service's lines, and every
+// warning and error, appear as they happen and no line is more than about
+// kCoalesce late; a busy one's (an access line per call) cost ten or so
 // write(2)s a second instead of one per line, each taking the sink's lock
 // on the caller's thread.
 class CoalescingSink : public spdlog::sinks::base_sink<std::mutex> {

@@ -273,6 +273,7 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services) {
       .With("port", srv->port())
       .With("health_port", srv->health_port())
       .Info();
+  logging::Flush();  // at once: scripts and people wait for this line
 
   grpc_util::WaitForShutdownSignal();
   g_stop->Notify();
