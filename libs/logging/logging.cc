@@ -15,7 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "libs/common/utf8.h"
-#include "spdlog/sinks/base_sink.h"
+#include "libs/logging/coalescing_sink.h"
 #include "spdlog/spdlog.h"
 
 namespace lienthong::logging {

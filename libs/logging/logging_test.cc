@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "libs/logging/coalescing_sink.h"
 
 namespace lienthong::logging {
 namespace {

@@ -242,6 +242,9 @@ absl::StatusOr<absl::optional<InboundEvent>> DecodeEvent(
                                ? SupplementPolicy::kResume
                                : SupplementPolicy::kRestart;
     in.calendar_id = StripCollection(m.procedure().calendar(), "calendars");
+    if (m.has_appointment_time()) {
+      in.receipt_appointment = FromTs(m.appointment_time());
+    }
     if (in.agency.code.empty()) return Bad("receiving_agency", "required");
     return optional<InboundEvent>(std::move(in));
   }

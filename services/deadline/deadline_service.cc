@@ -143,6 +143,33 @@ absl::StatusOr<std::string> DeadlineService::CalendarIdFor(
   return id;
 }
 
+absl::Status DeadlineService::MoveStaleReceipt(DeadlineTx& tx,
+                                               const InboundEvent& e,
+                                               const Clock& c,
+                                               int64_t calendar_version) {
+  // Intake prints the appointment with its cached copy of the calendars; a
+  // copy older than this one (a change made since intake last fetched, or
+  // while it could not) gives another time than the clock's. Intake owns
+  // the receipt: it moves the appointment to the legal due time, stamps
+  // this version and tells the citizen, as after a calendar change.
+  if (!moved_encoder_ || !e.receipt_appointment.has_value() ||
+      absl::AbsDuration(c.due_at - *e.receipt_appointment) <
+          kReceiptTolerance) {
+    return absl::OkStatus();
+  }
+  MovedAppointment m;
+  m.clock_name = c.name;
+  m.dossier_code = c.dossier_code;
+  m.old_due = *e.receipt_appointment;
+  m.new_due = c.due_at;
+  m.kind = ClockKind::kDossier;
+  CalendarVersion v;
+  v.calendar_id = c.calendar_id;
+  v.version = calendar_version;
+  return tx.AppendOutbox(
+      moved_encoder_(v, {m}, clock_.Now(), /*after_supplement=*/false));
+}
+
 absl::Status DeadlineService::Save(DeadlineTx& tx, const Clock& before,
                                    Clock& after) {
   LT_RETURN_IF_ERROR(tx.UpdateClock(after));
@@ -197,9 +224,13 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
     p.cutoff_minute = e.cutoff_minute;
     p.supplement_policy = e.supplement_policy;
     p.received_at = e.occurred_at;
-    LT_ASSIGN_OR_RETURN(WorkingCalendar cal, Calendar(p.calendar_id));
+    LT_ASSIGN_OR_RETURN(auto cal_version, CalendarWithVersion(p.calendar_id));
+    const WorkingCalendar& cal = cal_version.first;
     LT_ASSIGN_OR_RETURN(Clock c, rules_.Start(p, cal));
     LT_RETURN_IF_ERROR(tx.InsertClock(c));
+    if (kind == ClockKind::kDossier) {
+      LT_RETURN_IF_ERROR(MoveStaleReceipt(tx, e, c, cal_version.second));
+    }
     return tx.ApplyReportDelta(c, DeltaOf(nullptr, c), cal.time_zone());
   };
   // Applies `change` to the clock called `name` if it exists and is open.

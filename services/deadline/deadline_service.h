@@ -53,6 +53,8 @@ struct InboundEvent {
   absl::optional<absl::Time> new_appointment;
   // The procedure's calendar; empty: by agency (vn-<province>, else vn).
   std::string calendar_id;
+  // DossierReceived: the appointment intake printed on the receipt.
+  absl::optional<absl::Time> receipt_appointment;
 };
 
 // A due-soon or overdue transition, handed to the encoder for the outbox.
@@ -185,6 +187,15 @@ class DeadlineService {
   absl::StatusOr<Cached> Load(const std::string& id);
   absl::Status Apply(DeadlineTx& tx, const InboundEvent& e);
   absl::Status Save(DeadlineTx& tx, const Clock& before, Clock& after);
+  // After a DossierReceived started dossier clock `c` with version
+  // `calendar_version` of its calendar: when the receipt's appointment is
+  // not the clock's due time (within kReceiptTolerance), AppointmentsMoved
+  // to intake for that dossier.
+  absl::Status MoveStaleReceipt(DeadlineTx& tx, const InboundEvent& e,
+                                const Clock& c, int64_t calendar_version);
+  // Differences below this are rounding, not another calendar (intake
+  // leaves moves under a minute alone too).
+  static constexpr absl::Duration kReceiptTolerance = absl::Minutes(1);
   absl::Status RecomputeOpen(DeadlineTx& tx, const std::string& calendar_id,
                              const calendar::WorkingCalendar& cal,
                              absl::Time now,

@@ -176,6 +176,55 @@ TEST_F(DeadlineServiceTest, SupplementPausesAndRestartsDossierAndLeg) {
             ClockState::kRunning);
 }
 
+TEST_F(DeadlineServiceTest, AReceiptTimedByAnotherCalendarIsMoved) {
+  std::vector<std::pair<CalendarVersion, std::vector<MovedAppointment>>> told;
+  service_.SetMovedEncoder([&](const CalendarVersion& v,
+                               const std::vector<MovedAppointment>& moved,
+                               absl::Time, bool supplement) {
+    EXPECT_FALSE(supplement);
+    told.emplace_back(v, moved);
+    return OutgoingEvent{"moved-" + v.calendar_id, "moved", "", {"intake"}};
+  });
+  // 5 working days from Mon 9/3 10:00 under vn: Mon 16/3 10:00.
+  InboundEvent agreed = Received("D1", kWardA, Vn(2026, 3, 9, 10, 0));
+  agreed.receipt_appointment = Vn(2026, 3, 16, 10, 0);
+  ASSERT_TRUE(service_.HandleEvent(agreed).ok());
+  // Seconds apart: rounding, left alone.
+  InboundEvent rounded = Received("D2", kWardA, Vn(2026, 3, 9, 10, 0));
+  rounded.receipt_appointment = Vn(2026, 3, 16, 10, 0) + absl::Seconds(30);
+  ASSERT_TRUE(service_.HandleEvent(rounded).ok());
+  // An event from an intake that printed no appointment: nothing to move.
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D3", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  EXPECT_TRUE(told.empty());
+
+  // Printed with a copy that did not know of a day off: moved to the due
+  // time, naming the calendar version the clock counts in.
+  InboundEvent stale = Received("D4", kWardA, Vn(2026, 3, 9, 10, 0));
+  stale.receipt_appointment = Vn(2026, 3, 13, 10, 0);
+  ASSERT_TRUE(service_.HandleEvent(stale).ok());
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].first.calendar_id, "vn");
+  EXPECT_EQ(told[0].first.version, 1);
+  ASSERT_EQ(told[0].second.size(), 1u);
+  const MovedAppointment& m = told[0].second[0];
+  EXPECT_EQ(m.dossier_code, "D4");
+  EXPECT_EQ(m.kind, ClockKind::kDossier);
+  EXPECT_EQ(m.old_due, Vn(2026, 3, 13, 10, 0));
+  EXPECT_EQ(m.new_due, Vn(2026, 3, 16, 10, 0));
+  EXPECT_EQ(m.new_due, service_.GetClock("dossiers/D4")->due_at);
+  EXPECT_EQ(store_.Snapshot().outbox.back().event_id, "moved-vn");
+
+  // A leg's dispatch carries no receipt: never moved.
+  InboundEvent leg = Received("D4", kWardA, Vn(2026, 3, 9, 11, 0), 2);
+  leg.event_id = "leg-D4";
+  leg.kind = InboundKind::kLegDispatched;
+  leg.leg_id = "ho-tich";
+  leg.receipt_appointment = Vn(2026, 3, 1, 0, 0);
+  ASSERT_TRUE(service_.HandleEvent(leg).ok());
+  EXPECT_EQ(told.size(), 1u);
+}
+
 TEST_F(DeadlineServiceTest, DossierEndsStopAllItsClocks) {
   ASSERT_TRUE(
       service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());

@@ -180,5 +180,40 @@ TEST_F(IntakeDeadlineCalendarTest,
   ExpectAgree(later.name());
 }
 
+TEST_F(IntakeDeadlineCalendarTest,
+       AReceiptPrintedWithAStaleCopyIsMovedToTheDueTime) {
+  // Hà Nội takes Tuesday 24/11 off, and intake has not fetched it yet (or
+  // could not): its receipt counts with the bundled vn.
+  UpdateHanoiCalendar({absl::CivilDay(2026, 11, 24)});
+  const v1::Dossier hanoi = SubmitAt(*intake_, kTayMo, kTayMo);
+  EXPECT_EQ(hanoi.calendar_version(), "vn@bundled");
+  EXPECT_EQ(grpc_util::FromProto(hanoi.appointment_time()), Vn(26, 9));
+  const v1::Dossier other =
+      SubmitAt(*intake_, kOtherProvinceUnit, kOtherProvince);
+  EXPECT_EQ(other.calendar_version(), "vn@bundled");
+
+  // Deadline counts in vn-H26@1 and tells intake about the Hà Nội dossier
+  // only: the other one's receipt already says its due time.
+  DeliverReceivedToDeadline();
+  int moved_events = 0;
+  for (const deadline::OutgoingEvent& o : store_.Snapshot().outbox) {
+    if (o.type == "lienthong.deadline.v1.AppointmentsMoved") ++moved_events;
+  }
+  EXPECT_EQ(moved_events, 1);
+  DeliverMovedToIntake();
+  const v1::Dossier moved = GetAsAdmin(*intake_, hanoi.name());
+  EXPECT_EQ(grpc_util::FromProto(moved.appointment_time()), Vn(27, 9));
+  EXPECT_EQ(moved.calendar_version(), "vn-H26@1");
+  ExpectAgree(hanoi.name());
+  ExpectAgree(other.name());
+  EXPECT_EQ(GetAsAdmin(*intake_, other.name()).calendar_version(),
+            "vn@bundled");
+  // The citizen is told of the new appointment.
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.outbox WHERE event_type = "
+                  "'lienthong.intake.v1.AppointmentRescheduled' AND "
+                  "destination = 'notify'"),
+            1);
+}
+
 }  // namespace
 }  // namespace lienthong::intake
