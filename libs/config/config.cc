@@ -10,6 +10,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "libs/logging/logging.h"
 
 namespace lienthong::config {
 namespace {
@@ -71,6 +72,8 @@ void Require(bool ok, absl::string_view problem) {
 }
 
 void Fatal(absl::string_view component, absl::string_view problem) {
+  // The lines logged before it first: this one is the last line.
+  logging::Flush();
   std::fprintf(stderr, "%s: %s\n", std::string(component).c_str(),
                std::string(problem).c_str());
   std::fflush(stderr);

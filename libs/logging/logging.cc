@@ -1,5 +1,7 @@
 #include "libs/logging/logging.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -102,6 +104,11 @@ void Init(absl::string_view service, absl::string_view format) {
     // A line waits at most about kCoalesce: the last lines of a burst are
     // written by this thread.
     std::thread([] {
+      // Shutdown signals are for the thread that waits for them
+      // (grpc_util::WaitForShutdownSignal), whatever Init's caller blocked.
+      sigset_t all;
+      sigfillset(&all);
+      pthread_sigmask(SIG_BLOCK, &all, nullptr);
       for (;;) {
         absl::SleepFor(absl::FromChrono(CoalescingSink::kCoalesce));
         (*g_sink)->flush();

@@ -26,7 +26,10 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 
 // Sets up the process-wide logger (stderr, through a CoalescingSink,
 // coalescing_sink.h). Call once from main; `format` is "logfmt" or "json"
-// (anything else is logfmt). `service` is added to every line.
+// (anything else is logfmt). `service` is added to every line. The first
+// call starts a thread that writes waiting lines out every
+// CoalescingSink::kCoalesce (it blocks every signal) and registers an exit
+// handler that writes the last ones.
 void Init(absl::string_view service, absl::string_view format);
 
 // Writes out the lines still waiting in the sink (a thread does so every

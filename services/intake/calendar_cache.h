@@ -3,8 +3,9 @@
 // The working-time calendars intake computes appointments with: cached
 // copies of every calendar the deadline service has in force ("vn" and the
 // province calendars "vn-<province>"), so a counter keeps receiving while
-// the deadline service is away. A dossier follows its receiving agency's
-// calendar, chosen as the deadline service chooses its clock's
+// the deadline service is away. A dossier follows its procedure's calendar
+// when the procedure names one, else its receiving agency's, chosen as the
+// deadline service chooses its clock's
 // (calendar::ChooseCalendarId), so the appointment on the receipt and the
 // legal due time agree. Starts from the copies intake stored, else the
 // bundled data/calendars/vn.json as "vn"; a refresher loop installs new

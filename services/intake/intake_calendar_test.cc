@@ -273,22 +273,33 @@ TEST_F(IntakeCalendarTest, AProcedureNamingACalendarIsTimedByIt) {
   }
   ASSERT_EQ(lt01.code(), "LT.01");
   grpc_util::ToProto(clock_.Now(), lt01.mutable_effective_time());
-  const auto upsert = [&](const std::string& calendar) {
+  const auto upsert = [&](Replica& at, const std::string& calendar,
+                          const std::string& request_id) {
     grpc::ClientContext ctx;
     As(ctx, "admin", "000.00.00.H26");
     v1::UpsertProcedureRequest req;
     *req.mutable_procedure() = lt01;
     req.mutable_procedure()->set_calendar(calendar);
+    req.set_request_id(request_id);
     v1::UpsertProcedureResponse resp;
-    return grpc_util::FromGrpcStatus(r.stub->UpsertProcedure(&ctx, req, &resp));
+    return grpc_util::FromGrpcStatus(
+        at.stub->UpsertProcedure(&ctx, req, &resp));
   };
   // A calendar intake does not hold: refused, naming it.
-  const absl::Status unknown = upsert("calendars/vn-khong-co");
+  const absl::Status unknown =
+      upsert(r, "calendars/vn-khong-co", common::NewUuid());
   EXPECT_EQ(unknown.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(common::GetErrorDetails(unknown).reason, "CALENDAR_NOT_FOUND");
   EXPECT_THAT(std::string(unknown.message()),
               ::testing::HasSubstr("calendars/vn-khong-co"));
-  ASSERT_TRUE(upsert("calendars/vn-ho-tich").ok());
+  const std::string request_id = common::NewUuid();
+  ASSERT_TRUE(upsert(r, "calendars/vn-ho-tich", request_id).ok());
+  // Its retry reaching a replica that holds only vn (a_) gets the first
+  // answer, not CALENDAR_NOT_FOUND.
+  const absl::Status retry = upsert(*a_, "calendars/vn-ho-tich", request_id);
+  EXPECT_TRUE(retry.ok()) << retry;
+  EXPECT_EQ(upsert(*a_, "calendars/vn-ho-tich", common::NewUuid()).code(),
+            absl::StatusCode::kFailedPrecondition);
 
   // Monday 09:00 + 3 working days without Tuesday and Wednesday: Monday
   // 30/11, in Hà Nội (whose own calendar would give Friday) as elsewhere,
@@ -303,6 +314,35 @@ TEST_F(IntakeCalendarTest, AProcedureNamingACalendarIsTimedByIt) {
           << agency;
     }
   }
+}
+
+TEST_F(IntakeCalendarTest, ADossierBuiltAheadFollowsTheCalendarsOfItsBatch) {
+  deadline_.Add("vn", 3, Doc("vn"));
+  std::shared_ptr<CalendarCache> cache = Restart();
+  ASSERT_TRUE(Refresher(cache.get()).RunOnce().ok());
+  IntakeOptions options = Replica::Options();
+  options.calendars = cache;
+  // Hà Nội's calendar arrives after the call was built (ahead, on its own
+  // thread) and before its batch runs.
+  bool arrive = false;
+  options.before_submit_batch_for_testing = [&] {
+    if (!arrive) return;
+    arrive = false;
+    deadline_.Add("vn-H26", 1, Doc("vn-H26", /*day_off=*/true));
+    absl::StatusOr<CalendarRefresh> got = Refresher(cache.get()).RunOnce();
+    EXPECT_TRUE(got.ok() &&
+                got->installed == std::vector<std::string>{"vn-H26@1"});
+  };
+  Replica r(dsn_, clock_, options);
+  // The first call reads the catalog in its batch; later ones are built
+  // ahead against the catalog it cached.
+  EXPECT_EQ(SubmitAt(r, kTayMo, kTayMo).calendar_version(), "vn@3");
+  arrive = true;
+  const v1::Dossier d = SubmitAt(r, kTayMo, kTayMo);
+  EXPECT_FALSE(arrive) << "the batch hook did not run";
+  EXPECT_EQ(d.calendar_version(), "vn-H26@1");
+  EXPECT_EQ(grpc_util::FromProto(d.appointment_time()), Vn(27, 9));
+  EXPECT_EQ(GetAsAdmin(r, d.name()).calendar_version(), "vn-H26@1");
 }
 
 TEST_F(IntakeCalendarTest, AnInvalidCalendarIsSkippedAndTheOthersInstall) {

@@ -300,22 +300,14 @@ grpc::Status IntakeServer::UpsertProcedure(
     return Done(s);
   }
   if (auto s = ValidateProcedure(req->procedure()); !s.ok()) return Done(s);
-  if (const std::string& cal = req->procedure().calendar();
-      !cal.empty() && options_.calendars->Calendars()->Find(
-                          calendar::CalendarIdOfName(cal)) == nullptr) {
-    // Its dossiers would follow the agency's calendar after all, and the
-    // receipt would promise another day than the procedure's rules give.
-    return Done(common::FailedPrecondition(
-        "CALENDAR_NOT_FOUND",
-        absl::StrCat("calendar ", cal,
-                     " is not known to intake: create it with the deadline "
-                     "service's UpdateCalendar first (intake fetches "
-                     "calendars every --calendar_refresh)"),
-        {{"calendar", cal}}));
-  }
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     return Idempotent(
-        tx, "UpsertProcedure", req->request_id(), *req, resp, [&] {
+        tx, "UpsertProcedure", req->request_id(), *req, resp,
+        [&]() -> absl::Status {
+          // Checked here, after a replay of the same request_id has had its
+          // answer: a retry reaching a replica that has not fetched the
+          // calendar yet still gets the first try's response.
+          LT_RETURN_IF_ERROR(CheckProcedureCalendar(req->procedure()));
           v1::Procedure p = req->procedure();
           p.set_name(ProcedureName(p.code()));
           p.set_version(pg::LatestProcedureVersion(tx, p.code()) + 1);
@@ -328,6 +320,24 @@ grpc::Status IntakeServer::UpsertProcedure(
           return absl::OkStatus();
         });
   }));
+}
+
+absl::Status IntakeServer::CheckProcedureCalendar(
+    const v1::Procedure& procedure) const {
+  const std::string& cal = procedure.calendar();
+  if (cal.empty() || options_.calendars->Calendars()->Find(
+                         calendar::CalendarIdOfName(cal)) != nullptr) {
+    return absl::OkStatus();
+  }
+  // Its dossiers would follow the agency's calendar after all, and the
+  // receipt would promise another day than the procedure's rules give.
+  return common::FailedPrecondition(
+      "CALENDAR_NOT_FOUND",
+      absl::StrCat("calendar ", cal,
+                   " is not known to intake: create it with the deadline "
+                   "service's UpdateCalendar, in force now, and retry once "
+                   "intake has fetched it (every --calendar_refresh)"),
+      {{"calendar", cal}});
 }
 
 // --- Audit

@@ -39,7 +39,7 @@ struct IntakeOptions {
   bool insecure_dev_auth = false;
   // The working-time calendars for appointments (cached copies: counters
   // keep receiving while the deadline service is away), each dossier
-  // following its receiving agency's. When `calendars` is null the server
+  // following its procedure's or else its receiving agency's. When `calendars` is null the server
   // keeps `calendar` as "vn", labelled `calendar_version`, for every agency
   // for good.
   std::shared_ptr<const calendar::WorkingCalendar> calendar;
@@ -196,6 +196,9 @@ class IntakeServer final : public v1::IntakeService::Service {
                               absl::string_view resource,
                               absl::string_view request_id) const;
 
+  // FAILED_PRECONDITION CALENDAR_NOT_FOUND when `procedure` names a
+  // calendar intake does not hold.
+  absl::Status CheckProcedureCalendar(const v1::Procedure& procedure) const;
   // Runs a mutating call once per request_id: a replay returns the stored
   // response; the same id with another body is REQUEST_ID_REUSED.
   absl::Status Idempotent(pqxx::work& tx, absl::string_view method,

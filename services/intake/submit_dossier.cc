@@ -63,13 +63,16 @@ struct SubmitJob : db::GroupJob {
   // The dossier's bytes without its code and name, and DossierReceived's
   // without its dossier (PrepareReceived): the batch writes those in front.
   std::string body_rest, event_rest;
-  // Built ahead of the batch (PrepareAhead) against this catalog.
+  // Built ahead of the batch (PrepareAhead) against this catalog and
+  // these calendars.
   std::shared_ptr<const SubmitCatalog> prepared_with;
+  std::shared_ptr<const CalendarSet> prepared_calendars;
 
   const std::string& request_id() const { return req->request_id(); }
   // Forgets what was built for it (it is built again, or not written).
   void Unbuild() {
     prepared_with = nullptr;
+    prepared_calendars = nullptr;
     receipt.reset();
     resp->Clear();
   }
@@ -241,6 +244,7 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
       }
       if (j->prepared_with != nullptr &&
           (LocalDay(j->received_at) != day ||
+           j->prepared_calendars != calendars ||
            !catalog.SameEntriesAs(*j->prepared_with, j->agency_code,
                                   j->caller->agency_code, j->procedure_code))) {
         j->Unbuild();  // built on what the batch does not hold
@@ -348,10 +352,11 @@ void IntakeServer::PrepareAhead(SubmitJob& job) {
                       job.procedure_code)) {
     return;  // the batch reads
   }
-  if (PrepareReceived(nullptr, job, *catalog, *options_.calendars->Calendars(),
-                      clock_.Now())
-          .ok()) {
+  std::shared_ptr<const CalendarSet> calendars =
+      options_.calendars->Calendars();
+  if (PrepareReceived(nullptr, job, *catalog, *calendars, clock_.Now()).ok()) {
     job.prepared_with = std::move(catalog);
+    job.prepared_calendars = std::move(calendars);
   } else {
     job.Unbuild();  // checked again in the batch, which reports it
   }
