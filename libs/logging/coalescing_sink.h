@@ -40,6 +40,7 @@ class CoalescingSink : public spdlog::sinks::base_sink<std::mutex> {
   WriteFn write_;
   std::string buffer_;
   spdlog::log_clock::time_point last_write_{};
+  bool cut_line_ = false;  // the last write stopped inside a line
 };
 
 }  // namespace lienthong::logging

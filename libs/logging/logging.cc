@@ -64,6 +64,9 @@ void CoalescingSink::sink_it_(const spdlog::details::log_msg& msg) {
 }
 
 void CoalescingSink::WriteOut() {
+  if (buffer_.empty()) return;
+  // A line cut off by a failed write ends here, not glued to the next one.
+  if (cut_line_) buffer_.insert(0, 1, '\n');
   size_t done = 0;
   while (done < buffer_.size()) {
     const ssize_t n = write_(buffer_.data() + done, buffer_.size() - done);
@@ -75,6 +78,7 @@ void CoalescingSink::WriteOut() {
       break;  // stderr closed or full: the lines are dropped, not retried
     }
   }
+  cut_line_ = done > 0 && buffer_[done - 1] != '\n';
   buffer_.clear();
 }
 

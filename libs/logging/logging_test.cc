@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,43 @@ TEST(CoalescingSinkTest, AClosedStderrDropsTheLinesWithoutLooping) {
   EXPECT_EQ(calls, 1);
   sink.log(Line(milliseconds(10'200), kInfo, "b"));
   EXPECT_EQ(calls, 2) << "a was dropped, not written again with b";
+}
+
+TEST(CoalescingSinkTest, ALineCutByAFailedWriteIsNotGluedToTheNext) {
+  std::string out;
+  int calls = 0;
+  CoalescingSink sink([&](const char* data, size_t size) -> ssize_t {
+    ++calls;
+    if (calls == 1) {  // the pipe takes 5 bytes...
+      out.append(data, 5);
+      return 5;
+    }
+    if (calls == 2) {  // ...and is then full
+      errno = EAGAIN;
+      return -1;
+    }
+    out.append(data, size);
+    return static_cast<ssize_t>(size);
+  });
+  sink.log(Line(milliseconds(10'000), kInfo, "event=one"));
+  EXPECT_EQ(out, "event");
+  sink.log(Line(milliseconds(10'200), kInfo, "event=two"));
+  EXPECT_EQ(out, "event\nevent=two\n");
+}
+
+TEST(LoggingDeathTest, TheLastLinesAreWrittenAtExit) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // Lines right after one another wait in the sink; the process's exit
+  // writes them (the sink itself is never destroyed).
+  EXPECT_EXIT(
+      {
+        Init("t", "logfmt");
+        Event("first").Info();
+        for (int i = 0; i < 100; ++i) Event("middle").With("i", i).Info();
+        Event("last").Info();
+        std::exit(3);
+      },
+      ::testing::ExitedWithCode(3), "event=first(.|\n)*i=99(.|\n)*event=last");
 }
 
 TEST(CoalescingSinkTest, TheLastLinesAreWrittenWhenTheSinkGoes) {
