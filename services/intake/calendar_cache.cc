@@ -1,5 +1,6 @@
 #include "services/intake/calendar_cache.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -23,9 +24,30 @@ const CalendarSnapshot& CalendarSet::For(
   return by_id_.find(id)->second;  // "vn" is always held
 }
 
+const CalendarSnapshot& CalendarSet::For(absl::string_view agency_code,
+                                         absl::string_view procedure_calendar,
+                                         absl::Time now) const {
+  const std::string id = calendar::ChooseCalendarId(
+      calendar::CalendarIdOfName(procedure_calendar), agency_code,
+      [&](absl::string_view c) { return At(c, now) != nullptr; });
+  return *At(id, now);  // "vn" is always held
+}
+
 const CalendarSnapshot* CalendarSet::Find(absl::string_view id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : &it->second;
+}
+
+const CalendarSnapshot* CalendarSet::At(absl::string_view id,
+                                        absl::Time now) const {
+  const CalendarSnapshot* out = Find(id);
+  if (auto it = upcoming_.find(id); it != upcoming_.end()) {
+    for (const TimedSnapshot& t : it->second) {
+      if (t.from > now) break;
+      out = &t.snapshot;
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<CalendarSnapshot> ParseCalendarCopy(const CalendarCopy& copy) {
@@ -74,7 +96,14 @@ void CalendarCache::Put(const std::string& id, CalendarSnapshot snapshot) {
   std::lock_guard<std::mutex> lock(mu_);
   CalendarSet::Map by_id = current_->by_id();
   by_id[id] = std::move(snapshot);
-  current_ = std::make_shared<const CalendarSet>(std::move(by_id));
+  current_ = std::make_shared<const CalendarSet>(std::move(by_id),
+                                                 current_->upcoming());
+}
+
+void CalendarCache::SetUpcoming(CalendarSet::Upcoming upcoming) {
+  std::lock_guard<std::mutex> lock(mu_);
+  current_ = std::make_shared<const CalendarSet>(current_->by_id(),
+                                                 std::move(upcoming));
 }
 
 bool CalendarCache::Remove(absl::string_view id) {
@@ -83,7 +112,8 @@ bool CalendarCache::Remove(absl::string_view id) {
   if (current_->Find(id) == nullptr) return false;
   CalendarSet::Map by_id = current_->by_id();
   by_id.erase(by_id.find(id));
-  current_ = std::make_shared<const CalendarSet>(std::move(by_id));
+  current_ = std::make_shared<const CalendarSet>(std::move(by_id),
+                                                 current_->upcoming());
   return true;
 }
 
@@ -103,10 +133,56 @@ std::vector<CalendarCopy> InForce(const std::vector<ListedCalendar>& listed,
   return out;
 }
 
+std::vector<CalendarCopy> Upcoming(const std::vector<ListedCalendar>& listed,
+                                   absl::Time now) {
+  std::map<std::string, std::vector<const ListedCalendar*>> by_id;
+  for (const ListedCalendar& l : listed) by_id[l.id].push_back(&l);
+  std::vector<CalendarCopy> out;
+  for (auto& [id, versions] : by_id) {
+    std::sort(versions.begin(), versions.end(),
+              [](const ListedCalendar* a, const ListedCalendar* b) {
+                return std::make_pair(a->effective_from, a->version) <
+                       std::make_pair(b->effective_from, b->version);
+              });
+    // Walking forward in time, a version takes over when it is numbered
+    // above every version effective before it (the highest effective one
+    // is in force).
+    int64_t highest = -1;
+    for (size_t i = 0; i < versions.size(); ++i) {
+      const ListedCalendar& l = *versions[i];
+      if (l.version <= highest) continue;
+      highest = l.version;
+      const bool superseded_at_once =
+          i + 1 < versions.size() &&
+          versions[i + 1]->effective_from == l.effective_from;
+      if (l.effective_from <= now || superseded_at_once) continue;
+      out.push_back(
+          {id, l.json, absl::StrCat(id, "@", l.version), l.effective_from});
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<CalendarRefresh> CalendarRefresher::RunOnce() const {
-  LT_ASSIGN_OR_RETURN(std::vector<CalendarCopy> copies, fetch());
+  LT_ASSIGN_OR_RETURN(std::vector<CalendarCopy> fetched, fetch());
   const std::shared_ptr<const CalendarSet> held = cache->Calendars();
   CalendarRefresh out;
+  std::vector<CalendarCopy> copies;
+  CalendarSet::Upcoming upcoming;
+  for (CalendarCopy& copy : fetched) {
+    if (!copy.takes_effect.has_value()) {
+      copies.push_back(std::move(copy));
+      continue;
+    }
+    absl::StatusOr<CalendarSnapshot> parsed = ParseCalendarCopy(copy);
+    if (!parsed.ok()) {
+      out.invalid.push_back({copy.version, parsed.status()});
+      continue;
+    }
+    upcoming[copy.id].push_back({*copy.takes_effect, *std::move(parsed)});
+    out.upcoming.push_back(copy.version);
+  }
+  cache->SetUpcoming(std::move(upcoming));
   std::set<std::string, std::less<>> listed;
   for (const CalendarCopy& copy : copies) {
     listed.insert(copy.id);

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "libs/calendar/working_calendar.h"
 
 namespace lienthong::intake {
@@ -38,6 +39,9 @@ struct CalendarCopy {
   std::string id;
   std::string json;
   std::string version;
+  // Set for a version not yet in force when it was listed: the time it
+  // takes over (Upcoming).
+  absl::optional<absl::Time> takes_effect;
 };
 
 // What a dossier is stamped with: the calendar and its version label.
@@ -46,13 +50,26 @@ struct CalendarSnapshot {
   std::string version;
 };
 
-// The calendars held at one moment, by id. Always holds "vn".
+// A calendar version that takes over at `from`.
+struct TimedSnapshot {
+  absl::Time from;
+  CalendarSnapshot snapshot;
+};
+
+// The calendars held at one moment, by id. Always holds "vn". Besides the
+// versions in force when they were fetched (by_id), the versions listed
+// to take over later (upcoming, by id, in time order): a dossier received
+// once one's time has come follows it, as the deadline service's clock
+// does, without waiting for the next refresh.
 class CalendarSet {
  public:
   using Map = std::map<std::string, CalendarSnapshot, std::less<>>;
+  using Upcoming =
+      std::map<std::string, std::vector<TimedSnapshot>, std::less<>>;
 
   // `by_id` must hold "vn" (CalendarCache's sets always do).
-  explicit CalendarSet(Map by_id) : by_id_(std::move(by_id)) {}
+  explicit CalendarSet(Map by_id, Upcoming upcoming = {})
+      : by_id_(std::move(by_id)), upcoming_(std::move(upcoming)) {}
 
   // The calendar dossiers received by `agency_code` follow.
   const CalendarSnapshot& For(absl::string_view agency_code) const;
@@ -61,12 +78,22 @@ class CalendarSet {
   // follows: the procedure's when held, else the agency's.
   const CalendarSnapshot& For(absl::string_view agency_code,
                               absl::string_view procedure_calendar) const;
+  // The same, for a dossier received at `now`: an upcoming version whose
+  // time has come counts as in force (and a calendar whose first version
+  // it is, as existing).
+  const CalendarSnapshot& For(absl::string_view agency_code,
+                              absl::string_view procedure_calendar,
+                              absl::Time now) const;
   // Null when calendar `id` is not held.
   const CalendarSnapshot* Find(absl::string_view id) const;
+  // The version of calendar `id` in force at `now`; null when none is.
+  const CalendarSnapshot* At(absl::string_view id, absl::Time now) const;
   const Map& by_id() const { return by_id_; }
+  const Upcoming& upcoming() const { return upcoming_; }
 
  private:
   Map by_id_;
+  Upcoming upcoming_;
 };
 
 // Parses and validates `copy` (INVALID_ARGUMENT when it does not parse, or
@@ -91,6 +118,8 @@ class CalendarCache {
   absl::Status Install(const CalendarCopy& copy);
   // Holds `snapshot` (from ParseCalendarCopy) as calendar `id`.
   void Put(const std::string& id, CalendarSnapshot snapshot);
+  // Replaces every upcoming version held with `upcoming`.
+  void SetUpcoming(CalendarSet::Upcoming upcoming);
   // Stops holding calendar `id`: its agencies follow "vn" again. "vn"
   // itself stays (false).
   bool Remove(absl::string_view id);
@@ -115,6 +144,13 @@ struct ListedCalendar {
 std::vector<CalendarCopy> InForce(const std::vector<ListedCalendar>& listed,
                                   absl::Time now);
 
+// Per calendar, the versions that take over after `now`, each at its
+// effective time (the ones that will be in force then: a version listed
+// later but numbered below one already in force never is), labelled like
+// InForce's and with `takes_effect` set, in id then time order.
+std::vector<CalendarCopy> Upcoming(const std::vector<ListedCalendar>& listed,
+                                   absl::Time now);
+
 // What one refresh did.
 struct CalendarRefresh {
   struct Invalid {
@@ -125,7 +161,8 @@ struct CalendarRefresh {
   std::vector<Invalid> invalid;        // skipped: the previous copy stays
   // Valid, but `persist` (or `forget`) failed: retried next time.
   std::vector<Invalid> storage_failed;
-  std::vector<std::string> removed;  // calendar ids no longer held
+  std::vector<std::string> removed;   // calendar ids no longer held
+  std::vector<std::string> upcoming;  // labels of versions held for later
 };
 
 // One refresh: `fetch` every calendar the deadline service has in force
@@ -134,7 +171,10 @@ struct CalendarRefresh {
 // installed — an invalid one is skipped and the others go on, one that
 // could not be stored is retried on the next refresh. Calendars held but
 // no longer listed are `forget`-ten and dropped, except "vn" (the
-// fallback: it stays as last held). On a failed fetch nothing changes
+// fallback: it stays as last held). Copies with `takes_effect` replace the
+// upcoming versions held (not stored: after a restart with the deadline
+// service away, the receipts follow the stored versions and deadline
+// corrects any it counts otherwise). On a failed fetch nothing changes
 // (the status is returned for logging).
 struct CalendarRefresher {
   CalendarCache* cache = nullptr;

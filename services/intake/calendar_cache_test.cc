@@ -152,6 +152,69 @@ TEST(CalendarCacheTest, InForceIsEachCalendarsHighestVersionAlreadyEffective) {
   EXPECT_THAT(InForce({}, now), IsEmpty());
 }
 
+TEST(CalendarCacheTest, UpcomingAreTheVersionsThatWillTakeOver) {
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  const absl::Time later = now + absl::Hours(24);
+  const std::vector<ListedCalendar> listed = {
+      {"vn", 2, now - absl::Hours(1), Doc("vn")},
+      {"vn", 3, later, Doc("vn", true)},
+      {"vn", 4, later + absl::Hours(24), Doc("vn")},
+      {"vn-H26", 3, now, Doc("vn-H26")},  // in force: not upcoming
+      // Numbered below a version effective before it: never in force.
+      {"vn-X", 2, later, Doc("vn-X")},
+      {"vn-X", 1, later + absl::Hours(1), Doc("vn-X")},
+      // Two at the same instant: the higher one takes over.
+      {"vn-Y", 1, later, Doc("vn-Y")},
+      {"vn-Y", 2, later, Doc("vn-Y", true)},
+  };
+  std::vector<std::string> got;
+  for (const CalendarCopy& c : Upcoming(listed, now)) {
+    ASSERT_TRUE(c.takes_effect.has_value()) << c.version;
+    got.push_back(absl::StrCat(c.version, " ",
+                               absl::ToInt64Hours(*c.takes_effect - now)));
+  }
+  EXPECT_THAT(got, ElementsAre("vn@3 24", "vn@4 48", "vn-X@2 24", "vn-Y@2 24"));
+  EXPECT_EQ(Upcoming(listed, now)[0].json, Doc("vn", true));
+  EXPECT_THAT(Upcoming(listed, later + absl::Hours(48)), IsEmpty());
+}
+
+TEST(CalendarCacheTest, AnUpcomingVersionTimesDossiersOnceItsTimeHasCome) {
+  CalendarCache cache = Bundled();
+  const absl::Time from = absl::FromUnixSeconds(1'800'000'000);
+  const auto parsed = [](const std::string& id, int version, bool day_off) {
+    absl::StatusOr<CalendarSnapshot> s =
+        ParseCalendarCopy(Copy(id, version, day_off));
+    EXPECT_TRUE(s.ok()) << s.status();
+    return *s;
+  };
+  cache.SetUpcoming({{"vn-H26", {{from, parsed("vn-H26", 1, true)}}},
+                     {"vn",
+                      {{from + absl::Hours(1), parsed("vn", 4, false)},
+                       {from + absl::Hours(2), parsed("vn", 5, false)}}}});
+  const std::shared_ptr<const CalendarSet> set = cache.Calendars();
+  const absl::Time before = from - absl::Seconds(1);
+  EXPECT_EQ(set->For(kWardH26, "", before).version, "vn@bundled");
+  EXPECT_EQ(set->At("vn-H26", before), nullptr);
+  EXPECT_EQ(set->For(kWardH26, "", from).version, "vn-H26@1");
+  EXPECT_EQ(set->For(kCommuneT01, "", from).version, "vn@bundled");
+  EXPECT_EQ(set->For(kCommuneT01, "", from + absl::Hours(1)).version, "vn@4");
+  EXPECT_EQ(set->For(kCommuneT01, "", from + absl::Hours(3)).version, "vn@5");
+  // A procedure's calendar that only takes effect later.
+  EXPECT_EQ(set->For(kCommuneT01, "calendars/vn-H26", before).version,
+            "vn@bundled");
+  EXPECT_EQ(set->For(kCommuneT01, "calendars/vn-H26", from).version,
+            "vn-H26@1");
+  // What is in force when fetched is not replaced: Find, and the stored
+  // copies, know only that.
+  EXPECT_EQ(set->Find("vn-H26"), nullptr);
+  // Installing a version keeps the upcoming ones, and the reverse.
+  cache.Put("vn-T01", parsed("vn-T01", 1, false));
+  EXPECT_EQ(cache.Calendars()->For(kWardH26, "", from).version, "vn-H26@1");
+  cache.SetUpcoming({});
+  EXPECT_EQ(cache.Calendars()->For(kWardH26, "", from).version, "vn@bundled");
+  EXPECT_EQ(cache.Calendars()->For(kCommuneT01, "", from).version, "vn-T01@1");
+}
+
 // A refresher over an in-memory "deadline service" and "table".
 struct FakeSource {
   CalendarRefresher Refresher(CalendarCache* cache) {
@@ -178,6 +241,32 @@ struct FakeSource {
   std::map<std::string, std::string> stored;  // id -> version
   std::vector<std::string> forgotten;
 };
+
+TEST(CalendarRefresherTest, HoldsUpcomingVersionsWithoutStoringThem) {
+  CalendarCache cache = Bundled();
+  FakeSource src;
+  const absl::Time from = absl::FromUnixSeconds(1'800'000'000);
+  CalendarCopy next = Copy("vn-H26", 1, true);
+  next.takes_effect = from;
+  CalendarCopy broken = Copy("vn-T01", 1);
+  broken.json = "{";
+  broken.takes_effect = from;
+  src.listed = {Copy("vn", 3), next, broken};
+  CalendarRefresher r = src.Refresher(&cache);
+  absl::StatusOr<CalendarRefresh> got = r.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->installed, ElementsAre("vn@3"));
+  EXPECT_THAT(got->upcoming, ElementsAre("vn-H26@1"));
+  ASSERT_EQ(got->invalid.size(), 1u);
+  EXPECT_EQ(got->invalid[0].version, "vn-T01@1");
+  EXPECT_EQ(src.stored, (std::map<std::string, std::string>{{"vn", "vn@3"}}));
+  EXPECT_EQ(cache.Calendars()->For(kWardH26, "", from).version, "vn-H26@1");
+  // The next listing no longer has it upcoming (it was withdrawn, or it is
+  // in force and comes as such): not held for later any more.
+  src.listed = {Copy("vn", 3)};
+  ASSERT_TRUE(r.RunOnce().ok());
+  EXPECT_EQ(cache.Calendars()->For(kWardH26, "", from).version, "vn@3");
+}
 
 TEST(CalendarRefresherTest, InstallsAndStoresNewVersionsOnly) {
   CalendarCache cache = Bundled();

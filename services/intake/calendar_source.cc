@@ -62,7 +62,9 @@ absl::StatusOr<std::vector<CalendarCopy>> FetchDeadlineCalendars(
     if (resp.next_page_token().empty()) break;
     token = resp.next_page_token();
   }
-  return InForce(listed, now);
+  std::vector<CalendarCopy> out = InForce(listed, now);
+  for (CalendarCopy& c : Upcoming(listed, now)) out.push_back(std::move(c));
+  return out;
 }
 
 absl::StatusOr<std::vector<CalendarCopy>> LoadStoredCalendars(db::Pool& pool) {

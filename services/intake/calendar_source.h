@@ -23,7 +23,8 @@ namespace lienthong::intake {
 std::string CalendarName(absl::string_view id);
 
 // Every calendar the deadline service has, each in the version in force at
-// `now` (InForce), labelled "<id>@<version>": ListCalendars, page after
+// `now` (InForce), labelled "<id>@<version>", then the versions that take
+// over later (Upcoming, `takes_effect` set): ListCalendars, page after
 // page, each page within `timeout`. UNAVAILABLE/DEADLINE_EXCEEDED etc. pass
 // through: then nothing is known, not "no calendars".
 absl::StatusOr<std::vector<CalendarCopy>> FetchDeadlineCalendars(

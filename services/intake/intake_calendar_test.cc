@@ -392,19 +392,32 @@ TEST_F(IntakeCalendarTest, ACalendarDeletedOnTheDeadlineSideIsDropped) {
 
 TEST_F(IntakeCalendarTest, AVersionIsInstalledOnceItsEffectiveTimeHasCome) {
   deadline_.Add("vn", 3, Doc("vn"));
-  // Announced on Monday for Wednesday.
-  deadline_.Add("vn-H26", 1, Doc("vn-H26", true), Vn(25, 0));
+  // Announced at 09:00 on Monday for 10:00, with Tuesday off.
+  deadline_.Add("vn-H26", 1, Doc("vn-H26", true), Vn(23, 10));
   auto cache = Restart();
   CalendarRefresher refresher = Refresher(cache.get());
   absl::StatusOr<CalendarRefresh> got = refresher.RunOnce();
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_THAT(got->installed, ElementsAre("vn@3"));
+  EXPECT_THAT(got->upcoming, ElementsAre("vn-H26@1"));
   EXPECT_EQ(cache->Snapshot(kTayMo).version, "vn@3");
+  EXPECT_THAT(Stored(), ElementsAre("calendars/vn vn@3"));
 
-  clock_.Set(Vn(25, 0));
+  // Dossiers follow it from its time on, as deadline's clocks do, before
+  // intake's next refresh.
+  IntakeOptions options = Replica::Options();
+  options.calendars = cache;
+  Replica r(dsn_, clock_, options);
+  EXPECT_EQ(SubmitAt(r, kTayMo, kTayMo).calendar_version(), "vn@3");
+  clock_.Set(Vn(23, 10));
+  const v1::Dossier d = SubmitAt(r, kTayMo, kTayMo);
+  EXPECT_EQ(d.calendar_version(), "vn-H26@1");
+  EXPECT_EQ(grpc_util::FromProto(d.appointment_time()), Vn(27, 10));
+
   got = refresher.RunOnce();
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_THAT(got->installed, ElementsAre("vn-H26@1"));
+  EXPECT_THAT(got->upcoming, IsEmpty());
   EXPECT_EQ(cache->Snapshot(kTayMo).version, "vn-H26@1");
 }
 

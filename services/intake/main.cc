@@ -118,6 +118,9 @@ int main(int argc, char** argv) {
       for (const std::string& id : r->removed) {
         logging::Event("calendar_removed").With("calendar", id).Info();
       }
+      for (const std::string& version : r->upcoming) {
+        logging::Event("calendar_upcoming").With("version", version).Debug();
+      }
     };
     // The first pass runs as soon as the server serves (start-up never
     // waits for the deadline service).

@@ -404,7 +404,7 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
   LT_RETURN_IF_ERROR(ValidateDossier(req.dossier(), procedure));
   // As deadline chooses for the dossier's clock (calendar_choice.h).
   const CalendarSnapshot& cal =
-      calendars.For(job.agency_code, procedure.calendar());
+      calendars.For(job.agency_code, procedure.calendar(), now);
   LT_ASSIGN_OR_RETURN(absl::Time appointment,
                       ComputeAppointment(*cal.calendar, now, procedure));
   job.received_at = now;
