@@ -255,6 +255,17 @@ absl::Status NotifyServer::DoSend(grpc::ServerContext* ctx,
   if (!req.dossier().empty()) {
     LT_RETURN_IF_ERROR(
         CheckDossierAccess(caller, "SendNotification", req.dossier()));
+  } else if (caller.role == Role::kCounterOfficer) {
+    // A message about no dossier goes to any number in the agency's name,
+    // and no subtree shows it afterwards: a supervisor's decision.
+    return AuditDenied(
+        caller, "SendNotification", "deliveries",
+        common::PermissionDenied(
+            "AD_HOC_NEEDS_SUPERVISOR",
+            "a counter officer's message names a dossier of the agency's "
+            "subtree (dossier); messages about no dossier are sent by a "
+            "supervisor, an agency system or an administrator",
+            {{"agency", caller.agency_code}}));
   }
 
   NotificationPlan plan;

@@ -130,10 +130,19 @@ TEST_F(NotifyServerTest, ChangesAndRefusalsGoToAnAppendOnlyAuditTrail) {
                                        send, &sent)
                     .ok());
   }
-  // A citizen's attempt, a counter officer's template change, an admin's.
+  // A citizen's attempt, a counter officer's message about no dossier, a
+  // counter officer's template change, an admin's.
   v1::SendNotificationResponse refused;
   EXPECT_THAT(stub_->SendNotification(As("citizen").get(), send, &refused),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  v1::SendNotificationRequest ad_hoc = send;
+  ad_hoc.set_request_id(common::NewUuid());
+  const absl::Status officer_ad_hoc =
+      grpc_util::FromGrpcStatus(stub_->SendNotification(
+          As("counter_officer", "000.00.14.H26").get(), ad_hoc, &refused));
+  EXPECT_EQ(officer_ad_hoc.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(common::GetErrorDetails(officer_ad_hoc).reason,
+            "AD_HOC_NEEDS_SUPERVISOR");
   v1::UpsertTemplateRequest upsert;
   upsert.mutable_template_()->set_event_type("ready_for_return");
   upsert.mutable_template_()->set_channel(common::v1::CONTACT_CHANNEL_SMS);
@@ -153,6 +162,8 @@ TEST_F(NotifyServerTest, ChangesAndRefusalsGoToAnAppendOnlyAuditTrail) {
           absl::StrCat("SendNotification OK ", sent.delivery().name(), " ",
                        send.request_id(), " supervisor@000.00.14.H26"),
           "SendNotification PERMISSION_DENIED   citizen@",
+          "SendNotification PERMISSION_DENIED deliveries  "
+          "counter_officer@000.00.14.H26",
           "UpsertTemplate PERMISSION_DENIED templates  "
           "counter_officer@000.00.14.H26",
           absl::StrCat("UpsertTemplate OK "
