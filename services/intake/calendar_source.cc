@@ -23,6 +23,14 @@ constexpr int kPageSize = 500;
 // server that keeps answering pages is broken, not large.
 constexpr int kMaxPages = 1000;
 
+// SQL for the version number in the label `column` ("vn-H26@2" -> 2;
+// -1 for a label without one, such as "vn@bundled").
+std::string VersionNumberSql(absl::string_view column) {
+  return absl::StrCat("(CASE WHEN split_part(", column,
+                      ", '@', 2) ~ '^[0-9]{1,18}$' THEN split_part(", column,
+                      ", '@', 2)::bigint ELSE -1 END)");
+}
+
 }  // namespace
 
 std::string CalendarName(absl::string_view id) {
@@ -90,11 +98,16 @@ absl::Status StoreCalendar(db::Pool& pool, const common::Clock& clock,
                            const CalendarCopy& copy) {
   const std::string now = pg::PgTime(clock.Now());
   return db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
+    // Another replica may have stored a later version meanwhile (the
+    // version in force only grows): never go back to an older one.
     tx.exec_params(
-        "INSERT INTO intake.calendar_cache (name, version, json, fetched_at) "
-        "VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT (name) DO UPDATE "
-        "SET version = EXCLUDED.version, json = EXCLUDED.json, "
-        "fetched_at = EXCLUDED.fetched_at",
+        absl::StrCat(
+            "INSERT INTO intake.calendar_cache (name, version, json, "
+            "fetched_at) VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT "
+            "(name) DO UPDATE SET version = EXCLUDED.version, json = "
+            "EXCLUDED.json, fetched_at = EXCLUDED.fetched_at WHERE ",
+            VersionNumberSql("intake.calendar_cache.version"), " < ",
+            VersionNumberSql("EXCLUDED.version")),
         CalendarName(copy.id), copy.version, copy.json, now);
     return absl::OkStatus();
   });

@@ -33,7 +33,8 @@ absl::StatusOr<std::vector<CalendarCopy>> FetchDeadlineCalendars(
 
 // The stored copies, by id.
 absl::StatusOr<std::vector<CalendarCopy>> LoadStoredCalendars(db::Pool& pool);
-// Stores `copy` as calendar `copy.id`'s, replacing its previous one.
+// Stores `copy` as calendar `copy.id`'s, replacing its previous one unless
+// that one's version is the same or later (stored by another replica).
 absl::Status StoreCalendar(db::Pool& pool, const common::Clock& clock,
                            const CalendarCopy& copy);
 // Drops calendar `id`'s stored copy (deleted on the deadline side).

@@ -345,6 +345,19 @@ TEST_F(IntakeCalendarTest, ADossierBuiltAheadFollowsTheCalendarsOfItsBatch) {
   EXPECT_EQ(GetAsAdmin(r, d.name()).calendar_version(), "vn-H26@1");
 }
 
+TEST_F(IntakeCalendarTest, AStoredCopyIsNeverReplacedByAnOlderVersion) {
+  const auto store = [&](const std::string& version) {
+    ASSERT_TRUE(
+        StoreCalendar(pool_, clock_, {"vn-H26", Doc("vn-H26"), version}).ok());
+  };
+  store("vn-H26@2");
+  // A replica that fetched before version 2 came into force, storing late.
+  store("vn-H26@1");
+  EXPECT_THAT(Stored(), ElementsAre("calendars/vn-H26 vn-H26@2"));
+  store("vn-H26@10");  // numbers, not text, are compared
+  EXPECT_THAT(Stored(), ElementsAre("calendars/vn-H26 vn-H26@10"));
+}
+
 TEST_F(IntakeCalendarTest, AnInvalidCalendarIsSkippedAndTheOthersInstall) {
   deadline_.Add("vn", 8, R"({"id": "vn", "holiday": []})");
   deadline_.Add("vn-H26", 1, Doc("vn-H26", true));
