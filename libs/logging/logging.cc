@@ -78,7 +78,8 @@ void CoalescingSink::WriteOut() {
       break;  // stderr closed or full: the lines are dropped, not retried
     }
   }
-  cut_line_ = done > 0 && buffer_[done - 1] != '\n';
+  // Nothing written: whatever was cut before still is.
+  if (done > 0) cut_line_ = buffer_[done - 1] != '\n';
   buffer_.clear();
 }
 

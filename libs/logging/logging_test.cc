@@ -182,6 +182,28 @@ TEST(CoalescingSinkTest, ALineCutByAFailedWriteIsNotGluedToTheNext) {
   EXPECT_EQ(out, "event\nevent=two\n");
 }
 
+TEST(CoalescingSinkTest, ALineCutStaysCutThroughAWriteThatFailsWhole) {
+  std::string out;
+  int calls = 0;
+  CoalescingSink sink([&](const char* data, size_t size) -> ssize_t {
+    ++calls;
+    if (calls == 1) {
+      out.append(data, 5);
+      return 5;
+    }
+    if (calls == 2 || calls == 3) {  // full, and still full next time
+      errno = EAGAIN;
+      return -1;
+    }
+    out.append(data, size);
+    return static_cast<ssize_t>(size);
+  });
+  sink.log(Line(milliseconds(10'000), kInfo, "event=one"));
+  sink.log(Line(milliseconds(10'200), kInfo, "event=two"));  // lost
+  sink.log(Line(milliseconds(10'400), kInfo, "event=three"));
+  EXPECT_EQ(out, "event\nevent=three\n");
+}
+
 TEST(LoggingDeathTest, TheLastLinesAreWrittenAtExit) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   // Lines right after one another wait in the sink; the process's exit

@@ -143,6 +143,17 @@ absl::StatusOr<std::string> DeadlineService::CalendarIdFor(
   return id;
 }
 
+bool DeadlineService::ReceiptDisagrees(const InboundEvent& e, const Clock& c) {
+  return e.receipt_appointment.has_value() &&
+         absl::AbsDuration(c.due_at - *e.receipt_appointment) >=
+             kReceiptTolerance;
+}
+
+void DeadlineService::ForgetCachedCalendars() {
+  absl::MutexLock lock(&mu_);
+  cache_.clear();
+}
+
 absl::Status DeadlineService::MoveStaleReceipt(DeadlineTx& tx,
                                                const InboundEvent& e,
                                                const Clock& c,
@@ -152,11 +163,7 @@ absl::Status DeadlineService::MoveStaleReceipt(DeadlineTx& tx,
   // while it could not) gives another time than the clock's. Intake owns
   // the receipt: it moves the appointment to the legal due time, stamps
   // this version and tells the citizen, as after a calendar change.
-  if (!moved_encoder_ || !e.receipt_appointment.has_value() ||
-      absl::AbsDuration(c.due_at - *e.receipt_appointment) <
-          kReceiptTolerance) {
-    return absl::OkStatus();
-  }
+  if (!moved_encoder_ || !ReceiptDisagrees(e, c)) return absl::OkStatus();
   MovedAppointment m;
   m.clock_name = c.name;
   m.dossier_code = c.dossier_code;
@@ -225,8 +232,18 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
     p.supplement_policy = e.supplement_policy;
     p.received_at = e.occurred_at;
     LT_ASSIGN_OR_RETURN(auto cal_version, CalendarWithVersion(p.calendar_id));
+    LT_ASSIGN_OR_RETURN(Clock c, rules_.Start(p, cal_version.first));
+    if (kind == ClockKind::kDossier && ReceiptDisagrees(e, c)) {
+      // Intake may hold a version newer than the one this replica cached
+      // (for up to calendar_cache_ttl): read the calendars again before
+      // telling it that its receipt is wrong.
+      ForgetCachedCalendars();
+      LT_ASSIGN_OR_RETURN(p.calendar_id,
+                          CalendarIdFor(e.agency.code, e.calendar_id));
+      LT_ASSIGN_OR_RETURN(cal_version, CalendarWithVersion(p.calendar_id));
+      LT_ASSIGN_OR_RETURN(c, rules_.Start(p, cal_version.first));
+    }
     const WorkingCalendar& cal = cal_version.first;
-    LT_ASSIGN_OR_RETURN(Clock c, rules_.Start(p, cal));
     LT_RETURN_IF_ERROR(tx.InsertClock(c));
     if (kind == ClockKind::kDossier) {
       LT_RETURN_IF_ERROR(MoveStaleReceipt(tx, e, c, cal_version.second));

@@ -193,6 +193,11 @@ class DeadlineService {
   // to intake for that dossier.
   absl::Status MoveStaleReceipt(DeadlineTx& tx, const InboundEvent& e,
                                 const Clock& c, int64_t calendar_version);
+  // Whether `e` (a DossierReceived) carries a receipt appointment
+  // kReceiptTolerance or more off dossier clock `c`'s due time.
+  static bool ReceiptDisagrees(const InboundEvent& e, const Clock& c);
+  // Drops every cached calendar: the next use reads the store.
+  void ForgetCachedCalendars();
   // Differences below this are rounding, not another calendar (intake
   // leaves moves under a minute alone too).
   static constexpr absl::Duration kReceiptTolerance = absl::Minutes(1);

@@ -225,6 +225,50 @@ TEST_F(DeadlineServiceTest, AReceiptTimedByAnotherCalendarIsMoved) {
   EXPECT_EQ(told.size(), 1u);
 }
 
+TEST_F(DeadlineServiceTest, AReceiptNewerThanTheCachedCalendarIsNotMoved) {
+  std::vector<MovedAppointment> told;
+  service_.SetMovedEncoder([&](const CalendarVersion&,
+                               const std::vector<MovedAppointment>& moved,
+                               absl::Time, bool) {
+    told.insert(told.end(), moved.begin(), moved.end());
+    return OutgoingEvent{"moved", "moved", "", {"intake"}};
+  });
+  // This replica has looked up Hà Nội's calendar (none yet) and caches
+  // that for calendar_cache_ttl.
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  // Another replica stores vn-H26, in force now, with 10/3 off; intake
+  // fetched it and printed the receipt with it.
+  absl::StatusOr<calendar::CalendarData> data =
+      calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
+  ASSERT_TRUE(data.ok());
+  data->id = "vn-H26";
+  data->holidays.push_back({absl::CivilDay(2026, 3, 10),
+                            absl::CivilDay(2026, 3, 10), "Nghỉ địa phương", "",
+                            false});
+  ASSERT_TRUE(store_
+                  .InTransaction([&](DeadlineTx& tx) {
+                    CalendarVersion v;
+                    v.calendar_id = "vn-H26";
+                    v.version = 1;
+                    v.effective_from = Vn(2026, 1, 1, 0, 0);
+                    v.json = calendar::ToJson(*data);
+                    v.created_at = Vn(2026, 3, 9, 10, 0);
+                    v.applied = true;
+                    return tx.InsertCalendar(v);
+                  })
+                  .ok());
+  InboundEvent e = Received("D2", kWardA, Vn(2026, 3, 9, 10, 0), 1);
+  e.receipt_appointment = Vn(2026, 3, 11, 10, 0);  // 10/3 skipped
+  ASSERT_TRUE(service_.HandleEvent(e).ok());
+  // The disagreement made it read the calendars again: it counts in
+  // vn-H26 too, and the receipt stays.
+  const Clock c = *service_.GetClock("dossiers/D2");
+  EXPECT_EQ(c.calendar_id, "vn-H26");
+  EXPECT_EQ(c.due_at, Vn(2026, 3, 11, 10, 0));
+  EXPECT_TRUE(told.empty());
+}
+
 TEST_F(DeadlineServiceTest, DossierEndsStopAllItsClocks) {
   ASSERT_TRUE(
       service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());

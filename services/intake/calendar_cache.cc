@@ -182,7 +182,11 @@ absl::StatusOr<CalendarRefresh> CalendarRefresher::RunOnce() const {
     upcoming[copy.id].push_back({*copy.takes_effect, *std::move(parsed)});
     out.upcoming.push_back(copy.version);
   }
-  cache->SetUpcoming(std::move(upcoming));
+  // The upcoming versions held until now that these copies do not hold
+  // in force (one not stored yet): kept, so a version that came into force
+  // since the last refresh still times dossiers meanwhile. Swapped in after
+  // the installs, never leaving a moment with neither.
+  std::set<std::string> not_installed;
   std::set<std::string, std::less<>> listed;
   for (const CalendarCopy& copy : copies) {
     listed.insert(copy.id);
@@ -198,12 +202,22 @@ absl::StatusOr<CalendarRefresh> CalendarRefresher::RunOnce() const {
     if (persist) {
       if (absl::Status s = persist(copy); !s.ok()) {
         out.storage_failed.push_back({copy.version, s});
+        not_installed.insert(copy.version);
         continue;
       }
     }
     cache->Put(copy.id, *std::move(parsed));
     out.installed.push_back(copy.version);
   }
+  for (const auto& [id, versions] : held->upcoming()) {
+    for (const TimedSnapshot& t : versions) {
+      if (not_installed.count(t.snapshot.version) > 0) {
+        std::vector<TimedSnapshot>& into = upcoming[id];
+        into.insert(into.begin(), t);  // in force already: before the rest
+      }
+    }
+  }
+  cache->SetUpcoming(std::move(upcoming));
   for (const auto& [id, snapshot] : held->by_id()) {
     if (id == calendar::kNationalCalendarId || listed.count(id) > 0) continue;
     if (forget) {

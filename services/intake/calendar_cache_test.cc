@@ -268,6 +268,33 @@ TEST(CalendarRefresherTest, HoldsUpcomingVersionsWithoutStoringThem) {
   EXPECT_EQ(cache.Calendars()->For(kWardH26, "", from).version, "vn@3");
 }
 
+TEST(CalendarRefresherTest, AnUpcomingVersionNowInForceIsNeverLetGo) {
+  CalendarCache cache = Bundled();
+  FakeSource src;
+  const absl::Time from = absl::FromUnixSeconds(1'800'000'000);
+  CalendarCopy next = Copy("vn-H26", 1, true);
+  next.takes_effect = from;
+  src.listed = {Copy("vn", 3), next};
+  CalendarRefresher r = src.Refresher(&cache);
+  ASSERT_TRUE(r.RunOnce().ok());
+  // Its time has come; the next listing has it in force, but storing it
+  // fails: dossiers keep following it, and it is stored next time.
+  src.listed = {Copy("vn", 3), Copy("vn-H26", 1, true)};
+  src.persist_status = absl::UnavailableError("database away");
+  absl::StatusOr<CalendarRefresh> got = r.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->storage_failed.size(), 1u);
+  EXPECT_EQ(got->storage_failed[0].version, "vn-H26@1");
+  EXPECT_EQ(cache.Calendars()->For(kWardH26, "", from).version, "vn-H26@1");
+  src.persist_status = absl::OkStatus();
+  got = r.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->installed, ElementsAre("vn-H26@1"));
+  EXPECT_EQ(src.stored.at("vn-H26"), "vn-H26@1");
+  EXPECT_TRUE(cache.Calendars()->upcoming().empty());
+  EXPECT_EQ(cache.Calendars()->For(kWardH26, "", from).version, "vn-H26@1");
+}
+
 TEST(CalendarRefresherTest, InstallsAndStoresNewVersionsOnly) {
   CalendarCache cache = Bundled();
   FakeSource src;

@@ -325,8 +325,9 @@ grpc::Status IntakeServer::UpsertProcedure(
 absl::Status IntakeServer::CheckProcedureCalendar(
     const v1::Procedure& procedure) const {
   const std::string& cal = procedure.calendar();
-  if (cal.empty() || options_.calendars->Calendars()->Find(
-                         calendar::CalendarIdOfName(cal)) != nullptr) {
+  if (cal.empty() ||
+      options_.calendars->Calendars()->At(calendar::CalendarIdOfName(cal),
+                                          clock_.Now()) != nullptr) {
     return absl::OkStatus();
   }
   // Its dossiers would follow the agency's calendar after all, and the

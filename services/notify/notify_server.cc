@@ -255,17 +255,6 @@ absl::Status NotifyServer::DoSend(grpc::ServerContext* ctx,
   if (!req.dossier().empty()) {
     LT_RETURN_IF_ERROR(
         CheckDossierAccess(caller, "SendNotification", req.dossier()));
-  } else if (caller.role == Role::kCounterOfficer) {
-    // A message about no dossier goes to any number in the agency's name,
-    // and no subtree shows it afterwards: a supervisor's decision.
-    return AuditDenied(
-        caller, "SendNotification", "deliveries",
-        common::PermissionDenied(
-            "AD_HOC_NEEDS_SUPERVISOR",
-            "a counter officer's message names a dossier of the agency's "
-            "subtree (dossier); messages about no dossier are sent by a "
-            "supervisor, an agency system or an administrator",
-            {{"agency", caller.agency_code}}));
   }
 
   NotificationPlan plan;
@@ -288,6 +277,21 @@ absl::Status NotifyServer::DoSend(grpc::ServerContext* ctx,
     });
   };
   LT_ASSIGN_OR_RETURN(std::optional<DeliveryRecord> prior, existing());
+  if (!prior.has_value() && req.dossier().empty() &&
+      caller.role == Role::kCounterOfficer) {
+    // A message about no dossier goes to any number in the agency's name,
+    // and no subtree shows it afterwards: a supervisor's decision. (Checked
+    // after the replay, so a retry of a send made before this rule still
+    // gets its delivery.)
+    return AuditDenied(
+        caller, "SendNotification", "deliveries",
+        common::PermissionDenied(
+            "AD_HOC_NEEDS_SUPERVISOR",
+            "a counter officer's message names a dossier of the agency's "
+            "subtree (dossier); messages about no dossier are sent by a "
+            "supervisor, an agency system or an administrator",
+            {{"agency", caller.agency_code}}));
+  }
   if (!prior.has_value()) {
     absl::StatusOr<std::vector<std::string>> ids = db::WithTransaction(
         store_.pool(),
