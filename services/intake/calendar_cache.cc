@@ -18,10 +18,8 @@ const CalendarSnapshot& CalendarSet::For(absl::string_view agency_code) const {
 
 const CalendarSnapshot& CalendarSet::For(
     absl::string_view agency_code, absl::string_view procedure_calendar) const {
-  const std::string id = calendar::ChooseCalendarId(
-      calendar::CalendarIdOfName(procedure_calendar), agency_code,
-      [this](absl::string_view c) { return Find(c) != nullptr; });
-  return by_id_.find(id)->second;  // "vn" is always held
+  // Before any upcoming version's time: the versions in force when fetched.
+  return For(agency_code, procedure_calendar, absl::InfinitePast());
 }
 
 const CalendarSnapshot& CalendarSet::For(absl::string_view agency_code,
@@ -117,47 +115,68 @@ bool CalendarCache::Remove(absl::string_view id) {
   return true;
 }
 
-std::vector<CalendarCopy> InForce(const std::vector<ListedCalendar>& listed,
-                                  absl::Time now) {
-  std::map<std::string, const ListedCalendar*> best;
-  for (const ListedCalendar& l : listed) {
-    if (l.effective_from > now) continue;
-    const ListedCalendar*& b = best[l.id];
-    if (b == nullptr || l.version > b->version) b = &l;
-  }
-  std::vector<CalendarCopy> out;
-  out.reserve(best.size());
-  for (const auto& [id, l] : best) {
-    out.push_back({id, l->json, absl::StrCat(id, "@", l->version)});
-  }
-  return out;
-}
+namespace {
 
-std::vector<CalendarCopy> Upcoming(const std::vector<ListedCalendar>& listed,
-                                   absl::Time now) {
+// Per calendar, in time order, the versions that take over: walking
+// forward in time, a version is in force from its effective time when it
+// is numbered above every version effective before it (the highest
+// effective one is in force, as the deadline service picks); of versions
+// effective at the same instant, only the highest.
+std::map<std::string, std::vector<const ListedCalendar*>> Takeovers(
+    const std::vector<ListedCalendar>& listed) {
   std::map<std::string, std::vector<const ListedCalendar*>> by_id;
   for (const ListedCalendar& l : listed) by_id[l.id].push_back(&l);
-  std::vector<CalendarCopy> out;
   for (auto& [id, versions] : by_id) {
     std::sort(versions.begin(), versions.end(),
               [](const ListedCalendar* a, const ListedCalendar* b) {
                 return std::make_pair(a->effective_from, a->version) <
                        std::make_pair(b->effective_from, b->version);
               });
-    // Walking forward in time, a version takes over when it is numbered
-    // above every version effective before it (the highest effective one
-    // is in force).
-    int64_t highest = -1;
-    for (size_t i = 0; i < versions.size(); ++i) {
-      const ListedCalendar& l = *versions[i];
-      if (l.version <= highest) continue;
-      highest = l.version;
-      const bool superseded_at_once =
-          i + 1 < versions.size() &&
-          versions[i + 1]->effective_from == l.effective_from;
-      if (l.effective_from <= now || superseded_at_once) continue;
-      out.push_back(
-          {id, l.json, absl::StrCat(id, "@", l.version), l.effective_from});
+    std::vector<const ListedCalendar*> taking_over;
+    for (const ListedCalendar* l : versions) {
+      if (!taking_over.empty() && l->version <= taking_over.back()->version) {
+        continue;
+      }
+      if (!taking_over.empty() &&
+          taking_over.back()->effective_from == l->effective_from) {
+        taking_over.pop_back();  // superseded at the same instant
+      }
+      taking_over.push_back(l);
+    }
+    versions = std::move(taking_over);
+  }
+  return by_id;
+}
+
+CalendarCopy CopyOf(const ListedCalendar& l) {
+  return {l.id, l.json, absl::StrCat(l.id, "@", l.version)};
+}
+
+}  // namespace
+
+std::vector<CalendarCopy> InForce(const std::vector<ListedCalendar>& listed,
+                                  absl::Time now) {
+  std::vector<CalendarCopy> out;
+  for (const auto& [id, versions] : Takeovers(listed)) {
+    const ListedCalendar* in_force = nullptr;
+    for (const ListedCalendar* l : versions) {
+      if (l->effective_from > now) break;
+      in_force = l;
+    }
+    if (in_force != nullptr) out.push_back(CopyOf(*in_force));
+  }
+  return out;
+}
+
+std::vector<CalendarCopy> Upcoming(const std::vector<ListedCalendar>& listed,
+                                   absl::Time now) {
+  std::vector<CalendarCopy> out;
+  for (const auto& [id, versions] : Takeovers(listed)) {
+    for (const ListedCalendar* l : versions) {
+      if (l->effective_from <= now) continue;
+      CalendarCopy c = CopyOf(*l);
+      c.takes_effect = l->effective_from;
+      out.push_back(std::move(c));
     }
   }
   return out;
