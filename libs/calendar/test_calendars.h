@@ -4,9 +4,14 @@
 // 2025/2026 holidays the hand-worked cases need, independent of vn.json so
 // that an administrator's edit to the real data cannot change a test's answer.
 
+#include <string>
+#include <vector>
+
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "libs/calendar/calendar_data.h"
+#include "libs/calendar/calendar_json.h"
+#include "libs/calendar/default_calendar.h"
 #include "libs/calendar/working_calendar.h"
 
 namespace lienthong::calendar::testing {
@@ -38,6 +43,20 @@ inline CalendarData FixtureData() {
 
 inline WorkingCalendar Fixture() {
   return *WorkingCalendar::Create(FixtureData());
+}
+
+// The bundled vn.json as calendar `id`, each of `days_off` one more
+// holiday called `name`: the province and procedure calendars of the
+// services' tests (a version an administrator would store).
+inline std::string VnJsonWithDaysOff(
+    const std::string& id, const std::vector<absl::CivilDay>& days_off,
+    const std::string& name) {
+  CalendarData d = *ParseCalendarJson(DefaultCalendarJson());
+  d.id = id;
+  for (absl::CivilDay day : days_off) {
+    d.holidays.push_back({day, day, name, "", false});
+  }
+  return ToJson(d);
 }
 
 // A local (UTC+07:00) wall-clock instant.

@@ -9,7 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "gmock/gmock.h"
-#include "libs/calendar/calendar_json.h"
+#include "libs/calendar/test_calendars.h"
 #include "libs/common/errors.h"
 #include "libs/grpc_util/proto_time.h"
 #include "services/intake/calendar_source.h"
@@ -35,13 +35,7 @@ absl::Time Vn(int d, int h) {
 // vn.json as calendar `id`, with the days `off` taken off.
 std::string DocWithDaysOff(const std::string& id,
                            const std::vector<absl::CivilDay>& off) {
-  calendar::CalendarData d =
-      *calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
-  d.id = id;
-  for (absl::CivilDay day : off) {
-    d.holidays.push_back({day, day, "Nghỉ theo lịch " + id, "", false});
-  }
-  return calendar::ToJson(d);
+  return calendar::testing::VnJsonWithDaysOff(id, off, "Nghỉ theo lịch " + id);
 }
 
 // vn.json as calendar `id`, with Hà Nội's local day off when `day_off`.

@@ -6,7 +6,7 @@
 // that calendar.
 
 #include "gmock/gmock.h"
-#include "libs/calendar/calendar_json.h"
+#include "libs/calendar/test_calendars.h"
 #include "libs/grpc_util/proto_time.h"
 #include "lienthong/deadline/v1/events.pb.h"
 #include "services/deadline/deadline_events.h"
@@ -29,13 +29,8 @@ absl::Time Vn(int d, int h) {
 
 // vn.json as Hà Nội's calendar, with its own days off.
 std::string HanoiCalendar(const std::vector<absl::CivilDay>& days_off) {
-  calendar::CalendarData d =
-      *calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
-  d.id = "vn-H26";
-  for (absl::CivilDay day : days_off) {
-    d.holidays.push_back({day, day, "Nghỉ địa phương Hà Nội", "", false});
-  }
-  return calendar::ToJson(d);
+  return calendar::testing::VnJsonWithDaysOff("vn-H26", days_off,
+                                              "Nghỉ địa phương Hà Nội");
 }
 
 class IntakeDeadlineCalendarTest : public IntakeIntegrationTest {
