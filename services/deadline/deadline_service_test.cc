@@ -9,62 +9,13 @@
 #include "libs/calendar/default_calendar.h"
 #include "libs/calendar/test_calendars.h"
 #include "libs/common/errors.h"
+#include "services/deadline/deadline_service_fixture.h"
 #include "services/deadline/memory_deadline_store.h"
 
 namespace lienthong::deadline {
 namespace {
 
 using calendar::testing::Vn;
-
-const AgencyRef kCity{"000.00.00.H26", Tier::kProvince, {}};
-const AgencyRef kDistrict{"000.00.01.H26", Tier::kDistrict, {"000.00.00.H26"}};
-const AgencyRef kWardA{
-    "000.01.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
-const AgencyRef kWardB{
-    "000.02.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
-
-class DeadlineServiceTest : public ::testing::Test {
- protected:
-  DeadlineServiceTest()
-      : clock_(Vn(2026, 3, 9, 10, 0)),
-        service_(store_, clock_, [](const ClockNotice& n) {
-          return OutgoingEvent{
-              absl::StrCat("ev-", n.clock.name, "-", UrgencyName(n.urgency)),
-              UrgencyName(n.urgency),
-              n.clock.name,
-              {"notify", "intake"}};
-        }) {}
-
-  void SetUp() override { ASSERT_TRUE(service_.EnsureDefaultCalendar().ok()); }
-
-  InboundEvent Received(const std::string& code, const AgencyRef& agency,
-                        absl::Time at, int days = 5) {
-    InboundEvent e;
-    e.event_id = absl::StrCat("recv-", code);
-    e.kind = InboundKind::kDossierReceived;
-    e.occurred_at = at;
-    e.dossier_code = code;
-    e.agency = agency;
-    e.procedure_code = "1.001193";
-    e.limit = absl::Hours(8 * days);
-    return e;
-  }
-  InboundEvent Simple(const std::string& id, InboundKind kind,
-                      const std::string& code, absl::Time at,
-                      const std::string& leg = "") {
-    InboundEvent e;
-    e.event_id = id;
-    e.kind = kind;
-    e.dossier_code = code;
-    e.occurred_at = at;
-    e.leg_id = leg;
-    return e;
-  }
-
-  MemoryDeadlineStore store_;
-  common::FakeClock clock_;
-  DeadlineService service_;
-};
 
 TEST_F(DeadlineServiceTest, ReceivedStartsAClockOnceEvenIfRedelivered) {
   const InboundEvent e = Received("D1", kWardA, Vn(2026, 3, 9, 10, 0));
@@ -176,99 +127,6 @@ TEST_F(DeadlineServiceTest, SupplementPausesAndRestartsDossierAndLeg) {
             ClockState::kRunning);
 }
 
-TEST_F(DeadlineServiceTest, AReceiptTimedByAnotherCalendarIsMoved) {
-  std::vector<std::pair<CalendarVersion, std::vector<MovedAppointment>>> told;
-  service_.SetMovedEncoder([&](const CalendarVersion& v,
-                               const std::vector<MovedAppointment>& moved,
-                               absl::Time, bool supplement) {
-    EXPECT_FALSE(supplement);
-    told.emplace_back(v, moved);
-    return OutgoingEvent{"moved-" + v.calendar_id, "moved", "", {"intake"}};
-  });
-  // 5 working days from Mon 9/3 10:00 under vn: Mon 16/3 10:00.
-  InboundEvent agreed = Received("D1", kWardA, Vn(2026, 3, 9, 10, 0));
-  agreed.receipt_appointment = Vn(2026, 3, 16, 10, 0);
-  ASSERT_TRUE(service_.HandleEvent(agreed).ok());
-  // Seconds apart: rounding, left alone.
-  InboundEvent rounded = Received("D2", kWardA, Vn(2026, 3, 9, 10, 0));
-  rounded.receipt_appointment = Vn(2026, 3, 16, 10, 0) + absl::Seconds(30);
-  ASSERT_TRUE(service_.HandleEvent(rounded).ok());
-  // An event from an intake that printed no appointment: nothing to move.
-  ASSERT_TRUE(
-      service_.HandleEvent(Received("D3", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
-  EXPECT_TRUE(told.empty());
-
-  // Printed with a copy that did not know of a day off: moved to the due
-  // time, naming the calendar version the clock counts in.
-  InboundEvent stale = Received("D4", kWardA, Vn(2026, 3, 9, 10, 0));
-  stale.receipt_appointment = Vn(2026, 3, 13, 10, 0);
-  ASSERT_TRUE(service_.HandleEvent(stale).ok());
-  ASSERT_EQ(told.size(), 1u);
-  EXPECT_EQ(told[0].first.calendar_id, "vn");
-  EXPECT_EQ(told[0].first.version, 1);
-  ASSERT_EQ(told[0].second.size(), 1u);
-  const MovedAppointment& m = told[0].second[0];
-  EXPECT_EQ(m.dossier_code, "D4");
-  EXPECT_EQ(m.kind, ClockKind::kDossier);
-  EXPECT_EQ(m.old_due, Vn(2026, 3, 13, 10, 0));
-  EXPECT_EQ(m.new_due, Vn(2026, 3, 16, 10, 0));
-  EXPECT_EQ(m.new_due, service_.GetClock("dossiers/D4")->due_at);
-  EXPECT_EQ(store_.Snapshot().outbox.back().event_id, "moved-vn");
-
-  // A leg's dispatch carries no receipt: never moved.
-  InboundEvent leg = Received("D4", kWardA, Vn(2026, 3, 9, 11, 0), 2);
-  leg.event_id = "leg-D4";
-  leg.kind = InboundKind::kLegDispatched;
-  leg.leg_id = "ho-tich";
-  leg.receipt_appointment = Vn(2026, 3, 1, 0, 0);
-  ASSERT_TRUE(service_.HandleEvent(leg).ok());
-  EXPECT_EQ(told.size(), 1u);
-}
-
-TEST_F(DeadlineServiceTest, AReceiptNewerThanTheCachedCalendarIsNotMoved) {
-  std::vector<MovedAppointment> told;
-  service_.SetMovedEncoder([&](const CalendarVersion&,
-                               const std::vector<MovedAppointment>& moved,
-                               absl::Time, bool) {
-    told.insert(told.end(), moved.begin(), moved.end());
-    return OutgoingEvent{"moved", "moved", "", {"intake"}};
-  });
-  // This replica has looked up Hà Nội's calendar (none yet) and caches
-  // that for calendar_cache_ttl.
-  ASSERT_TRUE(
-      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
-  // Another replica stores vn-H26, in force now, with 10/3 off; intake
-  // fetched it and printed the receipt with it.
-  absl::StatusOr<calendar::CalendarData> data =
-      calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
-  ASSERT_TRUE(data.ok());
-  data->id = "vn-H26";
-  data->holidays.push_back({absl::CivilDay(2026, 3, 10),
-                            absl::CivilDay(2026, 3, 10), "Nghỉ địa phương", "",
-                            false});
-  ASSERT_TRUE(store_
-                  .InTransaction([&](DeadlineTx& tx) {
-                    CalendarVersion v;
-                    v.calendar_id = "vn-H26";
-                    v.version = 1;
-                    v.effective_from = Vn(2026, 1, 1, 0, 0);
-                    v.json = calendar::ToJson(*data);
-                    v.created_at = Vn(2026, 3, 9, 10, 0);
-                    v.applied = true;
-                    return tx.InsertCalendar(v);
-                  })
-                  .ok());
-  InboundEvent e = Received("D2", kWardA, Vn(2026, 3, 9, 10, 0), 1);
-  e.receipt_appointment = Vn(2026, 3, 11, 10, 0);  // 10/3 skipped
-  ASSERT_TRUE(service_.HandleEvent(e).ok());
-  // The disagreement made it read the calendars again: it counts in
-  // vn-H26 too, and the receipt stays.
-  const Clock c = *service_.GetClock("dossiers/D2");
-  EXPECT_EQ(c.calendar_id, "vn-H26");
-  EXPECT_EQ(c.due_at, Vn(2026, 3, 11, 10, 0));
-  EXPECT_TRUE(told.empty());
-}
-
 TEST_F(DeadlineServiceTest, DossierEndsStopAllItsClocks) {
   ASSERT_TRUE(
       service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
@@ -369,68 +227,6 @@ TEST_F(DeadlineServiceTest, MovedAppointmentsSayWhetherADossierOrALegMoved) {
   ASSERT_EQ(encoded.size(), 2u);
   EXPECT_EQ(encoded[0].kind, u->moved[0].kind);
   EXPECT_EQ(encoded[1].kind, u->moved[1].kind);
-}
-
-TEST_F(DeadlineServiceTest, ProvinceCalendarOverridesTheNationalOne) {
-  absl::StatusOr<calendar::CalendarData> data =
-      calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
-  data->id = "vn-H26";
-  data->holidays.push_back({absl::CivilDay(2026, 3, 10),
-                            absl::CivilDay(2026, 3, 10), "Nghỉ địa phương", "",
-                            false});
-  ASSERT_TRUE(service_
-                  .UpdateCalendar("vn-H26", calendar::ToJson(*data),
-                                  Vn(2026, 1, 1, 0, 0), "admin", "")
-                  .ok());
-  ASSERT_TRUE(
-      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0), 1))
-          .ok());
-  const Clock c = *service_.GetClock("dossiers/D1");
-  EXPECT_EQ(c.calendar_id, "vn-H26");
-  EXPECT_EQ(c.due_at, Vn(2026, 3, 11, 10, 0));
-  absl::StatusOr<calendar::Explanation> e =
-      service_.ExplainDueTime("dossiers/D1");
-  ASSERT_TRUE(e.ok());
-  EXPECT_EQ(e->due, c.due_at);
-  EXPECT_THAT(e->skipped,
-              ::testing::Contains(::testing::Field(
-                  &calendar::SkippedSpan::detail, "Nghỉ địa phương")));
-}
-
-TEST_F(DeadlineServiceTest, AProceduresCalendarFirstAndAGoneOneFallsBack) {
-  // vn-H26 takes 10/3 off; the procedure's vn-ho-tich takes 10/3 and 11/3.
-  const auto add = [&](const std::string& id, std::vector<absl::CivilDay> off) {
-    absl::StatusOr<calendar::CalendarData> data =
-        calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
-    ASSERT_TRUE(data.ok());
-    data->id = id;
-    for (absl::CivilDay d : off) {
-      data->holidays.push_back({d, d, "Nghỉ " + id, "", false});
-    }
-    ASSERT_TRUE(service_
-                    .UpdateCalendar(id, calendar::ToJson(*data),
-                                    Vn(2026, 1, 1, 0, 0), "admin", "")
-                    .ok());
-  };
-  add("vn-H26", {absl::CivilDay(2026, 3, 10)});
-  add("vn-ho-tich", {absl::CivilDay(2026, 3, 10), absl::CivilDay(2026, 3, 11)});
-
-  InboundEvent named = Received("D1", kWardA, Vn(2026, 3, 9, 10, 0), 1);
-  named.calendar_id = "vn-ho-tich";
-  ASSERT_TRUE(service_.HandleEvent(named).ok());
-  const Clock c1 = *service_.GetClock("dossiers/D1");
-  EXPECT_EQ(c1.calendar_id, "vn-ho-tich");
-  EXPECT_EQ(c1.due_at, Vn(2026, 3, 12, 10, 0));
-
-  // A procedure naming a calendar deadline does not have: the agency's
-  // province calendar, as intake chooses (before, the event failed and was
-  // retried for ever).
-  InboundEvent gone = Received("D2", kWardA, Vn(2026, 3, 9, 10, 0), 1);
-  gone.calendar_id = "vn-khong-co";
-  ASSERT_TRUE(service_.HandleEvent(gone).ok());
-  const Clock c2 = *service_.GetClock("dossiers/D2");
-  EXPECT_EQ(c2.calendar_id, "vn-H26");
-  EXPECT_EQ(c2.due_at, Vn(2026, 3, 11, 10, 0));
 }
 
 TEST_F(DeadlineServiceTest, ReportRollUpEqualsTheSumOfItsParts) {
