@@ -13,27 +13,16 @@ using namespace testing_support;  // NOLINT
 
 TEST_F(IntakeIntegrationTest, TwoTierProvinceCommuneTreeWorks) {
   // Tiers are data: a province with communes directly under it.
-  auto upsert = [&](const std::string& code, common::v1::Tier tier,
-                    common::v1::AgencyKind kind, const std::string& parent) {
-    grpc::ClientContext ctx;
-    As(ctx, "admin", "000.00.00.H26");
-    v1::UpsertAgencyRequest req;
-    req.mutable_agency()->set_code(code);
-    req.mutable_agency()->set_display_name("Đơn vị " + code);
-    req.mutable_agency()->set_tier(tier);
-    req.mutable_agency()->set_kind(kind);
-    if (!parent.empty()) req.mutable_agency()->set_parent("agencies/" + parent);
-    v1::UpsertAgencyResponse resp;
-    return a_->stub->UpsertAgency(&ctx, req, &resp);
-  };
-  ASSERT_TRUE(upsert("000.00.00.T01", common::v1::TIER_PROVINCE,
-                     common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "")
+  ASSERT_TRUE(UpsertAgencyAsAdmin("000.00.00.T01", common::v1::TIER_PROVINCE,
+                                  common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "")
                   .ok());
-  ASSERT_TRUE(upsert("000.01.00.T01", common::v1::TIER_COMMUNE,
-                     common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "000.00.00.T01")
+  ASSERT_TRUE(UpsertAgencyAsAdmin("000.01.00.T01", common::v1::TIER_COMMUNE,
+                                  common::v1::AGENCY_KIND_PEOPLES_COMMITTEE,
+                                  "000.00.00.T01")
                   .ok());
-  ASSERT_TRUE(upsert("001.01.00.T01", common::v1::TIER_COMMUNE,
-                     common::v1::AGENCY_KIND_ONE_STOP_UNIT, "000.01.00.T01")
+  ASSERT_TRUE(UpsertAgencyAsAdmin("001.01.00.T01", common::v1::TIER_COMMUNE,
+                                  common::v1::AGENCY_KIND_ONE_STOP_UNIT,
+                                  "000.01.00.T01")
                   .ok());
   v1::SubmitDossierResponse resp;
   ASSERT_TRUE(Submit(*a_, Birth("001.01.00.T01"), &resp, "000.00.00.T01").ok());
@@ -48,17 +37,18 @@ TEST_F(IntakeIntegrationTest, TwoTierProvinceCommuneTreeWorks) {
 
   // Tiers only go down: no district under a commune, and a province with
   // a district under it cannot become a commune.
-  grpc::Status s =
-      upsert("000.02.00.T01", common::v1::TIER_DISTRICT,
-             common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "000.01.00.T01");
+  grpc::Status s = UpsertAgencyAsAdmin(
+      "000.02.00.T01", common::v1::TIER_DISTRICT,
+      common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "000.01.00.T01");
   EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
   EXPECT_EQ(common::GetErrorDetails(grpc_util::FromGrpcStatus(s)).reason,
             "TIER_ABOVE_PARENT");
-  ASSERT_TRUE(upsert("000.03.00.T01", common::v1::TIER_DISTRICT,
-                     common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "000.00.00.T01")
+  ASSERT_TRUE(UpsertAgencyAsAdmin("000.03.00.T01", common::v1::TIER_DISTRICT,
+                                  common::v1::AGENCY_KIND_PEOPLES_COMMITTEE,
+                                  "000.00.00.T01")
                   .ok());
-  s = upsert("000.00.00.T01", common::v1::TIER_COMMUNE,
-             common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "");
+  s = UpsertAgencyAsAdmin("000.00.00.T01", common::v1::TIER_COMMUNE,
+                          common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "");
   EXPECT_THAT(s, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
   EXPECT_EQ(common::GetErrorDetails(grpc_util::FromGrpcStatus(s)).reason,
             "TIER_BELOW_CHILD");

@@ -116,23 +116,32 @@ class IntakeIntegrationTest : public ::testing::Test {
     }
   }
 
+  // An administrator's UpsertAgency of `code` ("Đơn vị <code>") under
+  // `parent` (empty: a root).
+  grpc::Status UpsertAgencyAsAdmin(const std::string& code,
+                                   common::v1::Tier tier,
+                                   common::v1::AgencyKind kind,
+                                   const std::string& parent) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::UpsertAgencyRequest req;
+    req.mutable_agency()->set_code(code);
+    req.mutable_agency()->set_display_name("Đơn vị " + code);
+    req.mutable_agency()->set_tier(tier);
+    req.mutable_agency()->set_kind(kind);
+    if (!parent.empty()) {
+      req.mutable_agency()->set_parent("agencies/" + parent);
+    }
+    v1::UpsertAgencyResponse resp;
+    return a_->stub->UpsertAgency(&ctx, req, &resp);
+  }
+
   // Adds a province other than Hà Nội, T01, with one commune and its
   // one-stop unit kOtherProvinceUnit.
   void SeedOtherProvince() {
     auto upsert = [&](const std::string& code, common::v1::Tier tier,
                       common::v1::AgencyKind kind, const std::string& parent) {
-      grpc::ClientContext ctx;
-      As(ctx, "admin", "000.00.00.H26");
-      v1::UpsertAgencyRequest req;
-      req.mutable_agency()->set_code(code);
-      req.mutable_agency()->set_display_name("Đơn vị " + code);
-      req.mutable_agency()->set_tier(tier);
-      req.mutable_agency()->set_kind(kind);
-      if (!parent.empty()) {
-        req.mutable_agency()->set_parent("agencies/" + parent);
-      }
-      v1::UpsertAgencyResponse resp;
-      ASSERT_TRUE(a_->stub->UpsertAgency(&ctx, req, &resp).ok()) << code;
+      ASSERT_TRUE(UpsertAgencyAsAdmin(code, tier, kind, parent).ok()) << code;
     };
     upsert(kOtherProvince, common::v1::TIER_PROVINCE,
            common::v1::AGENCY_KIND_PEOPLES_COMMITTEE, "");
