@@ -212,8 +212,9 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
   twin_committed = catalog_changed = false;
   const absl::Time now = clock_.Now();
   const absl::CivilDay day = LocalDay(now);
-  // Each dossier follows its receiving agency's calendar, all picked from
-  // the one set held as the batch begins.
+  // Each dossier follows its procedure's or receiving agency's calendar,
+  // all picked from the one set held as the batch begins (a dossier built
+  // ahead with another set is built again).
   const std::shared_ptr<const CalendarSet> calendars =
       options_.calendars->Calendars();
   std::vector<std::string> ids, agencies, procedures;
