@@ -53,6 +53,10 @@ struct Clock {
   AgencyRef agency;    // receiving agency (dossier) or the leg's agency
   std::string procedure_code;
   std::string calendar_id;  // which calendar counts this clock ("vn")
+  // The version of that calendar its due time was computed with (a later
+  // version that leaves the due time where it was does not change it); 0
+  // for a clock stored before versions were recorded.
+  int64_t calendar_version = 0;
 
   absl::Duration limit;  // legal working time
   absl::optional<int> cutoff_minute;

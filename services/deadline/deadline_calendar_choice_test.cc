@@ -146,5 +146,57 @@ TEST_F(DeadlineServiceTest, AProceduresCalendarFirstAndAGoneOneFallsBack) {
   EXPECT_EQ(c2.due_at, Vn(2026, 3, 11, 10, 0));
 }
 
+TEST_F(DeadlineServiceTest, ClocksNameTheCalendarVersionTheirDueTimeCameFrom) {
+  const auto version = [&](const std::string& name) {
+    absl::StatusOr<Clock> c = service_.GetClock(name);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? c->calendar_version : -1;
+  };
+  const auto update = [&](absl::CivilDay day_off) {
+    ASSERT_TRUE(service_
+                    .UpdateCalendar("vn",
+                                    calendar::testing::VnJsonWithDaysOff(
+                                        "vn", {day_off}, "Nghỉ đột xuất"),
+                                    Vn(2026, 3, 1, 0, 0), "admin", "")
+                    .ok());
+  };
+  // Mon 9/3 10:00 + 5 days: 16/3; Mon 2/3 10:00 + 1 day: 3/3; D3 is
+  // waiting for a supplement.
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D2", kWardA, Vn(2026, 3, 2, 10, 0), 1))
+          .ok());
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D3", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  ASSERT_TRUE(
+      service_
+          .HandleEvent(Simple("sup-3", InboundKind::kSupplementRequested, "D3",
+                              Vn(2026, 3, 10, 10, 0)))
+          .ok());
+  EXPECT_EQ(version("dossiers/D1"), 1);
+
+  // Version 2 takes a day off at the end of the year: no due time moves,
+  // and no clock claims to have been counted with it.
+  update(absl::CivilDay(2026, 12, 31));
+  EXPECT_EQ(version("dossiers/D1"), 1);
+  EXPECT_EQ(version("dossiers/D3"), 1);
+  // D3's supplement arrives: its due time is counted again, with version 2.
+  ASSERT_TRUE(service_
+                  .HandleEvent(Simple("sup-3b", InboundKind::kSupplemented,
+                                      "D3", Vn(2026, 3, 12, 9, 0)))
+                  .ok());
+  EXPECT_EQ(service_.GetClock("dossiers/D3")->due_at, Vn(2026, 3, 19, 9, 0));
+  EXPECT_EQ(version("dossiers/D3"), 2);
+
+  // Version 3 takes Thursday 12/3 off: D1 and D3 move and say so; D2, due
+  // long before, stays as version 1 counted it.
+  update(absl::CivilDay(2026, 3, 12));
+  EXPECT_EQ(service_.GetClock("dossiers/D1")->due_at, Vn(2026, 3, 17, 10, 0));
+  EXPECT_EQ(version("dossiers/D1"), 3);
+  EXPECT_EQ(version("dossiers/D3"), 3);
+  EXPECT_EQ(version("dossiers/D2"), 1);
+}
+
 }  // namespace
 }  // namespace lienthong::deadline

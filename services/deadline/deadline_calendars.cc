@@ -87,7 +87,8 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     audit.peer = peer;
     LT_RETURN_IF_ERROR(tx.AppendAudit(audit));
     if (effective_from > now) return absl::OkStatus();
-    LT_RETURN_IF_ERROR(RecomputeOpen(tx, calendar_id, cal, now, &update.moved));
+    LT_RETURN_IF_ERROR(
+        RecomputeOpen(tx, calendar_id, v.version, cal, now, &update.moved));
     if (!request_id.empty() && !update.moved.empty()) {
       LT_RETURN_IF_ERROR(
           tx.SetCalendarMoved(calendar_id, v.version, update.moved));
@@ -104,8 +105,9 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
 }
 
 absl::Status DeadlineService::RecomputeOpen(
-    DeadlineTx& tx, const std::string& calendar_id, const WorkingCalendar& cal,
-    absl::Time now, std::vector<MovedAppointment>* moved_out) {
+    DeadlineTx& tx, const std::string& calendar_id, int64_t version,
+    const WorkingCalendar& cal, absl::Time now,
+    std::vector<MovedAppointment>* moved_out) {
   std::string after;
   while (true) {
     LT_ASSIGN_OR_RETURN(
@@ -115,6 +117,7 @@ absl::Status DeadlineService::RecomputeOpen(
       const Clock before = c;
       LT_ASSIGN_OR_RETURN(bool moved, rules_.Recompute(c, now, cal));
       if (!moved && before.urgency() == c.urgency()) continue;
+      if (moved) c.calendar_version = version;
       LT_RETURN_IF_ERROR(tx.UpdateClock(c));
       const ReportDelta d = DeltaOf(&before, c);
       if (!d.empty()) {
@@ -153,7 +156,8 @@ DeadlineService::ActivateDueCalendars() {
       LT_ASSIGN_OR_RETURN(WorkingCalendar cal,
                           WorkingCalendar::Create(std::move(data)));
       const size_t before = moved.size();
-      LT_RETURN_IF_ERROR(RecomputeOpen(tx, v.calendar_id, cal, now, &moved));
+      LT_RETURN_IF_ERROR(
+          RecomputeOpen(tx, v.calendar_id, v.version, cal, now, &moved));
       if (moved_encoder_ && moved.size() > before) {
         LT_RETURN_IF_ERROR(tx.AppendOutbox(moved_encoder_(
             v,

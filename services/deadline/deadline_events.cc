@@ -199,7 +199,12 @@ void ClockToProto(const Clock& c, absl::Duration remaining, v1::Clock* out) {
     }
   }
   out->set_remaining_working_seconds(absl::ToInt64Seconds(remaining));
-  out->set_calendar_version(absl::StrCat("calendars/", c.calendar_id));
+  // As ComputeDueTime names it; a clock stored before versions were
+  // recorded names its calendar only.
+  out->set_calendar_version(c.calendar_version > 0
+                                ? absl::StrCat("calendars/", c.calendar_id,
+                                               "/versions/", c.calendar_version)
+                                : absl::StrCat("calendars/", c.calendar_id));
 }
 
 void MovedToProto(const MovedAppointment& m, v1::MovedAppointment* out) {

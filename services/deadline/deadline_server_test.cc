@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -165,6 +166,8 @@ TEST_F(DeadlineServerTest, EventsStartClocksOnceAndGetClockShowsThem) {
   EXPECT_EQ(grpc_util::FromProto(resp.clock().due_time()),
             Vn(2026, 3, 16, 10, 0));
   EXPECT_EQ(resp.clock().remaining_working_seconds(), 40 * 3600);
+  // Named as ComputeDueTime names a version.
+  EXPECT_EQ(resp.clock().calendar_version(), "calendars/vn/versions/1");
 
   // Another ward's officer cannot see it (and cannot tell it exists).
   grpc::ClientContext other;
@@ -276,6 +279,19 @@ TEST_F(DeadlineServerTest, AdminCalendarChangeMovesAppointments) {
       << trail[1];
   EXPECT_TRUE(absl::EndsWith(trail[1], " true")) << trail[1];
   ASSERT_EQ(resp.moved_appointments_size(), 1);  // DB was due on 10/3
+  // The moved clock was counted with version 2; the other one still says
+  // version 1, which counted its due time.
+  for (const auto& [dossier, version] :
+       {std::pair<std::string, std::string>{"DA", "calendars/vn/versions/2"},
+        {"DB", "calendars/vn/versions/1"}}) {
+    grpc::ClientContext get_ctx;
+    As(get_ctx, kCityOfficer);
+    v1::GetClockRequest get;
+    get.set_name(absl::StrCat("dossiers/", dossier));
+    v1::GetClockResponse got;
+    ASSERT_TRUE(stub_->GetClock(&get_ctx, get, &got).ok());
+    EXPECT_EQ(got.clock().calendar_version(), version) << dossier;
+  }
   EXPECT_EQ(resp.moved_appointments(0).dossier(), "dossiers/DA");
   EXPECT_EQ(resp.moved_appointments(0).kind(), v1::CLOCK_KIND_DOSSIER);
   EXPECT_EQ(grpc_util::FromProto(resp.moved_appointments(0).new_due_time()),
@@ -321,6 +337,19 @@ TEST_F(DeadlineServerTest, AdminCalendarChangeMovesAppointments) {
   req.mutable_calendar()->set_json("{\"id\": \"vn\"}");
   const grpc::Status st = stub_->UpdateCalendar(&bad, req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST(ClockToProtoTest, AClockStoredBeforeVersionsWereRecordedNamesItsCalendar) {
+  Clock c;
+  c.name = "dossiers/DA";
+  c.calendar_id = "vn-H26";
+  c.calendar_version = 2;
+  v1::Clock shown;
+  ClockToProto(c, absl::ZeroDuration(), &shown);
+  EXPECT_EQ(shown.calendar_version(), "calendars/vn-H26/versions/2");
+  c.calendar_version = 0;
+  ClockToProto(c, absl::ZeroDuration(), &shown);
+  EXPECT_EQ(shown.calendar_version(), "calendars/vn-H26");
 }
 
 TEST_F(DeadlineServerTest, ComputeDueTimeUsesTheStoredCalendar) {

@@ -244,6 +244,7 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
       LT_ASSIGN_OR_RETURN(c, rules_.Start(p, cal_version.first));
     }
     const WorkingCalendar& cal = cal_version.first;
+    c.calendar_version = cal_version.second;
     LT_RETURN_IF_ERROR(tx.InsertClock(c));
     if (kind == ClockKind::kDossier) {
       LT_RETURN_IF_ERROR(MoveStaleReceipt(tx, e, c, cal_version.second));
@@ -257,9 +258,10 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
       -> absl::Status {
     Clock* c = Find(clocks, name);
     if (c == nullptr || !IsOpen(*c)) return absl::OkStatus();
-    LT_ASSIGN_OR_RETURN(WorkingCalendar cal, Calendar(c->calendar_id));
+    LT_ASSIGN_OR_RETURN(auto cal_version, CalendarWithVersion(c->calendar_id));
     const Clock before = *c;
-    LT_RETURN_IF_ERROR(fn(*c, cal));
+    LT_RETURN_IF_ERROR(fn(*c, cal_version.first));
+    if (c->due_at != before.due_at) c->calendar_version = cal_version.second;
     return Save(tx, before, *c);
   };
   auto stop = [&](const std::string& name, StopReason r) {
@@ -315,6 +317,7 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
         m.kind = ClockKind::kDossier;
         CalendarVersion v;
         v.calendar_id = d->calendar_id;
+        v.version = d->calendar_version;
         LT_RETURN_IF_ERROR(tx.AppendOutbox(
             moved_encoder_(v, {m}, clock_.Now(), /*after_supplement=*/true)));
       }

@@ -201,7 +201,10 @@ class DeadlineService {
   // Differences below this are rounding, not another calendar (intake
   // leaves moves under a minute alone too).
   static constexpr absl::Duration kReceiptTolerance = absl::Minutes(1);
+  // Recomputes the open clocks of `calendar_id` with `cal`, its version
+  // `version`; the moved ones are stamped with it and listed in `moved`.
   absl::Status RecomputeOpen(DeadlineTx& tx, const std::string& calendar_id,
+                             int64_t version,
                              const calendar::WorkingCalendar& cal,
                              absl::Time now,
                              std::vector<MovedAppointment>* moved);

@@ -93,6 +93,7 @@ TEST_F(PgDeadlineServiceTest, ClockRoundTripsThroughTheDatabase) {
   EXPECT_EQ(c->paused_at, absl::InfinitePast());
   EXPECT_EQ(c->next_fire_at, c->due_soon_at);
   EXPECT_EQ(c->version, 1);
+  EXPECT_EQ(c->calendar_version, 1);
   EXPECT_EQ(Count("SELECT count(*) FROM deadline.clocks"), 1);
 }
 
@@ -204,6 +205,9 @@ TEST_F(PgDeadlineServiceTest, CalendarChangeMovesOpenAppointments) {
   EXPECT_EQ(u->moved[0].clock_name, "dossiers/D1");
   EXPECT_EQ(u->moved[0].new_due, Vn(2026, 3, 17, 10, 0));
   EXPECT_EQ(service_->GetClock("dossiers/D1")->due_at, Vn(2026, 3, 17, 10, 0));
+  // Stored with the version that moved it; D2 keeps the one that counted it.
+  EXPECT_EQ(service_->GetClock("dossiers/D1")->calendar_version, 2);
+  EXPECT_EQ(service_->GetClock("dossiers/D2")->calendar_version, 1);
   EXPECT_EQ(service_->GetCalendar("vn")->version, 2);
   EXPECT_EQ(Count("SELECT count(*) FROM deadline.audit_log"), 1);
   EXPECT_EQ(service_->ListCalendars()->size(), 2u);

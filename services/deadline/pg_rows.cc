@@ -63,6 +63,7 @@ Clock ClockFromRow(const pqxx::row& r) {
   c.new_appointment = OptFromUs(r[26]);
   c.next_fire_at = OptFromUs(r[27]);
   c.version = r[28].as<int64_t>();
+  c.calendar_version = r[29].as<int64_t>();
   return c;
 }
 
@@ -102,7 +103,8 @@ Params ClockParams(const Clock& c) {
       .Int(static_cast<int>(c.stop_reason))
       .Int(static_cast<int>(c.outcome))
       .OptUs(c.new_appointment)
-      .OptUs(c.next_fire_at);
+      .OptUs(c.next_fire_at)
+      .Int(c.calendar_version);
   return p;
 }
 
@@ -126,7 +128,8 @@ Params UpdateParams(const Clock& c) {
       .Int(static_cast<int>(c.outcome))
       .OptUs(c.new_appointment)
       .OptUs(c.next_fire_at)
-      .Int(c.version);
+      .Int(c.version)
+      .Int(c.calendar_version);
   return p;
 }
 

@@ -63,7 +63,7 @@ inline constexpr char kClockCols[] =
     "deadline.ts_to_us(due_soon_at), state, due_soon_fired, overdue_fired, "
     "deadline.ts_to_us(paused_at), deadline.ts_to_us(stopped_at), "
     "stop_reason, outcome, deadline.ts_to_us(new_appointment), "
-    "deadline.ts_to_us(next_fire_at), version";
+    "deadline.ts_to_us(next_fire_at), version, calendar_version";
 inline constexpr char kInsertClock[] =
     "INSERT INTO deadline.clocks (name, kind, dossier_code, leg_id, "
     "agency_code, agency_tier, agency_path, procedure_code, calendar_id, "
@@ -71,12 +71,13 @@ inline constexpr char kInsertClock[] =
     "original_due_at, run_started_at, counting_starts, consumed_before_us, "
     "due_at, due_soon_at, state, due_soon_fired, overdue_fired, paused_at, "
     "stopped_at, stop_reason, outcome, new_appointment, next_fire_at, "
-    "version) VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9, $10, $11, "
+    "calendar_version, version) VALUES ($1, $2, $3, $4, $5, $6, $7::text[], "
+    "$8, $9, $10, $11, "
     "$12, deadline.us_to_ts($13), deadline.us_to_ts($14), "
     "deadline.us_to_ts($15), deadline.us_to_ts($16), $17, "
     "deadline.us_to_ts($18), deadline.us_to_ts($19), $20, $21, $22, "
     "deadline.us_to_ts($23), deadline.us_to_ts($24), $25, $26, "
-    "deadline.us_to_ts($27), deadline.us_to_ts($28), 1)";
+    "deadline.us_to_ts($27), deadline.us_to_ts($28), $29, 1)";
 // Identity columns never change after insert.
 inline constexpr char kUpdateClock[] =
     "UPDATE deadline.clocks SET calendar_id = $2, "
@@ -89,8 +90,8 @@ inline constexpr char kUpdateClock[] =
     "paused_at = deadline.us_to_ts($13), stopped_at = deadline.us_to_ts($14), "
     "stop_reason = $15, outcome = $16, "
     "new_appointment = deadline.us_to_ts($17), "
-    "next_fire_at = deadline.us_to_ts($18), version = version + 1 "
-    "WHERE name = $1 AND version = $19";
+    "next_fire_at = deadline.us_to_ts($18), calendar_version = $20, "
+    "version = version + 1 WHERE name = $1 AND version = $19";
 inline constexpr char kCalendarCols[] =
     "calendar_id, version, deadline.ts_to_us(effective_from), data, "
     "deadline.ts_to_us(created_at), created_by, reason, "
