@@ -88,6 +88,17 @@ TEST(CoalescingSinkTest, ABurstIsWrittenInOneCall) {
   EXPECT_EQ(w.calls[1], "b\nc\nd\n") << "in order, in one write";
 }
 
+TEST(CoalescingSinkTest, AClockSteppedBackDoesNotHoldLinesBack) {
+  Writes w;
+  CoalescingSink sink(w.Fn());
+  sink.log(Line(milliseconds(10'000), kInfo, "a"));
+  sink.log(Line(milliseconds(9'000), kInfo, "b"));
+  ASSERT_EQ(w.calls.size(), 2u) << "a second back is not 'sooner'";
+  EXPECT_EQ(w.calls[1], "b\n");
+  sink.log(Line(milliseconds(9'010), kInfo, "c"));
+  EXPECT_EQ(w.calls.size(), 2u) << "coalescing goes on from the new time";
+}
+
 TEST(CoalescingSinkTest, FlushWritesWhatWaits) {
   Writes w;
   CoalescingSink sink(w.Fn());
