@@ -20,8 +20,8 @@ TEST_F(DeadlineServiceTest, AReceiptTimedByAnotherCalendarIsMoved) {
   std::vector<std::pair<CalendarVersion, std::vector<MovedAppointment>>> told;
   service_.SetMovedEncoder([&](const CalendarVersion& v,
                                const std::vector<MovedAppointment>& moved,
-                               absl::Time, bool supplement) {
-    EXPECT_FALSE(supplement);
+                               absl::Time, MoveCause cause) {
+    EXPECT_EQ(cause, MoveCause::kReceiptCorrection);
     told.emplace_back(v, moved);
     return OutgoingEvent{"moved-" + v.calendar_id, "moved", "", {"intake"}};
   });
@@ -69,7 +69,7 @@ TEST_F(DeadlineServiceTest, AReceiptNewerThanTheCachedCalendarIsNotMoved) {
   std::vector<MovedAppointment> told;
   service_.SetMovedEncoder([&](const CalendarVersion&,
                                const std::vector<MovedAppointment>& moved,
-                               absl::Time, bool) {
+                               absl::Time, MoveCause) {
     told.insert(told.end(), moved.begin(), moved.end());
     return OutgoingEvent{"moved", "moved", "", {"intake"}};
   });

@@ -94,8 +94,8 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
           tx.SetCalendarMoved(calendar_id, v.version, update.moved));
     }
     if (moved_encoder_ && !update.moved.empty()) {
-      LT_RETURN_IF_ERROR(
-          tx.AppendOutbox(moved_encoder_(v, update.moved, now, false)));
+      LT_RETURN_IF_ERROR(tx.AppendOutbox(
+          moved_encoder_(v, update.moved, now, MoveCause::kCalendarChange)));
     }
     return absl::OkStatus();
   }));
@@ -162,7 +162,7 @@ DeadlineService::ActivateDueCalendars() {
         LT_RETURN_IF_ERROR(tx.AppendOutbox(moved_encoder_(
             v,
             std::vector<MovedAppointment>(moved.begin() + before, moved.end()),
-            now, false)));
+            now, MoveCause::kCalendarChange)));
       }
       touched.push_back(v.calendar_id);
     }

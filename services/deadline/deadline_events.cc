@@ -371,11 +371,12 @@ OutgoingEvent EncodeNotice(const ClockNotice& n) {
 
 OutgoingEvent EncodeAppointmentsMoved(
     const CalendarVersion& version, const std::vector<MovedAppointment>& moved,
-    absl::Time at, bool after_supplement) {
+    absl::Time at, MoveCause cause) {
   v1::AppointmentsMoved m;
   m.set_calendar(absl::StrCat("calendars/", version.calendar_id));
   m.set_version(static_cast<int32_t>(version.version));
-  m.set_after_supplement(after_supplement);
+  m.set_after_supplement(cause == MoveCause::kSupplement);
+  m.set_receipt_correction(cause == MoveCause::kReceiptCorrection);
   for (const MovedAppointment& a : moved) {
     MovedToProto(a, m.add_moved_appointments());
   }
@@ -389,11 +390,12 @@ OutgoingEvent EncodeAppointmentsMoved(
   out.event_id = e.event_id();
   out.type = e.type();
   out.payload = e.SerializeAsString();
-  // Notify tells supervisors of calendar changes; a supplement's new due
-  // time reaches the citizen through intake (AppointmentRescheduled).
-  out.destinations = after_supplement
-                         ? std::vector<std::string>{"intake"}
-                         : std::vector<std::string>{"intake", "notify"};
+  // Notify records calendar changes; a supplement's new due time and a
+  // corrected receipt reach the citizen through intake
+  // (AppointmentRescheduled).
+  out.destinations = cause == MoveCause::kCalendarChange
+                         ? std::vector<std::string>{"intake", "notify"}
+                         : std::vector<std::string>{"intake"};
   return out;
 }
 

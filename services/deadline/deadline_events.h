@@ -25,10 +25,11 @@ absl::StatusOr<absl::optional<InboundEvent>> DecodeEvent(
 OutgoingEvent EncodeNotice(const ClockNotice& notice);
 
 // The AppointmentsMoved event after a calendar change (to intake and
-// notify), or after a supplement moved a dossier's due time (to intake).
+// notify), or after a supplement moved a dossier's due time or to correct
+// a receipt (to intake).
 OutgoingEvent EncodeAppointmentsMoved(const CalendarVersion& version,
                                       const std::vector<MovedAppointment>& m,
-                                      absl::Time at, bool after_supplement);
+                                      absl::Time at, MoveCause cause);
 
 void ClockToProto(const Clock& c, absl::Duration remaining, v1::Clock* out);
 void MovedToProto(const MovedAppointment& m, v1::MovedAppointment* out);

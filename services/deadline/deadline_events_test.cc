@@ -146,7 +146,7 @@ TEST(DeadlineEventsTest, AppointmentsMovedSaysWhichClockKindMoved) {
         ClockKind::kDossier},
        {"dossiers/D1/legs/t-1", "D1", Vn(2026, 3, 11, 10, 0),
         Vn(2026, 3, 12, 10, 0), ClockKind::kLeg}},
-      Vn(2026, 3, 9, 12, 0), false);
+      Vn(2026, 3, 9, 12, 0), MoveCause::kCalendarChange);
   EXPECT_EQ(out.type, "lienthong.deadline.v1.AppointmentsMoved");
   EXPECT_THAT(out.destinations, ::testing::ElementsAre("intake", "notify"));
   // A supplement's move goes to intake alone, marked as such.
@@ -154,13 +154,28 @@ TEST(DeadlineEventsTest, AppointmentsMovedSaysWhichClockKindMoved) {
       EncodeAppointmentsMoved({.calendar_id = "vn"},
                               {{"dossiers/D1", "D1", Vn(2026, 3, 16, 10, 0),
                                 Vn(2026, 3, 18, 10, 0), ClockKind::kDossier}},
-                              Vn(2026, 3, 9, 12, 0), true);
+                              Vn(2026, 3, 9, 12, 0), MoveCause::kSupplement);
   EXPECT_THAT(supplemented.destinations, ::testing::ElementsAre("intake"));
   common::v1::Event se;
   ASSERT_TRUE(se.ParseFromString(supplemented.payload));
   v1::AppointmentsMoved sm;
   ASSERT_TRUE(se.payload().UnpackTo(&sm));
   EXPECT_TRUE(sm.after_supplement());
+  EXPECT_FALSE(sm.receipt_correction());
+  // So does a corrected receipt: notify has no calendar change to record.
+  const OutgoingEvent corrected = EncodeAppointmentsMoved(
+      v,
+      {{"dossiers/D2", "D2", Vn(2026, 3, 16, 10, 0), Vn(2026, 3, 17, 10, 0),
+        ClockKind::kDossier}},
+      Vn(2026, 3, 9, 12, 0), MoveCause::kReceiptCorrection);
+  EXPECT_THAT(corrected.destinations, ::testing::ElementsAre("intake"));
+  common::v1::Event ce;
+  ASSERT_TRUE(ce.ParseFromString(corrected.payload));
+  v1::AppointmentsMoved cm;
+  ASSERT_TRUE(ce.payload().UnpackTo(&cm));
+  EXPECT_TRUE(cm.receipt_correction());
+  EXPECT_FALSE(cm.after_supplement());
+  EXPECT_EQ(cm.version(), 3);
   common::v1::Event e;
   ASSERT_TRUE(e.ParseFromString(out.payload));
   EXPECT_EQ(e.event_id(), out.event_id);
@@ -168,6 +183,8 @@ TEST(DeadlineEventsTest, AppointmentsMovedSaysWhichClockKindMoved) {
   ASSERT_TRUE(e.payload().UnpackTo(&m));
   EXPECT_EQ(m.calendar(), "calendars/vn");
   EXPECT_EQ(m.version(), 3);
+  EXPECT_FALSE(m.after_supplement());
+  EXPECT_FALSE(m.receipt_correction());
   ASSERT_EQ(m.moved_appointments_size(), 2);
   EXPECT_EQ(m.moved_appointments(0).clock(), "clocks/D1");
   EXPECT_EQ(m.moved_appointments(0).kind(), v1::CLOCK_KIND_DOSSIER);

@@ -174,7 +174,7 @@ absl::Status DeadlineService::MoveStaleReceipt(DeadlineTx& tx,
   v.calendar_id = c.calendar_id;
   v.version = calendar_version;
   return tx.AppendOutbox(
-      moved_encoder_(v, {m}, clock_.Now(), /*after_supplement=*/false));
+      moved_encoder_(v, {m}, clock_.Now(), MoveCause::kReceiptCorrection));
 }
 
 absl::Status DeadlineService::Save(DeadlineTx& tx, const Clock& before,
@@ -317,9 +317,8 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
         m.kind = ClockKind::kDossier;
         CalendarVersion v;
         v.calendar_id = d->calendar_id;
-        v.version = d->calendar_version;
         LT_RETURN_IF_ERROR(tx.AppendOutbox(
-            moved_encoder_(v, {m}, clock_.Now(), /*after_supplement=*/true)));
+            moved_encoder_(v, {m}, clock_.Now(), MoveCause::kSupplement)));
       }
       // The leg that asked resumes; without a leg id, every paused leg.
       for (const Clock& c : std::vector<Clock>(clocks)) {

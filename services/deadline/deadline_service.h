@@ -76,12 +76,20 @@ struct ScanResult {
   std::vector<absl::Duration> lags;  // due instant -> commit, per firing
 };
 
-// Announces appointments moved by a calendar version (outbox row), or, with
-// `after_supplement`, a dossier's due time moved by its supplement (the
-// version then names only the calendar the clock follows).
+// Why appointments moved.
+enum class MoveCause {
+  kCalendarChange,     // a calendar version took effect
+  kSupplement,         // a supplemented dossier's clock counts again
+  kReceiptCorrection,  // intake printed the receipt with an older copy
+};
+
+// Announces moved appointments (outbox row): those a calendar version
+// moved, a dossier's due time moved by its supplement (the version then
+// names only the calendar the clock follows), or a receipt corrected to
+// the due time its clock counts with `version`.
 using MovedEncoder = std::function<OutgoingEvent(
     const CalendarVersion&, const std::vector<MovedAppointment>&, absl::Time,
-    bool after_supplement)>;
+    MoveCause)>;
 
 struct CalendarUpdate {
   CalendarVersion version;

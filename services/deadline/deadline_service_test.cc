@@ -100,9 +100,9 @@ TEST_F(DeadlineServiceTest, SupplementPausesAndRestartsDossierAndLeg) {
   bool after_supplement = false;
   service_.SetMovedEncoder([&](const CalendarVersion& v,
                                const std::vector<MovedAppointment>& moved,
-                               absl::Time, bool supplement) {
+                               absl::Time, MoveCause cause) {
     told = moved;
-    after_supplement = supplement;
+    after_supplement = cause == MoveCause::kSupplement;
     return OutgoingEvent{"moved-" + v.calendar_id, "moved", "", {"intake"}};
   });
   ASSERT_TRUE(service_
@@ -199,7 +199,7 @@ TEST_F(DeadlineServiceTest, MovedAppointmentsSayWhetherADossierOrALegMoved) {
   std::vector<MovedAppointment> encoded;
   service_.SetMovedEncoder([&](const CalendarVersion& v,
                                const std::vector<MovedAppointment>& moved,
-                               absl::Time at, bool) {
+                               absl::Time at, MoveCause) {
     encoded = moved;
     return OutgoingEvent{absl::StrCat("moved-", v.version),
                          "moved",

@@ -1,9 +1,10 @@
 // Deadline's AppointmentsMoved: an administrator changed the working-time
 // calendar and deadline recomputed the open clocks, or the citizen
 // supplemented a dossier and its clock, resumed, is due at another time
-// (after_supplement). Intake owns the
-// dossier's appointment (receipt, GetDossier, LookupDossier) and the
-// citizen's contact, so it moves the appointment and tells notify, in the
+// (after_supplement), or this intake printed a receipt with an older copy
+// of the calendar than the clock counts with (receipt_correction). Intake
+// owns the dossier's appointment (receipt, GetDossier, LookupDossier) and
+// the citizen's contact, so it moves the appointment and tells notify, in the
 // transaction that records the event in the inbox.
 
 #include <map>
@@ -26,6 +27,9 @@ namespace lienthong::intake {
 namespace {
 
 constexpr char kCalendarReason[] = "Thay đổi lịch làm việc";
+// The receipt was counted with an older copy of the calendar than the
+// legal due time: no calendar changed today, the time is counted again.
+constexpr char kCorrectionReason[] = "Tính lại theo lịch làm việc đang áp dụng";
 constexpr char kSupplementReason[] = "Hồ sơ đã được bổ sung";
 
 // Producers older than MovedAppointment.kind leave it unset; a leg's clock
@@ -66,7 +70,9 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
   // After a supplement no calendar changed: the dossier keeps the calendar
   // version it follows, and the move is never stale by version.
   const bool supplement = moved.after_supplement();
-  const char* reason = supplement ? kSupplementReason : kCalendarReason;
+  const char* reason = supplement                   ? kSupplementReason
+                       : moved.receipt_correction() ? kCorrectionReason
+                                                    : kCalendarReason;
   for (const auto& [code, m] : by_dossier) {
     absl::optional<v1::Dossier> d = pg::GetDossier(tx, code, true);
     if (!d) {
