@@ -106,126 +106,113 @@ grpc::Status IntakeServer::ListDossiers(grpc::ServerContext* ctx,
   }));
 }
 
-grpc::Status IntakeServer::SupplementDossier(
-    grpc::ServerContext* ctx, const v1::SupplementDossierRequest* req,
-    v1::SupplementDossierResponse* resp) {
+grpc::Status IntakeServer::ChangeDossier(
+    grpc::ServerContext* ctx, absl::string_view method, const std::string& name,
+    const std::string& request_id, const google::protobuf::Message& req,
+    google::protobuf::Message* resp, const std::function<absl::Status()>& check,
+    const DossierChange& change) {
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return Done(caller.status());
-  const std::string code = DossierCodeOf(req->name());
+  const std::string code = DossierCodeOf(name);
   if (code.empty()) return Done(BadDossierName());
+  if (absl::Status s = check(); !s.ok()) return Done(s);
   if (auto s =
-          RequireRole(*caller, "SupplementDossier", req->name(),
+          RequireRole(*caller, method, name,
                       {Role::kCounterOfficer, Role::kSupervisor, Role::kAdmin});
       !s.ok()) {
     return Done(s);
   }
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    return Idempotent(
-        tx, "SupplementDossier", req->request_id(), *req, resp, [&] {
-          auto d = DossierFor(tx, *caller, code, "SupplementDossier",
-                              req->name(), true);
-          if (!d.ok()) return d.status();
-          // Merge the new values over the old, then check the whole dossier
-          // again against its own procedure version.
-          v1::Dossier next = *d;
-          for (const auto& f : req->fields()) {
-            bool replaced = false;
-            for (auto& old : *next.mutable_fields()) {
-              if (old.key() == f.key()) {
-                old.set_value(f.value());
-                replaced = true;
-              }
-            }
-            if (!replaced) *next.add_fields() = f;
-          }
-          for (const auto& doc : req->documents()) *next.add_documents() = doc;
-          auto procedure =
-              pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
-                               d->procedure_version(), clock_.Now());
-          if (procedure) LT_RETURN_IF_ERROR(ValidateDossier(next, *procedure));
-          LT_RETURN_IF_ERROR(Transition(
-              tx, next, DossierEvent::kSupplement, *caller,
-              req->note().empty() ? "Công dân bổ sung hồ sơ" : req->note()));
-          Audit(tx, *caller, "SupplementDossier", next.name(),
-                req->request_id());
-          v1::DossierSupplemented ev;
-          ev.set_dossier(next.name());
-          grpc_util::ToProto(clock_.Now(), ev.mutable_supplement_time());
-          *ev.mutable_fields() = req->fields();
-          Emit(tx, ev, next.name(), {kRouting, kDeadline});
-          *resp->mutable_dossier() = next;
-          return absl::OkStatus();
-        });
+    return Idempotent(tx, method, request_id, req, resp, [&] {
+      auto d = DossierFor(tx, *caller, code, method, name, true);
+      if (!d.ok()) return d.status();
+      return change(tx, *caller, *d);
+    });
   }));
+}
+
+grpc::Status IntakeServer::SupplementDossier(
+    grpc::ServerContext* ctx, const v1::SupplementDossierRequest* req,
+    v1::SupplementDossierResponse* resp) {
+  return ChangeDossier(
+      ctx, "SupplementDossier", req->name(), req->request_id(), *req, resp,
+      [] { return absl::OkStatus(); },
+      [&](pqxx::work& tx, const Caller& caller, v1::Dossier& d) {
+        // Merge the new values over the old, then check the whole dossier
+        // again against its own procedure version.
+        v1::Dossier next = d;
+        for (const auto& f : req->fields()) {
+          bool replaced = false;
+          for (auto& old : *next.mutable_fields()) {
+            if (old.key() == f.key()) {
+              old.set_value(f.value());
+              replaced = true;
+            }
+          }
+          if (!replaced) *next.add_fields() = f;
+        }
+        for (const auto& doc : req->documents()) *next.add_documents() = doc;
+        auto procedure = pg::GetProcedure(tx, ProcedureCodeOf(d.procedure()),
+                                          d.procedure_version(), clock_.Now());
+        if (procedure) LT_RETURN_IF_ERROR(ValidateDossier(next, *procedure));
+        LT_RETURN_IF_ERROR(Transition(
+            tx, next, DossierEvent::kSupplement, caller,
+            req->note().empty() ? "Công dân bổ sung hồ sơ" : req->note()));
+        Audit(tx, caller, "SupplementDossier", next.name(), req->request_id());
+        v1::DossierSupplemented ev;
+        ev.set_dossier(next.name());
+        grpc_util::ToProto(clock_.Now(), ev.mutable_supplement_time());
+        *ev.mutable_fields() = req->fields();
+        Emit(tx, ev, next.name(), {kRouting, kDeadline});
+        *resp->mutable_dossier() = next;
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status IntakeServer::WithdrawDossier(
     grpc::ServerContext* ctx, const v1::WithdrawDossierRequest* req,
     v1::WithdrawDossierResponse* resp) {
-  auto caller = Authenticate(ctx);
-  if (!caller.ok()) return Done(caller.status());
-  const std::string code = DossierCodeOf(req->name());
-  if (code.empty()) return Done(BadDossierName());
-  if (req->reason().empty()) {
-    return Done(
-        common::InvalidArgument("MISSING_REASON", {{"reason", "is required"}}));
-  }
-  if (auto s =
-          RequireRole(*caller, "WithdrawDossier", req->name(),
-                      {Role::kCounterOfficer, Role::kSupervisor, Role::kAdmin});
-      !s.ok()) {
-    return Done(s);
-  }
-  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    return Idempotent(
-        tx, "WithdrawDossier", req->request_id(), *req, resp, [&] {
-          auto d = DossierFor(tx, *caller, code, "WithdrawDossier", req->name(),
-                              true);
-          if (!d.ok()) return d.status();
-          LT_RETURN_IF_ERROR(Transition(tx, *d, DossierEvent::kWithdraw,
-                                        *caller, req->reason()));
-          Audit(tx, *caller, "WithdrawDossier", d->name(), req->request_id());
-          v1::DossierWithdrawn ev;
-          ev.set_dossier(d->name());
-          grpc_util::ToProto(clock_.Now(), ev.mutable_withdraw_time());
-          ev.set_reason(req->reason());
-          Emit(tx, ev, d->name(), {kRouting, kDeadline});
-          *resp->mutable_dossier() = *d;
-          return absl::OkStatus();
-        });
-  }));
+  return ChangeDossier(
+      ctx, "WithdrawDossier", req->name(), req->request_id(), *req, resp,
+      [&] {
+        return req->reason().empty()
+                   ? common::InvalidArgument("MISSING_REASON",
+                                             {{"reason", "is required"}})
+                   : absl::OkStatus();
+      },
+      [&](pqxx::work& tx, const Caller& caller, v1::Dossier& d) {
+        LT_RETURN_IF_ERROR(
+            Transition(tx, d, DossierEvent::kWithdraw, caller, req->reason()));
+        Audit(tx, caller, "WithdrawDossier", d.name(), req->request_id());
+        v1::DossierWithdrawn ev;
+        ev.set_dossier(d.name());
+        grpc_util::ToProto(clock_.Now(), ev.mutable_withdraw_time());
+        ev.set_reason(req->reason());
+        Emit(tx, ev, d.name(), {kRouting, kDeadline});
+        *resp->mutable_dossier() = d;
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status IntakeServer::ReturnResult(grpc::ServerContext* ctx,
                                         const v1::ReturnResultRequest* req,
                                         v1::ReturnResultResponse* resp) {
-  auto caller = Authenticate(ctx);
-  if (!caller.ok()) return Done(caller.status());
-  const std::string code = DossierCodeOf(req->name());
-  if (code.empty()) return Done(BadDossierName());
-  if (auto s =
-          RequireRole(*caller, "ReturnResult", req->name(),
-                      {Role::kCounterOfficer, Role::kSupervisor, Role::kAdmin});
-      !s.ok()) {
-    return Done(s);
-  }
-  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    return Idempotent(tx, "ReturnResult", req->request_id(), *req, resp, [&] {
-      auto d = DossierFor(tx, *caller, code, "ReturnResult", req->name(), true);
-      if (!d.ok()) return d.status();
-      grpc_util::ToProto(clock_.Now(), d->mutable_return_time());
-      LT_RETURN_IF_ERROR(
-          Transition(tx, *d, DossierEvent::kReturn, *caller,
-                     req->note().empty() ? "Trả kết quả" : req->note()));
-      Audit(tx, *caller, "ReturnResult", d->name(), req->request_id());
-      v1::DossierReturned ev;
-      ev.set_dossier(d->name());
-      *ev.mutable_return_time() = d->return_time();
-      Emit(tx, ev, d->name(), {kDeadline});
-      *resp->mutable_dossier() = *d;
-      return absl::OkStatus();
-    });
-  }));
+  return ChangeDossier(
+      ctx, "ReturnResult", req->name(), req->request_id(), *req, resp,
+      [] { return absl::OkStatus(); },
+      [&](pqxx::work& tx, const Caller& caller, v1::Dossier& d) {
+        grpc_util::ToProto(clock_.Now(), d.mutable_return_time());
+        LT_RETURN_IF_ERROR(
+            Transition(tx, d, DossierEvent::kReturn, caller,
+                       req->note().empty() ? "Trả kết quả" : req->note()));
+        Audit(tx, caller, "ReturnResult", d.name(), req->request_id());
+        v1::DossierReturned ev;
+        ev.set_dossier(d.name());
+        *ev.mutable_return_time() = d.return_time();
+        Emit(tx, ev, d.name(), {kDeadline});
+        *resp->mutable_dossier() = d;
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status IntakeServer::GetControlSlip(grpc::ServerContext* ctx,
@@ -278,78 +265,69 @@ grpc::Status IntakeServer::RenderForm(grpc::ServerContext* ctx,
 grpc::Status IntakeServer::IssueApology(grpc::ServerContext* ctx,
                                         const v1::IssueApologyRequest* req,
                                         v1::IssueApologyResponse* resp) {
-  auto caller = Authenticate(ctx);
-  if (!caller.ok()) return Done(caller.status());
-  const std::string code = DossierCodeOf(req->name());
-  if (code.empty()) return Done(BadDossierName());
-  std::vector<common::FieldViolation> v;
-  if (req->reason().empty()) v.push_back({"reason", "is required"});
-  if (!req->has_new_appointment_time()) {
-    v.push_back({"new_appointment_time", "is required"});
-  }
-  if (!v.empty()) return Done(common::InvalidArgument("BAD_APOLOGY", v));
-  if (auto s =
-          RequireRole(*caller, "IssueApology", req->name(),
-                      {Role::kCounterOfficer, Role::kSupervisor, Role::kAdmin});
-      !s.ok()) {
-    return Done(s);
-  }
-  return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    return Idempotent(tx, "IssueApology", req->request_id(), *req, resp, [&] {
-      auto d = DossierFor(tx, *caller, code, "IssueApology", req->name(), true);
-      if (!d.ok()) return d.status();
-      if (IsTerminal(d->state()) ||
-          d->state() == v1::DOSSIER_STATE_READY_FOR_RETURN) {
-        return common::FailedPrecondition(
-            "DOSSIER_FINISHED",
-            absl::StrCat("dossier is ", StateName(d->state()),
-                         "; no new appointment is needed"),
-            {{"state", std::string(StateName(d->state()))}});
-      }
-      const absl::Time old_due = grpc_util::FromProto(d->appointment_time());
-      const absl::Time new_due =
-          grpc_util::FromProto(req->new_appointment_time());
-      if (new_due <= old_due || new_due <= clock_.Now()) {
-        return common::InvalidArgument(
-            "BAD_APPOINTMENT",
-            {{"new_appointment_time",
-              "must be after the current appointment and in the future"}});
-      }
-      FormContext fc;
-      fc.dossier = *d;
-      const auto p = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
-                                      d->procedure_version(), clock_.Now());
-      if (p) fc.procedure = &*p;
-      const auto a = pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()));
-      if (a) fc.receiving_agency = &*a;
-      fc.reason = req->reason();
-      fc.new_appointment = req->new_appointment_time();
-      resp->set_apology_html(intake::RenderForm(v1::FORM_KIND_APOLOGY, fc));
-      v1::ApologyIssued ev;
-      ev.set_dossier(d->name());
-      *ev.mutable_old_appointment_time() = d->appointment_time();
-      *ev.mutable_new_appointment_time() = req->new_appointment_time();
-      ev.set_reason(req->reason());
-      *ev.mutable_applicant_contact() = d->applicant().contact();
-      // The dossier still counts as late against its first appointment.
-      d->set_late(true);
-      *d->mutable_appointment_time() = req->new_appointment_time();
-      pg::UpdateDossier(tx, *d, clock_.Now());
-      v1::Transition t;
-      grpc_util::ToProto(clock_.Now(), t.mutable_time());
-      t.set_from_state(d->state());
-      t.set_to_state(d->state());
-      t.set_actor_agency(caller->agency_code);
-      t.set_actor_subject(caller->subject);
-      t.set_peer(caller->peer);
-      t.set_reason(absl::StrCat("Xin lỗi, hẹn lại: ", req->reason()));
-      pg::AddTransition(tx, code, t);
-      Audit(tx, *caller, "IssueApology", d->name(), req->request_id());
-      Emit(tx, ev, d->name(), {kDeadline, kNotify});
-      *resp->mutable_dossier() = *d;
-      return absl::OkStatus();
-    });
-  }));
+  const auto check = [&] {
+    std::vector<common::FieldViolation> v;
+    if (req->reason().empty()) v.push_back({"reason", "is required"});
+    if (!req->has_new_appointment_time()) {
+      v.push_back({"new_appointment_time", "is required"});
+    }
+    return v.empty() ? absl::OkStatus()
+                     : common::InvalidArgument("BAD_APOLOGY", v);
+  };
+  return ChangeDossier(
+      ctx, "IssueApology", req->name(), req->request_id(), *req, resp, check,
+      [&](pqxx::work& tx, const Caller& caller, v1::Dossier& d) {
+        if (IsTerminal(d.state()) ||
+            d.state() == v1::DOSSIER_STATE_READY_FOR_RETURN) {
+          return common::FailedPrecondition(
+              "DOSSIER_FINISHED",
+              absl::StrCat("dossier is ", StateName(d.state()),
+                           "; no new appointment is needed"),
+              {{"state", std::string(StateName(d.state()))}});
+        }
+        const absl::Time old_due = grpc_util::FromProto(d.appointment_time());
+        const absl::Time new_due =
+            grpc_util::FromProto(req->new_appointment_time());
+        if (new_due <= old_due || new_due <= clock_.Now()) {
+          return common::InvalidArgument(
+              "BAD_APPOINTMENT",
+              {{"new_appointment_time",
+                "must be after the current appointment and in the future"}});
+        }
+        FormContext fc;
+        fc.dossier = d;
+        const auto p = pg::GetProcedure(tx, ProcedureCodeOf(d.procedure()),
+                                        d.procedure_version(), clock_.Now());
+        if (p) fc.procedure = &*p;
+        const auto a = pg::GetAgency(tx, AgencyCodeOf(d.receiving_agency()));
+        if (a) fc.receiving_agency = &*a;
+        fc.reason = req->reason();
+        fc.new_appointment = req->new_appointment_time();
+        resp->set_apology_html(intake::RenderForm(v1::FORM_KIND_APOLOGY, fc));
+        v1::ApologyIssued ev;
+        ev.set_dossier(d.name());
+        *ev.mutable_old_appointment_time() = d.appointment_time();
+        *ev.mutable_new_appointment_time() = req->new_appointment_time();
+        ev.set_reason(req->reason());
+        *ev.mutable_applicant_contact() = d.applicant().contact();
+        // The dossier still counts as late against its first appointment.
+        d.set_late(true);
+        *d.mutable_appointment_time() = req->new_appointment_time();
+        pg::UpdateDossier(tx, d, clock_.Now());
+        v1::Transition t;
+        grpc_util::ToProto(clock_.Now(), t.mutable_time());
+        t.set_from_state(d.state());
+        t.set_to_state(d.state());
+        t.set_actor_agency(caller.agency_code);
+        t.set_actor_subject(caller.subject);
+        t.set_peer(caller.peer);
+        t.set_reason(absl::StrCat("Xin lỗi, hẹn lại: ", req->reason()));
+        pg::AddTransition(tx, DossierCodeOf(d.name()), t);
+        Audit(tx, caller, "IssueApology", d.name(), req->request_id());
+        Emit(tx, ev, d.name(), {kDeadline, kNotify});
+        *resp->mutable_dossier() = d;
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace lienthong::intake

@@ -39,9 +39,9 @@ struct IntakeOptions {
   bool insecure_dev_auth = false;
   // The working-time calendars for appointments (cached copies: counters
   // keep receiving while the deadline service is away), each dossier
-  // following its procedure's or else its receiving agency's. When `calendars` is null the server
-  // keeps `calendar` as "vn", labelled `calendar_version`, for every agency
-  // for good.
+  // following its procedure's or else its receiving agency's. When `calendars`
+  // is null the server keeps `calendar` as "vn", labelled `calendar_version`,
+  // for every agency for good.
   std::shared_ptr<const calendar::WorkingCalendar> calendar;
   std::string calendar_version = "vn@bundled";
   std::shared_ptr<CalendarCache> calendars;
@@ -169,9 +169,6 @@ class IntakeServer final : public v1::IntakeService::Service {
                                 absl::string_view action,
                                 absl::string_view resource,
                                 const std::string* own_path = nullptr);
-  // The dossier `code` (locked until commit when `for_update`) once the
-  // caller may act on it: NOT_FOUND, or PERMISSION_DENIED (audited) when
-  // it was received outside the caller's subtree.
   // The citizen's second factor (citizen_rpcs.cc): RESOURCE_EXHAUSTED when
   // `code` has failed too often lately; the dossier when `phone_last4` ends
   // its applicant's phone; else nullopt, with the failure counted in `tx`
@@ -179,11 +176,29 @@ class IntakeServer final : public v1::IntakeService::Service {
   absl::StatusOr<absl::optional<v1::Dossier>> ApplicantDossier(
       pqxx::work& tx, const std::string& code, const std::string& phone_last4,
       absl::Time now);
+  // The dossier `code` (locked until commit when `for_update`) once the
+  // caller may act on it: NOT_FOUND, or PERMISSION_DENIED (audited) when
+  // it was received outside the caller's subtree.
   absl::StatusOr<v1::Dossier> DossierFor(pqxx::work& tx, const Caller& c,
                                          const std::string& code,
                                          absl::string_view action,
                                          absl::string_view resource,
                                          bool for_update);
+  // The frame of a staff call that changes one dossier (supplement,
+  // withdrawal, return, apology), in this order: the caller, the dossier's
+  // name, `check` (the request's own fields: INVALID_ARGUMENT), the staff
+  // roles, then one transaction in which a replay of the request_id gets
+  // its stored answer and anything else runs `change` on the dossier,
+  // locked and in the caller's subtree.
+  using DossierChange = std::function<absl::Status(
+      pqxx::work& tx, const Caller& caller, v1::Dossier& dossier)>;
+  grpc::Status ChangeDossier(grpc::ServerContext* ctx, absl::string_view method,
+                             const std::string& name,
+                             const std::string& request_id,
+                             const google::protobuf::Message& req,
+                             google::protobuf::Message* resp,
+                             const std::function<absl::Status()>& check,
+                             const DossierChange& change);
   // Whether `path` lies in the subtree at `own_path` (the caller's agency
   // path; administrators everywhere). Pure.
   static bool InSubtree(const Caller& c, const std::string& path,
