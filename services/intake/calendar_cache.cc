@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/calendar/calendar_choice.h"
 #include "libs/calendar/calendar_json.h"
@@ -11,6 +12,16 @@
 #include "libs/common/status_macros.h"
 
 namespace lienthong::intake {
+
+int64_t VersionNumber(absl::string_view version) {
+  const size_t at = version.rfind('@');
+  int64_t n = -1;
+  if (at == absl::string_view::npos ||
+      !absl::SimpleAtoi(version.substr(at + 1), &n) || n < 0) {
+    return -1;
+  }
+  return n;
+}
 
 const CalendarSnapshot& CalendarSet::For(absl::string_view agency_code) const {
   return For(agency_code, "");
@@ -182,21 +193,51 @@ std::vector<CalendarCopy> Upcoming(const std::vector<ListedCalendar>& listed,
   return out;
 }
 
+namespace {
+
+// Whether `held` holds `copy` (the same version) for later.
+bool HoldsUpcoming(const CalendarSet& held, const CalendarCopy& copy) {
+  auto it = held.upcoming().find(copy.id);
+  if (it == held.upcoming().end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const TimedSnapshot& t) {
+                       return t.snapshot.version == copy.version;
+                     });
+}
+
+}  // namespace
+
 absl::StatusOr<CalendarRefresh> CalendarRefresher::RunOnce() const {
+  // Before the fetch: the list has every version published by then.
+  const absl::Time listed_at =
+      clock != nullptr ? clock->Now() : absl::InfinitePast();
   LT_ASSIGN_OR_RETURN(std::vector<CalendarCopy> fetched, fetch());
   const std::shared_ptr<const CalendarSet> held = cache->Calendars();
   CalendarRefresh out;
-  std::vector<CalendarCopy> copies;
+  std::vector<const CalendarCopy*> copies;
   CalendarSet::Upcoming upcoming;
-  for (CalendarCopy& copy : fetched) {
+  // Calendars listed at all, and those listed with a version in force.
+  std::set<std::string, std::less<>> listed, in_force;
+  for (const CalendarCopy& copy : fetched) {
+    listed.insert(copy.id);
     if (!copy.takes_effect.has_value()) {
-      copies.push_back(std::move(copy));
+      in_force.insert(copy.id);
+      copies.push_back(&copy);
       continue;
     }
     absl::StatusOr<CalendarSnapshot> parsed = ParseCalendarCopy(copy);
     if (!parsed.ok()) {
       out.invalid.push_back({copy.version, parsed.status()});
       continue;
+    }
+    // Stored before it is held, as a version in force is: one that could
+    // not be stored is still new on the next refresh, which stores it then.
+    // One held already was stored when first fetched (or is a stored one).
+    if (persist && !HoldsUpcoming(*held, copy)) {
+      if (absl::Status s = persist(copy); !s.ok()) {
+        out.storage_failed.push_back({copy.version, s});
+        continue;
+      }
     }
     upcoming[copy.id].push_back({*copy.takes_effect, *std::move(parsed)});
     out.upcoming.push_back(copy.version);
@@ -206,27 +247,25 @@ absl::StatusOr<CalendarRefresh> CalendarRefresher::RunOnce() const {
   // since the last refresh still times dossiers meanwhile. Swapped in after
   // the installs, never leaving a moment with neither.
   std::set<std::string> not_installed;
-  std::set<std::string, std::less<>> listed;
-  for (const CalendarCopy& copy : copies) {
-    listed.insert(copy.id);
-    const CalendarSnapshot* current = held->Find(copy.id);
-    if (current != nullptr && current->version == copy.version) continue;
-    absl::StatusOr<CalendarSnapshot> parsed = ParseCalendarCopy(copy);
+  for (const CalendarCopy* copy : copies) {
+    const CalendarSnapshot* current = held->Find(copy->id);
+    if (current != nullptr && current->version == copy->version) continue;
+    absl::StatusOr<CalendarSnapshot> parsed = ParseCalendarCopy(*copy);
     if (!parsed.ok()) {
-      out.invalid.push_back({copy.version, parsed.status()});
+      out.invalid.push_back({copy->version, parsed.status()});
       continue;
     }
     // Stored before it is used: a copy that could not be stored is still
     // "new" on the next refresh, which stores it then.
     if (persist) {
-      if (absl::Status s = persist(copy); !s.ok()) {
-        out.storage_failed.push_back({copy.version, s});
-        not_installed.insert(copy.version);
+      if (absl::Status s = persist(*copy); !s.ok()) {
+        out.storage_failed.push_back({copy->version, s});
+        not_installed.insert(copy->version);
         continue;
       }
     }
-    cache->Put(copy.id, *std::move(parsed));
-    out.installed.push_back(copy.version);
+    cache->Put(copy->id, *std::move(parsed));
+    out.installed.push_back(copy->version);
   }
   for (const auto& [id, versions] : held->upcoming()) {
     for (const TimedSnapshot& t : versions) {
@@ -236,16 +275,105 @@ absl::StatusOr<CalendarRefresh> CalendarRefresher::RunOnce() const {
       }
     }
   }
-  cache->SetUpcoming(std::move(upcoming));
-  for (const auto& [id, snapshot] : held->by_id()) {
+  // Calendars held, in force or for later, that the deadline service no
+  // longer lists were deleted there: every stored version is forgotten.
+  // One that could not be forgotten stays held, to be forgotten next time.
+  std::set<std::string> gone;
+  for (const auto& [id, snapshot] : held->by_id()) gone.insert(id);
+  for (const auto& [id, versions] : held->upcoming()) gone.insert(id);
+  std::vector<std::string> dropped;
+  for (const std::string& id : gone) {
     if (id == calendar::kNationalCalendarId || listed.count(id) > 0) continue;
     if (forget) {
       if (absl::Status s = forget(id); !s.ok()) {
-        out.storage_failed.push_back({snapshot.version, s});
+        auto later = held->upcoming().find(id);
+        if (later != held->upcoming().end()) upcoming[id] = later->second;
+        const CalendarSnapshot* current = held->Find(id);
+        out.storage_failed.push_back(
+            {current != nullptr ? current->version
+                                : later->second.front().snapshot.version,
+             s});
         continue;
       }
     }
+    dropped.push_back(id);
+  }
+  cache->SetUpcoming(std::move(upcoming));
+  for (const std::string& id : dropped) {
+    cache->Remove(id);
+    out.removed.push_back(id);
+  }
+  // Listed with versions that take effect later only (those in force were
+  // deleted there): the deadline service uses none meanwhile.
+  for (const auto& [id, snapshot] : held->by_id()) {
+    if (id == calendar::kNationalCalendarId || listed.count(id) == 0 ||
+        in_force.count(id) > 0) {
+      continue;
+    }
     if (cache->Remove(id)) out.removed.push_back(id);
+  }
+  if (prune) out.pruned = prune(fetched, listed_at);
+  return out;
+}
+
+RestoredCalendars RestoreCalendars(const std::vector<CalendarCopy>& stored) {
+  // The stored copies as a listing: each copy in force from the infinite
+  // past, each upcoming one from its time; Takeovers keeps those that
+  // take over.
+  std::vector<ListedCalendar> rows;
+  rows.reserve(stored.size());
+  for (const CalendarCopy& c : stored) {
+    rows.push_back({c.id, VersionNumber(c.version),
+                    c.takes_effect.value_or(absl::InfinitePast()), ""});
+  }
+  RestoredCalendars out;
+  for (const auto& [id, versions] : Takeovers(rows)) {
+    for (const ListedCalendar* l : versions) {
+      const CalendarCopy& copy = stored[l - rows.data()];
+      absl::StatusOr<CalendarSnapshot> parsed = ParseCalendarCopy(copy);
+      if (!parsed.ok()) {
+        out.invalid.push_back({copy.version, parsed.status()});
+        continue;
+      }
+      if (copy.takes_effect.has_value()) {
+        out.upcoming[id].push_back({*copy.takes_effect, *std::move(parsed)});
+      } else {
+        out.in_force[id] = *std::move(parsed);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<StoredCopy> StoredNotListed(const std::vector<StoredCopy>& stored,
+                                        const std::vector<CalendarCopy>& listed,
+                                        absl::Time listed_at) {
+  struct Listing {
+    std::set<std::string> versions;
+    int64_t highest = -1;
+    bool in_force = false;
+  };
+  std::map<std::string, Listing, std::less<>> by_id;
+  for (const CalendarCopy& c : listed) {
+    Listing& l = by_id[c.id];
+    l.versions.insert(c.version);
+    l.highest = std::max(l.highest, VersionNumber(c.version));
+    l.in_force = l.in_force || !c.takes_effect.has_value();
+  }
+  std::vector<StoredCopy> out;
+  for (const StoredCopy& s : stored) {
+    const CalendarCopy& c = s.copy;
+    auto it = by_id.find(c.id);
+    if (it == by_id.end()) continue;
+    const Listing& l = it->second;
+    if (l.versions.count(c.version) > 0) continue;
+    // Published after this listing was fetched, maybe: a later one judges.
+    if (s.stored_at >= listed_at && VersionNumber(c.version) > l.highest) {
+      continue;
+    }
+    // The copy in force goes only with nothing in force to replace it.
+    if (!c.takes_effect.has_value() && l.in_force) continue;
+    out.push_back(s);
   }
   return out;
 }

@@ -9,13 +9,16 @@
 // (calendar::ChooseCalendarId), so the appointment on the receipt and the
 // legal due time agree. Starts from the copies intake stored, else the
 // bundled data/calendars/vn.json as "vn"; a refresher loop installs new
-// versions when the deadline service answers. Pure: the fetch and the
+// versions when the deadline service answers. The versions listed to take
+// over later are stored too, so a restart while the deadline service is
+// away still switches to them on time. Pure: the fetch and the
 // storage are given as functions (calendar_source.h wires gRPC and
 // PostgreSQL).
 //
 // Thread-safe: the calendars held are an immutable CalendarSet swapped
 // whole under a mutex, so a reader takes one pointer and reads on.
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,6 +33,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "libs/calendar/working_calendar.h"
+#include "libs/common/clock.h"
 
 namespace lienthong::intake {
 
@@ -39,9 +43,19 @@ struct CalendarCopy {
   std::string id;
   std::string json;
   std::string version;
-  // Set for a version not yet in force when it was listed: the time it
-  // takes over (Upcoming).
+  // Set for a version not yet in force when it was listed (or stored): the
+  // time it takes over (Upcoming).
   absl::optional<absl::Time> takes_effect;
+};
+
+// The version number in label `version` ("vn-H26@2" -> 2); -1 for a label
+// without one ("vn@bundled").
+int64_t VersionNumber(absl::string_view version);
+
+// A copy that was skipped, and why.
+struct SkippedCopy {
+  std::string version;  // "vn-H26@2"
+  absl::Status status;
 };
 
 // What a dossier is stamped with: the calendar and its version label.
@@ -57,9 +71,9 @@ struct TimedSnapshot {
 };
 
 // The calendars held at one moment, by id. Always holds "vn". Besides the
-// versions in force when they were fetched (by_id), the versions listed
-// to take over later (upcoming, by id, in time order): a dossier received
-// once one's time has come follows it, as the deadline service's clock
+// versions in force when they were fetched or stored (by_id), the versions
+// listed to take over later (upcoming, by id, in time order): a dossier
+// received once one's time has come follows it, as the deadline service's clock
 // does, without waiting for the next refresh.
 class CalendarSet {
  public:
@@ -153,36 +167,81 @@ std::vector<CalendarCopy> Upcoming(const std::vector<ListedCalendar>& listed,
 
 // What one refresh did.
 struct CalendarRefresh {
-  struct Invalid {
-    std::string version;  // "vn-H26@2"
-    absl::Status status;
-  };
+  using Invalid = SkippedCopy;
   std::vector<std::string> installed;  // version labels, newly held
   std::vector<Invalid> invalid;        // skipped: the previous copy stays
   // Valid, but `persist` (or `forget`) failed: retried next time.
   std::vector<Invalid> storage_failed;
   std::vector<std::string> removed;   // calendar ids no longer held
   std::vector<std::string> upcoming;  // labels of versions held for later
+  // `prune`'s: when it failed, the stored versions it would have dropped
+  // stay until a later refresh prunes them.
+  absl::Status pruned;
 };
 
 // One refresh: `fetch` every calendar the deadline service has in force
 // (the whole list: a calendar missing from it was deleted there); each
 // whose version differs from the one held is validated, `persist`ed, then
 // installed — an invalid one is skipped and the others go on, one that
-// could not be stored is retried on the next refresh. Calendars held but
-// no longer listed are `forget`-ten and dropped, except "vn" (the
-// fallback: it stays as last held). Copies with `takes_effect` replace the
-// upcoming versions held (not stored: after a restart with the deadline
-// service away, the receipts follow the stored versions and deadline
-// corrects any it counts otherwise). On a failed fetch nothing changes
-// (the status is returned for logging).
+// could not be stored is retried on the next refresh. Copies with
+// `takes_effect` replace the upcoming versions held; each not held yet is
+// `persist`ed first, like a version in force (so a restart with the
+// deadline service away still switches to it on time). Calendars held but
+// no longer listed are `forget`-ten (every stored version) and dropped,
+// except "vn" (the fallback: it stays as last held); one listed with only
+// upcoming versions is dropped until the first takes over. Then `prune` is
+// given the whole list and the `clock`'s time before the fetch, to drop the
+// stored versions the list no longer has (StoredNotListed). On a failed
+// fetch nothing changes (the status is returned for logging).
 struct CalendarRefresher {
   CalendarCache* cache = nullptr;
+  // Without one, `prune` judges by version numbers only (listed_at is the
+  // infinite past).
+  const common::Clock* clock = nullptr;
   std::function<absl::StatusOr<std::vector<CalendarCopy>>()> fetch;
   std::function<absl::Status(const CalendarCopy&)> persist;
   std::function<absl::Status(const std::string& id)> forget;
+  std::function<absl::Status(const std::vector<CalendarCopy>& listed,
+                             absl::Time listed_at)>
+      prune;
 
   absl::StatusOr<CalendarRefresh> RunOnce() const;
 };
+
+// The calendars a restart holds from the `stored` copies (each calendar's
+// copy in force when stored, and the upcoming ones with `takes_effect`):
+// per calendar the copy in force, and the upcoming versions that take over
+// after it, in time order, as the deadline service would switch to them
+// (InForce, Upcoming). An upcoming copy numbered at or below a version
+// before it never takes over (one stored late by a replica that listed
+// before a later version came out): left out, as are the copies that do
+// not parse (in `invalid`; the others are held).
+struct RestoredCalendars {
+  CalendarSet::Map in_force;
+  CalendarSet::Upcoming upcoming;
+  std::vector<SkippedCopy> invalid;
+};
+RestoredCalendars RestoreCalendars(const std::vector<CalendarCopy>& stored);
+
+// A stored copy, and when it was stored (after the fetch that listed it).
+struct StoredCopy {
+  CalendarCopy copy;
+  absl::Time stored_at;
+};
+
+// Of the `stored` copies, the ones a deadline service listing `listed`
+// (one refresh's fetch, begun at `listed_at`) no longer has, to drop: of
+// a calendar it lists, an upcoming version it does not list (withdrawn,
+// replaced by a later version, or superseded by the version now in
+// force), and the copy in force when it lists none in force. The calendars
+// it does not list are left (ForgetCalendar's). A listing can judge only
+// the versions published before it was fetched; one from another replica
+// may be older than the copies stored. So a version stays unless it was
+// stored before `listed_at` (then it was published before too), or is
+// numbered at most as high as a version listed of its calendar (the
+// deadline service numbers them as it publishes them).
+std::vector<StoredCopy> StoredNotListed(const std::vector<StoredCopy>& stored,
+                                        const std::vector<CalendarCopy>& listed,
+                                        absl::Time listed_at);
 
 }  // namespace lienthong::intake

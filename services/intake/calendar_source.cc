@@ -79,9 +79,10 @@ absl::StatusOr<std::vector<CalendarCopy>> LoadStoredCalendars(db::Pool& pool) {
   return db::WithTransaction(
       pool, [](pqxx::work& tx) -> absl::StatusOr<std::vector<CalendarCopy>> {
         std::vector<CalendarCopy> out;
-        for (const pqxx::row& r :
-             tx.exec("SELECT name, version, json FROM intake.calendar_cache "
-                     "ORDER BY name")) {
+        for (const pqxx::row& r : tx.exec(
+                 "SELECT name, version, json, (EXTRACT(EPOCH FROM "
+                 "takes_effect) * 1000000)::int8 FROM intake.calendar_cache "
+                 "ORDER BY name, takes_effect NULLS FIRST, version")) {
           const std::string name = r[0].as<std::string>();
           absl::string_view id = name;
           if (!absl::ConsumePrefix(&id, kCollection) || id.empty()) continue;
@@ -89,6 +90,9 @@ absl::StatusOr<std::vector<CalendarCopy>> LoadStoredCalendars(db::Pool& pool) {
           c.id = std::string(id);
           c.version = r[1].as<std::string>();
           c.json = r[2].as<std::string>();
+          if (!r[3].is_null()) {
+            c.takes_effect = absl::FromUnixMicros(r[3].as<int64_t>());
+          }
         }
         return out;
       });
@@ -97,18 +101,49 @@ absl::StatusOr<std::vector<CalendarCopy>> LoadStoredCalendars(db::Pool& pool) {
 absl::Status StoreCalendar(db::Pool& pool, const common::Clock& clock,
                            const CalendarCopy& copy) {
   const std::string now = pg::PgTime(clock.Now());
+  const std::string name = CalendarName(copy.id);
   return db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
+    // Replicas store one calendar's versions one at a time: an upcoming
+    // copy checked against the copy in force sees a later one a replica
+    // is storing meanwhile.
+    tx.exec_params(
+        "SELECT 1 FROM intake.calendar_cache WHERE name = $1 AND "
+        "takes_effect IS NULL FOR UPDATE",
+        name);
+    if (copy.takes_effect.has_value()) {
+      // Listed before a replica stored this version, or a later one, in
+      // force: it would never take over.
+      tx.exec_params(
+          absl::StrCat(
+              "INSERT INTO intake.calendar_cache (name, version, json, "
+              "fetched_at, takes_effect) SELECT $1, $2, $3, $4::timestamptz, "
+              "$5::timestamptz WHERE NOT EXISTS (SELECT 1 FROM "
+              "intake.calendar_cache WHERE name = $1 AND takes_effect IS NULL "
+              "AND ",
+              VersionNumberSql("version"), " >= ", VersionNumberSql("$2"),
+              ") ON CONFLICT DO NOTHING"),
+          name, copy.version, copy.json, now, pg::PgTime(*copy.takes_effect));
+      return absl::OkStatus();
+    }
+    // The upcoming versions up to this one are in force now (this one) or
+    // never will be.
+    tx.exec_params(absl::StrCat("DELETE FROM intake.calendar_cache WHERE "
+                                "name = $1 AND takes_effect IS NOT NULL AND ",
+                                VersionNumberSql("version"),
+                                " <= ", VersionNumberSql("$2")),
+                   name, copy.version);
     // Another replica may have stored a later version meanwhile (the
     // version in force only grows): never go back to an older one.
     tx.exec_params(
         absl::StrCat(
             "INSERT INTO intake.calendar_cache (name, version, json, "
             "fetched_at) VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT "
-            "(name) DO UPDATE SET version = EXCLUDED.version, json = "
-            "EXCLUDED.json, fetched_at = EXCLUDED.fetched_at WHERE ",
+            "(name) WHERE takes_effect IS NULL DO UPDATE SET version = "
+            "EXCLUDED.version, json = EXCLUDED.json, fetched_at = "
+            "EXCLUDED.fetched_at WHERE ",
             VersionNumberSql("intake.calendar_cache.version"), " < ",
             VersionNumberSql("EXCLUDED.version")),
-        CalendarName(copy.id), copy.version, copy.json, now);
+        name, copy.version, copy.json, now);
     return absl::OkStatus();
   });
 }
@@ -117,6 +152,40 @@ absl::Status ForgetCalendar(db::Pool& pool, const std::string& id) {
   return db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
     tx.exec_params("DELETE FROM intake.calendar_cache WHERE name = $1",
                    CalendarName(id));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PruneStoredCalendars(db::Pool& pool,
+                                  const std::vector<CalendarCopy>& listed,
+                                  absl::Time listed_at) {
+  return db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
+    // A few rows per calendar: all read, the choice is StoredNotListed's.
+    // A version stored meanwhile is judged by the next refresh.
+    std::vector<StoredCopy> stored;
+    for (const pqxx::row& r : tx.exec(
+             "SELECT name, version, takes_effect IS NOT NULL, (EXTRACT(EPOCH "
+             "FROM fetched_at) * 1000000)::int8 FROM intake.calendar_cache "
+             "ORDER BY name, version")) {
+      const std::string name = r[0].as<std::string>();
+      absl::string_view id = name;
+      if (!absl::ConsumePrefix(&id, kCollection) || id.empty()) continue;
+      StoredCopy& s = stored.emplace_back();
+      s.copy.id = std::string(id);
+      s.copy.version = r[1].as<std::string>();
+      // Only whether it is upcoming counts here, not when.
+      if (r[2].as<bool>()) s.copy.takes_effect = absl::InfinitePast();
+      s.stored_at = absl::FromUnixMicros(r[3].as<int64_t>());
+    }
+    for (const StoredCopy& s : StoredNotListed(stored, listed, listed_at)) {
+      // As read: an upcoming version a replica has stored in force since
+      // then is another row, and stays.
+      tx.exec_params(
+          "DELETE FROM intake.calendar_cache WHERE name = $1 AND version = $2 "
+          "AND (takes_effect IS NOT NULL) = $3",
+          CalendarName(s.copy.id), s.copy.version,
+          s.copy.takes_effect.has_value());
+    }
     return absl::OkStatus();
   });
 }
@@ -134,16 +203,17 @@ std::shared_ptr<CalendarCache> InitialCalendarCache(
         .Warn();
     return cache;
   }
-  for (const CalendarCopy& copy : *stored) {
-    absl::Status s = cache->Install(copy);
-    if (!s.ok()) {
-      logging::Event("calendar_cache_invalid")
-          .With("calendar", copy.id)
-          .With("version", copy.version)
-          .With("code", absl::StatusCodeToString(s.code()))
-          .Warn();
-    }
+  RestoredCalendars restored = RestoreCalendars(*stored);
+  for (const SkippedCopy& skipped : restored.invalid) {
+    logging::Event("calendar_cache_invalid")
+        .With("version", skipped.version)
+        .With("code", absl::StatusCodeToString(skipped.status.code()))
+        .Warn();
   }
+  for (auto& [id, snapshot] : restored.in_force) {
+    cache->Put(id, std::move(snapshot));
+  }
+  cache->SetUpcoming(std::move(restored.upcoming));
   return cache;
 }
 

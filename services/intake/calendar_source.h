@@ -2,8 +2,9 @@
 
 // Where intake's calendar copies come from and are kept: the deadline
 // service's ListCalendars (every calendar, "vn" and the province ones) and
-// the table intake.calendar_cache, one row per calendar
-// (`calendars/{id}`).
+// the table intake.calendar_cache: per calendar (`calendars/{id}`) the
+// version in force when stored, and the versions listed to take over
+// later, each with its time.
 
 #include <memory>
 #include <string>
@@ -31,18 +32,32 @@ absl::StatusOr<std::vector<CalendarCopy>> FetchDeadlineCalendars(
     deadline::v1::DeadlineService::StubInterface& stub, absl::Duration timeout,
     absl::Time now);
 
-// The stored copies, by id.
+// The stored copies, by id, each calendar's copy in force first, then its
+// upcoming ones (`takes_effect` set) in time order.
 absl::StatusOr<std::vector<CalendarCopy>> LoadStoredCalendars(db::Pool& pool);
-// Stores `copy` as calendar `copy.id`'s, replacing its previous one unless
-// that one's version is the same or later (stored by another replica).
+// Stores `copy` as calendar `copy.id`'s. A copy in force replaces the
+// stored one unless that one's version is the same or later (stored by
+// another replica), and drops the upcoming ones numbered up to it (in
+// force now, or never). An upcoming copy (`takes_effect`) is added unless
+// a version as late is stored in force.
 absl::Status StoreCalendar(db::Pool& pool, const common::Clock& clock,
                            const CalendarCopy& copy);
-// Drops calendar `id`'s stored copy (deleted on the deadline side).
+// Drops every stored version of calendar `id` (deleted on the deadline
+// side).
 absl::Status ForgetCalendar(db::Pool& pool, const std::string& id);
+// Drops the stored versions a listing (`listed`, fetched from
+// `listed_at`) no longer has (StoredNotListed): withdrawn or superseded
+// upcoming versions.
+absl::Status PruneStoredCalendars(db::Pool& pool,
+                                  const std::vector<CalendarCopy>& listed,
+                                  absl::Time listed_at);
 
-// The cache to start with: `bundled` as "vn", then every stored copy that
-// parses (one that does not is logged and skipped: for "vn" the bundled
-// copy stays, a province's agencies follow "vn" until a refresh brings it).
+// The cache to start with: `bundled` as "vn", then the stored copies
+// (RestoreCalendars): each calendar's copy in force, and the upcoming ones
+// that take over from their time on. One that does not parse is logged
+// and skipped: for "vn" the bundled copy stays, a province's agencies
+// follow "vn" until a refresh brings it, an upcoming one is not switched
+// to.
 std::shared_ptr<CalendarCache> InitialCalendarCache(
     db::Pool& pool, const calendar::WorkingCalendar& bundled,
     const std::string& bundled_version);

@@ -1,8 +1,11 @@
 // lienthong-intake: the one-stop counter's service.
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/time/time.h"
 #include "intake_migrations.h"
 #include "libs/calendar/default_calendar.h"
 #include "libs/config/config.h"
@@ -92,6 +95,11 @@ int main(int argc, char** argv) {
     refresher.forget = [pool](const std::string& id) {
       return intake::ForgetCalendar(*pool, id);
     };
+    refresher.clock = clock;
+    refresher.prune = [pool](const std::vector<intake::CalendarCopy>& listed,
+                             absl::Time listed_at) {
+      return intake::PruneStoredCalendars(*pool, listed, listed_at);
+    };
     auto refresh_once = [refresher] {
       absl::StatusOr<intake::CalendarRefresh> r = refresher.RunOnce();
       if (!r.ok()) {
@@ -121,6 +129,11 @@ int main(int argc, char** argv) {
       for (const std::string& version : r->upcoming) {
         logging::Event("calendar_upcoming").With("version", version).Debug();
       }
+      if (!r->pruned.ok()) {
+        logging::Event("calendar_prune_failed")
+            .With("code", absl::StatusCodeToString(r->pruned.code()))
+            .Warn();
+      }
     };
     // The first pass runs as soon as the server serves (start-up never
     // waits for the deadline service).
@@ -133,6 +146,16 @@ int main(int argc, char** argv) {
         .With("calendar", id)
         .With("version", snapshot.version)
         .Info();
+  }
+  for (const auto& [id, versions] : held->upcoming()) {
+    for (const intake::TimedSnapshot& t : versions) {
+      logging::Event("calendar_upcoming")
+          .With("calendar", id)
+          .With("version", t.snapshot.version)
+          .With("takes_effect", absl::FormatTime(absl::RFC3339_sec, t.from,
+                                                 absl::UTCTimeZone()))
+          .Info();
+    }
   }
   options.lookup_max_failures = absl::GetFlag(FLAGS_lookup_max_failures);
   options.lookup_window = absl::GetFlag(FLAGS_lookup_window);
