@@ -1,6 +1,7 @@
 #include "libs/runtime/service_runtime.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -8,10 +9,12 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "libs/config/config.h"
+#include "libs/db/wake_listener.h"
 #include "libs/grpc_util/channel.h"
 #include "libs/grpc_util/flags.h"
 #include "libs/logging/logging.h"
 #include "libs/metrics/metrics.h"
+#include "libs/runtime/loop.h"
 
 ABSL_FLAG(std::string, db_dsn, "",
           "libpq connection string, e.g. host=/run/pg dbname=lienthong");
@@ -175,8 +178,10 @@ ServiceRuntime::~ServiceRuntime() {
 }
 
 void ServiceRuntime::AddLoop(std::string name, std::function<void()> run_once,
-                             absl::Duration interval) {
-  loops_.push_back({std::move(name), std::move(run_once), interval});
+                             absl::Duration interval,
+                             std::string wake_channel) {
+  loops_.push_back({std::move(name), std::move(run_once), interval,
+                    std::move(wake_channel)});
 }
 
 void ServiceRuntime::StartRelays() {
@@ -262,10 +267,13 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services) {
     }
   });
   for (const Loop& loop : loops_) {
-    threads_.emplace_back([&loop] {
-      do {
-        loop.run_once();
-      } while (SleepUnlessStopping(loop.interval));
+    threads_.emplace_back([this, &loop] {
+      std::unique_ptr<db::WakeListener> wake;
+      if (!loop.wake_channel.empty()) {
+        wake =
+            std::make_unique<db::WakeListener>(pool_->dsn(), loop.wake_channel);
+      }
+      RunLoop(loop.run_once, loop.interval, wake.get(), *g_stop);
     });
   }
   logging::Event("serving")

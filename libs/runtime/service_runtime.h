@@ -70,9 +70,11 @@ class ServiceRuntime {
   // The EventSinkService to register (null when no handler was given).
   grpc::Service* event_sink() { return event_sink_.get(); }
 
-  // Runs `run_once` every `interval` on its own thread while serving.
+  // Runs `run_once` every `interval` on its own thread while serving; with
+  // `wake_channel`, also as soon as a wake-up (NotifyAfterCommit) on that
+  // channel arrives, in every replica.
   void AddLoop(std::string name, std::function<void()> run_once,
-               absl::Duration interval);
+               absl::Duration interval, std::string wake_channel = "");
 
   // Called when SIGTERM arrives, before the drain (e.g. to end long-lived
   // streams so the drain need not wait for its deadline).
@@ -102,6 +104,7 @@ class ServiceRuntime {
     std::string name;
     std::function<void()> run_once;
     absl::Duration interval;
+    std::string wake_channel;  // empty: the timer alone
   };
   std::vector<Loop> loops_;
   std::vector<std::thread> threads_;

@@ -81,6 +81,9 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     v.applied = effective_from <= now;
     v.request_id = request_id;
     LT_RETURN_IF_ERROR(tx.InsertCalendar(v));
+    if (published_encoder_) {
+      LT_RETURN_IF_ERROR(tx.AppendOutbox(published_encoder_(v, now)));
+    }
     AuditEntry audit{actor, "UpdateCalendar",
                      absl::StrCat("calendars/", calendar_id),
                      absl::StrCat("{\"version\":", v.version, "}"), now};

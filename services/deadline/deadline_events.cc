@@ -339,6 +339,28 @@ absl::StatusOr<absl::optional<InboundEvent>> DecodeEvent(
   return optional<InboundEvent>();  // not ours to act on
 }
 
+namespace {
+
+// `payload` in deadline's event envelope, for `destinations`; no dossier
+// in the envelope (the payload names what it is about).
+OutgoingEvent Outgoing(const google::protobuf::Message& payload, absl::Time at,
+                       std::vector<std::string> destinations) {
+  common::v1::Event e;
+  e.set_event_id(NewEventId());
+  e.set_source("deadline");
+  ToTs(at, e.mutable_occur_time());
+  e.mutable_payload()->PackFrom(payload);
+  e.set_type(payload.GetTypeName());
+  OutgoingEvent out;
+  out.event_id = e.event_id();
+  out.type = e.type();
+  out.payload = e.SerializeAsString();
+  out.destinations = std::move(destinations);
+  return out;
+}
+
+}  // namespace
+
 OutgoingEvent EncodeNotice(const ClockNotice& n) {
   common::v1::Event e;
   e.set_event_id(NewEventId());
@@ -380,23 +402,22 @@ OutgoingEvent EncodeAppointmentsMoved(
   for (const MovedAppointment& a : moved) {
     MovedToProto(a, m.add_moved_appointments());
   }
-  common::v1::Event e;
-  e.set_event_id(NewEventId());
-  e.set_source("deadline");
-  ToTs(at, e.mutable_occur_time());
-  e.mutable_payload()->PackFrom(m);
-  e.set_type(m.GetTypeName());
-  OutgoingEvent out;
-  out.event_id = e.event_id();
-  out.type = e.type();
-  out.payload = e.SerializeAsString();
   // Notify records calendar changes; a supplement's new due time and a
   // corrected receipt reach the citizen through intake
   // (AppointmentRescheduled).
-  out.destinations = cause == MoveCause::kCalendarChange
-                         ? std::vector<std::string>{"intake", "notify"}
-                         : std::vector<std::string>{"intake"};
-  return out;
+  return Outgoing(m, at,
+                  cause == MoveCause::kCalendarChange
+                      ? std::vector<std::string>{"intake", "notify"}
+                      : std::vector<std::string>{"intake"});
+}
+
+OutgoingEvent EncodeCalendarPublished(const CalendarVersion& version,
+                                      absl::Time at) {
+  v1::CalendarPublished p;
+  p.set_calendar(absl::StrCat("calendars/", version.calendar_id));
+  p.set_version(static_cast<int32_t>(version.version));
+  ToTs(version.effective_from, p.mutable_effective_time());
+  return Outgoing(p, at, {"intake"});
 }
 
 }  // namespace lienthong::deadline

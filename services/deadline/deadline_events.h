@@ -31,6 +31,10 @@ OutgoingEvent EncodeAppointmentsMoved(const CalendarVersion& version,
                                       const std::vector<MovedAppointment>& m,
                                       absl::Time at, MoveCause cause);
 
+// The CalendarPublished event for a version just stored (to intake).
+OutgoingEvent EncodeCalendarPublished(const CalendarVersion& version,
+                                      absl::Time at);
+
 void ClockToProto(const Clock& c, absl::Duration remaining, v1::Clock* out);
 void MovedToProto(const MovedAppointment& m, v1::MovedAppointment* out);
 

@@ -136,6 +136,26 @@ TEST(DeadlineEventsTest, EncodesOverdueNoticeForNotifyAndIntake) {
   EXPECT_NE(NewEventId(), NewEventId());
 }
 
+TEST(DeadlineEventsTest, CalendarPublishedGoesToIntake) {
+  CalendarVersion v;
+  v.calendar_id = "vn-H26";
+  v.version = 2;
+  v.effective_from = Vn(2026, 3, 10, 0, 0);
+  const OutgoingEvent out = EncodeCalendarPublished(v, Vn(2026, 3, 9, 12, 0));
+  EXPECT_EQ(out.type, "lienthong.deadline.v1.CalendarPublished");
+  EXPECT_THAT(out.destinations, ::testing::ElementsAre("intake"));
+  common::v1::Event e;
+  ASSERT_TRUE(e.ParseFromString(out.payload));
+  EXPECT_EQ(e.event_id(), out.event_id);
+  EXPECT_EQ(e.source(), "deadline");
+  v1::CalendarPublished p;
+  ASSERT_TRUE(e.payload().UnpackTo(&p));
+  EXPECT_EQ(p.calendar(), "calendars/vn-H26");
+  EXPECT_EQ(p.version(), 2);
+  EXPECT_EQ(absl::FromUnixSeconds(p.effective_time().seconds()),
+            Vn(2026, 3, 10, 0, 0));
+}
+
 TEST(DeadlineEventsTest, AppointmentsMovedSaysWhichClockKindMoved) {
   CalendarVersion v;
   v.calendar_id = "vn";

@@ -91,6 +91,10 @@ using MovedEncoder = std::function<OutgoingEvent(
     const CalendarVersion&, const std::vector<MovedAppointment>&, absl::Time,
     MoveCause)>;
 
+// Announces a calendar version just stored (outbox row, for intake).
+using PublishedEncoder =
+    std::function<OutgoingEvent(const CalendarVersion&, absl::Time)>;
+
 struct CalendarUpdate {
   CalendarVersion version;
   std::vector<MovedAppointment> moved;
@@ -112,6 +116,9 @@ class DeadlineService {
   // Optional: when set, moved appointments are announced through the outbox
   // in the transaction that moved them. Call before serving.
   void SetMovedEncoder(MovedEncoder e) { moved_encoder_ = std::move(e); }
+  void SetPublishedEncoder(PublishedEncoder e) {
+    published_encoder_ = std::move(e);
+  }
 
   // Stores vn.json as calendar "vn" version 1 when no version exists yet.
   absl::Status EnsureDefaultCalendar();
@@ -221,6 +228,7 @@ class DeadlineService {
   const common::Clock& clock_;
   NoticeEncoder encoder_;
   MovedEncoder moved_encoder_;
+  PublishedEncoder published_encoder_;
   ServiceOptions options_;
   DeadlineRules rules_;
   absl::Mutex mu_;

@@ -284,6 +284,12 @@ TEST_F(DeadlineServiceTest, ReportRollUpEqualsTheSumOfItsParts) {
 }
 
 TEST_F(DeadlineServiceTest, UpdateCalendarRetryWithRequestIdStoresOnce) {
+  std::vector<std::string> published;
+  service_.SetPublishedEncoder([&](const CalendarVersion& v, absl::Time) {
+    published.push_back(absl::StrCat(v.calendar_id, "@", v.version));
+    return OutgoingEvent{
+        absl::StrCat("published-", v.version), "published", "", {"intake"}};
+  });
   const std::string json = std::string(calendar::DefaultCalendarJson());
   absl::StatusOr<CalendarUpdate> a = service_.UpdateCalendar(
       "vn", json, Vn(2026, 1, 1, 0, 0), "admin", "", "req-1");
@@ -293,6 +299,13 @@ TEST_F(DeadlineServiceTest, UpdateCalendarRetryWithRequestIdStoresOnce) {
   EXPECT_EQ(a->version.version, 2);
   EXPECT_EQ(b->version.version, 2);
   EXPECT_EQ(service_.ListCalendars()->size(), 2u);
+  // Intake hears of the version once, in the transaction that stored it.
+  EXPECT_THAT(published, ::testing::ElementsAre("vn@2"));
+  int in_outbox = 0;
+  for (const OutgoingEvent& o : store_.Snapshot().outbox) {
+    if (o.event_id == "published-2") ++in_outbox;
+  }
+  EXPECT_EQ(in_outbox, 1);
 }
 
 TEST_F(DeadlineServiceTest, SubtreeMembershipComesFromTheEvents) {

@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
   service = std::make_unique<DeadlineService>(store, rt->clock(), EncodeNotice,
                                               options);
   service->SetMovedEncoder(EncodeAppointmentsMoved);
+  service->SetPublishedEncoder(EncodeCalendarPublished);
   if (absl::Status s = service->EnsureDefaultCalendar(); !s.ok()) {
     config::Fatal("deadline", absl::StrCat("default calendar: ", s.message()));
   }

@@ -19,6 +19,10 @@
 
 namespace lienthong::intake {
 
+// The wake-up channel of the calendar refresh loop (NotifyAfterCommit):
+// sent when deadline's CalendarPublished arrives, heard by every replica.
+inline constexpr char kCalendarsPublishedChannel[] = "intake_calendars";
+
 // `calendars/{id}`: how the deadline service and intake.calendar_cache name
 // calendar `id`.
 std::string CalendarName(absl::string_view id);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "libs/calendar/test_calendars.h"
+#include "libs/db/wake_listener.h"
 #include "libs/grpc_util/proto_time.h"
 #include "lienthong/deadline/v1/events.pb.h"
 #include "lienthong/intake/v1/events.pb.h"
@@ -48,6 +49,7 @@ class IntakeDeadlineCalendarTest : public IntakeIntegrationTest {
         cache_(InitialCalendarCache(pool_, *calendar::DefaultCalendar(),
                                     "vn@bundled")) {
     service_.SetMovedEncoder(deadline::EncodeAppointmentsMoved);
+    service_.SetPublishedEncoder(deadline::EncodeCalendarPublished);
     EXPECT_TRUE(service_.EnsureDefaultCalendar().ok());
     refresher_.cache = cache_.get();
     refresher_.fetch = [this] {
@@ -99,15 +101,19 @@ class IntakeDeadlineCalendarTest : public IntakeIntegrationTest {
     }
   }
 
-  // Deadline's relay to intake, by hand: its AppointmentsMoved events.
-  void DeliverMovedToIntake() {
+  // Deadline's relay to intake, by hand: its events of `type` (each one
+  // again if called again: intake's inbox then acknowledges them only).
+  void DeliverToIntake(const std::string& type) {
     for (const deadline::OutgoingEvent& o : store_.Snapshot().outbox) {
       common::v1::Event e;
       ASSERT_TRUE(e.ParseFromString(o.payload));
-      if (e.type() != "lienthong.deadline.v1.AppointmentsMoved") continue;
+      if (e.type() != type) continue;
       absl::StatusOr<bool> applied = intake_->server.HandleEvent(e);
       ASSERT_TRUE(applied.ok()) << applied.status();
     }
+  }
+  void DeliverMovedToIntake() {
+    DeliverToIntake("lienthong.deadline.v1.AppointmentsMoved");
   }
 
   // The dossier as intake shows it and its clock in the deadline service
@@ -239,6 +245,30 @@ TEST_F(IntakeDeadlineCalendarTest,
   // changed, the receipt was counted with an older copy.
   EXPECT_THAT(RescheduledReasons(),
               ElementsAre("Tính lại theo lịch làm việc đang áp dụng"));
+}
+
+TEST_F(IntakeDeadlineCalendarTest,
+       APublishedVersionWakesTheRefreshOfEveryReplicaAtOnce) {
+  // Every replica's refresh loop listens on this channel (RunLoop).
+  db::WakeListener replica_loop(dsn_, kCalendarsPublishedChannel);
+  ASSERT_FALSE(replica_loop.Wait(absl::ZeroDuration()));
+  // Hà Nội's first calendar, in force now: intake holds only vn.
+  UpdateHanoiCalendar({absl::CivilDay(2026, 11, 24)});
+  EXPECT_EQ(SubmitAt(*intake_, kTayMo, kTayMo).calendar_version(),
+            "vn@bundled");
+  // Deadline told intake in the transaction that stored it; intake wakes
+  // the loops once the event is recorded.
+  DeliverToIntake("lienthong.deadline.v1.CalendarPublished");
+  EXPECT_TRUE(replica_loop.Wait(absl::Seconds(30)));
+  // What a woken loop runs: the new version is held, and the next
+  // receipt follows it.
+  absl::StatusOr<CalendarRefresh> got = refresher_.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->installed, ::testing::Contains("vn-H26@1"));
+  EXPECT_EQ(SubmitAt(*intake_, kTayMo, kTayMo).calendar_version(), "vn-H26@1");
+  // A redelivery is acknowledged, not applied again.
+  DeliverToIntake("lienthong.deadline.v1.CalendarPublished");
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.inbox"), 1);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
+#include "libs/db/notifier.h"
 #include "libs/db/outbox.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
@@ -9,6 +10,7 @@
 #include "lienthong/deadline/v1/events.pb.h"
 #include "lienthong/intake/v1/events.pb.h"
 #include "lienthong/routing/v1/events.pb.h"
+#include "services/intake/calendar_source.h"
 #include "services/intake/intake_logic.h"
 #include "services/intake/intake_server.h"
 #include "services/intake/pg_intake_store.h"
@@ -57,6 +59,12 @@ absl::StatusOr<bool> IntakeServer::ApplyEvent(pqxx::work& tx,
     LT_ASSIGN_OR_RETURN(bool first,
                         db::RecordInbox(tx, "intake", e.event_id()));
     if (!first) return false;
+  }
+  // A new calendar version: every replica reads the calendars again now
+  // (its refresh loop listens), not at its next --calendar_refresh.
+  if (e.payload().Is<deadline::v1::CalendarPublished>()) {
+    db::NotifyAfterCommit(kCalendarsPublishedChannel);
+    return true;
   }
   // A calendar change names many dossiers, none in the envelope.
   if (deadline::v1::AppointmentsMoved moved; e.payload().UnpackTo(&moved)) {

@@ -136,8 +136,10 @@ int main(int argc, char** argv) {
       }
     };
     // The first pass runs as soon as the server serves (start-up never
-    // waits for the deadline service).
-    rt->AddLoop("calendar_refresh", refresh_once, refresh);
+    // waits for the deadline service); deadline's CalendarPublished wakes
+    // every replica's loop at once.
+    rt->AddLoop("calendar_refresh", refresh_once, refresh,
+                intake::kCalendarsPublishedChannel);
   }
   const std::shared_ptr<const intake::CalendarSet> held =
       options.calendars->Calendars();

@@ -1,0 +1,78 @@
+// WakeListener over a real PostgreSQL: a committed wake-up ends a wait,
+// one on another channel does not, and a listener that cannot connect
+// only times out.
+
+#include "libs/db/wake_listener.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "libs/db/notifier.h"
+#include "libs/db/transaction.h"
+#include "libs/testing/pg_cluster.h"
+#include "libs/testing/status_matchers.h"
+
+namespace lienthong::db {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::PgCluster;
+
+// Long enough for any wake-up to arrive on a loaded machine; a passing
+// test never waits it out.
+constexpr absl::Duration kPatience = absl::Seconds(30);
+
+class WakeListenerTest : public ::testing::Test {
+ protected:
+  WakeListenerTest() : dsn_(PgCluster::Get().NewDatabase()), pool_({dsn_, 2}) {}
+
+  void Wake(const std::string& channel, const std::string& payload = "") {
+    ASSERT_THAT(WithTransaction(pool_,
+                                [&](pqxx::work& tx) {
+                                  tx.exec("SELECT 1");
+                                  NotifyAfterCommit(channel, payload);
+                                  return absl::OkStatus();
+                                }),
+                IsOk());
+  }
+
+  std::string dsn_;
+  Pool pool_;
+};
+
+TEST_F(WakeListenerTest, ACommittedWakeUpEndsTheWait) {
+  WakeListener wake(dsn_, "lt_wake");
+  // Nothing sent yet: no wait at all. This also opens the connection.
+  EXPECT_FALSE(wake.Wait(absl::ZeroDuration()));
+  EXPECT_TRUE(wake.listening());
+  Wake("lt_wake");
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(wake.Wait(kPatience));
+  EXPECT_LT(absl::Now() - start, kPatience);
+  // Taken: the next wait finds nothing.
+  EXPECT_FALSE(wake.Wait(absl::ZeroDuration()));
+}
+
+TEST_F(WakeListenerTest, AWakeUpOnAnotherChannelIsNotSeen) {
+  WakeListener wake(dsn_, "lt_wake");
+  WakeListener other(dsn_, "lt_other");
+  ASSERT_FALSE(wake.Wait(absl::ZeroDuration()));
+  ASSERT_FALSE(other.Wait(absl::ZeroDuration()));
+  // One sender, one connection: "lt_other" reaches both listeners' server
+  // sessions before "lt_wake" does.
+  Wake("lt_other");
+  Wake("lt_wake");
+  EXPECT_TRUE(other.Wait(kPatience));
+  EXPECT_TRUE(wake.Wait(kPatience));
+  EXPECT_FALSE(other.Wait(absl::ZeroDuration())) << "lt_wake is not its";
+}
+
+TEST_F(WakeListenerTest, WithoutADatabaseItOnlyTimesOut) {
+  WakeListener wake("host=/nonexistent port=1 dbname=none connect_timeout=1",
+                    "lt_wake");
+  EXPECT_FALSE(wake.Wait(absl::ZeroDuration()));
+  EXPECT_FALSE(wake.listening());
+}
+
+}  // namespace
+}  // namespace lienthong::db

@@ -1,0 +1,35 @@
+#include "libs/runtime/loop.h"
+
+#include <algorithm>
+
+#include "absl/time/clock.h"
+
+namespace lienthong::runtime {
+namespace {
+
+// How often a loop waiting on `wake` looks at `stop`.
+constexpr absl::Duration kStopCheck = absl::Milliseconds(250);
+
+// Until `interval` has passed or `wake` hears a wake-up; false once `stop`
+// is notified.
+bool WaitForNextRun(absl::Duration interval, db::WakeListener* wake,
+                    const absl::Notification& stop) {
+  if (wake == nullptr) return !stop.WaitForNotificationWithTimeout(interval);
+  const absl::Time until = absl::Now() + interval;
+  for (absl::Time now = absl::Now(); now < until; now = absl::Now()) {
+    if (stop.HasBeenNotified()) return false;
+    if (wake->Wait(std::min(until - now, kStopCheck))) break;
+  }
+  return !stop.HasBeenNotified();
+}
+
+}  // namespace
+
+void RunLoop(const std::function<void()>& run_once, absl::Duration interval,
+             db::WakeListener* wake, const absl::Notification& stop) {
+  do {
+    run_once();
+  } while (WaitForNextRun(interval, wake, stop));
+}
+
+}  // namespace lienthong::runtime

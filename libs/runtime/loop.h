@@ -1,0 +1,20 @@
+#pragma once
+
+// A service's background loop (audit sealing, calendar refresh, …): runs
+// `run_once`, then again every `interval`, until `stop` is notified. With
+// `wake`, also at once when a wake-up arrives on its channel (another
+// replica's or another service's NotifyAfterCommit): the timer still runs,
+// so a wake-up lost costs time, never a run.
+
+#include <functional>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "libs/db/wake_listener.h"
+
+namespace lienthong::runtime {
+
+void RunLoop(const std::function<void()>& run_once, absl::Duration interval,
+             db::WakeListener* wake, const absl::Notification& stop);
+
+}  // namespace lienthong::runtime
