@@ -67,6 +67,31 @@ Clock ClockFromRow(const pqxx::row& r) {
   return c;
 }
 
+namespace {
+
+// The columns a clock's runs change, from received_at to next_fire_at, in
+// the order kInsertClock and kUpdateClock name them.
+Params& RunColumns(const Clock& c, Params& p) {
+  return p.Us(c.received_at)
+      .Us(c.original_due_at)
+      .Us(c.run_started_at)
+      .Us(c.counting_starts)
+      .Int(absl::ToInt64Microseconds(c.consumed_before_run))
+      .Us(c.due_at)
+      .Us(c.due_soon_at)
+      .Int(static_cast<int>(c.state))
+      .Bool(c.due_soon_fired)
+      .Bool(c.overdue_fired)
+      .NeverableUs(c.paused_at)
+      .NeverableUs(c.stopped_at)
+      .Int(static_cast<int>(c.stop_reason))
+      .Int(static_cast<int>(c.outcome))
+      .OptUs(c.new_appointment)
+      .OptUs(c.next_fire_at);
+}
+
+}  // namespace
+
 // Parameters $1.. in the column order of the INSERT/UPDATE below.
 Params ClockParams(const Clock& c) {
   std::vector<std::string> path = c.agency.ancestors;
@@ -87,49 +112,15 @@ Params ClockParams(const Clock& c) {
   } else {
     p.Null();
   }
-  p.Int(static_cast<int>(c.supplement_policy))
-      .Us(c.received_at)
-      .Us(c.original_due_at)
-      .Us(c.run_started_at)
-      .Us(c.counting_starts)
-      .Int(absl::ToInt64Microseconds(c.consumed_before_run))
-      .Us(c.due_at)
-      .Us(c.due_soon_at)
-      .Int(static_cast<int>(c.state))
-      .Bool(c.due_soon_fired)
-      .Bool(c.overdue_fired)
-      .NeverableUs(c.paused_at)
-      .NeverableUs(c.stopped_at)
-      .Int(static_cast<int>(c.stop_reason))
-      .Int(static_cast<int>(c.outcome))
-      .OptUs(c.new_appointment)
-      .OptUs(c.next_fire_at)
-      .Int(c.calendar_version);
+  p.Int(static_cast<int>(c.supplement_policy));
+  RunColumns(c, p).Int(c.calendar_version);
   return p;
 }
 
 Params UpdateParams(const Clock& c) {
   Params p;
-  p.Text(c.name)
-      .Text(c.calendar_id)
-      .Us(c.received_at)
-      .Us(c.original_due_at)
-      .Us(c.run_started_at)
-      .Us(c.counting_starts)
-      .Int(absl::ToInt64Microseconds(c.consumed_before_run))
-      .Us(c.due_at)
-      .Us(c.due_soon_at)
-      .Int(static_cast<int>(c.state))
-      .Bool(c.due_soon_fired)
-      .Bool(c.overdue_fired)
-      .NeverableUs(c.paused_at)
-      .NeverableUs(c.stopped_at)
-      .Int(static_cast<int>(c.stop_reason))
-      .Int(static_cast<int>(c.outcome))
-      .OptUs(c.new_appointment)
-      .OptUs(c.next_fire_at)
-      .Int(c.version)
-      .Int(c.calendar_version);
+  p.Text(c.name).Text(c.calendar_id);
+  RunColumns(c, p).Int(c.version).Int(c.calendar_version);
   return p;
 }
 
