@@ -368,7 +368,10 @@ std::vector<StoredCopy> StoredNotListed(const std::vector<StoredCopy>& stored,
     const Listing& l = it->second;
     if (l.versions.count(c.version) > 0) continue;
     // Published after this listing was fetched, maybe: a later one judges.
-    if (s.stored_at >= listed_at && VersionNumber(c.version) > l.highest) {
+    // The two times come from different replicas' clocks, so a version
+    // stored within kReplicaClockSkew before the listing counts as after.
+    if (s.stored_at >= listed_at - kReplicaClockSkew &&
+        VersionNumber(c.version) > l.highest) {
       continue;
     }
     // The copy in force goes only with nothing in force to replace it.

@@ -237,9 +237,13 @@ struct StoredCopy {
 // it does not list are left (ForgetCalendar's). A listing can judge only
 // the versions published before it was fetched; one from another replica
 // may be older than the copies stored. So a version stays unless it was
-// stored before `listed_at` (then it was published before too), or is
+// stored before `listed_at` (then it was published before too; by more
+// than kReplicaClockSkew, since another replica may have stored it), or is
 // numbered at most as high as a version listed of its calendar (the
 // deadline service numbers them as it publishes them).
+// How far apart two replicas' clocks may be for StoredNotListed to tell a
+// version stored before a listing from one stored after it.
+inline constexpr absl::Duration kReplicaClockSkew = absl::Minutes(1);
 std::vector<StoredCopy> StoredNotListed(const std::vector<StoredCopy>& stored,
                                         const std::vector<CalendarCopy>& listed,
                                         absl::Time listed_at);

@@ -603,6 +603,12 @@ TEST(StoredNotListedTest, DropsWhatTheListingNoLongerHasToTakeOver) {
        {Stored("vn", 3)},
        before,
        {}},
+      {"stored seconds before the listing by another replica's clock, which "
+       "may run ahead: a later listing judges it",
+       {Stored("vn", 3), Stored("vn", 4, t)},
+       {Stored("vn", 3)},
+       stored + absl::Seconds(30),
+       {}},
       {"superseded by the version now in force",
        {Stored("vn", 3), Stored("vn", 4, t), Stored("vn", 5, t)},
        {Stored("vn", 5)},

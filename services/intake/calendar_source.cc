@@ -80,9 +80,11 @@ absl::StatusOr<std::vector<CalendarCopy>> LoadStoredCalendars(db::Pool& pool) {
       pool, [](pqxx::work& tx) -> absl::StatusOr<std::vector<CalendarCopy>> {
         std::vector<CalendarCopy> out;
         for (const pqxx::row& r : tx.exec(
-                 "SELECT name, version, json, (EXTRACT(EPOCH FROM "
-                 "takes_effect) * 1000000)::int8 FROM intake.calendar_cache "
-                 "ORDER BY name, takes_effect NULLS FIRST, version")) {
+                 "SELECT name, version, json, NULL::int8 AS takes_effect_us "
+                 "FROM intake.calendar_cache UNION ALL SELECT name, version, "
+                 "json, (EXTRACT(EPOCH FROM takes_effect) * 1000000)::int8 "
+                 "FROM intake.calendar_cache_upcoming ORDER BY name, "
+                 "takes_effect_us NULLS FIRST, version")) {
           const std::string name = r[0].as<std::string>();
           absl::string_view id = name;
           if (!absl::ConsumePrefix(&id, kCollection) || id.empty()) continue;
@@ -103,23 +105,21 @@ absl::Status StoreCalendar(db::Pool& pool, const common::Clock& clock,
   const std::string now = pg::PgTime(clock.Now());
   const std::string name = CalendarName(copy.id);
   return db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
-    // Replicas store one calendar's versions one at a time: an upcoming
-    // copy checked against the copy in force sees a later one a replica
-    // is storing meanwhile.
-    tx.exec_params(
-        "SELECT 1 FROM intake.calendar_cache WHERE name = $1 AND "
-        "takes_effect IS NULL FOR UPDATE",
-        name);
+    // Replicas store one calendar's versions one at a time (the first
+    // version of a calendar has no row to lock yet): an upcoming copy
+    // checked against the copy in force sees a later one a replica is
+    // storing meanwhile, and two storing the same version do not collide.
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
+                   absl::StrCat("lienthong.intake.calendar:", name));
     if (copy.takes_effect.has_value()) {
       // Listed before a replica stored this version, or a later one, in
       // force: it would never take over.
       tx.exec_params(
           absl::StrCat(
-              "INSERT INTO intake.calendar_cache (name, version, json, "
-              "fetched_at, takes_effect) SELECT $1, $2, $3, $4::timestamptz, "
-              "$5::timestamptz WHERE NOT EXISTS (SELECT 1 FROM "
-              "intake.calendar_cache WHERE name = $1 AND takes_effect IS NULL "
-              "AND ",
+              "INSERT INTO intake.calendar_cache_upcoming (name, version, "
+              "json, fetched_at, takes_effect) SELECT $1, $2, $3, "
+              "$4::timestamptz, $5::timestamptz WHERE NOT EXISTS (SELECT 1 "
+              "FROM intake.calendar_cache WHERE name = $1 AND ",
               VersionNumberSql("version"), " >= ", VersionNumberSql("$2"),
               ") ON CONFLICT DO NOTHING"),
           name, copy.version, copy.json, now, pg::PgTime(*copy.takes_effect));
@@ -127,8 +127,8 @@ absl::Status StoreCalendar(db::Pool& pool, const common::Clock& clock,
     }
     // The upcoming versions up to this one are in force now (this one) or
     // never will be.
-    tx.exec_params(absl::StrCat("DELETE FROM intake.calendar_cache WHERE "
-                                "name = $1 AND takes_effect IS NOT NULL AND ",
+    tx.exec_params(absl::StrCat("DELETE FROM intake.calendar_cache_upcoming "
+                                "WHERE name = $1 AND ",
                                 VersionNumberSql("version"),
                                 " <= ", VersionNumberSql("$2")),
                    name, copy.version);
@@ -138,9 +138,8 @@ absl::Status StoreCalendar(db::Pool& pool, const common::Clock& clock,
         absl::StrCat(
             "INSERT INTO intake.calendar_cache (name, version, json, "
             "fetched_at) VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT "
-            "(name) WHERE takes_effect IS NULL DO UPDATE SET version = "
-            "EXCLUDED.version, json = EXCLUDED.json, fetched_at = "
-            "EXCLUDED.fetched_at WHERE ",
+            "(name) DO UPDATE SET version = EXCLUDED.version, json = "
+            "EXCLUDED.json, fetched_at = EXCLUDED.fetched_at WHERE ",
             VersionNumberSql("intake.calendar_cache.version"), " < ",
             VersionNumberSql("EXCLUDED.version")),
         name, copy.version, copy.json, now);
@@ -150,8 +149,11 @@ absl::Status StoreCalendar(db::Pool& pool, const common::Clock& clock,
 
 absl::Status ForgetCalendar(db::Pool& pool, const std::string& id) {
   return db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
-    tx.exec_params("DELETE FROM intake.calendar_cache WHERE name = $1",
-                   CalendarName(id));
+    for (const char* table :
+         {"intake.calendar_cache", "intake.calendar_cache_upcoming"}) {
+      tx.exec_params(absl::StrCat("DELETE FROM ", table, " WHERE name = $1"),
+                     CalendarName(id));
+    }
     return absl::OkStatus();
   });
 }
@@ -164,9 +166,10 @@ absl::Status PruneStoredCalendars(db::Pool& pool,
     // A version stored meanwhile is judged by the next refresh.
     std::vector<StoredCopy> stored;
     for (const pqxx::row& r : tx.exec(
-             "SELECT name, version, takes_effect IS NOT NULL, (EXTRACT(EPOCH "
-             "FROM fetched_at) * 1000000)::int8 FROM intake.calendar_cache "
-             "ORDER BY name, version")) {
+             "SELECT name, version, false, (EXTRACT(EPOCH FROM fetched_at) * "
+             "1000000)::int8 FROM intake.calendar_cache UNION ALL SELECT name, "
+             "version, true, (EXTRACT(EPOCH FROM fetched_at) * 1000000)::int8 "
+             "FROM intake.calendar_cache_upcoming ORDER BY 1, 2")) {
       const std::string name = r[0].as<std::string>();
       absl::string_view id = name;
       if (!absl::ConsumePrefix(&id, kCollection) || id.empty()) continue;
@@ -180,11 +183,12 @@ absl::Status PruneStoredCalendars(db::Pool& pool,
     for (const StoredCopy& s : StoredNotListed(stored, listed, listed_at)) {
       // As read: an upcoming version a replica has stored in force since
       // then is another row, and stays.
-      tx.exec_params(
-          "DELETE FROM intake.calendar_cache WHERE name = $1 AND version = $2 "
-          "AND (takes_effect IS NOT NULL) = $3",
-          CalendarName(s.copy.id), s.copy.version,
-          s.copy.takes_effect.has_value());
+      tx.exec_params(absl::StrCat("DELETE FROM ",
+                                  s.copy.takes_effect.has_value()
+                                      ? "intake.calendar_cache_upcoming"
+                                      : "intake.calendar_cache",
+                                  " WHERE name = $1 AND version = $2"),
+                     CalendarName(s.copy.id), s.copy.version);
     }
     return absl::OkStatus();
   });

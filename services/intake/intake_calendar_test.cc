@@ -147,8 +147,8 @@ class IntakeCalendarTest : public IntakeIntegrationTest {
     return out;
   }
 
-  // The rows of intake.calendar_cache: the upcoming ones with the day and
-  // hour they take over.
+  // The rows of intake.calendar_cache and intake.calendar_cache_upcoming:
+  // the upcoming ones with the day and hour they take over.
   std::vector<std::string> Stored() {
     std::vector<std::string> out;
     EXPECT_TRUE(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
@@ -156,8 +156,11 @@ class IntakeCalendarTest : public IntakeIntegrationTest {
                            "SELECT name || ' ' || version || coalesce(' from "
                            "' || to_char(takes_effect AT TIME ZONE "
                            "'Asia/Ho_Chi_Minh', 'DD HH24:MI'), '') FROM "
-                           "intake.calendar_cache ORDER BY name, takes_effect "
-                           "NULLS FIRST, version")) {
+                           "(SELECT name, version, NULL::timestamptz AS "
+                           "takes_effect FROM intake.calendar_cache UNION ALL "
+                           "SELECT name, version, takes_effect FROM "
+                           "intake.calendar_cache_upcoming) r ORDER BY name, "
+                           "takes_effect NULLS FIRST, version")) {
                     out.push_back(row[0].as<std::string>());
                   }
                   return absl::OkStatus();

@@ -5,17 +5,20 @@
 -- printed with the older one (deadline then moved the appointments, and
 -- the citizen got a second message).
 --
--- A calendar has one row in force (takes_effect NULL: the version in force
--- when it was stored) and a row per upcoming version, with the time it
--- takes over. A version coming into force replaces the row in force and
--- deletes the upcoming rows numbered up to it (StoreCalendar); an upcoming
--- version the deadline service no longer lists is deleted on the next
--- refresh (PruneStoredCalendars), and a calendar it no longer has goes
--- whole (ForgetCalendar).
+-- A table of their own: intake.calendar_cache keeps one row per calendar
+-- (the version in force when stored) and its key, so the previous
+-- release, still running during a rollout or after a rollback, reads and
+-- writes it as before. A version coming into force replaces the row in
+-- force and deletes the upcoming rows numbered up to it (StoreCalendar);
+-- an upcoming version the deadline service no longer lists is deleted on
+-- a later refresh (PruneStoredCalendars), and a calendar it no longer has
+-- goes whole (ForgetCalendar).
 
-ALTER TABLE intake.calendar_cache ADD COLUMN takes_effect timestamptz;
-
-ALTER TABLE intake.calendar_cache DROP CONSTRAINT calendar_cache_pkey;
-ALTER TABLE intake.calendar_cache ADD PRIMARY KEY (name, version);
-CREATE UNIQUE INDEX calendar_cache_in_force ON intake.calendar_cache (name)
-  WHERE takes_effect IS NULL;
+CREATE TABLE intake.calendar_cache_upcoming (
+  name          text        NOT NULL,  -- 'calendars/vn'
+  version       text        NOT NULL,  -- the label: 'vn@4'
+  json          text        NOT NULL,  -- the document libs/calendar reads
+  fetched_at    timestamptz NOT NULL,
+  takes_effect  timestamptz NOT NULL,  -- when it takes over
+  PRIMARY KEY (name, version)
+);
