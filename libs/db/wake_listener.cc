@@ -37,37 +37,63 @@ class WakeListener::Receiver {
 WakeListener::WakeListener(std::string dsn, std::string channel)
     : dsn_(std::move(dsn)), channel_(std::move(channel)) {}
 
-WakeListener::~WakeListener() { Close(); }
+WakeListener::~WakeListener() {
+  // UNLISTEN on a healthy connection; closing it would do as much.
+  if (receiver_ != nullptr) Drop();
+}
 
 bool WakeListener::Listen() {
   if (receiver_ != nullptr) return true;
+  const absl::Time now = absl::Now();
+  if (now < next_attempt_) return false;
   try {
+    // The receiver registers with LISTEN as it is made.
     receiver_ = std::make_unique<Receiver>(dsn_, channel_);
-    // The LISTEN is sent when the receiver registers: a wake-up committed
-    // before it is not seen, which is why loops also run on a timer.
+    backend_pid_ = receiver_->conn().backendpid();
+    missed_ = ever_listened_;
+    ever_listened_ = true;
+    retry_ = kFirstRetry;
     return true;
   } catch (const std::exception&) {
     receiver_.reset();
+    next_attempt_ = now + retry_;
+    retry_ = std::min(retry_ * 2, kMaxRetry);
     return false;
   }
 }
 
-void WakeListener::Close() { receiver_.reset(); }
+void WakeListener::Drop() {
+  // Closed first, the connection sends no UNLISTEN as the receiver goes
+  // (libpqxx would otherwise open it again to send one).
+  receiver_->conn().disconnect();
+  receiver_.reset();
+}
 
 bool WakeListener::Wait(absl::Duration timeout) {
   if (!Listen()) {
     absl::SleepFor(timeout);
     return false;
   }
+  if (std::exchange(missed_, false)) return true;
   try {
-    receiver_->conn().get_notifs();
-    if (receiver_->TakeWoken()) return true;
-    const int64_t us = std::max<int64_t>(0, absl::ToInt64Microseconds(timeout));
-    receiver_->conn().await_notification(static_cast<long>(us / 1000000),
-                                         static_cast<long>(us % 1000000));
+    pqxx::connection& c = receiver_->conn();
+    c.get_notifs();
+    if (!receiver_->TakeWoken()) {
+      const int64_t us =
+          std::max<int64_t>(0, absl::ToInt64Microseconds(timeout));
+      c.await_notification(static_cast<long>(us / 1000000),
+                           static_cast<long>(us % 1000000));
+    }
+    // libpqxx opens a lost connection again by itself (and LISTENs
+    // again): what was sent in between was missed.
+    if (c.backendpid() != backend_pid_) {
+      backend_pid_ = c.backendpid();
+      receiver_->TakeWoken();
+      return true;
+    }
     return receiver_->TakeWoken();
   } catch (const std::exception&) {
-    Close();  // opened again by the next Wait
+    Drop();  // opened again by a later Wait, which then says so
     absl::SleepFor(timeout);
     return false;
   }

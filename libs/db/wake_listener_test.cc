@@ -67,9 +67,39 @@ TEST_F(WakeListenerTest, AWakeUpOnAnotherChannelIsNotSeen) {
   EXPECT_FALSE(other.Wait(absl::ZeroDuration())) << "lt_wake is not its";
 }
 
+TEST_F(WakeListenerTest, AfterItsConnectionIsLostItSaysWakeUpsMayBeMissed) {
+  WakeListener wake(dsn_, "lt_wake");
+  ASSERT_TRUE(wake.Listen());
+  ASSERT_FALSE(wake.Wait(absl::ZeroDuration()));
+  // The listening session ends (a failover, an idle connection killed);
+  // what is sent meanwhile reaches no one.
+  ASSERT_THAT(WithTransaction(pool_,
+                              [](pqxx::work& tx) {
+                                tx.exec(
+                                    "SELECT pg_terminate_backend(pid) FROM "
+                                    "pg_stat_activity WHERE datname = "
+                                    "current_database() AND query ILIKE "
+                                    "'LISTEN%'");
+                                return absl::OkStatus();
+                              }),
+              IsOk());
+  Wake("lt_wake");
+  // Listening again (libpqxx's own reconnection, or a later Wait's), it
+  // answers true once: the loop runs and catches up.
+  bool woken = false;
+  for (int i = 0; i < 30 && !woken; ++i) woken = wake.Wait(absl::Seconds(1));
+  EXPECT_TRUE(woken);
+  EXPECT_TRUE(wake.listening());
+  EXPECT_FALSE(wake.Wait(absl::ZeroDuration()));
+  // And it hears the next one.
+  Wake("lt_wake");
+  EXPECT_TRUE(wake.Wait(kPatience));
+}
+
 TEST_F(WakeListenerTest, WithoutADatabaseItOnlyTimesOut) {
   WakeListener wake("host=/nonexistent port=1 dbname=none connect_timeout=1",
                     "lt_wake");
+  EXPECT_FALSE(wake.Listen());
   EXPECT_FALSE(wake.Wait(absl::ZeroDuration()));
   EXPECT_FALSE(wake.listening());
 }

@@ -27,6 +27,9 @@ bool WaitForNextRun(absl::Duration interval, db::WakeListener* wake,
 
 void RunLoop(const std::function<void()>& run_once, absl::Duration interval,
              db::WakeListener* wake, const absl::Notification& stop) {
+  // Listening before the first run: a wake-up sent while it runs is heard
+  // after it.
+  if (wake != nullptr) wake->Listen();
   do {
     run_once();
   } while (WaitForNextRun(interval, wake, stop));
