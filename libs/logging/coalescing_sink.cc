@@ -7,11 +7,10 @@ namespace lienthong::logging {
 void CoalescingSink::sink_it_(const spdlog::details::log_msg& msg) {
   buffer_.append(msg.payload.data(), msg.payload.size());
   buffer_ += '\n';
-  // Lines carry the wall clock: one stepped back (NTP) is not "sooner",
-  // or lines would wait for the periodic flush until it caught up.
+  const Now now = now_();
   if (msg.level >= spdlog::level::warn || buffer_.size() >= kMaxBuffered ||
-      msg.time - last_write_ >= kCoalesce || msg.time < last_write_) {
-    last_write_ = msg.time;
+      now - last_write_ >= kCoalesce) {
+    last_write_ = now;
     WriteOut();
   }
 }

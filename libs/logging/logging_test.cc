@@ -55,11 +55,20 @@ struct Writes {
   }
 };
 
+// The sink's clock in these tests: Line moves it to the line's time.
+CoalescingSink::Now g_now;
+CoalescingSink::Now FakeNow() { return g_now; }
+
+// A line arriving at `at` on the sink's clock (its wall-clock stamp the
+// same, unless `stamped` says otherwise).
 spdlog::details::log_msg Line(std::chrono::milliseconds at,
                               spdlog::level::level_enum level,
-                              const std::string& text) {
-  return spdlog::details::log_msg(spdlog::log_clock::time_point(at), {},
-                                  "lienthong", level, text);
+                              const std::string& text,
+                              std::chrono::milliseconds stamped = {}) {
+  g_now = CoalescingSink::Now(at);
+  return spdlog::details::log_msg(
+      spdlog::log_clock::time_point(stamped.count() != 0 ? stamped : at), {},
+      "lienthong", level, text);
 }
 
 using std::chrono::milliseconds;
@@ -67,7 +76,7 @@ constexpr auto kInfo = spdlog::level::info;
 
 TEST(CoalescingSinkTest, AQuietLineIsWrittenAtOnce) {
   Writes w;
-  CoalescingSink sink(w.Fn());
+  CoalescingSink sink(w.Fn(), FakeNow);
   sink.log(Line(milliseconds(10'000), kInfo, "event=serving"));
   ASSERT_EQ(w.calls.size(), 1u);
   EXPECT_EQ(w.calls[0], "event=serving\n");
@@ -78,7 +87,7 @@ TEST(CoalescingSinkTest, AQuietLineIsWrittenAtOnce) {
 
 TEST(CoalescingSinkTest, ABurstIsWrittenInOneCall) {
   Writes w;
-  CoalescingSink sink(w.Fn());
+  CoalescingSink sink(w.Fn(), FakeNow);
   sink.log(Line(milliseconds(10'000), kInfo, "a"));
   sink.log(Line(milliseconds(10'001), kInfo, "b"));
   sink.log(Line(milliseconds(10'050), kInfo, "c"));
@@ -88,20 +97,26 @@ TEST(CoalescingSinkTest, ABurstIsWrittenInOneCall) {
   EXPECT_EQ(w.calls[1], "b\nc\nd\n") << "in order, in one write";
 }
 
-TEST(CoalescingSinkTest, AClockSteppedBackDoesNotHoldLinesBack) {
+TEST(CoalescingSinkTest, TheWallClockStampsDoNotDecide) {
   Writes w;
-  CoalescingSink sink(w.Fn());
+  CoalescingSink sink(w.Fn(), FakeNow);
   sink.log(Line(milliseconds(10'000), kInfo, "a"));
-  sink.log(Line(milliseconds(9'000), kInfo, "b"));
-  ASSERT_EQ(w.calls.size(), 2u) << "a second back is not 'sooner'";
-  EXPECT_EQ(w.calls[1], "b\n");
-  sink.log(Line(milliseconds(9'010), kInfo, "c"));
-  EXPECT_EQ(w.calls.size(), 2u) << "coalescing goes on from the new time";
+  // Stamped a second earlier (the wall clock stepped back, or a thread
+  // stamped it before the last one took the lock), but arriving 1 ms
+  // later: it waits like any other.
+  sink.log(Line(milliseconds(10'001), kInfo, "b", milliseconds(9'000)));
+  EXPECT_EQ(w.calls.size(), 1u);
+  // Stamped an hour later but arriving 2 ms later: it waits too.
+  sink.log(Line(milliseconds(10'002), kInfo, "c", milliseconds(3'610'000)));
+  EXPECT_EQ(w.calls.size(), 1u);
+  sink.log(Line(milliseconds(10'100), kInfo, "d"));
+  ASSERT_EQ(w.calls.size(), 2u);
+  EXPECT_EQ(w.calls[1], "b\nc\nd\n");
 }
 
 TEST(CoalescingSinkTest, FlushWritesWhatWaits) {
   Writes w;
-  CoalescingSink sink(w.Fn());
+  CoalescingSink sink(w.Fn(), FakeNow);
   sink.log(Line(milliseconds(10'000), kInfo, "a"));
   sink.log(Line(milliseconds(10'001), kInfo, "b"));
   sink.flush();
@@ -113,7 +128,7 @@ TEST(CoalescingSinkTest, FlushWritesWhatWaits) {
 
 TEST(CoalescingSinkTest, AWarningGoesOutAtOnceAfterWhatWaits) {
   Writes w;
-  CoalescingSink sink(w.Fn());
+  CoalescingSink sink(w.Fn(), FakeNow);
   sink.log(Line(milliseconds(10'000), kInfo, "a"));
   sink.log(Line(milliseconds(10'001), kInfo, "b"));
   sink.log(Line(milliseconds(10'002), spdlog::level::warn, "w"));
@@ -126,7 +141,7 @@ TEST(CoalescingSinkTest, AWarningGoesOutAtOnceAfterWhatWaits) {
 
 TEST(CoalescingSinkTest, AFullBufferIsWrittenWithoutWaiting) {
   Writes w;
-  CoalescingSink sink(w.Fn());
+  CoalescingSink sink(w.Fn(), FakeNow);
   sink.log(Line(milliseconds(10'000), kInfo, "first"));
   const std::string line(1000, 'x');
   size_t lines = 0;
@@ -142,16 +157,18 @@ TEST(CoalescingSinkTest, AFullBufferIsWrittenWithoutWaiting) {
 TEST(CoalescingSinkTest, PartialAndInterruptedWritesLoseNothing) {
   std::string out;
   int calls = 0;
-  CoalescingSink sink([&](const char* data, size_t size) -> ssize_t {
-    ++calls;
-    if (calls % 3 == 1) {
-      errno = EINTR;
-      return -1;
-    }
-    const size_t n = std::min<size_t>(size, 4);  // a pipe taking 4 bytes
-    out.append(data, n);
-    return static_cast<ssize_t>(n);
-  });
+  CoalescingSink sink(
+      [&](const char* data, size_t size) -> ssize_t {
+        ++calls;
+        if (calls % 3 == 1) {
+          errno = EINTR;
+          return -1;
+        }
+        const size_t n = std::min<size_t>(size, 4);  // a pipe taking 4 bytes
+        out.append(data, n);
+        return static_cast<ssize_t>(n);
+      },
+      FakeNow);
   sink.log(Line(milliseconds(10'000), kInfo, "event=one"));
   sink.log(Line(milliseconds(10'001), kInfo, "event=two"));
   sink.flush();
@@ -160,11 +177,13 @@ TEST(CoalescingSinkTest, PartialAndInterruptedWritesLoseNothing) {
 
 TEST(CoalescingSinkTest, AClosedStderrDropsTheLinesWithoutLooping) {
   int calls = 0;
-  CoalescingSink sink([&](const char*, size_t) -> ssize_t {
-    ++calls;
-    errno = EPIPE;
-    return -1;
-  });
+  CoalescingSink sink(
+      [&](const char*, size_t) -> ssize_t {
+        ++calls;
+        errno = EPIPE;
+        return -1;
+      },
+      FakeNow);
   sink.log(Line(milliseconds(10'000), kInfo, "a"));
   EXPECT_EQ(calls, 1);
   sink.log(Line(milliseconds(10'200), kInfo, "b"));
@@ -174,19 +193,21 @@ TEST(CoalescingSinkTest, AClosedStderrDropsTheLinesWithoutLooping) {
 TEST(CoalescingSinkTest, ALineCutByAFailedWriteIsNotGluedToTheNext) {
   std::string out;
   int calls = 0;
-  CoalescingSink sink([&](const char* data, size_t size) -> ssize_t {
-    ++calls;
-    if (calls == 1) {  // the pipe takes 5 bytes...
-      out.append(data, 5);
-      return 5;
-    }
-    if (calls == 2) {  // ...and is then full
-      errno = EAGAIN;
-      return -1;
-    }
-    out.append(data, size);
-    return static_cast<ssize_t>(size);
-  });
+  CoalescingSink sink(
+      [&](const char* data, size_t size) -> ssize_t {
+        ++calls;
+        if (calls == 1) {  // the pipe takes 5 bytes...
+          out.append(data, 5);
+          return 5;
+        }
+        if (calls == 2) {  // ...and is then full
+          errno = EAGAIN;
+          return -1;
+        }
+        out.append(data, size);
+        return static_cast<ssize_t>(size);
+      },
+      FakeNow);
   sink.log(Line(milliseconds(10'000), kInfo, "event=one"));
   EXPECT_EQ(out, "event");
   sink.log(Line(milliseconds(10'200), kInfo, "event=two"));
@@ -196,19 +217,21 @@ TEST(CoalescingSinkTest, ALineCutByAFailedWriteIsNotGluedToTheNext) {
 TEST(CoalescingSinkTest, ALineCutStaysCutThroughAWriteThatFailsWhole) {
   std::string out;
   int calls = 0;
-  CoalescingSink sink([&](const char* data, size_t size) -> ssize_t {
-    ++calls;
-    if (calls == 1) {
-      out.append(data, 5);
-      return 5;
-    }
-    if (calls == 2 || calls == 3) {  // full, and still full next time
-      errno = EAGAIN;
-      return -1;
-    }
-    out.append(data, size);
-    return static_cast<ssize_t>(size);
-  });
+  CoalescingSink sink(
+      [&](const char* data, size_t size) -> ssize_t {
+        ++calls;
+        if (calls == 1) {
+          out.append(data, 5);
+          return 5;
+        }
+        if (calls == 2 || calls == 3) {  // full, and still full next time
+          errno = EAGAIN;
+          return -1;
+        }
+        out.append(data, size);
+        return static_cast<ssize_t>(size);
+      },
+      FakeNow);
   sink.log(Line(milliseconds(10'000), kInfo, "event=one"));
   sink.log(Line(milliseconds(10'200), kInfo, "event=two"));  // lost
   sink.log(Line(milliseconds(10'400), kInfo, "event=three"));
@@ -233,7 +256,7 @@ TEST(LoggingDeathTest, TheLastLinesAreWrittenAtExit) {
 TEST(CoalescingSinkTest, TheLastLinesAreWrittenWhenTheSinkGoes) {
   Writes w;
   {
-    CoalescingSink sink(w.Fn());
+    CoalescingSink sink(w.Fn(), FakeNow);
     sink.log(Line(milliseconds(10'000), kInfo, "a"));
     sink.log(Line(milliseconds(10'001), kInfo, "server_stopped"));
   }
