@@ -116,6 +116,9 @@ class DeadlineService {
   // Optional: when set, moved appointments are announced through the outbox
   // in the transaction that moved them. Call before serving.
   void SetMovedEncoder(MovedEncoder e) { moved_encoder_ = std::move(e); }
+  // Drops every cached calendar: the next use reads the store (another
+  // replica stored a version, or one took effect).
+  void ForgetCachedCalendars();
   void SetPublishedEncoder(PublishedEncoder e) {
     published_encoder_ = std::move(e);
   }
@@ -211,8 +214,6 @@ class DeadlineService {
   // Whether `e` (a DossierReceived) carries a receipt appointment
   // kReceiptTolerance or more off dossier clock `c`'s due time.
   static bool ReceiptDisagrees(const InboundEvent& e, const Clock& c);
-  // Drops every cached calendar: the next use reads the store.
-  void ForgetCachedCalendars();
   // Differences below this are rounding, not another calendar (intake
   // leaves moves under a minute alone too).
   static constexpr absl::Duration kReceiptTolerance = absl::Minutes(1);

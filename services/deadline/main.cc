@@ -145,6 +145,11 @@ int main(int argc, char** argv) {
         }
       },
       absl::GetFlag(FLAGS_scan_interval));
+  // Another replica's calendar change drops this one's cached copies at
+  // once; calendar_cache_ttl stays as the fallback.
+  rt->AddLoop(
+      "calendar_cache", [&service] { service->ForgetCachedCalendars(); },
+      absl::Minutes(5), kCalendarsChangedChannel);
   rt->AddLoop(
       "clock_gauges", [&m, &service] { m.UpdateClocks(*service); },
       absl::Seconds(30));

@@ -15,6 +15,7 @@
 #include "libs/calendar/default_calendar.h"
 #include "libs/calendar/test_calendars.h"
 #include "libs/common/uuid.h"
+#include "libs/db/wake_listener.h"
 #include "services/deadline/deadline_service.h"
 #include "services/deadline/pg_deadline_store.h"
 #include "services/deadline/pg_test_db.h"
@@ -222,11 +223,15 @@ TEST_F(PgDeadlineServiceTest, FutureCalendarVersionActivatesOnce) {
   data->holidays.push_back({absl::CivilDay(2026, 3, 13),
                             absl::CivilDay(2026, 3, 13), "Nghỉ đột xuất", "",
                             false});
+  // Every replica's calendar cache loop listens here.
+  db::WakeListener replicas(pool_->dsn(), kCalendarsChangedChannel);
+  ASSERT_TRUE(replicas.Listen());
   absl::StatusOr<CalendarUpdate> u =
       service_->UpdateCalendar("vn", calendar::ToJson(*data),
                                Vn(2026, 3, 11, 0, 0), "admin-1", "QĐ trước");
   ASSERT_TRUE(u.ok()) << u.status();
   EXPECT_TRUE(u->moved.empty());
+  EXPECT_TRUE(replicas.Wait(absl::Seconds(30))) << "stored: caches dropped";
   EXPECT_TRUE(service_->ActivateDueCalendars()->empty());
   EXPECT_EQ(service_->GetCalendar("vn")->version, 1);  // not yet effective
   clock_.Set(Vn(2026, 3, 11, 0, 0));
@@ -235,6 +240,7 @@ TEST_F(PgDeadlineServiceTest, FutureCalendarVersionActivatesOnce) {
   ASSERT_TRUE(moved.ok()) << moved.status();
   ASSERT_EQ(moved->size(), 1u);
   EXPECT_EQ((*moved)[0].new_due, Vn(2026, 3, 17, 10, 0));
+  EXPECT_TRUE(replicas.Wait(absl::Seconds(30))) << "in force: dropped again";
   EXPECT_TRUE(service_->ActivateDueCalendars()->empty());
   EXPECT_EQ(Count("SELECT count(*) FROM deadline.calendars WHERE applied_at "
                   "IS NULL"),

@@ -13,6 +13,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/uuid.h"
+#include "libs/db/notifier.h"
 #include "libs/db/outbox.h"
 #include "libs/db/transaction.h"
 #include "services/deadline/deadline_logic.h"
@@ -218,6 +219,7 @@ class PgTx final : public DeadlineTx {
               "deadline.us_to_ts($3), $4, deadline.us_to_ts($5), $6, $7, "
               "CASE WHEN $8::boolean THEN deadline.us_to_ts($5) END, "
               "NULLIF($9, ''))");
+    db::NotifyAfterCommit(kCalendarsChangedChannel);
     return absl::OkStatus();
   }
   absl::Status SetCalendarMoved(
@@ -255,6 +257,7 @@ class PgTx final : public DeadlineTx {
             w_,
             "UPDATE deadline.calendars SET applied_at = deadline.us_to_ts($3) "
             "WHERE calendar_id = $1 AND version = $2");
+    db::NotifyAfterCommit(kCalendarsChangedChannel);
     return absl::OkStatus();
   }
 

@@ -13,6 +13,11 @@
 
 namespace lienthong::deadline {
 
+// Sent (NotifyAfterCommit) when a calendar version is stored or takes
+// effect: every replica's calendar cache loop listens and drops its
+// copies, instead of counting new clocks with them until they expire.
+inline constexpr char kCalendarsChangedChannel[] = "deadline_calendars";
+
 class PgDeadlineStore final : public DeadlineStore {
  public:
   PgDeadlineStore(db::Pool& pool, const common::Clock& clock)
