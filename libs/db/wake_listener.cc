@@ -50,11 +50,12 @@ bool WakeListener::Listen() {
     // The receiver registers with LISTEN as it is made.
     receiver_ = std::make_unique<Receiver>(dsn_, channel_);
     backend_pid_ = receiver_->conn().backendpid();
-    missed_ = ever_listened_;
-    ever_listened_ = true;
+    missed_ = tried_;
+    tried_ = true;
     retry_ = kFirstRetry;
     return true;
   } catch (const std::exception&) {
+    tried_ = true;
     receiver_.reset();
     next_attempt_ = now + retry_;
     retry_ = std::min(retry_ * 2, kMaxRetry);
@@ -77,21 +78,25 @@ bool WakeListener::Wait(absl::Duration timeout) {
   if (std::exchange(missed_, false)) return true;
   try {
     pqxx::connection& c = receiver_->conn();
+    const absl::Time until = absl::Now() + timeout;
     c.get_notifs();
-    if (!receiver_->TakeWoken()) {
-      const int64_t us =
-          std::max<int64_t>(0, absl::ToInt64Microseconds(timeout));
+    // The socket can turn readable with no wake-up for us (another
+    // message, a signal): wait again for what is left.
+    for (absl::Duration left = until - absl::Now(); !receiver_->TakeWoken();
+         left = until - absl::Now()) {
+      if (left <= absl::ZeroDuration()) return false;
+      const int64_t us = absl::ToInt64Microseconds(left);
       c.await_notification(static_cast<long>(us / 1000000),
                            static_cast<long>(us % 1000000));
+      // libpqxx opens a lost connection again by itself (and LISTENs
+      // again): what was sent in between was missed.
+      if (c.backendpid() != backend_pid_) {
+        backend_pid_ = c.backendpid();
+        receiver_->TakeWoken();
+        return true;
+      }
     }
-    // libpqxx opens a lost connection again by itself (and LISTENs
-    // again): what was sent in between was missed.
-    if (c.backendpid() != backend_pid_) {
-      backend_pid_ = c.backendpid();
-      receiver_->TakeWoken();
-      return true;
-    }
-    return receiver_->TakeWoken();
+    return true;
   } catch (const std::exception&) {
     Drop();  // opened again by a later Wait, which then says so
     absl::SleepFor(timeout);

@@ -5,8 +5,9 @@
 // on a timer: Wait returns as soon as one arrives, or when the time is up.
 // A wake-up sent while nobody listened (before the first Listen, while
 // the connection was down or being opened again) cannot be heard, so Wait
-// also returns true once after listening again on a new connection: the
-// loop runs to catch up on what it may have missed. While the database
+// also returns true once after listening on a new connection when an
+// earlier one was lost or could not be opened: the loop runs to catch up
+// on what it may have missed. While the database
 // cannot be reached, Wait only sleeps, and tries to connect again with a
 // growing pause (up to kMaxRetry).
 //
@@ -52,8 +53,10 @@ class WakeListener {
   const std::string channel_;
   std::unique_ptr<Receiver> receiver_;  // owns its connection
   int backend_pid_ = 0;  // the session listening; another: reconnected
-  bool ever_listened_ = false;
-  bool missed_ = false;  // listening again: wake-ups may have been lost
+  // Whether Listen was tried before: listening now after a lost
+  // connection or a failed first try, wake-ups may have been lost.
+  bool tried_ = false;
+  bool missed_ = false;
   absl::Time next_attempt_ = absl::InfinitePast();
   absl::Duration retry_ = kFirstRetry;
 };
