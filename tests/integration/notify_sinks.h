@@ -142,6 +142,17 @@ class Sink {
     Control("POST", absl::StrCat("/_control/delay?ms=", ms));
   }
   nlohmann::json Stats() { return Control("GET", "/_control/stats"); }
+  // Stats once `key` counts at least `n`, or after 10 s: the sink counts
+  // a refused TLS handshake on its own thread, after the client has
+  // already given up.
+  nlohmann::json StatsOnce(const std::string& key, int n) {
+    nlohmann::json stats = Stats();
+    for (int i = 0; i < 1000 && stats[key] < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      stats = Stats();
+    }
+    return stats;
+  }
   nlohmann::json Messages() {
     return Control("GET", "/_control/messages")["messages"];
   }
