@@ -27,12 +27,31 @@ bool WaitForNextRun(absl::Duration interval, db::WakeListener* wake,
 
 void RunLoop(const std::function<void()>& run_once, absl::Duration interval,
              db::WakeListener* wake, const absl::Notification& stop) {
+  RunLoop(
+      [&run_once] {
+        run_once();
+        return true;
+      },
+      interval, interval, wake, stop);
+}
+
+void RunLoop(const std::function<bool()>& run_once, absl::Duration interval,
+             absl::Duration retry, db::WakeListener* wake,
+             const absl::Notification& stop) {
   // Listening before the first run: a wake-up sent while it runs is heard
   // after it.
   if (wake != nullptr) wake->Listen();
+  absl::Duration next_retry = retry;
+  absl::Duration wait;
   do {
-    run_once();
-  } while (WaitForNextRun(interval, wake, stop));
+    if (run_once()) {
+      next_retry = retry;
+      wait = interval;
+    } else {
+      wait = std::min(next_retry, interval);
+      next_retry = std::min(next_retry * 2, interval);
+    }
+  } while (WaitForNextRun(wait, wake, stop));
 }
 
 }  // namespace lienthong::runtime

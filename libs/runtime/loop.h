@@ -17,4 +17,12 @@ namespace lienthong::runtime {
 void RunLoop(const std::function<void()>& run_once, absl::Duration interval,
              db::WakeListener* wake, const absl::Notification& stop);
 
+// The same for a run that can fail (`run_once` returns false): after a
+// failure the next run comes after `retry`, doubling with each failure in
+// a row up to `interval`, instead of a whole `interval` later (a peer not
+// up yet when the service starts).
+void RunLoop(const std::function<bool()>& run_once, absl::Duration interval,
+             absl::Duration retry, db::WakeListener* wake,
+             const absl::Notification& stop);
+
 }  // namespace lienthong::runtime

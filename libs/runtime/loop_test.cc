@@ -111,5 +111,26 @@ TEST_F(RunLoopTest, WithoutAWakeListenerTheTimerAloneRunsIt) {
   EXPECT_EQ(runs_, 1);
 }
 
+TEST_F(RunLoopTest, AFailedRunIsTriedAgainSoonerThanItsInterval) {
+  absl::Notification stop;
+  std::thread loop([&] {
+    RunLoop(
+        [&] {
+          Run();
+          absl::MutexLock lock(&mu_);
+          return runs_ >= 3;  // the first two fail (a peer not up yet)
+        },
+        absl::Hours(1), absl::Milliseconds(1), nullptr, stop);
+  });
+  // Retried after 1 ms, then 2 ms; an hour's interval would never get
+  // here in time.
+  EXPECT_TRUE(AwaitRuns(3));
+  stop.Notify();
+  loop.join();
+  // The third run succeeded: the next is an hour away.
+  absl::MutexLock lock(&mu_);
+  EXPECT_EQ(runs_, 3);
+}
+
 }  // namespace
 }  // namespace lienthong::runtime

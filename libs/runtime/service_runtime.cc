@@ -180,7 +180,21 @@ ServiceRuntime::~ServiceRuntime() {
 void ServiceRuntime::AddLoop(std::string name, std::function<void()> run_once,
                              absl::Duration interval,
                              std::string wake_channel) {
-  loops_.push_back({std::move(name), std::move(run_once), interval,
+  AddRetryingLoop(
+      std::move(name),
+      [run_once = std::move(run_once)] {
+        run_once();
+        return true;
+      },
+      interval, interval, std::move(wake_channel));
+}
+
+void ServiceRuntime::AddRetryingLoop(std::string name,
+                                     std::function<bool()> run_once,
+                                     absl::Duration interval,
+                                     absl::Duration retry,
+                                     std::string wake_channel) {
+  loops_.push_back({std::move(name), std::move(run_once), interval, retry,
                     std::move(wake_channel)});
 }
 
@@ -273,7 +287,7 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services) {
         wake =
             std::make_unique<db::WakeListener>(pool_->dsn(), loop.wake_channel);
       }
-      RunLoop(loop.run_once, loop.interval, wake.get(), *g_stop);
+      RunLoop(loop.run_once, loop.interval, loop.retry, wake.get(), *g_stop);
     });
   }
   logging::Event("serving")

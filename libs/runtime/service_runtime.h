@@ -75,6 +75,11 @@ class ServiceRuntime {
   // channel arrives, in every replica.
   void AddLoop(std::string name, std::function<void()> run_once,
                absl::Duration interval, std::string wake_channel = "");
+  // The same for a run that can fail (returns false): the next comes after
+  // `retry`, doubling up to `interval` (runtime::RunLoop).
+  void AddRetryingLoop(std::string name, std::function<bool()> run_once,
+                       absl::Duration interval, absl::Duration retry,
+                       std::string wake_channel = "");
 
   // Called when SIGTERM arrives, before the drain (e.g. to end long-lived
   // streams so the drain need not wait for its deadline).
@@ -102,8 +107,9 @@ class ServiceRuntime {
   std::vector<std::unique_ptr<db::OutboxRelay>> relays_;
   struct Loop {
     std::string name;
-    std::function<void()> run_once;
+    std::function<bool()> run_once;  // false: failed, retry sooner
     absl::Duration interval;
+    absl::Duration retry;
     std::string wake_channel;  // empty: the timer alone
   };
   std::vector<Loop> loops_;

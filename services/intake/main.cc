@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
         logging::Event("calendar_refresh_failed")
             .With("code", absl::StatusCodeToString(r.status().code()))
             .Warn();
-        return;
+        return false;
       }
       for (const std::string& version : r->installed) {
         logging::Event("calendar_installed").With("version", version).Info();
@@ -134,12 +134,14 @@ int main(int argc, char** argv) {
             .With("code", absl::StatusCodeToString(r->pruned.code()))
             .Warn();
       }
+      return true;
     };
     // The first pass runs as soon as the server serves (start-up never
-    // waits for the deadline service); deadline's CalendarPublished wakes
-    // every replica's loop at once.
-    rt->AddLoop("calendar_refresh", refresh_once, refresh,
-                intake::kCalendarsPublishedChannel);
+    // waits for the deadline service); while deadline cannot be reached
+    // it tries again after 1 s, 2 s, … up to the refresh interval; and
+    // deadline's CalendarPublished wakes every replica's loop at once.
+    rt->AddRetryingLoop("calendar_refresh", refresh_once, refresh,
+                        absl::Seconds(1), intake::kCalendarsPublishedChannel);
   }
   const std::shared_ptr<const intake::CalendarSet> held =
       options.calendars->Calendars();
