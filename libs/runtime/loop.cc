@@ -25,16 +25,6 @@ bool WaitForNextRun(absl::Duration interval, db::WakeListener* wake,
 
 }  // namespace
 
-void RunLoop(const std::function<void()>& run_once, absl::Duration interval,
-             db::WakeListener* wake, const absl::Notification& stop) {
-  RunLoop(
-      [&run_once] {
-        run_once();
-        return true;
-      },
-      interval, interval, wake, stop);
-}
-
 void RunLoop(const std::function<bool()>& run_once, absl::Duration interval,
              absl::Duration retry, db::WakeListener* wake,
              const absl::Notification& stop) {

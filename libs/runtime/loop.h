@@ -14,13 +14,10 @@
 
 namespace lienthong::runtime {
 
-void RunLoop(const std::function<void()>& run_once, absl::Duration interval,
-             db::WakeListener* wake, const absl::Notification& stop);
-
-// The same for a run that can fail (`run_once` returns false): after a
-// failure the next run comes after `retry`, doubling with each failure in
-// a row up to `interval`, instead of a whole `interval` later (a peer not
-// up yet when the service starts).
+// A run that fails (`run_once` returns false) is tried again after
+// `retry`, doubling with each failure in a row up to `interval`, instead
+// of a whole `interval` later (a peer not up yet when the service starts);
+// a loop whose runs do not fail passes `interval` as `retry`.
 void RunLoop(const std::function<bool()>& run_once, absl::Duration interval,
              absl::Duration retry, db::WakeListener* wake,
              const absl::Notification& stop);

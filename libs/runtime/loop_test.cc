@@ -4,6 +4,7 @@
 
 #include "libs/runtime/loop.h"
 
+#include <functional>
 #include <thread>
 #include <utility>
 
@@ -42,6 +43,13 @@ class RunLoopTest : public ::testing::Test {
             +[](Want* w) { return *w->runs >= w->n; }, &want),
         timeout);
   }
+  // A run that counts itself and succeeds.
+  std::function<bool()> RunOk() {
+    return [this] {
+      Run();
+      return true;
+    };
+  }
   void Run() {
     absl::MutexLock lock(&mu_);
     ++runs_;
@@ -66,7 +74,7 @@ TEST_F(RunLoopTest, AWakeUpRunsTheLoopBeforeItsTimer) {
   db::WakeListener wake(dsn_, "lt_loop");
   absl::Notification stop;
   std::thread loop(
-      [&] { RunLoop([&] { Run(); }, absl::Hours(1), &wake, stop); });
+      [&] { RunLoop(RunOk(), absl::Hours(1), absl::Hours(1), &wake, stop); });
   ASSERT_TRUE(AwaitRuns(1));
   Wake();
   EXPECT_TRUE(AwaitRuns(2)) << "an hour's timer, and no run after a wake-up";
@@ -88,12 +96,13 @@ TEST_F(RunLoopTest, AWakeUpSentDuringTheFirstRunIsHeardAfterIt) {
     RunLoop(
         [&] {
           Run();
-          if (!std::exchange(first, false)) return;
+          if (!std::exchange(first, false)) return true;
           // The first run is still going when the wake-up goes out.
           Wake();
           EXPECT_TRUE(probe.Wait(kPatience));
+          return true;
         },
-        absl::Hours(1), &wake, stop);
+        absl::Hours(1), absl::Hours(1), &wake, stop);
   });
   EXPECT_TRUE(AwaitRuns(2)) << "the wake-up sent during the first run";
   stop.Notify();
@@ -103,7 +112,7 @@ TEST_F(RunLoopTest, AWakeUpSentDuringTheFirstRunIsHeardAfterIt) {
 TEST_F(RunLoopTest, WithoutAWakeListenerTheTimerAloneRunsIt) {
   absl::Notification stop;
   std::thread loop(
-      [&] { RunLoop([&] { Run(); }, absl::Hours(1), nullptr, stop); });
+      [&] { RunLoop(RunOk(), absl::Hours(1), absl::Hours(1), nullptr, stop); });
   ASSERT_TRUE(AwaitRuns(1));
   stop.Notify();
   loop.join();
