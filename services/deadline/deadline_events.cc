@@ -341,13 +341,16 @@ absl::StatusOr<absl::optional<InboundEvent>> DecodeEvent(
 
 namespace {
 
-// `payload` in deadline's event envelope, for `destinations`; no dossier
-// in the envelope (the payload names what it is about).
+// `payload` in deadline's event envelope, for `destinations`; the envelope
+// names `dossier` when the event is about one (empty: the payload names
+// what it is about).
 OutgoingEvent Outgoing(const google::protobuf::Message& payload, absl::Time at,
-                       std::vector<std::string> destinations) {
+                       std::vector<std::string> destinations,
+                       const std::string& dossier = "") {
   common::v1::Event e;
   e.set_event_id(NewEventId());
   e.set_source("deadline");
+  if (!dossier.empty()) e.set_dossier(absl::StrCat("dossiers/", dossier));
   ToTs(at, e.mutable_occur_time());
   e.mutable_payload()->PackFrom(payload);
   e.set_type(payload.GetTypeName());
@@ -362,33 +365,18 @@ OutgoingEvent Outgoing(const google::protobuf::Message& payload, absl::Time at,
 }  // namespace
 
 OutgoingEvent EncodeNotice(const ClockNotice& n) {
-  common::v1::Event e;
-  e.set_event_id(NewEventId());
-  e.set_source("deadline");
-  e.set_dossier(absl::StrCat("dossiers/", n.clock.dossier_code));
-  ToTs(n.fired_at, e.mutable_occur_time());
-  OutgoingEvent out;
-  if (n.urgency == Urgency::kOverdue) {
-    v1::ClockOverdue m;
-    ClockToProto(n.clock, n.remaining, m.mutable_clock());
-    ToTs(n.fired_at, m.mutable_fire_time());
-    e.mutable_payload()->PackFrom(m);
-    out.type = m.GetTypeName();
-  } else {
-    v1::ClockDueSoon m;
-    ClockToProto(n.clock, n.remaining, m.mutable_clock());
-    ToTs(n.fired_at, m.mutable_fire_time());
-    e.mutable_payload()->PackFrom(m);
-    out.type = m.GetTypeName();
-  }
-  e.set_type(out.type);
-  out.event_id = e.event_id();
-  out.payload = e.SerializeAsString();
   // The apology slip is the receiving office's job: intake hears about
   // dossier clocks; notify tells officers (and, via intake, citizens).
-  out.destinations = {"notify"};
-  if (n.clock.kind == ClockKind::kDossier) out.destinations.push_back("intake");
-  return out;
+  std::vector<std::string> destinations = {"notify"};
+  if (n.clock.kind == ClockKind::kDossier) destinations.push_back("intake");
+  const auto notice = [&](auto m) {
+    ClockToProto(n.clock, n.remaining, m.mutable_clock());
+    ToTs(n.fired_at, m.mutable_fire_time());
+    return Outgoing(m, n.fired_at, std::move(destinations),
+                    n.clock.dossier_code);
+  };
+  return n.urgency == Urgency::kOverdue ? notice(v1::ClockOverdue())
+                                        : notice(v1::ClockDueSoon());
 }
 
 OutgoingEvent EncodeAppointmentsMoved(
