@@ -21,6 +21,11 @@ double Figures::Throughput() const {
   return s > 0 ? ok / s : 0;
 }
 
+double Figures::BusyFraction(int cores) const {
+  const double s = absl::ToDoubleSeconds(wall) * std::max(1, cores);
+  return s > 0 ? busy_cpu_seconds / s : 0;
+}
+
 Figures Merge(const std::vector<Figures>& runs) {
   Figures all;
   for (const Figures& f : runs) {
@@ -176,9 +181,12 @@ Figures RunOpenLoop(double rate_per_second, int workers,
 
 void PrintRow(const std::string& label, Figures& f) {
   std::printf(
-      "%-34s %8.1f /s  p50 %6.2f  p95 %6.2f  p99 %6.2f ms  cpu %.3f ms/req",
+      "%-34s %8.1f /s  p50 %6.2f  p95 %6.2f  p99 %6.2f ms  cpu %.3f ms/req"
+      "  busy %.0f %%",
       label.c_str(), f.Throughput(), f.PercentileMs(0.50), f.PercentileMs(0.95),
-      f.PercentileMs(0.99), f.CpuMsPerRequest());
+      f.PercentileMs(0.99), f.CpuMsPerRequest(),
+      100 * f.BusyFraction(
+                static_cast<int>(std::thread::hardware_concurrency())));
   if (f.failed > 0) {
     std::printf("  (%lld failed: %s)", static_cast<long long>(f.failed),
                 f.first_failure.c_str());

@@ -39,6 +39,10 @@ struct Figures {
   double CpuMsPerRequest() const {
     return ok > 0 ? busy_cpu_seconds * 1e3 / static_cast<double>(ok) : 0;
   }
+  // How busy the machine's cores were over the run, 0 to 1. With group
+  // commit a call costs more CPU at moderate load (smaller batches) than
+  // at peak, so 60 % of the peak rate is more than 60 % of the cores.
+  double BusyFraction(int cores) const;
 
   double Throughput() const;      // successful requests per second
   double PercentileMs(double p);  // 0 < p <= 1; sorts `latencies`
@@ -58,7 +62,8 @@ Figures RunClosedLoop(int clients, absl::Duration duration, const Op& op);
 Figures RunOpenLoop(double rate_per_second, int workers,
                     absl::Duration duration, const Op& op);
 
-// "  <label>  throughput  p50  p95  p99" on one line.
+// "  <label>  throughput  p50  p95  p99  cpu per call  cores busy" on one
+// line.
 void PrintRow(const std::string& label, Figures& f);
 
 // What the disk does meanwhile: a thread that writes 8 kB and fdatasync()s
