@@ -479,6 +479,14 @@ def main():
             # Paths: PostgreSQL, and the peers this service calls.
             me = pods[name]
             dsn = dict(re.findall(r"(\w+)=(\S+)", setting("db_dsn")))
+            # A PostgreSQL node that vanishes (a failover after a node
+            # loss) sends no reset: without keepalives a connection waiting
+            # for a wake-up hears nothing for good, and a query on a pooled
+            # one waits for TCP's retransmissions (~15 min).
+            if dsn.get("keepalives") != "1":
+                problem(f"{cw}: --db_dsn does not set keepalives=1")
+            if not dsn.get("tcp_user_timeout", "").isdigit() or int(dsn["tcp_user_timeout"]) <= 0:
+                problem(f"{cw}: --db_dsn sets no tcp_user_timeout (ms)")
             cluster = dsn.get("host", "").removesuffix("-rw")
             if cluster not in cnpg:
                 problem(f"{cw}: --db_dsn host {dsn.get('host')} is not the -rw Service of a rendered CloudNativePG Cluster")
