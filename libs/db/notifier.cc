@@ -72,15 +72,26 @@ void Notifier::Loop() {
       channels.push_back(c);
       payloads.push_back(p);
     }
-    try {
-      if (conn == nullptr) conn = std::make_unique<pqxx::connection>(dsn_);
-      pqxx::nontransaction n(*conn);
-      ExecPrepared(n,
-                   "SELECT pg_notify(c, p) FROM unnest($1::text[], "
-                   "$2::text[]) AS x(c, p)",
-                   TextArrayLiteral(channels), TextArrayLiteral(payloads));
-    } catch (const std::exception&) {
-      conn.reset();  // a hint: the readers' polling finds the rows
+    for (;;) {
+      const bool reused = conn != nullptr;
+      try {
+        if (!reused) conn = std::make_unique<pqxx::connection>(dsn_);
+        pqxx::nontransaction n(*conn);
+        ExecPrepared(n,
+                     "SELECT pg_notify(c, p) FROM unnest($1::text[], "
+                     "$2::text[]) AS x(c, p)",
+                     TextArrayLiteral(channels), TextArrayLiteral(payloads));
+        break;
+      } catch (const std::exception&) {
+        conn.reset();
+        // A session that ended since the last send (a restart, a
+        // failover, an idle timeout) fails the first statement after it,
+        // while the listeners have already reconnected: the batch goes
+        // again on a new session. A new session that fails too means the
+        // database is away; its listeners are cut off as well and catch
+        // up when they reconnect, and the readers poll.
+        if (!reused) break;
+      }
     }
   }
 }

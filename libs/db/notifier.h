@@ -11,9 +11,10 @@
 // wake-ups with NotifyAfterCommit, and once it has committed the pool's
 // notifier sends them from its own connection, coalesced, in one
 // statement (a NOTIFY alone writes no WAL and holds that lock only
-// briefly). A rollback drops them. They stay hints: readers still poll, so
-// a wake-up lost to a crash between commit and send costs latency, never
-// an event.
+// briefly). A rollback drops them. A send that finds the notifier's
+// session ended (a restart, a failover) goes again on a new one. They stay
+// hints: readers still poll, so a wake-up lost to a crash between commit
+// and send costs latency, never an event.
 
 #include <memory>
 #include <set>
