@@ -177,6 +177,12 @@ struct CalendarRefresh {
   // `prune`'s: when it failed, the stored versions it would have dropped
   // stay until a later refresh prunes them.
   absl::Status pruned;
+
+  // Whether everything the listing asked for was done. False when a store,
+  // a forget or the prune failed (the database, not the listing): the
+  // caller refreshes again soon instead of after its whole interval. An
+  // invalid copy does not count: fetching it again soon would not mend it.
+  bool Complete() const { return storage_failed.empty() && pruned.ok(); }
 };
 
 // One refresh: `fetch` every calendar the deadline service has in force

@@ -42,13 +42,14 @@ struct FakeSource {
       return absl::OkStatus();
     };
     r.prune = [this](const std::vector<CalendarCopy>& l, absl::Time) {
+      if (!prune_status.ok()) return prune_status;
       pruned_with.push_back(l.size());
       return absl::OkStatus();
     };
     return r;
   }
   std::vector<CalendarCopy> listed;
-  absl::Status fetch_status, persist_status, forget_status;
+  absl::Status fetch_status, persist_status, forget_status, prune_status;
   std::map<std::string, std::string> stored;  // id -> version in force
   std::vector<std::string> stored_upcoming;   // each upcoming one persisted
   std::vector<std::string> forgotten;
@@ -70,6 +71,9 @@ TEST(CalendarRefresherTest, StoresUpcomingVersionsBeforeHoldingThem) {
   EXPECT_THAT(got->upcoming, ElementsAre("vn-H26@1"));
   ASSERT_EQ(got->invalid.size(), 1u);
   EXPECT_EQ(got->invalid[0].version, "vn-T01@1");
+  // An invalid copy is not retried sooner: fetching it again would not
+  // mend it.
+  EXPECT_TRUE(got->Complete());
   EXPECT_EQ(src.stored, (std::map<std::string, std::string>{{"vn", "vn@3"}}));
   EXPECT_THAT(src.stored_upcoming, ElementsAre("vn-H26@1"));
   EXPECT_THAT(src.pruned_with, ElementsAre(3u));
@@ -98,6 +102,7 @@ TEST(CalendarRefresherTest, AnUpcomingVersionThatCouldNotBeStoredIsRetried) {
   ASSERT_TRUE(got.ok()) << got.status();
   ASSERT_EQ(got->storage_failed.size(), 1u);
   EXPECT_EQ(got->storage_failed[0].version, "vn@4");
+  EXPECT_FALSE(got->Complete());  // the loop tries again soon
   EXPECT_THAT(got->upcoming, IsEmpty());
   // Not held, as a version in force that could not be stored is not.
   EXPECT_EQ(cache.Calendars()->For(kWardH26, "", from).version, "vn@bundled");
@@ -105,9 +110,30 @@ TEST(CalendarRefresherTest, AnUpcomingVersionThatCouldNotBeStoredIsRetried) {
   src.persist_status = absl::OkStatus();
   got = r.RunOnce();
   ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->Complete());
   EXPECT_THAT(got->upcoming, ElementsAre("vn@4"));
   EXPECT_THAT(src.stored_upcoming, ElementsAre("vn@4"));
   EXPECT_EQ(cache.Calendars()->For(kWardH26, "", from).version, "vn@4");
+}
+
+TEST(CalendarRefresherTest, AFailedPruneAsksForAnotherRefreshSoon) {
+  CalendarCache cache = Bundled();
+  FakeSource src;
+  src.listed = {Copy("vn", 3)};
+  src.prune_status = absl::UnavailableError("database away");
+  CalendarRefresher r = src.Refresher(&cache);
+  absl::StatusOr<CalendarRefresh> got = r.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  // What was listed is held all the same; only the stored leftovers wait.
+  EXPECT_THAT(got->installed, ElementsAre("vn@3"));
+  EXPECT_EQ(got->pruned.code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(got->Complete());
+
+  src.prune_status = absl::OkStatus();
+  got = r.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->Complete());
+  EXPECT_THAT(src.pruned_with, ElementsAre(1u));
 }
 
 TEST(CalendarRefresherTest,

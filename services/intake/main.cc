@@ -134,11 +134,14 @@ int main(int argc, char** argv) {
             .With("code", absl::StatusCodeToString(r->pruned.code()))
             .Warn();
       }
-      return true;
+      // A version that could not be stored is not held yet: try again
+      // after the retry delay, not the whole interval.
+      return r->Complete();
     };
     // The first pass runs as soon as the server serves (start-up never
     // waits for the deadline service); while deadline cannot be reached
-    // it tries again after 1 s, 2 s, … up to the refresh interval; and
+    // (or the database) it tries again after 1 s, 2 s, … up to the
+    // refresh interval; and
     // deadline's CalendarPublished wakes every replica's loop at once.
     rt->AddRetryingLoop("calendar_refresh", refresh_once, refresh,
                         absl::Seconds(1), intake::kCalendarsPublishedChannel);
