@@ -198,5 +198,35 @@ TEST_F(DeadlineServiceTest, ClocksNameTheCalendarVersionTheirDueTimeCameFrom) {
   EXPECT_EQ(version("dossiers/D2"), 1);
 }
 
+TEST_F(DeadlineServiceTest, ACalendarReadBeforeAWakeUpIsNotCachedAfterIt) {
+  // While this replica reads vn (version 1), another stores version 2,
+  // taking Tuesday 10/3 off, and its wake-up (CalendarsChanged) makes this
+  // one forget its cached calendars.
+  store_.AfterNextLatestCalendarRead("vn", [&] {
+    ASSERT_TRUE(store_
+                    .InTransaction([&](DeadlineTx& tx) {
+                      CalendarVersion v;
+                      v.calendar_id = "vn";
+                      v.version = 2;
+                      v.effective_from = Vn(2026, 1, 1, 0, 0);
+                      v.json = calendar::testing::VnJsonWithDaysOff(
+                          "vn", {absl::CivilDay(2026, 3, 10)}, "Nghỉ đột xuất");
+                      v.created_at = Vn(2026, 3, 9, 10, 0);
+                      v.applied = true;
+                      return tx.InsertCalendar(v);
+                    })
+                    .ok());
+    service_.ForgetCachedCalendars();
+  });
+  absl::StatusOr<calendar::WorkingCalendar> read = service_.Calendar("vn");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(read->IsWorkingDay(absl::CivilDay(2026, 3, 10)));  // version 1
+  // The next look, on the same (frozen) clock, well inside the cache's
+  // lifetime: version 2, not what the read before the wake-up left.
+  read = service_.Calendar("vn");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_FALSE(read->IsWorkingDay(absl::CivilDay(2026, 3, 10)));
+}
+
 }  // namespace
 }  // namespace lienthong::deadline

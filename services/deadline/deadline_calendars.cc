@@ -102,8 +102,8 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     }
     return absl::OkStatus();
   }));
-  absl::MutexLock lock(&mu_);
-  cache_.erase(calendar_id);
+  const std::vector<std::string> ids{calendar_id};
+  DropCached(&ids);
   return update;
 }
 
@@ -171,8 +171,7 @@ DeadlineService::ActivateDueCalendars() {
     }
     return absl::OkStatus();
   }));
-  absl::MutexLock lock(&mu_);
-  for (const std::string& id : touched) cache_.erase(id);
+  DropCached(&touched);
   return moved;
 }
 

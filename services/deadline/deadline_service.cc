@@ -67,6 +67,7 @@ absl::Status DeadlineService::EnsureDefaultCalendar() {
 absl::StatusOr<DeadlineService::Cached> DeadlineService::Load(
     const std::string& id) {
   const absl::Time now = clock_.Now();
+  uint64_t drops;
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(id);
@@ -74,6 +75,7 @@ absl::StatusOr<DeadlineService::Cached> DeadlineService::Load(
         now - it->second.loaded_at < options_.calendar_cache_ttl) {
       return it->second;
     }
+    drops = cache_drops_;
   }
   LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
                       store_.LatestCalendar(id, now));
@@ -88,7 +90,9 @@ absl::StatusOr<DeadlineService::Cached> DeadlineService::Load(
     c.calendar = std::move(cal);
   }
   absl::MutexLock lock(&mu_);
-  cache_[id] = c;
+  // Dropped while it was read (a new version, here or on another replica):
+  // what was read may be the version before it, so it is not kept.
+  if (cache_drops_ == drops) cache_[id] = c;
   return c;
 }
 
@@ -149,9 +153,16 @@ bool DeadlineService::ReceiptDisagrees(const InboundEvent& e, const Clock& c) {
              kReceiptTolerance;
 }
 
-void DeadlineService::ForgetCachedCalendars() {
+void DeadlineService::ForgetCachedCalendars() { DropCached(nullptr); }
+
+void DeadlineService::DropCached(const std::vector<std::string>* ids) {
   absl::MutexLock lock(&mu_);
-  cache_.clear();
+  ++cache_drops_;
+  if (ids == nullptr) {
+    cache_.clear();
+    return;
+  }
+  for (const std::string& id : *ids) cache_.erase(id);
 }
 
 absl::Status DeadlineService::MoveStaleReceipt(DeadlineTx& tx,

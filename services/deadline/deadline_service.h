@@ -232,8 +232,14 @@ class DeadlineService {
   PublishedEncoder published_encoder_;
   ServiceOptions options_;
   DeadlineRules rules_;
+  // Drops `ids`' cached calendars (all of them when `ids` is null).
+  void DropCached(const std::vector<std::string>* ids);
+
   absl::Mutex mu_;
   std::map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
+  // Counts the drops: a calendar read before one is not cached after it
+  // (it may be the version the drop was for).
+  uint64_t cache_drops_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // "dossiers/{code}" and "dossiers/{code}/legs/{leg}".

@@ -253,7 +253,17 @@ absl::StatusOr<absl::optional<CalendarVersion>>
 MemoryDeadlineStore::LatestCalendar(const std::string& calendar_id,
                                     absl::Time at) {
   State copy = Snapshot();
-  return MemoryTx(copy).LatestCalendar(calendar_id, at);
+  auto read = MemoryTx(copy).LatestCalendar(calendar_id, at);
+  std::function<void()> hook;
+  {
+    absl::MutexLock lock(&mu_);
+    if (after_latest_read_.first == calendar_id) {
+      hook.swap(after_latest_read_.second);
+      after_latest_read_.first.clear();
+    }
+  }
+  if (hook) hook();
+  return read;
 }
 
 absl::StatusOr<std::vector<OpenClockCount>>

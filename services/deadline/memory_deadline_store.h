@@ -4,10 +4,12 @@
 // run one at a time on a copy of the state that replaces it only on success,
 // so a failed transaction leaves nothing behind, as in PostgreSQL.
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -54,10 +56,21 @@ class MemoryDeadlineStore final : public DeadlineStore {
     return state_;
   }
 
+  // Runs `hook` once, after the next LatestCalendar of `calendar_id`
+  // outside a transaction has read and before it returns (what another
+  // replica does meanwhile).
+  void AfterNextLatestCalendarRead(std::string calendar_id,
+                                   std::function<void()> hook) {
+    absl::MutexLock lock(&mu_);
+    after_latest_read_ = {std::move(calendar_id), std::move(hook)};
+  }
+
  private:
   absl::Mutex tx_mu_;  // one transaction at a time
   mutable absl::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_);
+  std::pair<std::string, std::function<void()>> after_latest_read_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace lienthong::deadline
