@@ -97,25 +97,51 @@ TEST_F(NotifierTest, ARolledBackTransactionSendsNothing) {
 TEST_F(NotifierTest, ATransactionInsideAnotherSendsItsOwn) {
   Listener listener(listen_conn_, "lt_test");
   Pool pool({dsn_, 2});
-  ASSERT_THAT(
-      WithTransaction(pool,
-                      [&](pqxx::work&) {
-                        NotifyAfterCommit("lt_test", "outer");
-                        // Committed while the outer one is still open.
-                        EXPECT_THAT(WithTransaction(pool,
+  ASSERT_THAT(WithTransaction(pool,
+                              [&](pqxx::work&) {
+                                NotifyAfterCommit("lt_test", "outer");
+                                // Committed while the outer one is still open.
+                                EXPECT_THAT(
+                                    WithTransaction(pool,
                                                     [](pqxx::work&) {
                                                       NotifyAfterCommit(
                                                           "lt_test", "inner");
                                                       return absl::OkStatus();
                                                     }),
                                     IsOk());
-                        EXPECT_TRUE(listener.AwaitPayload("inner"));
-                        return absl::OkStatus();
-                      }),
-      IsOk());
+                                EXPECT_TRUE(listener.AwaitPayload("inner"));
+                                return absl::OkStatus();
+                              }),
+              IsOk());
   ASSERT_TRUE(listener.AwaitPayload("outer"));
   listen_conn_.get_notifs();
   EXPECT_EQ(listener.payloads, (std::vector<std::string>{"inner", "outer"}));
+}
+
+TEST_F(NotifierTest, AWakeUpAfterTheNotifiersSessionEndedStillArrives) {
+  Listener listener(listen_conn_, "lt_test");
+  Pool pool({dsn_, 2});
+  const auto commit_with = [&](const std::string& payload) {
+    return WithTransaction(pool, [&](pqxx::work&) {
+      NotifyAfterCommit("lt_test", payload);
+      return absl::OkStatus();
+    });
+  };
+  ASSERT_THAT(commit_with("before"), IsOk());
+  ASSERT_TRUE(listener.AwaitPayload("before"));
+  // The notifier's session ends (as on a restart or an idle timeout); the
+  // notifier learns it only from its next send.
+  pqxx::connection admin(dsn_);
+  const int ended =
+      pqxx::nontransaction(admin)
+          .exec(
+              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+              "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+              "AND query LIKE '%pg_notify(c, p)%'")[0][0]
+          .as<int>();
+  ASSERT_EQ(ended, 1);
+  ASSERT_THAT(commit_with("after"), IsOk());
+  EXPECT_TRUE(listener.AwaitPayload("after"));
 }
 
 }  // namespace
