@@ -67,6 +67,10 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
   CalendarUpdate update;
   LT_RETURN_IF_ERROR(store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
     update = CalendarUpdate();
+    // Clocks being started or counted again with this calendar commit
+    // first (the open clocks counted again below include them); new ones
+    // wait for this change and count with it.
+    LT_RETURN_IF_ERROR(tx.LockCalendar(calendar_id));
     const absl::Time now = clock_.Now();
     LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
                         tx.LatestCalendar(calendar_id, absl::InfiniteFuture()));
@@ -147,6 +151,15 @@ DeadlineService::ActivateDueCalendars() {
     const absl::Time now = clock_.Now();
     LT_ASSIGN_OR_RETURN(std::vector<CalendarVersion> pending,
                         tx.ClaimPendingCalendars(now));
+    // As UpdateCalendar does, before reading which version is in force (a
+    // change committing meanwhile supersedes these); in id order, which
+    // the claim returns, so two replicas never wait on each other.
+    std::string last_locked;
+    for (const CalendarVersion& v : pending) {
+      if (v.calendar_id == last_locked) continue;
+      LT_RETURN_IF_ERROR(tx.LockCalendar(v.calendar_id));
+      last_locked = v.calendar_id;
+    }
     for (const CalendarVersion& v : pending) {
       LT_RETURN_IF_ERROR(tx.MarkCalendarApplied(v.calendar_id, v.version, now));
       LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,

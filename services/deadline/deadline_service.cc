@@ -118,6 +118,25 @@ DeadlineService::CalendarWithVersion(const std::string& id) {
   return std::make_pair(*c.calendar, c.version);
 }
 
+absl::StatusOr<std::pair<WorkingCalendar, int64_t>>
+DeadlineService::CalendarForClock(DeadlineTx& tx, const std::string& id) {
+  LT_ASSIGN_OR_RETURN(const int64_t in_force,
+                      tx.ShareCalendar(id, clock_.Now()));
+  LT_ASSIGN_OR_RETURN(auto cal_version, CalendarWithVersion(id));
+  if (cal_version.second == in_force) return cal_version;
+  // Cached before a change this replica has not heard of yet.
+  const std::vector<std::string> ids{id};
+  DropCached(&ids);
+  LT_ASSIGN_OR_RETURN(cal_version, CalendarWithVersion(id));
+  if (cal_version.second == in_force) return cal_version;
+  // A version taking effect between the two reads: next delivery.
+  return common::Aborted("CALENDAR_CHANGING",
+                         absl::StrCat("calendar ", id,
+                                      " changed while it was read; deliver the "
+                                      "event again"),
+                         {{"calendar", id}});
+}
+
 absl::StatusOr<bool> DeadlineService::IsWithin(const std::string& agency,
                                                const std::string& root) {
   if (agency == root) return true;
@@ -242,7 +261,7 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
     p.cutoff_minute = e.cutoff_minute;
     p.supplement_policy = e.supplement_policy;
     p.received_at = e.occurred_at;
-    LT_ASSIGN_OR_RETURN(auto cal_version, CalendarWithVersion(p.calendar_id));
+    LT_ASSIGN_OR_RETURN(auto cal_version, CalendarForClock(tx, p.calendar_id));
     LT_ASSIGN_OR_RETURN(Clock c, rules_.Start(p, cal_version.first));
     if (kind == ClockKind::kDossier && ReceiptDisagrees(e, c)) {
       // Intake may hold a version newer than the one this replica cached
@@ -251,7 +270,7 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
       ForgetCachedCalendars();
       LT_ASSIGN_OR_RETURN(p.calendar_id,
                           CalendarIdFor(e.agency.code, e.calendar_id));
-      LT_ASSIGN_OR_RETURN(cal_version, CalendarWithVersion(p.calendar_id));
+      LT_ASSIGN_OR_RETURN(cal_version, CalendarForClock(tx, p.calendar_id));
       LT_ASSIGN_OR_RETURN(c, rules_.Start(p, cal_version.first));
     }
     const WorkingCalendar& cal = cal_version.first;
@@ -269,7 +288,7 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
       -> absl::Status {
     Clock* c = Find(clocks, name);
     if (c == nullptr || !IsOpen(*c)) return absl::OkStatus();
-    LT_ASSIGN_OR_RETURN(auto cal_version, CalendarWithVersion(c->calendar_id));
+    LT_ASSIGN_OR_RETURN(auto cal_version, CalendarForClock(tx, c->calendar_id));
     const Clock before = *c;
     LT_RETURN_IF_ERROR(fn(*c, cal_version.first));
     if (c->due_at != before.due_at) c->calendar_version = cal_version.second;

@@ -203,6 +203,12 @@ class DeadlineService {
     absl::Time loaded_at;
   };
   absl::StatusOr<Cached> Load(const std::string& id);
+  // For a clock `tx` counts (starts, or counts again): the calendar's
+  // version in force, as the database has it (the cache may lag behind a
+  // change another replica made), shared with `tx` so no change of it
+  // commits beside (DeadlineTx::ShareCalendar).
+  absl::StatusOr<std::pair<calendar::WorkingCalendar, int64_t>>
+  CalendarForClock(DeadlineTx& tx, const std::string& id);
   absl::Status Apply(DeadlineTx& tx, const InboundEvent& e);
   absl::Status Save(DeadlineTx& tx, const Clock& before, Clock& after);
   // After a DossierReceived started dossier clock `c` with version

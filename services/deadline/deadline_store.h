@@ -143,6 +143,18 @@ class DeadlineTx {
   // Calendar versions.
   virtual absl::StatusOr<absl::optional<CalendarVersion>> LatestCalendar(
       const std::string& calendar_id, absl::Time at) = 0;
+  // A clock about to be counted with `calendar_id`: holds off changes of
+  // that calendar (LockCalendar) until this transaction ends, and returns
+  // the number of its version in force at `at` (0: none). While a change
+  // of it is being applied it does not wait: ABORTED (the event is
+  // delivered again, and then counted with the new version).
+  virtual absl::StatusOr<int64_t> ShareCalendar(const std::string& calendar_id,
+                                                absl::Time at) = 0;
+  // A change of `calendar_id` (a new version, or one taking effect): waits
+  // for the transactions sharing it to end and keeps new ones off until
+  // this one ends, so no clock is counted with the version being replaced
+  // while the open clocks are counted again with the new one.
+  virtual absl::Status LockCalendar(const std::string& calendar_id) = 0;
   virtual absl::Status InsertCalendar(const CalendarVersion& v) = 0;
   // Records what a version's change moved (see CalendarVersion::moved).
   virtual absl::Status SetCalendarMoved(

@@ -112,6 +112,17 @@ class MemoryTx final : public DeadlineTx {
     }
     return best;
   }
+  // One transaction at a time: nothing to hold off.
+  absl::StatusOr<int64_t> ShareCalendar(const std::string& calendar_id,
+                                        absl::Time at) override {
+    absl::StatusOr<absl::optional<CalendarVersion>> v =
+        LatestCalendar(calendar_id, at);
+    if (!v.ok()) return v.status();
+    return v->has_value() ? (*v)->version : 0;
+  }
+  absl::Status LockCalendar(const std::string&) override {
+    return absl::OkStatus();
+  }
   absl::Status InsertCalendar(const CalendarVersion& v) override {
     for (const CalendarVersion& o : s_.calendars) {
       if ((o.calendar_id == v.calendar_id && o.version == v.version) ||

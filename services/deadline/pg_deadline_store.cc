@@ -201,6 +201,36 @@ class PgTx final : public DeadlineTx {
     if (r.empty()) return absl::optional<CalendarVersion>();
     return absl::optional<CalendarVersion>(CalendarFromRow(r[0]));
   }
+  absl::StatusOr<int64_t> ShareCalendar(const std::string& calendar_id,
+                                        absl::Time at) override {
+    const pqxx::row r =
+        Params()
+            .Text(calendar_id)
+            .Us(at)
+            .Exec(w_,
+                  "SELECT pg_try_advisory_xact_lock_shared(hashtext("
+                  "'lienthong.deadline.calendar.' || $1)), (SELECT version "
+                  "FROM deadline.calendars WHERE calendar_id = $1 AND "
+                  "effective_from <= deadline.us_to_ts($2) ORDER BY version "
+                  "DESC LIMIT 1)")[0];
+    if (!r[0].as<bool>()) {
+      return common::Aborted(
+          "CALENDAR_CHANGING",
+          absl::StrCat("calendar ", calendar_id,
+                       " is being changed; deliver the event again"),
+          {{"calendar", calendar_id}});
+    }
+    return r[1].is_null() ? 0 : r[1].as<int64_t>();
+  }
+  absl::Status LockCalendar(const std::string& calendar_id) override {
+    Params()
+        .Text(calendar_id)
+        .Exec(w_,
+              "SELECT "
+              "pg_advisory_xact_lock(hashtext('lienthong.deadline.calendar.' "
+              "|| $1))");
+    return absl::OkStatus();
+  }
   absl::Status InsertCalendar(const CalendarVersion& v) override {
     Params()
         .Text(v.calendar_id)
