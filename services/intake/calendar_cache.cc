@@ -53,7 +53,13 @@ const CalendarSnapshot* CalendarSet::At(absl::string_view id,
   if (auto it = upcoming_.find(id); it != upcoming_.end()) {
     for (const TimedSnapshot& t : it->second) {
       if (t.from > now) break;
-      out = &t.snapshot;
+      // A version numbered at or below the one held never takes over (the
+      // deadline service's own is the highest effective one): held for
+      // later before a later version came into force.
+      if (out == nullptr ||
+          VersionNumber(t.snapshot.version) > VersionNumber(out->version)) {
+        out = &t.snapshot;
+      }
     }
   }
   return out;
@@ -242,10 +248,11 @@ absl::StatusOr<CalendarRefresh> CalendarRefresher::RunOnce() const {
     upcoming[copy.id].push_back({*copy.takes_effect, *std::move(parsed)});
     out.upcoming.push_back(copy.version);
   }
-  // The upcoming versions held until now that these copies do not hold
-  // in force (one not stored yet): kept, so a version that came into force
-  // since the last refresh still times dossiers meanwhile. Swapped in after
-  // the installs, never leaving a moment with neither.
+  // Calendars whose version in force could not be installed (not stored
+  // yet, or invalid): the upcoming versions held for them are kept, so one
+  // that came into force since the last refresh still times dossiers
+  // meanwhile, not the older copy in force before it. Swapped in after the
+  // installs, never leaving a moment with neither.
   std::set<std::string> not_installed;
   for (const CalendarCopy* copy : copies) {
     const CalendarSnapshot* current = held->Find(copy->id);
@@ -253,6 +260,7 @@ absl::StatusOr<CalendarRefresh> CalendarRefresher::RunOnce() const {
     absl::StatusOr<CalendarSnapshot> parsed = ParseCalendarCopy(*copy);
     if (!parsed.ok()) {
       out.invalid.push_back({copy->version, parsed.status()});
+      not_installed.insert(copy->id);
       continue;
     }
     // Stored before it is used: a copy that could not be stored is still
@@ -260,20 +268,28 @@ absl::StatusOr<CalendarRefresh> CalendarRefresher::RunOnce() const {
     if (persist) {
       if (absl::Status s = persist(*copy); !s.ok()) {
         out.storage_failed.push_back({copy->version, s});
-        not_installed.insert(copy->version);
+        not_installed.insert(copy->id);
         continue;
       }
     }
     cache->Put(copy->id, *std::move(parsed));
     out.installed.push_back(copy->version);
   }
-  for (const auto& [id, versions] : held->upcoming()) {
-    for (const TimedSnapshot& t : versions) {
-      if (not_installed.count(t.snapshot.version) > 0) {
-        std::vector<TimedSnapshot>& into = upcoming[id];
-        into.insert(into.begin(), t);  // in force already: before the rest
+  for (const std::string& id : not_installed) {
+    auto kept = held->upcoming().find(id);
+    if (kept == held->upcoming().end()) continue;
+    std::vector<TimedSnapshot>& into = upcoming[id];
+    for (const TimedSnapshot& t : kept->second) {
+      if (std::none_of(into.begin(), into.end(), [&](const TimedSnapshot& u) {
+            return u.snapshot.version == t.snapshot.version;
+          })) {
+        into.push_back(t);
       }
     }
+    std::stable_sort(into.begin(), into.end(),
+                     [](const TimedSnapshot& a, const TimedSnapshot& b) {
+                       return a.from < b.from;
+                     });
   }
   // Calendars held, in force or for later, that the deadline service no
   // longer lists were deleted there: every stored version is forgotten.
@@ -312,7 +328,17 @@ absl::StatusOr<CalendarRefresh> CalendarRefresher::RunOnce() const {
     }
     if (cache->Remove(id)) out.removed.push_back(id);
   }
-  if (prune) out.pruned = prune(fetched, listed_at);
+  if (prune) {
+    // Not the calendars held back above: the stored versions they still
+    // time dossiers with (an upcoming one in force by now) would go as
+    // superseded by a version in force that is not stored, and a restart
+    // with the deadline service away would fall back to an older one.
+    std::vector<CalendarCopy> judged;
+    for (const CalendarCopy& c : fetched) {
+      if (not_installed.count(c.id) == 0) judged.push_back(c);
+    }
+    out.pruned = prune(judged, listed_at);
+  }
   return out;
 }
 

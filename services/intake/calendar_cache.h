@@ -100,7 +100,9 @@ class CalendarSet {
                               absl::Time now) const;
   // Null when calendar `id` is not held.
   const CalendarSnapshot* Find(absl::string_view id) const;
-  // The version of calendar `id` in force at `now`; null when none is.
+  // The version of calendar `id` in force at `now`: the highest numbered of
+  // the one held and the upcoming ones whose time has come; null when none
+  // is.
   const CalendarSnapshot* At(absl::string_view id, absl::Time now) const;
   const Map& by_id() const { return by_id_; }
   const Upcoming& upcoming() const { return upcoming_; }
@@ -195,9 +197,12 @@ struct CalendarRefresh {
 // deadline service away still switches to it on time). Calendars held but
 // no longer listed are `forget`-ten (every stored version) and dropped,
 // except "vn" (the fallback: it stays as last held); one listed with only
-// upcoming versions is dropped until the first takes over. Then `prune` is
-// given the whole list and the `clock`'s time before the fetch, to drop the
-// stored versions the list no longer has (StoredNotListed). On a failed
+// upcoming versions is dropped until the first takes over. A calendar whose
+// version in force could not be installed (not stored, or invalid) keeps
+// the upcoming versions held for it until it is. Then `prune` is given the
+// list (without the calendars held back so) and the `clock`'s time before
+// the fetch, to drop the stored versions the list no longer has
+// (StoredNotListed). On a failed
 // fetch nothing changes (the status is returned for logging).
 struct CalendarRefresher {
   CalendarCache* cache = nullptr;

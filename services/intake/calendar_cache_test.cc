@@ -174,6 +174,12 @@ TEST(CalendarCacheTest, AnUpcomingVersionTimesDossiersOnceItsTimeHasCome) {
   cache.SetUpcoming({});
   EXPECT_EQ(cache.Calendars()->For(kWardH26, "", from).version, "vn@bundled");
   EXPECT_EQ(cache.Calendars()->For(kCommuneT01, "", from).version, "vn-T01@1");
+
+  // A version held for later never takes over from a higher one in force
+  // (between a refresh's install of vn@6 and its new upcoming list).
+  cache.SetUpcoming({{"vn", {{from, parsed("vn", 5, false)}}}});
+  cache.Put("vn", parsed("vn", 6, false));
+  EXPECT_EQ(cache.Calendars()->At("vn", from)->version, "vn@6");
 }
 
 // A refresher over an in-memory "deadline service" and "table".

@@ -116,6 +116,47 @@ TEST(CalendarRefresherTest, AnUpcomingVersionThatCouldNotBeStoredIsRetried) {
   EXPECT_EQ(cache.Calendars()->For(kWardH26, "", from).version, "vn@4");
 }
 
+TEST(CalendarRefresherTest, AVersionInForceNotStoredYetBringsBackNoOlderOne) {
+  CalendarCache cache = Bundled();
+  FakeSource src;
+  const absl::Time from = absl::FromUnixSeconds(1'800'000'000);
+  const absl::Time after = from + absl::Hours(1);
+  // vn@3 in force, vn@4 held for `from`.
+  src.listed = {Copy("vn", 3), Stored("vn", 4, from, /*day_off=*/true)};
+  CalendarRefresher r = src.Refresher(&cache);
+  ASSERT_TRUE(r.RunOnce().ok());
+  ASSERT_EQ(cache.Calendars()->For(kWardH26, "", after).version, "vn@4");
+
+  // After `from`, vn@5 comes into force at once; storing it fails. Until
+  // it is stored vn@4 still times dossiers, not vn@3 which both replaced,
+  // and the stored vn@4 is not pruned (the listing no longer has it).
+  src.listed = {Copy("vn", 5)};
+  src.persist_status = absl::UnavailableError("database away");
+  absl::StatusOr<CalendarRefresh> got = r.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_FALSE(got->Complete());
+  EXPECT_EQ(cache.Calendars()->For(kWardH26, "", after).version, "vn@4");
+  EXPECT_THAT(src.pruned_with, ElementsAre(2u, 0u));
+
+  // The same while vn@5 does not parse on this binary.
+  src.persist_status = absl::OkStatus();
+  CalendarCopy broken = Copy("vn", 5);
+  broken.json = "{";
+  src.listed = {broken};
+  got = r.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->invalid.size(), 1u);
+  EXPECT_EQ(cache.Calendars()->For(kWardH26, "", after).version, "vn@4");
+  EXPECT_THAT(src.pruned_with, ElementsAre(2u, 0u, 0u));
+
+  src.listed = {Copy("vn", 5)};
+  got = r.RunOnce();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->Complete());
+  EXPECT_EQ(cache.Calendars()->For(kWardH26, "", after).version, "vn@5");
+  EXPECT_THAT(src.pruned_with, ElementsAre(2u, 0u, 0u, 1u));
+}
+
 TEST(CalendarRefresherTest, AFailedPruneAsksForAnotherRefreshSoon) {
   CalendarCache cache = Bundled();
   FakeSource src;
