@@ -347,6 +347,9 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
         m.kind = ClockKind::kDossier;
         CalendarVersion v;
         v.calendar_id = d->calendar_id;
+        // The version the due time was counted with now (a later one than
+        // the receipt's when the calendar changed during the pause).
+        v.version = d->calendar_version;
         LT_RETURN_IF_ERROR(tx.AppendOutbox(
             moved_encoder_(v, {m}, clock_.Now(), MoveCause::kSupplement)));
       }

@@ -98,11 +98,13 @@ TEST_F(DeadlineServiceTest, SupplementPausesAndRestartsDossierAndLeg) {
 
   std::vector<MovedAppointment> told;
   bool after_supplement = false;
+  int64_t told_version = -1;
   service_.SetMovedEncoder([&](const CalendarVersion& v,
                                const std::vector<MovedAppointment>& moved,
                                absl::Time, MoveCause cause) {
     told = moved;
     after_supplement = cause == MoveCause::kSupplement;
+    told_version = v.version;
     return OutgoingEvent{"moved-" + v.calendar_id, "moved", "", {"intake"}};
   });
   ASSERT_TRUE(service_
@@ -117,6 +119,7 @@ TEST_F(DeadlineServiceTest, SupplementPausesAndRestartsDossierAndLeg) {
   // Intake hears of the dossier's new due time (its appointment), not of
   // the leg's, in the same transaction.
   EXPECT_TRUE(after_supplement);
+  EXPECT_EQ(told_version, 1);  // the version the clock now counts with
   ASSERT_EQ(told.size(), 1u);
   EXPECT_EQ(told[0].dossier_code, "D1");
   EXPECT_EQ(told[0].kind, ClockKind::kDossier);

@@ -67,8 +67,10 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
       absl::StripPrefix(moved.calendar(), "calendars/"));
   const std::string calendar_version =
       absl::StrCat(calendar_id, "@", moved.version());
-  // After a supplement no calendar changed: the dossier keeps the calendar
-  // version it follows, and the move is never stale by version.
+  // After a supplement no calendar changed: the move is never stale by
+  // version, and the dossier takes the move's version only when it is a
+  // later one (the calendar changed during the pause, and the clock
+  // counted the rest with it; a producer before 2026-12-07 sends none).
   const bool supplement = moved.after_supplement();
   const char* reason = supplement                   ? kSupplementReason
                        : moved.receipt_correction() ? kCorrectionReason
@@ -91,6 +93,10 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
           .Info();
       continue;
     }
+    const bool stamp =
+        !supplement ||
+        (moved.version() > 0 &&
+         !AlreadyAtOrPast(d->calendar_version(), calendar_id, moved.version()));
     AppointmentMove move;
     move.state = d->state();
     move.appointment = grpc_util::FromProto(d->appointment_time());
@@ -104,7 +110,7 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
         absl::AbsDuration(*next - move.appointment) < absl::Minutes(1)) {
       next = absl::nullopt;
     }
-    if (!next && !IsTerminal(d->state()) && !supplement) {
+    if (!next && !IsTerminal(d->state()) && stamp) {
       // Not moved, but its appointment now follows this version: an older
       // event arriving later must not move it.
       d->set_calendar_version(calendar_version);
@@ -140,7 +146,7 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
     grpc_util::ToProto(now, ev.mutable_reschedule_time());
 
     *d->mutable_appointment_time() = ev.new_appointment_time();
-    if (!supplement) d->set_calendar_version(calendar_version);
+    if (stamp) d->set_calendar_version(calendar_version);
     // Flagged late under the old calendar but due later now: on time again.
     if (d->late() && *next > now) d->set_late(false);
     grpc_util::ToProto(now, d->mutable_update_time());

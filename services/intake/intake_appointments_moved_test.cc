@@ -2,11 +2,14 @@
 // the dossier's appointment moves once, finished dossiers keep theirs, and
 // notify hears of it through the outbox in the same commit.
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
 #include "lienthong/deadline/v1/events.pb.h"
 #include "lienthong/intake/v1/events.pb.h"
+#include "services/intake/calendar_cache.h"
 #include "services/intake/intake_test_fixture.h"
 
 namespace lienthong::intake {
@@ -313,6 +316,47 @@ TEST_F(AppointmentsMovedTest, ASupplementMovesTheAppointmentWithoutACalendar) {
   EXPECT_EQ(Get(quick.name()).appointment_time().seconds(),
             quick.appointment_time().seconds());
   EXPECT_EQ(Outbox("lienthong.intake.v1.AppointmentRescheduled").size(), 1u);
+}
+
+// The calendar changed while the dossier waited for its supplement: the
+// clock counted the rest with the new version, and the dossier says so.
+TEST_F(AppointmentsMovedTest, ASupplementAfterACalendarChangeTakesItsVersion) {
+  const v1::Dossier open = SubmitOne();
+  const int newer = static_cast<int>(
+      std::max<int64_t>(VersionNumber(open.calendar_version()), 0) + 2);
+  const auto supplemented = [&](int version, absl::Time new_due) {
+    deadline::v1::AppointmentsMoved m;
+    m.set_calendar("calendars/vn");
+    m.set_version(version);
+    m.set_after_supplement(true);
+    Move(m, Get(open.name()), deadline::v1::CLOCK_KIND_DOSSIER, new_due);
+    clock_.Advance(absl::Minutes(5));
+    ASSERT_TRUE(
+        a_->server
+            .HandleEvent(grpc_util::MakeEvent(m, "deadline", "", clock_.Now()))
+            .ok());
+  };
+  supplemented(newer, Vn(2026, 12, 3, 9, 0));
+  v1::Dossier after = Get(open.name());
+  EXPECT_EQ(grpc_util::FromProto(after.appointment_time()),
+            Vn(2026, 12, 3, 9, 0));
+  EXPECT_EQ(after.calendar_version(), absl::StrCat("vn@", newer));
+  // No calendar change to tell notify of.
+  const auto sent = Outbox("lienthong.intake.v1.AppointmentRescheduled");
+  ASSERT_EQ(sent.size(), 1u);
+  common::v1::Event e;
+  ASSERT_TRUE(e.ParseFromString(sent[0].second));
+  v1::AppointmentRescheduled ev;
+  ASSERT_TRUE(e.payload().UnpackTo(&ev));
+  EXPECT_TRUE(ev.calendar().empty());
+
+  // A second supplement counted with an older version (a replica behind)
+  // moves the appointment but never takes the version back.
+  supplemented(newer - 1, Vn(2026, 12, 7, 9, 0));
+  after = Get(open.name());
+  EXPECT_EQ(grpc_util::FromProto(after.appointment_time()),
+            Vn(2026, 12, 7, 9, 0));
+  EXPECT_EQ(after.calendar_version(), absl::StrCat("vn@", newer));
 }
 
 // Overdue under the old calendar, due later under the new one: the dossier
