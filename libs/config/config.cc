@@ -71,6 +71,14 @@ void Require(bool ok, absl::string_view problem) {
   if (!ok) Fatal("config", problem);
 }
 
+void RequirePositive(const absl::Flag<absl::Duration>& flag) {
+  const absl::Duration d = absl::GetFlag(flag);
+  if (d > absl::ZeroDuration()) return;
+  Fatal("config", absl::StrCat("--", absl::GetFlagReflectionHandle(flag).Name(),
+                               " must be positive (it is ",
+                               absl::FormatDuration(d), ")"));
+}
+
 void Fatal(absl::string_view component, absl::string_view problem) {
   // The lines logged before it first: this one is the last line.
   logging::Flush();

@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace lienthong::config {
 
@@ -29,6 +31,12 @@ std::vector<char*> ParseFlags(int argc, char** argv, absl::string_view usage);
 
 // Stops the process at start-up, naming the setting, unless `ok`.
 void Require(bool ok, absl::string_view problem);
+
+// The same for a duration that must be above zero ("--scan_interval must
+// be positive"): an interval of zero runs a loop back to back (against
+// the database even while it is away), a lease or timeout of zero fails
+// everything at once.
+void RequirePositive(const absl::Flag<absl::Duration>& flag);
 
 // Prints `<component>: <problem>` and exits 2: for start-up checks that
 // fail (TLS files unreadable, database unreachable, migrations mismatched).

@@ -64,6 +64,18 @@ TEST_F(ConfigTest, BadValueStopsStartUpWithOneClearLine) {
               "LIENTHONG_TEST_POOL_SIZE");
 }
 
+TEST_F(ConfigTest, RequirePositiveStopsAtAZeroDuration) {
+  absl::SetFlag(&FLAGS_test_grace, absl::Seconds(1));
+  RequirePositive(FLAGS_test_grace);  // returns
+  absl::SetFlag(&FLAGS_test_grace, absl::ZeroDuration());
+  EXPECT_EXIT(RequirePositive(FLAGS_test_grace), ::testing::ExitedWithCode(2),
+              "config: --test_grace must be positive \\(it is 0\\)");
+  absl::SetFlag(&FLAGS_test_grace, absl::Seconds(-5));
+  EXPECT_EXIT(RequirePositive(FLAGS_test_grace), ::testing::ExitedWithCode(2),
+              "config: --test_grace must be positive \\(it is -5s\\)");
+  absl::SetFlag(&FLAGS_test_grace, absl::Seconds(5));
+}
+
 TEST_F(ConfigTest, RequireExitsNamingTheSetting) {
   EXPECT_EXIT(Require(false, "--db_dsn must be set"),
               ::testing::ExitedWithCode(2), "config: --db_dsn must be set");

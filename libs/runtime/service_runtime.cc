@@ -84,9 +84,10 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Init(ServiceSpec spec) {
                   "--inbox_retention must be 0 (keep) or at least 24h: a "
                   "sender that lost an acknowledgement delivers again, and "
                   "the inbox must still know the event then");
-  config::Require(
-      absl::GetFlag(FLAGS_event_purge_interval) > absl::ZeroDuration(),
-      "--event_purge_interval must be positive");
+  for (const auto* flag : {&FLAGS_event_purge_interval,
+                           &FLAGS_shutdown_deadline, &FLAGS_peer_deadline}) {
+    config::RequirePositive(*flag);
+  }
   std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime(std::move(spec)));
   const std::string label = rt->spec_.label;
 

@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
                   "--due_soon_fraction must be within 0..1");
   config::Require(absl::GetFlag(FLAGS_scan_batch) > 0,
                   "--scan_batch must be positive");
+  config::RequirePositive(FLAGS_scan_interval);
 
   std::unique_ptr<DeadlineService> service;
   grpc_util::EventHandler handler;

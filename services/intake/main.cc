@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   using namespace lienthong;
   runtime::Start(argc, argv,
                  "lienthong-intake: agencies, procedures and dossiers");
+  config::RequirePositive(FLAGS_audit_seal_interval);
+  config::RequirePositive(FLAGS_lookup_window);
   absl::StatusOr<calendar::WorkingCalendar> cal = calendar::DefaultCalendar();
   if (!cal.ok()) config::Fatal("intake", cal.status().message());
 

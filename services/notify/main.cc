@@ -110,6 +110,12 @@ int main(int argc, char** argv) {
                   "--max_attempts must be at least 1");
   config::Require(absl::GetFlag(FLAGS_send_batch) > 0,
                   "--send_batch must be positive");
+  for (const auto* flag :
+       {&FLAGS_sms_timeout, &FLAGS_smtp_timeout, &FLAGS_webhook_timeout,
+        &FLAGS_retry_initial, &FLAGS_retry_max, &FLAGS_send_interval,
+        &FLAGS_send_lease}) {
+    config::RequirePositive(*flag);
+  }
 
   TransportOptions t;
   t.sms_gateway_url = absl::GetFlag(FLAGS_sms_gateway_url);

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   using namespace lienthong;
   runtime::Start(argc, argv,
                  "lienthong-routing: routes, agency work queues, hand-overs");
+  config::RequirePositive(FLAGS_default_lease);
+  config::RequirePositive(FLAGS_lease_sweep_interval);
   std::unique_ptr<routing::RoutingServer> server;
   runtime::ServiceSpec spec;
   spec.label = "routing";
