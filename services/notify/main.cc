@@ -6,6 +6,7 @@
 // server (health, reflection, TLS), the EventSinkService and SIGTERM ->
 // drain -> exit 0. Channel settings are below (docs/notify.md).
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -116,6 +117,16 @@ int main(int argc, char** argv) {
         &FLAGS_send_lease}) {
     config::RequirePositive(*flag);
   }
+  // A pass stops sending once half its lease is used, but a send begun
+  // just before runs to its channel's timeout: the lease must outlast twice
+  // the longest one, or another replica could claim and send it again.
+  const absl::Duration longest_send = std::max(
+      {absl::GetFlag(FLAGS_sms_timeout), absl::GetFlag(FLAGS_smtp_timeout),
+       absl::GetFlag(FLAGS_webhook_timeout)});
+  config::Require(absl::GetFlag(FLAGS_send_lease) > 2 * longest_send,
+                  absl::StrCat("--send_lease must be longer than twice the "
+                               "longest channel timeout (",
+                               absl::FormatDuration(2 * longest_send), ")"));
 
   TransportOptions t;
   t.sms_gateway_url = absl::GetFlag(FLAGS_sms_gateway_url);

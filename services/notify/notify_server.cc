@@ -412,9 +412,11 @@ grpc::Status NotifyServer::ReplayDelivery(grpc::ServerContext* ctx,
   return Done([&]() -> absl::Status {
     LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
     if (caller.role != Role::kAdmin && caller.role != Role::kSupervisor &&
-        caller.role != Role::kCounterOfficer) {
-      return AuditDenied(caller, "ReplayDelivery", req->name(),
-                         Denied("only officers replay deliveries"));
+        caller.role != Role::kCounterOfficer &&
+        caller.role != Role::kAgencySystem) {
+      return AuditDenied(
+          caller, "ReplayDelivery", req->name(),
+          Denied("only officers and agency systems replay deliveries"));
     }
     LT_ASSIGN_OR_RETURN(std::string id, DeliveryId(req->name()));
     LT_ASSIGN_OR_RETURN(DeliveryRecord before, store_.Get(id));

@@ -184,9 +184,12 @@ absl::StatusOr<std::vector<DeliveryRecord>> PgNotifyStore::Claim(
                 "lease_until = $2::timestamptz, claim_token = "
                 "gen_random_uuid() FROM due WHERE d.id = due.id RETURNING ",
                 kDeliveryColumns,
+                // A webhook deleted since the delivery was queued gives
+                // no URL: the sender dead-letters it (permanent refusal).
                 ", (SELECT w.secret FROM notify.webhooks w WHERE w.id = "
-                "d.webhook_id), (SELECT w.url FROM notify.webhooks w WHERE "
-                "w.id = d.webhook_id)"),
+                "d.webhook_id AND w.delete_time IS NULL), (SELECT w.url FROM "
+                "notify.webhooks w WHERE w.id = d.webhook_id AND "
+                "w.delete_time IS NULL)"),
             pg::Ts(now), pg::Ts(now + lease), limit);
         std::vector<DeliveryRecord> out;
         for (const pqxx::row& r : rows) {
@@ -334,6 +337,24 @@ absl::StatusOr<DeliveryRecord> PgNotifyStore::Replay(
         const std::string state = r[0][0].as<std::string>();
         if (!request_id.empty() && r[0][1].as<std::string>() == request_id) {
           return absl::OkStatus();  // a retry of the replay that happened
+        }
+        if (!request_id.empty()) {
+          // The same id on another delivery is another request: refused,
+          // as everywhere (two at once take turns on the id's lock).
+          tx.exec_params(
+              "SELECT pg_advisory_xact_lock(hashtext('lienthong.notify."
+              "replay.' || $1))",
+              std::string(request_id));
+          if (!tx.exec_params("SELECT 1 FROM notify.deliveries WHERE "
+                              "replay_request_id = $1 AND id <> $2::uuid",
+                              std::string(request_id), std::string(id))
+                   .empty()) {
+            return common::InvalidArgument(
+                "REQUEST_ID_REUSED",
+                {{"request_id",
+                  "was already used to replay another delivery; use a new "
+                  "UUID"}});
+          }
         }
         if (state != "dead_letter") {
           return common::FailedPrecondition(

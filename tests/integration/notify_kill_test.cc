@@ -43,7 +43,12 @@ class NotifyProcess {
         "--sms_gateway_url=" + sms_url,
         "--quiet_hours=off",
         "--send_batch=5",
+        // A short lease (the survivor takes over soon) needs short
+        // channel timeouts: at least twice the longest fits in it.
         "--send_lease=2s",
+        "--sms_timeout=900ms",
+        "--smtp_timeout=900ms",
+        "--webhook_timeout=900ms",
         "--send_interval=50ms",
         "--drain_grace=0s"};
     pid_ = fork();

@@ -100,17 +100,20 @@ class Sink {
       s.control_port_ = FreePort();
       s.out_ = dir + "/smtp_sink_" + std::to_string(s.port_) + ".jsonl";
       std::vector<std::string> args = {
-          "/usr/bin/python3", SourceDir() + "/tools/sinks/smtp_sink.py",
-          "--port",           std::to_string(s.port_),
-          "--control_port",   std::to_string(s.control_port_),
-          "--out",            s.out_};
+          "/usr/bin/python3",
+          SourceDir() + "/tools/sinks/smtp_sink.py",
+          "--port",
+          std::to_string(s.port_),
+          "--control_port",
+          std::to_string(s.control_port_),
+          "--out",
+          s.out_};
       if (!auth.empty()) {
         args.push_back("--auth");
         args.push_back(auth);
       }
       if (!tls_cert.empty()) {
-        args.insert(args.end(),
-                    {"--tls_cert", tls_cert, "--tls_key", tls_key});
+        args.insert(args.end(), {"--tls_cert", tls_cert, "--tls_key", tls_key});
       }
       return args;
     });
@@ -133,9 +136,11 @@ class Sink {
   }
   const std::string& out_file() const { return out_; }
 
-  // The next `n` requests fail (-1: all until Reset()).
-  void FailNext(int n) {
-    Control("POST", absl::StrCat("/_control/fail?n=", n));
+  // The next `n` requests fail (-1: all until Reset()): with a transient
+  // error (HTTP 503, SMTP 451), or with `code` (HTTP 410, SMTP 550, …).
+  void FailNext(int n, int code = 0) {
+    Control("POST", absl::StrCat("/_control/fail?n=", n,
+                                 code > 0 ? absl::StrCat("&code=", code) : ""));
   }
   void Reset() { Control("POST", "/_control/reset"); }
   void Delay(int ms) {
@@ -179,9 +184,12 @@ class Sink {
       s.out_ = dir + (tls ? "/https_sink_" : "/http_sink_") +
                std::to_string(s.port_) + ".jsonl";
       std::vector<std::string> args = {
-          "/usr/bin/python3", SourceDir() + "/tools/sinks/http_sink.py",
-          "--port",           std::to_string(s.port_),
-          "--out",            s.out_};
+          "/usr/bin/python3",
+          SourceDir() + "/tools/sinks/http_sink.py",
+          "--port",
+          std::to_string(s.port_),
+          "--out",
+          s.out_};
       if (tls) {
         args.insert(args.end(),
                     {"--control_port", std::to_string(s.control_port_),

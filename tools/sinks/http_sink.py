@@ -14,6 +14,7 @@ receiver does), records "tls": true and counts refused handshakes in
 Control endpoints (for tests and the demo):
   POST /_control/fail?n=3        the next 3 requests answer 503
   POST /_control/fail?n=-1       every request answers 503 until reset
+  POST /_control/fail?n=1&code=410  the next request answers 410 (any code)
   POST /_control/delay?ms=500    hold each answer this long
   POST /_control/reset           forget failures and delay (keeps messages)
   GET  /_control/messages        accepted deliveries (first copy of each key)
@@ -41,6 +42,7 @@ class State:
     def __init__(self, out_path, secret, tolerance):
         self.lock = threading.Lock()
         self.fail_next = 0
+        self.fail_code = 503
         self.delay_ms = 0
         self.messages = []
         self.keys = set()
@@ -106,10 +108,12 @@ def make_handler(state, tls=False, control_only=False):
             with state.lock:
                 if url.path == "/_control/fail":
                     state.fail_next = int(q.get("n", ["1"])[0])
+                    state.fail_code = int(q.get("code", ["503"])[0])
                 elif url.path == "/_control/delay":
                     state.delay_ms = int(q.get("ms", ["0"])[0])
                 elif url.path == "/_control/reset":
                     state.fail_next = 0
+                    state.fail_code = 503
                     state.delay_ms = 0
                 elif url.path == "/_control/messages":
                     return self.reply(200, {"messages": state.messages})
@@ -157,6 +161,7 @@ def make_handler(state, tls=False, control_only=False):
                 state.stats["received"] += 1
                 delay = state.delay_ms
                 fail = state.fail_next != 0
+                fail_code = state.fail_code
                 if state.fail_next > 0:
                     state.fail_next -= 1
             if delay:
@@ -166,7 +171,7 @@ def make_handler(state, tls=False, control_only=False):
                     state.stats["failed"] += 1
                 entry["result"] = "failed"
                 state.record(entry)
-                return self.reply(503, {"error": "told to fail"})
+                return self.reply(fail_code, {"error": "told to fail"})
             with state.lock:
                 duplicate = bool(key) and key in state.keys
                 if duplicate:

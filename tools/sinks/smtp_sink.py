@@ -10,6 +10,8 @@ their Message-ID (notify delivers at least once). Offers STARTTLS when given
 An HTTP control port (--control_port) answers like tools/sinks/http_sink.py:
   POST /_control/fail?n=3   the next 3 messages get "451 try again later"
   POST /_control/fail?n=-1  every message fails until reset
+  POST /_control/fail?n=1&code=550  the next message is refused for good
+                                    ("550 5.1.1"; any 5xx)
   POST /_control/reset
   GET  /_control/messages   accepted messages (first copy of each Message-ID)
   GET  /_control/stats      {"received", "accepted", "duplicates", "failed"}
@@ -38,6 +40,7 @@ class State:
     def __init__(self, out_path):
         self.lock = threading.Lock()
         self.fail_next = 0
+        self.fail_code = 451
         self.messages = []
         self.keys = set()
         self.stats = {"received": 0, "accepted": 0, "duplicates": 0,
@@ -93,6 +96,7 @@ class Handler:
         with st.lock:
             st.stats["received"] += 1
             fail = st.fail_next != 0
+            fail_code = st.fail_code
             if st.fail_next > 0:
                 st.fail_next -= 1
             if fail:
@@ -108,6 +112,8 @@ class Handler:
         if fail:
             entry["result"] = "failed"
             st.record(entry)
+            if fail_code >= 500:
+                return f"{fail_code} 5.1.1 told to refuse for good"
             return "451 4.3.0 told to fail"
         entry["result"] = "duplicate" if duplicate else "accepted"
         st.record(entry)
@@ -138,8 +144,10 @@ def make_control(state):
             with state.lock:
                 if url.path == "/_control/fail":
                     state.fail_next = int(q.get("n", ["1"])[0])
+                    state.fail_code = int(q.get("code", ["451"])[0])
                 elif url.path == "/_control/reset":
                     state.fail_next = 0
+                    state.fail_code = 451
                 elif url.path == "/_control/messages":
                     return self.reply(200, {"messages": state.messages})
                 elif url.path == "/_control/stats":
