@@ -4,6 +4,10 @@
 // per code are counted, and too many within --lookup_window throttle that
 // code for both calls.
 
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/redact.h"
@@ -75,9 +79,12 @@ grpc::Status IntakeServer::RateDossier(grpc::ServerContext* ctx,
   bool no_match = false;  // answered after the failure it counts commits
   absl::Status st =
       db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
+        // Who may rate it, checked before the request id is claimed: a
+        // wrong try stores nothing but its count, and a replay answers
+        // only those who may see the dossier.
+        absl::optional<v1::Dossier> officers;
         if (citizen) {
-          // Only the applicant. Checked before the request id is claimed,
-          // so a wrong try stores nothing but its count.
+          // Only the applicant.
           absl::StatusOr<absl::optional<v1::Dossier>> applicant =
               ApplicantDossier(tx, code, req->phone_last4(), now);
           if (!applicant.ok()) return applicant.status();
@@ -85,18 +92,18 @@ grpc::Status IntakeServer::RateDossier(grpc::ServerContext* ctx,
             no_match = true;
             return absl::OkStatus();
           }
+        } else {
+          auto found =
+              DossierFor(tx, *caller, code, "RateDossier", req->name(), true);
+          if (!found.ok()) return found.status();
+          officers = *std::move(found);
         }
         return Idempotent(
             tx, "RateDossier", req->request_id(), *req, resp, [&] {
-              absl::optional<v1::Dossier> d;
+              absl::optional<v1::Dossier> d = officers;
               if (citizen) {
                 d = pg::GetDossier(tx, code, true);
                 if (!d) return DossierNotFound(code);
-              } else {
-                auto found = DossierFor(tx, *caller, code, "RateDossier",
-                                        req->name(), true);
-                if (!found.ok()) return found.status();
-                d = *std::move(found);
               }
               if (d->state() != v1::DOSSIER_STATE_RETURNED) {
                 return common::FailedPrecondition(
@@ -125,11 +132,20 @@ grpc::Status IntakeServer::RateDossier(grpc::ServerContext* ctx,
 grpc::Status IntakeServer::LookupDossier(grpc::ServerContext*,
                                          const v1::LookupDossierRequest* req,
                                          v1::LookupDossierResponse* resp) {
-  if (req->code().empty() || req->phone_last4().size() != 4) {
-    return Done(common::InvalidArgument(
-        "BAD_LOOKUP", {{"code", "the dossier code from the receipt"},
-                       {"phone_last4", "the last 4 digits of the phone"}}));
+  std::vector<common::FieldViolation> v;
+  if (!IsDossierCode(req->code())) {
+    // Checked before anything is read or counted: a malformed code is no
+    // dossier's, and counting it would only grow the throttle's table.
+    v.push_back({"code",
+                 "the dossier code from the receipt, e.g. "
+                 "001.08.19.H26-261207-0001"});
   }
+  if (req->phone_last4().size() != 4 ||
+      !std::all_of(req->phone_last4().begin(), req->phone_last4().end(),
+                   absl::ascii_isdigit)) {
+    v.push_back({"phone_last4", "the last 4 digits of the phone"});
+  }
+  if (!v.empty()) return Done(common::InvalidArgument("BAD_LOOKUP", v));
   const absl::Time now = clock_.Now();
   bool no_match = false;  // answered after the failure it counts commits
   absl::Status st =

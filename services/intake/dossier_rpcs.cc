@@ -123,11 +123,13 @@ grpc::Status IntakeServer::ChangeDossier(
     return Done(s);
   }
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    return Idempotent(tx, method, request_id, req, resp, [&] {
-      auto d = DossierFor(tx, *caller, code, method, name, true);
-      if (!d.ok()) return d.status();
-      return change(tx, *caller, *d);
-    });
+    // The caller's subtree before any stored answer: a replay hands back
+    // the dossier, which only those who may act on it may see (a request
+    // id is no secret: it is in the audit trail).
+    auto d = DossierFor(tx, *caller, code, method, name, true);
+    if (!d.ok()) return d.status();
+    return Idempotent(tx, method, request_id, req, resp,
+                      [&] { return change(tx, *caller, *d); });
   }));
 }
 

@@ -67,6 +67,9 @@ absl::Status CheckMayReceive(const v1::Procedure& procedure,
 // receipt; the sequence has at least 4 digits.
 std::string FormatDossierCode(absl::string_view agency_code, absl::CivilDay day,
                               int64_t sequence);
+// Whether `code` has that shape (an agency code of letters, digits and
+// dots; six digits; four to nine digits), at most 64 bytes.
+bool IsDossierCode(absl::string_view code);
 absl::CivilDay LocalDay(absl::Time t);
 
 // The appointment: the procedure's legal time in working time from the

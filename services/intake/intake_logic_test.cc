@@ -179,6 +179,20 @@ TEST(DossierCodeTest, FormatUsesVietnamDateAndFourDigits) {
   EXPECT_FALSE(IsAgencyCode("000.00/00"));
 }
 
+TEST(DossierCodeTest, IsDossierCodeTakesWhatFormatMakes) {
+  EXPECT_TRUE(IsDossierCode(
+      FormatDossierCode("001.08.19.H26", absl::CivilDay(2026, 12, 7), 1)));
+  EXPECT_TRUE(IsDossierCode("000.00.00.H26-250307-12345"));
+  for (const char* bad :
+       {"", "x", "-261207-0001", "001.08.19.H26-261207-001",
+        "001.08.19.H26-261207-0000000001", "001.08.19.H26-2612070-0001",
+        "001.08.19.H26-26120a-0001", "001.08.19.H26-261207-00a1",
+        "001 08.19.H26-261207-0001", "001.08.19.H26_261207-0001"}) {
+    EXPECT_FALSE(IsDossierCode(bad)) << bad;
+  }
+  EXPECT_FALSE(IsDossierCode(std::string(60, '1') + "-261207-0001"));
+}
+
 TEST(AppointmentTest, CutoffMovesTheStartToTheNextWorkingDay) {
   auto cal = calendar::DefaultCalendar();
   ASSERT_TRUE(cal.ok());

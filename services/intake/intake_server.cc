@@ -8,6 +8,7 @@
 #include "libs/db/migrations.h"
 #include "libs/db/outbox.h"
 #include "libs/db/transaction.h"
+#include "libs/grpc_util/after_call.h"
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
@@ -41,6 +42,7 @@ IntakeServer::IntakeServer(db::Pool& pool, const common::Clock& clock,
 IntakeServer::~IntakeServer() = default;
 
 grpc::Status IntakeServer::Done(const absl::Status& s) const {
+  grpc_util::RunAfterCall();  // the call's transactions have ended
   return grpc_util::ToGrpcStatus(s, "lienthong.intake");
 }
 
@@ -101,21 +103,24 @@ absl::StatusOr<int64_t> IntakeServer::SealAuditOnce() {
 
 void IntakeServer::AuditDenied(const Caller& c, absl::string_view action,
                                absl::string_view resource) {
-  // Its own transaction: the denied call's transaction is rolled back.
-  absl::Status s = db::WithTransaction(pool_, [&](pqxx::work& tx) {
-    v1::AuditEntry e;
-    grpc_util::ToProto(clock_.Now(), e.mutable_time());
-    e.set_actor_agency(c.agency_code);
-    e.set_actor_subject(c.subject);
-    e.set_actor_role(std::string(grpc_util::RoleName(c.role)));
-    e.set_peer(c.peer);
-    e.set_action(std::string(action));
-    e.set_resource(std::string(resource));
-    e.set_outcome("PERMISSION_DENIED");
-    pg::AppendAudit(tx, e);
-    return absl::OkStatus();
+  v1::AuditEntry e;
+  grpc_util::ToProto(clock_.Now(), e.mutable_time());
+  e.set_actor_agency(c.agency_code);
+  e.set_actor_subject(c.subject);
+  e.set_actor_role(std::string(grpc_util::RoleName(c.role)));
+  e.set_peer(c.peer);
+  e.set_action(std::string(action));
+  e.set_resource(std::string(resource));
+  e.set_outcome("PERMISSION_DENIED");
+  // In a transaction of its own (the denied call's is rolled back), once
+  // the call's has given its connection back (grpc_util::AfterCall).
+  grpc_util::AfterCall([this, c, e = std::move(e)] {
+    absl::Status s = db::WithTransaction(pool_, [&](pqxx::work& tx) {
+      pg::AppendAudit(tx, e);
+      return absl::OkStatus();
+    });
+    grpc_util::LogDenied(c, e.action(), e.resource(), s.ok());
   });
-  grpc_util::LogDenied(c, action, resource, s.ok());
 }
 
 absl::Status IntakeServer::RequireRole(const Caller& c,
@@ -363,7 +368,15 @@ grpc::Status IntakeServer::ListAuditEntries(
   const int limit = PageSize(req->page_size());
   if (auto sealed = SealAuditOnce(); !sealed.ok()) return Done(sealed.status());
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    auto list = pg::ListAudit(tx, req->resource(), after, limit + 1);
+    // A supervisor sees their subtree's trail: what its agencies did, and
+    // what was done to its dossiers (request ids included, which must not
+    // reach other wards).
+    std::string subtree;
+    if (caller->role != Role::kAdmin) {
+      subtree = pg::PathOf(tx, caller->agency_code);
+      if (subtree.empty()) return absl::OkStatus();  // an unknown agency
+    }
+    auto list = pg::ListAudit(tx, req->resource(), after, limit + 1, subtree);
     for (int i = 0; i < static_cast<int>(list.size()) && i < limit; ++i) {
       *resp->add_entries() = list[i];
     }

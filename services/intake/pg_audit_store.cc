@@ -182,16 +182,22 @@ AuditBacklog UnsealedAudit(pqxx::work& tx, absl::Time now) {
 
 std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
                                       const std::string& resource,
-                                      int64_t after_seq, int limit) {
+                                      int64_t after_seq, int limit,
+                                      const std::string& subtree) {
   // An entry whose audit row was deleted drops out of the join, so the
   // chain shows a gap at its seq; a deleted chain row does the same.
   pqxx::result r = db::ExecPrepared(
       tx,
-      absl::StrCat("SELECT c.seq, c.prev_hash, c.hash, ", kAuditColumns,
-                   " FROM intake.audit_chain c JOIN intake.audit a ON a.id = "
-                   "c.audit_id WHERE ($1 = '' OR a.resource = $1) AND c.seq > "
-                   "$2 ORDER BY c.seq LIMIT $3"),
-      resource, after_seq, limit);
+      absl::StrCat(
+          "SELECT c.seq, c.prev_hash, c.hash, ", kAuditColumns,
+          " FROM intake.audit_chain c JOIN intake.audit a ON a.id = "
+          "c.audit_id WHERE ($1 = '' OR a.resource = $1) AND c.seq > $2 AND "
+          "($4 = '' OR EXISTS (SELECT 1 FROM intake.agencies g WHERE g.code = "
+          "a.actor_agency AND starts_with(g.path, $4)) OR (a.resource LIKE "
+          "'dossiers/%' AND EXISTS (SELECT 1 FROM intake.dossiers d WHERE "
+          "d.code = substr(a.resource, 10) AND starts_with(d.agency_path, "
+          "$4)))) ORDER BY c.seq LIMIT $3"),
+      resource, after_seq, limit, subtree);
   std::vector<v1::AuditEntry> out;
   for (const auto& row : r) {
     v1::AuditEntry e = AuditFromRow(row, 3);

@@ -40,8 +40,11 @@ struct AuditBacklog {
   double oldest_age_seconds = 0;
 };
 AuditBacklog UnsealedAudit(pqxx::work& tx, absl::Time now);
+// With `subtree` (an agency path), only the entries made by an agency of
+// it or about a dossier received in it.
 std::vector<v1::AuditEntry> ListAudit(pqxx::work& tx,
                                       const std::string& resource,
-                                      int64_t after_seq, int limit);
+                                      int64_t after_seq, int limit,
+                                      const std::string& subtree = "");
 
 }  // namespace lienthong::intake::pg

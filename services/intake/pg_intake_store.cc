@@ -421,6 +421,13 @@ void SaveResponse(pqxx::work& tx, const std::string& request_id,
 
 int LookupFailures(pqxx::work& tx, const std::string& code, absl::Time now,
                    absl::Duration window) {
+  // Lookups of one code take turns until their transactions end, so each
+  // counts the failures before it (concurrent guesses cannot all pass the
+  // check before any is recorded).
+  db::ExecPrepared(tx,
+                   "SELECT pg_advisory_xact_lock(hashtext("
+                   "'lienthong.intake.lookup.' || $1))",
+                   code);
   pqxx::result r = db::ExecPrepared(
       tx,
       "SELECT failures FROM intake.lookup_failures WHERE code = $1 AND "
@@ -440,6 +447,13 @@ void RecordLookupFailure(pqxx::work& tx, const std::string& code,
       "WHEN intake.lookup_failures.window_start > $3 THEN "
       "intake.lookup_failures.window_start ELSE $2 END",
       code, PgTime(now), PgTime(now - window));
+  // Codes whose window has passed count nothing any more: a few go with
+  // each new failure, so the table holds about the last window's codes.
+  db::ExecPrepared(tx,
+                   "DELETE FROM intake.lookup_failures WHERE code IN (SELECT "
+                   "code FROM intake.lookup_failures WHERE window_start <= $1 "
+                   "LIMIT 20 FOR UPDATE SKIP LOCKED)",
+                   PgTime(now - window));
 }
 
 }  // namespace lienthong::intake::pg

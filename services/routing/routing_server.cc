@@ -10,6 +10,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
+#include "libs/grpc_util/after_call.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
 #include "lienthong/intake/v1/events.pb.h"
@@ -43,19 +44,25 @@ absl::Status RouteNotFound(const std::string& dossier) {
 }  // namespace
 
 grpc::Status RoutingServer::Done(const absl::Status& s) const {
+  grpc_util::RunAfterCall();  // the call's transactions have ended
   return grpc_util::ToGrpcStatus(s, "lienthong.routing");
 }
 
 void RoutingServer::AuditDenied(const Caller& c, absl::string_view action,
                                 absl::string_view resource) {
-  // Its own transaction: the refused call's is rolled back.
   EmitBatch::AuditRow row = AuditRowOf(c, action, resource);
   row.outcome = "PERMISSION_DENIED";
-  const absl::Status s = db::WithTransaction(pool_, [&](pqxx::work& tx) {
-    InsertAudit(tx, {row}, clock_.Now());
-    return absl::OkStatus();
+  // In a transaction of its own (the refused call's is rolled back), once
+  // the call's has given its connection back (grpc_util::AfterCall).
+  grpc_util::AfterCall([this, c, row = std::move(row),
+                        action = std::string(action),
+                        resource = std::string(resource), at = clock_.Now()] {
+    const absl::Status s = db::WithTransaction(pool_, [&](pqxx::work& tx) {
+      InsertAudit(tx, {row}, at);
+      return absl::OkStatus();
+    });
+    grpc_util::LogDenied(c, action, resource, s.ok());
   });
-  grpc_util::LogDenied(c, action, resource, s.ok());
 }
 
 absl::Status RoutingServer::CheckOwnAgency(const Caller& c,
