@@ -15,7 +15,15 @@
 #include "services/routing/routing_text.h"
 
 namespace lienthong::routing {
-namespace {}  // namespace
+namespace {
+
+// How far apart intake's and routing's clocks may be when a supplement's
+// time is set against a leg's request: a request up to this much after the
+// supplement counts as answered by it (the citizen cannot have been told of
+// a request that much younger).
+constexpr absl::Duration kSupplementClockSkew = absl::Minutes(1);
+
+}  // namespace
 
 // An incoming event with what was worked out before its transaction: for
 // DossierReceived, the route (planning asks intake for the agency tree,
@@ -166,15 +174,23 @@ absl::StatusOr<bool> RoutingServer::ApplyEvent(pqxx::work& tx,
       }
       if (!replaced) *rec.add_fields() = f;
     }
-    const std::string body = rec.SerializeAsString();
-    db::ExecPrepared(
-        tx,
-        "UPDATE routing.routes SET state = $2, received = $3 WHERE "
-        "dossier = $1",
-        supplemented.dossier(), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
-        pqxx::binarystring(body.data(), body.size()));
+    // The legs that asked before the citizen supplemented resume; one that
+    // asked after (the event was on its way) asked for something else and
+    // keeps waiting for the next supplement, which intake will ask for.
+    const absl::Time given =
+        supplemented.has_supplement_time()
+            ? grpc_util::FromProto(supplemented.supplement_time())
+            : absl::InfiniteFuture();
+    bool still_waiting = false;
     for (Row& r : RouteTasks(tx, supplemented.dossier())) {
       if (r.task.state() != v1::TASK_STATE_SUPPLEMENT_REQUESTED) continue;
+      if (r.task.has_supplement_request_time() &&
+          grpc_util::FromProto(r.task.supplement_request_time()) >
+              given + kSupplementClockSkew) {
+        still_waiting = true;
+        continue;
+      }
+      r.task.clear_supplement_request_time();
       for (const auto& f : supplemented.fields()) {
         bool replaced = false;
         for (auto& old : *r.task.mutable_inputs()) {
@@ -192,6 +208,16 @@ absl::StatusOr<bool> RoutingServer::ApplyEvent(pqxx::work& tx,
       r.task.set_state(next);
       MakeReady(tx, r, route[0][0].as<std::string>(), /*resumed=*/true);
     }
+    // Only a paused route goes on, once no leg waits any more: a finished,
+    // refused or cancelled one stays as it ended.
+    const std::string body = rec.SerializeAsString();
+    db::ExecPrepared(
+        tx,
+        "UPDATE routing.routes SET received = $3, state = CASE WHEN state = "
+        "$4 AND NOT $5 THEN $2 ELSE state END WHERE dossier = $1",
+        supplemented.dossier(), static_cast<int>(v1::ROUTE_STATE_ACTIVE),
+        pqxx::binarystring(body.data(), body.size()),
+        static_cast<int>(v1::ROUTE_STATE_PAUSED), still_waiting);
   }
   return true;
 }

@@ -360,6 +360,7 @@ grpc::Status RoutingServer::RequestSupplement(
          r.task.set_reason(req->reason());
          *r.task.mutable_missing_items() = req->missing_items();
          r.task.clear_lease_expire_time();
+         grpc_util::ToProto(now, r.task.mutable_supplement_request_time());
          db::ExecPrepared(
              tx, "UPDATE routing.routes SET state = $2 WHERE dossier = $1",
              r.task.dossier(), static_cast<int>(v1::ROUTE_STATE_PAUSED));
