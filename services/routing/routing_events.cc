@@ -41,6 +41,17 @@ absl::StatusOr<IncomingEvent> RoutingServer::PrepareEvent(
   in.event = &e;
   in.is_received = e.payload().UnpackTo(&in.received);
   if (in.is_received) {
+    // Routed already, or withdrawn before this arrived (a placeholder): no
+    // plan, so no agency tree that may have changed since can fail it.
+    LT_ASSIGN_OR_RETURN(
+        const bool routed,
+        db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
+          return !db::ExecPrepared(
+                      tx, "SELECT 1 FROM routing.routes WHERE dossier = $1",
+                      in.received.dossier())
+                      .empty();
+        }));
+    if (routed) return in;
     LT_ASSIGN_OR_RETURN(in.plan, PlanRoute(in.received.procedure(),
                                            in.received.receiving_agency(),
                                            in.received.fields(), directory_));
@@ -140,6 +151,16 @@ absl::StatusOr<bool> RoutingServer::ApplyEvent(pqxx::work& tx,
         .Info();
     if (plan.empty()) LT_RETURN_IF_ERROR(Advance(tx, received.dossier()));
   } else if (e.payload().UnpackTo(&withdrawn)) {
+    // Withdrawn before its DossierReceived got here (that one is waiting
+    // out a backoff, the relays letting later events past a rejected
+    // one): a cancelled route in its place, so it is never planned.
+    db::ExecPrepared(
+        tx,
+        "INSERT INTO routing.routes (dossier, state, receiving_agency, "
+        "received, created_at, finished_at) VALUES ($1, $2, '', '', $3, $3) "
+        "ON CONFLICT DO NOTHING",
+        withdrawn.dossier(), static_cast<int>(v1::ROUTE_STATE_CANCELLED),
+        PgTime(now));
     // The route's row before its tasks, as everywhere else.
     db::ExecPrepared(
         tx, "SELECT 1 FROM routing.routes WHERE dossier = $1 FOR UPDATE",

@@ -1,7 +1,9 @@
-// The citizen's supplement against the legs waiting for one, over gRPC and
-// a real PostgreSQL: it answers the requests made before it, not one made
-// while it was on its way, and never reopens a route that ended. And a
-// burst of refused calls is audited without starving the pool.
+// Intake's events arriving in an order the dossier did not live them, over
+// gRPC and a real PostgreSQL: the citizen's supplement answers the legs'
+// requests made before it, not one made while it was on its way, and never
+// reopens a route that ended; a withdrawal that overtook its dossier's
+// receipt leaves nothing to plan. And a burst of refused calls is audited
+// without starving the pool.
 
 #include <atomic>
 #include <string>
@@ -107,6 +109,24 @@ TEST_F(RoutingSupplementTest, ARefusedRouteStaysRefused) {
   clock_.Advance(absl::Hours(1));
   ASSERT_TRUE(Deliver(Supplemented(dossier), dossier));
   EXPECT_EQ(Route(dossier).state(), ended);
+}
+
+TEST_F(RoutingSupplementTest, AWithdrawalThatOvertookTheReceiptLeavesNoWork) {
+  intake::v1::DossierWithdrawn withdrawn;
+  withdrawn.set_dossier("dossiers/S-0004");
+  withdrawn.set_reason("Công dân xin rút hồ sơ");
+  ASSERT_TRUE(Deliver(withdrawn, "dossiers/S-0004"));
+  ASSERT_TRUE(Deliver(Received("S-0004"), "dossiers/S-0004"));
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.tasks WHERE dossier = "
+                  "'dossiers/S-0004'"),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.routes WHERE dossier = "
+                  "'dossiers/S-0004' AND state = " +
+                  std::to_string(v1::ROUTE_STATE_CANCELLED)),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.outbox WHERE event_type = "
+                  "'lienthong.routing.v1.TaskDispatched'"),
+            0);
 }
 
 TEST_F(RoutingSupplementTest, ABurstOfRefusedCallsIsAllAudited) {
