@@ -443,6 +443,12 @@ TEST_F(RoutingBatchTest, ClaimOnDeliverySendsOnlyTasksStillReady) {
             v1::TASK_STATE_CANCELLED);
   EXPECT_EQ(Leg(Route("dossiers/B-0041"), "civil_status").state(),
             v1::TASK_STATE_CLAIMED);
+  // The claim it made is in the audit trail, as a ClaimTask's is.
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM routing.audit WHERE "
+                               "action = 'WatchTasks' AND outcome = 'OK' AND "
+                               "resource = '",
+                               out[0].task.name(), "'")),
+            1);
 }
 
 TEST_F(RoutingBatchTest, AClaimedTaskNeverCompletedComesBackAfterItsLease) {

@@ -298,16 +298,31 @@ void RoutingServer::UpdateQueueMetrics() {
                      "Tasks waiting or being worked, by agency and state.");
   auto& age = metrics::Gauge("lienthong_routing_queue_oldest_age_seconds",
                              "Age of the oldest ready task, by agency.");
+  std::lock_guard<std::mutex> lock(queue_metrics_mu_);
+  std::set<std::pair<std::string, std::string>> depth_now;
+  std::set<std::string> age_now;
   for (const auto& row : *rows) {
     const std::string agency = row[0].as<std::string>().substr(9);
     const auto state = static_cast<v1::TaskState>(row[1].as<int>());
-    depth
-        .Add({{"agency", agency}, {"state", std::string(TaskStateName(state))}})
+    const std::string state_name(TaskStateName(state));
+    depth.Add({{"agency", agency}, {"state", state_name}})
         .Set(row[2].as<double>());
+    depth_now.insert({agency, state_name});
     if (state == v1::TASK_STATE_READY && !row[3].is_null()) {
       age.Add({{"agency", agency}}).Set(row[3].as<double>());
+      age_now.insert(agency);
     }
   }
+  for (const auto& [agency, state] : queue_depth_labels_) {
+    if (depth_now.count({agency, state}) == 0) {
+      depth.Add({{"agency", agency}, {"state", state}}).Set(0);
+    }
+  }
+  for (const std::string& agency : queue_age_labels_) {
+    if (age_now.count(agency) == 0) age.Add({{"agency", agency}}).Set(0);
+  }
+  queue_depth_labels_.insert(depth_now.begin(), depth_now.end());
+  queue_age_labels_.insert(age_now.begin(), age_now.end());
 }
 
 }  // namespace lienthong::routing

@@ -305,6 +305,12 @@ class RoutingServer final : public v1::RoutingService::Service {
   std::map<std::string, uint64_t> agency_generation_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<std::thread> listener_;
+
+  // The queue gauges' label sets set so far (agency and state; agency): an
+  // agency whose queue emptied is set back to 0, not left at its last value.
+  std::mutex queue_metrics_mu_;
+  std::set<std::pair<std::string, std::string>> queue_depth_labels_;
+  std::set<std::string> queue_age_labels_;
 };
 
 }  // namespace lienthong::routing

@@ -3,7 +3,7 @@
 // requests made before it, not one made while it was on its way, and never
 // reopens a route that ended; a withdrawal that overtook its dossier's
 // receipt leaves nothing to plan. And a burst of refused calls is audited
-// without starving the pool.
+// without starving the pool, and an emptied queue's gauge shows 0.
 
 #include <atomic>
 #include <string>
@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 #include "libs/grpc_util/proto_time.h"
+#include "libs/metrics/metrics.h"
 #include "lienthong/intake/v1/events.pb.h"
 #include "services/routing/routing_test_fixture.h"
 
@@ -127,6 +128,23 @@ TEST_F(RoutingSupplementTest, AWithdrawalThatOvertookTheReceiptLeavesNoWork) {
   EXPECT_EQ(Count("SELECT count(*) FROM routing.outbox WHERE event_type = "
                   "'lienthong.routing.v1.TaskDispatched'"),
             0);
+}
+
+// Not about event order: the queue gauges after a queue empties.
+TEST_F(RoutingSupplementTest, AQueueThatEmptiedShowsZero) {
+  const auto depth = [](const std::string& agency) {
+    return metrics::Gauge("lienthong_routing_queue_depth",
+                          "Tasks waiting or being worked, by agency and state.")
+        .Add({{"agency", agency}, {"state", "READY"}})
+        .Value();
+  };
+  ASSERT_TRUE(Deliver(Received("S-0005"), "dossiers/S-0005"));
+  server_->UpdateQueueMetrics();
+  EXPECT_EQ(depth("W-TP"), 1);
+  FinishCivil("dossiers/S-0005");  // the justice officer's queue is empty
+  server_->UpdateQueueMetrics();
+  EXPECT_EQ(depth("W-TP"), 0);
+  EXPECT_EQ(depth("W-CA"), 1);  // the police leg is ready now
 }
 
 TEST_F(RoutingSupplementTest, ABurstOfRefusedCallsIsAllAudited) {

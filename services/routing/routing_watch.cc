@@ -159,8 +159,10 @@ absl::Status RoutingServer::ClaimForDelivery(const Caller& caller,
                                                  static_cast<int>(b.size()));
     }
     const absl::Time now = clock_.Now();
-    // Every claim of the pass in one statement (the rows are locked above).
+    // Every claim of the pass in one statement (the rows are locked above),
+    // and in the audit trail as a ClaimTask would be.
     db::ValuesRows claims("({t}::bigint, {b}::bytea)", 3);
+    std::vector<EmitBatch::AuditRow> audit;
     for (size_t i = 0; i < out.size(); ++i) {
       Delivery& d = out[i];
       const int64_t id = ids[i];
@@ -175,6 +177,7 @@ absl::Status RoutingServer::ClaimForDelivery(const Caller& caller,
       grpc_util::ToProto(now, task.mutable_claim_time());
       grpc_util::ToProto(now + lease, task.mutable_lease_expire_time());
       claims.Add({absl::StrCat(id)}, task.SerializeAsString());
+      audit.push_back(AuditRowOf(caller, "WatchTasks", task.name()));
       d.task = std::move(task);
       d.send = true;
     }
@@ -186,6 +189,7 @@ absl::Status RoutingServer::ClaimForDelivery(const Caller& caller,
                      claims.sql(), ") AS v(id, body) WHERE t.id = v.id"),
         static_cast<int>(v1::TASK_STATE_CLAIMED), PgTime(now + lease),
         claims.text_params(), claims.bytes_params());
+    InsertAudit(tx, audit, now);
     return absl::OkStatus();
   });
 }
