@@ -77,6 +77,11 @@ grpc::Status IntakeServer::ListDossiers(grpc::ServerContext* ctx,
   }
   q.state = req->state();
   q.procedure_code = ProcedureCodeOf(req->procedure());
+  if (!req->procedure().empty() && q.procedure_code.empty()) {
+    // Not silently "every procedure".
+    return Done(common::InvalidArgument(
+        "BAD_NAME", {{"procedure", "must be procedures/{code}"}}));
+  }
   if (req->has_receive_time_from()) {
     q.from = grpc_util::FromProto(req->receive_time_from());
   }
@@ -241,8 +246,10 @@ grpc::Status IntakeServer::RenderForm(grpc::ServerContext* ctx,
   if (!caller.ok()) return Done(caller.status());
   const std::string code = DossierCodeOf(req->name());
   if (code.empty()) return Done(BadDossierName());
-  if (req->kind() == v1::FORM_KIND_UNSPECIFIED) {
-    return Done(common::InvalidArgument("BAD_FORM", {{"kind", "is required"}}));
+  if (req->kind() == v1::FORM_KIND_UNSPECIFIED ||
+      !v1::FormKind_IsValid(req->kind())) {
+    return Done(common::InvalidArgument(
+        "BAD_FORM", {{"kind", "is required: one of the FormKind values"}}));
   }
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     auto d = DossierFor(tx, *caller, code, "RenderForm", req->name(), false);

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "libs/grpc_util/event_sink.h"
+#include "lienthong/routing/v1/events.pb.h"
 #include "services/intake/intake_test_fixture.h"
 
 namespace lienthong::intake {
@@ -161,6 +163,68 @@ TEST_F(IntakeAccessTest, ConcurrentWrongGuessesAreCountedOneAfterAnother) {
   // out the window without being checked.
   EXPECT_EQ(checked, 5);
   EXPECT_EQ(throttled, kGuesses - 5);
+}
+
+TEST_F(IntakeAccessTest, MalformedFiltersAndFormKindsAreRefused) {
+  grpc::ClientContext ctx;
+  As(ctx, "counter_officer", kTayMo);
+  v1::ListDossiersRequest list;
+  list.set_parent(absl::StrCat("agencies/", kTayMo));
+  list.set_procedure("LT.01");  // not procedures/LT.01: no filter at all
+  v1::ListDossiersResponse listed;
+  EXPECT_THAT(a_->stub->ListDossiers(&ctx, list, &listed),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  grpc::ClientContext ctx2;
+  As(ctx2, "counter_officer", kTayMo);
+  v1::RenderFormRequest form;
+  form.set_name(sub.dossier().name());
+  form.set_kind(static_cast<v1::FormKind>(99));
+  v1::RenderFormResponse rendered;
+  EXPECT_THAT(a_->stub->RenderForm(&ctx2, form, &rendered),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+}
+
+TEST_F(IntakeAccessTest, ALateDispatchLeavesTheStepTheCitizenSees) {
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  const std::string name = sub.dossier().name();
+  const auto deliver = [&](const google::protobuf::Message& m) {
+    return a_->server
+        .HandleEvent(grpc_util::MakeEvent(m, "routing", name, clock_.Now()))
+        .ok();
+  };
+  const auto step = [&] {
+    grpc::ClientContext ctx;
+    As(ctx, "counter_officer", kTayMo);
+    v1::GetDossierRequest get;
+    get.set_name(name);
+    v1::GetDossierResponse got;
+    EXPECT_TRUE(a_->stub->GetDossier(&ctx, get, &got).ok());
+    return got.dossier().current_step();
+  };
+  routing::v1::TaskDispatched civil;
+  civil.set_dossier(name);
+  civil.set_leg_id("civil_status");
+  civil.set_agency(absl::StrCat("agencies/", kTayMo));
+  ASSERT_TRUE(deliver(civil));
+  EXPECT_EQ(step(), "Đang giải quyết: civil_status");
+  routing::v1::LegSupplementRequested asked;
+  asked.set_dossier(name);
+  asked.set_leg_id("civil_status");
+  asked.set_agency(absl::StrCat("agencies/", kTayMo));
+  asked.set_reason("Thiếu văn bản xác nhận việc sinh");
+  asked.add_missing_items("Văn bản xác nhận của người làm chứng");
+  ASSERT_TRUE(deliver(asked));
+  const std::string waiting = step();
+  ASSERT_NE(waiting, "Đang giải quyết: civil_status");
+  // A parallel leg's dispatch, arriving after the request.
+  routing::v1::TaskDispatched residency = civil;
+  residency.set_leg_id("residency");
+  ASSERT_TRUE(deliver(residency));
+  EXPECT_EQ(step(), waiting);
 }
 
 }  // namespace

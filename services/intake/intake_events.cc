@@ -111,7 +111,13 @@ absl::StatusOr<bool> IntakeServer::ApplyEvent(pqxx::work& tx,
                 absl::StrCat("Chuyển xử lý: ", dispatched.leg_id()),
                 /*save=*/false));
     }
-    d->set_current_step(absl::StrCat("Đang giải quyết: ", dispatched.leg_id()));
+    // The step the citizen sees, only while the dossier is being processed:
+    // a dispatch that arrives after a withdrawal, a refusal or a parallel
+    // leg's supplement request leaves what those set.
+    if (d->state() == v1::DOSSIER_STATE_IN_PROCESSING) {
+      d->set_current_step(
+          absl::StrCat("Đang giải quyết: ", dispatched.leg_id()));
+    }
     pg::UpdateDossier(tx, *d, now);  // once, with the transition's state
   } else if (e.payload().UnpackTo(&supplement)) {
     actor.agency_code = AgencyCodeOf(supplement.agency());
