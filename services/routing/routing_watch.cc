@@ -282,16 +282,18 @@ grpc::Status RoutingServer::WatchTasks(
                   .as<int64_t>();
           int64_t lo = std::max(checked, head - kHoleSpan);
           if (first && hi > lo) {
-            // On connect, gaps from before the last minute are rolled-back
-            // numbers, not commits in flight: start at the first row of the
-            // last minute (none: nothing in (lo, hi] can still commit).
-            pqxx::result recent = db::ExecPrepared(
-                tx,
-                "SELECT seq FROM routing.task_feed WHERE seq > $1 AND seq <= "
-                "$2 AND at >= $3 ORDER BY seq LIMIT 1",
-                lo, hi, PgTime(clock_.Now() - kHoleLifetime));
-            lo = recent.empty() ? hi
-                                : std::max(lo, recent[0][0].as<int64_t>() - 1);
+            // On connect, a gap below a row written more than a minute ago
+            // is a rolled-back number, not a commit in flight (that one
+            // took its number before the older row did): start above the
+            // last such row. A gap above it may be a row still being
+            // written, which cannot be seen to be dated: tracked as a hole.
+            lo = std::max(
+                lo, db::ExecPrepared(
+                        tx,
+                        "SELECT coalesce(max(seq), $1) FROM routing.task_feed "
+                        "WHERE seq > $1 AND seq <= $2 AND at < $3",
+                        lo, hi, PgTime(clock_.Now() - kHoleLifetime))[0][0]
+                        .as<int64_t>());
           }
           p.checked = std::max(checked, hi);
           if (hi > lo) {
