@@ -26,7 +26,10 @@ class TreeDirectory : public AgencyDirectory {
     Add("W-TP", "W", common::v1::AGENCY_KIND_JUSTICE, common::v1::TIER_COMMUNE);
     Add("W-CA", "W", common::v1::AGENCY_KIND_POLICE, common::v1::TIER_COMMUNE);
   }
+  // As when intake cannot be reached (and nothing is cached).
+  void SetUnreachable(bool unreachable) { unreachable_ = unreachable; }
   absl::StatusOr<intake::v1::Agency> Get(const std::string& code) override {
+    if (unreachable_) return absl::UnavailableError("intake is away");
     auto it = by_code_.find(code);
     if (it == by_code_.end()) return absl::NotFoundError(code);
     return it->second;
@@ -42,6 +45,7 @@ class TreeDirectory : public AgencyDirectory {
   }
 
  private:
+  bool unreachable_ = false;
   void Add(const std::string& code, const std::string& parent,
            common::v1::AgencyKind kind, common::v1::Tier tier) {
     intake::v1::Agency a;

@@ -106,6 +106,10 @@ absl::StatusOr<std::vector<PlannedTask>> PlanRoute(
     t.agency_tier = agency.tier();
     t.agency_ancestors.assign(agency.ancestor_codes().begin(),
                               agency.ancestor_codes().end());
+    // Kept on the task: when it becomes ready later, its TaskDispatched and
+    // hand-over need them without asking intake inside that transaction.
+    t.task.set_agency_tier(agency.tier());
+    *t.task.mutable_agency_ancestor_codes() = agency.ancestor_codes();
     out.push_back(std::move(t));
   }
   return out;

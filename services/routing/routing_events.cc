@@ -139,8 +139,8 @@ absl::StatusOr<bool> RoutingServer::ApplyEvent(pqxx::work& tx,
       Row row{ids[i], p.task};
       row.task.set_name(absl::StrCat("tasks/", row.id));
       if (ready) {
-        MakeReady(tx, row, received.receiving_agency().name(),
-                  /*resumed=*/false, /*is_new=*/true);
+        LT_RETURN_IF_ERROR(MakeReady(tx, row, received.receiving_agency(),
+                                     /*resumed=*/false, /*is_new=*/true));
       } else {
         InsertTask(tx, row);
       }
@@ -227,7 +227,8 @@ absl::StatusOr<bool> RoutingServer::ApplyEvent(pqxx::work& tx,
       LT_ASSIGN_OR_RETURN(v1::TaskState next,
                           NextTaskState(r.task.state(), TaskEvent::kResume));
       r.task.set_state(next);
-      MakeReady(tx, r, route[0][0].as<std::string>(), /*resumed=*/true);
+      LT_RETURN_IF_ERROR(
+          MakeReady(tx, r, rec.receiving_agency(), /*resumed=*/true));
     }
     // Only a paused route goes on, once no leg waits any more: a finished,
     // refused or cancelled one stays as it ended.

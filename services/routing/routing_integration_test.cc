@@ -17,6 +17,7 @@
 #include "libs/testing/pg_cluster.h"
 #include "libs/testing/status_matchers.h"
 #include "lienthong/intake/v1/events.pb.h"
+#include "lienthong/routing/v1/events.pb.h"
 #include "routing_migrations.h"
 #include "services/routing/routing_server.h"
 #include "services/routing/routing_test_fixture.h"
@@ -435,6 +436,43 @@ TEST_F(RoutingIntegrationTest, WatchResumesFromItsCursorAndMissesNothing) {
   EXPECT_EQ(item.task().dossier(), "dossiers/X-0009");
   ctx.TryCancel();
   reader->Finish();
+}
+
+// Legs that become ready after their route was planned are dispatched with
+// their agency's tier and ancestors, and handed over across tiers, even
+// while intake (the agency tree) cannot be reached.
+TEST_F(RoutingIntegrationTest, ALaterLegIsDispatchedWhileIntakeIsAway) {
+  ASSERT_TRUE(Deliver(Received("X-0401"), "dossiers/X-0401"));
+  dir_.SetUnreachable(true);
+  FinishCivil("dossiers/X-0401");
+  const v1::Route r = Route("dossiers/X-0401");
+  ASSERT_EQ(Leg(r, "health_insurance").state(), v1::TASK_STATE_READY);
+  EXPECT_EQ(Leg(r, "health_insurance").agency_tier(),
+            common::v1::TIER_DISTRICT);
+  EXPECT_EQ(Count("SELECT count(*) FROM routing.handovers"), 1);
+  bool seen = false;
+  ASSERT_TRUE(
+      db::WithTransaction(pool_, [&](pqxx::work& tx) {
+        for (const auto& row :
+             tx.exec("SELECT payload FROM routing.outbox WHERE event_type "
+                     "= 'lienthong.routing.v1.TaskDispatched' AND "
+                     "destination = 'deadline'")) {
+          const pqxx::binarystring b(row[0]);
+          common::v1::Event e;
+          v1::TaskDispatched d;
+          if (!e.ParseFromString(b.str()) || !e.payload().UnpackTo(&d) ||
+              d.leg_id() != "health_insurance") {
+            continue;
+          }
+          seen = true;
+          EXPECT_EQ(d.agency_tier(), common::v1::TIER_DISTRICT);
+          EXPECT_EQ(std::vector<std::string>(d.agency_ancestor_codes().begin(),
+                                             d.agency_ancestor_codes().end()),
+                    std::vector<std::string>{"D"});
+        }
+        return absl::OkStatus();
+      }).ok());
+  EXPECT_TRUE(seen);
 }
 
 // A watcher reconnecting while a feed row is still being written (its

@@ -162,8 +162,11 @@ class RoutingServer final : public v1::RoutingService::Service {
   std::vector<int64_t> NewTaskIds(pqxx::work& tx, int n);
   // Ready: saved (inserted when `is_new`), fed to the agency's watchers,
   // announced (TaskDispatched, or LegResumed when `resumed`).
-  void MakeReady(pqxx::work& tx, Row& r, const std::string& receiving_agency,
-                 bool resumed, bool is_new = false);
+  // UNAVAILABLE only for a task planned before it kept its agency's tier
+  // (2026-12-07) when intake cannot tell it (not cached either).
+  absl::Status MakeReady(pqxx::work& tx, Row& r,
+                         const intake::v1::Agency& receiving_agency,
+                         bool resumed, bool is_new = false);
   // After a leg is done: dispatch newly ready legs, finish the route when
   // all are done.
   absl::Status Advance(pqxx::work& tx, const std::string& dossier);

@@ -213,9 +213,9 @@ void RoutingServer::AuditChange(pqxx::work& tx, const Caller& c,
   if (!EmitBatch::Keep(row)) InsertAudit(tx, {row}, clock_.Now());
 }
 
-void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
-                              const std::string& receiving_agency, bool resumed,
-                              bool is_new) {
+absl::Status RoutingServer::MakeReady(
+    pqxx::work& tx, Row& r, const intake::v1::Agency& receiving_agency,
+    bool resumed, bool is_new) {
   const absl::Time now = clock_.Now();
   r.task.set_state(v1::TASK_STATE_READY);
   r.task.clear_lease_holder();
@@ -231,35 +231,51 @@ void RoutingServer::MakeReady(pqxx::work& tx, Row& r,
     auto ev = LegEventFor<v1::LegResumed>(r.task);
     grpc_util::ToProto(now, ev.mutable_resume_time());
     Emit(tx, ev, r.task.dossier(), {"deadline"});
-    return;
+    return absl::OkStatus();
   }
   auto ev = LegEventFor<v1::TaskDispatched>(r.task);
   *ev.mutable_time_limit() = r.task.time_limit();
   grpc_util::ToProto(now, ev.mutable_dispatch_time());
-  // Tier and ancestors of the leg's agency come from the directory cache.
-  const std::string code = r.task.agency().substr(9);
-  if (auto a = directory_.Get(code); a.ok()) {
-    ev.set_agency_tier(a->tier());
-    for (const auto& anc : a->ancestor_codes())
-      ev.add_agency_ancestor_codes(anc);
-    // A leg at another tier is handed over: the digital hand-over minutes.
-    if (auto recv = directory_.Get(receiving_agency.substr(9));
-        recv.ok() && recv->tier() != a->tier()) {
-      v1::Handover h;
-      h.set_dossier(r.task.dossier());
-      h.set_sender_agency(receiving_agency);
-      h.set_receiver_agency(r.task.agency());
-      h.set_sender_tier(recv->tier());
-      h.set_receiver_tier(a->tier());
-      grpc_util::ToProto(now, h.mutable_handover_time());
-      h.set_task(r.task.name());
-      for (const auto& in : r.task.inputs()) h.add_items(in.key());
-      SaveHandover(tx, std::move(h));
+  // Tier and ancestors of the leg's agency, as planned; a task planned
+  // before they were kept asks the directory (cached, else intake).
+  common::v1::Tier tier = r.task.agency_tier();
+  std::vector<std::string> ancestors(r.task.agency_ancestor_codes().begin(),
+                                     r.task.agency_ancestor_codes().end());
+  if (tier == common::v1::TIER_UNSPECIFIED) {
+    absl::StatusOr<intake::v1::Agency> a =
+        directory_.Get(r.task.agency().substr(9));
+    if (!a.ok()) {
+      // Not dispatched without them (deadline's clocks and the hand-over
+      // need them): the transaction is retried.
+      return common::Unavailable(
+          "AGENCY_TREE_UNAVAILABLE",
+          absl::StrCat("cannot read agency ", r.task.agency(),
+                       " from intake: ", a.status().message()),
+          {{"agency", r.task.agency()}});
     }
+    tier = a->tier();
+    ancestors.assign(a->ancestor_codes().begin(), a->ancestor_codes().end());
+  }
+  ev.set_agency_tier(tier);
+  for (const std::string& anc : ancestors) ev.add_agency_ancestor_codes(anc);
+  // A leg at another tier is handed over: the digital hand-over minutes.
+  if (receiving_agency.tier() != common::v1::TIER_UNSPECIFIED &&
+      receiving_agency.tier() != tier) {
+    v1::Handover h;
+    h.set_dossier(r.task.dossier());
+    h.set_sender_agency(receiving_agency.name());
+    h.set_receiver_agency(r.task.agency());
+    h.set_sender_tier(receiving_agency.tier());
+    h.set_receiver_tier(tier);
+    grpc_util::ToProto(now, h.mutable_handover_time());
+    h.set_task(r.task.name());
+    for (const auto& in : r.task.inputs()) h.add_items(in.key());
+    SaveHandover(tx, std::move(h));
   }
   // notify: the agency's webhooks hear of the new task, and it learns the
   // agency's ancestors for the supervisors of its clocks.
   Emit(tx, ev, r.task.dossier(), {"intake", "deadline", "notify"});
+  return absl::OkStatus();
 }
 
 absl::Status RoutingServer::Advance(pqxx::work& tx,
@@ -268,7 +284,6 @@ absl::Status RoutingServer::Advance(pqxx::work& tx,
   if (!route) return absl::OkStatus();
   intake::v1::DossierReceived received;
   received.ParseFromString(route->received);
-  const std::string& receiving_agency = route->receiving_agency;
   std::vector<Row> tasks = RouteTasks(tx, dossier);
   std::vector<std::string> done, waiting;
   std::vector<common::v1::FieldValue> outputs;
@@ -295,7 +310,8 @@ absl::Status RoutingServer::Advance(pqxx::work& tx,
       LT_ASSIGN_OR_RETURN(v1::TaskState next,
                           NextTaskState(r.task.state(), TaskEvent::kDepsDone));
       r.task.set_state(next);
-      MakeReady(tx, r, receiving_agency, /*resumed=*/false);
+      LT_RETURN_IF_ERROR(MakeReady(tx, r, received.receiving_agency(),
+                                   /*resumed=*/false));
     }
   }
   if (done.size() == tasks.size()) {
