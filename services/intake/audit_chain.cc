@@ -6,13 +6,33 @@
 
 namespace lienthong::intake {
 
+namespace {
+
+// A field as it goes between the unit separators: a separator (or the
+// escape itself) inside it is escaped, so no bytes can move from one field
+// to the next without changing the hash (a caller chooses its request_id
+// and the names it asks for). A field with neither, which is every one
+// written before this, reads as it did.
+std::string Field(const std::string& f) {
+  if (f.find_first_of("\x1e\x1f") == std::string::npos) return f;
+  std::string out;
+  for (const char c : f) {
+    if (c == '\x1e' || c == '\x1f') out += '\x1e';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string AuditHash(const v1::AuditEntry& e) {
   // Unit separators keep field boundaries unambiguous.
   const std::string canonical = absl::StrJoin(
       {absl::StrCat(e.sequence()),
        absl::StrCat(e.time().seconds(), ".", e.time().nanos()),
-       e.actor_agency(), e.actor_subject(), e.actor_role(), e.peer(),
-       e.action(), e.resource(), e.outcome(), e.request_id(), e.prev_hash()},
+       Field(e.actor_agency()), Field(e.actor_subject()), Field(e.actor_role()),
+       Field(e.peer()), Field(e.action()), Field(e.resource()),
+       Field(e.outcome()), Field(e.request_id()), Field(e.prev_hash())},
       "\x1f");
   return db::Sha256Hex(canonical);
 }
@@ -54,8 +74,8 @@ ChainCheck VerifyChain(const std::vector<v1::AuditEntry>& entries,
   if (want_seq <= end_seq) {
     c.intact = false;
     c.first_bad_sequence = want_seq;
-    c.problem = absl::StrCat("entries ", want_seq, " to ", end_seq,
-                             " are missing");
+    c.problem =
+        absl::StrCat("entries ", want_seq, " to ", end_seq, " are missing");
   }
   return c;
 }

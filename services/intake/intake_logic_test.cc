@@ -1,7 +1,9 @@
 #include "services/intake/intake_logic.h"
 
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "libs/calendar/default_calendar.h"
+#include "libs/db/migrations.h"
 #include "libs/testing/status_matchers.h"
 #include "services/intake/audit_chain.h"
 #include "services/intake/forms.h"
@@ -248,6 +250,23 @@ TEST(AuditChainTest, TamperingAndDeletionAreFound) {
   // An end recorded elsewhere than the entry listed at its seq.
   EXPECT_FALSE(VerifyChain(chain, 5, chain[3].hash()).intact);
   EXPECT_TRUE(VerifyChain({}, 0, "").intact);
+  // Bytes moved across a field boundary change the hash, also when a
+  // field (a request id the caller chose) holds the separator itself.
+  v1::AuditEntry a = chain[0];
+  a.set_outcome("OK\x1fx");
+  a.set_request_id("");
+  v1::AuditEntry b = chain[0];
+  b.set_outcome("OK");
+  b.set_request_id(std::string("x") + '\x1f');  // the same bytes, shifted
+  EXPECT_NE(AuditHash(a), AuditHash(b));
+  // An entry without those bytes hashes as it always did (entries sealed
+  // before this still verify).
+  const std::string sep(1, '\x1f');
+  EXPECT_EQ(AuditHash(chain[0]),
+            db::Sha256Hex(
+                absl::StrJoin({"1", "1001.0", "", "", "", "", "SubmitDossier",
+                               "dossiers/x-1", "OK", "", ""},
+                              sep)));
   EXPECT_FALSE(VerifyChain({}, 2, "x").intact);
 }
 
