@@ -175,6 +175,14 @@ grpc::Status IntakeServer::UpsertAgency(grpc::ServerContext* ctx,
         }
       }
       resp->set_created(old_path.empty());
+      if (!old_path.empty() && old_path != path) {
+        // A move: dossier writes wait until it commits, and it waits for
+        // those in flight, so none is left with the path before the move
+        // (a submit batch writes the path as it is then: pg_submit.cc).
+        // Moves are rare; a submission meanwhile waits milliseconds to
+        // the rewrite's length.
+        tx.exec("LOCK TABLE intake.dossiers IN SHARE ROW EXCLUSIVE MODE");
+      }
       pg::PutAgency(tx, a, path, clock_.Now());
       if (!old_path.empty() && old_path != path) {
         // A move (e.g. a ward merged into another district): everything

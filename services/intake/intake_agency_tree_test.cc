@@ -2,6 +2,12 @@
 // two-tier province-commune tree), the order of tiers, and a ward moving to
 // another district with its units and dossiers.
 
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+#include <utility>
+
 #include "libs/grpc_util/proto_time.h"
 #include "services/intake/intake_test_fixture.h"
 
@@ -118,6 +124,90 @@ TEST_F(IntakeIntegrationTest, MovingAWardCarriesItsUnitsAndDossiers) {
   ASSERT_TRUE(a_->stub->ListDossiers(&lctx, list, &listed).ok());
   ASSERT_EQ(listed.dossiers_size(), 1);
   EXPECT_EQ(listed.dossiers(0).code(), sub.dossier().code());
+}
+
+// Submissions at the ward while it moves: a batch that read the ward's path
+// before the move and writes after it, and one that wrote before the move
+// but commits after, both end with the ward's new path.
+TEST_F(IntakeIntegrationTest, DossiersSubmittedDuringAMoveFollowTheWard) {
+  constexpr char kThanhXuan[] = "000.00.14.H26";
+  constexpr char kNamTuLiem[] = "000.00.19.H26";
+  constexpr char kHaDinhWard[] = "000.01.14.H26";
+  std::string act_at;         // the batch phase to act in
+  std::function<void()> act;  // what happens there, once
+  IntakeOptions options = Replica::Options();
+  options.submit_batch_phase_for_testing = [&](absl::string_view phase) {
+    if (act && phase == act_at) std::exchange(act, nullptr)();
+  };
+  Replica counter(dsn_, clock_, options);
+  const auto move_ward_to = [&](const std::string& district) {
+    grpc::ClientContext get_ctx;
+    As(get_ctx, "admin", "000.00.00.H26");
+    v1::GetAgencyRequest get;
+    get.set_name(absl::StrCat("agencies/", kHaDinhWard));
+    v1::GetAgencyResponse ward;
+    EXPECT_TRUE(a_->stub->GetAgency(&get_ctx, get, &ward).ok());
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::UpsertAgencyRequest req;
+    *req.mutable_agency() = ward.agency();
+    req.mutable_agency()->set_parent(absl::StrCat("agencies/", district));
+    v1::UpsertAgencyResponse resp;
+    return a_->stub->UpsertAgency(&ctx, req, &resp);
+  };
+  const auto text = [&](const std::string& sql) {
+    db::Pool pool({dsn_, 1});
+    std::string out;
+    EXPECT_TRUE(db::WithTransaction(pool, [&](pqxx::work& tx) {
+                  out = tx.exec(sql)[0][0].as<std::string>();
+                  return absl::OkStatus();
+                }).ok());
+    return out;
+  };
+  const auto paths_agree = [&](const v1::Dossier& d) {
+    EXPECT_EQ(text(absl::StrCat("SELECT agency_path FROM intake.dossiers "
+                                "WHERE code = '",
+                                d.code(), "'")),
+              text(absl::StrCat("SELECT path FROM intake.agencies WHERE "
+                                "code = '",
+                                kHaDinh, "'")));
+  };
+
+  // The move commits between the batch's read and its write.
+  act_at = "read";
+  act = [&] { EXPECT_TRUE(move_ward_to(kNamTuLiem).ok()); };
+  v1::SubmitDossierResponse first;
+  ASSERT_TRUE(Submit(counter, Birth(kHaDinh), &first, kHaDinh).ok());
+  ASSERT_EQ(act, nullptr);
+  paths_agree(first.dossier());
+
+  // The move begins after the batch wrote its dossier, before it commits:
+  // the move waits for it (and then rewrites its path).
+  std::atomic<bool> moved{false};
+  grpc::Status move_status;
+  std::thread mover;
+  bool waited = false;
+  act_at = "written";
+  act = [&] {
+    mover = std::thread([&] {
+      move_status = move_ward_to(kThanhXuan);
+      moved = true;
+    });
+    for (int i = 0; i < 1000 && !waited && !moved; ++i) {
+      waited = Count(
+                   "SELECT count(*) FROM pg_locks l JOIN pg_class c ON "
+                   "c.oid = l.relation WHERE NOT l.granted AND c.relname = "
+                   "'dossiers'") > 0;
+      if (!waited) absl::SleepFor(absl::Milliseconds(10));
+    }
+  };
+  v1::SubmitDossierResponse second;
+  ASSERT_TRUE(Submit(counter, Birth(kHaDinh), &second, kHaDinh).ok());
+  mover.join();
+  EXPECT_TRUE(waited);
+  EXPECT_TRUE(move_status.ok()) << move_status.error_message();
+  paths_agree(second.dossier());
+  paths_agree(first.dossier());
 }
 
 }  // namespace

@@ -58,6 +58,9 @@ struct IntakeOptions {
   // Tests only: runs as each submission batch begins (before its
   // transaction), so a test can hold one batch and queue others behind it.
   std::function<void()> before_submit_batch_for_testing;
+  // Called in a submit batch's transaction after its read ("read") and
+  // after its write, before the commit ("written").
+  std::function<void(absl::string_view phase)> submit_batch_phase_for_testing;
 };
 
 // Gauges the audit sealer sets after each SealAuditOnce.

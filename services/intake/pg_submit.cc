@@ -85,8 +85,8 @@ std::string PgDay(absl::CivilDay day) {
 std::string TakeCountersSql(int first) {
   return absl::StrCat(
       "INSERT INTO intake.dossier_sequences AS s (agency_code, day, "
-      "last_value) SELECT a, $", first + 2, "::date, n FROM unnest($", first,
-      "::text[], $", first + 1,
+      "last_value) SELECT a, $",
+      first + 2, "::date, n FROM unnest($", first, "::text[], $", first + 1,
       "::int[]) AS x(a, n) ORDER BY a ON CONFLICT (agency_code, day) DO "
       "UPDATE SET last_value = s.last_value + excluded.last_value RETURNING "
       "agency_code, last_value");
@@ -129,8 +129,8 @@ SubmitBatchRead ReadSubmitBatch(pqxx::work& tx,
       s.last[std::move(key)] = row[2].as<int64_t>();
     } else {
       const pqxx::binarystring body(row[3]);
-      SubmitBatchRead::Stored& st =
-          kind == 'a' ? s.agencies[std::move(key)] : s.procedures[std::move(key)];
+      SubmitBatchRead::Stored& st = kind == 'a' ? s.agencies[std::move(key)]
+                                                : s.procedures[std::move(key)];
       if (kind == 'a') st.path = row[2].as<std::string>();
       st.bytes = body.str();
     }
@@ -183,7 +183,13 @@ std::string ReceivedBatchSql(int n) {
     // 14 receive time.
     // Binary: 0 body, 1 response, 2 event.
     const std::string received = absl::StrCat(t(i, 14), "::timestamptz");
-    absl::StrAppend(&d, sep, "(", t(i, 0), ", ", t(i, 1), ", ", t(i, 2), ", ",
+    // The agency's path as it is when the row is written (the one read
+    // for the batch if it is gone): an agency move waits for the batches
+    // writing dossiers, and those writing after it see its new path.
+    const std::string path =
+        absl::StrCat("coalesce((SELECT g.path FROM intake.agencies g WHERE ",
+                     "g.code = ", t(i, 1), "), ", t(i, 2), ")");
+    absl::StrAppend(&d, sep, "(", t(i, 0), ", ", t(i, 1), ", ", path, ", ",
                     t(i, 3), ", ", state, ", ", received, ", ", t(i, 4), ", ",
                     b(i, 0), "::bytea, ", received, ")");
     absl::StrAppend(&tr, sep, "(", t(i, 0), ", ", received, ", 0, ", state,
@@ -192,8 +198,8 @@ std::string ReceivedBatchSql(int n) {
     absl::StrAppend(&a, sep, "(to_timestamp(", secs, "), ", nanos, ", ",
                     t(i, 5), ", ", t(i, 6), ", ", t(i, 8), ", ", t(i, 7), ", ",
                     action, ", ", t(i, 9), ", 'OK', ", t(i, 10), ")");
-    absl::StrAppend(&idem, sep, "(", t(i, 10), "::text, ", t(i, 11),
-                    "::text, ", b(i, 1), "::bytea)");
+    absl::StrAppend(&idem, sep, "(", t(i, 10), "::text, ", t(i, 11), "::text, ",
+                    b(i, 1), "::bytea)");
   }
   return absl::StrCat(
       "WITH d AS (INSERT INTO intake.dossiers (code, agency_code, "

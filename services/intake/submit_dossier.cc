@@ -297,6 +297,9 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
     if (!writing.empty()) last = pg::NextSequences(tx, counts, day);
   }
   if (writing.empty()) return absl::OkStatus();
+  if (options_.submit_batch_phase_for_testing) {
+    options_.submit_batch_phase_for_testing("read");
+  }
 
   std::map<std::string, int64_t> next;
   for (const auto& [code, n] : counts) {
@@ -342,6 +345,9 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
     twin_committed = true;
     return common::Aborted("TWIN_COMMITTED",
                            "the same request committed first; retry");
+  }
+  if (options_.submit_batch_phase_for_testing) {
+    options_.submit_batch_phase_for_testing("written");
   }
   return absl::OkStatus();
 }
