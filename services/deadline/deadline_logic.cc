@@ -157,6 +157,9 @@ absl::Status DeadlineRules::Pause(Clock& c, absl::Time at,
                                   const WorkingCalendar& cal) const {
   if (c.state == ClockState::kPaused) return absl::OkStatus();
   if (c.state == ClockState::kStopped) return Illegal(c, "pause");
+  // A request made before this run began was answered by the supplement
+  // that began it (its event came late, from another sender's line).
+  if (at < c.run_started_at) return absl::OkStatus();
   c.consumed_before_run += std::max(
       absl::ZeroDuration(), cal.WorkingTimeBetween(c.counting_starts, at));
   c.state = ClockState::kPaused;

@@ -130,6 +130,38 @@ TEST_F(DeadlineServiceTest, SupplementPausesAndRestartsDossierAndLeg) {
             ClockState::kRunning);
 }
 
+// Routing's LegSupplementRequested and intake's supplement events come by
+// separate lines: the request can arrive after the supplement answering it.
+TEST_F(DeadlineServiceTest, ARequestArrivingAfterItsSupplementPausesNothing) {
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  ASSERT_TRUE(
+      service_
+          .HandleEvent(Simple("sup-req", InboundKind::kSupplementRequested,
+                              "D1", Vn(2026, 3, 10, 10, 0)))
+          .ok());
+  ASSERT_TRUE(service_
+                  .HandleEvent(Simple("sup-done", InboundKind::kSupplemented,
+                                      "D1", Vn(2026, 3, 11, 9, 0)))
+                  .ok());
+  // The leg's request of 10/3, delivered now.
+  ASSERT_TRUE(
+      service_
+          .HandleEvent(Simple("leg-req", InboundKind::kSupplementRequested,
+                              "D1", Vn(2026, 3, 10, 10, 0)))
+          .ok());
+  const Clock d = *service_.GetClock("dossiers/D1");
+  EXPECT_EQ(d.state, ClockState::kRunning);
+  EXPECT_EQ(d.due_at, Vn(2026, 3, 18, 9, 0));  // 5 days from 11/3 09:00
+  // A request made after the supplement still pauses it.
+  ASSERT_TRUE(
+      service_
+          .HandleEvent(Simple("sup-req-2", InboundKind::kSupplementRequested,
+                              "D1", Vn(2026, 3, 12, 9, 0)))
+          .ok());
+  EXPECT_EQ(service_.GetClock("dossiers/D1")->state, ClockState::kPaused);
+}
+
 TEST_F(DeadlineServiceTest, DossierEndsStopAllItsClocks) {
   ASSERT_TRUE(
       service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
