@@ -88,14 +88,23 @@ std::string StripCollection(const std::string& name,
 
 absl::StatusOr<absl::Duration> FromProto(const common::v1::WorkingDuration& d) {
   if (d.amount() <= 0) return Bad("duration.amount", "must be positive");
+  absl::Duration out;
   switch (d.unit()) {
     case common::v1::WORKING_DURATION_UNIT_DAYS:
-      return calendar::kWorkingDay * d.amount();
+      out = calendar::kWorkingDay * d.amount();
+      break;
     case common::v1::WORKING_DURATION_UNIT_HOURS:
-      return absl::Hours(d.amount());
+      out = absl::Hours(d.amount());
+      break;
     default:
       return Bad("duration.unit", "must be DAYS or HOURS");
   }
+  // As a clock's limit may be (DeadlineRules::Start): a longer one is a
+  // mistake, and walking it would cost years of calendar days.
+  if (out > calendar::kWorkingDay * 365) {
+    return Bad("duration.amount", "at most 365 working days");
+  }
+  return out;
 }
 
 common::v1::WorkingDuration ToProtoDuration(absl::Duration working_time) {

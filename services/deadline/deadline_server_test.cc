@@ -20,6 +20,7 @@
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/channel.h"
 #include "libs/grpc_util/event_sink.h"
+#include "libs/testing/status_matchers.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/server.h"
 #include "libs/grpc_util/status_conversion.h"
@@ -34,6 +35,7 @@ namespace lienthong::deadline {
 namespace {
 
 using calendar::testing::Vn;
+using ::lienthong::testing::GrpcStatusIs;
 
 constexpr char kCity[] = "000.00.00.H26";
 constexpr char kDistrict[] = "000.00.01.H26";
@@ -364,6 +366,35 @@ TEST_F(DeadlineServerTest, ComputeDueTimeUsesTheStoredCalendar) {
   ASSERT_TRUE(stub_->ComputeDueTime(&ctx, req, &resp).ok());
   EXPECT_EQ(grpc_util::FromProto(resp.due_time()), Vn(2026, 2, 23, 17, 0));
   EXPECT_EQ(resp.calendar_version(), "calendars/vn/versions/1");
+}
+
+TEST_F(DeadlineServerTest, ComputeDueTimeRefusesAYearsTooLongDuration) {
+  grpc::ClientContext ctx;
+  As(ctx, kWardBOfficer);
+  v1::ComputeDueTimeRequest req;
+  grpc_util::ToProto(Vn(2026, 2, 13, 16, 0), req.mutable_start_time());
+  req.mutable_duration()->set_unit(common::v1::WORKING_DURATION_UNIT_DAYS);
+  req.mutable_duration()->set_amount(100000);
+  v1::ComputeDueTimeResponse resp;
+  EXPECT_THAT(stub_->ComputeDueTime(&ctx, req, &resp),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+}
+
+// An event that can never start a clock (a legal time over a year, no
+// dossier) is acknowledged and logged, not redelivered for ever.
+TEST_F(DeadlineServerTest, AnEventNoClockCanComeFromIsAcknowledged) {
+  common::v1::Event too_long =
+      Received("DX", kWardA, {kCity, kDistrict}, Vn(2026, 3, 9, 10, 0), 400);
+  intake::v1::DossierReceived nameless;
+  ASSERT_TRUE(too_long.payload().UnpackTo(&nameless));
+  nameless.set_dossier("");
+  nameless.mutable_procedure()->mutable_legal_time()->set_amount(5);
+  const common::v1::Event no_dossier =
+      grpc_util::MakeEvent(nameless, "intake", "", Vn(2026, 3, 9, 10, 0));
+  common::v1::DeliverEventsResponse resp;
+  ASSERT_TRUE(Deliver({too_long, no_dossier}, &resp).ok());
+  EXPECT_EQ(resp.applied_event_ids_size(), 2);
+  EXPECT_FALSE(service_->GetClock("dossiers/DX").ok());
 }
 
 TEST_F(DeadlineServerTest, ReportTotalEqualsTheSumOfItsRows) {

@@ -24,6 +24,20 @@ grpc_util::EventHandler MakeEventHandler(DeadlineService& service) {
     }
     if (!in->has_value()) return service.Acknowledge(e.event_id());
     absl::StatusOr<bool> applied = service.HandleEvent(**in);
+    if (!applied.ok() &&
+        applied.status().code() == absl::StatusCode::kInvalidArgument &&
+        !e.event_id().empty()) {
+      // The event is wrong, not the moment (a clock it cannot start, e.g.
+      // no agency): delivering it again would fail the same way, for ever.
+      // Logged and acknowledged, as an event that does not decode.
+      logging::Event("event_rejected")
+          .With("event_id", e.event_id())
+          .With("type", e.type())
+          .With("source", e.source())
+          .With("reason", common::GetErrorDetails(applied.status()).reason)
+          .Warn();
+      return service.Acknowledge(e.event_id());
+    }
     if (applied.ok() && *applied) {
       logging::Event("event_applied")
           .With("event_id", e.event_id())
