@@ -11,6 +11,7 @@
 #include "libs/db/notifier.h"
 #include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
+#include "libs/logging/logging.h"
 
 namespace lienthong::db {
 namespace {
@@ -273,12 +274,19 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
     if (due == 0) return 0;
     last_round_full_ = static_cast<int>(due) >= options_.batch_size;
     std::vector<OutboxRecord> records;
+    size_t batch_bytes = 0;
     for (size_t i = 0; i < due; ++i) {
       const auto& row = rows[i];
+      const pqxx::binarystring bytes(row[2]);
+      if (!records.empty() &&
+          batch_bytes + bytes.size() > options_.max_batch_bytes) {
+        last_round_full_ = true;  // the rest go in the next round at once
+        break;
+      }
+      batch_bytes += bytes.size();
       OutboxRecord rec;
       rec.event_id = row[0].as<std::string>();
       rec.event_type = row[1].as<std::string>();
-      const pqxx::binarystring bytes(row[2]);
       rec.payload = bytes.str();
       rec.attempts = row[3].as<int>();
       records.push_back(std::move(rec));
@@ -287,7 +295,21 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
     // The outcome per record: OK, or the code it failed with.
     std::vector<absl::StatusCode> outcome(records.size(),
                                           absl::StatusCode::kOk);
-    const absl::Status sent = deliverer_(records);
+    // Too large for any request the receiver takes: not sent (the receiver
+    // would refuse it with RESOURCE_EXHAUSTED, read as "in trouble", and it
+    // would hold the line for good).
+    const bool too_large = records.size() == 1 &&
+                           records[0].payload.size() > options_.max_event_bytes;
+    if (too_large) {
+      logging::Event("outbox_event_too_large")
+          .With("destination", options_.destination)
+          .With("event_id", records[0].event_id)
+          .With("bytes", static_cast<int64_t>(records[0].payload.size()))
+          .Error();
+    }
+    const absl::Status sent =
+        too_large ? absl::OutOfRangeError("event larger than a request")
+                  : deliverer_(records);
     if (!sent.ok()) {
       std::fill(outcome.begin(), outcome.end(), sent.code());
       if (records.size() > 1 && !IsTransient(sent.code())) {

@@ -123,6 +123,12 @@ struct RelayOptions {
   std::string schema;
   std::string destination;
   int batch_size = 100;
+  // A batch's payloads stop at this many bytes (one event always goes):
+  // the receiver takes requests up to gRPC's 4 MiB. An event larger than
+  // max_event_bytes alone is never sent; it fails OUT_OF_RANGE and backs
+  // off alone, holding nothing back.
+  size_t max_batch_bytes = 3 << 20;
+  size_t max_event_bytes = (4 << 20) - (64 << 10);
   absl::Duration min_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Minutes(5);
   absl::Duration poll_interval = absl::Milliseconds(500);

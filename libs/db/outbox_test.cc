@@ -238,6 +238,54 @@ TEST_F(OutboxTest, ARejectedEventBacksOffAloneWithoutHoldingOthersBack) {
   EXPECT_EQ(calls, 1);
 }
 
+// The receiver takes requests up to gRPC's 4 MiB: batches stop short of
+// it by bytes, and an event too large for any request backs off alone
+// instead of coming back at the front of the line for ever.
+TEST_F(OutboxTest, BatchesStopShortOfTheReceiversRequestLimit) {
+  Receiver receiver(pool_);
+  const auto append = [&](size_t bytes) {
+    const std::string id = common::NewUuid();
+    EXPECT_THAT(WithTransaction(pool_,
+                                [&](pqxx::work& tx) {
+                                  return AppendOutbox(tx, "send",
+                                                      {id, "test.Changed",
+                                                       std::string(bytes, 'x')},
+                                                      {"recv"}, clock_.Now());
+                                }),
+                IsOk());
+    return id;
+  };
+  const std::string huge = append(5 << 20);
+  for (int i = 0; i < 3; ++i) append(1536 << 10);  // 1.5 MiB each
+  std::vector<size_t> batches;
+  OutboxRelay relay(pool_, clock_, Options(), [&](const auto& rs) {
+    batches.push_back(rs.size());
+    return receiver.Deliver(rs);
+  });
+  // The huge one is not sent, and does not hold the others back.
+  ASSERT_THAT(relay.RunOnce(), IsOk());
+  EXPECT_TRUE(batches.empty());
+  absl::StatusOr<int> n = relay.RunOnce();
+  ASSERT_THAT(n, IsOk());
+  EXPECT_EQ(*n, 2);  // 3 MiB: two of them
+  n = relay.RunOnce();
+  ASSERT_THAT(n, IsOk());
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(batches, (std::vector<size_t>{2, 1}));
+  EXPECT_EQ(receiver.Effects(), 3);
+  absl::StatusOr<std::string> code = WithTransaction(
+      pool_, [&](pqxx::work& tx) -> absl::StatusOr<std::string> {
+        return tx
+            .exec_params(
+                "SELECT last_error_code FROM send.outbox WHERE "
+                "event_id = $1 AND delivered_at IS NULL",
+                huge)[0][0]
+            .as<std::string>();
+      });
+  ASSERT_THAT(code, IsOk());
+  EXPECT_EQ(*code, "OUT_OF_RANGE");
+}
+
 TEST_F(OutboxTest, APeerThatIsDownIsNotAskedOncePerEvent) {
   for (int i = 0; i < 5; ++i) Change(true);
   int calls = 0;
