@@ -156,7 +156,8 @@ namespace {
 // in batches; how many went.
 absl::StatusOr<int64_t> PurgeBefore(Pool& pool, const std::string& table,
                                     absl::string_view column, absl::Time cutoff,
-                                    int limit) {
+                                    int limit,
+                                    const std::function<bool()>& stopping) {
   const std::string sql = absl::StrCat(
       "DELETE FROM ", table, " WHERE ctid = ANY(ARRAY(SELECT ctid FROM ", table,
       " WHERE ", column, " < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))");
@@ -169,7 +170,7 @@ absl::StatusOr<int64_t> PurgeBefore(Pool& pool, const std::string& table,
         });
     if (!n.ok()) return n.status();
     total += *n;
-    if (*n < limit) return total;
+    if (*n < limit || (stopping && stopping())) return total;
   }
 }
 
@@ -182,14 +183,14 @@ absl::StatusOr<PurgeCounts> PurgeEvents(Pool& pool, const PurgeOptions& o,
   if (o.outbox_retention > absl::ZeroDuration()) {
     absl::StatusOr<int64_t> n =
         PurgeBefore(pool, absl::StrCat(o.schema, ".outbox"), "delivered_at",
-                    now - o.outbox_retention, limit);
+                    now - o.outbox_retention, limit, o.stopping);
     if (!n.ok()) return n.status();
     out.outbox = *n;
   }
   if (o.inbox_retention > absl::ZeroDuration()) {
     absl::StatusOr<int64_t> n =
         PurgeBefore(pool, absl::StrCat(o.schema, ".inbox"), "received_at",
-                    now - o.inbox_retention, limit);
+                    now - o.inbox_retention, limit, o.stopping);
     if (!n.ok()) return n.status();
     out.inbox = *n;
   }

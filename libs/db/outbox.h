@@ -99,6 +99,9 @@ struct PurgeOptions {
   absl::Duration outbox_retention;  // after delivered_at
   absl::Duration inbox_retention;   // after received_at
   int batch = 5000;
+  // Asked between batches: true ends the purge there (a process shutting
+  // down does not wait for a backlog; the next purge goes on).
+  std::function<bool()> stopping;
 };
 struct PurgeCounts {
   int64_t outbox = 0;

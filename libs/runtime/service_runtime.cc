@@ -148,7 +148,8 @@ void ServiceRuntime::PurgeExpiredEvents(absl::Duration outbox_retention,
       db::PurgeEvents(*pool_,
                       {.schema = spec_.schema,
                        .outbox_retention = outbox_retention,
-                       .inbox_retention = inbox_retention},
+                       .inbox_retention = inbox_retention,
+                       .stopping = [] { return g_stop->HasBeenNotified(); }},
                       clock().Now());
   if (!n.ok()) {
     logging::Event("event_purge_failed")
