@@ -121,6 +121,34 @@ TEST_F(DeadlineServiceTest, ProvinceCalendarOverridesTheNationalOne) {
                   &calendar::SkippedSpan::detail, "Nghỉ địa phương")));
 }
 
+// While paused (and once stopped during a pause) the explanation still
+// explains the due time the clock shows.
+TEST_F(DeadlineServiceTest, APausedClocksExplanationMatchesItsDueTime) {
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  ASSERT_TRUE(
+      service_
+          .HandleEvent(Simple("sup-1", InboundKind::kSupplementRequested, "D1",
+                              Vn(2026, 3, 11, 10, 0)))
+          .ok());
+  Clock c = *service_.GetClock("dossiers/D1");
+  ASSERT_EQ(c.state, ClockState::kPaused);
+  absl::StatusOr<calendar::Explanation> e =
+      service_.ExplainDueTime("dossiers/D1");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->due, c.due_at);
+  ASSERT_TRUE(
+      service_
+          .HandleEvent(Simple("withdrawn", InboundKind::kDossierWithdrawn, "D1",
+                              Vn(2026, 3, 12, 10, 0)))
+          .ok());
+  c = *service_.GetClock("dossiers/D1");
+  ASSERT_EQ(c.state, ClockState::kStopped);
+  e = service_.ExplainDueTime("dossiers/D1");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->due, c.due_at);
+}
+
 TEST_F(DeadlineServiceTest, AProceduresCalendarFirstAndAGoneOneFallsBack) {
   // vn-H26 takes 10/3 off; the procedure's vn-ho-tich takes 10/3 and 11/3.
   AddCalendar("vn-H26", {absl::CivilDay(2026, 3, 10)}, "Nghỉ vn-H26");

@@ -439,11 +439,19 @@ absl::StatusOr<calendar::Explanation> DeadlineService::ExplainDueTime(
   LT_ASSIGN_OR_RETURN(WorkingCalendar cal, Calendar(c.calendar_id));
   calendar::AddOptions o;
   o.cutoff_minute = c.cutoff_minute;
-  return cal.Explain(
-      c.run_started_at,
-      calendar::WorkingDuration::Of(
-          std::max(absl::ZeroDuration(), c.limit - c.consumed_before_run)),
-      o);
+  // The due time shown is the current run's: what was consumed before it.
+  // A pause (also one a stop came during) has added the run's own time to
+  // consumed_before_run already.
+  absl::Duration before_run = c.consumed_before_run;
+  if (c.paused_at != absl::InfinitePast()) {
+    before_run -=
+        std::max(absl::ZeroDuration(),
+                 cal.WorkingTimeBetween(c.counting_starts, c.paused_at));
+  }
+  return cal.Explain(c.run_started_at,
+                     calendar::WorkingDuration::Of(
+                         std::max(absl::ZeroDuration(), c.limit - before_run)),
+                     o);
 }
 
 absl::Duration DeadlineService::Remaining(const Clock& c) {
