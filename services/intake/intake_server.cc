@@ -103,14 +103,7 @@ absl::StatusOr<int64_t> IntakeServer::SealAuditOnce() {
 
 void IntakeServer::AuditDenied(const Caller& c, absl::string_view action,
                                absl::string_view resource) {
-  v1::AuditEntry e;
-  grpc_util::ToProto(clock_.Now(), e.mutable_time());
-  e.set_actor_agency(c.agency_code);
-  e.set_actor_subject(c.subject);
-  e.set_actor_role(std::string(grpc_util::RoleName(c.role)));
-  e.set_peer(c.peer);
-  e.set_action(std::string(action));
-  e.set_resource(std::string(resource));
+  v1::AuditEntry e = AuditEntryOf(c, action, resource, "");
   e.set_outcome("PERMISSION_DENIED");
   // In a transaction of its own (the denied call's is rolled back), once
   // the call's has given its connection back (grpc_util::AfterCall).
