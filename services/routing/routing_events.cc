@@ -41,8 +41,16 @@ absl::StatusOr<IncomingEvent> RoutingServer::PrepareEvent(
   in.event = &e;
   in.is_received = e.payload().UnpackTo(&in.received);
   if (in.is_received) {
-    // Routed already, or withdrawn before this arrived (a placeholder): no
-    // plan, so no agency tree that may have changed since can fail it.
+    absl::StatusOr<std::vector<PlannedTask>> plan =
+        PlanRoute(in.received.procedure(), in.received.receiving_agency(),
+                  in.received.fields(), directory_);
+    if (plan.ok()) {
+      in.plan = *std::move(plan);
+      return in;
+    }
+    // A plan that fails (the agency tree changed since) is not needed when
+    // the route exists already, or a withdrawal that overtook this event
+    // left its place: the event then only finds it planned.
     LT_ASSIGN_OR_RETURN(
         const bool routed,
         db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
@@ -51,10 +59,7 @@ absl::StatusOr<IncomingEvent> RoutingServer::PrepareEvent(
                       in.received.dossier())
                       .empty();
         }));
-    if (routed) return in;
-    LT_ASSIGN_OR_RETURN(in.plan, PlanRoute(in.received.procedure(),
-                                           in.received.receiving_agency(),
-                                           in.received.fields(), directory_));
+    if (!routed) return plan.status();
   }
   return in;
 }
