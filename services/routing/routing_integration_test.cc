@@ -1,7 +1,6 @@
 // routing over real gRPC (127.0.0.1:0) and a real PostgreSQL. The agency
 // tree comes from a fake directory (the AgencyDirectory seam).
 
-#include <chrono>
 #include <map>
 #include <string>
 
@@ -9,7 +8,6 @@
 #include "gtest/gtest.h"
 #include "libs/common/uuid.h"
 #include "libs/db/migrations.h"
-#include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/status_conversion.h"
@@ -403,41 +401,6 @@ TEST_F(RoutingIntegrationTest,
   EXPECT_EQ(Leg(r, "health_insurance").state(), v1::TASK_STATE_CANCELLED);
 }
 
-TEST_F(RoutingIntegrationTest, WatchResumesFromItsCursorAndMissesNothing) {
-  ASSERT_TRUE(Deliver(Received("X-0007"), "dossiers/X-0007"));
-  std::string cursor;
-  {
-    grpc::ClientContext ctx;
-    As(ctx, "W-TP");
-    v1::WatchTasksRequest req;
-    req.set_agency("agencies/W-TP");
-    auto reader = stub_->WatchTasks(&ctx, req);
-    v1::WatchTasksResponse item;
-    ASSERT_TRUE(reader->Read(&item));
-    EXPECT_EQ(item.task().dossier(), "dossiers/X-0007");
-    cursor = item.cursor();
-    ctx.TryCancel();  // disconnect
-    reader->Finish();
-  }
-  // While disconnected, another dossier's leg becomes ready.
-  ASSERT_TRUE(Deliver(Received("X-0008"), "dossiers/X-0008"));
-  grpc::ClientContext ctx;
-  As(ctx, "W-TP");
-  v1::WatchTasksRequest req;
-  req.set_agency("agencies/W-TP");
-  req.set_cursor(cursor);
-  auto reader = stub_->WatchTasks(&ctx, req);
-  v1::WatchTasksResponse item;
-  ASSERT_TRUE(reader->Read(&item));
-  EXPECT_EQ(item.task().dossier(), "dossiers/X-0008");  // not X-0007 again
-  // A task that becomes ready while watching arrives on the open stream.
-  ASSERT_TRUE(Deliver(Received("X-0009"), "dossiers/X-0009"));
-  ASSERT_TRUE(reader->Read(&item));
-  EXPECT_EQ(item.task().dossier(), "dossiers/X-0009");
-  ctx.TryCancel();
-  reader->Finish();
-}
-
 // Legs that become ready after their route was planned are dispatched with
 // their agency's tier and ancestors, and handed over across tiers, even
 // while intake (the agency tree) cannot be reached.
@@ -473,54 +436,6 @@ TEST_F(RoutingIntegrationTest, ALaterLegIsDispatchedWhileIntakeIsAway) {
         return absl::OkStatus();
       }).ok());
   EXPECT_TRUE(seen);
-}
-
-// A watcher reconnecting while a feed row is still being written (its
-// number taken before a later row that has committed) gets it once it
-// commits: the gap is tracked, not taken for a rolled-back number.
-TEST_F(RoutingIntegrationTest, AReconnectedWatchGetsARowStillBeingWritten) {
-  ASSERT_TRUE(Deliver(Received("X-0301"), "dossiers/X-0301"));
-  const std::string first =
-      Leg(Route("dossiers/X-0301"), "civil_status").name();
-  std::string cursor;
-  {
-    grpc::ClientContext ctx;
-    As(ctx, "W-TP");
-    v1::WatchTasksRequest req;
-    req.set_agency("agencies/W-TP");
-    auto reader = stub_->WatchTasks(&ctx, req);
-    v1::WatchTasksResponse item;
-    ASSERT_TRUE(reader->Read(&item));
-    cursor = item.cursor();
-    ctx.TryCancel();  // disconnect
-    reader->Finish();
-  }
-  // While disconnected: a slow transaction takes the next feed number (the
-  // task put back in the queue), and a later dossier's row commits first.
-  pqxx::connection slow_conn(dsn_);
-  pqxx::work slow(slow_conn);
-  slow.exec_params(
-      "INSERT INTO routing.task_feed (agency, task_id, at) VALUES "
-      "('agencies/W-TP', $1, $2)",
-      std::stoll(first.substr(std::string("tasks/").size())),
-      db::PgTime(clock_.Now()));
-  ASSERT_TRUE(Deliver(Received("X-0302"), "dossiers/X-0302"));
-  grpc::ClientContext ctx;
-  As(ctx, "W-TP");
-  // A wait for an event, bounded: the row should come within a second.
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  v1::WatchTasksRequest req;
-  req.set_agency("agencies/W-TP");
-  req.set_cursor(cursor);
-  auto reader = stub_->WatchTasks(&ctx, req);
-  v1::WatchTasksResponse item;
-  ASSERT_TRUE(reader->Read(&item));
-  EXPECT_EQ(item.task().dossier(), "dossiers/X-0302");
-  slow.commit();
-  ASSERT_TRUE(reader->Read(&item));
-  EXPECT_EQ(item.task().name(), first);
-  ctx.TryCancel();
-  reader->Finish();
 }
 
 }  // namespace

@@ -170,6 +170,20 @@ class RoutingIntegrationTest : public ::testing::Test {
                                })
         .value_or(-1);
   }
+  // Watches `agency`'s queue, reads its first item and disconnects: that
+  // item, with the cursor to come back with.
+  v1::WatchTasksResponse WatchFirstAndLeave(const std::string& agency) {
+    grpc::ClientContext ctx;
+    As(ctx, agency);
+    v1::WatchTasksRequest req;
+    req.set_agency("agencies/" + agency);
+    auto reader = stub_->WatchTasks(&ctx, req);
+    v1::WatchTasksResponse item;
+    EXPECT_TRUE(reader->Read(&item));
+    ctx.TryCancel();  // disconnect
+    reader->Finish();
+    return item;
+  }
   void FinishCivil(const std::string& dossier) {
     const std::string t = Leg(Route(dossier), "civil_status").name();
     ASSERT_TRUE(Claim(t, "W-TP").ok());
