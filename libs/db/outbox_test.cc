@@ -1,15 +1,14 @@
 #include "libs/db/outbox.h"
 
-#include <algorithm>
 #include <map>
 #include <mutex>
 #include <thread>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "libs/common/uuid.h"
 #include "libs/db/migrations.h"
+#include "libs/db/outbox_test_fixture.h"
 #include "libs/db/transaction.h"
 #include "libs/testing/pg_cluster.h"
 #include "libs/testing/status_matchers.h"
@@ -17,84 +16,7 @@
 namespace lienthong::db {
 namespace {
 
-using ::lienthong::testing::IsOk;
-using ::lienthong::testing::PgCluster;
-
-// A receiving service: its own schema, applying each event once in a
-// transaction that records the event id in its inbox.
-class Receiver {
- public:
-  explicit Receiver(Pool& pool) : pool_(pool) {
-    EXPECT_THAT(Migrate(pool_, "recv",
-                        {{1, "effects",
-                          "CREATE TABLE recv.effects (event_id uuid, n int)"}}),
-                IsOk());
-  }
-  absl::Status Deliver(const std::vector<OutboxRecord>& records) {
-    ++calls;
-    for (const OutboxRecord& r : records) {
-      absl::Status s = WithTransaction(pool_, [&](pqxx::work& tx) {
-        absl::StatusOr<bool> first = RecordInbox(tx, "recv", r.event_id);
-        if (!first.ok()) return first.status();
-        if (*first) {
-          tx.exec_params("INSERT INTO recv.effects VALUES ($1, 1)", r.event_id);
-        }
-        return absl::OkStatus();
-      });
-      if (!s.ok()) return s;
-    }
-    return absl::OkStatus();
-  }
-  int64_t Effects() {
-    return WithTransaction(
-               pool_,
-               [](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-                 return tx.exec("SELECT count(*) FROM recv.effects")[0][0]
-                     .as<int64_t>();
-               })
-        .value_or(-1);
-  }
-  int calls = 0;
-
- private:
-  Pool& pool_;
-};
-
-class OutboxTest : public ::testing::Test {
- protected:
-  OutboxTest() : dsn_(PgCluster::Get().NewDatabase()), pool_({dsn_, 4}) {
-    EXPECT_THAT(Migrate(pool_, "send",
-                        {{1, "state", "CREATE TABLE send.state (v text)"}}),
-                IsOk());
-  }
-  // A state change and its event in one transaction; `commit` false rolls
-  // both back.
-  std::string Change(bool commit) {
-    const std::string id = common::NewUuid();
-    absl::Status s = WithTransaction(pool_, [&](pqxx::work& tx) {
-      tx.exec_params("INSERT INTO send.state VALUES ($1)", id);
-      absl::Status a =
-          AppendOutbox(tx, "send", {id, "test.Changed", "payload-" + id},
-                       {"recv"}, clock_.Now());
-      if (!a.ok()) return a;
-      return commit ? absl::OkStatus() : absl::AbortedError("rolled back");
-    });
-    EXPECT_EQ(s.ok(), commit);
-    return id;
-  }
-  RelayOptions Options() {
-    RelayOptions o;
-    o.schema = "send";
-    o.destination = "recv";
-    o.batch_size = 10;
-    o.jitter = 0;
-    return o;
-  }
-
-  std::string dsn_;
-  common::FakeClock clock_;
-  Pool pool_;
-};
+using namespace testing_support;  // NOLINT
 
 TEST_F(OutboxTest, CommittedEventIsDeliveredOnceRolledBackEmitsNothing) {
   Receiver receiver(pool_);
@@ -447,109 +369,6 @@ TEST_F(OutboxTest, ABatchRolledBackEmitsNothing) {
   OutboxRelay relay(pool_, clock_, Options(),
                     [](const auto&) { return absl::OkStatus(); });
   EXPECT_EQ(*relay.RunOnce(), 0);
-}
-
-// Ids in `table` (outbox: "event_id/destination"), sorted.
-std::vector<std::string> Ids(Pool& pool, const std::string& table) {
-  const bool outbox = absl::EndsWith(table, ".outbox");
-  return WithTransaction(
-             pool,
-             [&](pqxx::work& tx) -> absl::StatusOr<std::vector<std::string>> {
-               std::vector<std::string> out;
-               for (const auto& row :
-                    tx.exec(absl::StrCat("SELECT event_id::text",
-                                         outbox ? " || '/' || destination" : "",
-                                         " FROM ", table, " ORDER BY 1"))) {
-                 out.push_back(row[0].as<std::string>());
-               }
-               return out;
-             })
-      .value_or(std::vector<std::string>{"error"});
-}
-
-TEST_F(OutboxTest, PurgeDeletesDeliveredRowsAndInboxRecordsPastRetentionOnly) {
-  Receiver receiver(pool_);
-  OutboxRelay relay(pool_, clock_, Options(),
-                    [&](const auto& rs) { return receiver.Deliver(rs); });
-  // Three events delivered on day 0.
-  const absl::Time day0 = clock_.Now();
-  for (int i = 0; i < 3; ++i) Change(true);
-  ASSERT_EQ(*relay.RunOnce(), 3);
-  // One for a destination nobody delivers to: pending for good.
-  const std::string stuck = common::NewUuid();
-  ASSERT_THAT(WithTransaction(pool_,
-                              [&](pqxx::work& tx) {
-                                return AppendOutbox(
-                                    tx, "send", {stuck, "test.Changed", "s"},
-                                    {"away"}, day0);
-                              }),
-              IsOk());
-  // Eight days later, one more, delivered then.
-  clock_.Advance(absl::Hours(24 * 8));
-  const std::string recent = Change(true);
-  ASSERT_EQ(*relay.RunOnce(), 1);
-  // The receiver's inbox records its receipt time from PostgreSQL's clock;
-  // put the three old ones on day 0 and the recent one on day 8.
-  ASSERT_THAT(
-      WithTransaction(pool_,
-                      [&](pqxx::work& tx) {
-                        tx.exec_params(
-                            "UPDATE recv.inbox SET received_at = "
-                            "CASE WHEN event_id = $1 THEN $2::timestamptz "
-                            "ELSE $3::timestamptz END",
-                            recent, absl::FormatTime(clock_.Now()),
-                            absl::FormatTime(day0));
-                        return absl::OkStatus();
-                      }),
-      IsOk());
-
-  // Zero retention keeps everything.
-  absl::StatusOr<PurgeCounts> none =
-      PurgeEvents(pool_, {.schema = "send"}, clock_.Now());
-  ASSERT_THAT(none, IsOk());
-  EXPECT_EQ(none->outbox, 0);
-  EXPECT_EQ(Ids(pool_, "send.outbox").size(), 5u);
-
-  // A week's retention on both sides, two rows per transaction; a purge
-  // told to stop (the process is shutting down) ends after a batch, and
-  // the next one goes on.
-  absl::StatusOr<PurgeCounts> cut =
-      PurgeEvents(pool_,
-                  {.schema = "send",
-                   .outbox_retention = absl::Hours(24 * 7),
-                   .inbox_retention = absl::Hours(24 * 7),
-                   .batch = 2,
-                   .stopping = [] { return true; }},
-                  clock_.Now());
-  ASSERT_THAT(cut, IsOk());
-  EXPECT_EQ(cut->outbox, 2);
-  absl::StatusOr<PurgeCounts> sent =
-      PurgeEvents(pool_,
-                  {.schema = "send",
-                   .outbox_retention = absl::Hours(24 * 7),
-                   .inbox_retention = absl::Hours(24 * 7),
-                   .batch = 2},
-                  clock_.Now());
-  ASSERT_THAT(sent, IsOk());
-  EXPECT_EQ(cut->outbox + sent->outbox,
-            3);               // day 0's delivered; not the pending one
-  EXPECT_EQ(sent->inbox, 0);  // the sender's inbox is empty
-  std::vector<std::string> kept = {stuck + "/away", recent + "/recv"};
-  std::sort(kept.begin(), kept.end());
-  EXPECT_EQ(Ids(pool_, "send.outbox"), kept);
-
-  absl::StatusOr<PurgeCounts> received =
-      PurgeEvents(pool_,
-                  {.schema = "recv",
-                   .outbox_retention = absl::Hours(24 * 7),
-                   .inbox_retention = absl::Hours(24 * 7),
-                   .batch = 2},
-                  clock_.Now());
-  ASSERT_THAT(received, IsOk());
-  EXPECT_EQ(received->inbox, 3);
-  EXPECT_EQ(Ids(pool_, "recv.inbox"), std::vector<std::string>{recent});
-  // The effects stay: only the bookkeeping went.
-  EXPECT_EQ(receiver.Effects(), 4);
 }
 
 }  // namespace
