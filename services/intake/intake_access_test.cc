@@ -1,8 +1,8 @@
-// Who sees what, over gRPC and a real PostgreSQL: a replayed request
-// answers only those who may act on the dossier, a supervisor's audit
-// trail stops at their subtree, refused calls are all audited even in a
-// burst, and the citizen's lookup refuses what is no dossier code and
-// counts concurrent guesses one after another.
+// Who sees what, over gRPC and a real PostgreSQL: a replayed request (a
+// change or a submission) answers only those who may act on the dossier, a
+// supervisor's audit trail stops at their subtree, refused calls are all
+// audited even in a burst, and the citizen's lookup refuses what is no
+// dossier code and counts concurrent guesses one after another.
 
 #include <atomic>
 #include <string>
@@ -64,6 +64,43 @@ TEST_F(IntakeAccessTest, AReplayAnswersOnlyThoseWhoMayActOnTheDossier) {
                        request_id, &again)
                   .ok());
   EXPECT_EQ(again.dossier().code(), sub.dossier().code());
+}
+
+TEST_F(IntakeAccessTest, ASubmissionReplayedFromAnotherWardIsRefused) {
+  const v1::SubmitDossierRequest req = Birth(kTayMo);
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, req, &sub).ok());
+  // Hạ Đình's officer sends the very same request twice: the first time
+  // its agency is not in the replica's catalog yet (the batch reads it),
+  // the second time it is (checked before the batch). Refused both times,
+  // with nothing of the dossier, and audited once each.
+  for (int i = 0; i < 2; ++i) {
+    v1::SubmitDossierResponse other;
+    EXPECT_THAT(Submit(*a_, req, &other, kHaDinh),
+                GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED))
+        << "attempt " << i;
+    EXPECT_FALSE(other.has_dossier()) << "attempt " << i;
+    EXPECT_TRUE(other.receipt_html().empty()) << "attempt " << i;
+  }
+  grpc::ClientContext ctx;
+  As(ctx, "supervisor", kHaDinh);
+  v1::ListAuditEntriesRequest list;
+  list.set_resource(req.parent());
+  v1::ListAuditEntriesResponse got;
+  ASSERT_TRUE(a_->stub->ListAuditEntries(&ctx, list, &got).ok());
+  int denied = 0;
+  for (const auto& e : got.entries()) {
+    if (e.action() == "SubmitDossier" && e.outcome() == "PERMISSION_DENIED" &&
+        e.actor_agency() == kHaDinh) {
+      ++denied;
+    }
+  }
+  EXPECT_EQ(denied, 2);
+  // Tây Mỗ's own retry still gets its dossier and receipt.
+  v1::SubmitDossierResponse again;
+  ASSERT_TRUE(Submit(*a_, req, &again).ok());
+  EXPECT_EQ(again.dossier().code(), sub.dossier().code());
+  EXPECT_FALSE(again.receipt_html().empty());
 }
 
 TEST_F(IntakeAccessTest, ASupervisorsAuditTrailStopsAtTheirSubtree) {

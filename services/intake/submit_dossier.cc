@@ -277,9 +277,12 @@ absl::Status IntakeServer::SubmitBatchAttempt(pqxx::work& tx,
       return common::Aborted("CATALOG_CHANGED", "read again");  // rolls back
     }
     for (SubmitJob* j : batch) {
+      // Failed its checks above but committed: answered as a replay, unless
+      // the caller may not act there (refused and audited above).
       if (!j->request_id().empty() &&
-          read.committed_requests.count(j->request_id()) > 0) {
-        j->replay = true;  // failed its checks above: answered as a replay
+          read.committed_requests.count(j->request_id()) > 0 &&
+          !absl::IsPermissionDenied(j->status)) {
+        j->replay = true;
         j->status = absl::OkStatus();
       }
     }
@@ -471,6 +474,12 @@ absl::Status IntakeServer::ReplaySubmit(SubmitJob& job) {
       return common::Aborted("REQUEST_NOT_FOUND",
                              "the request's record is gone; retry");
     }
+    // The same request from a caller outside the receiving agency's
+    // subtree (its request_id is in the audit trail) is refused, as its
+    // first sending would have been.
+    LT_RETURN_IF_ERROR(RequireInSubtree(tx, *job.caller, start.agency.path,
+                                        "SubmitDossier", job.req->parent(),
+                                        &start.agency.caller_path));
     pg::StoredRequest stored = pg::LoadRequest(tx, job.request_id());
     if (stored.method != "SubmitDossier" ||
         stored.request_hash != job.request_hash) {
