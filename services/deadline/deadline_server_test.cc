@@ -20,10 +20,11 @@
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/channel.h"
 #include "libs/grpc_util/event_sink.h"
-#include "libs/testing/status_matchers.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/server.h"
 #include "libs/grpc_util/status_conversion.h"
+#include "libs/metrics/metrics.h"
+#include "libs/testing/status_matchers.h"
 #include "lienthong/intake/v1/events.pb.h"
 #include "lienthong/routing/v1/events.pb.h"
 #include "services/deadline/deadline_events.h"
@@ -381,7 +382,7 @@ TEST_F(DeadlineServerTest, ComputeDueTimeRefusesAYearsTooLongDuration) {
 }
 
 // An event that can never start a clock (a legal time over a year, no
-// dossier) is acknowledged and logged, not redelivered for ever.
+// dossier) is acknowledged, logged and counted, not redelivered for ever.
 TEST_F(DeadlineServerTest, AnEventNoClockCanComeFromIsAcknowledged) {
   common::v1::Event too_long =
       Received("DX", kWardA, {kCity, kDistrict}, Vn(2026, 3, 9, 10, 0), 400);
@@ -391,10 +392,29 @@ TEST_F(DeadlineServerTest, AnEventNoClockCanComeFromIsAcknowledged) {
   nameless.mutable_procedure()->mutable_legal_time()->set_amount(5);
   const common::v1::Event no_dossier =
       grpc_util::MakeEvent(nameless, "intake", "", Vn(2026, 3, 9, 10, 0));
+  // Counted for the alert, by type and reason.
+  const auto rejected = [] {
+    double n = 0;
+    for (const auto& f :
+         metrics::Counter(kEventsRejectedName, kEventsRejectedHelp).Collect()) {
+      for (const auto& m : f.metric) {
+        bool received = false, has_reason = false;
+        for (const auto& l : m.label) {
+          received |= l.name == "type" &&
+                      l.value == "lienthong.intake.v1.DossierReceived";
+          has_reason |= l.name == "reason" && !l.value.empty();
+        }
+        if (received && has_reason) n += m.counter.value;
+      }
+    }
+    return n;
+  };
+  const double before = rejected();
   common::v1::DeliverEventsResponse resp;
   ASSERT_TRUE(Deliver({too_long, no_dossier}, &resp).ok());
   EXPECT_EQ(resp.applied_event_ids_size(), 2);
   EXPECT_FALSE(service_->GetClock("dossiers/DX").ok());
+  EXPECT_EQ(rejected() - before, 2);
 }
 
 TEST_F(DeadlineServerTest, ReportTotalEqualsTheSumOfItsRows) {

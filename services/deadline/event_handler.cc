@@ -2,9 +2,29 @@
 
 #include "libs/common/errors.h"
 #include "libs/logging/logging.h"
+#include "libs/metrics/metrics.h"
 #include "services/deadline/deadline_events.h"
 
 namespace lienthong::deadline {
+
+namespace {
+
+// An event the service can never apply: logged and counted (the
+// LienthongEventsRejected alert), then acknowledged by the caller.
+void Reject(const common::v1::Event& e, const absl::Status& why) {
+  const std::string reason = common::GetErrorDetails(why).reason;
+  logging::Event("event_rejected")
+      .With("event_id", e.event_id())
+      .With("type", e.type())
+      .With("source", e.source())
+      .With("reason", reason)
+      .Warn();
+  metrics::Counter(kEventsRejectedName, kEventsRejectedHelp)
+      .Add({{"type", e.type()}, {"reason", reason}})
+      .Increment();
+}
+
+}  // namespace
 
 grpc_util::EventHandler MakeEventHandler(DeadlineService& service) {
   return [&service](const common::v1::Event& e) -> absl::StatusOr<bool> {
@@ -14,12 +34,7 @@ grpc_util::EventHandler MakeEventHandler(DeadlineService& service) {
           e.event_id().empty()) {
         return in.status();
       }
-      logging::Event("event_rejected")
-          .With("event_id", e.event_id())
-          .With("type", e.type())
-          .With("source", e.source())
-          .With("reason", common::GetErrorDetails(in.status()).reason)
-          .Warn();
+      Reject(e, in.status());
       return service.Acknowledge(e.event_id());
     }
     if (!in->has_value()) return service.Acknowledge(e.event_id());
@@ -29,13 +44,8 @@ grpc_util::EventHandler MakeEventHandler(DeadlineService& service) {
         !e.event_id().empty()) {
       // The event is wrong, not the moment (a clock it cannot start, e.g.
       // no agency): delivering it again would fail the same way, for ever.
-      // Logged and acknowledged, as an event that does not decode.
-      logging::Event("event_rejected")
-          .With("event_id", e.event_id())
-          .With("type", e.type())
-          .With("source", e.source())
-          .With("reason", common::GetErrorDetails(applied.status()).reason)
-          .Warn();
+      // Rejected and acknowledged, as an event that does not decode.
+      Reject(e, applied.status());
       return service.Acknowledge(e.event_id());
     }
     if (applied.ok() && *applied) {

@@ -8,9 +8,17 @@
 namespace lienthong::deadline {
 
 // Decodes and applies; an event type we do not act on is acknowledged (its
-// id recorded) and so is one we cannot decode: it is logged and dropped
+// id recorded) and so is one we cannot decode or can never apply: it is
+// logged `event_rejected`, counted in kEventsRejectedName and dropped
 // rather than blocking the sender's relay forever. Database failures are
 // returned, so the sender retries the batch.
 grpc_util::EventHandler MakeEventHandler(DeadlineService& service);
+
+inline constexpr char kEventsRejectedName[] =
+    "lienthong_deadline_events_rejected_total";
+inline constexpr char kEventsRejectedHelp[] =
+    "Events acknowledged without effect because they can never be applied, "
+    "by event type and reason (each one is a sender's bug; the log line "
+    "event_rejected names the event).";
 
 }  // namespace lienthong::deadline
