@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "libs/common/uuid.h"
 #include "libs/db/migrations.h"
@@ -220,32 +221,67 @@ TEST_F(OutboxTest, APeerThatIsDownIsNotAskedOncePerEvent) {
   EXPECT_EQ(relay.Stats()->pending, 5);
 }
 
+// Two relays for one destination (two replicas): while one delivers a
+// batch, the other's round delivers nothing (it neither takes rows nor
+// waits on them), and together they deliver every event once, in order.
 TEST_F(OutboxTest, ConcurrentRelaysNeverDeliverARowTwice) {
   Receiver receiver(pool_);
-  for (int i = 0; i < 40; ++i) Change(true);
+  std::vector<std::string> written;
+  for (int i = 0; i < 40; ++i) written.push_back(Change(true));
   std::mutex mu;
   std::map<std::string, int> seen;
+  std::vector<std::string> order;
   auto deliver = [&](const std::vector<OutboxRecord>& rs) {
     {
       std::lock_guard<std::mutex> lock(mu);
-      for (const auto& r : rs) ++seen[r.event_id];
+      for (const auto& r : rs) {
+        ++seen[r.event_id];
+        order.push_back(r.event_id);
+      }
     }
     return receiver.Deliver(rs);
   };
-  OutboxRelay a(pool_, clock_, Options(), deliver);
+  absl::Notification a_delivering, b_round_over;
+  OutboxRelay a(pool_, clock_, Options(), [&](const auto& rs) {
+    if (!a_delivering.HasBeenNotified()) {
+      a_delivering.Notify();
+      // Bounded, so that a relay b that waits on a's rows fails the test
+      // instead of hanging it.
+      EXPECT_TRUE(b_round_over.WaitForNotificationWithTimeout(
+          absl::Seconds(20)))
+          << "b's round waited for a's";
+    }
+    return deliver(rs);
+  });
   OutboxRelay b(pool_, clock_, Options(), deliver);
+  int b_during_a = -1;
+  std::thread tb([&] {
+    a_delivering.WaitForNotification();
+    b_during_a = *b.RunOnce();
+    b_round_over.Notify();
+  });
+  EXPECT_EQ(*a.RunOnce(), 10);  // Options().batch_size
+  tb.join();
+  EXPECT_EQ(b_during_a, 0);
+
+  // Then both drain the rest side by side.
   std::thread ta([&] {
     while (*a.RunOnce() > 0) {
     }
   });
-  std::thread tb([&] {
+  tb = std::thread([&] {
     while (*b.RunOnce() > 0) {
     }
   });
   ta.join();
   tb.join();
+  // A round that found the other relay busy returns 0 and its loop ends:
+  // finish what is left (none when they overlapped at the end).
+  while (*a.RunOnce() > 0) {
+  }
   EXPECT_EQ(seen.size(), 40u);
   for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(order, written);
   EXPECT_EQ(receiver.Effects(), 40);
 }
 
