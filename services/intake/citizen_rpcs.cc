@@ -14,6 +14,7 @@
 #include "libs/common/utf8.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/proto_time.h"
+#include "services/intake/dossier_state.h"
 #include "services/intake/intake_logic.h"
 #include "services/intake/intake_server.h"
 #include "services/intake/pg_intake_store.h"
@@ -58,6 +59,13 @@ grpc::Status IntakeServer::RateDossier(grpc::ServerContext* ctx,
   const std::string code = DossierCodeOf(req->name());
   if (code.empty()) return Done(BadDossierName());
   std::vector<common::FieldViolation> v;
+  if (!IsDossierCode(code)) {
+    // As LookupDossier: a malformed code is no dossier's, and counting it
+    // as a citizen's failure would only grow the throttle's table.
+    v.push_back({"name",
+                 "dossiers/{code}, the code from the receipt, e.g. "
+                 "dossiers/001.08.19.H26-261207-0001"});
+  }
   if (req->rating() < 1 || req->rating() > 5) {
     v.push_back({"rating", "must be 1 (very dissatisfied) to 5"});
   }
@@ -121,7 +129,9 @@ grpc::Status IntakeServer::RateDossier(grpc::ServerContext* ctx,
               d->set_rating_comment(req->comment());
               pg::UpdateDossier(tx, *d, now);
               Audit(tx, *caller, "RateDossier", d->name(), req->request_id());
-              *resp->mutable_dossier() = *d;
+              // A citizen proved only the code and 4 digits: the answer
+              // holds no more than a lookup shows.
+              *resp->mutable_dossier() = citizen ? CitizenView(*d) : *d;
               return absl::OkStatus();
             });
       });
@@ -167,12 +177,13 @@ grpc::Status IntakeServer::LookupDossier(grpc::ServerContext*,
         resp->set_state(dossier.state());
         resp->set_current_step(dossier.current_step());
         *resp->mutable_appointment_time() = dossier.appointment_time();
+        // A finished dossier (ready, returned, refused, withdrawn) keeps
+        // the verdict it finished with (`late`); an open one is also late
+        // once its appointment has passed.
         const absl::Time due = grpc_util::FromProto(dossier.appointment_time());
-        const absl::Time finished =
-            dossier.has_return_time()
-                ? grpc_util::FromProto(dossier.return_time())
-                : now;
-        resp->set_on_time(!dossier.late() && finished <= due);
+        const bool open = !IsTerminal(dossier.state()) &&
+                          dossier.state() != v1::DOSSIER_STATE_READY_FOR_RETURN;
+        resp->set_on_time(!dossier.late() && (!open || now <= due));
         resp->set_masked_applicant_name(
             common::MaskName(dossier.applicant().full_name()));
         return absl::OkStatus();

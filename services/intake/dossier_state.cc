@@ -13,13 +13,17 @@ struct StateRow {
   int national_code;  // Cổng dịch vụ công quốc gia
 };
 
-// The one table of names and national status codes.
+// The one table of names and national status codes (the national
+// portal's TrangThaiHoSo: 1 new … 10 returned; dossier_state_test.cc lists
+// them all).
 constexpr StateRow kStates[] = {
     {v1::DOSSIER_STATE_RECEIVED, "RECEIVED", "Đã tiếp nhận", 2},
     {v1::DOSSIER_STATE_IN_PROCESSING, "IN_PROCESSING", "Đang giải quyết", 4},
     {v1::DOSSIER_STATE_SUPPLEMENT_REQUESTED, "SUPPLEMENT_REQUESTED",
      "Yêu cầu bổ sung hồ sơ", 5},
-    {v1::DOSSIER_STATE_REFUSED, "REFUSED", "Từ chối giải quyết", 6},
+    // 8 "Dừng xử lý": the deciding agency stopped it (6 is a request to
+    // pay fees).
+    {v1::DOSSIER_STATE_REFUSED, "REFUSED", "Từ chối giải quyết", 8},
     {v1::DOSSIER_STATE_WITHDRAWN, "WITHDRAWN", "Công dân rút hồ sơ", 7},
     {v1::DOSSIER_STATE_READY_FOR_RETURN, "READY_FOR_RETURN",
      "Có kết quả, chờ trả", 9},

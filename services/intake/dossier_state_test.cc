@@ -69,8 +69,19 @@ TEST(DossierStateTest, ReturnedDossierCannotBeWithdrawn) {
   EXPECT_FALSE(NextState(v1::DOSSIER_STATE_RETURNED, E::kWithdraw).ok());
 }
 
+// The national portal's TrangThaiHoSo codes: 1 Mới đăng ký, 2 Được tiếp
+// nhận, 3 Không được tiếp nhận, 4 Đang xử lý, 5 Yêu cầu bổ sung giấy tờ,
+// 6 Yêu cầu thực hiện nghĩa vụ tài chính, 7 Công dân yêu cầu rút hồ sơ,
+// 8 Dừng xử lý, 9 Đã xử lý xong, 10 Đã trả kết quả.
 TEST(DossierStateTest, NationalCodesComeFromOneTable) {
   EXPECT_EQ(NationalStatusCode(v1::DOSSIER_STATE_RECEIVED), 2);
+  EXPECT_EQ(NationalStatusCode(v1::DOSSIER_STATE_IN_PROCESSING), 4);
+  EXPECT_EQ(NationalStatusCode(v1::DOSSIER_STATE_SUPPLEMENT_REQUESTED), 5);
+  EXPECT_EQ(NationalStatusCode(v1::DOSSIER_STATE_WITHDRAWN), 7);
+  // A refusal by the deciding agency stops processing (8), not a request
+  // to pay fees (6).
+  EXPECT_EQ(NationalStatusCode(v1::DOSSIER_STATE_REFUSED), 8);
+  EXPECT_EQ(NationalStatusCode(v1::DOSSIER_STATE_READY_FOR_RETURN), 9);
   EXPECT_EQ(NationalStatusCode(v1::DOSSIER_STATE_RETURNED), 10);
   EXPECT_EQ(NationalStatusCode(v1::DOSSIER_STATE_UNSPECIFIED), 0);
   for (DossierState s : kAllDossierStates) {

@@ -316,6 +316,18 @@ TEST_F(IntakeIntegrationTest, LifecycleThroughRoutingEventsToReturnAndRating) {
   };
   EXPECT_THAT(rate("citizen", ""),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  {
+    // A name that is no dossier code is refused before anything is counted.
+    grpc::ClientContext cx;
+    As(cx, "citizen", "");
+    v1::RateDossierRequest junk;
+    junk.set_name(absl::StrCat("dossiers/", std::string(2000, 'x')));
+    junk.set_rating(5);
+    junk.set_phone_last4("5678");
+    v1::RateDossierResponse ignored;
+    EXPECT_THAT(a_->stub->RateDossier(&cx, junk, &ignored),
+                GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  }
   EXPECT_THAT(rate("citizen", "0000"),
               GrpcStatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_THAT(rate("agency_system", ""),
@@ -325,6 +337,13 @@ TEST_F(IntakeIntegrationTest, LifecycleThroughRoutingEventsToReturnAndRating) {
   EXPECT_EQ(rated.dossier().rating(), 5);
   EXPECT_EQ(rated.dossier().rating_comment(),
             "Cán bộ hướng dẫn tận tình, đúng hẹn.");
+  // The citizen proved only the code and 4 digits: nothing personal back.
+  EXPECT_EQ(rated.dossier().code(), sub.dossier().code());
+  EXPECT_EQ(rated.dossier().state(), v1::DOSSIER_STATE_RETURNED);
+  EXPECT_FALSE(rated.dossier().has_applicant());
+  EXPECT_EQ(rated.dossier().fields_size(), 0);
+  EXPECT_EQ(rated.dossier().documents_size(), 0);
+  EXPECT_EQ(rated.dossier().results_size(), 0);
   EXPECT_THAT(rate("counter_officer", ""),
               GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
   grpc::ClientContext c5;
@@ -338,6 +357,32 @@ TEST_F(IntakeIntegrationTest, LifecycleThroughRoutingEventsToReturnAndRating) {
   EXPECT_EQ(grpc_util::FromProto(slipresp.transitions(2).time()) -
                 grpc_util::FromProto(slipresp.transitions(1).time()),
             absl::Milliseconds(1250));
+}
+
+// A dossier finished on time stays on time for the citizen while its
+// result waits at the counter past the appointment; an open one does not.
+TEST_F(IntakeIntegrationTest, LookupKeepsTheVerdictADossierFinishedWith) {
+  v1::SubmitDossierResponse ready, open;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &ready).ok());
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &open).ok());
+  routing::v1::RouteCompleted done;
+  done.set_dossier(ready.dossier().name());
+  ASSERT_TRUE(a_->server
+                  .HandleEvent(grpc_util::MakeEvent(
+                      done, "routing", done.dossier(), clock_.Now()))
+                  .ok());
+  clock_.Advance(absl::Hours(24 * 10));  // well past both appointments
+  auto on_time = [&](const v1::Dossier& d) {
+    grpc::ClientContext ctx;
+    v1::LookupDossierRequest req;
+    req.set_code(d.code());
+    req.set_phone_last4("5678");
+    v1::LookupDossierResponse r;
+    EXPECT_TRUE(a_->stub->LookupDossier(&ctx, req, &r).ok());
+    return r.on_time();
+  };
+  EXPECT_TRUE(on_time(ready.dossier()));
+  EXPECT_FALSE(on_time(open.dossier()));
 }
 
 TEST_F(IntakeIntegrationTest, CitizenLookupShowsMaskedDataAndIsThrottled) {

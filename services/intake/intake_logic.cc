@@ -425,6 +425,28 @@ bool IsDossierCode(absl::string_view code) {
                      [](char c) { return absl::ascii_isalnum(c) || c == '.'; });
 }
 
+v1::Dossier CitizenView(const v1::Dossier& d) {
+  v1::Dossier v;
+  v.set_name(d.name());
+  v.set_code(d.code());
+  v.set_receiving_agency(d.receiving_agency());
+  v.set_procedure(d.procedure());
+  v.set_procedure_version(d.procedure_version());
+  v.set_channel(d.channel());
+  v.set_state(d.state());
+  v.set_national_status_code(d.national_status_code());
+  *v.mutable_receive_time() = d.receive_time();
+  *v.mutable_appointment_time() = d.appointment_time();
+  v.set_calendar_version(d.calendar_version());
+  v.set_current_step(d.current_step());
+  v.set_rating(d.rating());
+  v.set_rating_comment(d.rating_comment());
+  if (d.has_return_time()) *v.mutable_return_time() = d.return_time();
+  v.set_late(d.late());
+  *v.mutable_update_time() = d.update_time();
+  return v;
+}
+
 absl::StatusOr<absl::optional<int>> ParseCutoff(absl::string_view hhmm) {
   if (hhmm.empty()) return absl::optional<int>();
   int h, m;

@@ -70,6 +70,10 @@ std::string FormatDossierCode(absl::string_view agency_code, absl::CivilDay day,
 // Whether `code` has that shape (an agency code of letters, digits and
 // dots; six digits; four to nine digits), at most 64 bytes.
 bool IsDossierCode(absl::string_view code);
+// What a citizen, who proved only the code and 4 phone digits, may be
+// answered about a dossier: its code, procedure, state, step, times and
+// rating. No applicant, fields, documents or results.
+v1::Dossier CitizenView(const v1::Dossier& d);
 absl::CivilDay LocalDay(absl::Time t);
 
 // The appointment: the procedure's legal time in working time from the

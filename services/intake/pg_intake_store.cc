@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/db/prepared.h"
+#include "services/intake/dossier_state.h"
 
 namespace lienthong::intake::pg {
 namespace {
@@ -13,6 +14,14 @@ M Parse(const pqxx::field& f) {
   const pqxx::binarystring b(f);
   m.ParseFromArray(b.data(), static_cast<int>(b.size()));
   return m;
+}
+
+// A stored dossier, with its national status code from today's table
+// (dossier_state.cc): refusals stored before it said 8 carry 6.
+v1::Dossier ParseDossier(const pqxx::field& f) {
+  v1::Dossier d = Parse<v1::Dossier>(f);
+  d.set_national_status_code(NationalStatusCode(d.state()));
+  return d;
 }
 
 template <typename M>
@@ -223,7 +232,7 @@ absl::optional<v1::Dossier> GetDossier(pqxx::work& tx, const std::string& code,
                  : "SELECT body FROM intake.dossiers WHERE code = $1",
       code);
   if (r.empty()) return absl::nullopt;
-  return Parse<v1::Dossier>(r[0][0]);
+  return ParseDossier(r[0][0]);
 }
 
 std::string DossierAgencyPath(pqxx::work& tx, const std::string& code) {
@@ -263,7 +272,7 @@ std::vector<v1::Dossier> ListDossiers(pqxx::work& tx, const DossierQuery& q) {
       q.before_time ? PgTime(*q.before_time) : far_future,
       q.before_time ? q.before_code : "", q.limit);
   std::vector<v1::Dossier> out;
-  for (const auto& row : r) out.push_back(Parse<v1::Dossier>(row[0]));
+  for (const auto& row : r) out.push_back(ParseDossier(row[0]));
   return out;
 }
 
@@ -300,7 +309,7 @@ void DossierBatch::Load(pqxx::work& tx, std::vector<std::string> codes) {
                         "SELECT code, body FROM intake.dossiers WHERE code = "
                         "ANY($1::text[]) ORDER BY code FOR UPDATE",
                         db::TextArrayLiteral(codes))) {
-    dossiers_[row[0].as<std::string>()] = Parse<v1::Dossier>(row[1]);
+    dossiers_[row[0].as<std::string>()] = ParseDossier(row[1]);
   }
 }
 
