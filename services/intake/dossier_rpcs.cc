@@ -262,10 +262,9 @@ grpc::Status IntakeServer::RenderForm(grpc::ServerContext* ctx,
     const auto a = pg::GetAgency(tx, AgencyCodeOf(d->receiving_agency()));
     if (a) fc.receiving_agency = &*a;
     fc.transitions = pg::Transitions(tx, code);
-    for (const auto& t : fc.transitions) {
-      if (!t.reason().empty()) fc.reason = t.reason();  // the latest reason
-    }
-    fc.new_appointment = d->appointment_time();
+    // The reason, appointments and officer of the step the form is about;
+    // FAILED_PRECONDITION for a step the dossier never took.
+    LT_RETURN_IF_ERROR(FillFromHistory(req->kind(), fc));
     resp->set_html(intake::RenderForm(req->kind(), fc));
     return absl::OkStatus();
   }));
@@ -310,7 +309,8 @@ grpc::Status IntakeServer::IssueApology(grpc::ServerContext* ctx,
         if (p) fc.procedure = &*p;
         const auto a = pg::GetAgency(tx, AgencyCodeOf(d.receiving_agency()));
         if (a) fc.receiving_agency = &*a;
-        fc.reason = req->reason();
+        fc.reasons = {req->reason()};
+        fc.previous_appointment = d.appointment_time();
         fc.new_appointment = req->new_appointment_time();
         resp->set_apology_html(intake::RenderForm(v1::FORM_KIND_APOLOGY, fc));
         v1::ApologyIssued ev;
@@ -319,6 +319,7 @@ grpc::Status IntakeServer::IssueApology(grpc::ServerContext* ctx,
         *ev.mutable_new_appointment_time() = req->new_appointment_time();
         ev.set_reason(req->reason());
         *ev.mutable_applicant_contact() = d.applicant().contact();
+        const google::protobuf::Timestamp previous = d.appointment_time();
         // The dossier still counts as late against its first appointment.
         d.set_late(true);
         *d.mutable_appointment_time() = req->new_appointment_time();
@@ -330,7 +331,8 @@ grpc::Status IntakeServer::IssueApology(grpc::ServerContext* ctx,
         t.set_actor_agency(caller.agency_code);
         t.set_actor_subject(caller.subject);
         t.set_peer(caller.peer);
-        t.set_reason(absl::StrCat("Xin lỗi, hẹn lại: ", req->reason()));
+        t.set_reason(absl::StrCat(kApologyReasonPrefix, req->reason()));
+        *t.mutable_previous_appointment_time() = previous;
         pg::AddTransition(tx, DossierCodeOf(d.name()), t);
         Audit(tx, caller, "IssueApology", d.name(), req->request_id());
         Emit(tx, ev, d.name(), {kDeadline, kNotify});

@@ -1,7 +1,9 @@
 #include "services/intake/forms.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "libs/common/errors.h"
 #include "services/intake/dossier_state.h"
 #include "services/intake/intake_logic.h"
 
@@ -42,7 +44,95 @@ std::string Common(const FormContext& c) {
                       Row("Người nộp", d.applicant().full_name()));
 }
 
+// "75.000 đồng" (Vietnamese thousands separator), "Không thu" for none.
+std::string Fee(int64_t vnd) {
+  if (vnd <= 0) return "Không thu";
+  std::string digits = absl::StrCat(vnd), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += '.';
+    out += digits[i];
+  }
+  return absl::StrCat(out, " đồng");
+}
+
+// The reasons as a list (one line each).
+std::string Reasons(const std::vector<std::string>& reasons) {
+  std::string items;
+  for (const std::string& r : reasons) {
+    absl::StrAppend(&items, "<li>", HtmlEscape(r), "</li>");
+  }
+  return absl::StrCat("<ul>", items, "</ul>\n");
+}
+
+std::string FirstReason(const FormContext& c) {
+  return c.reasons.empty() ? "" : c.reasons.front();
+}
+
+// Two signature blocks: the applicant's and the receiving officer's.
+std::string Signatures(absl::string_view officer) {
+  return absl::StrCat(
+      "<table style=\"border:none;margin-top:2em\"><tr>"
+      "<td style=\"border:none;text-align:center\"><b>NGƯỜI NỘP HỒ SƠ</b>"
+      "<br><i>(Ký và ghi rõ họ tên)</i></td>"
+      "<td style=\"border:none;text-align:center\"><b>NGƯỜI TIẾP NHẬN HỒ "
+      "SƠ</b><br><i>(Ký và ghi rõ họ tên)</i><br><br><br>",
+      HtmlEscape(officer), "</td></tr></table>\n");
+}
+
 }  // namespace
+
+absl::Status FillFromHistory(v1::FormKind kind, FormContext& c) {
+  std::vector<std::string> supplement_round, refusal, apology;
+  bool in_supplement = false;
+  for (const v1::Transition& t : c.transitions) {
+    if (t.from_state() == v1::DOSSIER_STATE_UNSPECIFIED && c.officer.empty()) {
+      c.officer = t.actor_subject();  // the receipt
+    }
+    if (t.to_state() == v1::DOSSIER_STATE_SUPPLEMENT_REQUESTED) {
+      // A new round after a supplement; a parallel leg's request (from the
+      // same state) joins the round.
+      if (!in_supplement) supplement_round.clear();
+      in_supplement = true;
+      supplement_round.push_back(t.reason());
+    } else if (t.from_state() == v1::DOSSIER_STATE_SUPPLEMENT_REQUESTED) {
+      in_supplement = false;
+    }
+    if (t.to_state() == v1::DOSSIER_STATE_REFUSED &&
+        t.from_state() != v1::DOSSIER_STATE_REFUSED) {
+      refusal = {t.reason()};
+    }
+    if (t.from_state() == t.to_state() &&
+        absl::StartsWith(t.reason(), kApologyReasonPrefix)) {
+      apology = {t.reason().substr(sizeof(kApologyReasonPrefix) - 1)};
+      c.previous_appointment = t.previous_appointment_time();
+    }
+  }
+  c.new_appointment = c.dossier.appointment_time();
+  const auto never = [&](absl::string_view reason, absl::string_view step) {
+    return common::FailedPrecondition(
+        std::string(reason), absl::StrCat("dossier ", c.dossier.code(),
+                                          " has no ", step, " to print"));
+  };
+  switch (kind) {
+    case v1::FORM_KIND_SUPPLEMENT_REQUEST:
+      if (supplement_round.empty()) {
+        return never("NO_SUPPLEMENT_REQUEST", "supplement request");
+      }
+      c.reasons = std::move(supplement_round);
+      break;
+    case v1::FORM_KIND_REFUSAL:
+      if (refusal.empty()) return never("NOT_REFUSED", "refusal");
+      c.reasons = std::move(refusal);
+      break;
+    case v1::FORM_KIND_APOLOGY:
+      if (apology.empty()) return never("NO_APOLOGY", "apology");
+      c.reasons = std::move(apology);
+      break;
+    default:
+      break;
+  }
+  return absl::OkStatus();
+}
 
 std::string HtmlEscape(absl::string_view s) {
   std::string out;
@@ -86,9 +176,8 @@ std::string FormatLocalTime(const google::protobuf::Timestamp& t) {
 std::string RenderForm(v1::FormKind kind, const FormContext& c) {
   const v1::Dossier& d = c.dossier;
   const v1::Procedure& procedure = ProcedureOf(c);
-  const std::string agency = c.receiving_agency != nullptr
-                                 ? c.receiving_agency->display_name()
-                                 : "";
+  const std::string agency =
+      c.receiving_agency != nullptr ? c.receiving_agency->display_name() : "";
   switch (kind) {
     case v1::FORM_KIND_RECEIPT: {
       std::string docs;
@@ -104,7 +193,12 @@ std::string RenderForm(v1::FormKind kind, const FormContext& c) {
       return Page(
           "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", agency,
           absl::StrCat(
-              Common(c),
+              Row("Mã hồ sơ", d.code()),
+              Row("Thủ tục", absl::StrCat(procedure.display_name(), " (mã ",
+                                          procedure.code(), ")")),
+              Row("Người nộp", d.applicant().full_name()),
+              Row("Số điện thoại", d.applicant().contact().phone()),
+              Row("Thư điện tử", d.applicant().contact().email()),
               Row("Tiếp nhận lúc", FormatLocalTime(d.receive_time())),
               "<table><tr><th>Thành phần hồ sơ</th><th>Bản chính</th><th>Bản "
               "sao</th></tr>",
@@ -117,24 +211,29 @@ std::string RenderForm(v1::FormKind kind, const FormContext& c) {
                                    : " giờ làm việc")),
               Row("Hẹn trả kết quả lúc", FormatLocalTime(d.appointment_time())),
               Row("Nơi trả kết quả", agency),
+              Row("Lệ phí", Fee(procedure.fee_vnd())),
+              Row("Người tiếp nhận", c.officer),
               "<p>Tra cứu tình trạng hồ sơ bằng mã hồ sơ và 4 số cuối điện "
-              "thoại của người nộp.</p>"));
+              "thoại của người nộp.</p>\n",
+              Signatures(c.officer)));
     }
     case v1::FORM_KIND_SUPPLEMENT_REQUEST:
       return Page("PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ", agency,
-                  absl::StrCat(Common(c), Row("Nội dung cần bổ sung", c.reason),
+                  absl::StrCat(Common(c), "<p>Nội dung cần bổ sung:</p>\n",
+                               Reasons(c.reasons),
                                "<p>Thời gian giải quyết tạm dừng cho đến khi "
                                "hồ sơ được bổ sung đầy đủ.</p>"));
     case v1::FORM_KIND_REFUSAL:
-      return Page("PHIẾU TỪ CHỐI TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ", agency,
-                  absl::StrCat(Common(c), Row("Lý do từ chối", c.reason)));
+      return Page(
+          "PHIẾU TỪ CHỐI TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ", agency,
+          absl::StrCat(Common(c), Row("Lý do từ chối", FirstReason(c))));
     case v1::FORM_KIND_APOLOGY:
       return Page(
           "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ", agency,
           absl::StrCat(Common(c),
                        Row("Ngày hẹn trả trước đây",
-                           FormatLocalTime(d.appointment_time())),
-                       Row("Lý do chậm", c.reason),
+                           FormatLocalTime(c.previous_appointment)),
+                       Row("Lý do chậm", FirstReason(c)),
                        Row("Hẹn lại ngày trả kết quả",
                            FormatLocalTime(c.new_appointment)),
                        "<p>Cơ quan chúng tôi thành thật xin lỗi ông/bà vì sự "
@@ -144,10 +243,15 @@ std::string RenderForm(v1::FormKind kind, const FormContext& c) {
       for (const auto& t : c.transitions) {
         absl::StrAppend(
             &rows, "<tr><td>", HtmlEscape(FormatLocalTime(t.time())),
-            "</td><td>", HtmlEscape(StateNameVi(t.from_state())), " → ",
-            HtmlEscape(StateNameVi(t.to_state())), "</td><td>",
-            HtmlEscape(t.actor_agency()), " / ", HtmlEscape(t.actor_subject()),
-            "</td><td>", HtmlEscape(t.reason()), "</td></tr>");
+            "</td><td>",
+            // The receipt has no state before it.
+            t.from_state() == v1::DOSSIER_STATE_UNSPECIFIED
+                ? "Tiếp nhận hồ sơ"
+                : HtmlEscape(absl::StrCat(StateNameVi(t.from_state()), " → ",
+                                          StateNameVi(t.to_state()))),
+            "</td><td>", HtmlEscape(t.actor_agency()), " / ",
+            HtmlEscape(t.actor_subject()), "</td><td>", HtmlEscape(t.reason()),
+            "</td></tr>");
       }
       return Page(
           "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ", agency,

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "lienthong/intake/v1/resources.pb.h"
 
@@ -19,9 +20,23 @@ struct FormContext {
   const v1::Procedure* procedure = nullptr;
   const v1::Agency* receiving_agency = nullptr;
   std::vector<v1::Transition> transitions;
-  std::string reason;  // supplement / refusal / apology reason
-  google::protobuf::Timestamp new_appointment;  // apology
+  std::string officer;  // who received it (receipt)
+  // Supplement: every request of the current round (parallel legs each ask
+  // for theirs); refusal, apology: one.
+  std::vector<std::string> reasons;
+  google::protobuf::Timestamp previous_appointment;  // apology
+  google::protobuf::Timestamp new_appointment;       // apology
 };
+
+// The reason IssueApology's transition carries, in front of the officer's.
+inline constexpr char kApologyReasonPrefix[] = "Xin lỗi, hẹn lại: ";
+
+// Fills `c` for printing `kind` again from the dossier's history
+// (c.transitions, oldest first): the receiving officer; for a supplement
+// request, the requests since the last supplement; for a refusal, its
+// reason; for an apology, the latest one's reason and the appointment it
+// replaced. FAILED_PRECONDITION when the dossier never took that step.
+absl::Status FillFromHistory(v1::FormKind kind, FormContext& c);
 
 std::string HtmlEscape(absl::string_view s);
 // "14:30 ngày 24/11/2026"

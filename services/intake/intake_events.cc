@@ -104,19 +104,28 @@ absl::StatusOr<bool> IntakeServer::ApplyEvent(pqxx::work& tx,
   routing::v1::RouteCompleted completed;
   deadline::v1::ClockOverdue overdue;
   if (e.payload().UnpackTo(&dispatched)) {
+    // The leg as the citizen and the control slip name it (the procedure
+    // version's leg display name), its id only if the version lacks it.
+    std::string leg = dispatched.leg_id();
+    if (auto p = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
+                                  d->procedure_version(), now)) {
+      for (const auto& l : p->legs()) {
+        if (l.id() == dispatched.leg_id() && !l.display_name().empty()) {
+          leg = l.display_name();
+        }
+      }
+    }
     if (d->state() == v1::DOSSIER_STATE_RECEIVED) {
       actor.agency_code = AgencyCodeOf(dispatched.agency());
-      LT_RETURN_IF_ERROR(
-          apply(DossierEvent::kStartProcessing,
-                absl::StrCat("Chuyển xử lý: ", dispatched.leg_id()),
-                /*save=*/false));
+      LT_RETURN_IF_ERROR(apply(DossierEvent::kStartProcessing,
+                               absl::StrCat("Chuyển xử lý: ", leg),
+                               /*save=*/false));
     }
     // The step the citizen sees, only while the dossier is being processed:
     // a dispatch that arrives after a withdrawal, a refusal or a parallel
     // leg's supplement request leaves what those set.
     if (d->state() == v1::DOSSIER_STATE_IN_PROCESSING) {
-      d->set_current_step(
-          absl::StrCat("Đang giải quyết: ", dispatched.leg_id()));
+      d->set_current_step(absl::StrCat("Đang giải quyết: ", leg));
     }
     pg::UpdateDossier(tx, *d, now);  // once, with the transition's state
   } else if (e.payload().UnpackTo(&supplement)) {
@@ -126,16 +135,17 @@ absl::StatusOr<bool> IntakeServer::ApplyEvent(pqxx::work& tx,
     // citizen must hear of those too before supplementing once for all.
     const bool applies =
         NextState(d->state(), DossierEvent::kRequestSupplement).ok();
-    LT_RETURN_IF_ERROR(
-        apply(DossierEvent::kRequestSupplement, supplement.reason()));
+    // With the missing items: the supplement request printed later
+    // (RenderForm) lists them from the transition.
+    std::string what = supplement.reason();
+    for (const auto& m : supplement.missing_items()) {
+      absl::StrAppend(&what, "; ", m);
+    }
+    LT_RETURN_IF_ERROR(apply(DossierEvent::kRequestSupplement, what));
     if (applies) {
       v1::DossierSupplementRequested ev;
       ev.set_dossier(d->name());
       grpc_util::ToProto(now, ev.mutable_request_time());
-      std::string what = supplement.reason();
-      for (const auto& m : supplement.missing_items()) {
-        absl::StrAppend(&what, "; ", m);
-      }
       ev.set_reason(what);
       *ev.mutable_applicant_contact() = d->applicant().contact();
       Emit(tx, ev, d->name(), {kDeadline, kNotify});

@@ -250,7 +250,56 @@ TEST_F(IntakeIntegrationTest, TwoParallelLegsAskingForSupplementsAreBothTold) {
             v1::DOSSIER_STATE_SUPPLEMENT_REQUESTED);
   EXPECT_EQ(got.transitions(2).to_state(),
             v1::DOSSIER_STATE_SUPPLEMENT_REQUESTED);
-  EXPECT_EQ(got.transitions(2).reason(), "Thiếu thông tin thẻ");
+  EXPECT_EQ(got.transitions(2).reason(),
+            "Thiếu thông tin thẻ; Mã số BHXH của mẹ");
+  // The printed request lists both legs' requests with their items; a
+  // refusal it never had cannot be printed.
+  const auto render = [&](v1::FormKind kind, v1::RenderFormResponse* out) {
+    grpc::ClientContext rctx;
+    As(rctx, "counter_officer", kTayMo);
+    v1::RenderFormRequest req;
+    req.set_name(name);
+    req.set_kind(kind);
+    return a_->stub->RenderForm(&rctx, req, out);
+  };
+  v1::RenderFormResponse form;
+  ASSERT_TRUE(render(v1::FORM_KIND_SUPPLEMENT_REQUEST, &form).ok());
+  EXPECT_NE(form.html().find(
+                "<li>Thiếu giấy tờ chỗ ở; Giấy xác nhận chỗ ở hợp pháp</li>"),
+            std::string::npos);
+  EXPECT_NE(form.html().find("<li>Thiếu thông tin thẻ; Mã số BHXH của mẹ</li>"),
+            std::string::npos);
+  EXPECT_THAT(render(v1::FORM_KIND_REFUSAL, &form),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_THAT(render(v1::FORM_KIND_APOLOGY, &form),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+}
+
+// The apology slip printed again later is the one handed over: the
+// appointment it replaced, the new one, the officer's reason.
+TEST_F(IntakeIntegrationTest, AnApologySlipPrintsAgainAsIssued) {
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  grpc::ClientContext ctx;
+  As(ctx, "counter_officer", kTayMo);
+  v1::IssueApologyRequest req;
+  req.set_name(sub.dossier().name());
+  req.set_reason("Chờ xác minh");
+  grpc_util::ToProto(absl::FromCivil(absl::CivilSecond(2026, 11, 30, 9, 0, 0),
+                                     absl::FixedTimeZone(7 * 3600)),
+                     req.mutable_new_appointment_time());
+  v1::IssueApologyResponse issued;
+  ASSERT_TRUE(a_->stub->IssueApology(&ctx, req, &issued).ok());
+  EXPECT_NE(issued.apology_html().find("09:00 ngày 26/11/2026"),
+            std::string::npos);
+  grpc::ClientContext rctx;
+  As(rctx, "counter_officer", kTayMo);
+  v1::RenderFormRequest render;
+  render.set_name(sub.dossier().name());
+  render.set_kind(v1::FORM_KIND_APOLOGY);
+  v1::RenderFormResponse again;
+  ASSERT_TRUE(a_->stub->RenderForm(&rctx, render, &again).ok());
+  EXPECT_EQ(again.html(), issued.apology_html());
 }
 
 TEST_F(IntakeIntegrationTest, LifecycleThroughRoutingEventsToReturnAndRating) {

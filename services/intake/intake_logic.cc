@@ -313,11 +313,13 @@ absl::Status ValidateDossier(const v1::Dossier& d, const v1::Procedure& p) {
     v.push_back({"dossier.applicant.address", "must be valid UTF-8"});
   }
   const auto& c = a.contact();
-  if (c.phone().empty() && c.email().empty()) {
-    v.push_back({"dossier.applicant.contact",
-                 "a phone number or an e-mail address is required"});
-  }
-  if (!c.phone().empty() && !fields::IsPhone(c.phone())) {
+  if (c.phone().empty()) {
+    // The citizen's lookup and rating prove the applicant with its last 4
+    // digits: without one, they could never follow their dossier.
+    v.push_back({"dossier.applicant.contact.phone",
+                 "is required: the citizen looks the dossier up with its "
+                 "last 4 digits"});
+  } else if (!fields::IsPhone(c.phone())) {
     v.push_back({"dossier.applicant.contact.phone",
                  "must be a Vietnamese phone number (0xxxxxxxxx)"});
   }

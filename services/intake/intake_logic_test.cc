@@ -149,6 +149,16 @@ TEST(DossierValidationTest, GoodDossierPassesAndEveryViolationIsReported) {
   EXPECT_FALSE(details.localized_message.empty());
 }
 
+TEST(DossierValidationTest, AnApplicantWithOnlyAnEmailIsAskedForAPhone) {
+  v1::Dossier d = GoodDossier();
+  d.mutable_applicant()->mutable_contact()->clear_phone();
+  d.mutable_applicant()->mutable_contact()->set_email("an@example.vn");
+  const auto details = common::GetErrorDetails(ValidateDossier(d, Proc()));
+  ASSERT_EQ(details.field_violations.size(), 1u);
+  EXPECT_EQ(details.field_violations[0].field,
+            "dossier.applicant.contact.phone");
+}
+
 TEST(ReceiveRulesTest, OnlyReceivingUnitsOfAllowedTiers) {
   v1::Agency ward;
   ward.set_code("001.08.19.H26");
@@ -298,6 +308,70 @@ TEST(FormsTest, ReceiptIsVietnameseHtmlWithEscaping) {
   EXPECT_NE(html.find("Nguyễn &lt;b&gt;An&lt;/b&gt;"), std::string::npos);
   EXPECT_NE(html.find("17:00 ngày 25/11/2025"), std::string::npos);
   EXPECT_NE(html.find("<meta charset=\"utf-8\">"), std::string::npos);
+}
+
+TEST(FormsTest, ReceiptNamesTheFeeTheProcedureCodeAndTheOfficer) {
+  FormContext fc;
+  fc.dossier = GoodDossier();
+  v1::Procedure procedure = Proc();
+  procedure.set_fee_vnd(1075000);
+  fc.procedure = &procedure;
+  fc.officer = "can-bo-01";
+  const std::string html = RenderForm(v1::FORM_KIND_RECEIPT, fc);
+  EXPECT_NE(html.find("Lệ phí: <b>1.075.000 đồng</b>"), std::string::npos);
+  EXPECT_NE(html.find(absl::StrCat("(mã ", procedure.code(), ")")),
+            std::string::npos);
+  EXPECT_NE(html.find("Người tiếp nhận: <b>can-bo-01</b>"), std::string::npos);
+  EXPECT_NE(html.find("NGƯỜI TIẾP NHẬN HỒ SƠ"), std::string::npos);
+  procedure.set_fee_vnd(0);
+  EXPECT_NE(RenderForm(v1::FORM_KIND_RECEIPT, fc).find("Không thu"),
+            std::string::npos);
+}
+
+TEST(FormsTest, ControlSlipStartsWithTheReceipt) {
+  FormContext fc;
+  fc.dossier = GoodDossier();
+  v1::Transition received;
+  received.set_to_state(v1::DOSSIER_STATE_RECEIVED);
+  received.set_actor_subject("can-bo-01");
+  v1::Transition started = received;
+  started.set_from_state(v1::DOSSIER_STATE_RECEIVED);
+  started.set_to_state(v1::DOSSIER_STATE_IN_PROCESSING);
+  fc.transitions = {received, started};
+  const std::string html = RenderForm(v1::FORM_KIND_CONTROL_SLIP, fc);
+  EXPECT_NE(html.find("<td>Tiếp nhận hồ sơ</td>"), std::string::npos);
+  EXPECT_EQ(html.find("Không xác định"), std::string::npos);
+  ASSERT_TRUE(FillFromHistory(v1::FORM_KIND_CONTROL_SLIP, fc).ok());
+  EXPECT_EQ(fc.officer, "can-bo-01");
+}
+
+TEST(FormsTest, ASupplementRequestPrintsTheCurrentRoundOnly) {
+  FormContext fc;
+  fc.dossier = GoodDossier();
+  auto t = [](v1::DossierState from, v1::DossierState to, std::string why) {
+    v1::Transition x;
+    x.set_from_state(from);
+    x.set_to_state(to);
+    x.set_reason(std::move(why));
+    return x;
+  };
+  using S = v1::DossierState;
+  fc.transitions = {
+      t(S::DOSSIER_STATE_UNSPECIFIED, S::DOSSIER_STATE_RECEIVED, ""),
+      t(S::DOSSIER_STATE_RECEIVED, S::DOSSIER_STATE_IN_PROCESSING, ""),
+      t(S::DOSSIER_STATE_IN_PROCESSING, S::DOSSIER_STATE_SUPPLEMENT_REQUESTED,
+        "cũ"),
+      t(S::DOSSIER_STATE_SUPPLEMENT_REQUESTED, S::DOSSIER_STATE_IN_PROCESSING,
+        "Công dân bổ sung"),
+      t(S::DOSSIER_STATE_IN_PROCESSING, S::DOSSIER_STATE_SUPPLEMENT_REQUESTED,
+        "mới 1"),
+      t(S::DOSSIER_STATE_SUPPLEMENT_REQUESTED,
+        S::DOSSIER_STATE_SUPPLEMENT_REQUESTED, "mới 2"),
+  };
+  ASSERT_TRUE(FillFromHistory(v1::FORM_KIND_SUPPLEMENT_REQUEST, fc).ok());
+  EXPECT_EQ(fc.reasons, (std::vector<std::string>{"mới 1", "mới 2"}));
+  EXPECT_EQ(FillFromHistory(v1::FORM_KIND_REFUSAL, fc).code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

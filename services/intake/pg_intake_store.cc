@@ -1,5 +1,7 @@
 #include "services/intake/pg_intake_store.h"
 
+#include <stdexcept>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/db/prepared.h"
@@ -279,17 +281,28 @@ std::vector<v1::Dossier> ListDossiers(pqxx::work& tx, const DossierQuery& q) {
 void AddTransition(pqxx::work& tx, const std::string& code,
                    const v1::Transition& t) {
   if (DossierBatch* b = DossierBatch::Current()) {
+    if (t.has_previous_appointment_time()) {
+      // Only IssueApology sets it, and it writes no batch.
+      throw std::logic_error("a batch does not write apology transitions");
+    }
     b->transitions_.emplace_back(code, t);
     return;
   }
+  const std::string previous =
+      t.has_previous_appointment_time()
+          ? PgTime(FromTs(t.previous_appointment_time()))
+          : "";
+  // NULL (libpqxx 6 sends a null const char* as NULL) unless an apology.
+  const char* previous_param = previous.empty() ? nullptr : previous.c_str();
   db::ExecPrepared(
       tx,
       "INSERT INTO intake.transitions (dossier_code, at, from_state, "
-      "to_state, actor_agency, actor_subject, peer, reason) VALUES ($1, $2, "
-      "$3, $4, $5, $6, $7, $8)",
+      "to_state, actor_agency, actor_subject, peer, reason, "
+      "previous_appointment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+      "$9::timestamptz)",
       code, PgTime(FromTs(t.time())), static_cast<int>(t.from_state()),
       static_cast<int>(t.to_state()), t.actor_agency(), t.actor_subject(),
-      t.peer(), t.reason());
+      t.peer(), t.reason(), previous_param);
 }
 
 namespace {
@@ -370,8 +383,9 @@ std::vector<v1::Transition> Transitions(pqxx::work& tx,
   pqxx::result r = db::ExecPrepared(
       tx,
       "SELECT (EXTRACT(EPOCH FROM at) * 1000000)::int8, from_state, to_state, "
-      "actor_agency, actor_subject, peer, reason FROM intake.transitions "
-      "WHERE dossier_code = $1 ORDER BY id",
+      "actor_agency, actor_subject, peer, reason, EXTRACT(EPOCH FROM "
+      "previous_appointment)::int8 FROM intake.transitions WHERE "
+      "dossier_code = $1 ORDER BY id",
       code);
   std::vector<v1::Transition> out;
   for (const auto& row : r) {
@@ -387,6 +401,9 @@ std::vector<v1::Transition> Transitions(pqxx::work& tx,
     t.set_actor_subject(row[4].as<std::string>());
     t.set_peer(row[5].as<std::string>());
     t.set_reason(row[6].as<std::string>());
+    if (!row[7].is_null()) {
+      t.mutable_previous_appointment_time()->set_seconds(row[7].as<int64_t>());
+    }
     out.push_back(std::move(t));
   }
   return out;

@@ -448,6 +448,7 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
   ev.set_procedure_display_name(procedure.display_name());
 
   job.receipt.emplace();
+  job.receipt->officer = caller.subject;
   job.receipt->procedure = &procedure;
   job.receipt->receiving_agency = &agency;
   job.receipt_agency = agency_entry;
@@ -499,6 +500,9 @@ absl::Status IntakeServer::ReplaySubmit(SubmitJob& job) {
         fc.dossier = resp->dossier();
         fc.procedure = &*version;
         fc.receiving_agency = &*start.agency.agency;
+        // The officer who received it, as the first print named them.
+        fc.transitions = pg::Transitions(tx, resp->dossier().code());
+        LT_RETURN_IF_ERROR(FillFromHistory(v1::FORM_KIND_RECEIPT, fc));
         resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
       }
     }
