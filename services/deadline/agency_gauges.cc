@@ -1,5 +1,10 @@
 #include "services/deadline/agency_gauges.h"
 
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
 #include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
 #include "libs/metrics/metrics.h"
@@ -23,6 +28,22 @@ const char* TierOfDepth(int depth) {
   }
 }
 
+// The label sets `family` holds now, so that those the new values leave
+// out can be cleared (a gauge keeps its last value otherwise: an agency
+// whose last due-soon dossier finished would stay at 1 for good).
+std::vector<std::map<std::string, std::string>> LabelSets(
+    prometheus::Family<prometheus::Gauge>& family) {
+  std::vector<std::map<std::string, std::string>> out;
+  for (const auto& f : family.Collect()) {
+    for (const auto& m : f.metric) {
+      std::map<std::string, std::string> labels;
+      for (const auto& l : m.label) labels[l.name] = l.value;
+      out.push_back(std::move(labels));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::Status UpdateAgencyGauges(db::Pool& pool, absl::Time now,
@@ -35,14 +56,23 @@ absl::Status UpdateAgencyGauges(db::Pool& pool, absl::Time now,
         "SELECT agency_code, count(*) FROM deadline.clocks WHERE state = 1 "
         "AND due_soon_at <= $1 AND due_at > $1 GROUP BY agency_code",
         PgTime(now));
+    std::set<std::string> seen;
     for (const auto& row : ds) {
+      seen.insert(row[0].as<std::string>());
       due_soon.Add({{"agency", row[0].as<std::string>()}})
           .Set(row[1].as<double>());
     }
+    for (const auto& labels : LabelSets(due_soon)) {
+      const auto it = labels.find("agency");
+      if (it != labels.end() && seen.count(it->second) == 0) {
+        due_soon.Add(labels).Set(0);  // none due soon any more
+      }
+    }
     auto& ratio = metrics::Gauge(
         "lienthong_deadline_on_time_ratio",
-        "Dossiers finished early or on time / finished, over 30 days of "
-        "receipts, by agency and its ancestors (roll-up).");
+        "Dossiers finished early or on time / finished, over the dossiers "
+        "finished in the last 30 days, by agency and its ancestors "
+        "(roll-up).");
     pqxx::result r = tx.exec_params(
         "WITH r AS (SELECT scope, sum(finished_early + finished_on_time) AS "
         "ok, "
@@ -53,13 +83,18 @@ absl::Status UpdateAgencyGauges(db::Pool& pool, absl::Time now,
         "r.scope) FROM deadline.clocks c WHERE c.agency_path @> "
         "ARRAY[r.scope] LIMIT 1) FROM r",
         PgTime(now - window));
+    std::set<std::map<std::string, std::string>> current;
     for (const auto& row : r) {
       const double done = row[2].as<double>();
       const int depth = row[3].is_null() ? 0 : row[3].as<int>();
-      ratio
-          .Add({{"agency", row[0].as<std::string>()},
-                {"tier", TierOfDepth(depth)}})
-          .Set(done > 0 ? row[1].as<double>() / done : 1.0);
+      std::map<std::string, std::string> labels = {
+          {"agency", row[0].as<std::string>()}, {"tier", TierOfDepth(depth)}};
+      ratio.Add(labels).Set(done > 0 ? row[1].as<double>() / done : 1.0);
+      current.insert(std::move(labels));
+    }
+    // An agency with nothing in the window has no ratio (not its old one).
+    for (const auto& labels : LabelSets(ratio)) {
+      if (current.count(labels) == 0) ratio.Remove(&ratio.Add(labels));
     }
     return absl::OkStatus();
   });

@@ -72,10 +72,26 @@ TEST(AgencyGaugesTest, OnTimeRatioRollsUpAndDueSoonCountsPerAgency) {
   EXPECT_DOUBLE_EQ(Ratio(kWardB.code, "commune"), 0.0);
   EXPECT_DOUBLE_EQ(Ratio(kDistrict.code, "district"), 0.5);
   EXPECT_DOUBLE_EQ(Ratio(kCity.code, "province"), 0.5);
-  EXPECT_DOUBLE_EQ(metrics::Gauge("lienthong_deadline_due_soon", "")
-                       .Add({{"agency", kWardA.code}})
-                       .Value(),
-                   1.0);
+  auto due_soon = [](const std::string& agency) {
+    return metrics::Gauge("lienthong_deadline_due_soon", "")
+        .Add({{"agency", agency}})
+        .Value();
+  };
+  EXPECT_DOUBLE_EQ(due_soon(kWardA.code), 1.0);
+
+  // C finishes: ward A has nothing due soon any more. Forty days on, no
+  // dossier finished in the window: no ward keeps its old ratio.
+  finish("C", InboundKind::kDossierCompleted);
+  ASSERT_TRUE(UpdateAgencyGauges(*pool, clock.Now()).ok());
+  EXPECT_DOUBLE_EQ(due_soon(kWardA.code), 0.0);
+  clock.Set(Vn(2026, 4, 20, 9, 0));
+  ASSERT_TRUE(UpdateAgencyGauges(*pool, clock.Now()).ok());
+  int ratios = 0;
+  for (const auto& f :
+       metrics::Gauge("lienthong_deadline_on_time_ratio", "").Collect()) {
+    ratios += static_cast<int>(f.metric.size());
+  }
+  EXPECT_EQ(ratios, 0);
 }
 
 }  // namespace

@@ -86,6 +86,27 @@ absl::Duration DueSoonThreshold(const DueSoonPolicy& p, absl::Duration limit) {
   return std::min(std::max(by_fraction, p.min_remaining), limit / 2);
 }
 
+namespace {
+
+// When the scanner must look at `c` next: its due-soon instant, then the
+// first instant past its due time (microseconds, as stored), then never.
+absl::optional<absl::Time> NextFire(const Clock& c) {
+  if (c.state != ClockState::kRunning || c.overdue_fired) return absl::nullopt;
+  return c.due_soon_fired ? c.due_at + absl::Microseconds(1) : c.due_soon_at;
+}
+
+// Notices fired for thresholds that are, after a reschedule, still ahead of
+// `at` are withdrawn (they fire again when reached), and the scanner's next
+// firing follows. Events arrive late (relays retry), so a pause or a resume
+// can reach a clock after a notice its own time makes premature.
+void ReconcileFired(Clock& c, absl::Time at) {
+  if (c.due_at > at) c.overdue_fired = false;
+  if (c.due_soon_at > at) c.due_soon_fired = false;
+  c.next_fire_at = NextFire(c);
+}
+
+}  // namespace
+
 // due_at and due_soon_at of the current run, and what the scanner needs next.
 absl::Status DeadlineRules::Schedule(Clock& c,
                                      const WorkingCalendar& cal) const {
@@ -106,11 +127,7 @@ absl::Status DeadlineRules::Schedule(Clock& c,
                            c.run_started_at,
                            WorkingDuration::Of(before_due_soon), OptionsOf(c)));
   }
-  if (c.state != ClockState::kRunning || c.overdue_fired) {
-    c.next_fire_at = absl::nullopt;
-  } else {
-    c.next_fire_at = c.due_soon_fired ? c.due_at : c.due_soon_at;
-  }
+  c.next_fire_at = NextFire(c);
   return absl::OkStatus();
 }
 
@@ -164,7 +181,9 @@ absl::Status DeadlineRules::Pause(Clock& c, absl::Time at,
       absl::ZeroDuration(), cal.WorkingTimeBetween(c.counting_starts, at));
   c.state = ClockState::kPaused;
   c.paused_at = at;
-  c.next_fire_at = absl::nullopt;
+  // A notice fired after the pause's instant (its event came late) was
+  // premature: at the pause the clock was not yet there.
+  ReconcileFired(c, at);
   return absl::OkStatus();
 }
 
@@ -181,7 +200,9 @@ absl::Status DeadlineRules::Resume(Clock& c, absl::Time at,
   c.state = ClockState::kRunning;
   c.run_started_at = at;
   c.paused_at = absl::InfinitePast();
-  return Schedule(c, cal);
+  LT_RETURN_IF_ERROR(Schedule(c, cal));
+  ReconcileFired(c, at);  // the resumed run has its own due time
+  return absl::OkStatus();
 }
 
 absl::Status DeadlineRules::Stop(Clock& c, absl::Time at, StopReason reason,
@@ -212,18 +233,17 @@ absl::optional<Firing> DeadlineRules::Fire(Clock& c, absl::Time now) const {
     return absl::nullopt;
   }
   absl::optional<Firing> f;
-  if (now >= c.due_at) {
+  // Overdue only after the due time: a dossier finished at it is on time
+  // (Stop), so it is not overdue then either.
+  if (now > c.due_at) {
     c.overdue_fired = true;
     c.due_soon_fired = true;
     f = Firing{Urgency::kOverdue, c.due_at};
-    c.next_fire_at = absl::nullopt;
   } else if (!c.due_soon_fired && now >= c.due_soon_at) {
     c.due_soon_fired = true;
     f = Firing{Urgency::kDueSoon, c.due_soon_at};
-    c.next_fire_at = c.due_at;
-  } else {
-    c.next_fire_at = c.due_soon_fired ? c.due_at : c.due_soon_at;
   }
+  c.next_fire_at = NextFire(c);
   return f;
 }
 
@@ -240,13 +260,7 @@ absl::StatusOr<bool> DeadlineRules::Recompute(
   } else {
     c.original_due_at = old_original;
   }
-  if (c.due_at > now) c.overdue_fired = false;
-  if (c.due_soon_at > now) c.due_soon_fired = false;
-  if (c.overdue_fired) {
-    c.next_fire_at = absl::nullopt;
-  } else {
-    c.next_fire_at = c.due_soon_fired ? c.due_at : c.due_soon_at;
-  }
+  ReconcileFired(c, now);
   return c.due_at != old_due;
 }
 

@@ -85,9 +85,13 @@ TEST_F(DeadlineLogicTest, FiresDueSoonThenOverdueOnce) {
   absl::optional<Firing> f = rules_.Fire(c, Vn(2026, 3, 13, 10, 0));
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->urgency, Urgency::kDueSoon);
-  EXPECT_EQ(c.next_fire_at, c.due_at);
+  // Overdue from the first instant past the due time: at it, a dossier
+  // finished is on time (Stop), so the clock is not overdue yet either.
+  EXPECT_EQ(c.next_fire_at, c.due_at + absl::Microseconds(1));
   EXPECT_FALSE(rules_.Fire(c, Vn(2026, 3, 16, 9, 0)).has_value());
-  f = rules_.Fire(c, Vn(2026, 3, 16, 10, 0));
+  EXPECT_FALSE(rules_.Fire(c, c.due_at).has_value());
+  EXPECT_EQ(c.next_fire_at, c.due_at + absl::Microseconds(1));
+  f = rules_.Fire(c, c.due_at + absl::Microseconds(1));
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->urgency, Urgency::kOverdue);
   EXPECT_EQ(f->scheduled, c.due_at);

@@ -43,6 +43,12 @@ bool SeesEverything(const Caller& c) {
 std::string Token(absl::string_view a, absl::string_view b) {
   return absl::WebSafeBase64Escape(absl::StrCat(a, "\x1f", b));
 }
+// Within what a protobuf Timestamp (and PostgreSQL) holds: years 1-9999.
+bool InTimestampRange(absl::Time t) {
+  return t >= absl::FromUnixSeconds(-62135596800) &&
+         t <= absl::FromUnixSeconds(253402300799);
+}
+
 absl::Status ParseToken(const std::string& token, std::string* a,
                         std::string* b) {
   std::string raw;
@@ -345,7 +351,8 @@ absl::Status DeadlineServer::DoList(
     std::string due_us, name;
     LT_RETURN_IF_ERROR(ParseToken(page_token, &due_us, &name));
     int64_t us = 0;
-    if (!absl::SimpleAtoi(due_us, &us)) {
+    if (!absl::SimpleAtoi(due_us, &us) ||
+        !InTimestampRange(absl::FromUnixMicros(us))) {
       return common::InvalidArgument("INVALID_PAGE_TOKEN",
                                      {{"page_token", "not from this list"}});
     }
@@ -395,12 +402,31 @@ absl::Status DeadlineServer::DoReport(grpc::ServerContext* ctx,
   }
   const absl::Time start = grpc_util::FromProto(req.period_start_time());
   const absl::Time end = grpc_util::FromProto(req.period_end_time());
+  if (!InTimestampRange(start) || !InTimestampRange(end)) {
+    return common::InvalidArgument(
+        "INVALID_PERIOD",
+        {{"period_start_time", "start and end within years 0001-9999"}});
+  }
   if (end <= start) {
     return common::InvalidArgument(
         "INVALID_PERIOD", {{"period_end_time", "must be after the start"}});
   }
-  // Counters are per local day of the national calendar's zone.
+  // Counters are per local day of the national calendar's zone, so a
+  // period is whole local days: a boundary inside a day would count that
+  // day in both periods it separates.
   LT_ASSIGN_OR_RETURN(calendar::WorkingCalendar cal, service_.Calendar("vn"));
+  std::vector<common::FieldViolation> v;
+  if (cal.StartOfDay(cal.LocalDay(start)) != start) {
+    v.push_back({"period_start_time",
+                 "must be a midnight in Asia/Ho_Chi_Minh (e.g. "
+                 "2026-03-01T00:00:00+07:00)"});
+  }
+  if (cal.StartOfDay(cal.LocalDay(end)) != end) {
+    v.push_back({"period_end_time",
+                 "must be a midnight in Asia/Ho_Chi_Minh (the day after the "
+                 "last one counted)"});
+  }
+  if (!v.empty()) return common::InvalidArgument("INVALID_PERIOD", v);
   ReportQuery q;
   q.agency_subtree = agency;
   q.first_day = cal.LocalDay(start);

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -415,6 +416,46 @@ TEST_F(DeadlineServerTest, AnEventNoClockCanComeFromIsAcknowledged) {
   EXPECT_EQ(resp.applied_event_ids_size(), 2);
   EXPECT_FALSE(service_->GetClock("dossiers/DX").ok());
   EXPECT_EQ(rejected() - before, 2);
+}
+
+// A report's period is whole local days (a boundary inside a day would
+// count it twice); absurd times and forged page tokens are the caller's
+// error, not the database's.
+TEST_F(DeadlineServerTest, BadPeriodsAndTokensAreInvalidArguments) {
+  ReceiveTwo();
+  auto report = [&](absl::Time from, absl::Time to) {
+    grpc::ClientContext ctx;
+    As(ctx, kCityOfficer);
+    v1::GetOnTimeReportRequest req;
+    req.set_agency(absl::StrCat("agencies/", kDistrict));
+    grpc_util::ToProto(from, req.mutable_period_start_time());
+    grpc_util::ToProto(to, req.mutable_period_end_time());
+    v1::GetOnTimeReportResponse resp;
+    return stub_->GetOnTimeReport(&ctx, req, &resp).error_code();
+  };
+  EXPECT_EQ(report(Vn(2026, 3, 1, 0, 0), Vn(2026, 4, 1, 0, 0)),
+            grpc::StatusCode::OK);
+  // UTC midnights: 07:00 in Hà Nội.
+  EXPECT_EQ(
+      report(absl::FromCivil(absl::CivilDay(2026, 3, 1), absl::UTCTimeZone()),
+             absl::FromCivil(absl::CivilDay(2026, 4, 1), absl::UTCTimeZone())),
+      grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(report(Vn(2026, 3, 1, 0, 0), Vn(2026, 3, 9, 15, 0)),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      report(absl::FromUnixSeconds(-100000000000000), Vn(2026, 4, 1, 0, 0)),
+      grpc::StatusCode::INVALID_ARGUMENT);
+
+  grpc::ClientContext ctx;
+  As(ctx, kCityOfficer);
+  v1::ListOverdueRequest list;
+  list.set_agency(absl::StrCat("agencies/", kDistrict));
+  std::string forged;
+  absl::WebSafeBase64Escape("9223372036854775807\x1fz", &forged);
+  list.set_page_token(forged);
+  v1::ListOverdueResponse listed;
+  EXPECT_EQ(stub_->ListOverdue(&ctx, list, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(DeadlineServerTest, ReportTotalEqualsTheSumOfItsRows) {

@@ -50,7 +50,7 @@ TEST_F(DeadlineServiceTest, ScannerFiresDueSoonThenOverdueWithFakeClock) {
   EXPECT_EQ(s->lags[0], absl::Seconds(3));
   EXPECT_EQ(service_.RunScanOnce()->claimed, 0);
 
-  clock_.Set(Vn(2026, 3, 16, 10, 0));
+  clock_.Set(Vn(2026, 3, 16, 10, 0, 1));  // past the due time
   s = service_.RunScanOnce();
   EXPECT_EQ(s->overdue, 1);
   clock_.Advance(absl::Hours(48));

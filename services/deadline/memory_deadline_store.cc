@@ -194,7 +194,9 @@ absl::StatusOr<std::vector<Clock>> MemoryDeadlineStore::ListClocks(
         c.agency.code == q.agency_subtree ||
         std::find(c.agency.ancestors.begin(), c.agency.ancestors.end(),
                   q.agency_subtree) != c.agency.ancestors.end();
-    if (!in_subtree || c.state == ClockState::kStopped ||
+    // Running clocks only: a paused one waits for the citizen, not the
+    // office (as PgDeadlineStore).
+    if (!in_subtree || c.state != ClockState::kRunning ||
         c.urgency() != q.urgency || (q.kind.has_value() && c.kind != *q.kind)) {
       continue;
     }

@@ -132,7 +132,9 @@ TEST_F(PgDeadlineServiceTest, OverdueDetectedWithFakeClockAndSentOnce) {
           .ok());
   clock_.Set(Vn(2026, 3, 10, 9, 59));
   EXPECT_EQ(service_->RunScanOnce()->due_soon, 1);
-  clock_.Set(Vn(2026, 3, 10, 10, 0));
+  clock_.Set(Vn(2026, 3, 10, 10, 0));  // due now: not overdue yet
+  EXPECT_EQ(service_->RunScanOnce()->overdue, 0);
+  clock_.Set(Vn(2026, 3, 10, 10, 0, 1));
   EXPECT_EQ(service_->RunScanOnce()->overdue, 1);
   clock_.Advance(absl::Hours(24));
   EXPECT_EQ(service_->RunScanOnce()->claimed, 0);
@@ -144,6 +146,49 @@ TEST_F(PgDeadlineServiceTest, OverdueDetectedWithFakeClockAndSentOnce) {
   ASSERT_TRUE(overdue.ok()) << overdue.status();
   ASSERT_EQ(overdue->size(), 1u);
   q.agency_subtree = kWardB.code;
+  EXPECT_TRUE(service_->ListClocks(q)->empty());
+}
+
+// A supplement request whose event arrives after the overdue notice it
+// precedes: at the pause the clock was not overdue, so it is not listed as
+// overdue, neither paused nor once resumed with time left; and a clock
+// paused for the citizen is not on the office's lists.
+TEST_F(PgDeadlineServiceTest, ALatePauseWithdrawsAPrematureOverdue) {
+  InboundEvent e = Received("L", kWardA, Vn(2026, 3, 9, 10, 0), 1);
+  e.supplement_policy = SupplementPolicy::kResume;
+  ASSERT_TRUE(service_->HandleEvent(e).ok());
+  ASSERT_TRUE(
+      service_->HandleEvent(Received("P", kWardA, Vn(2026, 3, 9, 10, 0), 1))
+          .ok());
+  clock_.Set(Vn(2026, 3, 10, 10, 5));  // both 5 minutes overdue
+  EXPECT_EQ(service_->RunScanOnce()->overdue, 2);
+  // L: asked at 09:30, 30 minutes before its due time. P: asked at 10:02,
+  // when it was already overdue.
+  ASSERT_TRUE(service_
+                  ->HandleEvent(Simple("p-L", InboundKind::kSupplementRequested,
+                                       "L", Vn(2026, 3, 10, 9, 30)))
+                  .ok());
+  ASSERT_TRUE(service_
+                  ->HandleEvent(Simple("p-P", InboundKind::kSupplementRequested,
+                                       "P", Vn(2026, 3, 10, 10, 2)))
+                  .ok());
+  ClockQuery q;
+  q.agency_subtree = kCity.code;
+  q.urgency = Urgency::kOverdue;
+  EXPECT_TRUE(service_->ListClocks(q)->empty());  // both paused
+  EXPECT_FALSE(service_->GetClock("dossiers/L")->overdue_fired);
+  EXPECT_TRUE(service_->GetClock("dossiers/P")->overdue_fired);
+  ASSERT_TRUE(service_
+                  ->HandleEvent(Simple("s-L", InboundKind::kSupplemented, "L",
+                                       Vn(2026, 3, 10, 11, 0)))
+                  .ok());
+  const absl::StatusOr<Clock> l = service_->GetClock("dossiers/L");
+  EXPECT_EQ(l->due_at, Vn(2026, 3, 10, 11, 30));  // 30 minutes were left
+  EXPECT_FALSE(l->overdue_fired);
+  // Due soon was told already (and still is: 30 minutes left); the scanner
+  // waits for the new due time.
+  EXPECT_TRUE(l->due_soon_fired);
+  EXPECT_EQ(l->next_fire_at, l->due_at + absl::Microseconds(1));
   EXPECT_TRUE(service_->ListClocks(q)->empty());
 }
 
