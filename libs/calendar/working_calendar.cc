@@ -40,6 +40,8 @@ const char* SkipReasonName(SkipReason r) {
 }
 
 bool LoadCalendarTimeZone(const std::string& name, absl::TimeZone* tz) {
+  // absl would also load "localtime" (the process's TZ) and file paths.
+  if (!IsIanaZoneName(name)) return false;
   if (absl::LoadTimeZone(name, tz)) return true;
   if (name == "Asia/Ho_Chi_Minh" || name == "Asia/Saigon") {
     *tz = absl::FixedTimeZone(7 * 60 * 60);

@@ -90,7 +90,7 @@ struct SkippedSpan {
   absl::Time end;
   SkipReason reason;
   std::string detail;          // holiday name; the cut-off "15:00"
-  std::string description_vi;  // "Nghỉ lễ: Tết Nguyên đán"
+  std::string description_vi;  // "Nghỉ lễ, Tết: Tết Nguyên đán"
 };
 
 struct Explanation {
@@ -177,7 +177,8 @@ class WorkingCalendar {
 
 // Loads `name`; for Asia/Ho_Chi_Minh (or Asia/Saigon) falls back to a fixed
 // UTC+07:00 zone when tzdata is missing (containers), since Vietnam keeps no
-// DST. False for any other unknown zone.
+// DST. False for any other unknown zone, and for anything but an IANA zone
+// name (IsIanaZoneName).
 bool LoadCalendarTimeZone(const std::string& name, absl::TimeZone* tz);
 
 }  // namespace lienthong::calendar

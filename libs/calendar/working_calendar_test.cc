@@ -193,6 +193,31 @@ TEST(WorkingCalendarTest, RejectsNegativeDuration) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(WorkingCalendarTest, ParsesOnlyTwoDigitsColonTwoDigits) {
+  for (const char* bad :
+       {" 8:00", "+8:00", "-8:00", "08:+5", "08: 5", "08:-0", "8:00", "08:0",
+        "08:000", "0800", "08.00", "08:60", "24:01", "25:00", "99:99", "08:0 ",
+        "\t8:00", "０8:00", ""}) {
+    int minute = -1;
+    EXPECT_FALSE(ParseMinuteOfDay(bad, &minute).ok()) << "'" << bad << "'";
+    EXPECT_EQ(minute, -1) << bad;
+  }
+  struct Case {
+    const char* text;
+    int want;
+  };
+  for (const Case& c : {Case{"00:00", 0}, Case{"08:05", 485},
+                        Case{"23:59", 1439}, Case{"24:00", 1440}}) {
+    int minute = -1;
+    ASSERT_TRUE(ParseMinuteOfDay(c.text, &minute).ok()) << c.text;
+    EXPECT_EQ(minute, c.want) << c.text;
+  }
+  Segment s;
+  EXPECT_FALSE(ParseSegment(" 8:00-12:00", &s).ok());
+  EXPECT_FALSE(ParseSegment("08:00-+9:00", &s).ok());
+  EXPECT_TRUE(ParseSegment("08:00-12:00", &s).ok());
+}
+
 TEST(WorkingCalendarTest, FallsBackToFixedZoneForVietnam) {
   absl::TimeZone tz;
   ASSERT_TRUE(LoadCalendarTimeZone("Asia/Ho_Chi_Minh", &tz));
@@ -200,6 +225,26 @@ TEST(WorkingCalendarTest, FallsBackToFixedZoneForVietnam) {
   EXPECT_EQ(absl::FormatTime("%H:%M", absl::FromUnixSeconds(1767225600), tz),
             "07:00");
   EXPECT_FALSE(LoadCalendarTimeZone("Mars/Olympus_Mons", &tz));
+}
+
+TEST(WorkingCalendarTest, LoadsOnlyIanaZoneNames) {
+  absl::TimeZone tz;
+  // absl loads these from the process's TZ or files; never for a calendar.
+  for (const char* name :
+       {"localtime", "/etc/localtime", "file:/etc/localtime",
+        "../../../etc/localtime", "posix/Asia/Ho_Chi_Minh", "posixrules",
+        "Asia/../Asia/Ho_Chi_Minh", "Asia//Ho_Chi_Minh", "Asia/Ho_Chi_Minh/",
+        "", " UTC", "utc"}) {
+    EXPECT_FALSE(LoadCalendarTimeZone(name, &tz)) << "'" << name << "'";
+    EXPECT_FALSE(IsIanaZoneName(name)) << "'" << name << "'";
+  }
+  for (const char* name :
+       {"UTC", "Asia/Ho_Chi_Minh", "Asia/Saigon", "Etc/GMT-7",
+        "America/Argentina/Buenos_Aires", "EST5EDT"}) {
+    EXPECT_TRUE(IsIanaZoneName(name)) << name;
+  }
+  EXPECT_TRUE(LoadCalendarTimeZone("UTC", &tz));
+  EXPECT_TRUE(LoadCalendarTimeZone("Asia/Ho_Chi_Minh", &tz));
 }
 
 }  // namespace
