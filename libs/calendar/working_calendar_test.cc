@@ -1,5 +1,6 @@
 #include "libs/calendar/working_calendar.h"
 
+#include <cstdint>
 #include <string>
 
 #include "absl/time/time.h"
@@ -117,8 +118,9 @@ TEST(WorkingCalendarTest, WorkingTimeBetweenCountsOnlyOfficeHours) {
       {Vn(2026, 3, 9, 12, 10), Vn(2026, 3, 9, 12, 50), absl::ZeroDuration()},
   };
   for (const Case& c : cases) {
-    EXPECT_EQ(cal.WorkingTimeBetween(c.a, c.b), c.want)
-        << Show(c.a) << " .. " << Show(c.b);
+    absl::StatusOr<absl::Duration> got = cal.WorkingTimeBetween(c.a, c.b);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, c.want) << Show(c.a) << " .. " << Show(c.b);
   }
 }
 
@@ -191,6 +193,106 @@ TEST(WorkingCalendarTest, RejectsNegativeDuration) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(WorkingCalendarTest, RefusesInstantsOutsideYears1To9999) {
+  const WorkingCalendar cal = Fixture();
+  const absl::Time far_future = absl::FromUnixSeconds(int64_t{1} << 62);
+  const absl::Time far_past = absl::FromUnixSeconds(-(int64_t{1} << 62));
+  const absl::Time year_20000 =
+      absl::FromCivil(absl::CivilSecond(20000, 1, 3, 9, 0, 0), cal.time_zone());
+  const absl::Time year_0 =
+      absl::FromCivil(absl::CivilSecond(0, 6, 1, 9, 0, 0), cal.time_zone());
+  const absl::Time in_range = Vn(2026, 3, 9, 10, 0);
+  for (absl::Time t : {far_future, far_past, year_20000, year_0,
+                       absl::InfiniteFuture(), absl::InfinitePast()}) {
+    EXPECT_EQ(
+        cal.AddWorkingDuration(t, WorkingDuration::Days(2)).status().code(),
+        absl::StatusCode::kInvalidArgument)
+        << t;
+    EXPECT_EQ(cal.CountingStart(t).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << t;
+    EXPECT_EQ(cal.Explain(t, WorkingDuration::Days(2)).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << t;
+    EXPECT_EQ(cal.WorkingTimeBetween(in_range, t).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << t;
+    EXPECT_EQ(cal.WorkingTimeBetween(t, in_range).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << t;
+  }
+  // Within range, but the due time would leave it.
+  EXPECT_EQ(
+      cal.AddWorkingDuration(Vn(9999, 12, 31, 16, 0), WorkingDuration::Days(2))
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(
+      cal.AddWorkingDuration(Vn(9999, 12, 1, 9, 0), WorkingDuration::Days(2))
+          .ok());
+  EXPECT_TRUE(
+      cal.AddWorkingDuration(Vn(1, 1, 2, 9, 0), WorkingDuration::Days(2)).ok());
+}
+
+TEST(WorkingCalendarTest, WorkingTimeBetweenIsBoundedByTheHorizon) {
+  const WorkingCalendar cal = Fixture();
+  const absl::Time a = Vn(2026, 1, 1, 0, 0);
+  // Thousands of years apart, both in range: refused at once, not counted
+  // day by day.
+  EXPECT_EQ(cal.WorkingTimeBetween(a, Vn(9999, 12, 31, 0, 0)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(cal.WorkingTimeBetween(Vn(9999, 12, 31, 0, 0), a).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const absl::CivilDay last =
+      absl::CivilDay(2026, 1, 1) + kHorizonDays;  // still measured
+  const absl::StatusOr<absl::Duration> whole =
+      cal.WorkingTimeBetween(a, cal.StartOfDay(last));
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_GT(*whole, absl::Hours(8 * 250 * 19));
+  EXPECT_EQ(cal.WorkingTimeBetween(a, cal.StartOfDay(last + 1)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(WorkingCalendarTest, RefusesDurationsNoHorizonCouldHold) {
+  const WorkingCalendar cal = Fixture();
+  const absl::Time start = Vn(2026, 3, 9, 8, 0);
+  for (WorkingDuration d :
+       {WorkingDuration::Days(INT64_MAX), WorkingDuration::Hours(INT64_MAX),
+        WorkingDuration::Of(absl::InfiniteDuration()),
+        WorkingDuration::Days(kHorizonDays * 3 + 1)}) {
+    EXPECT_EQ(cal.AddWorkingDuration(start, d).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << d.working_time();
+  }
+  EXPECT_EQ(cal.AddWorkingDuration(start, WorkingDuration::Days(INT64_MIN))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(cal.AddWorkingDuration(start, WorkingDuration::Days(1000)).ok());
+}
+
+TEST(WorkingCalendarTest, RefusesACutoffOutsideTheDay) {
+  const WorkingCalendar cal = Fixture();
+  for (int minute : {-60, -1, kMinutesPerDay, kMinutesPerDay + 30}) {
+    AddOptions options;
+    options.cutoff_minute = minute;
+    EXPECT_EQ(cal.AddWorkingDuration(Vn(2026, 3, 9, 7, 0),
+                                     WorkingDuration::Hours(1), options)
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument)
+        << minute;
+    EXPECT_EQ(cal.CountingStart(Vn(2026, 3, 9, 7, 0), options).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << minute;
+  }
+  AddOptions midnight;
+  midnight.cutoff_minute = 0;
+  EXPECT_TRUE(cal.AddWorkingDuration(Vn(2026, 3, 9, 7, 0),
+                                     WorkingDuration::Hours(1), midnight)
+                  .ok());
 }
 
 TEST(WorkingCalendarTest, ParsesOnlyTwoDigitsColonTwoDigits) {

@@ -444,9 +444,9 @@ absl::StatusOr<calendar::Explanation> DeadlineService::ExplainDueTime(
   // consumed_before_run already.
   absl::Duration before_run = c.consumed_before_run;
   if (c.paused_at != absl::InfinitePast()) {
-    before_run -=
-        std::max(absl::ZeroDuration(),
-                 cal.WorkingTimeBetween(c.counting_starts, c.paused_at));
+    LT_ASSIGN_OR_RETURN(const absl::Duration ran,
+                        cal.WorkingTimeBetween(c.counting_starts, c.paused_at));
+    before_run -= std::max(absl::ZeroDuration(), ran);
   }
   return cal.Explain(c.run_started_at,
                      calendar::WorkingDuration::Of(

@@ -343,6 +343,51 @@ TEST_F(DeadlineServiceTest, UpdateCalendarRetryWithRequestIdStoresOnce) {
   EXPECT_EQ(in_outbox, 1);
 }
 
+// An event time in year 20000 (a sender's bug, or an unvalidated
+// timestamp) is INVALID_ARGUMENT: no clock starts at it, and a pause at it
+// is not measured day by day for millennia.
+TEST_F(DeadlineServiceTest, EventTimesOutsideTheCalendarsYearsAreRefused) {
+  const absl::Time year_20000 = absl::FromCivil(
+      absl::CivilSecond(20000, 1, 3, 10, 0, 0), absl::FixedTimeZone(7 * 3600));
+  EXPECT_EQ(
+      service_.HandleEvent(Received("D0", kWardA, year_20000)).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(service_.GetClock("dossiers/D0").ok());
+
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  EXPECT_EQ(service_
+                .HandleEvent(Simple("sup-1", InboundKind::kSupplementRequested,
+                                    "D1", year_20000))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<Clock> d1 = service_.GetClock("dossiers/D1");
+  ASSERT_TRUE(d1.ok());
+  EXPECT_EQ(d1->state, ClockState::kRunning);
+  EXPECT_EQ(d1->consumed_before_run, absl::ZeroDuration());
+}
+
+// A running clock stored before such times were refused (started in year
+// 20000) cannot be counted again; it must not block calendar changes.
+TEST_F(DeadlineServiceTest, AClockCountedFromAnAbsurdTimeDoesNotBlockUpdates) {
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  Clock poisoned = *service_.GetClock("dossiers/D1");
+  poisoned.name = "dossiers/D9";
+  poisoned.dossier_code = "D9";
+  poisoned.received_at = poisoned.run_started_at = absl::FromCivil(
+      absl::CivilSecond(20000, 1, 3, 10, 0, 0), absl::FixedTimeZone(7 * 3600));
+  ASSERT_TRUE(store_
+                  .InTransaction(
+                      [&](DeadlineTx& tx) { return tx.InsertClock(poisoned); })
+                  .ok());
+  // Thursday 12/3 off: D1 moves, D9 stays as it was.
+  AddCalendar("vn", {absl::CivilDay(2026, 3, 12)}, "Nghỉ đột xuất");
+  EXPECT_EQ(service_.GetClock("dossiers/D1")->due_at, Vn(2026, 3, 17, 10, 0));
+  EXPECT_EQ(service_.GetClock("dossiers/D9")->due_at, poisoned.due_at);
+}
+
 TEST_F(DeadlineServiceTest, SubtreeMembershipComesFromTheEvents) {
   ASSERT_TRUE(
       service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
