@@ -85,6 +85,29 @@ TEST(VnCalendarTest, NamedHolidaysAreOff) {
   EXPECT_FALSE(cal->HolidayOn(absl::CivilDay(2027, 9, 2))->tentative);
 }
 
+TEST(VnCalendarTest, EveryYearCoveredHasTheHolidaysFixedByLaw) {
+  // covered_through() is the last year with any entry: a year added to the
+  // data must be complete, or its dossiers count its holidays as working
+  // days without the coverage warning.
+  absl::StatusOr<WorkingCalendar> cal = DefaultCalendar();
+  ASSERT_TRUE(cal.ok()) << cal.status();
+  ASSERT_TRUE(cal->covered_through().has_value());
+  EXPECT_GE(cal->covered_through()->year(), 2027);
+  for (int y = 2025; y <= cal->covered_through()->year(); ++y) {
+    for (absl::CivilDay d :
+         {absl::CivilDay(y, 1, 1), absl::CivilDay(y, 4, 30),
+          absl::CivilDay(y, 5, 1), absl::CivilDay(y, 9, 2)}) {
+      EXPECT_NE(cal->HolidayOn(d), nullptr) << d;
+    }
+    int tet_days = 0;
+    for (absl::CivilDay d(y, 1, 15); d <= absl::CivilDay(y, 2, 28); ++d) {
+      const Holiday* h = cal->HolidayOn(d);
+      if (h != nullptr && h->name.rfind("Tết Nguyên đán", 0) == 0) ++tet_days;
+    }
+    EXPECT_GE(tet_days, 5) << y;
+  }
+}
+
 TEST(VnCalendarTest, ADecember2026DossierSkipsNewYear2027) {
   absl::StatusOr<WorkingCalendar> cal = DefaultCalendar();
   ASSERT_TRUE(cal.ok());
@@ -94,6 +117,7 @@ TEST(VnCalendarTest, ADecember2026DossierSkipsNewYear2027) {
   EXPECT_EQ(*cal->AddWorkingDuration(Vn(2026, 12, 15, 10, 0),
                                      WorkingDuration::Days(15)),
             Vn(2027, 1, 6, 10, 0));
+  EXPECT_FALSE(cal->BeyondCoverage(Vn(2027, 12, 31, 17, 0)));
   // Over Tết Đinh Mùi: Thu 4/2/2027 10:00 + 2 days -> Fri 12/2 then
   // Mon 15/2 10:00.
   EXPECT_EQ(

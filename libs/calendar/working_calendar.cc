@@ -63,6 +63,20 @@ absl::StatusOr<WorkingCalendar> WorkingCalendar::Create(CalendarData data) {
   for (size_t i = 0; i < data.make_up_days.size(); ++i) {
     state->make_up_index[data.make_up_days[i].day] = i;
   }
+  absl::optional<absl::CivilYear> last_year;
+  auto cover = [&](absl::CivilDay d) {
+    const absl::CivilYear y(d);
+    if (!last_year.has_value() || y > *last_year) last_year = y;
+  };
+  if (!state->holiday_index.empty()) {
+    cover(state->holiday_index.rbegin()->first);
+  }
+  if (!state->make_up_index.empty()) {
+    cover(state->make_up_index.rbegin()->first);
+  }
+  if (last_year.has_value()) {
+    state->covered_through = absl::CivilDay(*last_year + 1) - 1;
+  }
   state->data = std::move(data);
   return WorkingCalendar(std::move(state));
 }

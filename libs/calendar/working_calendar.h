@@ -169,6 +169,20 @@ class WorkingCalendar {
                                       WorkingDuration duration,
                                       const AddOptions& options = {}) const;
 
+  // The last day the holiday data covers: 31 December of the latest year
+  // with a holiday or make-up day (the data is entered a year at a time, so
+  // a year with any entry is taken as complete). nullopt for a calendar that
+  // lists neither (it claims no public holidays at all).
+  absl::optional<absl::CivilDay> covered_through() const {
+    return state_->covered_through;
+  }
+  // Whether `t` falls after covered_through(): a due time there was counted
+  // as if that year had no public holidays (the data needs the next year).
+  bool BeyondCoverage(absl::Time t) const {
+    return state_->covered_through.has_value() &&
+           LocalDay(t) > *state_->covered_through;
+  }
+
   // Local midnight of `d` and the instant of a minute of `d`.
   absl::Time StartOfDay(absl::CivilDay d) const;
   absl::Time At(absl::CivilDay d, int minute_of_day) const;
@@ -182,6 +196,7 @@ class WorkingCalendar {
     absl::TimeZone tz;
     std::map<absl::CivilDay, size_t> holiday_index;  // every covered day
     std::map<absl::CivilDay, size_t> make_up_index;
+    absl::optional<absl::CivilDay> covered_through;
   };
   explicit WorkingCalendar(std::shared_ptr<const State> s)
       : state_(std::move(s)) {}

@@ -320,6 +320,29 @@ TEST(WorkingCalendarTest, ParsesOnlyTwoDigitsColonTwoDigits) {
   EXPECT_TRUE(ParseSegment("08:00-12:00", &s).ok());
 }
 
+TEST(WorkingCalendarTest, CoversThroughTheLastYearWithHolidayData) {
+  // The fixture's last entry is Tết 2026.
+  const WorkingCalendar cal = Fixture();
+  ASSERT_TRUE(cal.covered_through().has_value());
+  EXPECT_EQ(*cal.covered_through(), absl::CivilDay(2026, 12, 31));
+  EXPECT_FALSE(cal.BeyondCoverage(Vn(2026, 12, 31, 23, 59)));
+  EXPECT_TRUE(cal.BeyondCoverage(Vn(2027, 1, 1, 0, 0)));
+  // A make-up day counts as data for its year.
+  CalendarData data = testing::FixtureData();
+  data.make_up_days.push_back(
+      {absl::CivilDay(2028, 1, 8), {{8 * 60, 12 * 60}}, "Làm bù", "", false});
+  absl::StatusOr<WorkingCalendar> later = WorkingCalendar::Create(data);
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(*later->covered_through(), absl::CivilDay(2028, 12, 31));
+  // No holiday data at all: nothing to run past.
+  data.holidays.clear();
+  data.make_up_days.clear();
+  absl::StatusOr<WorkingCalendar> none = WorkingCalendar::Create(data);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->covered_through().has_value());
+  EXPECT_FALSE(none->BeyondCoverage(Vn(2100, 1, 1, 0, 0)));
+}
+
 TEST(WorkingCalendarTest, FallsBackToFixedZoneForVietnam) {
   absl::TimeZone tz;
   ASSERT_TRUE(LoadCalendarTimeZone("Asia/Ho_Chi_Minh", &tz));

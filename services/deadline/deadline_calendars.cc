@@ -134,7 +134,10 @@ absl::Status DeadlineService::RecomputeOpen(
       }
       const bool moved = *recomputed;
       if (!moved && before.urgency() == c.urgency()) continue;
-      if (moved) c.calendar_version = version;
+      if (moved) {
+        c.calendar_version = version;
+        NoteCoverage(c, cal, version);
+      }
       LT_RETURN_IF_ERROR(tx.UpdateClock(c));
       const ReportDelta d = DeltaOf(&before, c);
       if (!d.empty()) {

@@ -1,6 +1,7 @@
 #include "services/deadline/deadline_service.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -386,6 +387,38 @@ TEST_F(DeadlineServiceTest, AClockCountedFromAnAbsurdTimeDoesNotBlockUpdates) {
   AddCalendar("vn", {absl::CivilDay(2026, 3, 12)}, "Nghỉ đột xuất");
   EXPECT_EQ(service_.GetClock("dossiers/D1")->due_at, Vn(2026, 3, 17, 10, 0));
   EXPECT_EQ(service_.GetClock("dossiers/D9")->due_at, poisoned.due_at);
+}
+
+// vn.json's holidays end with 2027: a clock due in 2028 was counted as if
+// 2028 had none. Said once per calendar version, not per clock.
+TEST_F(DeadlineServiceTest,
+       ADueTimePastTheHolidayDataIsReportedOncePerVersion) {
+  std::vector<calendar::CoverageExceeded> reports;
+  service_.SetCoverageReport(
+      [&](const calendar::CoverageExceeded& e) { reports.push_back(e); });
+  // Due in 2027: covered.
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D0", kWardA, Vn(2027, 12, 1, 10, 0), 15))
+          .ok());
+  EXPECT_TRUE(reports.empty());
+  // Mon 20/12/2027 10:00 + 15 working days runs into January 2028.
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2027, 12, 20, 10, 0), 15))
+          .ok());
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].calendar_id, "vn");
+  EXPECT_EQ(reports[0].calendar_version, "vn@1");
+  EXPECT_EQ(reports[0].covered_through, absl::CivilDay(2027, 12, 31));
+  EXPECT_EQ(reports[0].due, service_.GetClock("dossiers/D1")->due_at);
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D2", kWardA, Vn(2027, 12, 21, 10, 0), 15))
+          .ok());
+  EXPECT_EQ(reports.size(), 1u);
+
+  // Version 2 moves D1 and D2 (a day off in December): reported again, once.
+  AddCalendar("vn", {absl::CivilDay(2027, 12, 22)}, "Nghỉ đột xuất");
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[1].calendar_version, "vn@2");
 }
 
 TEST_F(DeadlineServiceTest, SubtreeMembershipComesFromTheEvents) {
