@@ -1,7 +1,7 @@
 #include "libs/calendar/calendar_data.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -82,11 +82,15 @@ WeeklyHours StandardOfficeHours() {
 }
 
 absl::Status ParseMinuteOfDay(const std::string& text, int* minute) {
-  int h = 0, m = 0;
-  char tail = 0;
-  if (text.size() != 5 || text[2] != ':' ||
-      std::sscanf(text.c_str(), "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 ||
-      h > 24 || m < 0 || m > 59 || (h == 24 && m != 0)) {
+  // Byte by byte: sscanf's %d would also take " 8", "+8" and "-0".
+  const auto digit = [&](size_t i) { return text[i] >= '0' && text[i] <= '9'; };
+  if (text.size() != 5 || !digit(0) || !digit(1) || text[2] != ':' ||
+      !digit(3) || !digit(4)) {
+    return absl::InvalidArgumentError("time of day must be HH:MM");
+  }
+  const int h = (text[0] - '0') * 10 + (text[1] - '0');
+  const int m = (text[3] - '0') * 10 + (text[4] - '0');
+  if (h > 24 || m > 59 || (h == 24 && m != 0)) {
     return absl::InvalidArgumentError("time of day must be HH:MM");
   }
   *minute = h * 60 + m;
@@ -115,12 +119,39 @@ std::string FormatSegment(const Segment& s) {
                       FormatMinuteOfDay(s.end_minute));
 }
 
+bool IsIanaZoneName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  bool component_start = true;
+  for (char c : name) {
+    if (c == '/') {
+      if (component_start) return false;  // "", "//", leading '/'
+      component_start = true;
+      continue;
+    }
+    if (component_start) {
+      if (c < 'A' || c > 'Z') return false;
+      component_start = false;
+      continue;
+    }
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '+';
+    if (!ok) return false;
+  }
+  return !component_start;  // not ending in '/'
+}
+
 absl::Status Validate(const CalendarData& data) {
   std::vector<FieldViolation> v;
   CheckText(data.id, "id", /*required=*/true, v);
   CheckText(data.name, "name", /*required=*/false, v);
   CheckText(data.source, "source", /*required=*/false, v);
-  if (data.time_zone.empty()) v.push_back({"time_zone", "required"});
+  if (data.time_zone.empty()) {
+    v.push_back({"time_zone", "required"});
+  } else if (!IsIanaZoneName(data.time_zone)) {
+    // "localtime" or a path would make each process count in its own zone.
+    v.push_back({"time_zone",
+                 "must be an IANA time zone name such as Asia/Ho_Chi_Minh"});
+  }
   bool any_hours = false;
   for (int d = 0; d < 7; ++d) {
     CheckSegments(data.office_hours[d],
@@ -135,6 +166,7 @@ absl::Status Validate(const CalendarData& data) {
 
   // Holidays: each well-formed; ranges must not overlap (sorted copy).
   std::vector<std::pair<Holiday, size_t>> sorted;
+  int64_t total_days = 0;
   for (size_t i = 0; i < data.holidays.size(); ++i) {
     const Holiday& h = data.holidays[i];
     const std::string f = absl::StrCat("holidays[", i, "]");
@@ -142,21 +174,31 @@ absl::Status Validate(const CalendarData& data) {
     CheckText(h.note, f + ".note", /*required=*/false, v);
     if (h.last < h.first) {
       v.push_back({f + ".to", "must not be before `from`"});
-    } else if (h.last - h.first > 366) {
+    } else if (h.last - h.first + 1 > 366) {
       v.push_back({f + ".to", "a holiday range longer than a year"});
     } else {
+      total_days += h.last - h.first + 1;
       sorted.emplace_back(h, i);
     }
+  }
+  if (total_days > kMaxHolidayDays) {
+    v.push_back({"holidays", absl::StrCat("more than ", kMaxHolidayDays,
+                                          " holiday days in all")});
   }
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
     return a.first.first < b.first.first;
   });
+  // Against the range reaching furthest so far, not only the previous one:
+  // a long range can overlap several shorter ones after it.
+  size_t reach = 0;
   for (size_t i = 1; i < sorted.size(); ++i) {
-    if (sorted[i].first.first <= sorted[i - 1].first.last) {
+    const auto& [earlier, earlier_index] = sorted[reach];
+    if (sorted[i].first.first <= earlier.last) {
       v.push_back({absl::StrCat("holidays[", sorted[i].second, "]"),
-                   absl::StrCat("overlaps holidays[", sorted[i - 1].second,
-                                "] (", DayText(sorted[i].first.first), ")")});
+                   absl::StrCat("overlaps holidays[", earlier_index, "] (",
+                                DayText(sorted[i].first.first), ")")});
     }
+    if (sorted[i].first.last > earlier.last) reach = i;
   }
 
   for (size_t i = 0; i < data.make_up_days.size(); ++i) {
@@ -166,6 +208,14 @@ absl::Status Validate(const CalendarData& data) {
     CheckText(m.note, f + ".note", /*required=*/false, v);
     if (m.hours.empty()) v.push_back({f + ".hours", "required"});
     CheckSegments(m.hours, f + ".hours", v);
+    // A make-up day turns a day off into a working day; on a day that has
+    // office hours anyway it would silently replace them.
+    if (!data.office_hours[WeekdayIndex(m.day)].empty()) {
+      v.push_back(
+          {f + ".date", absl::StrCat("is a ", WeekdayKey(WeekdayIndex(m.day)),
+                                     ", which has office hours; a "
+                                     "make-up day must be a day off")});
+    }
     for (const auto& [h, hi] : sorted) {
       if (h.first <= m.day && m.day <= h.last) {
         v.push_back({f + ".date", absl::StrCat("falls on holidays[", hi, "]")});

@@ -38,8 +38,8 @@ struct Holiday {
   bool operator==(const Holiday&) const = default;
 };
 
-// A day that is normally off (usually a Saturday) declared a working day,
-// e.g. to make up for a bridge day; it has its own hours.
+// A day without office hours in the week (a Saturday or Sunday) declared a
+// working day, e.g. to make up for a bridge day; it has its own hours.
 struct MakeUpDay {
   absl::CivilDay day;
   std::vector<Segment> hours;
@@ -52,8 +52,9 @@ struct MakeUpDay {
 struct CalendarData {
   std::string id;    // "vn", or a province override such as "vn-H26"
   std::string name;  // "Lịch làm việc quốc gia"
-  // IANA name. Vietnam has had no DST since 1975; if tzdata is missing the
-  // calendar falls back to a fixed UTC+07:00 zone.
+  // IANA name (IsIanaZoneName): never "localtime" or a path, which would
+  // follow each process's TZ or files. Vietnam has had no DST since 1975; if
+  // tzdata is missing the calendar falls back to a fixed UTC+07:00 zone.
   std::string time_zone = "Asia/Ho_Chi_Minh";
   WeeklyHours office_hours;     // legal working time (clocks count these)
   WeeklyHours reception_hours;  // when counters accept dossiers
@@ -73,14 +74,30 @@ const char* WeekdayKey(int index);
 // 08:00–12:00 and 13:00–17:00 on Monday to Friday, no reception on weekends.
 WeeklyHours StandardOfficeHours();
 
-// Checks the data: segments inside the day, sorted and not overlapping,
-// holidays well-formed and not overlapping each other, make-up days not on
-// holidays and not duplicated, names valid UTF-8 and present, at least one
-// weekday with office hours. INVALID_ARGUMENT with one field violation per
-// problem (reason CALENDAR_INVALID).
+// At most this many holiday days in one calendar (each range counted whole):
+// a hundred years of every day. Real data lists some 15 a year; the cap
+// keeps a small document from expanding into an index of millions of days.
+inline constexpr int kMaxHolidayDays = 36600;
+
+// Checks the data: an IANA time zone name, segments inside the day, sorted
+// and not overlapping, holidays well-formed (at most 366 days each,
+// kMaxHolidayDays in all) and not overlapping each other, make-up days on
+// days without weekly office hours, not on holidays and not duplicated,
+// names valid UTF-8 and present, at least one weekday with office hours.
+// INVALID_ARGUMENT with one field violation per problem (reason
+// CALENDAR_INVALID).
 absl::Status Validate(const CalendarData& data);
 
-// "08:00" <-> 480. Parsing fails on anything but HH:MM with 00 <= HH <= 24.
+// Whether `name` has the shape of an IANA time zone name: "UTC" or
+// "Asia/Ho_Chi_Minh", "Etc/GMT+7" — components of ASCII letters, digits,
+// '_', '-' and '+', each starting with a capital letter. Refuses
+// "localtime" (the process's TZ), paths ("/etc/localtime", "../x",
+// "file:…") and the tzdata directories that are not zones ("posix/…").
+// Whether the zone exists is for LoadCalendarTimeZone.
+bool IsIanaZoneName(const std::string& name);
+
+// "08:00" <-> 480. Parsing fails on anything but exactly two digits, ':',
+// two digits, with 00 <= HH <= 24 and 00 <= MM <= 59 (24:00 only as 24:00).
 absl::Status ParseMinuteOfDay(const std::string& text, int* minute);
 std::string FormatMinuteOfDay(int minute);
 // "08:00-12:00" <-> {480, 720}.

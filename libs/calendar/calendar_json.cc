@@ -1,6 +1,6 @@
 #include "libs/calendar/calendar_json.h"
 
-#include <cstdio>
+#include <cstdint>
 #include <set>
 #include <utility>
 #include <vector>
@@ -105,6 +105,73 @@ class Reader {
 
  private:
   std::vector<FieldViolation> v_;
+};
+
+// Finds keys repeated within one object while nlohmann parses (it keeps
+// only the last, so `"holidays": […], "holidays": []` would silently drop
+// the first list). Tracks where the parser is, to name the key as Reader
+// names fields: "holidays", "office_hours.monday", "holidays[0].name".
+class DuplicateKeys {
+ public:
+  bool See(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        StartValue();
+        frames_.push_back(Frame{/*object=*/true});
+        break;
+      case json::parse_event_t::array_start:
+        StartValue();
+        frames_.push_back(Frame{/*object=*/false});
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!frames_.empty()) frames_.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!frames_.empty() && frames_.back().object && parsed.is_string()) {
+          Frame& f = frames_.back();
+          f.key = parsed.get<std::string>();
+          if (!f.keys.insert(f.key).second) {
+            found_.push_back({Path(), "duplicate key"});
+          }
+        }
+        break;
+      case json::parse_event_t::value:
+        StartValue();
+        break;
+    }
+    return true;  // keep everything: Parse reads the document as usual
+  }
+
+  const std::vector<FieldViolation>& found() const { return found_; }
+
+ private:
+  struct Frame {
+    bool object = false;
+    std::set<std::string> keys;  // object: the keys seen so far
+    std::string key;             // object: the member being read
+    int64_t index = -1;          // array: the element being read
+  };
+
+  // A value begins: in an array, it is the next element.
+  void StartValue() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+  }
+
+  std::string Path() const {
+    std::string path;
+    for (const Frame& f : frames_) {
+      if (f.object) {
+        absl::StrAppend(&path, path.empty() ? "" : ".", f.key);
+      } else {
+        absl::StrAppend(&path, "[", f.index, "]");
+      }
+    }
+    return path;
+  }
+
+  std::vector<Frame> frames_;
+  std::vector<FieldViolation> found_;
 };
 
 json SegmentsJson(const std::vector<Segment>& segments) {
@@ -219,12 +286,21 @@ absl::StatusOr<CalendarData> ParseCalendarJson(absl::string_view text) {
   // Parse without exceptions; the accessors in Reader check types first, and
   // the catch is a last guard so nothing is ever thrown across our API.
   try {
-    const json root = json::parse(text.begin(), text.end(), nullptr,
-                                  /*allow_exceptions=*/false);
+    DuplicateKeys duplicates;
+    const json root = json::parse(
+        text.begin(), text.end(),
+        [&duplicates](int, json::parse_event_t event, json& parsed) {
+          return duplicates.See(event, parsed);
+        },
+        /*allow_exceptions=*/false);
     if (root.is_discarded()) {
       return common::InvalidArgument("CALENDAR_INVALID",
                                      {{"", "not valid JSON"}},
                                      "calendar data is not valid JSON");
+    }
+    if (!duplicates.found().empty()) {
+      return common::InvalidArgument("CALENDAR_INVALID", duplicates.found(),
+                                     "calendar data is invalid");
     }
     return Parse(root);
   } catch (const std::exception&) {

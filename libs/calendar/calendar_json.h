@@ -15,7 +15,8 @@
 //   }
 //
 // Missing weekdays have no hours. Unknown keys are rejected so that a typo
-// ("holiday") does not silently drop data.
+// ("holiday") does not silently drop data, and so is a key repeated in one
+// object (JSON parsers keep only one of the two).
 
 #include <string>
 

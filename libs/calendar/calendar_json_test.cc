@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/calendar/test_calendars.h"
@@ -25,7 +26,7 @@ const char kGood[] = R"({
     {"name": "Giỗ Tổ Hùng Vương", "from": "2026-04-26", "tentative": true}
   ],
   "make_up_days": [
-    {"date": "2026-01-10", "name": "Làm bù", "hours": ["08:00-12:00"]}
+    {"date": "2026-01-11", "name": "Làm bù", "hours": ["08:00-12:00"]}
   ]
 })";
 
@@ -50,7 +51,7 @@ TEST(CalendarJsonTest, ParsesEveryField) {
   EXPECT_EQ(d->holidays[1].last, absl::CivilDay(2026, 4, 26));  // "to" omitted
   EXPECT_TRUE(d->holidays[1].tentative);
   ASSERT_EQ(d->make_up_days.size(), 1u);
-  EXPECT_EQ(d->make_up_days[0].day, absl::CivilDay(2026, 1, 10));
+  EXPECT_EQ(d->make_up_days[0].day, absl::CivilDay(2026, 1, 11));
 }
 
 TEST(CalendarJsonTest, RoundTripsFixtureData) {
@@ -128,6 +129,128 @@ TEST(CalendarJsonTest, RejectsMalformedInputWithFieldViolations) {
                 Contains(Field(&common::FieldViolation::field, c.field)))
         << c.json;
   }
+}
+
+TEST(CalendarJsonTest, RejectsAKeyRepeatedInOneObject) {
+  struct Case {
+    const char* json;
+    const char* field;
+  };
+  const Case cases[] = {
+      // Kept as the last one, this would be a calendar with no holidays.
+      {R"({"id": "x", "time_zone": "Asia/Ho_Chi_Minh",
+           "office_hours": {"monday": ["08:00-12:00"]},
+           "holidays": [{"name": "A", "from": "2026-01-01"}],
+           "holidays": []})",
+       "holidays"},
+      {R"({"id": "x", "time_zone": "Asia/Ho_Chi_Minh",
+           "office_hours": {"monday": ["08:00-12:00", "13:00-17:00"],
+                            "monday": ["08:00-09:00"]}})",
+       "office_hours.monday"},
+      {R"({"id": "x", "time_zone": "Asia/Ho_Chi_Minh",
+           "office_hours": {"monday": ["08:00-12:00"]},
+           "holidays": [{"name": "A", "from": "2026-01-01"},
+                        {"name": "B", "from": "2026-01-05",
+                         "to": "2026-01-06", "to": "2026-01-09"}]})",
+       "holidays[1].to"},
+      {R"({"id": "x", "time_zone": "Asia/Ho_Chi_Minh",
+           "office_hours": {"monday": ["08:00-12:00"]},
+           "make_up_days": [{"date": "2026-01-10", "name": "Bù",
+                             "hours": ["08:00-12:00"],
+                             "hours": ["08:00-09:00"]}]})",
+       "make_up_days[0].hours"},
+      {R"({"id": "x", "id": "y", "time_zone": "Asia/Ho_Chi_Minh",
+           "office_hours": {"monday": ["08:00-12:00"]}})",
+       "id"},
+  };
+  for (const Case& c : cases) {
+    const common::ErrorDetails d = DetailsOf(c.json);
+    EXPECT_EQ(d.reason, "CALENDAR_INVALID") << c.json;
+    EXPECT_THAT(d.field_violations,
+                Contains(Field(&common::FieldViolation::field, c.field)))
+        << c.json;
+  }
+  // The same key in different objects is fine (kGood repeats "name").
+  EXPECT_TRUE(ParseCalendarJson(kGood).ok());
+}
+
+TEST(CalendarJsonTest, RejectsAMakeUpDayOnADayWithOfficeHours) {
+  // Monday 9/3/2026 has office hours: a "make-up" day there would replace
+  // them with its own.
+  const common::ErrorDetails d = DetailsOf(R"({
+    "id": "x", "time_zone": "Asia/Ho_Chi_Minh",
+    "office_hours": {"monday": ["08:00-12:00", "13:00-17:00"]},
+    "make_up_days": [{"date": "2026-03-09", "name": "Bù",
+                      "hours": ["08:00-09:00"]}]})");
+  EXPECT_THAT(d.field_violations, Contains(Field(&common::FieldViolation::field,
+                                                 "make_up_days[0].date")));
+  // A Saturday (no office hours) is what make-up days are for.
+  EXPECT_TRUE(ParseCalendarJson(R"({
+    "id": "x", "time_zone": "Asia/Ho_Chi_Minh",
+    "office_hours": {"monday": ["08:00-12:00", "13:00-17:00"]},
+    "make_up_days": [{"date": "2026-03-07", "name": "Bù",
+                      "hours": ["08:00-09:00"]}]})")
+                  .ok());
+}
+
+TEST(CalendarJsonTest, RejectsTimeZonesThatAreNotIanaNames) {
+  for (const char* tz : {"localtime", "/etc/localtime", "file:/etc/localtime",
+                         "../../etc/localtime", "posix/Asia/Ho_Chi_Minh"}) {
+    const std::string json =
+        absl::StrCat(R"({"id": "x", "time_zone": ")", tz,
+                     R"(", "office_hours": {"monday": ["08:00-17:00"]}})");
+    const common::ErrorDetails d = DetailsOf(json);
+    EXPECT_THAT(d.field_violations,
+                Contains(Field(&common::FieldViolation::field, "time_zone")))
+        << tz;
+  }
+  CalendarData data = testing::FixtureData();
+  data.time_zone = "localtime";
+  EXPECT_EQ(WorkingCalendar::Create(data).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  data.time_zone = "UTC";
+  EXPECT_TRUE(WorkingCalendar::Create(data).ok());
+}
+
+TEST(CalendarJsonTest, ReportsEveryOverlapNotOnlyWithTheNeighbour) {
+  // B and C both lie inside A; C does not touch B.
+  const common::ErrorDetails d = DetailsOf(R"({
+    "id": "x", "time_zone": "Asia/Ho_Chi_Minh",
+    "office_hours": {"monday": ["08:00-12:00"]},
+    "holidays": [{"name": "A", "from": "2026-01-01", "to": "2026-01-10"},
+                 {"name": "B", "from": "2026-01-02", "to": "2026-01-03"},
+                 {"name": "C", "from": "2026-01-05", "to": "2026-01-06"}]})");
+  EXPECT_THAT(d.field_violations,
+              Contains(Field(&common::FieldViolation::field, "holidays[1]")));
+  EXPECT_THAT(d.field_violations,
+              Contains(Field(&common::FieldViolation::field, "holidays[2]")));
+}
+
+TEST(CalendarJsonTest, AHolidayRangeIsAtMost366Days) {
+  CalendarData data = testing::FixtureData();
+  data.holidays = {{absl::CivilDay(2028, 1, 1), absl::CivilDay(2028, 12, 31),
+                    "Cả năm nhuận", "", false}};  // 366 days
+  EXPECT_TRUE(Validate(data).ok()) << Validate(data);
+  data.holidays[0].last = absl::CivilDay(2029, 1, 1);  // 367 days
+  EXPECT_THAT(
+      common::GetErrorDetails(Validate(data)).field_violations,
+      Contains(Field(&common::FieldViolation::field, "holidays[0].to")));
+}
+
+TEST(CalendarJsonTest, CapsTheHolidayDaysOfOneCalendar) {
+  // 100 ranges of 366 days are the cap; one day more is refused (a small
+  // document must not expand into millions of indexed days).
+  CalendarData data = testing::FixtureData();
+  data.holidays.clear();
+  data.make_up_days.clear();
+  absl::CivilDay from(1900, 1, 1);
+  for (int i = 0; i < kMaxHolidayDays / 366; ++i, from += 366) {
+    data.holidays.push_back({from, from + 365, "Nghỉ", "", false});
+  }
+  EXPECT_TRUE(Validate(data).ok()) << Validate(data);
+  data.holidays.push_back({from, from, "Nghỉ", "", false});
+  EXPECT_THAT(common::GetErrorDetails(Validate(data)).field_violations,
+              Contains(Field(&common::FieldViolation::field, "holidays")));
 }
 
 TEST(CalendarJsonTest, ReportsEveryViolationAtOnce) {

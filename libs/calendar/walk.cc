@@ -6,11 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "libs/calendar/working_calendar.h"
 #include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
 
 namespace lienthong::calendar {
 namespace {
-
-constexpr int kHorizonDays = 366 * 20;
 
 std::string WeekendText(absl::CivilDay d) {
   switch (absl::GetWeekday(d)) {
@@ -34,9 +33,23 @@ absl::StatusOr<absl::Time> WorkingCalendar::Walk(absl::Time received,
                                    {{"duration", "must not be negative"}},
                                    "working duration must not be negative");
   }
-  if (received == absl::InfinitePast() || received == absl::InfiniteFuture()) {
-    return common::InvalidArgument("INVALID_TIME",
-                                   {{"start", "must be a finite instant"}});
+  // More than the horizon could hold even if every hour counted (e.g.
+  // WorkingDuration::Days(INT64_MAX), which saturates to infinity): the
+  // caller's mistake, not the calendar running out.
+  if (need > absl::Hours(24) * kHorizonDays) {
+    return common::InvalidArgument(
+        "DURATION_TOO_LONG",
+        {{"duration", absl::StrCat("must be at most ", kHorizonDays,
+                                   " days of working time")}},
+        "working duration too long");
+  }
+  LT_RETURN_IF_ERROR(CheckInRange(received, "start"));
+  if (options.cutoff_minute.has_value() &&
+      (*options.cutoff_minute < 0 ||
+       *options.cutoff_minute >= kMinutesPerDay)) {
+    return common::InvalidArgument(
+        "INVALID_CUTOFF", {{"cutoff", "must be a time of day, 00:00 to 23:59"}},
+        "cut-off outside the day");
   }
   auto skip = [&](absl::CivilDay day, absl::Time from, absl::Time to,
                   SkipReason reason, std::string detail, std::string text) {
@@ -98,6 +111,13 @@ absl::StatusOr<absl::Time> WorkingCalendar::Walk(absl::Time received,
   bool started = false;
   absl::Duration remaining = need;
   for (int i = 0; i < kHorizonDays; ++i, ++day) {
+    if (day.year() > kMaxYear) {
+      return common::InvalidArgument(
+          "INVALID_TIME",
+          {{"start",
+            absl::StrCat("the due time would fall after year ", kMaxYear)}},
+          "time outside the calendar's range");
+    }
     const std::vector<Segment>& hours = OfficeHoursOn(day);
     if (hours.empty()) {
       if (started || cur <= StartOfDay(day)) skip_day(day, StartOfDay(day));

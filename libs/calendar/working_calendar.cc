@@ -10,10 +10,6 @@
 namespace lienthong::calendar {
 namespace {
 
-// No legal time limit spans anywhere near this; it only stops a walk over a
-// calendar whose holidays cover every day.
-constexpr int kHorizonDays = 366 * 20;
-
 const std::vector<Segment>& NoHours() {
   static const std::vector<Segment>* const kEmpty = new std::vector<Segment>();
   return *kEmpty;
@@ -40,6 +36,8 @@ const char* SkipReasonName(SkipReason r) {
 }
 
 bool LoadCalendarTimeZone(const std::string& name, absl::TimeZone* tz) {
+  // absl would also load "localtime" (the process's TZ) and file paths.
+  if (!IsIanaZoneName(name)) return false;
   if (absl::LoadTimeZone(name, tz)) return true;
   if (name == "Asia/Ho_Chi_Minh" || name == "Asia/Saigon") {
     *tz = absl::FixedTimeZone(7 * 60 * 60);
@@ -64,6 +62,20 @@ absl::StatusOr<WorkingCalendar> WorkingCalendar::Create(CalendarData data) {
   }
   for (size_t i = 0; i < data.make_up_days.size(); ++i) {
     state->make_up_index[data.make_up_days[i].day] = i;
+  }
+  absl::optional<absl::CivilYear> last_year;
+  auto cover = [&](absl::CivilDay d) {
+    const absl::CivilYear y(d);
+    if (!last_year.has_value() || y > *last_year) last_year = y;
+  };
+  if (!state->holiday_index.empty()) {
+    cover(state->holiday_index.rbegin()->first);
+  }
+  if (!state->make_up_index.empty()) {
+    cover(state->make_up_index.rbegin()->first);
+  }
+  if (last_year.has_value()) {
+    state->covered_through = absl::CivilDay(*last_year + 1) - 1;
   }
   state->data = std::move(data);
   return WorkingCalendar(std::move(state));
@@ -160,15 +172,37 @@ absl::StatusOr<Explanation> WorkingCalendar::Explain(
   return e;
 }
 
-absl::Duration WorkingCalendar::WorkingTimeBetween(absl::Time a,
-                                                   absl::Time b) const {
-  if (b < a) return -WorkingTimeBetween(b, a);
-  if (a == b) return absl::ZeroDuration();
-  if (a == absl::InfinitePast() || b == absl::InfiniteFuture()) {
-    return absl::InfiniteDuration();
+absl::Status WorkingCalendar::CheckInRange(absl::Time t,
+                                           const char* field) const {
+  // Infinite instants land far outside too.
+  const absl::CivilDay d = LocalDay(t);
+  if (d.year() < kMinYear || d.year() > kMaxYear) {
+    return common::InvalidArgument(
+        "INVALID_TIME",
+        {{field,
+          absl::StrCat("must lie within years ", kMinYear, " to ", kMaxYear)}},
+        "time outside the calendar's range");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Duration> WorkingCalendar::WorkingTimeBetween(
+    absl::Time a, absl::Time b) const {
+  LT_RETURN_IF_ERROR(CheckInRange(a, "start"));
+  LT_RETURN_IF_ERROR(CheckInRange(b, "end"));
+  const bool negative = b < a;
+  if (negative) std::swap(a, b);
+  const absl::CivilDay last = LocalDay(b);
+  // Day by day, so the span is bounded as a walk is: no caller measures
+  // anything near it, and 9999 years of days would take seconds.
+  if (last - LocalDay(a) > kHorizonDays) {
+    return common::InvalidArgument(
+        "SPAN_TOO_LONG",
+        {{"end",
+          absl::StrCat("must be within ", kHorizonDays, " days of start")}},
+        "working time asked over too long a span");
   }
   absl::Duration total;
-  const absl::CivilDay last = LocalDay(b);
   for (absl::CivilDay d = LocalDay(a); d <= last; ++d) {
     for (const Segment& s : OfficeHoursOn(d)) {
       const absl::Time from = std::max(a, At(d, s.start_minute));
@@ -176,7 +210,7 @@ absl::Duration WorkingCalendar::WorkingTimeBetween(absl::Time a,
       if (from < to) total += to - from;
     }
   }
-  return total;
+  return negative ? -total : total;
 }
 
 }  // namespace lienthong::calendar

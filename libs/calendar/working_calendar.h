@@ -32,6 +32,17 @@ namespace lienthong::calendar {
 // One working day in duration arithmetic.
 inline constexpr absl::Duration kWorkingDay = absl::Hours(8);
 
+// How far a walk over the calendar goes (20 years of civil days). No legal
+// time limit spans anywhere near this; it only stops a walk over a calendar
+// whose holidays cover every day, and bounds WorkingTimeBetween.
+inline constexpr int kHorizonDays = 366 * 20;
+
+// The instants the calendar counts with: local civil years 0001 to 9999 (the
+// range of google.protobuf.Timestamp). Anything outside is a caller's bug
+// (an unvalidated timestamp) and is refused, never walked.
+inline constexpr int kMinYear = 1;
+inline constexpr int kMaxYear = 9999;
+
 // A legal time limit: "15 working days" or "4 working hours".
 class WorkingDuration {
  public:
@@ -60,8 +71,9 @@ class WorkingDuration {
 
 struct AddOptions {
   // Per-procedure afternoon cut-off in minutes since local midnight (15:00 is
-  // 900). A dossier received strictly after it on a working day counts from
-  // the next working day; one received at exactly 15:00:00 counts today.
+  // 900), within [0, kMinutesPerDay). A dossier received strictly after it on
+  // a working day counts from the next working day; one received at exactly
+  // 15:00:00 counts today.
   absl::optional<int> cutoff_minute;
 };
 
@@ -90,7 +102,7 @@ struct SkippedSpan {
   absl::Time end;
   SkipReason reason;
   std::string detail;          // holiday name; the cut-off "15:00"
-  std::string description_vi;  // "Nghỉ lễ: Tết Nguyên đán"
+  std::string description_vi;  // "Nghỉ lễ, Tết: Tết Nguyên đán"
 };
 
 struct Explanation {
@@ -136,20 +148,40 @@ class WorkingCalendar {
       absl::Time received, const AddOptions& options = {}) const;
 
   // The due instant: `duration` of working time counted from
-  // CountingStart(start, options). INVALID_ARGUMENT for a negative duration,
-  // FAILED_PRECONDITION when the calendar runs out of working days.
+  // CountingStart(start, options). INVALID_ARGUMENT for a negative duration
+  // or one longer than kHorizonDays, a start outside years
+  // kMinYear..kMaxYear (or a due time that would pass kMaxYear), a cut-off
+  // outside the day; FAILED_PRECONDITION when the calendar runs out of
+  // working days within kHorizonDays.
   absl::StatusOr<absl::Time> AddWorkingDuration(
       absl::Time start, WorkingDuration duration,
       const AddOptions& options = {}) const;
 
   // Working time inside [a, b); negative when b < a. No cut-off applies, so
-  // WorkingTimeBetween(s, AddWorkingDuration(s, d)) == d.
-  absl::Duration WorkingTimeBetween(absl::Time a, absl::Time b) const;
+  // WorkingTimeBetween(s, AddWorkingDuration(s, d)) == d. INVALID_ARGUMENT
+  // when either instant lies outside years kMinYear..kMaxYear or the two are
+  // more than kHorizonDays apart (it counts day by day).
+  absl::StatusOr<absl::Duration> WorkingTimeBetween(absl::Time a,
+                                                    absl::Time b) const;
 
   // What AddWorkingDuration did, step by step.
   absl::StatusOr<Explanation> Explain(absl::Time start,
                                       WorkingDuration duration,
                                       const AddOptions& options = {}) const;
+
+  // The last day the holiday data covers: 31 December of the latest year
+  // with a holiday or make-up day (the data is entered a year at a time, so
+  // a year with any entry is taken as complete). nullopt for a calendar that
+  // lists neither (it claims no public holidays at all).
+  absl::optional<absl::CivilDay> covered_through() const {
+    return state_->covered_through;
+  }
+  // Whether `t` falls after covered_through(): a due time there was counted
+  // as if that year had no public holidays (the data needs the next year).
+  bool BeyondCoverage(absl::Time t) const {
+    return state_->covered_through.has_value() &&
+           LocalDay(t) > *state_->covered_through;
+  }
 
   // Local midnight of `d` and the instant of a minute of `d`.
   absl::Time StartOfDay(absl::CivilDay d) const;
@@ -164,9 +196,13 @@ class WorkingCalendar {
     absl::TimeZone tz;
     std::map<absl::CivilDay, size_t> holiday_index;  // every covered day
     std::map<absl::CivilDay, size_t> make_up_index;
+    absl::optional<absl::CivilDay> covered_through;
   };
   explicit WorkingCalendar(std::shared_ptr<const State> s)
       : state_(std::move(s)) {}
+  // OK when `t` lies within years kMinYear..kMaxYear here, else
+  // INVALID_ARGUMENT naming `field`.
+  absl::Status CheckInRange(absl::Time t, const char* field) const;
   absl::StatusOr<absl::Time> Walk(absl::Time received, absl::Duration need,
                                   const AddOptions& options,
                                   Explanation* explanation) const;
@@ -177,7 +213,8 @@ class WorkingCalendar {
 
 // Loads `name`; for Asia/Ho_Chi_Minh (or Asia/Saigon) falls back to a fixed
 // UTC+07:00 zone when tzdata is missing (containers), since Vietnam keeps no
-// DST. False for any other unknown zone.
+// DST. False for any other unknown zone, and for anything but an IANA zone
+// name (IsIanaZoneName).
 bool LoadCalendarTimeZone(const std::string& name, absl::TimeZone* tz);
 
 }  // namespace lienthong::calendar

@@ -1,5 +1,6 @@
 #include "libs/calendar/working_calendar.h"
 
+#include <cstdint>
 #include <string>
 
 #include "absl/time/time.h"
@@ -117,8 +118,9 @@ TEST(WorkingCalendarTest, WorkingTimeBetweenCountsOnlyOfficeHours) {
       {Vn(2026, 3, 9, 12, 10), Vn(2026, 3, 9, 12, 50), absl::ZeroDuration()},
   };
   for (const Case& c : cases) {
-    EXPECT_EQ(cal.WorkingTimeBetween(c.a, c.b), c.want)
-        << Show(c.a) << " .. " << Show(c.b);
+    absl::StatusOr<absl::Duration> got = cal.WorkingTimeBetween(c.a, c.b);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, c.want) << Show(c.a) << " .. " << Show(c.b);
   }
 }
 
@@ -193,6 +195,154 @@ TEST(WorkingCalendarTest, RejectsNegativeDuration) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(WorkingCalendarTest, RefusesInstantsOutsideYears1To9999) {
+  const WorkingCalendar cal = Fixture();
+  const absl::Time far_future = absl::FromUnixSeconds(int64_t{1} << 62);
+  const absl::Time far_past = absl::FromUnixSeconds(-(int64_t{1} << 62));
+  const absl::Time year_20000 =
+      absl::FromCivil(absl::CivilSecond(20000, 1, 3, 9, 0, 0), cal.time_zone());
+  const absl::Time year_0 =
+      absl::FromCivil(absl::CivilSecond(0, 6, 1, 9, 0, 0), cal.time_zone());
+  const absl::Time in_range = Vn(2026, 3, 9, 10, 0);
+  for (absl::Time t : {far_future, far_past, year_20000, year_0,
+                       absl::InfiniteFuture(), absl::InfinitePast()}) {
+    EXPECT_EQ(
+        cal.AddWorkingDuration(t, WorkingDuration::Days(2)).status().code(),
+        absl::StatusCode::kInvalidArgument)
+        << t;
+    EXPECT_EQ(cal.CountingStart(t).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << t;
+    EXPECT_EQ(cal.Explain(t, WorkingDuration::Days(2)).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << t;
+    EXPECT_EQ(cal.WorkingTimeBetween(in_range, t).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << t;
+    EXPECT_EQ(cal.WorkingTimeBetween(t, in_range).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << t;
+  }
+  // Within range, but the due time would leave it.
+  EXPECT_EQ(
+      cal.AddWorkingDuration(Vn(9999, 12, 31, 16, 0), WorkingDuration::Days(2))
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(
+      cal.AddWorkingDuration(Vn(9999, 12, 1, 9, 0), WorkingDuration::Days(2))
+          .ok());
+  EXPECT_TRUE(
+      cal.AddWorkingDuration(Vn(1, 1, 2, 9, 0), WorkingDuration::Days(2)).ok());
+}
+
+TEST(WorkingCalendarTest, WorkingTimeBetweenIsBoundedByTheHorizon) {
+  const WorkingCalendar cal = Fixture();
+  const absl::Time a = Vn(2026, 1, 1, 0, 0);
+  // Thousands of years apart, both in range: refused at once, not counted
+  // day by day.
+  EXPECT_EQ(cal.WorkingTimeBetween(a, Vn(9999, 12, 31, 0, 0)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(cal.WorkingTimeBetween(Vn(9999, 12, 31, 0, 0), a).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const absl::CivilDay last =
+      absl::CivilDay(2026, 1, 1) + kHorizonDays;  // still measured
+  const absl::StatusOr<absl::Duration> whole =
+      cal.WorkingTimeBetween(a, cal.StartOfDay(last));
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_GT(*whole, absl::Hours(8 * 250 * 19));
+  EXPECT_EQ(cal.WorkingTimeBetween(a, cal.StartOfDay(last + 1)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(WorkingCalendarTest, RefusesDurationsNoHorizonCouldHold) {
+  const WorkingCalendar cal = Fixture();
+  const absl::Time start = Vn(2026, 3, 9, 8, 0);
+  for (WorkingDuration d :
+       {WorkingDuration::Days(INT64_MAX), WorkingDuration::Hours(INT64_MAX),
+        WorkingDuration::Of(absl::InfiniteDuration()),
+        WorkingDuration::Days(kHorizonDays * 3 + 1)}) {
+    EXPECT_EQ(cal.AddWorkingDuration(start, d).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << d.working_time();
+  }
+  EXPECT_EQ(cal.AddWorkingDuration(start, WorkingDuration::Days(INT64_MIN))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(cal.AddWorkingDuration(start, WorkingDuration::Days(1000)).ok());
+}
+
+TEST(WorkingCalendarTest, RefusesACutoffOutsideTheDay) {
+  const WorkingCalendar cal = Fixture();
+  for (int minute : {-60, -1, kMinutesPerDay, kMinutesPerDay + 30}) {
+    AddOptions options;
+    options.cutoff_minute = minute;
+    EXPECT_EQ(cal.AddWorkingDuration(Vn(2026, 3, 9, 7, 0),
+                                     WorkingDuration::Hours(1), options)
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument)
+        << minute;
+    EXPECT_EQ(cal.CountingStart(Vn(2026, 3, 9, 7, 0), options).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << minute;
+  }
+  AddOptions midnight;
+  midnight.cutoff_minute = 0;
+  EXPECT_TRUE(cal.AddWorkingDuration(Vn(2026, 3, 9, 7, 0),
+                                     WorkingDuration::Hours(1), midnight)
+                  .ok());
+}
+
+TEST(WorkingCalendarTest, ParsesOnlyTwoDigitsColonTwoDigits) {
+  for (const char* bad :
+       {" 8:00", "+8:00", "-8:00", "08:+5", "08: 5", "08:-0", "8:00", "08:0",
+        "08:000", "0800", "08.00", "08:60", "24:01", "25:00", "99:99", "08:0 ",
+        "\t8:00", "０8:00", ""}) {
+    int minute = -1;
+    EXPECT_FALSE(ParseMinuteOfDay(bad, &minute).ok()) << "'" << bad << "'";
+    EXPECT_EQ(minute, -1) << bad;
+  }
+  struct Case {
+    const char* text;
+    int want;
+  };
+  for (const Case& c : {Case{"00:00", 0}, Case{"08:05", 485},
+                        Case{"23:59", 1439}, Case{"24:00", 1440}}) {
+    int minute = -1;
+    ASSERT_TRUE(ParseMinuteOfDay(c.text, &minute).ok()) << c.text;
+    EXPECT_EQ(minute, c.want) << c.text;
+  }
+  Segment s;
+  EXPECT_FALSE(ParseSegment(" 8:00-12:00", &s).ok());
+  EXPECT_FALSE(ParseSegment("08:00-+9:00", &s).ok());
+  EXPECT_TRUE(ParseSegment("08:00-12:00", &s).ok());
+}
+
+TEST(WorkingCalendarTest, CoversThroughTheLastYearWithHolidayData) {
+  // The fixture's last entry is Tết 2026.
+  const WorkingCalendar cal = Fixture();
+  ASSERT_TRUE(cal.covered_through().has_value());
+  EXPECT_EQ(*cal.covered_through(), absl::CivilDay(2026, 12, 31));
+  EXPECT_FALSE(cal.BeyondCoverage(Vn(2026, 12, 31, 23, 59)));
+  EXPECT_TRUE(cal.BeyondCoverage(Vn(2027, 1, 1, 0, 0)));
+  // A make-up day counts as data for its year.
+  CalendarData data = testing::FixtureData();
+  data.make_up_days.push_back(
+      {absl::CivilDay(2028, 1, 8), {{8 * 60, 12 * 60}}, "Làm bù", "", false});
+  absl::StatusOr<WorkingCalendar> later = WorkingCalendar::Create(data);
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(*later->covered_through(), absl::CivilDay(2028, 12, 31));
+  // No holiday data at all: nothing to run past.
+  data.holidays.clear();
+  data.make_up_days.clear();
+  absl::StatusOr<WorkingCalendar> none = WorkingCalendar::Create(data);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->covered_through().has_value());
+  EXPECT_FALSE(none->BeyondCoverage(Vn(2100, 1, 1, 0, 0)));
+}
+
 TEST(WorkingCalendarTest, FallsBackToFixedZoneForVietnam) {
   absl::TimeZone tz;
   ASSERT_TRUE(LoadCalendarTimeZone("Asia/Ho_Chi_Minh", &tz));
@@ -200,6 +350,26 @@ TEST(WorkingCalendarTest, FallsBackToFixedZoneForVietnam) {
   EXPECT_EQ(absl::FormatTime("%H:%M", absl::FromUnixSeconds(1767225600), tz),
             "07:00");
   EXPECT_FALSE(LoadCalendarTimeZone("Mars/Olympus_Mons", &tz));
+}
+
+TEST(WorkingCalendarTest, LoadsOnlyIanaZoneNames) {
+  absl::TimeZone tz;
+  // absl loads these from the process's TZ or files; never for a calendar.
+  for (const char* name :
+       {"localtime", "/etc/localtime", "file:/etc/localtime",
+        "../../../etc/localtime", "posix/Asia/Ho_Chi_Minh", "posixrules",
+        "Asia/../Asia/Ho_Chi_Minh", "Asia//Ho_Chi_Minh", "Asia/Ho_Chi_Minh/",
+        "", " UTC", "utc"}) {
+    EXPECT_FALSE(LoadCalendarTimeZone(name, &tz)) << "'" << name << "'";
+    EXPECT_FALSE(IsIanaZoneName(name)) << "'" << name << "'";
+  }
+  for (const char* name :
+       {"UTC", "Asia/Ho_Chi_Minh", "Asia/Saigon", "Etc/GMT-7",
+        "America/Argentina/Buenos_Aires", "EST5EDT"}) {
+    EXPECT_TRUE(IsIanaZoneName(name)) << name;
+  }
+  EXPECT_TRUE(LoadCalendarTimeZone("UTC", &tz));
+  EXPECT_TRUE(LoadCalendarTimeZone("Asia/Ho_Chi_Minh", &tz));
 }
 
 }  // namespace

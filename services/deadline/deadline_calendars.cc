@@ -122,9 +122,22 @@ absl::Status DeadlineService::RecomputeOpen(
         tx.LockOpenClocksOfCalendar(calendar_id, after, kRecomputeBatch));
     for (Clock& c : open) {
       const Clock before = c;
-      LT_ASSIGN_OR_RETURN(bool moved, rules_.Recompute(c, now, cal));
+      absl::StatusOr<bool> recomputed = rules_.Recompute(c, now, cal);
+      if (!recomputed.ok()) {
+        // A clock counted from a time the calendar now refuses (outside
+        // years 0001-9999, stored before such times were refused) stays as
+        // it was counted, rather than failing every change of its calendar.
+        if (recomputed.status().code() == absl::StatusCode::kInvalidArgument) {
+          continue;
+        }
+        return recomputed.status();
+      }
+      const bool moved = *recomputed;
       if (!moved && before.urgency() == c.urgency()) continue;
-      if (moved) c.calendar_version = version;
+      if (moved) {
+        c.calendar_version = version;
+        NoteCoverage(c, cal, version);
+      }
       LT_RETURN_IF_ERROR(tx.UpdateClock(c));
       const ReportDelta d = DeltaOf(&before, c);
       if (!d.empty()) {

@@ -23,8 +23,11 @@ using google::protobuf::Timestamp;
 using google::protobuf::util::TimeUtil;
 
 absl::Time FromTs(const Timestamp& t) {
-  // Microseconds: what PostgreSQL keeps.
-  return absl::FromUnixMicros(t.seconds() * 1000000 + t.nanos() / 1000);
+  // Microseconds: what PostgreSQL keeps. Not seconds * 1000000, which
+  // overflows for an absurd (unvalidated) timestamp; absl saturates, and
+  // the calendar refuses the result (outside years 0001-9999).
+  return absl::FromUnixSeconds(t.seconds()) +
+         absl::Microseconds(t.nanos() / 1000);
 }
 void ToTs(absl::Time t, Timestamp* out) {
   const int64_t us = absl::ToUnixMicros(t);

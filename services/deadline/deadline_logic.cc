@@ -177,8 +177,11 @@ absl::Status DeadlineRules::Pause(Clock& c, absl::Time at,
   // A request made before this run began was answered by the supplement
   // that began it (its event came late, from another sender's line).
   if (at < c.run_started_at) return absl::OkStatus();
-  c.consumed_before_run += std::max(
-      absl::ZeroDuration(), cal.WorkingTimeBetween(c.counting_starts, at));
+  // An `at` outside the calendar's years is refused here (INVALID_ARGUMENT),
+  // before the clock changes, rather than measured day by day.
+  LT_ASSIGN_OR_RETURN(const absl::Duration ran,
+                      cal.WorkingTimeBetween(c.counting_starts, at));
+  c.consumed_before_run += std::max(absl::ZeroDuration(), ran);
   c.state = ClockState::kPaused;
   c.paused_at = at;
   // A notice fired after the pause's instant (its event came late) was
@@ -279,9 +282,13 @@ absl::Duration DeadlineRules::Remaining(const Clock& c, absl::Time now,
     case ClockState::kRunning:
       break;
   }
-  return c.limit - c.consumed_before_run -
-         std::max(absl::ZeroDuration(),
-                  cal.WorkingTimeBetween(c.counting_starts, now));
+  // Only instants the calendar refuses fail (a span of more than
+  // calendar::kHorizonDays): shown as if nothing more had run, as when the
+  // calendar cannot be read.
+  const absl::StatusOr<absl::Duration> ran =
+      cal.WorkingTimeBetween(c.counting_starts, now);
+  if (!ran.ok()) return c.limit - c.consumed_before_run;
+  return c.limit - c.consumed_before_run - std::max(absl::ZeroDuration(), *ran);
 }
 
 ReportDelta Contribution(const Clock& c) {

@@ -57,7 +57,8 @@ class DeadlineRules {
 
   // Supplement requested: the clock stops counting. Pausing a paused clock
   // is a no-op (two legs may ask at once); a stopped one is
-  // FAILED_PRECONDITION (ILLEGAL_TRANSITION).
+  // FAILED_PRECONDITION (ILLEGAL_TRANSITION); an `at` the calendar cannot
+  // measure to (outside years 0001-9999) INVALID_ARGUMENT.
   absl::Status Pause(Clock& c, absl::Time at,
                      const calendar::WorkingCalendar& cal) const;
 
@@ -84,7 +85,9 @@ class DeadlineRules {
                                  const calendar::WorkingCalendar& cal) const;
 
   // Working time left at `now` (negative once overdue). Paused clocks are
-  // frozen; stopped clocks report what was left when they stopped.
+  // frozen; stopped clocks report what was left when they stopped. Where
+  // the calendar cannot measure the run (more than calendar::kHorizonDays),
+  // what was left when it began.
   absl::Duration Remaining(const Clock& c, absl::Time now,
                            const calendar::WorkingCalendar& cal) const;
 

@@ -458,6 +458,40 @@ TEST_F(DeadlineServerTest, BadPeriodsAndTokensAreInvalidArguments) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// A timestamp no calendar year holds (unvalidated protobuf input) is
+// INVALID_ARGUMENT at once, never walked or measured day by day.
+TEST_F(DeadlineServerTest, AbsurdTimestampsAreRefusedNotWalked) {
+  for (int64_t seconds : {int64_t{253402300800} + 86400 * 3,  // year 10000
+                          int64_t{1} << 62, -(int64_t{1} << 62)}) {
+    grpc::ClientContext ctx;
+    As(ctx, kWardBOfficer);
+    v1::ComputeDueTimeRequest req;
+    req.mutable_start_time()->set_seconds(seconds);
+    req.mutable_duration()->set_unit(common::v1::WORKING_DURATION_UNIT_DAYS);
+    req.mutable_duration()->set_amount(2);
+    v1::ComputeDueTimeResponse resp;
+    EXPECT_THAT(stub_->ComputeDueTime(&ctx, req, &resp),
+                GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT))
+        << seconds;
+  }
+
+  // A supplement request dated some 30 million years on: measuring the
+  // clock's run up to it would take hours. Refused and acknowledged; the
+  // clock keeps running.
+  ReceiveTwo();
+  intake::v1::DossierSupplementRequested m;
+  m.set_dossier("dossiers/DA");
+  m.mutable_request_time()->set_seconds(int64_t{1000000000000000});
+  const common::v1::Event far =
+      grpc_util::MakeEvent(m, "intake", m.dossier(), Vn(2026, 3, 9, 11, 0));
+  common::v1::DeliverEventsResponse resp;
+  ASSERT_TRUE(Deliver({far}, &resp).ok());
+  EXPECT_EQ(resp.applied_event_ids_size(), 1);
+  absl::StatusOr<Clock> da = service_->GetClock("dossiers/DA");
+  ASSERT_TRUE(da.ok()) << da.status();
+  EXPECT_EQ(da->state, ClockState::kRunning);
+}
+
 TEST_F(DeadlineServerTest, ReportTotalEqualsTheSumOfItsRows) {
   ReceiveTwo();
   clock_.Set(Vn(2026, 3, 11, 9, 0));

@@ -174,6 +174,12 @@ bool DeadlineService::ReceiptDisagrees(const InboundEvent& e, const Clock& c) {
 
 void DeadlineService::ForgetCachedCalendars() { DropCached(nullptr); }
 
+void DeadlineService::NoteCoverage(const Clock& c, const WorkingCalendar& cal,
+                                   int64_t version) {
+  // Labelled as intake labels its copies ("vn@3").
+  coverage_.Check(cal, absl::StrCat(c.calendar_id, "@", version), c.due_at);
+}
+
 void DeadlineService::DropCached(const std::vector<std::string>* ids) {
   absl::MutexLock lock(&mu_);
   ++cache_drops_;
@@ -275,6 +281,7 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
     }
     const WorkingCalendar& cal = cal_version.first;
     c.calendar_version = cal_version.second;
+    NoteCoverage(c, cal, cal_version.second);
     LT_RETURN_IF_ERROR(tx.InsertClock(c));
     if (kind == ClockKind::kDossier) {
       LT_RETURN_IF_ERROR(MoveStaleReceipt(tx, e, c, cal_version.second));
@@ -291,7 +298,10 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
     LT_ASSIGN_OR_RETURN(auto cal_version, CalendarForClock(tx, c->calendar_id));
     const Clock before = *c;
     LT_RETURN_IF_ERROR(fn(*c, cal_version.first));
-    if (c->due_at != before.due_at) c->calendar_version = cal_version.second;
+    if (c->due_at != before.due_at) {
+      c->calendar_version = cal_version.second;
+      NoteCoverage(*c, cal_version.first, cal_version.second);
+    }
     return Save(tx, before, *c);
   };
   auto stop = [&](const std::string& name, StopReason r) {
@@ -444,9 +454,9 @@ absl::StatusOr<calendar::Explanation> DeadlineService::ExplainDueTime(
   // consumed_before_run already.
   absl::Duration before_run = c.consumed_before_run;
   if (c.paused_at != absl::InfinitePast()) {
-    before_run -=
-        std::max(absl::ZeroDuration(),
-                 cal.WorkingTimeBetween(c.counting_starts, c.paused_at));
+    LT_ASSIGN_OR_RETURN(const absl::Duration ran,
+                        cal.WorkingTimeBetween(c.counting_starts, c.paused_at));
+    before_run -= std::max(absl::ZeroDuration(), ran);
   }
   return cal.Explain(c.run_started_at,
                      calendar::WorkingDuration::Of(

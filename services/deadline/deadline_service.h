@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/calendar/coverage_watch.h"
 #include "libs/calendar/working_calendar.h"
 #include "libs/common/clock.h"
 #include "services/deadline/deadline_logic.h"
@@ -121,6 +122,12 @@ class DeadlineService {
   void ForgetCachedCalendars();
   void SetPublishedEncoder(PublishedEncoder e) {
     published_encoder_ = std::move(e);
+  }
+  // Optional: told, once per calendar version, when a clock's due time
+  // falls after the last year that version's holidays cover (counted as if
+  // that year had none; main logs and counts it). Call before serving.
+  void SetCoverageReport(calendar::CoverageWatch::Report r) {
+    coverage_.SetReport(std::move(r));
   }
 
   // Stores vn.json as calendar "vn" version 1 when no version exists yet.
@@ -240,6 +247,11 @@ class DeadlineService {
   DeadlineRules rules_;
   // Drops `ids`' cached calendars (all of them when `ids` is null).
   void DropCached(const std::vector<std::string>* ids);
+  // Hands clock `c`, just (re)counted with version `version` of `cal`, to
+  // coverage_.
+  void NoteCoverage(const Clock& c, const calendar::WorkingCalendar& cal,
+                    int64_t version);
+  calendar::CoverageWatch coverage_;
 
   absl::Mutex mu_;
   std::map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);

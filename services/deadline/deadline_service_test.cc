@@ -1,6 +1,7 @@
 #include "services/deadline/deadline_service.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -341,6 +342,83 @@ TEST_F(DeadlineServiceTest, UpdateCalendarRetryWithRequestIdStoresOnce) {
     if (o.event_id == "published-2") ++in_outbox;
   }
   EXPECT_EQ(in_outbox, 1);
+}
+
+// An event time in year 20000 (a sender's bug, or an unvalidated
+// timestamp) is INVALID_ARGUMENT: no clock starts at it, and a pause at it
+// is not measured day by day for millennia.
+TEST_F(DeadlineServiceTest, EventTimesOutsideTheCalendarsYearsAreRefused) {
+  const absl::Time year_20000 = absl::FromCivil(
+      absl::CivilSecond(20000, 1, 3, 10, 0, 0), absl::FixedTimeZone(7 * 3600));
+  EXPECT_EQ(
+      service_.HandleEvent(Received("D0", kWardA, year_20000)).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(service_.GetClock("dossiers/D0").ok());
+
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  EXPECT_EQ(service_
+                .HandleEvent(Simple("sup-1", InboundKind::kSupplementRequested,
+                                    "D1", year_20000))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<Clock> d1 = service_.GetClock("dossiers/D1");
+  ASSERT_TRUE(d1.ok());
+  EXPECT_EQ(d1->state, ClockState::kRunning);
+  EXPECT_EQ(d1->consumed_before_run, absl::ZeroDuration());
+}
+
+// A running clock stored before such times were refused (started in year
+// 20000) cannot be counted again; it must not block calendar changes.
+TEST_F(DeadlineServiceTest, AClockCountedFromAnAbsurdTimeDoesNotBlockUpdates) {
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
+  Clock poisoned = *service_.GetClock("dossiers/D1");
+  poisoned.name = "dossiers/D9";
+  poisoned.dossier_code = "D9";
+  poisoned.received_at = poisoned.run_started_at = absl::FromCivil(
+      absl::CivilSecond(20000, 1, 3, 10, 0, 0), absl::FixedTimeZone(7 * 3600));
+  ASSERT_TRUE(store_
+                  .InTransaction(
+                      [&](DeadlineTx& tx) { return tx.InsertClock(poisoned); })
+                  .ok());
+  // Thursday 12/3 off: D1 moves, D9 stays as it was.
+  AddCalendar("vn", {absl::CivilDay(2026, 3, 12)}, "Nghỉ đột xuất");
+  EXPECT_EQ(service_.GetClock("dossiers/D1")->due_at, Vn(2026, 3, 17, 10, 0));
+  EXPECT_EQ(service_.GetClock("dossiers/D9")->due_at, poisoned.due_at);
+}
+
+// vn.json's holidays end with 2027: a clock due in 2028 was counted as if
+// 2028 had none. Said once per calendar version, not per clock.
+TEST_F(DeadlineServiceTest,
+       ADueTimePastTheHolidayDataIsReportedOncePerVersion) {
+  std::vector<calendar::CoverageExceeded> reports;
+  service_.SetCoverageReport(
+      [&](const calendar::CoverageExceeded& e) { reports.push_back(e); });
+  // Due in 2027: covered.
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D0", kWardA, Vn(2027, 12, 1, 10, 0), 15))
+          .ok());
+  EXPECT_TRUE(reports.empty());
+  // Mon 20/12/2027 10:00 + 15 working days runs into January 2028.
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2027, 12, 20, 10, 0), 15))
+          .ok());
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].calendar_id, "vn");
+  EXPECT_EQ(reports[0].calendar_version, "vn@1");
+  EXPECT_EQ(reports[0].covered_through, absl::CivilDay(2027, 12, 31));
+  EXPECT_EQ(reports[0].due, service_.GetClock("dossiers/D1")->due_at);
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D2", kWardA, Vn(2027, 12, 21, 10, 0), 15))
+          .ok());
+  EXPECT_EQ(reports.size(), 1u);
+
+  // Version 2 moves D1 and D2 (a day off in December): reported again, once.
+  AddCalendar("vn", {absl::CivilDay(2027, 12, 22)}, "Nghỉ đột xuất");
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[1].calendar_version, "vn@2");
 }
 
 TEST_F(DeadlineServiceTest, SubtreeMembershipComesFromTheEvents) {

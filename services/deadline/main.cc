@@ -10,7 +10,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "deadline_migrations.h"
+#include "libs/calendar/calendar_json.h"
 #include "libs/config/config.h"
 #include "libs/logging/logging.h"
 #include "libs/metrics/metrics.h"
@@ -33,6 +35,13 @@ ABSL_FLAG(int, scan_batch, 500, "clocks claimed per scanner transaction");
 
 namespace lienthong::deadline {
 namespace {
+
+constexpr char kCoverageExceededName[] =
+    "lienthong_deadline_calendar_coverage_exceeded_total";
+constexpr char kCoverageExceededHelp[] =
+    "Calendar versions that counted a due time past the last year their "
+    "holidays cover, once per version and process (log line "
+    "calendar_coverage_exceeded): add the next year's holidays.";
 
 // Scanner and clock metrics (docs/development.md names).
 class Metrics {
@@ -127,6 +136,18 @@ int main(int argc, char** argv) {
                                               options);
   service->SetMovedEncoder(EncodeAppointmentsMoved);
   service->SetPublishedEncoder(EncodeCalendarPublished);
+  service->SetCoverageReport([](const calendar::CoverageExceeded& e) {
+    logging::Event("calendar_coverage_exceeded")
+        .With("calendar", e.calendar_id)
+        .With("version", e.calendar_version)
+        .With("covered_through", calendar::FormatDay(e.covered_through))
+        .With("due",
+              absl::FormatTime(absl::RFC3339_sec, e.due, absl::UTCTimeZone()))
+        .Warn();
+    metrics::Counter(kCoverageExceededName, kCoverageExceededHelp)
+        .Add({{"calendar", e.calendar_id}})
+        .Increment();
+  });
   if (absl::Status s = service->EnsureDefaultCalendar(); !s.ok()) {
     config::Fatal("deadline", absl::StrCat("default calendar: ", s.message()));
   }

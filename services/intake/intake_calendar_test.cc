@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "libs/common/errors.h"
 #include "libs/grpc_util/proto_time.h"
+#include "libs/metrics/metrics.h"
 #include "services/intake/calendar_source.h"
 #include "services/intake/intake_calendar_fixture.h"
 
@@ -282,6 +283,39 @@ TEST_F(IntakeCalendarTest, ACalendarDeletedOnTheDeadlineSideIsDropped) {
   // Nor does a restart bring it back.
   EXPECT_THAT(Held(*Restart()), ElementsAre("vn@3"));
   EXPECT_THAT(HeldUpcoming(*Restart()), IsEmpty());
+}
+
+// The bundled vn.json's holidays end with 2027: an appointment in 2028 was
+// counted as if 2028 had none. Counted (and logged) once per version.
+TEST_F(IntakeCalendarTest, AnAppointmentPastTheHolidayDataIsCountedOnce) {
+  const auto exceeded = [] {
+    double n = 0;
+    for (const auto& f :
+         metrics::Counter(kCoverageExceededName, kCoverageExceededHelp)
+             .Collect()) {
+      for (const auto& m : f.metric) {
+        for (const auto& l : m.label) {
+          if (l.name == "calendar" && l.value == "vn") n += m.counter.value;
+        }
+      }
+    }
+    return n;
+  };
+  Replica r(dsn_, clock_);
+  const double before = exceeded();
+  // Mon 23/11/2026 + 3 days: covered.
+  EXPECT_EQ(SubmitAt(r, kTayMo, kTayMo).calendar_version(), "vn@bundled");
+  EXPECT_EQ(exceeded(), before);
+  // Wed 29/12/2027 09:00 + 3 days is Mon 3/1/2028 09:00.
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2027, 12, 29, 9, 0, 0),
+                             absl::FixedTimeZone(7 * 3600)));
+  const v1::Dossier late = SubmitAt(r, kTayMo, kTayMo);
+  EXPECT_EQ(grpc_util::FromProto(late.appointment_time()),
+            absl::FromCivil(absl::CivilSecond(2028, 1, 3, 9, 0, 0),
+                            absl::FixedTimeZone(7 * 3600)));
+  EXPECT_EQ(exceeded(), before + 1);
+  SubmitAt(r, kTayMo, kTayMo);
+  EXPECT_EQ(exceeded(), before + 1);
 }
 
 }  // namespace

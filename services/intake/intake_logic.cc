@@ -6,7 +6,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -451,14 +450,15 @@ v1::Dossier CitizenView(const v1::Dossier& d) {
 
 absl::StatusOr<absl::optional<int>> ParseCutoff(absl::string_view hhmm) {
   if (hhmm.empty()) return absl::optional<int>();
-  int h, m;
-  if (hhmm.size() != 5 || hhmm[2] != ':' ||
-      !absl::SimpleAtoi(hhmm.substr(0, 2), &h) ||
-      !absl::SimpleAtoi(hhmm.substr(3, 2), &m) || h > 23 || m > 59 || h < 0 ||
-      m < 0) {
+  // The deadline service reads the procedure's cut-off with the calendar's
+  // parser too: one that intake accepted and it refused would leave the
+  // dossier without a clock. (SimpleAtoi would take " 8" and "+8".)
+  int minute = 0;
+  if (!calendar::ParseMinuteOfDay(std::string(hhmm), &minute).ok() ||
+      minute >= calendar::kMinutesPerDay) {
     return absl::InvalidArgumentError("cut-off must be HH:MM");
   }
-  return absl::optional<int>(h * 60 + m);
+  return absl::optional<int>(minute);
 }
 
 absl::StatusOr<absl::Time> ComputeAppointment(

@@ -224,6 +224,19 @@ TEST(AppointmentTest, CutoffMovesTheStartToTheNextWorkingDay) {
             absl::CivilSecond(2026, 12, 2, 17, 0, 0));
 }
 
+// As the deadline service reads it (calendar::ParseMinuteOfDay): a cut-off
+// only one of them took would leave the dossier without a clock.
+TEST(AppointmentTest, CutoffIsExactlyHhMm) {
+  for (const char* bad : {" 8:00", "+8:00", "08:+5", "08: 5", "8:00", "24:00",
+                          "23:60", "15h00"}) {
+    EXPECT_FALSE(ParseCutoff(bad).ok()) << "'" << bad << "'";
+  }
+  EXPECT_EQ(ParseCutoff("").value(), absl::nullopt);
+  EXPECT_EQ(ParseCutoff("15:00").value(), absl::optional<int>(900));
+  EXPECT_EQ(ParseCutoff("00:00").value(), absl::optional<int>(0));
+  EXPECT_EQ(ParseCutoff("23:59").value(), absl::optional<int>(1439));
+}
+
 TEST(AuditChainTest, TamperingAndDeletionAreFound) {
   std::vector<v1::AuditEntry> chain;
   std::string prev;

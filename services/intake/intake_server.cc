@@ -2,7 +2,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "libs/calendar/calendar_choice.h"
+#include "libs/calendar/calendar_json.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/db/migrations.h"
@@ -12,6 +14,7 @@
 #include "libs/grpc_util/event_sink.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
+#include "libs/logging/logging.h"
 #include "libs/metrics/metrics.h"
 #include "services/intake/audit_chain.h"
 #include "services/intake/intake_logic.h"
@@ -24,7 +27,21 @@ using grpc_util::Role;
 
 IntakeServer::IntakeServer(db::Pool& pool, const common::Clock& clock,
                            IntakeOptions options)
-    : pool_(pool), clock_(clock), options_(std::move(options)) {
+    : pool_(pool),
+      clock_(clock),
+      options_(std::move(options)),
+      coverage_([](const calendar::CoverageExceeded& e) {
+        logging::Event("calendar_coverage_exceeded")
+            .With("calendar", e.calendar_id)
+            .With("version", e.calendar_version)
+            .With("covered_through", calendar::FormatDay(e.covered_through))
+            .With("appointment", absl::FormatTime(absl::RFC3339_sec, e.due,
+                                                  absl::UTCTimeZone()))
+            .Warn();
+        metrics::Counter(kCoverageExceededName, kCoverageExceededHelp)
+            .Add({{"calendar", e.calendar_id}})
+            .Increment();
+      }) {
   if (options_.calendars == nullptr) {
     options_.calendars = std::make_shared<CalendarCache>(
         options_.calendar, options_.calendar_version);

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/calendar/coverage_watch.h"
 #include "libs/calendar/working_calendar.h"
 #include "libs/common/clock.h"
 #include "libs/db/group_commit.h"
@@ -71,6 +72,16 @@ inline constexpr char kAuditUnsealedAgeName[] =
     "lienthong_intake_audit_unsealed_oldest_age_seconds";
 inline constexpr char kAuditUnsealedAgeHelp[] =
     "How long the oldest committed audit entry not yet sealed has waited.";
+
+// Counted (and logged, calendar_coverage_exceeded) once per calendar version
+// and process when an appointment falls after the last year the version's
+// holidays cover.
+inline constexpr char kCoverageExceededName[] =
+    "lienthong_intake_calendar_coverage_exceeded_total";
+inline constexpr char kCoverageExceededHelp[] =
+    "Calendar versions that gave an appointment past the last year their "
+    "holidays cover, once per version and process (log line "
+    "calendar_coverage_exceeded): add the next year's holidays.";
 
 struct SubmitJob;
 struct SubmitCatalog;
@@ -277,6 +288,8 @@ class IntakeServer final : public v1::IntakeService::Service {
   const common::Clock& clock_;
   IntakeOptions options_;
   std::unique_ptr<db::GroupCommit<SubmitJob>> submits_;
+  // Appointments past a calendar's holiday data (PrepareReceived).
+  calendar::CoverageWatch coverage_;
   mutable absl::Mutex catalog_mu_;
   std::shared_ptr<const SubmitCatalog> submit_catalog_
       ABSL_GUARDED_BY(catalog_mu_);

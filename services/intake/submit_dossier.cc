@@ -417,6 +417,9 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
       calendars.For(job.agency_code, procedure.calendar(), now);
   LT_ASSIGN_OR_RETURN(absl::Time appointment,
                       ComputeAppointment(*cal.calendar, now, procedure));
+  // Past the calendar's holiday data, that year's holidays counted as
+  // working days: said once per version, so the data gets its next year.
+  coverage_.Check(*cal.calendar, cal.version, appointment);
   job.received_at = now;
   v1::Dossier& d = *job.resp->mutable_dossier();
   d = req.dossier();
