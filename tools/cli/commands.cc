@@ -1,0 +1,332 @@
+#include "tools/cli/commands.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "libs/common/errors.h"
+#include "libs/common/uuid.h"
+#include "libs/grpc_util/proto_time.h"
+#include "libs/grpc_util/status_conversion.h"
+
+namespace lienthong::cli {
+namespace {
+
+namespace v1 = intake::v1;
+namespace dv1 = deadline::v1;
+
+void Prepare(const Session& s, grpc::ClientContext& ctx) {
+  grpc_util::PrepareContext(ctx, absl::Seconds(30), s.dev_role, s.dev_agency,
+                            s.dev_subject);
+}
+
+int Fail(const grpc::Status& s) {
+  const absl::Status a = grpc_util::FromGrpcStatus(s);
+  const common::ErrorDetails d = common::GetErrorDetails(a);
+  std::fprintf(stderr, "error: %s: %s\n",
+               absl::StatusCodeToString(a.code()).c_str(),
+               std::string(a.message()).c_str());
+  if (!d.reason.empty())
+    std::fprintf(stderr, "  reason: %s\n", d.reason.c_str());
+  for (const auto& v : d.field_violations) {
+    std::fprintf(stderr, "  %s: %s\n", v.field.c_str(), v.description.c_str());
+  }
+  if (!d.localized_message.empty()) {
+    std::fprintf(stderr, "  %s\n", d.localized_message.c_str());
+  }
+  return 1;
+}
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.add_whitespace = true;
+  o.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+std::string Local(const google::protobuf::Timestamp& t) {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", &tz))
+    tz = absl::FixedTimeZone(7 * 3600);
+  return absl::FormatTime("%H:%M %d/%m/%Y", grpc_util::FromProto(t), tz);
+}
+
+void PrintDossier(const Session& s, const v1::Dossier& d) {
+  if (s.json) {
+    std::cout << Json(d) << "\n";
+    return;
+  }
+  std::cout << "Mã hồ sơ:      " << d.code() << "\n"
+            << "Thủ tục:       " << d.procedure() << " (phiên bản "
+            << d.procedure_version() << ")\n"
+            << "Trạng thái:    " << v1::DossierState_Name(d.state()) << " — "
+            << d.current_step() << " (mã quốc gia " << d.national_status_code()
+            << ")\n"
+            << "Tiếp nhận:     " << Local(d.receive_time()) << "\n"
+            << "Hẹn trả:       " << Local(d.appointment_time()) << "\n";
+  for (const auto& r : d.results()) {
+    std::cout << "Kết quả:       " << r.key() << " = " << r.value() << "\n";
+  }
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <typename M>
+absl::Status ParseJson(const std::string& text, M* m) {
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = true;  // seed files carry _notes
+  auto st = google::protobuf::util::JsonStringToMessage(text, m, o);
+  if (!st.ok()) return absl::InvalidArgumentError(st.ToString());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int Seed(const Session& s, const std::string& dir) {
+  auto agencies_text = ReadFile(dir + "/agencies.json");
+  auto procedures_text = ReadFile(dir + "/procedures.json");
+  if (!agencies_text.ok() || !procedures_text.ok()) {
+    std::fprintf(stderr, "error: seed files not found in %s\n", dir.c_str());
+    return 1;
+  }
+  v1::ListAgenciesResponse agencies;
+  v1::ListProceduresResponse procedures;
+  if (auto st = ParseJson(*agencies_text, &agencies); !st.ok()) {
+    std::fprintf(stderr, "error: agencies.json: %s\n",
+                 std::string(st.message()).c_str());
+    return 1;
+  }
+  if (auto st = ParseJson(*procedures_text, &procedures); !st.ok()) {
+    std::fprintf(stderr, "error: procedures.json: %s\n",
+                 std::string(st.message()).c_str());
+    return 1;
+  }
+  for (const auto& a : agencies.agencies()) {
+    grpc::ClientContext ctx;
+    Prepare(s, ctx);
+    v1::UpsertAgencyRequest req;
+    *req.mutable_agency() = a;
+    v1::UpsertAgencyResponse resp;
+    if (auto st = s.intake->UpsertAgency(&ctx, req, &resp); !st.ok()) {
+      return Fail(st);
+    }
+  }
+  int loaded = 0;
+  for (const auto& p : procedures.procedures()) {
+    // Load a version only when it differs from the one in force.
+    grpc::ClientContext gctx;
+    Prepare(s, gctx);
+    v1::GetProcedureRequest greq;
+    greq.set_name("procedures/" + p.code());
+    v1::GetProcedureResponse gresp;
+    if (s.intake->GetProcedure(&gctx, greq, &gresp).ok()) {
+      v1::Procedure cur = gresp.procedure();
+      cur.clear_name();
+      cur.clear_version();
+      if (cur.SerializeAsString() == p.SerializeAsString()) continue;
+    }
+    grpc::ClientContext ctx;
+    Prepare(s, ctx);
+    v1::UpsertProcedureRequest req;
+    *req.mutable_procedure() = p;
+    v1::UpsertProcedureResponse resp;
+    if (auto st = s.intake->UpsertProcedure(&ctx, req, &resp); !st.ok()) {
+      return Fail(st);
+    }
+    ++loaded;
+  }
+  std::printf("seeded %d agencies, %d new procedure versions (of %d)\n",
+              agencies.agencies_size(), loaded, procedures.procedures_size());
+  return 0;
+}
+
+int Submit(const Session& s, const std::string& file) {
+  auto text = ReadFile(file);
+  if (!text.ok()) {
+    std::fprintf(stderr, "error: %s\n",
+                 std::string(text.status().message()).c_str());
+    return 1;
+  }
+  v1::SubmitDossierRequest req;
+  if (auto st = ParseJson(*text, &req); !st.ok()) {
+    std::fprintf(stderr, "error: %s: %s\n", file.c_str(),
+                 std::string(st.message()).c_str());
+    return 1;
+  }
+  if (req.request_id().empty()) req.set_request_id(common::NewUuid());
+  grpc::ClientContext ctx;
+  Prepare(s, ctx);
+  v1::SubmitDossierResponse resp;
+  if (auto st = s.intake->SubmitDossier(&ctx, req, &resp); !st.ok()) {
+    return Fail(st);
+  }
+  PrintDossier(s, resp.dossier());
+  return 0;
+}
+
+int Get(const Session& s, const std::string& code) {
+  grpc::ClientContext ctx;
+  Prepare(s, ctx);
+  v1::GetDossierRequest req;
+  req.set_name("dossiers/" + code);
+  v1::GetDossierResponse resp;
+  if (auto st = s.intake->GetDossier(&ctx, req, &resp); !st.ok()) {
+    return Fail(st);
+  }
+  PrintDossier(s, resp.dossier());
+  return 0;
+}
+
+int List(const Session& s, const std::string& agency) {
+  std::string token;
+  do {
+    grpc::ClientContext ctx;
+    Prepare(s, ctx);
+    v1::ListDossiersRequest req;
+    req.set_parent("agencies/" + agency);
+    req.set_page_token(token);
+    v1::ListDossiersResponse resp;
+    if (auto st = s.intake->ListDossiers(&ctx, req, &resp); !st.ok()) {
+      return Fail(st);
+    }
+    for (const auto& d : resp.dossiers()) {
+      if (s.json) {
+        std::cout << Json(d) << "\n";
+      } else {
+        std::cout << d.code() << "  " << v1::DossierState_Name(d.state())
+                  << "  hẹn " << Local(d.appointment_time()) << "\n";
+      }
+    }
+    token = resp.next_page_token();
+  } while (!token.empty());
+  return 0;
+}
+
+int Lookup(const Session& s, const std::string& code,
+           const std::string& last4) {
+  grpc::ClientContext ctx;
+  Prepare(s, ctx);
+  v1::LookupDossierRequest req;
+  req.set_code(code);
+  req.set_phone_last4(last4);
+  v1::LookupDossierResponse resp;
+  if (auto st = s.intake->LookupDossier(&ctx, req, &resp); !st.ok()) {
+    return Fail(st);
+  }
+  if (s.json) {
+    std::cout << Json(resp) << "\n";
+  } else {
+    std::cout << resp.code() << ": " << resp.current_step() << ", hẹn trả "
+              << Local(resp.appointment_time())
+              << (resp.on_time() ? " (đúng hạn)" : " (trễ hạn)") << "\n";
+  }
+  return 0;
+}
+
+int Form(const Session& s, const std::string& code, v1::FormKind kind) {
+  grpc::ClientContext ctx;
+  Prepare(s, ctx);
+  v1::RenderFormRequest req;
+  req.set_name("dossiers/" + code);
+  req.set_kind(kind);
+  v1::RenderFormResponse resp;
+  if (auto st = s.intake->RenderForm(&ctx, req, &resp); !st.ok()) {
+    return Fail(st);
+  }
+  std::cout << resp.html();
+  return 0;
+}
+
+int AuditVerify(const Session& s) {
+  grpc::ClientContext ctx;
+  Prepare(s, ctx);
+  v1::VerifyAuditChainResponse resp;
+  if (auto st = s.intake->VerifyAuditChain(&ctx, v1::VerifyAuditChainRequest(),
+                                           &resp);
+      !st.ok()) {
+    return Fail(st);
+  }
+  if (s.json) {
+    std::cout << Json(resp) << "\n";
+  } else if (resp.intact()) {
+    std::cout << "audit chain intact: " << resp.checked() << " entries\n";
+  } else {
+    std::cout << "audit chain BROKEN at entry " << resp.first_bad_sequence()
+              << ": " << resp.problem() << "\n";
+  }
+  return resp.intact() ? 0 : 3;
+}
+
+// The on-time report as CSV (UTF-8, header row), from the deadline service.
+int Report(const Session& s, const ReportQuery& q) {
+  std::string address = q.deadline_address;
+  if (address.empty()) address = "127.0.0.1:7003";
+  auto channel = grpc_util::MakeChannel(address, s.tls);
+  if (!channel.ok()) return 2;
+  auto deadline = dv1::DeadlineService::NewStub(*channel);
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", &tz))
+    tz = absl::FixedTimeZone(7 * 3600);
+  absl::CivilDay from, to;
+  if (!absl::ParseCivilTime(q.from, &from) ||
+      !absl::ParseCivilTime(q.to, &to)) {
+    std::fprintf(stderr, "error: --from and --to must be YYYY-MM-DD\n");
+    return 2;
+  }
+  dv1::GetOnTimeReportRequest req;
+  req.set_agency("agencies/" + q.agency);
+  grpc_util::ToProto(absl::FromCivil(from, tz),
+                     req.mutable_period_start_time());
+  grpc_util::ToProto(absl::FromCivil(to + 1, tz),
+                     req.mutable_period_end_time());
+  const std::string& g = q.group_by;
+  req.set_group_by(g == "procedure" ? dv1::REPORT_GROUPING_PROCEDURE
+                   : g == "tier"    ? dv1::REPORT_GROUPING_TIER
+                                    : dv1::REPORT_GROUPING_AGENCY);
+  grpc::ClientContext ctx;
+  Prepare(s, ctx);
+  dv1::GetOnTimeReportResponse resp;
+  if (auto st = deadline->GetOnTimeReport(&ctx, req, &resp); !st.ok()) {
+    return Fail(st);
+  }
+  auto csv = [](const std::string& v) {
+    std::string out = "\"";
+    for (char c : v) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    return out + "\"";
+  };
+  std::printf(
+      "nhom,ten,tiep_nhan,som_han,dung_han,tre_han,dang_xu_ly_trong_han,"
+      "dang_xu_ly_qua_han,ty_le_dung_han\n");
+  auto row = [&](const dv1::OnTimeReportRow& r) {
+    std::printf(
+        "%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%.4f\n", csv(r.group()).c_str(),
+        csv(r.display_name()).c_str(), static_cast<long long>(r.received()),
+        static_cast<long long>(r.finished_early()),
+        static_cast<long long>(r.finished_on_time()),
+        static_cast<long long>(r.finished_late()),
+        static_cast<long long>(r.in_progress_on_time()),
+        static_cast<long long>(r.in_progress_overdue()), r.on_time_rate());
+  };
+  for (const auto& r : resp.rows()) row(r);
+  dv1::OnTimeReportRow total = resp.total();
+  total.set_group("TONG");
+  row(total);
+  return 0;
+}
+
+}  // namespace lienthong::cli

@@ -1,0 +1,40 @@
+#pragma once
+
+// The CLI's commands over gRPC. Each returns the process's exit status.
+
+#include <memory>
+#include <string>
+
+#include "libs/grpc_util/channel.h"
+#include "lienthong/deadline/v1/deadline_service.grpc.pb.h"
+#include "lienthong/intake/v1/intake_service.grpc.pb.h"
+
+namespace lienthong::cli {
+
+// What every command needs, from the flags.
+struct Session {
+  std::unique_ptr<intake::v1::IntakeService::Stub> intake;
+  std::string intake_address;
+  grpc_util::ClientTls tls;
+  bool json = false;
+  // Dev auth only: the x-lienthong-* identity sent to the server.
+  std::string dev_role, dev_agency, dev_subject;
+};
+
+int Seed(const Session& s, const std::string& dir);
+int Submit(const Session& s, const std::string& file);
+int Get(const Session& s, const std::string& code);
+int List(const Session& s, const std::string& agency);
+int Lookup(const Session& s, const std::string& code, const std::string& last4);
+int Form(const Session& s, const std::string& code, intake::v1::FormKind kind);
+int AuditVerify(const Session& s);
+
+struct ReportQuery {
+  std::string agency;
+  std::string from, to;  // YYYY-MM-DD, inclusive, Hà Nội days
+  std::string group_by;
+  std::string deadline_address;
+};
+int Report(const Session& s, const ReportQuery& q);
+
+}  // namespace lienthong::cli
