@@ -1,9 +1,7 @@
 #include "tools/cli/commands.h"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -12,6 +10,7 @@
 #include "libs/common/uuid.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
+#include "tools/cli/message_file.h"
 
 namespace lienthong::cli {
 namespace {
@@ -75,43 +74,29 @@ void PrintDossier(const Session& s, const v1::Dossier& d) {
   }
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// A local problem (a bad file): nothing was sent.
+int Refuse(const absl::Status& st) {
+  std::fprintf(stderr, "error: %s\n", std::string(st.message()).c_str());
+  return 2;
 }
 
-template <typename M>
-absl::Status ParseJson(const std::string& text, M* m) {
-  google::protobuf::util::JsonParseOptions o;
-  o.ignore_unknown_fields = true;  // seed files carry _notes
-  auto st = google::protobuf::util::JsonStringToMessage(text, m, o);
-  if (!st.ok()) return absl::InvalidArgumentError(st.ToString());
-  return absl::OkStatus();
+// Seed files may carry notes in keys starting with `_`.
+absl::Status LoadSeed(const std::string& path, google::protobuf::Message* m) {
+  ParseOptions o;
+  o.skip_underscore_keys = true;
+  return LoadMessageFile(path, o, m);
 }
 
 }  // namespace
 
 int Seed(const Session& s, const std::string& dir) {
-  auto agencies_text = ReadFile(dir + "/agencies.json");
-  auto procedures_text = ReadFile(dir + "/procedures.json");
-  if (!agencies_text.ok() || !procedures_text.ok()) {
-    std::fprintf(stderr, "error: seed files not found in %s\n", dir.c_str());
-    return 1;
-  }
   v1::ListAgenciesResponse agencies;
   v1::ListProceduresResponse procedures;
-  if (auto st = ParseJson(*agencies_text, &agencies); !st.ok()) {
-    std::fprintf(stderr, "error: agencies.json: %s\n",
-                 std::string(st.message()).c_str());
-    return 1;
+  if (auto st = LoadSeed(dir + "/agencies.json", &agencies); !st.ok()) {
+    return Refuse(st);
   }
-  if (auto st = ParseJson(*procedures_text, &procedures); !st.ok()) {
-    std::fprintf(stderr, "error: procedures.json: %s\n",
-                 std::string(st.message()).c_str());
-    return 1;
+  if (auto st = LoadSeed(dir + "/procedures.json", &procedures); !st.ok()) {
+    return Refuse(st);
   }
   for (const auto& a : agencies.agencies()) {
     grpc::ClientContext ctx;
@@ -153,18 +138,8 @@ int Seed(const Session& s, const std::string& dir) {
 }
 
 int Submit(const Session& s, const std::string& file) {
-  auto text = ReadFile(file);
-  if (!text.ok()) {
-    std::fprintf(stderr, "error: %s\n",
-                 std::string(text.status().message()).c_str());
-    return 1;
-  }
   v1::SubmitDossierRequest req;
-  if (auto st = ParseJson(*text, &req); !st.ok()) {
-    std::fprintf(stderr, "error: %s: %s\n", file.c_str(),
-                 std::string(st.message()).c_str());
-    return 1;
-  }
+  if (auto st = LoadMessageFile(file, {}, &req); !st.ok()) return Refuse(st);
   if (req.request_id().empty()) req.set_request_id(common::NewUuid());
   grpc::ClientContext ctx;
   Prepare(s, ctx);

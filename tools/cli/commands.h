@@ -1,6 +1,8 @@
 #pragma once
 
-// The CLI's commands over gRPC. Each returns the process's exit status.
+// The CLI's commands over gRPC. Each returns the process's exit status: 0
+// done, 1 the server refused or failed, 2 a bad input file (nothing sent),
+// 3 a broken audit chain.
 
 #include <memory>
 #include <string>

@@ -1,0 +1,222 @@
+#include "tools/cli/message_file.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "libs/common/utf8.h"
+#include "lienthong/intake/v1/intake_service.pb.h"
+
+namespace lienthong::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+namespace v1 = intake::v1;
+
+absl::Status ParseJson(const std::string& text, google::protobuf::Message* m,
+                       bool seed = false) {
+  ParseOptions o;
+  o.skip_underscore_keys = seed;
+  return ParseMessage(text, o, m);
+}
+
+std::string Message(const absl::Status& s) { return std::string(s.message()); }
+
+// Personal data in the test documents; no error may repeat any of it.
+const char* const kPersonal[] = {"001088012345", "Nguyễn", "0912345678",
+                                 "1088012345", "Trần"};
+
+void ExpectNoPersonalData(const std::string& text) {
+  for (const char* p : kPersonal) {
+    EXPECT_THAT(text, Not(HasSubstr(p))) << text;
+  }
+}
+
+// --- strict parsing (JSON)
+
+TEST(MessageFileTest, UnknownJsonFieldIsAnErrorNamingItsPath) {
+  v1::SubmitDossierRequest req;
+  const absl::Status s = ParseJson(
+      R"({"dossier": {"applicant": {"full_name": "Nguyễn Văn An",
+          "adress": "Phường Tây Mỗ"}}})",
+      &req);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Message(s),
+            "not a valid SubmitDossierRequest: (dossier.applicant.adress): "
+            "unknown field; did you mean address?");
+}
+
+TEST(MessageFileTest, TypoInNestedFieldSuggestsTheField) {
+  v1::SubmitDossierRequest req;
+  const absl::Status s = ParseJson(
+      R"({"dossier": {"applicant": {"contact": {"phone": "0912345678",
+          "prefered_channel": "CONTACT_CHANNEL_SMS"}}}})",
+      &req);
+  EXPECT_THAT(Message(s), HasSubstr("(dossier.applicant.contact.prefered_"
+                                    "channel): unknown field; did you mean "
+                                    "preferred_channel?"));
+}
+
+TEST(MessageFileTest, UnknownTopLevelFieldHasNoHintWhenNothingIsClose) {
+  v1::SubmitDossierRequest req;
+  EXPECT_EQ(Message(ParseJson(R"({"dossierx2y": {}})", &req)),
+            "not a valid SubmitDossierRequest: (dossierx2y): unknown field");
+}
+
+TEST(MessageFileTest, JsonNamesAreAcceptedAsProtobufDoes) {
+  v1::SubmitDossierRequest req;
+  ASSERT_TRUE(ParseJson(R"({"requestId": "r", "dossier": {"applicant":
+                           {"personalId": "001088012345"}}})",
+                        &req)
+                  .ok());
+  EXPECT_EQ(req.dossier().applicant().personal_id(), "001088012345");
+}
+
+TEST(MessageFileTest, FieldGivenTwiceUnderTwoNamesIsAnError) {
+  v1::SubmitDossierRequest req;
+  EXPECT_THAT(
+      Message(ParseJson(R"({"request_id": "a", "requestId": "b"})", &req)),
+      HasSubstr("(request_id): given twice"));
+}
+
+TEST(MessageFileTest, UnderscoreKeysAreAnErrorOutsideSeedFiles) {
+  v1::SubmitDossierRequest req;
+  EXPECT_THAT(Message(ParseJson(R"({"_notes": "x"})", &req)),
+              HasSubstr("(_notes): unknown field"));
+}
+
+TEST(MessageFileTest, SeedFilesSkipUnderscoreKeysAtAnyDepth) {
+  v1::ListAgenciesResponse agencies;
+  ASSERT_TRUE(ParseJson(R"({"_note": "Hà Nội", "agencies": [
+      {"code": "000.00.00.H26", "display_name": "UBND", "_invented_code": true,
+       "tier": "TIER_PROVINCE"}]})",
+                        &agencies, /*seed=*/true)
+                  .ok());
+  ASSERT_EQ(agencies.agencies_size(), 1);
+  EXPECT_EQ(agencies.agencies(0).code(), "000.00.00.H26");
+}
+
+TEST(MessageFileTest, SeedFilesRejectOtherUnknownKeys) {
+  v1::ListAgenciesResponse agencies;
+  EXPECT_EQ(Message(ParseJson(R"({"agencies": [{"code": "x", "parnet": "y"}]})",
+                              &agencies, /*seed=*/true)),
+            "not a valid ListAgenciesResponse: (agencies[0].parnet): unknown "
+            "field; did you mean parent?");
+}
+
+TEST(MessageFileTest, TheRepositorysSeedFilesParse) {
+  const char* src = std::getenv("LIENTHONG_SOURCE_DIR");
+  ASSERT_NE(src, nullptr);
+  ParseOptions seed;
+  seed.skip_underscore_keys = true;
+  v1::ListAgenciesResponse agencies;
+  ASSERT_TRUE(LoadMessageFile(absl::StrCat(src, "/data/seed/agencies.json"),
+                              seed, &agencies)
+                  .ok());
+  EXPECT_GT(agencies.agencies_size(), 90);
+  v1::ListProceduresResponse procedures;
+  ASSERT_TRUE(LoadMessageFile(absl::StrCat(src, "/data/seed/procedures.json"),
+                              seed, &procedures)
+                  .ok());
+  EXPECT_GT(procedures.procedures_size(), 0);
+}
+
+TEST(MessageFileTest, BoolsInJsonAreOnlyJsonBooleans) {
+  v1::ListProceduresResponse p;
+  EXPECT_EQ(Message(ParseJson(
+                R"({"procedures": [{"fields": [{"required": "yes"}]}]})", &p)),
+            "not a valid ListProceduresResponse: "
+            "(procedures[0].fields[0].required): invalid value for type "
+            "TYPE_BOOL (true or false)");
+}
+
+// --- errors never quote the file
+
+TEST(MessageFileTest, WrongTypeNamesPathAndTypeButNotTheValue) {
+  v1::SubmitDossierRequest req;
+  const std::string m = Message(ParseJson(
+      R"({"dossier": {"applicant": {"personal_id": 1088012345}}})", &req));
+  EXPECT_EQ(m,
+            "not a valid SubmitDossierRequest: "
+            "(dossier.applicant.personal_id): invalid value for type "
+            "TYPE_STRING");
+  ExpectNoPersonalData(m);
+}
+
+TEST(MessageFileTest, SyntaxErrorGivesThePositionNotTheText) {
+  v1::SubmitDossierRequest req;
+  const std::string m = Message(ParseJson(
+      "{\"dossier\": {\"applicant\": {\n"
+      "  \"full_name\": \"Nguyễn Văn An\" \"personal_id\": \"001088012345\"}}}",
+      &req));
+  // Where the unexpected token ends, in characters ("ễ" and "ă" are one
+  // each).
+  EXPECT_EQ(m, "not valid JSON: syntax error at line 2, column 44");
+  ExpectNoPersonalData(m);
+}
+
+TEST(MessageFileTest, InvalidUtf8IsRefusedWithItsPosition) {
+  v1::SubmitDossierRequest req;
+  EXPECT_EQ(Message(ParseJson("{\"request_id\":\n \"a\xff\"}", &req)),
+            "not valid UTF-8 at line 2, column 4");
+}
+
+TEST(MessageFileTest, BadTimestampAndBase64DoNotEchoTheValue) {
+  v1::SubmitDossierRequest req;
+  std::string m = Message(
+      ParseJson(R"({"dossier": {"receive_time": "1088012345-13-01"}})", &req));
+  EXPECT_EQ(m,
+            "not a valid SubmitDossierRequest: (dossier.receive_time): "
+            "invalid value for type "
+            "type.googleapis.com/google.protobuf.Timestamp");
+  m = Message(ParseJson(
+      R"({"dossier": {"documents": [{"content": "1088012345!"}]}})", &req));
+  EXPECT_EQ(m,
+            "not a valid SubmitDossierRequest: (dossier.documents[0].content): "
+            "invalid value for type TYPE_BYTES");
+}
+
+TEST(MessageFileTest, UnknownEnumNameListsTheNamesNotTheValue) {
+  v1::SubmitDossierRequest req;
+  const std::string m =
+      Message(ParseJson(R"({"dossier": {"channel": "Nguyễn"}})", &req));
+  EXPECT_THAT(m, HasSubstr("(dossier.channel): invalid value for type "
+                           "lienthong.common.v1.ReceiptChannel (one of "
+                           "RECEIPT_CHANNEL_UNSPECIFIED, "));
+  ExpectNoPersonalData(m);
+}
+
+TEST(MessageFileTest, LoadMessageFileNamesTheFileAndSaysWhyContentIsHidden) {
+  // Its own directory: other runs may share /tmp.
+  std::string dir = absl::StrCat(::testing::TempDir(), "lienthong-cli-XXXXXX");
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string path = absl::StrCat(dir, "/d.json");
+  std::ofstream(path) << R"({"dossier": {"applicant": {"personal_id": 1}}})";
+  v1::SubmitDossierRequest req;
+  EXPECT_EQ(Message(LoadMessageFile(path, {}, &req)),
+            absl::StrCat(path,
+                         " is not a valid SubmitDossierRequest: "
+                         "(dossier.applicant.personal_id): invalid value for "
+                         "type TYPE_STRING (the file's content is not shown: "
+                         "it holds personal data)"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(MessageFileTest, DirectoryAndMissingFileSaySo) {
+  const std::string dir = ::testing::TempDir();
+  EXPECT_EQ(Message(ReadInputFile(dir).status()),
+            absl::StrCat(dir, " is a directory, not a file"));
+  const absl::Status missing =
+      ReadInputFile(absl::StrCat(dir, "/no-such.json")).status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Message(missing), HasSubstr("No such file or directory"));
+}
+
+}  // namespace
+}  // namespace lienthong::cli
