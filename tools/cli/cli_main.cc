@@ -1,7 +1,8 @@
 // lienthong: the command line for officers and ops.
 //
 //   lienthong [flags] seed --dir data/seed
-//   lienthong [flags] submit dossier.json        (a SubmitDossierRequest)
+//   lienthong [flags] submit dossier.yaml        (a SubmitDossierRequest,
+//                                                 JSON or YAML)
 //   lienthong [flags] get <dossier code>
 //   lienthong [flags] list <agency code>
 //   lienthong [flags] lookup <dossier code> <last 4 phone digits>
@@ -42,7 +43,8 @@ ABSL_FLAG(std::string, to, "",
           "report: last day YYYY-MM-DD (local), inclusive");
 ABSL_FLAG(std::string, group_by, "agency", "report: agency, procedure or tier");
 ABSL_FLAG(std::string, dir, "data/seed",
-          "seed: directory with agencies.json and procedures.json");
+          "seed: directory with agencies and procedures (.json, .yaml or "
+          ".yml)");
 
 namespace cli = lienthong::cli;
 

@@ -1,6 +1,7 @@
 #include "tools/cli/commands.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -80,11 +81,35 @@ int Refuse(const absl::Status& st) {
   return 2;
 }
 
+// `<dir>/<base>.json`, `.yaml` or `.yml`: exactly one of them.
+absl::StatusOr<std::string> SeedFile(const std::string& dir,
+                                     const std::string& base) {
+  std::string found;
+  for (const char* ext : {".json", ".yaml", ".yml"}) {
+    const std::string path = absl::StrCat(dir, "/", base, ext);
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) continue;
+    if (!found.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "both ", found, " and ", path, " exist; keep one of them"));
+    }
+    found = path;
+  }
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "no ", base, ".json, ", base, ".yaml or ", base, ".yml in ", dir));
+  }
+  return found;
+}
+
 // Seed files may carry notes in keys starting with `_`.
-absl::Status LoadSeed(const std::string& path, google::protobuf::Message* m) {
+absl::Status LoadSeed(const std::string& dir, const std::string& base,
+                      google::protobuf::Message* m) {
+  absl::StatusOr<std::string> path = SeedFile(dir, base);
+  if (!path.ok()) return path.status();
   ParseOptions o;
   o.skip_underscore_keys = true;
-  return LoadMessageFile(path, o, m);
+  return LoadMessageFile(*path, o, m);
 }
 
 }  // namespace
@@ -92,10 +117,10 @@ absl::Status LoadSeed(const std::string& path, google::protobuf::Message* m) {
 int Seed(const Session& s, const std::string& dir) {
   v1::ListAgenciesResponse agencies;
   v1::ListProceduresResponse procedures;
-  if (auto st = LoadSeed(dir + "/agencies.json", &agencies); !st.ok()) {
+  if (auto st = LoadSeed(dir, "agencies", &agencies); !st.ok()) {
     return Refuse(st);
   }
-  if (auto st = LoadSeed(dir + "/procedures.json", &procedures); !st.ok()) {
+  if (auto st = LoadSeed(dir, "procedures", &procedures); !st.ok()) {
     return Refuse(st);
   }
   for (const auto& a : agencies.agencies()) {

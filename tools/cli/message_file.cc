@@ -6,12 +6,16 @@
 #include <filesystem>
 #include <memory>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
 #include "libs/common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "tools/cli/json_document.h"
 #include "tools/cli/safe_text.h"
+#include "tools/cli/yaml_document.h"
 
 namespace lienthong::cli {
 namespace {
@@ -34,7 +38,7 @@ absl::Status JsonIntoMessage(const nlohmann::json& doc,
   try {
     json = doc.dump();
   } catch (const nlohmann::json::exception&) {
-    // The text was checked to be UTF-8; this is only defence in depth.
+    // A YAML escape (\ud800) can produce text that is not UTF-8.
     return absl::InvalidArgumentError(
         absl::StrCat("not a valid ", type, ": a value is not valid UTF-8"));
   }
@@ -52,7 +56,18 @@ absl::Status JsonIntoMessage(const nlohmann::json& doc,
 
 }  // namespace
 
-absl::Status ParseMessage(absl::string_view text, const ParseOptions& options,
+FileFormat FormatOf(absl::string_view file_name, absl::string_view text) {
+  const std::string ext = absl::AsciiStrToLower(
+      std::filesystem::path(std::string(file_name)).extension().string());
+  if (ext == ".json") return FileFormat::kJson;
+  if (ext == ".yaml" || ext == ".yml") return FileFormat::kYaml;
+  absl::ConsumePrefix(&text, "\xEF\xBB\xBF");  // a byte-order mark
+  text = absl::StripLeadingAsciiWhitespace(text);
+  return absl::StartsWith(text, "{") ? FileFormat::kJson : FileFormat::kYaml;
+}
+
+absl::Status ParseMessage(absl::string_view text, FileFormat format,
+                          const ParseOptions& options,
                           google::protobuf::Message* m) {
   if (const size_t bad = FirstInvalidUtf8(text);
       bad != absl::string_view::npos) {
@@ -61,7 +76,9 @@ absl::Status ParseMessage(absl::string_view text, const ParseOptions& options,
   }
   const google::protobuf::Descriptor& d = *m->GetDescriptor();
   LT_ASSIGN_OR_RETURN(const nlohmann::json doc,
-                      CheckedJsonDocument(text, d, options));
+                      format == FileFormat::kJson
+                          ? CheckedJsonDocument(text, d, options)
+                          : YamlAsJson(text, d, options));
   return JsonIntoMessage(doc, m);
 }
 
@@ -87,7 +104,8 @@ absl::Status LoadMessageFile(const std::string& path,
                              const ParseOptions& options,
                              google::protobuf::Message* m) {
   LT_ASSIGN_OR_RETURN(const std::string text, ReadInputFile(path));
-  if (absl::Status s = ParseMessage(text, options, m); !s.ok()) {
+  if (absl::Status s = ParseMessage(text, FormatOf(path, text), options, m);
+      !s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, " is ", s.message(),
                      " (the file's content is not shown: it holds personal "

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "libs/common/utf8.h"
 #include "lienthong/intake/v1/intake_service.pb.h"
@@ -23,7 +24,14 @@ absl::Status ParseJson(const std::string& text, google::protobuf::Message* m,
                        bool seed = false) {
   ParseOptions o;
   o.skip_underscore_keys = seed;
-  return ParseMessage(text, o, m);
+  return ParseMessage(text, FileFormat::kJson, o, m);
+}
+
+absl::Status ParseYaml(const std::string& text, google::protobuf::Message* m,
+                       bool seed = false) {
+  ParseOptions o;
+  o.skip_underscore_keys = seed;
+  return ParseMessage(text, FileFormat::kYaml, o, m);
 }
 
 std::string Message(const absl::Status& s) { return std::string(s.message()); }
@@ -216,6 +224,170 @@ TEST(MessageFileTest, DirectoryAndMissingFileSaySo) {
       ReadInputFile(absl::StrCat(dir, "/no-such.json")).status();
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(Message(missing), HasSubstr("No such file or directory"));
+}
+
+// --- YAML
+
+constexpr char kBirthYaml[] = R"yaml(
+parent: agencies/001.08.19.H26
+request_id: 0b5e9c1e-6d3a-4f8e-9a41-3c2d1e0f9a87
+dossier:
+  procedure: procedures/LT.01
+  channel: RECEIPT_CHANNEL_COUNTER
+  applicant:
+    full_name: Nguyễn Văn An
+    personal_id: 001088012345
+    date_of_birth: 1988-03-14
+    contact:
+      phone: 0912345678
+      preferred_channel: CONTACT_CHANNEL_SMS
+  fields:
+    - key: child_date_of_birth
+      value: 2026-11-20
+    - key: mother_personal_id
+      value: 001192054321
+  documents:
+    - code: giay_chung_sinh
+      sha256: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+      size_bytes: 1024
+      originals: 1
+  receive_time: 2026-11-23T09:00:00+07:00
+)yaml";
+
+constexpr char kBirthJson[] = R"json({
+  "parent": "agencies/001.08.19.H26",
+  "request_id": "0b5e9c1e-6d3a-4f8e-9a41-3c2d1e0f9a87",
+  "dossier": {
+    "procedure": "procedures/LT.01",
+    "channel": "RECEIPT_CHANNEL_COUNTER",
+    "applicant": {"full_name": "Nguyễn Văn An", "personal_id": "001088012345",
+      "date_of_birth": "1988-03-14",
+      "contact": {"phone": "0912345678", "preferred_channel": "CONTACT_CHANNEL_SMS"}},
+    "fields": [{"key": "child_date_of_birth", "value": "2026-11-20"},
+               {"key": "mother_personal_id", "value": "001192054321"}],
+    "documents": [{"code": "giay_chung_sinh",
+      "sha256": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+      "size_bytes": "1024", "originals": 1}],
+    "receive_time": "2026-11-23T02:00:00Z"}})json";
+
+TEST(MessageFileTest, YamlScalarsTakeTheirFieldsTypes) {
+  v1::SubmitDossierRequest req;
+  ASSERT_TRUE(ParseYaml(kBirthYaml, &req).ok()) << ParseYaml(kBirthYaml, &req);
+  const v1::Applicant& a = req.dossier().applicant();
+  EXPECT_EQ(a.personal_id(), "001088012345");  // text, leading zero kept
+  EXPECT_EQ(a.date_of_birth(), "1988-03-14");
+  EXPECT_EQ(a.contact().phone(), "0912345678");
+  EXPECT_EQ(a.contact().preferred_channel(), common::v1::CONTACT_CHANNEL_SMS);
+  EXPECT_EQ(req.dossier().fields(1).value(), "001192054321");
+  EXPECT_EQ(req.dossier().documents(0).size_bytes(), 1024);
+  EXPECT_EQ(req.dossier().receive_time().seconds(), 1795399200);
+}
+
+TEST(MessageFileTest, YamlAndJsonOfTheSameRequestAreEqual) {
+  v1::SubmitDossierRequest from_yaml, from_json;
+  ASSERT_TRUE(ParseYaml(kBirthYaml, &from_yaml).ok());
+  ASSERT_TRUE(ParseJson(kBirthJson, &from_json).ok());
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(from_yaml, from_json))
+      << from_yaml.ShortDebugString() << "\n"
+      << from_json.ShortDebugString();
+}
+
+TEST(MessageFileTest, YamlBoolsAreOnlyTrueOrFalse) {
+  v1::ListProceduresResponse p;
+  ASSERT_TRUE(
+      ParseYaml("procedures:\n- fields:\n  - required: true\n", &p).ok());
+  EXPECT_TRUE(p.procedures(0).fields(0).required());
+  for (const char* v : {"yes", "on", "1", "True", "y"}) {
+    EXPECT_EQ(
+        Message(ParseYaml(
+            absl::StrCat("procedures:\n- fields:\n  - required: ", v), &p)),
+        "not a valid ListProceduresResponse: "
+        "(procedures[0].fields[0].required): invalid value for type "
+        "TYPE_BOOL (true or false)")
+        << v;
+  }
+}
+
+TEST(MessageFileTest, YamlEnumsAreNames) {
+  v1::SubmitDossierRequest req;
+  EXPECT_THAT(Message(ParseYaml("dossier:\n  channel: 1\n", &req)),
+              HasSubstr("(dossier.channel): invalid value for type "
+                        "lienthong.common.v1.ReceiptChannel"));
+}
+
+TEST(MessageFileTest, YamlUnknownKeysAreErrorsNamingThePath) {
+  v1::SubmitDossierRequest req;
+  EXPECT_EQ(
+      Message(ParseYaml("dossier:\n  applicant:\n    adress: Tây Mỗ\n", &req)),
+      "not a valid SubmitDossierRequest: (dossier.applicant.adress): "
+      "unknown field; did you mean address?");
+  EXPECT_THAT(Message(ParseYaml("_notes: x\n", &req)),
+              HasSubstr("(_notes): unknown field"));
+  v1::ListAgenciesResponse agencies;
+  ASSERT_TRUE(ParseYaml("_note: Hà Nội\nagencies:\n- code: x\n  "
+                        "_invented_code: true\n",
+                        &agencies, /*seed=*/true)
+                  .ok());
+  EXPECT_EQ(agencies.agencies(0).code(), "x");
+}
+
+TEST(MessageFileTest, YamlStructureMistakesNameThePath) {
+  v1::SubmitDossierRequest req;
+  EXPECT_EQ(Message(ParseYaml("dossier:\n  fields: child\n", &req)),
+            "not a valid SubmitDossierRequest: (dossier.fields): expected a "
+            "list");
+  EXPECT_EQ(Message(ParseYaml("dossier:\n  applicant: Nguyễn\n", &req)),
+            "not a valid SubmitDossierRequest: (dossier.applicant): expected "
+            "a mapping of field names to values");
+  EXPECT_EQ(Message(ParseYaml("dossier:\n  procedure: [a, b]\n", &req)),
+            "not a valid SubmitDossierRequest: (dossier.procedure): expected "
+            "a single value, not a list or a mapping");
+  EXPECT_EQ(Message(ParseYaml("parent: a\nparent: b\n", &req)),
+            "not a valid SubmitDossierRequest: (parent): given twice");
+  EXPECT_EQ(Message(ParseYaml("- a\n", &req)),
+            "not a valid SubmitDossierRequest: expected a mapping of field "
+            "names to values");
+}
+
+TEST(MessageFileTest, YamlNullsLeaveFieldsUnset) {
+  v1::SubmitDossierRequest req;
+  ASSERT_TRUE(
+      ParseYaml("parent: ~\ndossier:\n  applicant:\n  procedure: null\n", &req)
+          .ok());
+  EXPECT_EQ(req.parent(), "");
+  EXPECT_FALSE(req.dossier().has_applicant());
+}
+
+TEST(MessageFileTest, YamlSyntaxErrorsGiveThePositionNotTheText) {
+  v1::SubmitDossierRequest req;
+  const std::string m = Message(
+      ParseYaml("dossier:\n  applicant:\n    full_name: [Nguyễn\n", &req));
+  EXPECT_THAT(m, HasSubstr("not valid YAML: end of sequence flow not found at "
+                           "line 4, column 1"));
+  ExpectNoPersonalData(m);
+  // yaml-cpp appends what it could not read to some messages.
+  const std::string escape =
+      Message(ParseYaml("parent: \"0912345678\\q\"\n", &req));
+  EXPECT_THAT(escape, HasSubstr("not valid YAML: unknown escape character at"));
+  ExpectNoPersonalData(escape);
+}
+
+TEST(MessageFileTest, YamlFileWithSeveralDocumentsOrNoneIsRefused) {
+  v1::SubmitDossierRequest req;
+  EXPECT_EQ(Message(ParseYaml("parent: a\n---\nparent: b\n", &req)),
+            "not a valid SubmitDossierRequest: the file holds 2 YAML "
+            "documents; one is expected");
+  EXPECT_EQ(Message(ParseYaml("# nothing\n", &req)),
+            "not a valid SubmitDossierRequest: the file is empty");
+}
+
+TEST(MessageFileTest, FormatComesFromTheExtensionThenTheContent) {
+  EXPECT_EQ(FormatOf("d.json", "a: b"), FileFormat::kJson);
+  EXPECT_EQ(FormatOf("d.YAML", "{}"), FileFormat::kYaml);
+  EXPECT_EQ(FormatOf("dir.v2/d.yml", "{}"), FileFormat::kYaml);
+  EXPECT_EQ(FormatOf("d.txt", "\xEF\xBB\xBF \n {\"a\": 1}"), FileFormat::kJson);
+  EXPECT_EQ(FormatOf("d", "parent: x"), FileFormat::kYaml);
 }
 
 }  // namespace

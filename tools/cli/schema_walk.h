@@ -1,8 +1,8 @@
 #pragma once
 
-// Walking a parsed request or seed file along a protobuf message's schema.
-// Paths are made of the schema's field names and list indexes, never of the
-// file's values.
+// Walking a JSON or YAML document along a protobuf message's schema (the
+// strict JSON check and the YAML conversion share these). Paths are made of
+// the schema's field names and list indexes, never of the file's values.
 
 #include <string>
 
