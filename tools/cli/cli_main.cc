@@ -3,6 +3,8 @@
 //   lienthong [flags] seed --dir data/seed
 //   lienthong [flags] submit dossier.yaml        (a SubmitDossierRequest,
 //                                                 JSON or YAML)
+//             [--request_id=UUID]                (default: the file's, else
+//                                                 one derived from it)
 //   lienthong [flags] get <dossier code>
 //   lienthong [flags] list <agency code>
 //   lienthong [flags] lookup <dossier code> <last 4 phone digits>
@@ -38,6 +40,9 @@ ABSL_FLAG(std::string, ca, "",
           "CA certificate (PEM) to verify intake; TLS when set");
 ABSL_FLAG(std::string, cert, "", "Client certificate (PEM) for mTLS");
 ABSL_FLAG(std::string, key, "", "Client key (PEM) for mTLS");
+ABSL_FLAG(std::string, request_id, "",
+          "submit: the request's UUID (default: the file's request_id, else "
+          "one derived from the request, so a rerun is a safe retry)");
 ABSL_FLAG(std::string, from, "", "report: first day YYYY-MM-DD (local)");
 ABSL_FLAG(std::string, to, "",
           "report: last day YYYY-MM-DD (local), inclusive");
@@ -87,7 +92,9 @@ int main(int argc, char** argv) {
         {arg(2), absl::GetFlag(FLAGS_from), absl::GetFlag(FLAGS_to),
          absl::GetFlag(FLAGS_group_by), absl::GetFlag(FLAGS_deadline_address)});
   }
-  if (cmd == "submit") return cli::Submit(s, arg(2));
+  if (cmd == "submit") {
+    return cli::Submit(s, arg(2), absl::GetFlag(FLAGS_request_id));
+  }
   if (cmd == "get") return cli::Get(s, arg(2));
   if (cmd == "list") return cli::List(s, arg(2));
   if (cmd == "lookup") return cli::Lookup(s, arg(2), arg(3));

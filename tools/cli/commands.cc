@@ -8,10 +8,11 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "libs/common/errors.h"
-#include "libs/common/uuid.h"
+#include "libs/common/utf8.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
 #include "tools/cli/message_file.h"
+#include "tools/cli/request_id.h"
 
 namespace lienthong::cli {
 namespace {
@@ -57,13 +58,23 @@ std::string Local(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%H:%M %d/%m/%Y", grpc_util::FromProto(t), tz);
 }
 
-void PrintDossier(const Session& s, const v1::Dossier& d) {
+// `request_id`, when given (submit), is shown too.
+void PrintDossier(const Session& s, const v1::Dossier& d,
+                  const std::string& request_id = "") {
   if (s.json) {
-    std::cout << Json(d) << "\n";
+    if (request_id.empty()) {
+      std::cout << Json(d) << "\n";
+    } else {
+      std::cout << "{\"request_id\": \"" << common::JsonEscape(request_id)
+                << "\", \"dossier\": " << Json(d) << "}\n";
+    }
     return;
   }
-  std::cout << "Mã hồ sơ:      " << d.code() << "\n"
-            << "Thủ tục:       " << d.procedure() << " (phiên bản "
+  std::cout << "Mã hồ sơ:      " << d.code() << "\n";
+  if (!request_id.empty()) {
+    std::cout << "Mã yêu cầu:    " << request_id << "\n";
+  }
+  std::cout << "Thủ tục:       " << d.procedure() << " (phiên bản "
             << d.procedure_version() << ")\n"
             << "Trạng thái:    " << v1::DossierState_Name(d.state()) << " — "
             << d.current_step() << " (mã quốc gia " << d.national_status_code()
@@ -162,17 +173,27 @@ int Seed(const Session& s, const std::string& dir) {
   return 0;
 }
 
-int Submit(const Session& s, const std::string& file) {
+int Submit(const Session& s, const std::string& file,
+           const std::string& request_id_flag) {
   v1::SubmitDossierRequest req;
   if (auto st = LoadMessageFile(file, {}, &req); !st.ok()) return Refuse(st);
-  if (req.request_id().empty()) req.set_request_id(common::NewUuid());
+  absl::StatusOr<std::string> id = SubmitRequestId(req, request_id_flag);
+  if (!id.ok()) return Refuse(id.status());
+  req.set_request_id(*id);
   grpc::ClientContext ctx;
   Prepare(s, ctx);
   v1::SubmitDossierResponse resp;
   if (auto st = s.intake->SubmitDossier(&ctx, req, &resp); !st.ok()) {
-    return Fail(st);
+    Fail(st);
+    // Whatever happened to the first try, the same id cannot make a
+    // second dossier: the server answers a repeat with the first response.
+    std::fprintf(stderr,
+                 "request_id %s: rerun with the same file (or "
+                 "--request_id=%s) to retry safely\n",
+                 id->c_str(), id->c_str());
+    return 1;
   }
-  PrintDossier(s, resp.dossier());
+  PrintDossier(s, resp.dossier(), *id);
   return 0;
 }
 

@@ -24,7 +24,8 @@ struct Session {
 };
 
 int Seed(const Session& s, const std::string& dir);
-int Submit(const Session& s, const std::string& file);
+int Submit(const Session& s, const std::string& file,
+           const std::string& request_id_flag);
 int Get(const Session& s, const std::string& code);
 int List(const Session& s, const std::string& agency);
 int Lookup(const Session& s, const std::string& code, const std::string& last4);
