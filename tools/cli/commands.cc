@@ -13,6 +13,7 @@
 #include "libs/grpc_util/status_conversion.h"
 #include "tools/cli/message_file.h"
 #include "tools/cli/request_id.h"
+#include "tools/cli/seed_diff.h"
 
 namespace lienthong::cli {
 namespace {
@@ -25,8 +26,9 @@ void Prepare(const Session& s, grpc::ClientContext& ctx) {
                             s.dev_subject);
 }
 
-int Fail(const grpc::Status& s) {
-  const absl::Status a = grpc_util::FromGrpcStatus(s);
+// The server's error: code, message, reason, field violations and the
+// Vietnamese message.
+int Fail(const absl::Status& a) {
   const common::ErrorDetails d = common::GetErrorDetails(a);
   std::fprintf(stderr, "error: %s: %s\n",
                absl::StatusCodeToString(a.code()).c_str(),
@@ -41,6 +43,8 @@ int Fail(const grpc::Status& s) {
   }
   return 1;
 }
+
+int Fail(const grpc::Status& g) { return Fail(grpc_util::FromGrpcStatus(g)); }
 
 std::string Json(const google::protobuf::Message& m) {
   std::string out;
@@ -123,6 +127,79 @@ absl::Status LoadSeed(const std::string& dir, const std::string& base,
   return LoadMessageFile(*path, o, m);
 }
 
+// Seeding stops at the first failure; what came before stays (a rerun skips
+// it).
+int SeedStopped(const char* what, const std::string& code) {
+  std::fprintf(stderr, "  seeding stopped at %s %s\n", what, code.c_str());
+  return 1;
+}
+
+// 1 when a step failed, else 0; `upserted` counts what was sent.
+int SeedAgencies(const Session& s, const v1::ListAgenciesResponse& agencies,
+                 int* upserted) {
+  for (const v1::Agency& a : agencies.agencies()) {
+    grpc::ClientContext gctx;
+    Prepare(s, gctx);
+    v1::GetAgencyRequest greq;
+    greq.set_name("agencies/" + a.code());
+    v1::GetAgencyResponse gresp;
+    const absl::Status got =
+        grpc_util::FromGrpcStatus(s.intake->GetAgency(&gctx, greq, &gresp));
+    absl::StatusOr<SeedStep> step = DecideAgency(got, gresp.agency(), a);
+    if (!step.ok()) {
+      Fail(step.status());
+      return SeedStopped("agency", a.code());
+    }
+    if (*step == SeedStep::kSkip) continue;
+    grpc::ClientContext ctx;
+    Prepare(s, ctx);
+    v1::UpsertAgencyRequest req;
+    *req.mutable_agency() = a;
+    req.set_request_id(
+        AgencyUpsertRequestId(a, got.ok() ? &gresp.agency() : nullptr));
+    v1::UpsertAgencyResponse resp;
+    if (auto st = s.intake->UpsertAgency(&ctx, req, &resp); !st.ok()) {
+      Fail(st);
+      return SeedStopped("agency", a.code());
+    }
+    ++*upserted;
+  }
+  return 0;
+}
+
+// 1 when a step failed, else 0; `added` counts the new versions.
+int SeedProcedures(const Session& s,
+                   const v1::ListProceduresResponse& procedures, int* added) {
+  for (const v1::Procedure& p : procedures.procedures()) {
+    grpc::ClientContext gctx;
+    Prepare(s, gctx);
+    v1::GetProcedureRequest greq;
+    greq.set_name("procedures/" + p.code());
+    v1::GetProcedureResponse gresp;
+    const absl::Status got =
+        grpc_util::FromGrpcStatus(s.intake->GetProcedure(&gctx, greq, &gresp));
+    absl::StatusOr<SeedStep> step = DecideProcedure(got, gresp.procedure(), p);
+    if (!step.ok()) {
+      Fail(step.status());
+      return SeedStopped("procedure", p.code());
+    }
+    if (*step == SeedStep::kSkip) continue;
+    grpc::ClientContext ctx;
+    Prepare(s, ctx);
+    v1::UpsertProcedureRequest req;
+    *req.mutable_procedure() = p;
+    req.set_request_id(ProcedureUpsertRequestId(
+        p, got.ok() ? gresp.procedure().version() : 0));
+    v1::UpsertProcedureResponse resp;
+    if (auto st = s.intake->UpsertProcedure(&ctx, req, &resp); !st.ok()) {
+      Fail(st);
+      return SeedStopped("procedure", p.code());
+    }
+    ++*added;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int Seed(const Session& s, const std::string& dir) {
@@ -134,42 +211,15 @@ int Seed(const Session& s, const std::string& dir) {
   if (auto st = LoadSeed(dir, "procedures", &procedures); !st.ok()) {
     return Refuse(st);
   }
-  for (const auto& a : agencies.agencies()) {
-    grpc::ClientContext ctx;
-    Prepare(s, ctx);
-    v1::UpsertAgencyRequest req;
-    *req.mutable_agency() = a;
-    v1::UpsertAgencyResponse resp;
-    if (auto st = s.intake->UpsertAgency(&ctx, req, &resp); !st.ok()) {
-      return Fail(st);
-    }
-  }
-  int loaded = 0;
-  for (const auto& p : procedures.procedures()) {
-    // Load a version only when it differs from the one in force.
-    grpc::ClientContext gctx;
-    Prepare(s, gctx);
-    v1::GetProcedureRequest greq;
-    greq.set_name("procedures/" + p.code());
-    v1::GetProcedureResponse gresp;
-    if (s.intake->GetProcedure(&gctx, greq, &gresp).ok()) {
-      v1::Procedure cur = gresp.procedure();
-      cur.clear_name();
-      cur.clear_version();
-      if (cur.SerializeAsString() == p.SerializeAsString()) continue;
-    }
-    grpc::ClientContext ctx;
-    Prepare(s, ctx);
-    v1::UpsertProcedureRequest req;
-    *req.mutable_procedure() = p;
-    v1::UpsertProcedureResponse resp;
-    if (auto st = s.intake->UpsertProcedure(&ctx, req, &resp); !st.ok()) {
-      return Fail(st);
-    }
-    ++loaded;
-  }
-  std::printf("seeded %d agencies, %d new procedure versions (of %d)\n",
-              agencies.agencies_size(), loaded, procedures.procedures_size());
+  int upserted = 0;
+  int added = 0;
+  if (int rc = SeedAgencies(s, agencies, &upserted); rc != 0) return rc;
+  if (int rc = SeedProcedures(s, procedures, &added); rc != 0) return rc;
+  std::printf(
+      "seeded %d agencies (%d new or changed, %d unchanged), %d new "
+      "procedure versions (of %d)\n",
+      agencies.agencies_size(), upserted, agencies.agencies_size() - upserted,
+      added, procedures.procedures_size());
   return 0;
 }
 
