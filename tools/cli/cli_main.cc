@@ -1,21 +1,6 @@
-// lienthong: the command line for officers and ops.
-//
-//   lienthong [flags] seed --dir data/seed
-//   lienthong [flags] submit dossier.yaml        (a SubmitDossierRequest,
-//                                                 JSON or YAML)
-//             [--request_id=UUID]                (default: the file's, else
-//                                                 one derived from it)
-//   lienthong [flags] get <dossier code>
-//   lienthong [flags] list <agency code>
-//   lienthong [flags] lookup <dossier code> <last 4 phone digits>
-//   lienthong [flags] receipt|slip <dossier code>   (HTML to stdout)
-//   lienthong [flags] audit-verify
-//   lienthong [flags] report <agency code> --from D --to D [--group_by
-//   agency|procedure|tier]
-//                                                (on-time report as CSV)
-//
-// Human-readable output by default, --json for scripts. The commands are in
-// commands.cc; this file holds the flags and picks the command.
+// lienthong: the command line for officers and ops. `lienthong --help` lists
+// the commands, the flags each uses and the exit statuses
+// (tools/cli/cli_flags.cc).
 
 #include <cstdio>
 #include <string>
@@ -24,8 +9,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "libs/grpc_util/channel.h"
 #include "libs/grpc_util/flags.h"
+#include "tools/cli/cli_flags.h"
 #include "tools/cli/commands.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:7001", "intake host:port");
@@ -37,9 +24,10 @@ ABSL_FLAG(std::string, dev_agency, "000.00.00.H26",
 ABSL_FLAG(std::string, dev_subject, "cli",
           "Dev auth only: x-lienthong-subject");
 ABSL_FLAG(std::string, ca, "",
-          "CA certificate (PEM) to verify intake; TLS when set");
-ABSL_FLAG(std::string, cert, "", "Client certificate (PEM) for mTLS");
-ABSL_FLAG(std::string, key, "", "Client key (PEM) for mTLS");
+          "CA certificate (PEM) to verify the server; TLS when set");
+ABSL_FLAG(std::string, cert, "",
+          "Client certificate (PEM) for mTLS; needs --ca and --key");
+ABSL_FLAG(std::string, key, "", "Client key (PEM) for mTLS; needs --cert");
 ABSL_FLAG(std::string, request_id, "",
           "submit: the request's UUID (default: the file's request_id, else "
           "one derived from the request, so a rerun is a safe retry)");
@@ -53,58 +41,94 @@ ABSL_FLAG(std::string, dir, "data/seed",
 
 namespace cli = lienthong::cli;
 
+namespace {
+
+// A mistake on the command line: one line, and where to read more.
+int Usage(const std::string& why) {
+  std::fprintf(stderr,
+               "error: %s (lienthong --help lists commands and flags)\n",
+               why.c_str());
+  return 2;
+}
+
+// report's checks that need no server; 0 when they pass.
+int CheckReport(cli::ReportQuery* q) {
+  absl::StatusOr<lienthong::deadline::v1::ReportGrouping> g =
+      cli::ParseGroupBy(absl::GetFlag(FLAGS_group_by));
+  if (!g.ok()) return Usage(std::string(g.status().message()));
+  q->group_by = *g;
+  if (auto s = cli::ParseReportPeriod(
+          absl::GetFlag(FLAGS_from), absl::GetFlag(FLAGS_to), &q->from, &q->to);
+      !s.ok()) {
+    return Usage(std::string(s.message()));
+  }
+  q->deadline_address =
+      cli::DeadlineAddress(absl::GetFlag(FLAGS_deadline_address));
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "lienthong [flags] seed|submit FILE|get CODE|list AGENCY|lookup CODE "
-      "LAST4|receipt CODE|slip CODE|audit-verify|report AGENCY --from --to");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  cli::ConfigureFlagsUsage();
+  const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
-    std::fprintf(stderr, "%s\n", absl::ProgramUsageMessage().data());
+    std::fprintf(stderr, "%s\n",
+                 std::string(absl::ProgramUsageMessage()).c_str());
     return 2;
   }
+  const std::string cmd = args[1];
+  // The arguments a command takes after its name.
+  const auto operands = [&](size_t n) { return args.size() == n + 2; };
+  const auto arg = [&](size_t i) { return std::string(args[i + 2]); };
+
   cli::Session s;
-  s.intake_address = absl::GetFlag(FLAGS_address);
   s.tls = {absl::GetFlag(FLAGS_ca), absl::GetFlag(FLAGS_cert),
            absl::GetFlag(FLAGS_key)};
+  if (auto st = cli::CheckTlsFlags(s.tls.ca, s.tls.cert, s.tls.key); !st.ok()) {
+    return Usage(std::string(st.message()));
+  }
+  s.intake_address = absl::GetFlag(FLAGS_address);
   s.json = absl::GetFlag(FLAGS_json);
   s.dev_role = absl::GetFlag(FLAGS_dev_role);
   s.dev_agency = absl::GetFlag(FLAGS_dev_agency);
   s.dev_subject = absl::GetFlag(FLAGS_dev_subject);
+
+  if (cmd == "report") {
+    if (!operands(1)) return Usage("report needs AGENCY");
+    cli::ReportQuery q;
+    q.agency = arg(0);
+    if (int rc = CheckReport(&q); rc != 0) return rc;
+    return cli::Report(s, q);
+  }
+
   auto channel = lienthong::grpc_util::MakeChannel(s.intake_address, s.tls);
   if (!channel.ok()) {
-    std::fprintf(stderr, "error: %s\n",
+    std::fprintf(stderr, "error: --address=%s: %s\n", s.intake_address.c_str(),
                  std::string(channel.status().message()).c_str());
     return 2;
   }
   s.intake = lienthong::intake::v1::IntakeService::NewStub(*channel);
-  const std::string cmd = args[1];
-  auto arg = [&](size_t i) -> std::string {
-    if (args.size() <= i) {
-      std::fprintf(stderr, "error: %s needs more arguments\n", cmd.c_str());
-      std::exit(2);
-    }
-    return args[i];
-  };
-  if (cmd == "seed") return cli::Seed(s, absl::GetFlag(FLAGS_dir));
-  if (cmd == "report") {
-    return cli::Report(
-        s,
-        {arg(2), absl::GetFlag(FLAGS_from), absl::GetFlag(FLAGS_to),
-         absl::GetFlag(FLAGS_group_by), absl::GetFlag(FLAGS_deadline_address)});
+
+  if (cmd == "seed" && operands(0)) {
+    return cli::Seed(s, absl::GetFlag(FLAGS_dir));
   }
-  if (cmd == "submit") {
-    return cli::Submit(s, arg(2), absl::GetFlag(FLAGS_request_id));
+  if (cmd == "submit" && operands(1)) {
+    return cli::Submit(s, arg(0), absl::GetFlag(FLAGS_request_id));
   }
-  if (cmd == "get") return cli::Get(s, arg(2));
-  if (cmd == "list") return cli::List(s, arg(2));
-  if (cmd == "lookup") return cli::Lookup(s, arg(2), arg(3));
-  if (cmd == "receipt") {
-    return cli::Form(s, arg(2), lienthong::intake::v1::FORM_KIND_RECEIPT);
+  if (cmd == "get" && operands(1)) return cli::Get(s, arg(0));
+  if (cmd == "list" && operands(1)) return cli::List(s, arg(0));
+  if (cmd == "lookup" && operands(2)) return cli::Lookup(s, arg(0), arg(1));
+  if (cmd == "receipt" && operands(1)) {
+    return cli::Form(s, arg(0), lienthong::intake::v1::FORM_KIND_RECEIPT);
   }
-  if (cmd == "slip") {
-    return cli::Form(s, arg(2), lienthong::intake::v1::FORM_KIND_CONTROL_SLIP);
+  if (cmd == "slip" && operands(1)) {
+    return cli::Form(s, arg(0), lienthong::intake::v1::FORM_KIND_CONTROL_SLIP);
   }
-  if (cmd == "audit-verify") return cli::AuditVerify(s);
-  std::fprintf(stderr, "unknown command %s\n", cmd.c_str());
-  return 2;
+  if (cmd == "audit-verify" && operands(0)) return cli::AuditVerify(s);
+  for (const char* known : {"seed", "submit", "get", "list", "lookup",
+                            "receipt", "slip", "audit-verify"}) {
+    if (cmd == known) return Usage(absl::StrCat("wrong arguments for ", cmd));
+  }
+  return Usage(absl::StrCat("unknown command ", cmd));
 }

@@ -27,24 +27,34 @@ void Prepare(const Session& s, grpc::ClientContext& ctx) {
 }
 
 // The server's error: code, message, reason, field violations and the
-// Vietnamese message.
-int Fail(const absl::Status& a) {
+// Vietnamese message. When the service could not be reached, which flag
+// names its address.
+int Fail(const absl::Status& a, absl::string_view service = "intake",
+         absl::string_view address = "", absl::string_view flag = "--address") {
   const common::ErrorDetails d = common::GetErrorDetails(a);
   std::fprintf(stderr, "error: %s: %s\n",
                absl::StatusCodeToString(a.code()).c_str(),
                std::string(a.message()).c_str());
-  if (!d.reason.empty())
+  if (!d.reason.empty()) {
     std::fprintf(stderr, "  reason: %s\n", d.reason.c_str());
+  }
   for (const auto& v : d.field_violations) {
     std::fprintf(stderr, "  %s: %s\n", v.field.c_str(), v.description.c_str());
   }
   if (!d.localized_message.empty()) {
     std::fprintf(stderr, "  %s\n", d.localized_message.c_str());
   }
+  if (absl::IsUnavailable(a) || absl::IsDeadlineExceeded(a)) {
+    std::fprintf(stderr, "  (the %s service at %s, set by %s)\n",
+                 std::string(service).c_str(), std::string(address).c_str(),
+                 std::string(flag).c_str());
+  }
   return 1;
 }
 
-int Fail(const grpc::Status& g) { return Fail(grpc_util::FromGrpcStatus(g)); }
+int Fail(const Session& s, const grpc::Status& g) {
+  return Fail(grpc_util::FromGrpcStatus(g), "intake", s.intake_address);
+}
 
 std::string Json(const google::protobuf::Message& m) {
   std::string out;
@@ -147,7 +157,7 @@ int SeedAgencies(const Session& s, const v1::ListAgenciesResponse& agencies,
         grpc_util::FromGrpcStatus(s.intake->GetAgency(&gctx, greq, &gresp));
     absl::StatusOr<SeedStep> step = DecideAgency(got, gresp.agency(), a);
     if (!step.ok()) {
-      Fail(step.status());
+      Fail(step.status(), "intake", s.intake_address);
       return SeedStopped("agency", a.code());
     }
     if (*step == SeedStep::kSkip) continue;
@@ -159,7 +169,7 @@ int SeedAgencies(const Session& s, const v1::ListAgenciesResponse& agencies,
         AgencyUpsertRequestId(a, got.ok() ? &gresp.agency() : nullptr));
     v1::UpsertAgencyResponse resp;
     if (auto st = s.intake->UpsertAgency(&ctx, req, &resp); !st.ok()) {
-      Fail(st);
+      Fail(s, st);
       return SeedStopped("agency", a.code());
     }
     ++*upserted;
@@ -180,7 +190,7 @@ int SeedProcedures(const Session& s,
         grpc_util::FromGrpcStatus(s.intake->GetProcedure(&gctx, greq, &gresp));
     absl::StatusOr<SeedStep> step = DecideProcedure(got, gresp.procedure(), p);
     if (!step.ok()) {
-      Fail(step.status());
+      Fail(step.status(), "intake", s.intake_address);
       return SeedStopped("procedure", p.code());
     }
     if (*step == SeedStep::kSkip) continue;
@@ -192,7 +202,7 @@ int SeedProcedures(const Session& s,
         p, got.ok() ? gresp.procedure().version() : 0));
     v1::UpsertProcedureResponse resp;
     if (auto st = s.intake->UpsertProcedure(&ctx, req, &resp); !st.ok()) {
-      Fail(st);
+      Fail(s, st);
       return SeedStopped("procedure", p.code());
     }
     ++*added;
@@ -234,7 +244,7 @@ int Submit(const Session& s, const std::string& file,
   Prepare(s, ctx);
   v1::SubmitDossierResponse resp;
   if (auto st = s.intake->SubmitDossier(&ctx, req, &resp); !st.ok()) {
-    Fail(st);
+    Fail(s, st);
     // Whatever happened to the first try, the same id cannot make a
     // second dossier: the server answers a repeat with the first response.
     std::fprintf(stderr,
@@ -254,7 +264,7 @@ int Get(const Session& s, const std::string& code) {
   req.set_name("dossiers/" + code);
   v1::GetDossierResponse resp;
   if (auto st = s.intake->GetDossier(&ctx, req, &resp); !st.ok()) {
-    return Fail(st);
+    return Fail(s, st);
   }
   PrintDossier(s, resp.dossier());
   return 0;
@@ -270,7 +280,7 @@ int List(const Session& s, const std::string& agency) {
     req.set_page_token(token);
     v1::ListDossiersResponse resp;
     if (auto st = s.intake->ListDossiers(&ctx, req, &resp); !st.ok()) {
-      return Fail(st);
+      return Fail(s, st);
     }
     for (const auto& d : resp.dossiers()) {
       if (s.json) {
@@ -294,7 +304,7 @@ int Lookup(const Session& s, const std::string& code,
   req.set_phone_last4(last4);
   v1::LookupDossierResponse resp;
   if (auto st = s.intake->LookupDossier(&ctx, req, &resp); !st.ok()) {
-    return Fail(st);
+    return Fail(s, st);
   }
   if (s.json) {
     std::cout << Json(resp) << "\n";
@@ -314,7 +324,7 @@ int Form(const Session& s, const std::string& code, v1::FormKind kind) {
   req.set_kind(kind);
   v1::RenderFormResponse resp;
   if (auto st = s.intake->RenderForm(&ctx, req, &resp); !st.ok()) {
-    return Fail(st);
+    return Fail(s, st);
   }
   std::cout << resp.html();
   return 0;
@@ -327,7 +337,7 @@ int AuditVerify(const Session& s) {
   if (auto st = s.intake->VerifyAuditChain(&ctx, v1::VerifyAuditChainRequest(),
                                            &resp);
       !st.ok()) {
-    return Fail(st);
+    return Fail(s, st);
   }
   if (s.json) {
     std::cout << Json(resp) << "\n";
@@ -342,35 +352,31 @@ int AuditVerify(const Session& s) {
 
 // The on-time report as CSV (UTF-8, header row), from the deadline service.
 int Report(const Session& s, const ReportQuery& q) {
-  std::string address = q.deadline_address;
-  if (address.empty()) address = "127.0.0.1:7003";
-  auto channel = grpc_util::MakeChannel(address, s.tls);
-  if (!channel.ok()) return 2;
+  auto channel = grpc_util::MakeChannel(q.deadline_address, s.tls);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "error: --deadline_address=%s: %s\n",
+                 q.deadline_address.c_str(),
+                 std::string(channel.status().message()).c_str());
+    return 2;
+  }
   auto deadline = dv1::DeadlineService::NewStub(*channel);
   absl::TimeZone tz;
-  if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", &tz))
+  if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", &tz)) {
     tz = absl::FixedTimeZone(7 * 3600);
-  absl::CivilDay from, to;
-  if (!absl::ParseCivilTime(q.from, &from) ||
-      !absl::ParseCivilTime(q.to, &to)) {
-    std::fprintf(stderr, "error: --from and --to must be YYYY-MM-DD\n");
-    return 2;
   }
   dv1::GetOnTimeReportRequest req;
   req.set_agency("agencies/" + q.agency);
-  grpc_util::ToProto(absl::FromCivil(from, tz),
+  grpc_util::ToProto(absl::FromCivil(q.from, tz),
                      req.mutable_period_start_time());
-  grpc_util::ToProto(absl::FromCivil(to + 1, tz),
+  grpc_util::ToProto(absl::FromCivil(q.to + 1, tz),
                      req.mutable_period_end_time());
-  const std::string& g = q.group_by;
-  req.set_group_by(g == "procedure" ? dv1::REPORT_GROUPING_PROCEDURE
-                   : g == "tier"    ? dv1::REPORT_GROUPING_TIER
-                                    : dv1::REPORT_GROUPING_AGENCY);
+  req.set_group_by(q.group_by);
   grpc::ClientContext ctx;
   Prepare(s, ctx);
   dv1::GetOnTimeReportResponse resp;
   if (auto st = deadline->GetOnTimeReport(&ctx, req, &resp); !st.ok()) {
-    return Fail(st);
+    return Fail(grpc_util::FromGrpcStatus(st), "deadline", q.deadline_address,
+                "--deadline_address");
   }
   auto csv = [](const std::string& v) {
     std::string out = "\"";

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/civil_time.h"
 #include "libs/grpc_util/channel.h"
 #include "lienthong/deadline/v1/deadline_service.grpc.pb.h"
 #include "lienthong/intake/v1/intake_service.grpc.pb.h"
@@ -34,8 +35,8 @@ int AuditVerify(const Session& s);
 
 struct ReportQuery {
   std::string agency;
-  std::string from, to;  // YYYY-MM-DD, inclusive, Hà Nội days
-  std::string group_by;
+  absl::CivilDay from, to;  // inclusive, Hà Nội days
+  deadline::v1::ReportGrouping group_by;
   std::string deadline_address;
 };
 int Report(const Session& s, const ReportQuery& q);
