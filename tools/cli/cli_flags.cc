@@ -81,6 +81,10 @@ std::string ProgramUsage() {
       kDefaultDeadlineAddress,
       ")\n"
       "\n"
+      "--json prints JSON Lines: one compact object per line (list: one per\n"
+      "dossier; submit: {\"request_id\", \"dossier\"}; seed: the counts;\n"
+      "receipt/slip: {\"html\"}; report: the report).\n"
+      "\n"
       "Shared flag (defined with the services' flags, so not listed below):\n"
       "  --deadline_address (deadline service host:port, for report);\n"
       "    default: \"\", meaning ",

@@ -16,7 +16,8 @@
 #include "tools/cli/commands.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:7001", "intake host:port");
-ABSL_FLAG(bool, json, false, "Print JSON instead of text");
+ABSL_FLAG(bool, json, false,
+          "Print JSON Lines (one compact object per line) instead of text");
 ABSL_FLAG(std::string, dev_role, "counter_officer",
           "Dev auth only: x-lienthong-role sent to the server");
 ABSL_FLAG(std::string, dev_agency, "000.00.00.H26",

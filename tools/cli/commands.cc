@@ -6,12 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
 #include "libs/common/errors.h"
-#include "libs/common/utf8.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
 #include "tools/cli/message_file.h"
+#include "tools/cli/output.h"
 #include "tools/cli/request_id.h"
 #include "tools/cli/seed_diff.h"
 
@@ -56,55 +55,13 @@ int Fail(const Session& s, const grpc::Status& g) {
   return Fail(grpc_util::FromGrpcStatus(g), "intake", s.intake_address);
 }
 
-std::string Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.add_whitespace = true;
-  o.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
-}
-
-std::string Local(const google::protobuf::Timestamp& t) {
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", &tz))
-    tz = absl::FixedTimeZone(7 * 3600);
-  return absl::FormatTime("%H:%M %d/%m/%Y", grpc_util::FromProto(t), tz);
-}
-
-// `request_id`, when given (submit), is shown too.
-void PrintDossier(const Session& s, const v1::Dossier& d,
-                  const std::string& request_id = "") {
-  if (s.json) {
-    if (request_id.empty()) {
-      std::cout << Json(d) << "\n";
-    } else {
-      std::cout << "{\"request_id\": \"" << common::JsonEscape(request_id)
-                << "\", \"dossier\": " << Json(d) << "}\n";
-    }
-    return;
-  }
-  std::cout << "Mã hồ sơ:      " << d.code() << "\n";
-  if (!request_id.empty()) {
-    std::cout << "Mã yêu cầu:    " << request_id << "\n";
-  }
-  std::cout << "Thủ tục:       " << d.procedure() << " (phiên bản "
-            << d.procedure_version() << ")\n"
-            << "Trạng thái:    " << v1::DossierState_Name(d.state()) << " — "
-            << d.current_step() << " (mã quốc gia " << d.national_status_code()
-            << ")\n"
-            << "Tiếp nhận:     " << Local(d.receive_time()) << "\n"
-            << "Hẹn trả:       " << Local(d.appointment_time()) << "\n";
-  for (const auto& r : d.results()) {
-    std::cout << "Kết quả:       " << r.key() << " = " << r.value() << "\n";
-  }
-}
-
 // A local problem (a bad file): nothing was sent.
 int Refuse(const absl::Status& st) {
   std::fprintf(stderr, "error: %s\n", std::string(st.message()).c_str());
   return 2;
 }
+
+void PrintLine(const std::string& line) { std::cout << line << "\n"; }
 
 // `<dir>/<base>.json`, `.yaml` or `.yml`: exactly one of them.
 absl::StatusOr<std::string> SeedFile(const std::string& dir,
@@ -221,15 +178,17 @@ int Seed(const Session& s, const std::string& dir) {
   if (auto st = LoadSeed(dir, "procedures", &procedures); !st.ok()) {
     return Refuse(st);
   }
-  int upserted = 0;
-  int added = 0;
-  if (int rc = SeedAgencies(s, agencies, &upserted); rc != 0) return rc;
-  if (int rc = SeedProcedures(s, procedures, &added); rc != 0) return rc;
-  std::printf(
-      "seeded %d agencies (%d new or changed, %d unchanged), %d new "
-      "procedure versions (of %d)\n",
-      agencies.agencies_size(), upserted, agencies.agencies_size() - upserted,
-      added, procedures.procedures_size());
+  SeedCounts c;
+  c.agencies = agencies.agencies_size();
+  c.procedures = procedures.procedures_size();
+  if (int rc = SeedAgencies(s, agencies, &c.agencies_upserted); rc != 0) {
+    return rc;
+  }
+  if (int rc = SeedProcedures(s, procedures, &c.procedure_versions_added);
+      rc != 0) {
+    return rc;
+  }
+  PrintLine(s.json ? SeedJson(c) : SeedText(c));
   return 0;
 }
 
@@ -253,7 +212,11 @@ int Submit(const Session& s, const std::string& file,
                  id->c_str(), id->c_str());
     return 1;
   }
-  PrintDossier(s, resp.dossier(), *id);
+  if (s.json) {
+    PrintLine(SubmitJson(resp.dossier(), *id));
+  } else {
+    std::cout << DossierText(resp.dossier(), *id);
+  }
   return 0;
 }
 
@@ -266,7 +229,11 @@ int Get(const Session& s, const std::string& code) {
   if (auto st = s.intake->GetDossier(&ctx, req, &resp); !st.ok()) {
     return Fail(s, st);
   }
-  PrintDossier(s, resp.dossier());
+  if (s.json) {
+    PrintLine(JsonLine(resp.dossier()));
+  } else {
+    std::cout << DossierText(resp.dossier());
+  }
   return 0;
 }
 
@@ -282,13 +249,8 @@ int List(const Session& s, const std::string& agency) {
     if (auto st = s.intake->ListDossiers(&ctx, req, &resp); !st.ok()) {
       return Fail(s, st);
     }
-    for (const auto& d : resp.dossiers()) {
-      if (s.json) {
-        std::cout << Json(d) << "\n";
-      } else {
-        std::cout << d.code() << "  " << v1::DossierState_Name(d.state())
-                  << "  hẹn " << Local(d.appointment_time()) << "\n";
-      }
+    for (const v1::Dossier& d : resp.dossiers()) {
+      PrintLine(s.json ? JsonLine(d) : DossierListLine(d));
     }
     token = resp.next_page_token();
   } while (!token.empty());
@@ -307,11 +269,11 @@ int Lookup(const Session& s, const std::string& code,
     return Fail(s, st);
   }
   if (s.json) {
-    std::cout << Json(resp) << "\n";
+    PrintLine(JsonLine(resp));
   } else {
-    std::cout << resp.code() << ": " << resp.current_step() << ", hẹn trả "
-              << Local(resp.appointment_time())
-              << (resp.on_time() ? " (đúng hạn)" : " (trễ hạn)") << "\n";
+    PrintLine(absl::StrCat(resp.code(), ": ", resp.current_step(), ", hẹn trả ",
+                           LocalTime(resp.appointment_time()),
+                           resp.on_time() ? " (đúng hạn)" : " (trễ hạn)"));
   }
   return 0;
 }
@@ -326,7 +288,11 @@ int Form(const Session& s, const std::string& code, v1::FormKind kind) {
   if (auto st = s.intake->RenderForm(&ctx, req, &resp); !st.ok()) {
     return Fail(s, st);
   }
-  std::cout << resp.html();
+  if (s.json) {
+    PrintLine(JsonLine(resp));  // {"html": "..."}
+  } else {
+    std::cout << resp.html();
+  }
   return 0;
 }
 
@@ -340,17 +306,18 @@ int AuditVerify(const Session& s) {
     return Fail(s, st);
   }
   if (s.json) {
-    std::cout << Json(resp) << "\n";
+    PrintLine(JsonLine(resp));
   } else if (resp.intact()) {
-    std::cout << "audit chain intact: " << resp.checked() << " entries\n";
+    PrintLine(absl::StrCat("audit chain intact: ", resp.checked(), " entries"));
   } else {
-    std::cout << "audit chain BROKEN at entry " << resp.first_bad_sequence()
-              << ": " << resp.problem() << "\n";
+    PrintLine(absl::StrCat("audit chain BROKEN at entry ",
+                           resp.first_bad_sequence(), ": ", resp.problem()));
   }
   return resp.intact() ? 0 : 3;
 }
 
-// The on-time report as CSV (UTF-8, header row), from the deadline service.
+// The on-time report from the deadline service: CSV, or the response as
+// JSON.
 int Report(const Session& s, const ReportQuery& q) {
   auto channel = grpc_util::MakeChannel(q.deadline_address, s.tls);
   if (!channel.ok()) {
@@ -378,31 +345,11 @@ int Report(const Session& s, const ReportQuery& q) {
     return Fail(grpc_util::FromGrpcStatus(st), "deadline", q.deadline_address,
                 "--deadline_address");
   }
-  auto csv = [](const std::string& v) {
-    std::string out = "\"";
-    for (char c : v) {
-      if (c == '"') out += '"';
-      out += c;
-    }
-    return out + "\"";
-  };
-  std::printf(
-      "nhom,ten,tiep_nhan,som_han,dung_han,tre_han,dang_xu_ly_trong_han,"
-      "dang_xu_ly_qua_han,ty_le_dung_han\n");
-  auto row = [&](const dv1::OnTimeReportRow& r) {
-    std::printf(
-        "%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%.4f\n", csv(r.group()).c_str(),
-        csv(r.display_name()).c_str(), static_cast<long long>(r.received()),
-        static_cast<long long>(r.finished_early()),
-        static_cast<long long>(r.finished_on_time()),
-        static_cast<long long>(r.finished_late()),
-        static_cast<long long>(r.in_progress_on_time()),
-        static_cast<long long>(r.in_progress_overdue()), r.on_time_rate());
-  };
-  for (const auto& r : resp.rows()) row(r);
-  dv1::OnTimeReportRow total = resp.total();
-  total.set_group("TONG");
-  row(total);
+  if (s.json) {
+    PrintLine(JsonLine(resp));
+  } else {
+    std::cout << ReportCsv(resp);
+  }
   return 0;
 }
 
