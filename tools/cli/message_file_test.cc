@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -388,6 +389,25 @@ TEST(MessageFileTest, FormatComesFromTheExtensionThenTheContent) {
   EXPECT_EQ(FormatOf("dir.v2/d.yml", "{}"), FileFormat::kYaml);
   EXPECT_EQ(FormatOf("d.txt", "\xEF\xBB\xBF \n {\"a\": 1}"), FileFormat::kJson);
   EXPECT_EQ(FormatOf("d", "parent: x"), FileFormat::kYaml);
+}
+
+// The birth registration example in docs/api.md is a valid request.
+TEST(MessageFileTest, TheDocsYamlExampleParses) {
+  const char* src = std::getenv("LIENTHONG_SOURCE_DIR");
+  ASSERT_NE(src, nullptr);
+  std::ifstream in(absl::StrCat(src, "/docs/api.md"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  const size_t start = doc.find("```yaml\n");
+  ASSERT_NE(start, std::string::npos);
+  const size_t end = doc.find("```\n", start + 8);
+  const std::string yaml = doc.substr(start + 8, end - start - 8);
+  v1::SubmitDossierRequest req;
+  ASSERT_TRUE(ParseYaml(yaml, &req).ok()) << ParseYaml(yaml, &req);
+  EXPECT_EQ(req.dossier().procedure(), "procedures/LT.01");
+  EXPECT_EQ(req.dossier().applicant().personal_id(), "001088012345");
+  EXPECT_TRUE(req.request_id().empty());
 }
 
 }  // namespace
