@@ -1,0 +1,115 @@
+#include "tools/cli/cli_flags.h"
+
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace lienthong::cli {
+
+absl::StatusOr<deadline::v1::ReportGrouping> ParseGroupBy(
+    absl::string_view group_by) {
+  if (group_by == "agency") return deadline::v1::REPORT_GROUPING_AGENCY;
+  if (group_by == "procedure") return deadline::v1::REPORT_GROUPING_PROCEDURE;
+  if (group_by == "tier") return deadline::v1::REPORT_GROUPING_TIER;
+  return absl::InvalidArgumentError(
+      "--group_by must be agency, procedure or tier");
+}
+
+absl::Status ParseReportPeriod(absl::string_view from, absl::string_view to,
+                               absl::CivilDay* from_day,
+                               absl::CivilDay* to_day) {
+  if (!absl::ParseCivilTime(from, from_day) ||
+      !absl::ParseCivilTime(to, to_day)) {
+    return absl::InvalidArgumentError("--from and --to must be YYYY-MM-DD");
+  }
+  if (*to_day < *from_day) {
+    return absl::InvalidArgumentError("--to is before --from");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTlsFlags(absl::string_view ca, absl::string_view cert,
+                           absl::string_view key) {
+  if (!cert.empty() && ca.empty()) {
+    return absl::InvalidArgumentError("--cert needs --ca");
+  }
+  if (!key.empty() && ca.empty()) {
+    return absl::InvalidArgumentError("--key needs --ca");
+  }
+  if (cert.empty() != key.empty()) {
+    return absl::InvalidArgumentError(cert.empty() ? "--key needs --cert"
+                                                   : "--cert needs --key");
+  }
+  return absl::OkStatus();
+}
+
+std::string DeadlineAddress(absl::string_view flag) {
+  return flag.empty() ? kDefaultDeadlineAddress : std::string(flag);
+}
+
+std::string ProgramUsage() {
+  return absl::StrCat(
+      "the command line of lienthong's intake service (and of the\n"
+      "deadline service, for `report`).\n"
+      "\n"
+      "  lienthong [flags] COMMAND ARGS...\n"
+      "\n"
+      "Commands, and the flags each uses besides the connection flags\n"
+      "(--address, --ca, --cert, --key, --dev_role, --dev_agency,\n"
+      "--dev_subject) and --json:\n"
+      "  seed [--dir=data/seed]   load agencies.{json,yaml,yml} and\n"
+      "                           procedures.{json,yaml,yml}; unchanged\n"
+      "                           entries are skipped\n"
+      "  submit FILE [--request_id=UUID]\n"
+      "                           submit the SubmitDossierRequest in FILE\n"
+      "                           (.json, .yaml/.yml; other names: JSON if it\n"
+      "                           starts with `{`, else YAML). Without a\n"
+      "                           request id (flag or file) one is derived\n"
+      "                           from the request, so rerunning the same\n"
+      "                           file is a safe retry\n"
+      "  get CODE                 one dossier\n"
+      "  list AGENCY              the agency's dossiers\n"
+      "  lookup CODE LAST4        what a citizen sees (last 4 phone digits)\n"
+      "  receipt CODE, slip CODE  the receipt / control slip as HTML\n"
+      "  audit-verify             check the audit hash chain (exit 3: broken)\n"
+      "  report AGENCY --from=YYYY-MM-DD --to=YYYY-MM-DD\n"
+      "         [--group_by=agency|procedure|tier] [--deadline_address=H:P]\n"
+      "                           the on-time report as CSV, from the\n"
+      "                           deadline service at --deadline_address\n"
+      "                           (default ",
+      kDefaultDeadlineAddress,
+      ")\n"
+      "\n"
+      "--json prints JSON Lines: one compact object per line (list: one per\n"
+      "dossier; submit: {\"request_id\", \"dossier\"}; seed: the counts;\n"
+      "receipt/slip: {\"html\"}; report: the report).\n"
+      "\n"
+      "Shared flag (defined with the services' flags, so not listed below):\n"
+      "  --deadline_address (deadline service host:port, for report);\n"
+      "    default: \"\", meaning ",
+      kDefaultDeadlineAddress,
+      "\n"
+      "\n"
+      "Exit status: 0 done; 1 the server refused or failed; 2 bad command\n"
+      "line or input file (nothing was sent); 3 the audit chain is broken.");
+}
+
+bool IsCliFlagFile(absl::string_view file) {
+  return absl::StrContains(file, "tools/cli/");
+}
+
+void ConfigureFlagsUsage() {
+  absl::SetProgramUsageMessage(ProgramUsage());
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = &IsCliFlagFile;
+  config.contains_helpshort_flags = &IsCliFlagFile;
+  // "tools/cli/cli_main.cc", not the build machine's checkout path.
+  config.normalize_filename = [](absl::string_view file) {
+    const size_t at = file.find("tools/cli/");
+    return std::string(at == absl::string_view::npos ? file : file.substr(at));
+  };
+  absl::SetFlagsUsageConfig(config);
+}
+
+}  // namespace lienthong::cli

@@ -1,0 +1,53 @@
+#pragma once
+
+// The command line's checks that need no server, and the --help text. A
+// mistake here exits 2 before anything is sent.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "lienthong/deadline/v1/deadline_service.pb.h"
+
+namespace lienthong::cli {
+
+// The deadline service of the local stack (tools/stack), for `report` when
+// --deadline_address is empty.
+inline constexpr char kDefaultDeadlineAddress[] = "127.0.0.1:7003";
+
+// --group_by: agency, procedure or tier. Anything else is an error rather
+// than the agency grouping, which a typo used to get silently.
+absl::StatusOr<deadline::v1::ReportGrouping> ParseGroupBy(
+    absl::string_view group_by);
+
+// --from/--to: days YYYY-MM-DD, `from` not after `to`.
+absl::Status ParseReportPeriod(absl::string_view from, absl::string_view to,
+                               absl::CivilDay* from_day,
+                               absl::CivilDay* to_day);
+
+// --ca/--cert/--key: a client certificate is only presented over TLS, so
+// --cert or --key without --ca would be dropped silently (plaintext, no
+// identity); and --cert and --key go together.
+absl::Status CheckTlsFlags(absl::string_view ca, absl::string_view cert,
+                           absl::string_view key);
+
+// --deadline_address, or kDefaultDeadlineAddress when it is empty.
+std::string DeadlineAddress(absl::string_view flag);
+
+// The text --help prints before the flags: each command and the flags it
+// uses, and the shared --deadline_address, which is defined with the
+// services' flags (libs/grpc_util/flags.cc) and so not in the list below it.
+std::string ProgramUsage();
+
+// absl lists with --help and --helpshort the flags defined in files this
+// accepts: the CLI's own, under tools/cli/. (Its default looks for files
+// named after the binary, and so printed "No flags matched".)
+bool IsCliFlagFile(absl::string_view file);
+
+// Installs ProgramUsage and IsCliFlagFile. Once per process, before
+// absl::ParseCommandLine.
+void ConfigureFlagsUsage();
+
+}  // namespace lienthong::cli

@@ -1,0 +1,61 @@
+#include "tools/cli/cli_flags.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace lienthong::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(CliFlagsTest, GroupByTakesOnlyItsThreeValues) {
+  EXPECT_EQ(*ParseGroupBy("agency"), deadline::v1::REPORT_GROUPING_AGENCY);
+  EXPECT_EQ(*ParseGroupBy("procedure"),
+            deadline::v1::REPORT_GROUPING_PROCEDURE);
+  EXPECT_EQ(*ParseGroupBy("tier"), deadline::v1::REPORT_GROUPING_TIER);
+  for (const char* typo : {"agnecy", "procedures", "Tier", ""}) {
+    EXPECT_EQ(ParseGroupBy(typo).status().message(),
+              "--group_by must be agency, procedure or tier")
+        << typo;
+  }
+}
+
+TEST(CliFlagsTest, ClientCertificateNeedsTlsAndItsKey) {
+  EXPECT_TRUE(CheckTlsFlags("", "", "").ok());
+  EXPECT_TRUE(CheckTlsFlags("ca.crt", "", "").ok());
+  EXPECT_TRUE(CheckTlsFlags("ca.crt", "a.crt", "a.key").ok());
+  EXPECT_EQ(CheckTlsFlags("", "a.crt", "a.key").message(), "--cert needs --ca");
+  EXPECT_EQ(CheckTlsFlags("", "", "a.key").message(), "--key needs --ca");
+  EXPECT_EQ(CheckTlsFlags("ca.crt", "a.crt", "").message(),
+            "--cert needs --key");
+  EXPECT_EQ(CheckTlsFlags("ca.crt", "", "a.key").message(),
+            "--key needs --cert");
+}
+
+TEST(CliFlagsTest, ReportPeriodIsTwoOrderedDays) {
+  absl::CivilDay from, to;
+  ASSERT_TRUE(ParseReportPeriod("2026-01-01", "2026-12-31", &from, &to).ok());
+  EXPECT_EQ(from, absl::CivilDay(2026, 1, 1));
+  EXPECT_EQ(to, absl::CivilDay(2026, 12, 31));
+  EXPECT_FALSE(ParseReportPeriod("", "2026-12-31", &from, &to).ok());
+  EXPECT_FALSE(ParseReportPeriod("2026-12-31", "2026-01-01", &from, &to).ok());
+}
+
+TEST(CliFlagsTest, ReportUsesTheLocalDeadlineServiceByDefault) {
+  EXPECT_EQ(DeadlineAddress(""), "127.0.0.1:7003");
+  EXPECT_EQ(DeadlineAddress("deadline:7003"), "deadline:7003");
+}
+
+TEST(CliFlagsTest, HelpListsTheCliFlagsAndNamesTheSharedOnes) {
+  EXPECT_TRUE(IsCliFlagFile("/src/lienthong/tools/cli/cli_main.cc"));
+  EXPECT_FALSE(IsCliFlagFile("/src/lienthong/libs/grpc_util/flags.cc"));
+  const std::string usage = ProgramUsage();
+  EXPECT_THAT(usage, HasSubstr("--deadline_address"));
+  EXPECT_THAT(usage, HasSubstr("127.0.0.1:7003"));
+  EXPECT_THAT(usage, HasSubstr("submit FILE [--request_id=UUID]"));
+  EXPECT_THAT(usage, HasSubstr("JSON Lines"));
+  EXPECT_THAT(usage, HasSubstr("[--group_by=agency|procedure|tier]"));
+}
+
+}  // namespace
+}  // namespace lienthong::cli

@@ -1,0 +1,404 @@
+// The built `lienthong` binary against a real intake server (in process, on
+// loopback) over a real PostgreSQL: what an officer sees when re-running a
+// command.
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "libs/common/uuid.h"
+#include "nlohmann/json.hpp"
+#include "services/deadline/deadline_events.h"
+#include "services/deadline/deadline_server.h"
+#include "services/deadline/memory_deadline_store.h"
+#include "services/intake/intake_test_fixture.h"
+
+extern char** environ;
+
+namespace lienthong::intake {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing_support::IntakeIntegrationTest;
+using testing_support::kTayMo;
+using testing_support::ReadSource;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// This binary's own directory for the files it writes, removed when it
+// exits: other checkouts' runs of this test may share /tmp.
+const std::string& Scratch() {
+  static const struct Dir {
+    Dir() {
+      std::string t =
+          absl::StrCat(::testing::TempDir(), "lienthong-cli-XXXXXX");
+      if (mkdtemp(t.data()) != nullptr) path = t;
+    }
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+    std::string path;
+  } dir;
+  return dir.path;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs build/<preset>/tools/cli/lienthong with `args`; stdout and stderr
+// through files, so a large output cannot block it.
+CliRun Cli(const std::vector<std::string>& args) {
+  const std::string bin =
+      absl::StrCat(std::getenv("LIENTHONG_BINARY_DIR"), "/tools/cli/lienthong");
+  const std::string out = absl::StrCat(Scratch(), "/cli.out");
+  const std::string err = absl::StrCat(Scratch(), "/cli.err");
+  std::vector<std::string> argv_storage = {bin};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid;
+  CliRun r;
+  const int rc =
+      posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    ADD_FAILURE() << "cannot run " << bin << ": " << rc;
+    return r;
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = Slurp(out);
+  r.err = Slurp(err);
+  return r;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
+
+class CliTest : public IntakeIntegrationTest {
+ protected:
+  std::string Address() const {
+    return absl::StrCat("--address=", a_->grpc.address());
+  }
+
+  // A birth registration at Tây Mỗ, as a file without a request_id.
+  std::string WriteBirthFile(const std::string& name) {
+    v1::SubmitDossierRequest req = Birth(kTayMo);
+    req.clear_request_id();
+    std::string json;
+    google::protobuf::util::JsonPrintOptions o;
+    o.preserve_proto_field_names = true;
+    EXPECT_TRUE(
+        google::protobuf::util::MessageToJsonString(req, &json, o).ok());
+    const std::string path = absl::StrCat(Scratch(), "/", name);
+    std::ofstream(path) << json;
+    return path;
+  }
+
+  CliRun SubmitAsOfficer(const std::string& file,
+                         std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {Address(),
+                                     absl::StrCat("--dev_agency=", kTayMo)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("submit");
+    args.push_back(file);
+    return Cli(args);
+  }
+
+  CliRun SeedAsAdmin() {
+    return Cli({Address(), "--dev_role=admin", "--json", "seed",
+                absl::StrCat("--dir=", std::getenv("LIENTHONG_SOURCE_DIR"),
+                             "/data/seed")});
+  }
+
+  int64_t AuditRows(const std::string& action) {
+    return Count(absl::StrCat(
+        "SELECT count(*) FROM intake.audit WHERE action = '", action, "'"));
+  }
+};
+
+TEST_F(CliTest, SubmittingTheSameFileTwiceGivesTheSameDossier) {
+  const std::string file = WriteBirthFile("birth.json");
+  const CliRun first = SubmitAsOfficer(file, {"--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  // A retry, e.g. after DEADLINE_EXCEEDED on the first run.
+  const CliRun again = SubmitAsOfficer(file, {"--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+
+  const auto a = nlohmann::json::parse(first.out);
+  const auto b = nlohmann::json::parse(again.out);
+  EXPECT_EQ(a["dossier"]["code"], b["dossier"]["code"]);
+  EXPECT_EQ(a["request_id"], b["request_id"]);
+  EXPECT_TRUE(common::IsUuid(a["request_id"].get<std::string>()));
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 1);
+
+  // The text output names the request id and the state in Vietnamese.
+  const CliRun text = SubmitAsOfficer(file);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(
+      text.out,
+      HasSubstr(absl::StrCat(
+          "Mã yêu cầu:    ", a["request_id"].get<std::string>(), "\n")));
+  EXPECT_THAT(text.out, HasSubstr("Trạng thái:    Đã tiếp nhận"));
+  EXPECT_THAT(text.out, Not(HasSubstr("DOSSIER_STATE")));
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 1);
+
+  // A new request id on purpose is a second dossier.
+  const CliRun second = SubmitAsOfficer(
+      file, {"--json", "--request_id=3f1c2b4a-5d6e-4f70-8192-a3b4c5d6e7f8"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(nlohmann::json::parse(second.out)["dossier"]["code"],
+            a["dossier"]["code"]);
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 2);
+}
+
+TEST_F(CliTest, FailedSubmitSaysHowToRetrySafely) {
+  v1::SubmitDossierRequest req = Birth(kTayMo);
+  req.clear_request_id();
+  req.mutable_dossier()->set_procedure("procedures/KHONG.CO");
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(req, &json).ok());
+  const std::string file = absl::StrCat(Scratch(), "/unknown.json");
+  std::ofstream(file) << json;
+  const CliRun r = SubmitAsOfficer(file);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("rerun with the same file (or --request_id="));
+  EXPECT_THAT(r.err, HasSubstr("to retry safely"));
+}
+
+// The YAML example in docs/api.md, as an officer would save it.
+TEST_F(CliTest, TheDocsYamlBirthRegistrationIsReceived) {
+  const std::string doc = ReadSource("docs/api.md");
+  const size_t start = doc.find("```yaml\n");
+  ASSERT_NE(start, std::string::npos);
+  const size_t end = doc.find("```\n", start + 8);
+  const std::string path = absl::StrCat(Scratch(), "/birth.yaml");
+  std::ofstream(path) << doc.substr(start + 8, end - start - 8);
+
+  const CliRun r = SubmitAsOfficer(path, {"--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string name =
+      nlohmann::json::parse(r.out)["dossier"]["name"].get<std::string>();
+  const v1::Dossier d = GetAsAdmin(*a_, name);
+  // Unquoted digits in a string field stay text, leading zero included.
+  EXPECT_EQ(d.applicant().personal_id(), "001088012345");
+  EXPECT_EQ(d.applicant().contact().phone(), "0912345678");
+}
+
+TEST_F(CliTest, BadFileIsRefusedWithoutEchoingIt) {
+  const std::string path = absl::StrCat(Scratch(), "/typo.yaml");
+  std::ofstream(path) << "parent: agencies/001.08.19.H26\n"
+                         "dossier:\n  applicant:\n"
+                         "    full_name: Nguyễn Văn An\n"
+                         "    adress: Phường Tây Mỗ\n";
+  const CliRun r = SubmitAsOfficer(path);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, absl::StrCat("error: ", path,
+                                " is not a valid SubmitDossierRequest: "
+                                "(dossier.applicant.adress): unknown field; "
+                                "did you mean address? (the file's content is "
+                                "not shown: it holds personal data)\n"));
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 0);
+
+  const CliRun dir = SubmitAsOfficer(Scratch());
+  EXPECT_EQ(dir.exit_code, 2);
+  EXPECT_THAT(dir.err, HasSubstr("is a directory, not a file"));
+}
+
+TEST_F(CliTest, SeedingTwiceWritesNoAgencyAuditRows) {
+  // The fixture loaded the seed files; one agency was renamed since.
+  auto agencies = testing_support::FromJson<v1::ListAgenciesResponse>(
+      ReadSource("data/seed/agencies.json"));
+  v1::Agency tay_mo;
+  for (const v1::Agency& a : agencies.agencies()) {
+    if (a.code() == kTayMo) tay_mo = a;
+  }
+  ASSERT_EQ(tay_mo.code(), kTayMo);
+  ASSERT_TRUE(UpsertAgencyAsAdmin(
+                  kTayMo, tay_mo.tier(), tay_mo.kind(),
+                  std::string(absl::StripPrefix(tay_mo.parent(), "agencies/")))
+                  .ok());
+  const int64_t agency_rows = AuditRows("UpsertAgency");
+  const int64_t procedure_rows = AuditRows("UpsertProcedure");
+
+  const CliRun first = SeedAsAdmin();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto counts = nlohmann::json::parse(first.out);
+  EXPECT_EQ(counts["agencies"], agencies.agencies_size());
+  EXPECT_EQ(counts["agencies_upserted"], 1);  // the renamed one, back
+  EXPECT_EQ(counts["procedure_versions_added"], 0);
+  EXPECT_EQ(AuditRows("UpsertAgency"), agency_rows + 1);
+
+  const CliRun again = SeedAsAdmin();
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["agencies_upserted"], 0);
+  EXPECT_EQ(AuditRows("UpsertAgency"), agency_rows + 1);
+  EXPECT_EQ(AuditRows("UpsertProcedure"), procedure_rows);
+}
+
+TEST_F(CliTest, SeedFilesMayBeYaml) {
+  // JSON is YAML too; the `_` notes are skipped there as well.
+  const std::string dir = absl::StrCat(Scratch(), "/seed-yaml");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/agencies.yml") << ReadSource("data/seed/agencies.json");
+  std::ofstream(dir + "/procedures.yaml")
+      << ReadSource("data/seed/procedures.json");
+  const int64_t agency_rows = AuditRows("UpsertAgency");
+  const CliRun r = Cli({Address(), "--dev_role=admin", "--json", "seed",
+                        absl::StrCat("--dir=", dir)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["agencies_upserted"], 0);
+  EXPECT_EQ(AuditRows("UpsertAgency"), agency_rows);
+
+  // Two files for the same list: which one was meant?
+  std::ofstream(dir + "/agencies.json")
+      << ReadSource("data/seed/agencies.json");
+  const CliRun both =
+      Cli({Address(), "--dev_role=admin", "seed", absl::StrCat("--dir=", dir)});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_THAT(both.err, HasSubstr("keep one of them"));
+}
+
+TEST_F(CliTest, ListJsonIsJsonLinesAndReceiptHasAJsonForm) {
+  const std::string file = WriteBirthFile("birth.json");
+  ASSERT_EQ(SubmitAsOfficer(file).exit_code, 0);
+  ASSERT_EQ(SubmitAsOfficer(
+                file, {"--request_id=3f1c2b4a-5d6e-4f70-8192-a3b4c5d6e7f8"})
+                .exit_code,
+            0);
+  const std::string as_officer = absl::StrCat("--dev_agency=", kTayMo);
+
+  const CliRun list = Cli({Address(), as_officer, "--json", "list", kTayMo});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const std::vector<std::string> lines = Lines(list.out);
+  ASSERT_EQ(lines.size(), 2u) << list.out;
+  std::string code;
+  for (const std::string& line : lines) {
+    const auto d = nlohmann::json::parse(line);  // each line on its own
+    EXPECT_TRUE(d.is_object());
+    code = d["code"].get<std::string>();
+  }
+
+  const CliRun text = Cli({Address(), as_officer, "list", kTayMo});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("Đã tiếp nhận"));
+  EXPECT_THAT(text.out, Not(HasSubstr("DOSSIER_STATE")));
+
+  const CliRun receipt =
+      Cli({Address(), as_officer, "--json", "receipt", code});
+  ASSERT_EQ(receipt.exit_code, 0) << receipt.err;
+  ASSERT_EQ(Lines(receipt.out).size(), 1u);
+  EXPECT_THAT(nlohmann::json::parse(receipt.out)["html"].get<std::string>(),
+              HasSubstr(code));
+}
+
+// `report` against a deadline service (in memory) on loopback.
+class CliReportTest : public ::testing::Test {
+ protected:
+  CliReportTest()
+      : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 23, 9, 0, 0),
+                               absl::FixedTimeZone(7 * 3600))),
+        service_(store_, clock_, deadline::EncodeNotice),
+        server_(service_, clock_, /*insecure_dev_auth=*/true),
+        grpc_({&server_}) {
+    EXPECT_TRUE(service_.EnsureDefaultCalendar().ok());
+  }
+
+  CliRun Report(std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        absl::StrCat("--deadline_address=", grpc_.address()),
+        "--dev_role=supervisor", "--dev_agency=000.00.19.H26",
+        "--from=2026-11-01", "--to=2026-11-30"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("report");
+    args.push_back("000.00.19.H26");
+    return Cli(args);
+  }
+
+  common::FakeClock clock_;
+  deadline::MemoryDeadlineStore store_;
+  deadline::DeadlineService service_;
+  deadline::DeadlineServer server_;
+  testing::InProcessServer grpc_;
+};
+
+TEST_F(CliReportTest, ReportIsCsvOrWithJsonTheResponse) {
+  const CliRun csv = Report({});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(Lines(csv.out).front(),
+            "nhom,ten,tiep_nhan,som_han,dung_han,tre_han,"
+            "dang_xu_ly_trong_han,dang_xu_ly_qua_han,ty_le_dung_han");
+  EXPECT_TRUE(absl::StartsWith(Lines(csv.out).back(), "\"TONG\","));
+
+  const CliRun json = Report({"--json", "--group_by=tier"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  ASSERT_EQ(Lines(json.out).size(), 1u) << json.out;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["total"]["group"],
+            "agencies/000.00.19.H26");
+}
+
+// No server needed: the command line is checked before anything is sent.
+TEST(CliCommandLineTest, HelpListsTheCliFlags) {
+  const CliRun r = Cli({"--help"});
+  EXPECT_THAT(r.out, Not(HasSubstr("No flags matched")));
+  for (const char* flag : {"--address", "--request_id", "--json", "--group_by",
+                           "--deadline_address", "--dir"}) {
+    EXPECT_THAT(r.out, HasSubstr(flag));
+  }
+}
+
+TEST(CliCommandLineTest, MistakesExitTwoWithAMessage) {
+  const CliRun group_by = Cli({"--group_by=agnecy", "--from=2026-01-01",
+                               "--to=2026-01-31", "report", "000.00.19.H26"});
+  EXPECT_EQ(group_by.exit_code, 2);
+  EXPECT_THAT(group_by.err,
+              HasSubstr("--group_by must be agency, procedure or tier"));
+  const CliRun cert = Cli({"--cert=admin.crt", "--key=admin.key", "get", "X"});
+  EXPECT_EQ(cert.exit_code, 2);
+  EXPECT_THAT(cert.err, HasSubstr("--cert needs --ca"));
+}
+
+TEST(CliCommandLineTest, UnreachableDeadlineServiceNamesItsFlag) {
+  // Port 1 on loopback: nothing listens there.
+  const CliRun r = Cli({"--deadline_address=127.0.0.1:1", "--from=2026-01-01",
+                        "--to=2026-01-31", "report", "000.00.19.H26"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("UNAVAILABLE"));
+  EXPECT_THAT(r.err, HasSubstr("--deadline_address"));
+}
+
+}  // namespace
+}  // namespace lienthong::intake

@@ -1,0 +1,104 @@
+#include "tools/cli/output.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace lienthong::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+namespace v1 = intake::v1;
+
+v1::Dossier Received() {
+  v1::Dossier d;
+  d.set_code("001.08.19.H26-261123-0001");
+  d.set_procedure("procedures/LT.01");
+  d.set_procedure_version(1);
+  d.set_state(v1::DOSSIER_STATE_RECEIVED);
+  d.set_national_status_code(2);
+  d.mutable_receive_time()->set_seconds(1795399200);  // 09:00 23/11/2026
+  d.mutable_appointment_time()->set_seconds(1795852800);
+  return d;
+}
+
+TEST(OutputTest, JsonLineIsOneCompactObject) {
+  v1::Dossier d = Received();
+  d.set_current_step("Dòng một\nDòng hai");
+  const std::string line = JsonLine(d);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  const nlohmann::json j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["code"], "001.08.19.H26-261123-0001");
+  EXPECT_EQ(j["current_step"], "Dòng một\nDòng hai");
+}
+
+TEST(OutputTest, StatesAreShownInVietnamese) {
+  v1::Dossier d = Received();
+  EXPECT_EQ(StateText(d), "Đã tiếp nhận");
+  d.set_state(v1::DOSSIER_STATE_IN_PROCESSING);
+  d.set_current_step("Đang giải quyết: civil_status");
+  EXPECT_EQ(StateText(d), "Đang giải quyết: civil_status");
+  d.clear_current_step();
+  d.set_state(v1::DOSSIER_STATE_READY_FOR_RETURN);
+  EXPECT_EQ(StateText(d), "Có kết quả, chờ trả");
+}
+
+TEST(OutputTest, DossierTextHasNoEnumNames) {
+  v1::Dossier d = Received();
+  d.set_current_step("Đã tiếp nhận");
+  const std::string text =
+      DossierText(d, "0b5e9c1e-6d3a-4f8e-9a41-3c2d1e0f9a87");
+  EXPECT_THAT(text, HasSubstr("Trạng thái:    Đã tiếp nhận (mã quốc gia 2)\n"));
+  EXPECT_THAT(text, HasSubstr("Mã yêu cầu:    0b5e9c1e-6d3a-4f8e-9a41-"));
+  EXPECT_THAT(text, HasSubstr("Tiếp nhận:     09:00 23/11/2026\n"));
+  EXPECT_THAT(text, Not(HasSubstr("RECEIVED")));
+  EXPECT_THAT(text, Not(HasSubstr("Bước hiện tại")));  // same as the state
+  d.set_state(v1::DOSSIER_STATE_IN_PROCESSING);
+  d.set_current_step("Đang giải quyết: civil_status");
+  EXPECT_THAT(DossierText(d),
+              HasSubstr("Bước hiện tại: Đang giải quyết: civil_status\n"));
+  EXPECT_THAT(DossierListLine(d), Not(HasSubstr("IN_PROCESSING")));
+  EXPECT_THAT(DossierListLine(d),
+              HasSubstr("001.08.19.H26-261123-0001  Đang giải quyết: "));
+}
+
+TEST(OutputTest, SubmitJsonCarriesTheRequestId) {
+  const nlohmann::json j = nlohmann::json::parse(
+      SubmitJson(Received(), "0b5e9c1e-6d3a-4f8e-9a41-3c2d1e0f9a87"));
+  EXPECT_EQ(j["request_id"], "0b5e9c1e-6d3a-4f8e-9a41-3c2d1e0f9a87");
+  EXPECT_EQ(j["dossier"]["code"], "001.08.19.H26-261123-0001");
+}
+
+TEST(OutputTest, SeedCountsAsTextAndJson) {
+  const SeedCounts c{96, 1, 6, 0};
+  EXPECT_EQ(SeedText(c),
+            "seeded 96 agencies (1 new or changed, 95 unchanged), 0 new "
+            "procedure versions (of 6)");
+  const nlohmann::json j = nlohmann::json::parse(SeedJson(c));
+  EXPECT_EQ(j["agencies"], 96);
+  EXPECT_EQ(j["agencies_upserted"], 1);
+  EXPECT_EQ(j["agencies_unchanged"], 95);
+  EXPECT_EQ(j["procedures"], 6);
+  EXPECT_EQ(j["procedure_versions_added"], 0);
+}
+
+// tests/e2e/birth_workflow_e2e.sh reads these rows.
+TEST(OutputTest, ReportCsvKeepsItsColumns) {
+  deadline::v1::GetOnTimeReportResponse r;
+  auto* row = r.add_rows();
+  row->set_group("agencies/000.08.19.H26");
+  row->set_received(2);
+  row->set_finished_early(2);
+  row->set_on_time_rate(1);
+  r.mutable_total()->set_received(2);
+  r.mutable_total()->set_display_name("Quận \"Nam\" Từ Liêm");
+  EXPECT_EQ(ReportCsv(r),
+            "nhom,ten,tiep_nhan,som_han,dung_han,tre_han,dang_xu_ly_trong_han,"
+            "dang_xu_ly_qua_han,ty_le_dung_han\n"
+            "\"agencies/000.08.19.H26\",\"\",2,2,0,0,0,0,1.0000\n"
+            "\"TONG\",\"Quận \"\"Nam\"\" Từ Liêm\",2,0,0,0,0,0,0.0000\n");
+}
+
+}  // namespace
+}  // namespace lienthong::cli

@@ -1,0 +1,71 @@
+#include "tools/cli/request_id.h"
+
+#include <openssl/sha.h>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "libs/common/uuid.h"
+
+namespace lienthong::cli {
+namespace {
+
+// Field order is fixed by field numbers, but map entries are not ordered
+// unless asked: deterministic serialization orders them.
+std::string DeterministicBytes(const google::protobuf::Message& m) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    m.SerializePartialToCodedStream(&out);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+std::string Version8Uuid(absl::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         digest);
+  digest[6] = (digest[6] & 0x0F) | 0x80;  // version 8 (custom)
+  digest[8] = (digest[8] & 0x3F) | 0x80;  // variant 10 (RFC 9562)
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xF];
+  }
+  return out;
+}
+
+std::string DeterministicUuid(const google::protobuf::Message& m,
+                              absl::string_view context) {
+  // NUL separators: no type name or context is a prefix of another's.
+  return Version8Uuid(
+      absl::StrCat(m.GetDescriptor()->full_name(), absl::string_view("\0", 1),
+                   context, absl::string_view("\0", 1), DeterministicBytes(m)));
+}
+
+absl::StatusOr<std::string> SubmitRequestId(
+    const intake::v1::SubmitDossierRequest& req, absl::string_view flag) {
+  if (!flag.empty()) {
+    if (!common::IsUuid(flag)) {
+      return absl::InvalidArgumentError(
+          "--request_id must be a UUID (8-4-4-4-12 hex digits)");
+    }
+    if (!req.request_id().empty() && req.request_id() != flag) {
+      return absl::InvalidArgumentError(
+          "--request_id differs from the file's request_id; give one of "
+          "them");
+    }
+    return std::string(flag);
+  }
+  if (!req.request_id().empty()) return req.request_id();
+  return DeterministicUuid(req);  // request_id is empty: not part of it
+}
+
+}  // namespace lienthong::cli

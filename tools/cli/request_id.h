@@ -1,0 +1,34 @@
+#pragma once
+
+// Request ids the CLI sends when the officer gives none. They are derived
+// from the request itself, so re-running the same command after a lost
+// answer (DEADLINE_EXCEEDED, a dropped connection) is a retry that the
+// server answers with the first response, never a second dossier.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "lienthong/intake/v1/intake_service.pb.h"
+
+namespace lienthong::cli {
+
+// An RFC 9562 version-8 UUID made of the first 128 bits of SHA-256(`data`),
+// version and variant bits set: "xxxxxxxx-xxxx-8xxx-[89ab]xxx-xxxxxxxxxxxx".
+std::string Version8Uuid(absl::string_view data);
+
+// Version8Uuid of m's type name, `context` and m's deterministic
+// serialization: equal messages (however their files were written, JSON or
+// YAML, keys in any order) give equal ids; the context keeps ids of
+// different purposes apart.
+std::string DeterministicUuid(const google::protobuf::Message& m,
+                              absl::string_view context = "");
+
+// The request id a submit sends: --request_id when given (a UUID), else the
+// file's `request_id`, else DeterministicUuid of the request. A flag that
+// contradicts the file is an error: one of them would be ignored silently.
+absl::StatusOr<std::string> SubmitRequestId(
+    const intake::v1::SubmitDossierRequest& req, absl::string_view flag);
+
+}  // namespace lienthong::cli
