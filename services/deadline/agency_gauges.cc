@@ -79,9 +79,8 @@ absl::Status UpdateAgencyGauges(db::Pool& pool, absl::Time now,
         "sum(finished_early + finished_on_time + finished_late) AS done FROM "
         "deadline.report_daily WHERE kind = 1 AND day >= ($1::timestamptz AT "
         "TIME ZONE 'Asia/Ho_Chi_Minh')::date GROUP BY scope) "
-        "SELECT r.scope, r.ok, r.done, (SELECT array_position(c.agency_path, "
-        "r.scope) FROM deadline.clocks c WHERE c.agency_path @> "
-        "ARRAY[r.scope] LIMIT 1) FROM r",
+        "SELECT r.scope, r.ok, r.done, (SELECT cardinality(a.ancestors) + 1 "
+        "FROM deadline.agencies a WHERE a.code = r.scope) FROM r",
         PgTime(now - window));
     std::set<std::map<std::string, std::string>> current;
     for (const auto& row : r) {

@@ -128,6 +128,11 @@ absl::Status DeadlineServer::CheckSubtree(const Caller& caller,
     LT_ASSIGN_OR_RETURN(bool within,
                         service_.IsWithin(agency, caller.agency_code));
     if (within) return absl::OkStatus();
+    // An agency no clock has named yet (a new ward of the caller's
+    // district, say) cannot be placed in the tree, and has nothing to show
+    // anyone: answered empty, not refused.
+    LT_ASSIGN_OR_RETURN(bool known, service_.KnowsAgency(agency));
+    if (!known) return absl::OkStatus();
   }
   service_
       .AuditDenied(ActorOf(caller), caller.peer, action,

@@ -207,6 +207,16 @@ TEST_F(DeadlineServerTest, OverdueListedForTheSubtreeOnly) {
       absl::StrCat("ListOverdue PERMISSION_DENIED agencies/", kDistrict, " ",
                    kWardBOfficer.agency, "/", kWardBOfficer.subject, " true"));
 
+  // A ward no clock has named yet (new in the district): nothing to show,
+  // answered empty rather than refused.
+  grpc::ClientContext fresh;
+  As(fresh, kCityOfficer);
+  req.set_agency("agencies/000.99.99.H26");
+  ASSERT_TRUE(stub_->ListOverdue(&fresh, req, &resp).ok());
+  EXPECT_EQ(resp.clocks_size(), 0);
+  ASSERT_EQ(AuditTrail().size(), 1u);  // no denial written for it
+  req.set_agency(absl::StrCat("agencies/", kDistrict));
+
   // A citizen's certificate naming the city sees no clocks either.
   grpc::ClientContext citizen, citizen_clock;
   As(citizen, {"citizen", kCity, "cong-dan"});

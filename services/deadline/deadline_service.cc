@@ -147,6 +147,12 @@ absl::StatusOr<bool> DeadlineService::IsWithin(const std::string& agency,
          ancestors->end();
 }
 
+absl::StatusOr<bool> DeadlineService::KnowsAgency(const std::string& agency) {
+  LT_ASSIGN_OR_RETURN(absl::optional<std::vector<std::string>> ancestors,
+                      store_.AgencyAncestors(agency));
+  return ancestors.has_value();
+}
+
 absl::StatusOr<std::string> DeadlineService::CalendarIdFor(
     const std::string& agency_code, const std::string& procedure_calendar_id) {
   // The rule is shared with intake (its appointment must agree with this

@@ -199,6 +199,9 @@ class DeadlineService {
   // tables).
   absl::StatusOr<bool> IsWithin(const std::string& agency,
                                 const std::string& root);
+  // Whether any clock has named `agency` (as its own or an ancestor): one
+  // never named has no clocks, lists or report rows.
+  absl::StatusOr<bool> KnowsAgency(const std::string& agency);
 
   const DeadlineRules& rules() const { return rules_; }
   const ServiceOptions& options() const { return options_; }

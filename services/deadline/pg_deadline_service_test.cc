@@ -375,6 +375,15 @@ TEST_F(PgDeadlineServiceTest, AgencyAncestorsAndCalendarRequestIds) {
   EXPECT_TRUE(*service_->IsWithin(kWardA.code, kCity.code));
   EXPECT_TRUE(*service_->IsWithin(kDistrict.code, kCity.code));
   EXPECT_FALSE(*service_->IsWithin(kCity.code, kDistrict.code));
+  EXPECT_TRUE(*service_->KnowsAgency(kWardA.code));
+  EXPECT_FALSE(*service_->KnowsAgency("000.99.99.H26"));
+  // Ward A moves to another district: the next clock naming it says so.
+  const AgencyRef other{"000.00.02.H26", Tier::kDistrict, {kCity.code}};
+  const AgencyRef moved{kWardA.code, Tier::kCommune, {kCity.code, other.code}};
+  ASSERT_TRUE(
+      service_->HandleEvent(Received("D2", moved, Vn(2026, 3, 9, 10, 0))).ok());
+  EXPECT_TRUE(*service_->IsWithin(kWardA.code, other.code));
+  EXPECT_FALSE(*service_->IsWithin(kWardA.code, kDistrict.code));
   const std::string json = std::string(calendar::DefaultCalendarJson());
   for (int i = 0; i < 2; ++i) {
     absl::StatusOr<CalendarUpdate> u = service_->UpdateCalendar(

@@ -48,6 +48,20 @@ class PgTx final : public DeadlineTx {
   }
   absl::Status InsertClock(const Clock& c) override {
     ClockParams(c).Exec(w_, kInsertClock);
+    // Its agency and ancestors, for the subtree check. An agency moved
+    // since it was first named gets its new ancestors; rows that do not
+    // change are neither written nor locked (every clock names the city).
+    std::vector<std::string> path = c.agency.ancestors;
+    path.push_back(c.agency.code);
+    Params()
+        .Text(TextArray(path))
+        .Exec(w_,
+              "WITH x AS (SELECT p[i] AS code, p[1:i - 1] AS anc FROM (SELECT "
+              "$1::text[] AS p) s, generate_subscripts(s.p, 1) AS i), u AS "
+              "(UPDATE deadline.agencies a SET ancestors = x.anc FROM x WHERE "
+              "a.code = x.code AND a.ancestors IS DISTINCT FROM x.anc) INSERT "
+              "INTO deadline.agencies (code, ancestors) SELECT code, anc FROM "
+              "x ON CONFLICT (code) DO NOTHING");
     return absl::OkStatus();
   }
   absl::Status UpdateClock(Clock& c) override {
@@ -469,15 +483,12 @@ PgDeadlineStore::AgencyAncestors(const std::string& agency_code) {
   LT_RETURN_IF_ERROR(db::WithTransaction(pool_, [&](pqxx::work& w) {
     const pqxx::result r =
         Params()
-            .Text(TextArray({agency_code}))
+            .Text(agency_code)
             .Exec(w,
-                  "SELECT array_to_string(agency_path, chr(31)) FROM "
-                  "deadline.clocks WHERE agency_path @> $1::text[] LIMIT 1");
+                  "SELECT array_to_string(ancestors, chr(31)) FROM "
+                  "deadline.agencies WHERE code = $1");
     if (r.empty()) return absl::OkStatus();
-    std::vector<std::string> path =
-        absl::StrSplit(r[0][0].as<std::string>(), '\x1f', absl::SkipEmpty());
-    auto it = std::find(path.begin(), path.end(), agency_code);
-    out = std::vector<std::string>(path.begin(), it);
+    out = absl::StrSplit(r[0][0].as<std::string>(), '\x1f', absl::SkipEmpty());
     return absl::OkStatus();
   }));
   return out;
