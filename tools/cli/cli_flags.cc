@@ -91,8 +91,10 @@ std::string ProgramUsage() {
       kDefaultDeadlineAddress,
       "\n"
       "\n"
-      "Exit status: 0 done; 1 the server refused or failed; 2 bad command\n"
-      "line or input file (nothing was sent); 3 the audit chain is broken.");
+      "Exit status: 0 done; 1 the server refused or failed, or a flag the\n"
+      "flags library could not parse (an unknown flag, a bad value, --help);\n"
+      "2 any other bad command line or input file (nothing was sent); 3 the\n"
+      "audit chain is broken.");
 }
 
 bool IsCliFlagFile(absl::string_view file) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "libs/common/errors.h"
+#include "libs/common/uuid.h"
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
 #include "tools/cli/message_file.h"
@@ -104,6 +105,7 @@ int SeedStopped(const char* what, const std::string& code) {
 // 1 when a step failed, else 0; `upserted` counts what was sent.
 int SeedAgencies(const Session& s, const v1::ListAgenciesResponse& agencies,
                  int* upserted) {
+  const std::string run_id = common::NewUuid();
   for (const v1::Agency& a : agencies.agencies()) {
     grpc::ClientContext gctx;
     Prepare(s, gctx);
@@ -123,7 +125,7 @@ int SeedAgencies(const Session& s, const v1::ListAgenciesResponse& agencies,
     v1::UpsertAgencyRequest req;
     *req.mutable_agency() = a;
     req.set_request_id(
-        AgencyUpsertRequestId(a, got.ok() ? &gresp.agency() : nullptr));
+        AgencyUpsertRequestId(a, got.ok() ? &gresp.agency() : nullptr, run_id));
     v1::UpsertAgencyResponse resp;
     if (auto st = s.intake->UpsertAgency(&ctx, req, &resp); !st.ok()) {
       Fail(s, st);
@@ -327,10 +329,7 @@ int Report(const Session& s, const ReportQuery& q) {
     return 2;
   }
   auto deadline = dv1::DeadlineService::NewStub(*channel);
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", &tz)) {
-    tz = absl::FixedTimeZone(7 * 3600);
-  }
+  const absl::TimeZone tz = VietnamZone();
   dv1::GetOnTimeReportRequest req;
   req.set_agency("agencies/" + q.agency);
   grpc_util::ToProto(absl::FromCivil(q.from, tz),

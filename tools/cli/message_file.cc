@@ -92,10 +92,21 @@ absl::StatusOr<std::string> ReadInputFile(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(
       std::fopen(path.c_str(), "rb"), &std::fclose);
   if (f == nullptr) return Unreadable(path, errno != 0 ? errno : EIO);
+  // A request or seed file is kilobytes; a device or a pipe that never
+  // ends (/dev/zero) must not exhaust memory first.
+  constexpr size_t kMaxFileBytes = 64 << 20;
   std::string out;
   char buf[1 << 16];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) out.append(buf, n);
+  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
+    out.append(buf, n);
+    if (out.size() > kMaxFileBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path,
+                       " is larger than 64 MiB: not a request or seed "
+                       "file"));
+    }
+  }
   if (std::ferror(f.get())) return Unreadable(path, errno != 0 ? errno : EIO);
   return out;
 }

@@ -410,5 +410,54 @@ TEST(MessageFileTest, TheDocsYamlExampleParses) {
   EXPECT_TRUE(req.request_id().empty());
 }
 
+// --- hostile or mistaken input: refused, never quoted, never a crash
+
+TEST(MessageFileTest, HostileJsonIsRefusedWithoutQuotingIt) {
+  v1::SubmitDossierRequest req;
+  // A number no double holds (nlohmann's message quotes it).
+  absl::Status s = ParseJson(
+      R"({"dossier": {"applicant": {"personal_id": 1088012345e999}}})", &req);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  ExpectNoPersonalData(Message(s));
+  // Nesting that would make every walk recurse 100,000 times.
+  s = ParseJson(absl::StrCat(R"({"request_id": )", std::string(100000, '['),
+                             std::string(100000, ']'), "}"),
+                &req);
+  EXPECT_THAT(Message(s), HasSubstr("nested more than"));
+  // A key twice in one object: the last would silently win.
+  s = ParseJson(R"({"parent": "agencies/a", "parent": "agencies/b"})", &req);
+  EXPECT_THAT(Message(s), HasSubstr("given twice"));
+}
+
+TEST(MessageFileTest, JsonShapesAreCheckedAsYamlsAre) {
+  v1::SubmitDossierRequest req;
+  // One item where a list belongs.
+  EXPECT_THAT(
+      Message(ParseJson(
+          R"({"dossier": {"fields": {"key": "k", "value": "v"}}})", &req)),
+      HasSubstr("(dossier.fields): expected a list"));
+  // An enum by number (this one has no value).
+  EXPECT_THAT(
+      Message(ParseJson(R"({"dossier": {"channel": 1088012345}})", &req)),
+      HasSubstr("(dossier.channel): expected a value's name"));
+  // A list where one value belongs.
+  EXPECT_THAT(Message(ParseJson(R"({"request_id": [["x"]]})", &req)),
+              HasSubstr("(request_id): expected a single value"));
+  // A scalar where a message belongs.
+  EXPECT_THAT(Message(ParseJson(R"({"dossier": 5})", &req)),
+              HasSubstr("(dossier): expected an object"));
+}
+
+TEST(MessageFileTest, YamlAliasesQuotedBoolsAndEmptyDocumentsAreRefused) {
+  v1::SubmitDossierRequest req;
+  // Aliases of aliases expand exponentially when walked.
+  EXPECT_THAT(Message(ParseYaml("a: &a x\nparent: *a\n", &req)),
+              HasSubstr("aliases"));
+  v1::Dossier d;
+  EXPECT_THAT(Message(ParseYaml("late: \"true\"\n", &d)), HasSubstr("(late)"));
+  EXPECT_TRUE(ParseYaml("late: true\n", &d).ok());
+  EXPECT_THAT(Message(ParseYaml("---\n", &req)), HasSubstr("empty"));
+}
+
 }  // namespace
 }  // namespace lienthong::cli

@@ -39,12 +39,17 @@ std::string JsonLine(const google::protobuf::Message& m) {
   return out;
 }
 
-std::string LocalTime(const google::protobuf::Timestamp& t) {
+absl::TimeZone VietnamZone() {
   absl::TimeZone tz;
   if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", &tz)) {
     tz = absl::FixedTimeZone(7 * 3600);  // no tzdata: Vietnam has no DST
   }
-  return absl::FormatTime("%H:%M %d/%m/%Y", grpc_util::FromProto(t), tz);
+  return tz;
+}
+
+std::string LocalTime(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%H:%M %d/%m/%Y", grpc_util::FromProto(t),
+                          VietnamZone());
 }
 
 std::string StateText(const intake::v1::Dossier& d) {

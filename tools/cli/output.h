@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "lienthong/deadline/v1/deadline_service.pb.h"
@@ -18,6 +19,8 @@ std::string JsonLine(const google::protobuf::Message& m);
 
 // "HH:MM dd/mm/yyyy" in Hà Nội time.
 std::string LocalTime(const google::protobuf::Timestamp& t);
+// Asia/Ho_Chi_Minh, or UTC+7 without tzdata (Vietnam has no DST).
+absl::TimeZone VietnamZone();
 
 // The state as officers say it: the dossier's current step when the server
 // set one ("Đang giải quyết: civil_status"), else the state's Vietnamese

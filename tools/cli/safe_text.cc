@@ -13,7 +13,6 @@ namespace lienthong::cli {
 namespace {
 
 // Unknown keys named in protobuf's messages are cut to this.
-constexpr size_t kMaxKeyBytes = 64;
 constexpr absl::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // Length of the well-formed UTF-8 sequence at s[i], or 0.

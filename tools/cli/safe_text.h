@@ -15,6 +15,8 @@ namespace lienthong::cli {
 // when cut. For the file's own text that an error must name (an unknown
 // key).
 std::string SafeExcerpt(absl::string_view s, size_t max_bytes);
+// The longest key an error repeats (longer ones are cut: SafeExcerpt).
+inline constexpr size_t kMaxKeyBytes = 64;
 
 // Protobuf's JSON parser's error without the input it quotes: it prints
 // "invalid value <value> for type T" and, for syntax errors, a snippet of

@@ -16,7 +16,6 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 
 // A key the schema does not know is the file's own text: shown cut short.
-constexpr size_t kMaxKeyBytes = 64;
 
 // Protobuf's spelling of a field type in its JSON errors: TYPE_STRING.
 std::string TypeName(const FieldDescriptor& f) {

@@ -54,11 +54,13 @@ absl::StatusOr<SeedStep> DecideProcedure(const absl::Status& got,
 }
 
 std::string AgencyUpsertRequestId(const intake::v1::Agency& seed,
-                                  const intake::v1::Agency* stored) {
+                                  const intake::v1::Agency* stored,
+                                  absl::string_view run_id) {
   const std::string before =
       stored == nullptr ? "none" : DeterministicUuid(Comparable(*stored));
-  return DeterministicUuid(Comparable(seed),
-                           absl::StrCat("seed replacing ", before));
+  return DeterministicUuid(
+      Comparable(seed),
+      absl::StrCat("seed run ", run_id, " replacing ", before));
 }
 
 std::string ProcedureUpsertRequestId(const intake::v1::Procedure& seed,

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "lienthong/intake/v1/resources.pb.h"
 
 namespace lienthong::cli {
@@ -40,11 +41,14 @@ absl::StatusOr<SeedStep> DecideProcedure(const absl::Status& got,
 
 // Request ids for the upserts, from the seed entry and what it replaces
 // (the stored agency, the version in force; empty/0 when none). A retry of
-// the same change reuses the id; a later change back to an earlier content
-// gets a new one, so the server does not answer it with the stale first
-// response.
+// the same change reuses the id. An agency has no version that only grows,
+// so its id also carries the seed run (`run_id`, one per `seed` command):
+// the same stray rename undone again in a later run is a new request, not
+// a replay of the first undoing (which the server would answer without
+// writing). Reruns write nothing anyway when the stored agency is equal.
 std::string AgencyUpsertRequestId(const intake::v1::Agency& seed,
-                                  const intake::v1::Agency* stored);
+                                  const intake::v1::Agency* stored,
+                                  absl::string_view run_id);
 std::string ProcedureUpsertRequestId(const intake::v1::Procedure& seed,
                                      int stored_version);
 

@@ -110,15 +110,17 @@ TEST(SeedDiffTest, UpsertRequestIdsAreStableAndChangeWithWhatTheyReplace) {
   const v1::Agency stored = Stored(TayMo());
   v1::Agency renamed = TayMo();
   renamed.set_display_name("Tên mới");
-  EXPECT_EQ(AgencyUpsertRequestId(renamed, &stored),
-            AgencyUpsertRequestId(renamed, &stored));
+  EXPECT_EQ(AgencyUpsertRequestId(renamed, &stored, "run-1"),
+            AgencyUpsertRequestId(renamed, &stored, "run-1"));
   // Output-only fields of the seed entry do not change the id.
-  EXPECT_EQ(AgencyUpsertRequestId(Stored(renamed), &stored),
-            AgencyUpsertRequestId(renamed, &stored));
-  // A -> B -> A: the second A replaces B, not nothing, so it is a new
-  // request rather than a replay of the first.
-  EXPECT_NE(AgencyUpsertRequestId(TayMo(), nullptr),
-            AgencyUpsertRequestId(TayMo(), &stored));
+  EXPECT_EQ(AgencyUpsertRequestId(Stored(renamed), &stored, "run-1"),
+            AgencyUpsertRequestId(renamed, &stored, "run-1"));
+  // The same stray change undone in two runs: two requests, so the second
+  // is written rather than answered with the first's stored response.
+  EXPECT_NE(AgencyUpsertRequestId(TayMo(), &stored, "run-1"),
+            AgencyUpsertRequestId(TayMo(), &stored, "run-2"));
+  EXPECT_NE(AgencyUpsertRequestId(TayMo(), nullptr, "run-1"),
+            AgencyUpsertRequestId(TayMo(), &stored, "run-1"));
   EXPECT_NE(ProcedureUpsertRequestId(Lt01(), 1),
             ProcedureUpsertRequestId(Lt01(), 2));
   EXPECT_EQ(ProcedureUpsertRequestId(Lt01(), 2),

@@ -1,6 +1,7 @@
 #include "tools/cli/yaml_document.h"
 
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/status_macros.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace lienthong::cli {
@@ -29,6 +31,9 @@ absl::StatusOr<Json> YamlScalar(const YAML::Node& n, const FieldDescriptor& f,
   const std::string& s = n.Scalar();
   switch (f.cpp_type()) {
     case FieldDescriptor::CPPTYPE_BOOL:
+      // Plain `true`/`false` only (tag "?"), as JSON takes no "true" in
+      // quotes.
+      if (n.Tag() != "?") return NotABool(f, path);
       if (s == "true") return Json(true);
       if (s == "false") return Json(false);
       return NotABool(f, path);
@@ -155,6 +160,26 @@ absl::StatusOr<Json> YamlMessage(const YAML::Node& n, const Descriptor& d,
   return out;
 }
 
+// Whether the text uses an alias (`*name`). Each alias is the anchored
+// node again, so a few kilobytes of aliases of aliases expand to gigabytes
+// when walked; no request or seed file needs them.
+class AliasFinder : public YAML::EventHandler {
+ public:
+  bool found = false;
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { found = true; }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 // yaml-cpp's parser messages are fixed texts, but a few append what they
 // choke on ("unknown escape character: x"): keep the text before that.
 std::string YamlReason(const std::string& msg) {
@@ -167,12 +192,24 @@ absl::StatusOr<Json> YamlAsJson(absl::string_view text, const Descriptor& d,
                                 const ParseOptions& o) {
   std::vector<YAML::Node> docs;
   try {
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    AliasFinder aliases;
+    while (parser.HandleNextDocument(aliases)) {
+    }
+    if (aliases.found) {
+      return absl::InvalidArgumentError(
+          "not valid here: YAML aliases (*name) are not supported; write the "
+          "values out");
+    }
     docs = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrFormat("not valid YAML: %s at line %d, column %d",
                         YamlReason(e.msg), e.mark.line + 1, e.mark.column + 1));
   }
+  // A lone `---` is a document holding nothing.
+  if (docs.size() == 1 && docs[0].IsNull()) docs.clear();
   if (docs.size() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "not a valid ", d.name(), ": ",
