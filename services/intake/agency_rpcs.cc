@@ -113,6 +113,12 @@ grpc::Status IntakeServer::UpsertAgency(grpc::ServerContext* ctx,
   if (auto s = ValidateAgency(req->agency()); !s.ok()) return Done(s);
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     return Idempotent(tx, "UpsertAgency", req->request_id(), *req, resp, [&] {
+      // One change of the tree at a time: two moves checked side by side
+      // (X under Y, Y under X) each found no cycle and both committed one.
+      // Admin changes are rare; the checks below read the tree after it.
+      tx.exec(
+          "SELECT pg_advisory_xact_lock(hashtext('lienthong.intake.agency_"
+          "tree'))");
       v1::Agency a = req->agency();
       a.set_name(AgencyName(a.code()));
       std::string parent_path;

@@ -1,12 +1,15 @@
 // intake's agency tree over real gRPC and PostgreSQL: tiers as data (a
 // two-tier province-commune tree), the order of tiers, and a ward moving to
-// another district with its units and dossiers.
+// another district with its units and dossiers; changes of the tree and
+// of a procedure one after another.
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "libs/grpc_util/proto_time.h"
 #include "services/intake/intake_test_fixture.h"
@@ -208,6 +211,73 @@ TEST_F(IntakeIntegrationTest, DossiersSubmittedDuringAMoveFollowTheWard) {
   EXPECT_TRUE(move_status.ok()) << move_status.error_message();
   paths_agree(second.dossier());
   paths_agree(first.dossier());
+}
+
+// Two moves side by side, X under Y and Y under X, each lined up behind a
+// lock a third session holds: one goes through, the other finds the cycle
+// it would close. (Both once passed their checks and committed a cycle.)
+TEST_F(IntakeIntegrationTest, CrossedMovesCannotMakeACycle) {
+  constexpr char kX[] = "000.00.98.H26", kY[] = "000.00.99.H26";
+  for (const char* code : {kX, kY}) {
+    ASSERT_TRUE(UpsertAgencyAsAdmin(code, common::v1::TIER_DISTRICT,
+                                    common::v1::AGENCY_KIND_OTHER,
+                                    "000.00.00.H26")
+                    .ok());
+  }
+  pqxx::connection holder(dsn_);
+  pqxx::work hold(holder);
+  hold.exec("LOCK TABLE intake.dossiers IN SHARE ROW EXCLUSIVE MODE");
+  grpc::Status x_under_y, y_under_x;
+  std::thread a([&] {
+    x_under_y = UpsertAgencyAsAdmin(kX, common::v1::TIER_DISTRICT,
+                                    common::v1::AGENCY_KIND_OTHER, kY);
+  });
+  std::thread b([&] {
+    y_under_x = UpsertAgencyAsAdmin(kY, common::v1::TIER_DISTRICT,
+                                    common::v1::AGENCY_KIND_OTHER, kX);
+  });
+  // Both wait (on the tree's lock or the table's) before the holder lets go.
+  for (int i = 0; i < 2000 && Count("SELECT count(*) FROM pg_locks WHERE "
+                                    "NOT granted") < 2;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  hold.commit();
+  a.join();
+  b.join();
+  EXPECT_NE(x_under_y.ok(), y_under_x.ok())
+      << x_under_y.error_message() << " / " << y_under_x.error_message();
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.agencies WHERE path LIKE "
+                  "'%/' || code || '/%/' || code || '/%'"),
+            0);
+}
+
+// Versions of one procedure upserted side by side: each gets its own
+// number, none fails.
+TEST_F(IntakeIntegrationTest, ConcurrentProcedureVersionsAllLand) {
+  auto procs = FromJson<v1::ListProceduresResponse>(
+      ReadSource("data/seed/procedures.json"));
+  v1::Procedure p = procs.procedures(0);
+  p.set_code("TEST.99");
+  constexpr int kCalls = 12;
+  std::vector<int> versions(kCalls, 0);
+  std::vector<std::thread> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    calls.emplace_back([&, i] {
+      grpc::ClientContext ctx;
+      As(ctx, "admin", "000.00.00.H26");
+      v1::UpsertProcedureRequest req;
+      *req.mutable_procedure() = p;
+      req.mutable_procedure()->set_display_name(absl::StrCat("Phiên bản ", i));
+      v1::UpsertProcedureResponse resp;
+      grpc::Status s = a_->stub->UpsertProcedure(&ctx, req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      versions[i] = resp.procedure().version();
+    });
+  }
+  for (auto& t : calls) t.join();
+  std::sort(versions.begin(), versions.end());
+  for (int i = 0; i < kCalls; ++i) EXPECT_EQ(versions[i], i + 1);
 }
 
 }  // namespace

@@ -43,11 +43,18 @@ void RequireText(absl::string_view path, absl::string_view value,
 void ValidateDuration(absl::string_view path,
                       const common::v1::WorkingDuration& d,
                       std::vector<FieldViolation>* out) {
-  if (d.unit() == common::v1::WORKING_DURATION_UNIT_UNSPECIFIED) {
-    out->push_back({absl::StrCat(path, ".unit"), "is required"});
+  if (d.unit() == common::v1::WORKING_DURATION_UNIT_UNSPECIFIED ||
+      !common::v1::WorkingDurationUnit_IsValid(d.unit())) {
+    out->push_back({absl::StrCat(path, ".unit"), "is required: DAYS or HOURS"});
   }
-  if (d.amount() <= 0) {
-    out->push_back({absl::StrCat(path, ".amount"), "must be positive"});
+  // 365 working days at most, as the deadline service counts.
+  if (d.amount() <= 0 ||
+      (d.unit() == common::v1::WORKING_DURATION_UNIT_DAYS &&
+       d.amount() > 365) ||
+      (d.unit() == common::v1::WORKING_DURATION_UNIT_HOURS &&
+       d.amount() > 365 * 8)) {
+    out->push_back({absl::StrCat(path, ".amount"),
+                    "must be positive and at most 365 working days"});
   }
 }
 
@@ -175,18 +182,82 @@ absl::StatusOr<std::vector<std::string>> TopologicalLegOrder(
   return order;
 }
 
+namespace {
+
+// Bounds a procedure stays within: every DossierReceived carries the whole
+// procedure, and validating legs is quadratic in their number.
+constexpr int kMaxProcedureFields = 300;
+constexpr int kMaxProcedureDocuments = 100;
+constexpr int kMaxProcedureLegs = 50;
+constexpr int kMaxLegLinks = 100;  // depends_on, produces, consumes each
+constexpr int kMaxEnumValues = 500;
+
+// A field of a dossier or an output of a leg, as a FieldSpec.
+void ValidateFieldSpec(const common::v1::FieldSpec& f, const std::string& path,
+                       std::vector<FieldViolation>* v) {
+  if (f.type() == common::v1::FIELD_TYPE_UNSPECIFIED ||
+      !common::v1::FieldType_IsValid(f.type())) {
+    v->push_back({absl::StrCat(path, ".type"), "is required: a FieldType"});
+  }
+  if (!f.pattern().empty() && !fields::IsValidPattern(f.pattern())) {
+    v->push_back({absl::StrCat(path, ".pattern"),
+                  "is not a valid RE2 regular expression"});
+  }
+  if (f.type() == common::v1::FIELD_TYPE_ENUM) {
+    const bool any =
+        std::any_of(f.enum_values().begin(), f.enum_values().end(),
+                    [](const std::string& e) { return !e.empty(); });
+    if (!any || f.enum_values_size() > kMaxEnumValues) {
+      v->push_back({absl::StrCat(path, ".enum_values"),
+                    absl::StrCat("ENUM needs 1 to ", kMaxEnumValues,
+                                 " non-empty values")});
+    }
+  }
+}
+
+// Sizes first: the checks after them walk every list.
+std::vector<FieldViolation> ProcedureSizes(const v1::Procedure& p) {
+  std::vector<FieldViolation> v;
+  auto at_most = [&](const std::string& path, int n, int max) {
+    if (n > max) v.push_back({path, absl::StrCat("at most ", max)});
+  };
+  at_most("procedure.fields", p.fields_size(), kMaxProcedureFields);
+  at_most("procedure.documents", p.documents_size(), kMaxProcedureDocuments);
+  at_most("procedure.legs", p.legs_size(), kMaxProcedureLegs);
+  for (int i = 0; i < p.legs_size() && i < kMaxProcedureLegs; ++i) {
+    const auto& l = p.legs(i);
+    const std::string path = absl::StrCat("procedure.legs[", i, "]");
+    at_most(absl::StrCat(path, ".depends_on"), l.depends_on_size(),
+            kMaxLegLinks);
+    at_most(absl::StrCat(path, ".produces"), l.produces_size(), kMaxLegLinks);
+    at_most(absl::StrCat(path, ".consumes"), l.consumes_size(), kMaxLegLinks);
+  }
+  return v;
+}
+
+}  // namespace
+
 absl::Status ValidateProcedure(const v1::Procedure& p) {
+  if (std::vector<FieldViolation> v = ProcedureSizes(p); !v.empty()) {
+    return common::InvalidArgument("INVALID_PROCEDURE", v);
+  }
   std::vector<FieldViolation> v;
   if (p.code().empty() || p.code().size() > 40 ||
       p.code().find('/') != std::string::npos) {
     v.push_back({"procedure.code", "is required (no '/')"});
   }
   RequireText("procedure.display_name", p.display_name(), &v, 1000);
-  if (p.receiving_tiers().empty()) {
-    v.push_back({"procedure.receiving_tiers", "at least one tier"});
+  const auto bad_tier = [](int t) {
+    return t == common::v1::TIER_UNSPECIFIED || !common::v1::Tier_IsValid(t);
+  };
+  if (p.receiving_tiers().empty() ||
+      std::any_of(p.receiving_tiers().begin(), p.receiving_tiers().end(),
+                  bad_tier)) {
+    v.push_back(
+        {"procedure.receiving_tiers", "at least one tier, each a Tier"});
   }
-  if (p.deciding_tier() == common::v1::TIER_UNSPECIFIED) {
-    v.push_back({"procedure.deciding_tier", "is required"});
+  if (bad_tier(p.deciding_tier())) {
+    v.push_back({"procedure.deciding_tier", "is required: a Tier"});
   }
   if (p.online_level() < 1 || p.online_level() > 4) {
     v.push_back({"procedure.online_level", "must be 1 to 4"});
@@ -194,6 +265,16 @@ absl::Status ValidateProcedure(const v1::Procedure& p) {
   if (p.fee_vnd() < 0)
     v.push_back({"procedure.fee_vnd", "must not be negative"});
   ValidateDuration("procedure.legal_time", p.legal_time(), &v);
+  if (p.has_effective_time()) {
+    // Years 2000-9999: anything else is a typo that would never come into
+    // force, or that PostgreSQL refuses.
+    const auto& t = p.effective_time();
+    if (t.seconds() < 946684800 || t.seconds() > 253402300799 ||
+        t.nanos() < 0 || t.nanos() > 999999999) {
+      v.push_back({"procedure.effective_time",
+                   "must be a valid time in years 2000-9999"});
+    }
+  }
   if (!ParseCutoff(p.cutoff_local_time()).ok()) {
     v.push_back({"procedure.cutoff_local_time", "must be HH:MM"});
   }
@@ -211,17 +292,7 @@ absl::Status ValidateProcedure(const v1::Procedure& p) {
       v.push_back({absl::StrCat(path, ".key"), "must be unique and non-empty"});
     }
     RequireText(absl::StrCat(path, ".label"), f.label(), &v);
-    if (f.type() == common::v1::FIELD_TYPE_UNSPECIFIED) {
-      v.push_back({absl::StrCat(path, ".type"), "is required"});
-    }
-    if (!f.pattern().empty() && !fields::IsValidPattern(f.pattern())) {
-      v.push_back({absl::StrCat(path, ".pattern"),
-                   "is not a valid RE2 regular expression"});
-    }
-    if (f.type() == common::v1::FIELD_TYPE_ENUM && f.enum_values().empty()) {
-      v.push_back(
-          {absl::StrCat(path, ".enum_values"), "are required for ENUM"});
-    }
+    ValidateFieldSpec(f, path, &v);
   }
   std::set<std::string> docs;
   for (int i = 0; i < p.documents_size(); ++i) {
@@ -232,6 +303,12 @@ absl::Status ValidateProcedure(const v1::Procedure& p) {
     }
     RequireText(absl::StrCat("procedure.documents[", i, "].display_name"),
                 d.display_name(), &v);
+    if (d.originals() < 0 || d.copies() < 0 ||
+        (d.required() && d.originals() + d.copies() == 0)) {
+      v.push_back({absl::StrCat("procedure.documents[", i, "]"),
+                   "originals and copies must not be negative, and a "
+                   "required document needs at least one of them"});
+    }
   }
   // Legs.
   std::map<std::string, const v1::LegSpec*> legs;
@@ -242,19 +319,33 @@ absl::Status ValidateProcedure(const v1::Procedure& p) {
       v.push_back({absl::StrCat(path, ".id"), "must be unique and non-empty"});
     }
     RequireText(absl::StrCat(path, ".display_name"), l.display_name(), &v);
-    if (l.agency_kind() == common::v1::AGENCY_KIND_UNSPECIFIED) {
+    if (l.agency_kind() == common::v1::AGENCY_KIND_UNSPECIFIED ||
+        !common::v1::AgencyKind_IsValid(l.agency_kind())) {
       v.push_back({absl::StrCat(path, ".agency_kind"), "is required"});
     }
-    if (l.levels_up() < 0) {
-      v.push_back({absl::StrCat(path, ".levels_up"), "must not be negative"});
+    // Tiers are numbered from the top (province 1): from every receiving
+    // tier, the leg's agency must lie at or below the top of the tree.
+    int lowest_receiving = common::v1::TIER_COMMUNE;
+    for (int t : p.receiving_tiers())
+      lowest_receiving = std::min(lowest_receiving, t);
+    if (l.levels_up() < 0 || l.levels_up() >= lowest_receiving) {
+      v.push_back({absl::StrCat(path, ".levels_up"),
+                   "must not be negative, nor climb above the top of the "
+                   "tree from a receiving tier"});
     }
     ValidateDuration(absl::StrCat(path, ".time_limit"), l.time_limit(), &v);
+    if (WorkingTimeOf(l.time_limit()) > WorkingTimeOf(p.legal_time())) {
+      v.push_back({absl::StrCat(path, ".time_limit"),
+                   "must not exceed the procedure's legal_time"});
+    }
     std::set<std::string> out_keys;
-    for (const auto& o : l.produces()) {
+    for (int k = 0; k < l.produces_size(); ++k) {
+      const auto& o = l.produces(k);
       if (o.key().empty() || !out_keys.insert(o.key()).second) {
         v.push_back({absl::StrCat(path, ".produces"),
                      "output keys must be unique and non-empty"});
       }
+      ValidateFieldSpec(o, absl::StrCat(path, ".produces[", k, "]"), &v);
     }
   }
   for (int i = 0; i < p.legs_size(); ++i) {

@@ -53,6 +53,7 @@ v1::Procedure Proc() {
   d->set_code("giay_chung_sinh");
   d->set_display_name("Giấy chứng sinh");
   d->set_required(true);
+  d->set_originals(1);
   *p.add_legs() = Leg("civil", {}, {}, {"personal_id"});
   *p.add_legs() = Leg("police", {"civil"}, {"personal_id"});
   *p.add_legs() = Leg("bhyt", {"civil"}, {"personal_id"});
@@ -97,6 +98,65 @@ TEST(ProcedureValidationTest, CyclesUnknownDepsAndUnproducedInputsAreRejected) {
   bad.clear_receiving_tiers();
   auto details = common::GetErrorDetails(ValidateProcedure(bad));
   EXPECT_EQ(details.field_violations.size(), 2u);
+}
+
+// What a catalog entry cannot do and still work: each refused with the
+// field named.
+TEST(ProcedureValidationTest, ProceduresThatCannotWorkAreRefused) {
+  const auto violated = [](const v1::Procedure& p) {
+    std::vector<std::string> fields;
+    for (const auto& v :
+         common::GetErrorDetails(ValidateProcedure(p)).field_violations) {
+      fields.push_back(v.field);
+    }
+    return fields;
+  };
+  using ::testing::ElementsAre;
+  v1::Procedure p = Proc();
+  p.mutable_documents(0)->set_originals(0);  // required, nothing to hand in
+  EXPECT_THAT(violated(p), ElementsAre("procedure.documents[0]"));
+  p = Proc();
+  p.mutable_legs(1)->mutable_time_limit()->set_amount(30);  // legal time 3
+  EXPECT_THAT(violated(p), ElementsAre("procedure.legs[1].time_limit"));
+  p = Proc();
+  p.add_receiving_tiers(static_cast<common::v1::Tier>(42));
+  p.mutable_legs(0)->set_agency_kind(static_cast<common::v1::AgencyKind>(99));
+  p.mutable_fields(0)->set_type(static_cast<common::v1::FieldType>(99));
+  EXPECT_THAT(violated(p), ElementsAre("procedure.receiving_tiers",
+                                       "procedure.fields[0].type",
+                                       "procedure.legs[0].agency_kind"));
+  p = Proc();
+  p.mutable_legs(0)->mutable_produces(0)->set_type(
+      common::v1::FIELD_TYPE_ENUM);  // an output no value can fill
+  EXPECT_THAT(violated(p),
+              ElementsAre("procedure.legs[0].produces[0].enum_values"));
+  p = Proc();
+  p.mutable_legs(0)->set_levels_up(3);  // above the province, from a commune
+  EXPECT_THAT(violated(p), ElementsAre("procedure.legs[0].levels_up"));
+  p = Proc();
+  p.mutable_legal_time()->set_amount(2000000000);
+  EXPECT_THAT(violated(p), ElementsAre("procedure.legal_time.amount"));
+  p = Proc();
+  p.mutable_effective_time()->set_seconds(-62135596801);  // before year 1
+  EXPECT_THAT(violated(p), ElementsAre("procedure.effective_time"));
+}
+
+// A chain of 90,000 legs once crashed the server (a recursive cycle check);
+// sizes are refused before anything walks the lists.
+TEST(ProcedureValidationTest, OversizedProceduresAreRefusedFirst) {
+  v1::Procedure p = Proc();
+  for (int i = 0; i < 90000; ++i) {
+    *p.add_legs() = Leg(absl::StrCat("l", i), {absl::StrCat("l", i + 1)});
+  }
+  const auto details = common::GetErrorDetails(ValidateProcedure(p));
+  ASSERT_EQ(details.field_violations.size(), 1u);
+  EXPECT_EQ(details.field_violations[0].field, "procedure.legs");
+  v1::Procedure fields = Proc();
+  for (int i = 0; i < 301; ++i) *fields.add_fields() = Proc().fields(0);
+  EXPECT_EQ(common::GetErrorDetails(ValidateProcedure(fields))
+                .field_violations[0]
+                .field,
+            "procedure.fields");
 }
 
 TEST(ProcedureValidationTest, CalendarIsEmptyOrACalendarName) {

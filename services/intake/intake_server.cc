@@ -9,6 +9,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/db/migrations.h"
 #include "libs/db/outbox.h"
+#include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/after_call.h"
 #include "libs/grpc_util/event_sink.h"
@@ -325,6 +326,12 @@ grpc::Status IntakeServer::UpsertProcedure(
           LT_RETURN_IF_ERROR(CheckProcedureCalendar(req->procedure()));
           v1::Procedure p = req->procedure();
           p.set_name(ProcedureName(p.code()));
+          // Versions of one procedure one after another: two upserts side
+          // by side took the same number and one failed ALREADY_EXISTS.
+          db::ExecPrepared(tx,
+                           "SELECT pg_advisory_xact_lock(hashtext("
+                           "'lienthong.intake.procedure.' || $1))",
+                           p.code());
           p.set_version(pg::LatestProcedureVersion(tx, p.code()) + 1);
           if (!p.has_effective_time()) {
             grpc_util::ToProto(clock_.Now(), p.mutable_effective_time());
