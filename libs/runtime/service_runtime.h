@@ -90,6 +90,8 @@ class ServiceRuntime {
   // Starts the server, relays and loops; waits for SIGTERM/SIGINT; drains;
   // returns the process exit code.
   int Serve(std::vector<grpc::Service*> services);
+  // True from SIGTERM/SIGINT on: long loops stop between their steps.
+  bool stopping() const { return stopping_; }
 
  private:
   explicit ServiceRuntime(ServiceSpec spec) : spec_(std::move(spec)) {}

@@ -207,12 +207,13 @@ int main(int argc, char** argv) {
                                      absl::GetFlag(FLAGS_email_rate)};
   so.rate_limits[Channel::kWebhook] = {absl::GetFlag(FLAGS_webhook_rate),
                                        absl::GetFlag(FLAGS_webhook_rate)};
+  so.stopping = [&rt] { return rt->stopping(); };
   Sender sender(*store, *transport, rt->clock(), so, m.Observer());
   rt->AddLoop(
       "sender",
-      [&sender] {
-        // Keep going while there is a full batch of work.
-        for (int i = 0; i < 50; ++i) {
+      [&sender, &rt] {
+        // Keep going while there is a full batch of work (and no SIGTERM).
+        for (int i = 0; i < 50 && !rt->stopping(); ++i) {
           absl::StatusOr<SendCounts> c = sender.RunOnce();
           if (!c.ok()) {
             logging::Event("send_pass_failed")

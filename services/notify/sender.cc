@@ -38,8 +38,10 @@ absl::StatusOr<SendCounts> Sender::RunOnce() {
     const absl::Time now = clock_.Now();
     // Slow peers can eat a batch's lease: past half of it, give the rest
     // back rather than send what another replica may already be taking
-    // over (a second copy the receiver would have to dedupe).
-    if (now - claimed_at > options_.lease / 2) {
+    // over (a second copy the receiver would have to dedupe). Shutting
+    // down, likewise.
+    if (now - claimed_at > options_.lease / 2 ||
+        (options_.stopping && options_.stopping())) {
       LT_RETURN_IF_ERROR(store_.Release(d, now));
       ++counts.held;
       continue;

@@ -29,6 +29,11 @@ struct SenderOptions {
   // Per channel: messages a second (0 = unlimited) and burst.
   std::map<Channel, std::pair<double, double>> rate_limits;
   SecretBox secrets;  // opens the stored webhook secrets
+  // True once the process is shutting down: the deliveries of the batch not
+  // sent yet are given back at once (due now) rather than sent past the
+  // pod's grace period and killed between the send and its record, which
+  // would send them again when the lease ran out.
+  std::function<bool()> stopping;
 };
 
 struct SendCounts {

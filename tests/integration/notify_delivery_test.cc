@@ -247,6 +247,40 @@ TEST_F(DeliveryTest, BatchPastHalfItsLeaseGivesTheRestBack) {
   EXPECT_EQ(http_->Stats()["received"], 3);
 }
 
+// SIGTERM during a batch: what is not sent yet goes back at once, due now,
+// for the next replica (not sent past the grace period and again later).
+TEST_F(DeliveryTest, ShuttingDownGivesTheRestOfTheBatchBack) {
+  std::set<std::string> all;
+  for (int i = 0; i < 3; ++i) {
+    for (const std::string& id :
+         Enqueue(Received(absl::StrCat("ev-stop-", i),
+                          {.phone = absl::StrCat("098765431", i)}))) {
+      all.insert(id);
+    }
+  }
+  bool stopping = false;
+  options_.stopping = [&] { return stopping; };
+  auto sender = NewSender();
+  bool first = true;
+  sender->SetAfterSendHookForTest([&] {
+    if (first) stopping = true;  // SIGTERM arrives during the first send
+    first = false;
+    return true;
+  });
+  absl::StatusOr<SendCounts> c = sender->RunOnce();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->sent, 1);
+  EXPECT_EQ(c->held, 2);
+  EXPECT_EQ(http_->Stats()["received"], 1);
+  // Another replica (or this one restarted) sends them now.
+  stopping = false;
+  c = sender->RunOnce();
+  EXPECT_EQ(c->sent, 2);
+  for (const std::string& id : all) {
+    EXPECT_EQ(Get(id).attempt_log.size(), 1u) << id;
+  }
+}
+
 TEST_F(DeliveryTest, QuietHoursHoldCitizenSmsUntilSevenButNotEmail) {
   clock_.Set(Hcm(2026, 3, 12, 22, 15));
   std::vector<std::string> sms =
