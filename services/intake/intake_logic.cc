@@ -113,14 +113,18 @@ absl::Status BadDossierName() {
 }
 
 bool IsAgencyCode(absl::string_view code) {
-  if (code.empty() || code.size() > 40) return false;
-  for (absl::string_view group : absl::StrSplit(code, '.')) {
-    if (group.empty()) return false;
-    for (const char c : group) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) return false;
-    }
-  }
-  return true;
+  // QCVN 102:2016: three groups of digits (3, 2, 2) and the unit of the
+  // first level, a letter and two digits (H26 for Hà Nội): 000.00.14.H26.
+  const std::vector<absl::string_view> g = absl::StrSplit(code, '.');
+  const auto digits = [](absl::string_view s, size_t n) {
+    return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
+             return absl::ascii_isdigit(static_cast<unsigned char>(c));
+           });
+  };
+  return g.size() == 4 && digits(g[0], 3) && digits(g[1], 2) &&
+         digits(g[2], 2) && g[3].size() == 3 &&
+         absl::ascii_isupper(static_cast<unsigned char>(g[3][0])) &&
+         digits(g[3].substr(1), 2);
 }
 
 absl::Status ValidateAgency(const v1::Agency& a) {

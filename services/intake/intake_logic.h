@@ -37,8 +37,8 @@ std::string DossierCodeOf(absl::string_view name);
 absl::Status DossierNotFound(const std::string& code);
 absl::Status BadDossierName();
 
-// QCVN 102:2016 style: dot-separated groups of letters and digits, e.g.
-// `000.00.00.H26`, `000.21.25.H26`.
+// QCVN 102:2016 shape: `ddd.dd.dd.Ldd`, e.g. `000.00.00.H26`,
+// `000.21.25.H26` (the last group: the first-level unit, H26 Hà Nội).
 bool IsAgencyCode(absl::string_view code);
 
 absl::Status ValidateAgency(const v1::Agency& agency);

@@ -247,8 +247,13 @@ TEST(DossierCodeTest, FormatUsesVietnamDateAndFourDigits) {
       FormatDossierCode("000.00.00.H26", absl::CivilDay(2025, 3, 7), 12345),
       "000.00.00.H26-250307-12345");
   EXPECT_TRUE(IsAgencyCode("000.00.00.H26"));
-  EXPECT_FALSE(IsAgencyCode("000..00"));
-  EXPECT_FALSE(IsAgencyCode("000.00/00"));
+  EXPECT_TRUE(IsAgencyCode("001.01.00.T01"));
+  for (const char* bad :
+       {"000..00", "000.00/00", "A", "1", "x.y", "h26", "000.00.00.h26",
+        "0000000000.1.2.3.4.5.6.7", "000.00.00.H26.1", "00.000.00.H26",
+        "000.00.0A.H26", ""}) {
+    EXPECT_FALSE(IsAgencyCode(bad)) << bad;
+  }
 }
 
 TEST(DossierCodeTest, IsDossierCodeTakesWhatFormatMakes) {
