@@ -165,6 +165,7 @@ grpc::Status IntakeServer::UpsertAgency(grpc::ServerContext* ctx,
         a.set_administrative_unit(parent->administrative_unit());
       }
       const std::string old_path = pg::PathOf(tx, a.code());
+      const auto before = pg::GetAgency(tx, a.code());
       if (!old_path.empty()) {
         // Nor may an agency rise above its own children.
         for (const v1::Agency& child :
@@ -196,6 +197,12 @@ grpc::Status IntakeServer::UpsertAgency(grpc::ServerContext* ctx,
         // units, and the dossiers' paths, on which subtree access rests.
         pg::RewriteSubtreePaths(tx, old_path, path);
         pg::RewriteDossierPaths(tx, old_path, path);
+        RefreshDescendants(tx, a, path);
+      } else if (before.has_value() &&
+                 before->administrative_unit() != a.administrative_unit()) {
+        // A committee that is no longer one (or an office that became one)
+        // changes the administrative unit its offices report to; routing
+        // walks up the tree by it.
         RefreshDescendants(tx, a, path);
       }
       Audit(tx, *caller, "UpsertAgency", resource, req->request_id());

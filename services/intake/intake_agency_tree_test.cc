@@ -280,5 +280,31 @@ TEST_F(IntakeIntegrationTest, ConcurrentProcedureVersionsAllLand) {
   for (int i = 0; i < kCalls; ++i) EXPECT_EQ(versions[i], i + 1);
 }
 
+// A ward's committee that stops being one: its offices report to the next
+// committee up (routing walks up the tree by administrative_unit).
+TEST_F(IntakeIntegrationTest, AKindChangeRefreshesTheOfficesBelow) {
+  const auto get = [&](const std::string& code) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::GetAgencyRequest req;
+    req.set_name(absl::StrCat("agencies/", code));
+    v1::GetAgencyResponse resp;
+    EXPECT_TRUE(a_->stub->GetAgency(&ctx, req, &resp).ok()) << code;
+    return resp.agency();
+  };
+  ASSERT_EQ(get(kHaDinh).administrative_unit(), "agencies/000.01.14.H26");
+  v1::Agency ward = get("000.01.14.H26");
+  ward.set_kind(common::v1::AGENCY_KIND_OTHER);
+  grpc::ClientContext ctx;
+  As(ctx, "admin", "000.00.00.H26");
+  v1::UpsertAgencyRequest req;
+  *req.mutable_agency() = ward;
+  v1::UpsertAgencyResponse resp;
+  ASSERT_TRUE(a_->stub->UpsertAgency(&ctx, req, &resp).ok());
+  EXPECT_EQ(get(kHaDinh).administrative_unit(),
+            resp.agency().administrative_unit());
+  EXPECT_NE(resp.agency().administrative_unit(), "agencies/000.01.14.H26");
+}
+
 }  // namespace
 }  // namespace lienthong::intake
