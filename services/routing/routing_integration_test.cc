@@ -251,6 +251,12 @@ TEST_F(RoutingIntegrationTest,
   };
   ASSERT_TRUE(claim("may-1").ok());
   clock_.Advance(absl::Minutes(2));
+  // Its lease is over although the sweeper has not run yet: the work may
+  // be someone else's by the time it lands.
+  const grpc::Status expired = complete("may-1");
+  EXPECT_THAT(expired, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(common::GetErrorDetails(grpc_util::FromGrpcStatus(expired)).reason,
+            "LEASE_EXPIRED");
   ASSERT_EQ(*server_->ExpireLeasesOnce(), 1);
   ASSERT_TRUE(claim("may-2").ok());
   // The first worker comes back late: refused, naming who holds it.

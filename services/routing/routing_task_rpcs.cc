@@ -105,6 +105,20 @@ absl::Status RoutingServer::ApplyTaskOp(pqxx::work& tx, const Caller& caller,
                      "; claim it once its lease has ended"),
         {{"lease_holder", row->task.lease_holder()}});
   }
+  // A lease that has run out is over when the call comes, not when the
+  // sweeper (every --lease_sweep_interval) next returns the task to the
+  // queue: the work may already be someone else's.
+  if (row->task.state() == v1::TASK_STATE_CLAIMED &&
+      op.event != TaskEvent::kClaim && caller.role != grpc_util::Role::kAdmin &&
+      row->task.has_lease_expire_time() &&
+      grpc_util::FromProto(row->task.lease_expire_time()) <= clock_.Now()) {
+    return common::FailedPrecondition(
+        "LEASE_EXPIRED",
+        absl::StrCat("the lease on ", op.task_name,
+                     " has ended; claim it again (another system may have "
+                     "it by now)"),
+        {{"lease_holder", row->task.lease_holder()}});
+  }
   if (op.event == TaskEvent::kClaim || op.event == TaskEvent::kRenew) {
     row->task.set_lease_holder(caller.subject);
   }

@@ -13,8 +13,10 @@
 // missed and nothing is sent twice. (A task put back in the queue, by an
 // expired lease or a supplement, comes again: it is a new feed row.)
 
+#include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -351,6 +353,16 @@ grpc::Status RoutingServer::WatchTasks(
     const int64_t before = cursor;
     for (const auto& row : pass->ahead)
       add(row[0].as<int64_t>(), row[1].as<int>(), row[2]);
+    // A task that went back to the queue (a lease ran out, a supplement
+    // came) has a feed row for each time it became ready: it is sent once,
+    // for its newest row (the cursor still moves past the others).
+    std::set<std::string> newest;
+    for (auto it = out.rbegin(); it != out.rend(); ++it) {
+      if (!newest.insert(it->task.name()).second) it->send = false;
+    }
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [](const Delivery& d) { return !d.send; }),
+              out.end());
     if (claim_lease > absl::ZeroDuration() && !out.empty()) {
       auto claimed = ClaimForDelivery(*caller, claim_lease, out);
       // PostgreSQL away: nothing was claimed; the client reconnects with

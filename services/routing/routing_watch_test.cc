@@ -39,6 +39,31 @@ TEST_F(RoutingWatchTest, WatchResumesFromItsCursorAndMissesNothing) {
   reader->Finish();
 }
 
+// A task that went back to the queue (its lease ran out) has two feed
+// rows; a watch from the start sends it once.
+TEST_F(RoutingWatchTest, ATaskBackInTheQueueIsSentOnce) {
+  ASSERT_TRUE(Deliver(Received("X-0010"), "dossiers/X-0010"));
+  const std::string civil =
+      Leg(Route("dossiers/X-0010"), "civil_status").name();
+  ASSERT_TRUE(Claim(civil, "W-TP", nullptr, absl::Minutes(1)).ok());
+  clock_.Advance(absl::Minutes(2));
+  ASSERT_EQ(*server_->ExpireLeasesOnce(), 1);
+  grpc::ClientContext ctx;
+  As(ctx, "W-TP");
+  v1::WatchTasksRequest req;
+  req.set_agency("agencies/W-TP");
+  auto reader = stub_->WatchTasks(&ctx, req);
+  v1::WatchTasksResponse item;
+  ASSERT_TRUE(reader->Read(&item));
+  EXPECT_EQ(item.task().name(), civil);
+  // The next item is the next dossier's, not the same task again.
+  ASSERT_TRUE(Deliver(Received("X-0011"), "dossiers/X-0011"));
+  ASSERT_TRUE(reader->Read(&item));
+  EXPECT_EQ(item.task().dossier(), "dossiers/X-0011");
+  ctx.TryCancel();
+  reader->Finish();
+}
+
 // A watcher reconnecting while a feed row is still being written (its
 // number taken before a later row that has committed) gets it once it
 // commits: the gap is tracked, not taken for a rolled-back number.
