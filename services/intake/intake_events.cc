@@ -14,6 +14,7 @@
 #include "services/intake/intake_logic.h"
 #include "services/intake/intake_server.h"
 #include "services/intake/pg_intake_store.h"
+#include "services/intake/submit_catalog.h"
 
 namespace lienthong::intake {
 
@@ -106,9 +107,25 @@ absl::StatusOr<bool> IntakeServer::ApplyEvent(pqxx::work& tx,
   if (e.payload().UnpackTo(&dispatched)) {
     // The leg as the citizen and the control slip name it (the procedure
     // version's leg display name), its id only if the version lacks it.
+    // Versions never change: the submit catalog's copy serves when it is
+    // the dossier's version (nearly always), saving a read per event.
     std::string leg = dispatched.leg_id();
-    if (auto p = pg::GetProcedure(tx, ProcedureCodeOf(d->procedure()),
-                                  d->procedure_version(), now)) {
+    const std::string procedure_code = ProcedureCodeOf(d->procedure());
+    absl::optional<v1::Procedure> read;
+    const v1::Procedure* p = nullptr;
+    const std::shared_ptr<const SubmitCatalog> catalog = CachedSubmitCatalog();
+    if (catalog != nullptr) {
+      auto it = catalog->procedures.find(procedure_code);
+      if (it != catalog->procedures.end() &&
+          it->second->message.version() == d->procedure_version()) {
+        p = &it->second->message;
+      }
+    }
+    if (p == nullptr) {
+      read = pg::GetProcedure(tx, procedure_code, d->procedure_version(), now);
+      if (read.has_value()) p = &*read;
+    }
+    if (p != nullptr) {
       for (const auto& l : p->legs()) {
         if (l.id() == dispatched.leg_id() && !l.display_name().empty()) {
           leg = l.display_name();
