@@ -215,6 +215,52 @@ TEST_F(RoutingIntegrationTest, ARouteIsReadInTheSubtreeElseOnlyTheCallersPart) {
               GrpcStatusIs(grpc::StatusCode::NOT_FOUND));
 }
 
+// Two replicas of one system share its certificate name: the claim token
+// tells their claims apart.
+TEST_F(RoutingIntegrationTest, AClaimTokenTellsReplicasOfOneSystemApart) {
+  ASSERT_TRUE(Deliver(Received("X-0012"), "dossiers/X-0012"));
+  const std::string civil =
+      Leg(Route("dossiers/X-0012"), "civil_status").name();
+  const auto claim = [&](v1::Task* out) {
+    grpc::ClientContext ctx;
+    As(ctx, "W-TP");
+    v1::ClaimTaskRequest req;
+    req.set_name(civil);
+    req.mutable_lease_duration()->set_seconds(60);
+    v1::ClaimTaskResponse resp;
+    grpc::Status s = stub_->ClaimTask(&ctx, req, &resp);
+    *out = resp.task();
+    return s;
+  };
+  const auto complete = [&](const std::string& token) {
+    grpc::ClientContext ctx;
+    As(ctx, "W-TP");
+    v1::CompleteTaskRequest req;
+    req.set_name(civil);
+    req.set_claim_token(token);
+    for (auto [k, v] : {std::pair{"birth_certificate_number", "8/2026"},
+                        std::pair{"personal_id", "001226012346"}}) {
+      auto* o = req.add_outputs();
+      o->set_key(k);
+      o->set_value(v);
+    }
+    v1::CompleteTaskResponse resp;
+    return stub_->CompleteTask(&ctx, req, &resp);
+  };
+  v1::Task first, second;
+  ASSERT_TRUE(claim(&first).ok());  // replica 1
+  clock_.Advance(absl::Minutes(2));
+  ASSERT_EQ(*server_->ExpireLeasesOnce(), 1);
+  ASSERT_TRUE(claim(&second).ok());  // replica 2, the same name
+  ASSERT_FALSE(first.claim_token().empty());
+  ASSERT_NE(first.claim_token(), second.claim_token());
+  const grpc::Status late = complete(first.claim_token());
+  EXPECT_THAT(late, GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(common::GetErrorDetails(grpc_util::FromGrpcStatus(late)).reason,
+            "CLAIMED_BY_ANOTHER");
+  EXPECT_TRUE(complete(second.claim_token()).ok());
+}
+
 TEST_F(RoutingIntegrationTest,
        AWorkerWhoseLeaseRanOutCannotActOverTheNewHolder) {
   ASSERT_TRUE(Deliver(Received("X-0004"), "dossiers/X-0004"));

@@ -106,8 +106,9 @@ class RoutingServer final : public v1::RoutingService::Service {
     TaskEvent event;
     std::function<absl::Status(pqxx::work&, Row&)> fill;
     std::function<absl::Status(pqxx::work&, Row&)> after_save = nullptr;
-    int64_t id = 0;    // from task_name
-    std::string hash;  // of the request, when it has a request_id
+    int64_t id = 0;           // from task_name
+    std::string hash;         // of the request, when it has a request_id
+    std::string claim_token;  // the caller's claim, when it says
   };
   // One operation in its own transaction (the route locked first when the
   // operation can advance or cancel it).

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
+#include "libs/common/uuid.h"
 #include "libs/common/status_macros.h"
 #include "libs/db/migrations.h"
 #include "libs/db/prepared.h"
@@ -119,6 +120,21 @@ absl::Status RoutingServer::ApplyTaskOp(pqxx::work& tx, const Caller& caller,
                      "it by now)"),
         {{"lease_holder", row->task.lease_holder()}});
   }
+  // Replicas of one system share the holder's name: the claim token says
+  // which claim the caller acts on.
+  if (row->task.state() == v1::TASK_STATE_CLAIMED &&
+      op.event != TaskEvent::kClaim && !op.claim_token.empty() &&
+      op.claim_token != row->task.claim_token()) {
+    return common::FailedPrecondition(
+        "CLAIMED_BY_ANOTHER",
+        absl::StrCat(op.task_name,
+                     " was claimed again after your claim; drop your copy "
+                     "of the work"),
+        {{"lease_holder", row->task.lease_holder()}});
+  }
+  if (op.event == TaskEvent::kClaim) {
+    row->task.set_claim_token(common::NewUuid());
+  }
   if (op.event == TaskEvent::kClaim || op.event == TaskEvent::kRenew) {
     row->task.set_lease_holder(caller.subject);
   }
@@ -174,44 +190,45 @@ grpc::Status RoutingServer::RenewLease(grpc::ServerContext* ctx,
         "BAD_LEASE",
         {{"lease_duration", "must be positive and at most 1 hour"}}));
   }
-  return Mutate(
-      ctx, *req,
-      {"RenewLease", req->name(), req->request_id(), TaskEvent::kRenew,
-       [&](pqxx::work&, Row& r) {
-         grpc_util::ToProto(clock_.Now() + lease,
-                            r.task.mutable_lease_expire_time());
-         return absl::OkStatus();
-       }},
-      resp->mutable_task());
+  TaskOp op{"RenewLease", req->name(), req->request_id(), TaskEvent::kRenew,
+            [&](pqxx::work&, Row& r) {
+              grpc_util::ToProto(clock_.Now() + lease,
+                                 r.task.mutable_lease_expire_time());
+              return absl::OkStatus();
+            }};
+  op.claim_token = req->claim_token();
+  return Mutate(ctx, *req, std::move(op), resp->mutable_task());
 }
 
 RoutingServer::TaskOp RoutingServer::CompleteOp(
     const v1::CompleteTaskRequest& req) {
-  return {"CompleteTask", req.name(), req.request_id(), TaskEvent::kComplete,
-          [this, &req](pqxx::work&, Row& r) -> absl::Status {
-            std::vector<common::FieldViolation> v;
-            fields::ValidateValues(r.task.expected_outputs(), req.outputs(),
-                                   "outputs", &v);
-            if (!v.empty())
-              return common::InvalidArgument("INVALID_OUTPUTS", v);
-            *r.task.mutable_outputs() = req.outputs();
-            grpc_util::ToProto(clock_.Now(), r.task.mutable_finish_time());
-            r.task.clear_lease_expire_time();
-            return absl::OkStatus();
-          },
-          // Advance reads the route's tasks: this one must be saved.
-          [this, &req](pqxx::work& tx, Row& r) -> absl::Status {
-            const absl::Time now = grpc_util::FromProto(r.task.finish_time());
-            auto ev = LegEventFor<v1::TaskCompleted>(r.task);
-            *ev.mutable_outputs() = req.outputs();
-            grpc_util::ToProto(now, ev.mutable_complete_time());
-            Emit(tx, ev, r.task.dossier(), {"deadline"});
-            logging::Event("task_completed")
-                .With("dossier", r.task.dossier())
-                .With("leg", r.task.leg_id())
-                .Info();
-            return Advance(tx, r.task.dossier());
-          }};
+  TaskOp op{"CompleteTask", req.name(), req.request_id(), TaskEvent::kComplete,
+            [this, &req](pqxx::work&, Row& r) -> absl::Status {
+              std::vector<common::FieldViolation> v;
+              fields::ValidateValues(r.task.expected_outputs(), req.outputs(),
+                                     "outputs", &v);
+              if (!v.empty())
+                return common::InvalidArgument("INVALID_OUTPUTS", v);
+              *r.task.mutable_outputs() = req.outputs();
+              grpc_util::ToProto(clock_.Now(), r.task.mutable_finish_time());
+              r.task.clear_lease_expire_time();
+              return absl::OkStatus();
+            },
+            // Advance reads the route's tasks: this one must be saved.
+            [this, &req](pqxx::work& tx, Row& r) -> absl::Status {
+              const absl::Time now = grpc_util::FromProto(r.task.finish_time());
+              auto ev = LegEventFor<v1::TaskCompleted>(r.task);
+              *ev.mutable_outputs() = req.outputs();
+              grpc_util::ToProto(now, ev.mutable_complete_time());
+              Emit(tx, ev, r.task.dossier(), {"deadline"});
+              logging::Event("task_completed")
+                  .With("dossier", r.task.dossier())
+                  .With("leg", r.task.leg_id())
+                  .Info();
+              return Advance(tx, r.task.dossier());
+            }};
+  op.claim_token = req.claim_token();
+  return op;
 }
 
 grpc::Status RoutingServer::CompleteTask(grpc::ServerContext* ctx,
@@ -365,27 +382,25 @@ grpc::Status RoutingServer::RequestSupplement(
     v.push_back({"missing_items", "name at least one missing item"});
   }
   if (!v.empty()) return Done(common::InvalidArgument("BAD_SUPPLEMENT", v));
-  return Mutate(
-      ctx, *req,
-      {"RequestSupplement", req->name(), req->request_id(),
-       TaskEvent::kRequestSupplement,
-       [&](pqxx::work& tx, Row& r) {
-         const absl::Time now = clock_.Now();
-         r.task.set_reason(req->reason());
-         *r.task.mutable_missing_items() = req->missing_items();
-         r.task.clear_lease_expire_time();
-         grpc_util::ToProto(now, r.task.mutable_supplement_request_time());
-         db::ExecPrepared(
-             tx, "UPDATE routing.routes SET state = $2 WHERE dossier = $1",
-             r.task.dossier(), static_cast<int>(v1::ROUTE_STATE_PAUSED));
-         auto ev = LegEventFor<v1::LegSupplementRequested>(r.task);
-         ev.set_reason(req->reason());
-         *ev.mutable_missing_items() = req->missing_items();
-         grpc_util::ToProto(now, ev.mutable_request_time());
-         Emit(tx, ev, r.task.dossier(), {"intake", "deadline"});
-         return absl::OkStatus();
-       }},
-      resp->mutable_task());
+  TaskOp op{"RequestSupplement", req->name(), req->request_id(),
+            TaskEvent::kRequestSupplement, [&](pqxx::work& tx, Row& r) {
+              const absl::Time now = clock_.Now();
+              r.task.set_reason(req->reason());
+              *r.task.mutable_missing_items() = req->missing_items();
+              r.task.clear_lease_expire_time();
+              grpc_util::ToProto(now, r.task.mutable_supplement_request_time());
+              db::ExecPrepared(
+                  tx, "UPDATE routing.routes SET state = $2 WHERE dossier = $1",
+                  r.task.dossier(), static_cast<int>(v1::ROUTE_STATE_PAUSED));
+              auto ev = LegEventFor<v1::LegSupplementRequested>(r.task);
+              ev.set_reason(req->reason());
+              *ev.mutable_missing_items() = req->missing_items();
+              grpc_util::ToProto(now, ev.mutable_request_time());
+              Emit(tx, ev, r.task.dossier(), {"intake", "deadline"});
+              return absl::OkStatus();
+            }};
+  op.claim_token = req->claim_token();
+  return Mutate(ctx, *req, std::move(op), resp->mutable_task());
 }
 
 grpc::Status RoutingServer::RefuseTask(grpc::ServerContext* ctx,
@@ -395,34 +410,33 @@ grpc::Status RoutingServer::RefuseTask(grpc::ServerContext* ctx,
     return Done(
         common::InvalidArgument("MISSING_REASON", {{"reason", "is required"}}));
   }
-  return Mutate(
-      ctx, *req,
-      {"RefuseTask", req->name(), req->request_id(), TaskEvent::kRefuse,
-       [&](pqxx::work&, Row& r) {
-         r.task.set_reason(req->reason());
-         grpc_util::ToProto(clock_.Now(), r.task.mutable_finish_time());
-         r.task.clear_lease_expire_time();
-         return absl::OkStatus();
-       },
-       // CancelOpen skips closed tasks: this one must be saved refused.
-       [&](pqxx::work& tx, Row& r) {
-         const absl::Time now = grpc_util::FromProto(r.task.finish_time());
-         CancelOpen(
-             tx, r.task.dossier(),
-             absl::StrCat("Hồ sơ bị từ chối ở bước ", r.task.display_name()));
-         db::ExecPrepared(
-             tx,
-             "UPDATE routing.routes SET state = $2, finished_at = $3 "
-             "WHERE dossier = $1",
-             r.task.dossier(), static_cast<int>(v1::ROUTE_STATE_REFUSED),
-             PgTime(now));
-         auto ev = LegEventFor<v1::LegRefused>(r.task);
-         ev.set_reason(req->reason());
-         grpc_util::ToProto(now, ev.mutable_refuse_time());
-         Emit(tx, ev, r.task.dossier(), {"intake", "deadline"});
-         return absl::OkStatus();
-       }},
-      resp->mutable_task());
+  TaskOp op{"RefuseTask", req->name(), req->request_id(), TaskEvent::kRefuse,
+            [&](pqxx::work&, Row& r) {
+              r.task.set_reason(req->reason());
+              grpc_util::ToProto(clock_.Now(), r.task.mutable_finish_time());
+              r.task.clear_lease_expire_time();
+              return absl::OkStatus();
+            },
+            // CancelOpen skips closed tasks: this one must be saved refused.
+            [&](pqxx::work& tx, Row& r) {
+              const absl::Time now = grpc_util::FromProto(r.task.finish_time());
+              CancelOpen(tx, r.task.dossier(),
+                         absl::StrCat("Hồ sơ bị từ chối ở bước ",
+                                      r.task.display_name()));
+              db::ExecPrepared(
+                  tx,
+                  "UPDATE routing.routes SET state = $2, finished_at = $3 "
+                  "WHERE dossier = $1",
+                  r.task.dossier(), static_cast<int>(v1::ROUTE_STATE_REFUSED),
+                  PgTime(now));
+              auto ev = LegEventFor<v1::LegRefused>(r.task);
+              ev.set_reason(req->reason());
+              grpc_util::ToProto(now, ev.mutable_refuse_time());
+              Emit(tx, ev, r.task.dossier(), {"intake", "deadline"});
+              return absl::OkStatus();
+            }};
+  op.claim_token = req->claim_token();
+  return Mutate(ctx, *req, std::move(op), resp->mutable_task());
 }
 
 }  // namespace lienthong::routing

@@ -24,6 +24,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "libs/common/errors.h"
+#include "libs/common/uuid.h"
 #include "libs/common/status_macros.h"
 #include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
@@ -176,6 +177,7 @@ absl::Status RoutingServer::ClaimForDelivery(const Caller& caller,
                           NextTaskState(task.state(), TaskEvent::kClaim));
       task.set_state(next);
       task.set_lease_holder(caller.subject);
+      task.set_claim_token(common::NewUuid());
       grpc_util::ToProto(now, task.mutable_claim_time());
       grpc_util::ToProto(now + lease, task.mutable_lease_expire_time());
       claims.Add({absl::StrCat(id)}, task.SerializeAsString());
