@@ -125,14 +125,12 @@ absl::Status DeadlineServer::CheckSubtree(const Caller& caller,
   // A citizen's certificate may name an agency; it still sees no agency's
   // clocks or reports.
   if (!caller.agency_code.empty() && caller.role != Role::kCitizen) {
-    LT_ASSIGN_OR_RETURN(bool within,
-                        service_.IsWithin(agency, caller.agency_code));
-    if (within) return absl::OkStatus();
     // An agency no clock has named yet (a new ward of the caller's
     // district, say) cannot be placed in the tree, and has nothing to show
     // anyone: answered empty, not refused.
-    LT_ASSIGN_OR_RETURN(bool known, service_.KnowsAgency(agency));
-    if (!known) return absl::OkStatus();
+    LT_ASSIGN_OR_RETURN(absl::optional<bool> within,
+                        service_.WithinIfKnown(agency, caller.agency_code));
+    if (within.value_or(true)) return absl::OkStatus();
   }
   service_
       .AuditDenied(ActorOf(caller), caller.peer, action,

@@ -137,20 +137,20 @@ DeadlineService::CalendarForClock(DeadlineTx& tx, const std::string& id) {
                          {{"calendar", id}});
 }
 
-absl::StatusOr<bool> DeadlineService::IsWithin(const std::string& agency,
-                                               const std::string& root) {
+absl::StatusOr<absl::optional<bool>> DeadlineService::WithinIfKnown(
+    const std::string& agency, const std::string& root) {
   if (agency == root) return true;
   LT_ASSIGN_OR_RETURN(absl::optional<std::vector<std::string>> ancestors,
                       store_.AgencyAncestors(agency));
-  if (!ancestors.has_value()) return false;
+  if (!ancestors.has_value()) return absl::nullopt;
   return std::find(ancestors->begin(), ancestors->end(), root) !=
          ancestors->end();
 }
 
-absl::StatusOr<bool> DeadlineService::KnowsAgency(const std::string& agency) {
-  LT_ASSIGN_OR_RETURN(absl::optional<std::vector<std::string>> ancestors,
-                      store_.AgencyAncestors(agency));
-  return ancestors.has_value();
+absl::StatusOr<bool> DeadlineService::IsWithin(const std::string& agency,
+                                               const std::string& root) {
+  LT_ASSIGN_OR_RETURN(absl::optional<bool> within, WithinIfKnown(agency, root));
+  return within.value_or(false);
 }
 
 absl::StatusOr<std::string> DeadlineService::CalendarIdFor(

@@ -199,9 +199,10 @@ class DeadlineService {
   // tables).
   absl::StatusOr<bool> IsWithin(const std::string& agency,
                                 const std::string& root);
-  // Whether any clock has named `agency` (as its own or an ancestor): one
-  // never named has no clocks, lists or report rows.
-  absl::StatusOr<bool> KnowsAgency(const std::string& agency);
+  // The same, or nullopt when no clock has named `agency` (as its own or an
+  // ancestor): one never named has no clocks, lists or report rows.
+  absl::StatusOr<absl::optional<bool>> WithinIfKnown(const std::string& agency,
+                                                     const std::string& root);
 
   const DeadlineRules& rules() const { return rules_; }
   const ServiceOptions& options() const { return options_; }

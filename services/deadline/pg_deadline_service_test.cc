@@ -375,8 +375,9 @@ TEST_F(PgDeadlineServiceTest, AgencyAncestorsAndCalendarRequestIds) {
   EXPECT_TRUE(*service_->IsWithin(kWardA.code, kCity.code));
   EXPECT_TRUE(*service_->IsWithin(kDistrict.code, kCity.code));
   EXPECT_FALSE(*service_->IsWithin(kCity.code, kDistrict.code));
-  EXPECT_TRUE(*service_->KnowsAgency(kWardA.code));
-  EXPECT_FALSE(*service_->KnowsAgency("000.99.99.H26"));
+  EXPECT_TRUE(service_->WithinIfKnown(kWardA.code, kCity.code)->has_value());
+  EXPECT_FALSE(
+      service_->WithinIfKnown("000.99.99.H26", kCity.code)->has_value());
   // Ward A moves to another district: the next clock naming it says so.
   const AgencyRef other{"000.00.02.H26", Tier::kDistrict, {kCity.code}};
   const AgencyRef moved{kWardA.code, Tier::kCommune, {kCity.code, other.code}};
