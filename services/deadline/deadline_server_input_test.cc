@@ -1,0 +1,139 @@
+// What the deadline service can never use, over real gRPC and PostgreSQL:
+// absurd durations and timestamps, events no clock can come from, report
+// periods that are not whole local days and forged page tokens are refused
+// (or, for events, acknowledged and counted), never walked, stored or
+// answered INTERNAL.
+
+#include "services/deadline/deadline_server_fixture.h"
+
+namespace lienthong::deadline {
+namespace {
+
+using namespace server_testing;  // NOLINT
+using calendar::testing::Vn;
+using ::lienthong::testing::GrpcStatusIs;
+
+TEST_F(DeadlineServerTest, ComputeDueTimeRefusesAYearsTooLongDuration) {
+  grpc::ClientContext ctx;
+  As(ctx, kWardBOfficer);
+  v1::ComputeDueTimeRequest req;
+  grpc_util::ToProto(Vn(2026, 2, 13, 16, 0), req.mutable_start_time());
+  req.mutable_duration()->set_unit(common::v1::WORKING_DURATION_UNIT_DAYS);
+  req.mutable_duration()->set_amount(100000);
+  v1::ComputeDueTimeResponse resp;
+  EXPECT_THAT(stub_->ComputeDueTime(&ctx, req, &resp),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+}
+
+// An event that can never start a clock (a legal time over a year, no
+// dossier) is acknowledged, logged and counted, not redelivered for ever.
+TEST_F(DeadlineServerTest, AnEventNoClockCanComeFromIsAcknowledged) {
+  common::v1::Event too_long =
+      Received("DX", kWardA, {kCity, kDistrict}, Vn(2026, 3, 9, 10, 0), 400);
+  intake::v1::DossierReceived nameless;
+  ASSERT_TRUE(too_long.payload().UnpackTo(&nameless));
+  nameless.set_dossier("");
+  nameless.mutable_procedure()->mutable_legal_time()->set_amount(5);
+  const common::v1::Event no_dossier =
+      grpc_util::MakeEvent(nameless, "intake", "", Vn(2026, 3, 9, 10, 0));
+  // Counted for the alert, by type and reason.
+  const auto rejected = [] {
+    double n = 0;
+    for (const auto& f :
+         metrics::Counter(kEventsRejectedName, kEventsRejectedHelp).Collect()) {
+      for (const auto& m : f.metric) {
+        bool received = false, has_reason = false;
+        for (const auto& l : m.label) {
+          received |= l.name == "type" &&
+                      l.value == "lienthong.intake.v1.DossierReceived";
+          has_reason |= l.name == "reason" && !l.value.empty();
+        }
+        if (received && has_reason) n += m.counter.value;
+      }
+    }
+    return n;
+  };
+  const double before = rejected();
+  common::v1::DeliverEventsResponse resp;
+  ASSERT_TRUE(Deliver({too_long, no_dossier}, &resp).ok());
+  EXPECT_EQ(resp.applied_event_ids_size(), 2);
+  EXPECT_FALSE(service_->GetClock("dossiers/DX").ok());
+  EXPECT_EQ(rejected() - before, 2);
+}
+
+// A report's period is whole local days (a boundary inside a day would
+// count it twice); absurd times and forged page tokens are the caller's
+// error, not the database's.
+TEST_F(DeadlineServerTest, BadPeriodsAndTokensAreInvalidArguments) {
+  ReceiveTwo();
+  auto report = [&](absl::Time from, absl::Time to) {
+    grpc::ClientContext ctx;
+    As(ctx, kCityOfficer);
+    v1::GetOnTimeReportRequest req;
+    req.set_agency(absl::StrCat("agencies/", kDistrict));
+    grpc_util::ToProto(from, req.mutable_period_start_time());
+    grpc_util::ToProto(to, req.mutable_period_end_time());
+    v1::GetOnTimeReportResponse resp;
+    return stub_->GetOnTimeReport(&ctx, req, &resp).error_code();
+  };
+  EXPECT_EQ(report(Vn(2026, 3, 1, 0, 0), Vn(2026, 4, 1, 0, 0)),
+            grpc::StatusCode::OK);
+  // UTC midnights: 07:00 in Hà Nội.
+  EXPECT_EQ(
+      report(absl::FromCivil(absl::CivilDay(2026, 3, 1), absl::UTCTimeZone()),
+             absl::FromCivil(absl::CivilDay(2026, 4, 1), absl::UTCTimeZone())),
+      grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(report(Vn(2026, 3, 1, 0, 0), Vn(2026, 3, 9, 15, 0)),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      report(absl::FromUnixSeconds(-100000000000000), Vn(2026, 4, 1, 0, 0)),
+      grpc::StatusCode::INVALID_ARGUMENT);
+
+  grpc::ClientContext ctx;
+  As(ctx, kCityOfficer);
+  v1::ListOverdueRequest list;
+  list.set_agency(absl::StrCat("agencies/", kDistrict));
+  std::string forged;
+  absl::WebSafeBase64Escape("9223372036854775807\x1fz", &forged);
+  list.set_page_token(forged);
+  v1::ListOverdueResponse listed;
+  EXPECT_EQ(stub_->ListOverdue(&ctx, list, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// A timestamp no calendar year holds (unvalidated protobuf input) is
+// INVALID_ARGUMENT at once, never walked or measured day by day.
+TEST_F(DeadlineServerTest, AbsurdTimestampsAreRefusedNotWalked) {
+  for (int64_t seconds : {int64_t{253402300800} + 86400 * 3,  // year 10000
+                          int64_t{1} << 62, -(int64_t{1} << 62)}) {
+    grpc::ClientContext ctx;
+    As(ctx, kWardBOfficer);
+    v1::ComputeDueTimeRequest req;
+    req.mutable_start_time()->set_seconds(seconds);
+    req.mutable_duration()->set_unit(common::v1::WORKING_DURATION_UNIT_DAYS);
+    req.mutable_duration()->set_amount(2);
+    v1::ComputeDueTimeResponse resp;
+    EXPECT_THAT(stub_->ComputeDueTime(&ctx, req, &resp),
+                GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT))
+        << seconds;
+  }
+
+  // A supplement request dated some 30 million years on: measuring the
+  // clock's run up to it would take hours. Refused and acknowledged; the
+  // clock keeps running.
+  ReceiveTwo();
+  intake::v1::DossierSupplementRequested m;
+  m.set_dossier("dossiers/DA");
+  m.mutable_request_time()->set_seconds(int64_t{1000000000000000});
+  const common::v1::Event far =
+      grpc_util::MakeEvent(m, "intake", m.dossier(), Vn(2026, 3, 9, 11, 0));
+  common::v1::DeliverEventsResponse resp;
+  ASSERT_TRUE(Deliver({far}, &resp).ok());
+  EXPECT_EQ(resp.applied_event_ids_size(), 1);
+  absl::StatusOr<Clock> da = service_->GetClock("dossiers/DA");
+  ASSERT_TRUE(da.ok()) << da.status();
+  EXPECT_EQ(da->state, ClockState::kRunning);
+}
+
+}  // namespace
+}  // namespace lienthong::deadline
