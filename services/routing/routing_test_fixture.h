@@ -172,17 +172,35 @@ class RoutingIntegrationTest : public ::testing::Test {
   }
   // Watches `agency`'s queue, reads its first item and disconnects: that
   // item, with the cursor to come back with.
+  // An open WatchTasks stream of `agency` from `cursor`, read item by item;
+  // it disconnects when destroyed.
+  class WatchStream {
+   public:
+    WatchStream(RoutingIntegrationTest& t, const std::string& agency,
+                const std::string& cursor) {
+      t.As(ctx_, agency);
+      v1::WatchTasksRequest req;
+      req.set_agency("agencies/" + agency);
+      req.set_cursor(cursor);
+      reader_ = t.stub_->WatchTasks(&ctx_, req);
+    }
+    ~WatchStream() {
+      ctx_.TryCancel();
+      reader_->Finish();
+    }
+    // The next item (empty, and a test failure, when the stream ended).
+    v1::WatchTasksResponse Next() {
+      v1::WatchTasksResponse item;
+      EXPECT_TRUE(reader_->Read(&item));
+      return item;
+    }
+
+   private:
+    grpc::ClientContext ctx_;
+    std::unique_ptr<grpc::ClientReader<v1::WatchTasksResponse>> reader_;
+  };
   v1::WatchTasksResponse WatchFirstAndLeave(const std::string& agency) {
-    grpc::ClientContext ctx;
-    As(ctx, agency);
-    v1::WatchTasksRequest req;
-    req.set_agency("agencies/" + agency);
-    auto reader = stub_->WatchTasks(&ctx, req);
-    v1::WatchTasksResponse item;
-    EXPECT_TRUE(reader->Read(&item));
-    ctx.TryCancel();  // disconnect
-    reader->Finish();
-    return item;
+    return WatchStream(*this, agency, "").Next();
   }
   void FinishCivil(const std::string& dossier) {
     const std::string t = Leg(Route(dossier), "civil_status").name();

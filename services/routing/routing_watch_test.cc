@@ -22,21 +22,11 @@ TEST_F(RoutingWatchTest, WatchResumesFromItsCursorAndMissesNothing) {
   const std::string cursor = seen.cursor();
   // While disconnected, another dossier's leg becomes ready.
   ASSERT_TRUE(Deliver(Received("X-0008"), "dossiers/X-0008"));
-  grpc::ClientContext ctx;
-  As(ctx, "W-TP");
-  v1::WatchTasksRequest req;
-  req.set_agency("agencies/W-TP");
-  req.set_cursor(cursor);
-  auto reader = stub_->WatchTasks(&ctx, req);
-  v1::WatchTasksResponse item;
-  ASSERT_TRUE(reader->Read(&item));
-  EXPECT_EQ(item.task().dossier(), "dossiers/X-0008");  // not X-0007 again
+  WatchStream watch(*this, "W-TP", cursor);
+  EXPECT_EQ(watch.Next().task().dossier(), "dossiers/X-0008");  // not X-0007
   // A task that becomes ready while watching arrives on the open stream.
   ASSERT_TRUE(Deliver(Received("X-0009"), "dossiers/X-0009"));
-  ASSERT_TRUE(reader->Read(&item));
-  EXPECT_EQ(item.task().dossier(), "dossiers/X-0009");
-  ctx.TryCancel();
-  reader->Finish();
+  EXPECT_EQ(watch.Next().task().dossier(), "dossiers/X-0009");
 }
 
 // A task that went back to the queue (its lease ran out) has two feed
@@ -48,20 +38,11 @@ TEST_F(RoutingWatchTest, ATaskBackInTheQueueIsSentOnce) {
   ASSERT_TRUE(Claim(civil, "W-TP", nullptr, absl::Minutes(1)).ok());
   clock_.Advance(absl::Minutes(2));
   ASSERT_EQ(*server_->ExpireLeasesOnce(), 1);
-  grpc::ClientContext ctx;
-  As(ctx, "W-TP");
-  v1::WatchTasksRequest req;
-  req.set_agency("agencies/W-TP");
-  auto reader = stub_->WatchTasks(&ctx, req);
-  v1::WatchTasksResponse item;
-  ASSERT_TRUE(reader->Read(&item));
-  EXPECT_EQ(item.task().name(), civil);
+  WatchStream watch(*this, "W-TP", "");
+  EXPECT_EQ(watch.Next().task().name(), civil);
   // The next item is the next dossier's, not the same task again.
   ASSERT_TRUE(Deliver(Received("X-0011"), "dossiers/X-0011"));
-  ASSERT_TRUE(reader->Read(&item));
-  EXPECT_EQ(item.task().dossier(), "dossiers/X-0011");
-  ctx.TryCancel();
-  reader->Finish();
+  EXPECT_EQ(watch.Next().task().dossier(), "dossiers/X-0011");
 }
 
 // A watcher reconnecting while a feed row is still being written (its
