@@ -87,24 +87,11 @@ TEST_F(IntakeIntegrationTest, MovingAWardCarriesItsUnitsAndDossiers) {
   EXPECT_THAT(get_as(kNamTuLiem),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
 
-  auto get_agency = [&](const std::string& code) {
-    grpc::ClientContext ctx;
-    As(ctx, "admin", "000.00.00.H26");
-    v1::GetAgencyRequest req;
-    req.set_name(absl::StrCat("agencies/", code));
-    v1::GetAgencyResponse resp;
-    EXPECT_TRUE(a_->stub->GetAgency(&ctx, req, &resp).ok()) << code;
-    return resp.agency();
-  };
-  v1::Agency ward = get_agency(kHaDinhWard);
+  v1::Agency ward = GetAgencyAsAdmin(kHaDinhWard);
   ward.set_parent(absl::StrCat("agencies/", kNamTuLiem));
   {
-    grpc::ClientContext ctx;
-    As(ctx, "admin", "000.00.00.H26");
-    v1::UpsertAgencyRequest req;
-    *req.mutable_agency() = ward;
     v1::UpsertAgencyResponse resp;
-    ASSERT_TRUE(a_->stub->UpsertAgency(&ctx, req, &resp).ok());
+    ASSERT_TRUE(PutAgencyAsAdmin(ward, &resp).ok());
     EXPECT_FALSE(resp.created());
   }
 
@@ -112,7 +99,7 @@ TEST_F(IntakeIntegrationTest, MovingAWardCarriesItsUnitsAndDossiers) {
   EXPECT_THAT(get_as(kThanhXuan),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
   // The ward's one-stop unit now names its new district among its ancestors.
-  const v1::Agency unit = get_agency(kHaDinh);
+  const v1::Agency unit = GetAgencyAsAdmin(kHaDinh);
   const auto& anc = unit.ancestor_codes();
   EXPECT_EQ(
       std::vector<std::string>(anc.begin(), anc.end()),
@@ -144,19 +131,10 @@ TEST_F(IntakeIntegrationTest, DossiersSubmittedDuringAMoveFollowTheWard) {
   };
   Replica counter(dsn_, clock_, options);
   const auto move_ward_to = [&](const std::string& district) {
-    grpc::ClientContext get_ctx;
-    As(get_ctx, "admin", "000.00.00.H26");
-    v1::GetAgencyRequest get;
-    get.set_name(absl::StrCat("agencies/", kHaDinhWard));
-    v1::GetAgencyResponse ward;
-    EXPECT_TRUE(a_->stub->GetAgency(&get_ctx, get, &ward).ok());
-    grpc::ClientContext ctx;
-    As(ctx, "admin", "000.00.00.H26");
-    v1::UpsertAgencyRequest req;
-    *req.mutable_agency() = ward.agency();
-    req.mutable_agency()->set_parent(absl::StrCat("agencies/", district));
+    v1::Agency ward = GetAgencyAsAdmin(kHaDinhWard);
+    ward.set_parent(absl::StrCat("agencies/", district));
     v1::UpsertAgencyResponse resp;
-    return a_->stub->UpsertAgency(&ctx, req, &resp);
+    return PutAgencyAsAdmin(ward, &resp);
   };
   const auto text = [&](const std::string& sql) {
     db::Pool pool({dsn_, 1});
@@ -283,25 +261,13 @@ TEST_F(IntakeIntegrationTest, ConcurrentProcedureVersionsAllLand) {
 // A ward's committee that stops being one: its offices report to the next
 // committee up (routing walks up the tree by administrative_unit).
 TEST_F(IntakeIntegrationTest, AKindChangeRefreshesTheOfficesBelow) {
-  const auto get = [&](const std::string& code) {
-    grpc::ClientContext ctx;
-    As(ctx, "admin", "000.00.00.H26");
-    v1::GetAgencyRequest req;
-    req.set_name(absl::StrCat("agencies/", code));
-    v1::GetAgencyResponse resp;
-    EXPECT_TRUE(a_->stub->GetAgency(&ctx, req, &resp).ok()) << code;
-    return resp.agency();
-  };
-  ASSERT_EQ(get(kHaDinh).administrative_unit(), "agencies/000.01.14.H26");
-  v1::Agency ward = get("000.01.14.H26");
+  ASSERT_EQ(GetAgencyAsAdmin(kHaDinh).administrative_unit(),
+            "agencies/000.01.14.H26");
+  v1::Agency ward = GetAgencyAsAdmin("000.01.14.H26");
   ward.set_kind(common::v1::AGENCY_KIND_OTHER);
-  grpc::ClientContext ctx;
-  As(ctx, "admin", "000.00.00.H26");
-  v1::UpsertAgencyRequest req;
-  *req.mutable_agency() = ward;
   v1::UpsertAgencyResponse resp;
-  ASSERT_TRUE(a_->stub->UpsertAgency(&ctx, req, &resp).ok());
-  EXPECT_EQ(get(kHaDinh).administrative_unit(),
+  ASSERT_TRUE(PutAgencyAsAdmin(ward, &resp).ok());
+  EXPECT_EQ(GetAgencyAsAdmin(kHaDinh).administrative_unit(),
             resp.agency().administrative_unit());
   EXPECT_NE(resp.agency().administrative_unit(), "agencies/000.01.14.H26");
 }

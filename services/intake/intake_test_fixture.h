@@ -190,6 +190,25 @@ class IntakeIntegrationTest : public ::testing::Test {
     return resp.dossier();
   }
 
+  // An administrator's GetAgency of `code`, and UpsertAgency of `a`.
+  v1::Agency GetAgencyAsAdmin(const std::string& code) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::GetAgencyRequest req;
+    req.set_name(absl::StrCat("agencies/", code));
+    v1::GetAgencyResponse resp;
+    EXPECT_TRUE(a_->stub->GetAgency(&ctx, req, &resp).ok()) << code;
+    return resp.agency();
+  }
+  grpc::Status PutAgencyAsAdmin(const v1::Agency& a,
+                                v1::UpsertAgencyResponse* resp) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::UpsertAgencyRequest req;
+    *req.mutable_agency() = a;
+    return a_->stub->UpsertAgency(&ctx, req, resp);
+  }
+
   v1::Dossier GetAsAdmin(Replica& r, const std::string& name) {
     grpc::ClientContext ctx;
     As(ctx, "admin", "000.00.00.H26");
