@@ -110,6 +110,11 @@ class RoutingServer final : public v1::RoutingService::Service {
     std::string hash;         // of the request, when it has a request_id
     std::string claim_token;  // the caller's claim, when it says
   };
+  // FAILED_PRECONDITION unless the caller's claim still holds `task`
+  // (CLAIMED_BY_ANOTHER, LEASE_EXPIRED), for an operation other than a
+  // claim on a claimed task.
+  absl::Status CheckStillHeld(const v1::Task& task, const Caller& caller,
+                              const TaskOp& op) const;
   // One operation in its own transaction (the route locked first when the
   // operation can advance or cancel it).
   grpc::Status Mutate(grpc::ServerContext* ctx,

@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
-#include "libs/common/uuid.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/uuid.h"
 #include "libs/db/migrations.h"
 #include "libs/db/prepared.h"
 #include "libs/db/transaction.h"
@@ -68,6 +68,50 @@ grpc::Status RoutingServer::Mutate(grpc::ServerContext* ctx,
   }));
 }
 
+// A claimed task is worked by whoever holds its lease: a worker whose
+// lease ran out (and was claimed again, maybe by another replica of the
+// same system) must not renew, complete, refuse or suspend it over the new
+// holder's head. (Claiming is judged by the state machine.)
+absl::Status RoutingServer::CheckStillHeld(const v1::Task& task,
+                                           const Caller& caller,
+                                           const TaskOp& op) const {
+  if (task.state() != v1::TASK_STATE_CLAIMED || op.event == TaskEvent::kClaim) {
+    return absl::OkStatus();
+  }
+  const bool admin = caller.role == grpc_util::Role::kAdmin;
+  if (!admin && !task.lease_holder().empty() &&
+      task.lease_holder() != caller.subject) {
+    return common::FailedPrecondition(
+        "CLAIMED_BY_ANOTHER",
+        absl::StrCat(op.task_name, " is claimed by ", task.lease_holder(),
+                     "; claim it once its lease has ended"),
+        {{"lease_holder", task.lease_holder()}});
+  }
+  // A lease that has run out is over when the call comes, not when the
+  // sweeper (every --lease_sweep_interval) next returns the task to the
+  // queue: the work may already be someone else's.
+  if (!admin && task.has_lease_expire_time() &&
+      grpc_util::FromProto(task.lease_expire_time()) <= clock_.Now()) {
+    return common::FailedPrecondition(
+        "LEASE_EXPIRED",
+        absl::StrCat("the lease on ", op.task_name,
+                     " has ended; claim it again (another system may have "
+                     "it by now)"),
+        {{"lease_holder", task.lease_holder()}});
+  }
+  // Replicas of one system share the holder's name: the claim token says
+  // which claim the caller acts on.
+  if (!op.claim_token.empty() && op.claim_token != task.claim_token()) {
+    return common::FailedPrecondition(
+        "CLAIMED_BY_ANOTHER",
+        absl::StrCat(op.task_name,
+                     " was claimed again after your claim; drop your copy "
+                     "of the work"),
+        {{"lease_holder", task.lease_holder()}});
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RoutingServer::ApplyTaskOp(pqxx::work& tx, const Caller& caller,
                                         const TaskOp& op, v1::Task* out,
                                         bool* wrote) {
@@ -93,45 +137,7 @@ absl::Status RoutingServer::ApplyTaskOp(pqxx::work& tx, const Caller& caller,
   }
   LT_ASSIGN_OR_RETURN(v1::TaskState next,
                       NextTaskState(row->task.state(), op.event));
-  // A claimed task is worked by whoever holds its lease: a worker whose
-  // lease ran out (and was claimed again by someone else) must not renew,
-  // complete, refuse or suspend it over the new holder's head.
-  if (row->task.state() == v1::TASK_STATE_CLAIMED &&
-      op.event != TaskEvent::kClaim && caller.role != grpc_util::Role::kAdmin &&
-      !row->task.lease_holder().empty() &&
-      row->task.lease_holder() != caller.subject) {
-    return common::FailedPrecondition(
-        "CLAIMED_BY_ANOTHER",
-        absl::StrCat(op.task_name, " is claimed by ", row->task.lease_holder(),
-                     "; claim it once its lease has ended"),
-        {{"lease_holder", row->task.lease_holder()}});
-  }
-  // A lease that has run out is over when the call comes, not when the
-  // sweeper (every --lease_sweep_interval) next returns the task to the
-  // queue: the work may already be someone else's.
-  if (row->task.state() == v1::TASK_STATE_CLAIMED &&
-      op.event != TaskEvent::kClaim && caller.role != grpc_util::Role::kAdmin &&
-      row->task.has_lease_expire_time() &&
-      grpc_util::FromProto(row->task.lease_expire_time()) <= clock_.Now()) {
-    return common::FailedPrecondition(
-        "LEASE_EXPIRED",
-        absl::StrCat("the lease on ", op.task_name,
-                     " has ended; claim it again (another system may have "
-                     "it by now)"),
-        {{"lease_holder", row->task.lease_holder()}});
-  }
-  // Replicas of one system share the holder's name: the claim token says
-  // which claim the caller acts on.
-  if (row->task.state() == v1::TASK_STATE_CLAIMED &&
-      op.event != TaskEvent::kClaim && !op.claim_token.empty() &&
-      op.claim_token != row->task.claim_token()) {
-    return common::FailedPrecondition(
-        "CLAIMED_BY_ANOTHER",
-        absl::StrCat(op.task_name,
-                     " was claimed again after your claim; drop your copy "
-                     "of the work"),
-        {{"lease_holder", row->task.lease_holder()}});
-  }
+  LT_RETURN_IF_ERROR(CheckStillHeld(row->task, caller, op));
   if (op.event == TaskEvent::kClaim) {
     row->task.set_claim_token(common::NewUuid());
   }
