@@ -51,7 +51,7 @@ start_sinks() {
     --out "$work/sinks/sms.jsonl" >>"$work/sms-sink.log" 2>&1 &
   pid[sms]=$!
   /usr/bin/python3 "$src/tools/sinks/http_sink.py" --port ${sink_port[webhook]} \
-    --out "$work/sinks/webhook.jsonl" --webhook_secret "$webhook_secret" >>"$work/webhook-sink.log" 2>&1 &
+    --out "$work/sinks/webhook.jsonl" --webhook_secret_file "$work/sinks/webhook.secret" >>"$work/webhook-sink.log" 2>&1 &
   pid[webhook]=$!
   /usr/bin/python3 "$src/tools/sinks/smtp_sink.py" --port ${sink_port[smtp]} \
     --out "$work/sinks/mail.jsonl" >>"$work/smtp-sink.log" 2>&1 &

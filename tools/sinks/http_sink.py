@@ -4,7 +4,8 @@
 Records every POST it gets (one JSON line per request in --out) and answers
 like a gateway would. Deliveries are deduplicated on the Idempotency-Key /
 X-Lienthong-Delivery header, the way a receiver must (notify delivers at
-least once). With --webhook_secret it verifies X-Lienthong-Signature
+least once). Deliveries it accepted before a restart are read back from --out, so they
+stay duplicates. With --webhook_secret (or --webhook_secret_file) it verifies X-Lienthong-Signature
 (HMAC-SHA256 over "<t>.<body>", see docs/notify.md) and records the result.
 With --tls_cert/--tls_key it speaks HTTPS (what a real gateway or webhook
 receiver does), records "tls": true and counts refused handshakes in
@@ -30,6 +31,8 @@ import argparse
 import hashlib
 import hmac
 import json
+import os
+import signal
 import ssl
 import sys
 import threading
@@ -51,6 +54,24 @@ class State:
         self.out_path = out_path
         self.secret = secret.encode() if secret else None
         self.tolerance = tolerance
+        self.reload()
+
+    def reload(self):
+        """Remembers what an earlier run of this sink accepted (its --out),
+        so a delivery sent again after a restart is still a duplicate."""
+        if not self.out_path or not os.path.exists(self.out_path):
+            return
+        os.chmod(self.out_path, 0o600)  # one written before the umask below
+        with open(self.out_path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short when the sink was killed
+                if entry.get("result") == "accepted":
+                    if entry.get("key"):
+                        self.keys.add(entry["key"])
+                    self.messages.append(entry)
 
     def record(self, entry):
         if not self.out_path:
@@ -223,6 +244,8 @@ def main():
     ap.add_argument("--port_file", default="")
     ap.add_argument("--out", default="", help="JSONL file of requests")
     ap.add_argument("--webhook_secret", default="")
+    ap.add_argument("--webhook_secret_file", default="",
+                    help="file holding the secret (kept off the command line)")
     ap.add_argument("--tolerance", type=int, default=300,
                     help="seconds a signature timestamp may be off")
     ap.add_argument("--tls_cert", default="", help="PEM certificate: HTTPS")
@@ -232,7 +255,13 @@ def main():
     args = ap.parse_args()
     if bool(args.tls_cert) != bool(args.tls_key):
         ap.error("--tls_cert and --tls_key go together")
-    state = State(args.out, args.webhook_secret, args.tolerance)
+    secret = args.webhook_secret
+    if args.webhook_secret_file:
+        with open(args.webhook_secret_file, encoding="utf-8") as f:
+            secret = f.read().strip()
+    # What it records holds phone numbers and addresses: owner only.
+    os.umask(0o077)
+    state = State(args.out, secret, args.tolerance)
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.tls_cert, args.tls_key)
@@ -250,9 +279,10 @@ def main():
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
             f.write(str(port))
-        import os
         os.replace(args.port_file + ".tmp", args.port_file)
     print(f"http_sink listening on {args.host}:{port}", flush=True)
+    # `tools/stack down` stops it with SIGTERM: a clean exit, status 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
