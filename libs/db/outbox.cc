@@ -61,9 +61,12 @@ absl::Status AppendMessages(pqxx::work& tx, absl::string_view schema,
                  : absl::StrCat("$", 2 * n + i + 1, "::bytea");
   };
   ExecPrepared(tx,
-               OutboxInsertSql(schema, n, param,
-                               absl::StrCat("$", 3 * n + 1, "::timestamptz"),
-                               absl::StrCat("$", 3 * n + 2, "::text[]")),
+               absl::StrCat("WITH ",
+                            OutboxWithItems(
+                                schema, n, param,
+                                absl::StrCat("$", 3 * n + 1, "::timestamptz"),
+                                absl::StrCat("$", 3 * n + 2, "::text[]")),
+                            " SELECT 1"),
                pqxx::prepare::make_dynamic_params(text),
                pqxx::prepare::make_dynamic_params(payloads), PgTime(now),
                TextArrayLiteral(destinations));
@@ -105,34 +108,43 @@ absl::Status AppendOutboxEach(pqxx::work& tx, absl::string_view schema,
   ExecPrepared(
       tx,
       absl::StrCat(
-          "INSERT INTO ", schema,
-          ".outbox (event_id, destination, event_type, payload, created_at, "
-          "next_attempt_at) SELECT e.id::uuid, d, e.t, e.p, ",
-          at, ", ", at, " FROM (VALUES ", rows.sql(),
-          ") AS e(id, t, p, i, ds) CROSS JOIN LATERAL unnest(e.ds) AS d "
-          "ORDER BY d, e.i"),
+          "WITH e(id, t, p, i, ds) AS (VALUES ", rows.sql(),
+          "), outbox_payloads_in AS (INSERT INTO ", schema,
+          ".outbox_payloads (event_id, payload, created_at) SELECT id::uuid, "
+          "p, ",
+          at, " FROM e ON CONFLICT (event_id) DO NOTHING) INSERT INTO ", schema,
+          ".outbox (event_id, destination, event_type, created_at, "
+          "next_attempt_at) SELECT e.id::uuid, d, e.t, ",
+          at, ", ", at,
+          " FROM e CROSS JOIN LATERAL unnest(e.ds) AS d ORDER BY d, e.i"),
       rows.text_params(), rows.bytes_params(), PgTime(now));
   NotifyAfterCommit(OutboxChannel(schema));
   return absl::OkStatus();
 }
 
-std::string OutboxInsertSql(
+std::string OutboxWithItems(
     absl::string_view schema, int n,
     const std::function<std::string(int i, int k)>& param, absl::string_view at,
     absl::string_view destinations) {
-  std::string values;
+  std::string payloads, rows;
   for (int i = 0; i < n; ++i) {
-    absl::StrAppend(&values, i == 0 ? "" : ", ", "(", param(i, 0), ", ",
-                    param(i, 1), ", ", param(i, 2), ", ", i, ")");
+    const char* sep = i == 0 ? "" : ", ";
+    absl::StrAppend(&payloads, sep, "(", param(i, 0), "::uuid, ", param(i, 2),
+                    ", ", at, ")");
+    absl::StrAppend(&rows, sep, "(", param(i, 0), ", ", param(i, 1), ", ", i,
+                    ")");
   }
-  // In the messages' order per destination (the relay delivers by id).
+  // In the messages' order per destination (the relay delivers by seq).
   return absl::StrCat(
-      "INSERT INTO ", schema,
-      ".outbox (event_id, destination, event_type, payload, created_at, "
-      "next_attempt_at) SELECT e.id::uuid, d, e.t, e.p, ",
-      at, ", ", at, " FROM (VALUES ", values,
-      ") AS e(id, t, p, i) CROSS JOIN unnest(", destinations,
-      ") AS d ORDER BY d, e.i");
+      "outbox_payloads_in AS (INSERT INTO ", schema,
+      ".outbox_payloads (event_id, payload, created_at) VALUES ", payloads,
+      " ON CONFLICT (event_id) DO NOTHING), outbox_rows_in AS (INSERT INTO ",
+      schema,
+      ".outbox (event_id, destination, event_type, created_at, "
+      "next_attempt_at) SELECT e.id::uuid, d, e.t, ",
+      at, ", ", at, " FROM (VALUES ", rows,
+      ") AS e(id, t, i) CROSS JOIN unnest(", destinations,
+      ") AS d ORDER BY d, e.i)");
 }
 
 std::string OutboxChannel(absl::string_view schema) {
@@ -152,15 +164,18 @@ absl::StatusOr<bool> RecordInbox(pqxx::work& tx, absl::string_view schema,
 
 namespace {
 
-// Deletes up to `limit` rows of `table` whose `column` is before `cutoff`,
-// in batches; how many went.
+// Deletes the rows of `table` (as `t`) whose `column` is before `cutoff`
+// (and that meet `also`, when given), `limit` per transaction; how many
+// went.
 absl::StatusOr<int64_t> PurgeBefore(Pool& pool, const std::string& table,
                                     absl::string_view column, absl::Time cutoff,
                                     int limit,
-                                    const std::function<bool()>& stopping) {
+                                    const std::function<bool()>& stopping,
+                                    absl::string_view also = "") {
   const std::string sql = absl::StrCat(
       "DELETE FROM ", table, " WHERE ctid = ANY(ARRAY(SELECT ctid FROM ", table,
-      " WHERE ", column, " < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))");
+      " t WHERE ", column, " < $1", also.empty() ? "" : " AND ", also,
+      " LIMIT $2 FOR UPDATE SKIP LOCKED))");
   int64_t total = 0;
   for (;;) {
     absl::StatusOr<int64_t> n =
@@ -186,6 +201,18 @@ absl::StatusOr<PurgeCounts> PurgeEvents(Pool& pool, const PurgeOptions& o,
                     now - o.outbox_retention, limit, o.stopping);
     if (!n.ok()) return n.status();
     out.outbox = *n;
+  }
+  if (o.outbox_retention > absl::ZeroDuration()) {
+    // Payloads no row points to any more. Any row that pointed to one was
+    // written with it and delivered later, so a payload younger than the
+    // cutoff may still have rows coming in its (uncommitted) transaction.
+    absl::StatusOr<int64_t> n =
+        PurgeBefore(pool, absl::StrCat(o.schema, ".outbox_payloads"),
+                    "created_at", now - o.outbox_retention, limit, o.stopping,
+                    absl::StrCat("NOT EXISTS (SELECT 1 FROM ", o.schema,
+                                 ".outbox r WHERE r.event_id = t.event_id)"));
+    if (!n.ok()) return n.status();
+    out.outbox_payloads = *n;
   }
   if (o.inbox_retention > absl::ZeroDuration()) {
     absl::StatusOr<int64_t> n =
@@ -262,13 +289,14 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
     pqxx::result rows = ExecPrepared(
         tx,
         absl::StrCat(
-            "SELECT event_id, event_type, payload, attempts, "
-            "next_attempt_at <= $2 FROM ",
-            s,
-            ".outbox WHERE destination = $1 AND delivered_at IS NULL AND "
-            "(next_attempt_at <= $2 OR last_error_code IS NULL OR "
-            "last_error_code IN (",
-            kTransientSql, ")) ORDER BY seq LIMIT $3 FOR UPDATE"),
+            "SELECT o.event_id, o.event_type, coalesce(o.payload, p.payload), "
+            "o.attempts, o.next_attempt_at <= $2 FROM ",
+            s, ".outbox o LEFT JOIN ", s,
+            ".outbox_payloads p ON p.event_id = o.event_id WHERE "
+            "o.destination = $1 AND o.delivered_at IS NULL AND "
+            "(o.next_attempt_at <= $2 OR o.last_error_code IS NULL OR "
+            "o.last_error_code IN (",
+            kTransientSql, ")) ORDER BY o.seq LIMIT $3 FOR UPDATE OF o"),
         options_.destination, PgTime(now), options_.batch_size);
     size_t due = 0;
     while (due < rows.size() && rows[due][4].as<bool>()) ++due;

@@ -1,10 +1,10 @@
 #pragma once
 
 // The transactional outbox. A state change and the event it causes commit
-// together: AppendOutbox writes one row per destination in the caller's
-// transaction. A relay per destination (one at a time across replicas,
-// under an advisory lock) takes the due rows at the front of the
-// destination's line, in the order they were written, hands them to a
+// together: AppendOutbox writes the event's payload once and one row per
+// destination in the caller's transaction. A relay per destination (one at a
+// time across replicas, under an advisory lock) takes the due rows at the front
+// of the destination's line, in the order they were written, hands them to a
 // deliverer (the next service's EventSinkService), and marks them delivered;
 // failures back off exponentially with jitter, and an event waiting out a
 // backoff holds back those written after it (unless the receiver rejected
@@ -64,13 +64,15 @@ absl::Status AppendOutboxEach(pqxx::work& tx, absl::string_view schema,
                               const std::vector<OutboxEntry>& entries,
                               absl::Time now);
 
-// AppendOutboxBatch's insert as SQL for a caller's own statement (a
-// data-modifying WITH item), so a state change and its events take one
-// round trip. `param(i, k)` names message i's parameter k (0 event id,
-// 1 event type, 2 payload as bytea); `at` and `destinations` name the time
-// and the text[] of destinations. The caller wakes the relays:
+// AppendOutboxBatch's inserts as SQL for a caller's own statement: two
+// data-modifying WITH items, `outbox_payloads_in` (each payload once) and
+// `outbox_rows_in` (a row per message and destination), so a state change
+// and its events take one round trip. `param(i, k)` names message i's
+// parameter k (0 event id as text, 1 event type as text, 2 payload as
+// bytea); `at` and `destinations` name the time and the text[] of
+// destinations. The caller wakes the relays:
 // NotifyAfterCommit(OutboxChannel(schema)).
-std::string OutboxInsertSql(
+std::string OutboxWithItems(
     absl::string_view schema, int n,
     const std::function<std::string(int i, int k)>& param, absl::string_view at,
     absl::string_view destinations);
@@ -105,6 +107,7 @@ struct PurgeOptions {
 };
 struct PurgeCounts {
   int64_t outbox = 0;
+  int64_t outbox_payloads = 0;  // payloads no outbox row points to any more
   int64_t inbox = 0;
 };
 absl::StatusOr<PurgeCounts> PurgeEvents(Pool& pool, const PurgeOptions& o,

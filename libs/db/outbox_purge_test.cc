@@ -104,6 +104,11 @@ TEST_F(OutboxTest, PurgeDeletesDeliveredRowsAndInboxRecordsPastRetentionOnly) {
   std::vector<std::string> kept = {stuck + "/away", recent + "/recv"};
   std::sort(kept.begin(), kept.end());
   EXPECT_EQ(Ids(pool_, "send.outbox"), kept);
+  // Their payloads went with their last rows; the kept rows' stay.
+  EXPECT_EQ(cut->outbox_payloads + sent->outbox_payloads, 3);
+  std::vector<std::string> kept_payloads = {stuck, recent};
+  std::sort(kept_payloads.begin(), kept_payloads.end());
+  EXPECT_EQ(Ids(pool_, "send.outbox_payloads"), kept_payloads);
 
   absl::StatusOr<PurgeCounts> received =
       PurgeEvents(pool_,
@@ -117,6 +122,52 @@ TEST_F(OutboxTest, PurgeDeletesDeliveredRowsAndInboxRecordsPastRetentionOnly) {
   EXPECT_EQ(Ids(pool_, "recv.inbox"), std::vector<std::string>{recent});
   // The effects stay: only the bookkeeping went.
   EXPECT_EQ(receiver.Effects(), 4);
+}
+
+TEST_F(OutboxTest, AnEventsPayloadIsStoredOnceAndKeptWhileARowNeedsIt) {
+  const std::string id = common::NewUuid();
+  ASSERT_THAT(WithTransaction(pool_,
+                              [&](pqxx::work& tx) {
+                                return AppendOutbox(
+                                    tx, "send", {id, "test.Changed", "p-" + id},
+                                    {"recv", "away"}, clock_.Now());
+                              }),
+              IsOk());
+  EXPECT_EQ(Ids(pool_, "send.outbox_payloads"), std::vector<std::string>{id});
+  std::vector<std::string> got;
+  OutboxRelay relay(pool_, clock_, Options(), [&](const auto& rs) {
+    for (const auto& r : rs) got.push_back(r.payload);
+    return absl::OkStatus();
+  });
+  ASSERT_EQ(*relay.RunOnce(), 1);
+  EXPECT_EQ(got, std::vector<std::string>{"p-" + id});
+
+  // Long after: "recv"'s row goes, "away" has not had its event yet, so
+  // the payload stays for it.
+  clock_.Advance(absl::Hours(24 * 30));
+  const PurgeOptions week = {.schema = "send",
+                             .outbox_retention = absl::Hours(24 * 7)};
+  absl::StatusOr<PurgeCounts> n = PurgeEvents(pool_, week, clock_.Now());
+  ASSERT_THAT(n, IsOk());
+  EXPECT_EQ(n->outbox, 1);
+  EXPECT_EQ(n->outbox_payloads, 0);
+  EXPECT_EQ(Ids(pool_, "send.outbox_payloads"), std::vector<std::string>{id});
+
+  RelayOptions away = Options();
+  away.destination = "away";
+  std::vector<std::string> got_away;
+  OutboxRelay late(pool_, clock_, away, [&](const auto& rs) {
+    for (const auto& r : rs) got_away.push_back(r.payload);
+    return absl::OkStatus();
+  });
+  ASSERT_EQ(*late.RunOnce(), 1);
+  EXPECT_EQ(got_away, std::vector<std::string>{"p-" + id});
+  clock_.Advance(absl::Hours(24 * 8));
+  n = PurgeEvents(pool_, week, clock_.Now());
+  ASSERT_THAT(n, IsOk());
+  EXPECT_EQ(n->outbox, 1);
+  EXPECT_EQ(n->outbox_payloads, 1);
+  EXPECT_TRUE(Ids(pool_, "send.outbox_payloads").empty());
 }
 
 }  // namespace

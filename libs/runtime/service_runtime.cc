@@ -162,10 +162,13 @@ void ServiceRuntime::PurgeExpiredEvents(absl::Duration outbox_retention,
       "Delivered outbox events and inbox ids deleted after their "
       "retention, by table.");
   purged.Add({{"table", "outbox"}}).Increment(static_cast<double>(n->outbox));
+  purged.Add({{"table", "outbox_payloads"}})
+      .Increment(static_cast<double>(n->outbox_payloads));
   purged.Add({{"table", "inbox"}}).Increment(static_cast<double>(n->inbox));
-  if (n->outbox > 0 || n->inbox > 0) {
+  if (n->outbox > 0 || n->outbox_payloads > 0 || n->inbox > 0) {
     logging::Event("events_purged")
         .With("outbox", n->outbox)
+        .With("outbox_payloads", n->outbox_payloads)
         .With("inbox", n->inbox)
         .Info();
   }

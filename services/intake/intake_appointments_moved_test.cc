@@ -51,16 +51,18 @@ class AppointmentsMovedTest : public IntakeIntegrationTest {
       const std::string& type) {
     db::Pool pool({dsn_, 1});
     std::vector<std::pair<std::string, std::string>> out;
-    EXPECT_TRUE(db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
-                  for (const auto& row : tx.exec_params(
-                           "SELECT destination, payload FROM intake.outbox "
-                           "WHERE event_type = $1 ORDER BY destination",
-                           type)) {
-                    const pqxx::binarystring b(row[1]);
-                    out.emplace_back(row[0].as<std::string>(), b.str());
-                  }
-                  return absl::OkStatus();
-                }).ok());
+    EXPECT_TRUE(
+        db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
+          for (const auto& row : tx.exec_params(
+                   "SELECT destination, p.payload FROM intake.outbox JOIN "
+                   "intake.outbox_payloads p USING (event_id) "
+                   "WHERE event_type = $1 ORDER BY destination",
+                   type)) {
+            const pqxx::binarystring b(row[1]);
+            out.emplace_back(row[0].as<std::string>(), b.str());
+          }
+          return absl::OkStatus();
+        }).ok());
     return out;
   }
 };

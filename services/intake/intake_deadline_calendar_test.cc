@@ -84,10 +84,11 @@ class IntakeDeadlineCalendarTest : public IntakeIntegrationTest {
     std::vector<std::string> payloads;
     ASSERT_TRUE(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
                   for (const auto& row : tx.exec(
-                           "UPDATE intake.outbox SET delivered_at = now() "
-                           "WHERE destination = 'deadline' AND event_type = "
-                           "'lienthong.intake.v1.DossierReceived' AND "
-                           "delivered_at IS NULL RETURNING payload")) {
+                           "UPDATE intake.outbox o SET delivered_at = now() "
+                           "FROM intake.outbox_payloads p WHERE p.event_id = "
+                           "o.event_id AND destination = 'deadline' AND "
+                           "event_type = 'lienthong.intake.v1.DossierReceived' "
+                           "AND delivered_at IS NULL RETURNING p.payload")) {
                     payloads.push_back(pqxx::binarystring(row[0]).str());
                   }
                   return absl::OkStatus();
@@ -141,7 +142,9 @@ class IntakeDeadlineCalendarTest : public IntakeIntegrationTest {
     EXPECT_TRUE(
         db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
           for (const auto& row :
-               tx.exec("SELECT payload FROM intake.outbox WHERE event_type = "
+               tx.exec("SELECT p.payload FROM intake.outbox JOIN "
+                       "intake.outbox_payloads "
+                       "p USING (event_id) WHERE event_type = "
                        "'lienthong.intake.v1.AppointmentRescheduled' AND "
                        "destination = 'notify' ORDER BY seq")) {
             common::v1::Event e;

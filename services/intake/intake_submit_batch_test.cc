@@ -209,41 +209,42 @@ TEST_F(SubmitBatchTest, ADossierBuiltBeforeItsBatchIsStoredAsAnswered) {
     v1::SubmitDossierResponse record;
     std::vector<v1::DossierReceived> events;
     int64_t stored_receive = 0, transition_at = 0;
-    ASSERT_TRUE(db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
-                  pqxx::result d = tx.exec_params(
-                      "SELECT body, EXTRACT(EPOCH FROM receive_time)::bigint, "
-                      "(SELECT EXTRACT(EPOCH FROM at)::bigint FROM "
-                      "intake.transitions WHERE dossier_code = $1) FROM "
-                      "intake.dossiers WHERE code = $1",
-                      answered.code());
-                  const pqxx::binarystring body(d[0][0]);
-                  EXPECT_TRUE(stored.ParseFromArray(
-                      body.data(), static_cast<int>(body.size())));
-                  stored_receive = d[0][1].as<int64_t>();
-                  transition_at = d[0][2].as<int64_t>();
-                  pqxx::result i = tx.exec_params(
-                      "SELECT response FROM intake.idempotency WHERE "
-                      "request_id = $1",
-                      c->req.request_id());
-                  const pqxx::binarystring resp(i[0][0]);
-                  EXPECT_TRUE(record.ParseFromArray(
-                      resp.data(), static_cast<int>(resp.size())));
-                  for (const auto& row :
-                       tx.exec("SELECT payload FROM intake.outbox WHERE "
-                               "destination = 'routing'")) {
-                    const pqxx::binarystring p(row[0]);
-                    common::v1::Event e;
-                    EXPECT_TRUE(
-                        e.ParseFromArray(p.data(), static_cast<int>(p.size())));
-                    v1::DossierReceived ev;
-                    EXPECT_TRUE(e.payload().UnpackTo(&ev));
-                    if (e.dossier() == answered.name()) {
-                      EXPECT_EQ(ev.dossier(), answered.name());
-                      events.push_back(ev);
-                    }
-                  }
-                  return absl::OkStatus();
-                }).ok());
+    ASSERT_TRUE(
+        db::WithTransaction(pool, [&](pqxx::work& tx) -> absl::Status {
+          pqxx::result d = tx.exec_params(
+              "SELECT body, EXTRACT(EPOCH FROM receive_time)::bigint, "
+              "(SELECT EXTRACT(EPOCH FROM at)::bigint FROM "
+              "intake.transitions WHERE dossier_code = $1) FROM "
+              "intake.dossiers WHERE code = $1",
+              answered.code());
+          const pqxx::binarystring body(d[0][0]);
+          EXPECT_TRUE(stored.ParseFromArray(body.data(),
+                                            static_cast<int>(body.size())));
+          stored_receive = d[0][1].as<int64_t>();
+          transition_at = d[0][2].as<int64_t>();
+          pqxx::result i = tx.exec_params(
+              "SELECT response FROM intake.idempotency WHERE "
+              "request_id = $1",
+              c->req.request_id());
+          const pqxx::binarystring resp(i[0][0]);
+          EXPECT_TRUE(record.ParseFromArray(resp.data(),
+                                            static_cast<int>(resp.size())));
+          for (const auto& row :
+               tx.exec("SELECT p.payload FROM intake.outbox JOIN "
+                       "intake.outbox_payloads p USING (event_id) WHERE "
+                       "destination = 'routing'")) {
+            const pqxx::binarystring p(row[0]);
+            common::v1::Event e;
+            EXPECT_TRUE(e.ParseFromArray(p.data(), static_cast<int>(p.size())));
+            v1::DossierReceived ev;
+            EXPECT_TRUE(e.payload().UnpackTo(&ev));
+            if (e.dossier() == answered.name()) {
+              EXPECT_EQ(ev.dossier(), answered.name());
+              events.push_back(ev);
+            }
+          }
+          return absl::OkStatus();
+        }).ok());
     EXPECT_TRUE(
         google::protobuf::util::MessageDifferencer::Equals(stored, answered))
         << stored.ShortDebugString();

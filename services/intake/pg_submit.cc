@@ -217,9 +217,8 @@ std::string ReceivedBatchSql(int n) {
       "request_hash, "
       "response, created_at) SELECT r, 'SubmitDossier', h, p, ",
       at, " FROM (VALUES ", idem,
-      ") AS v(r, h, p) WHERE r <> '' ON CONFLICT DO NOTHING RETURNING 1), "
-      "o AS (",
-      db::OutboxInsertSql(
+      ") AS v(r, h, p) WHERE r <> '' ON CONFLICT DO NOTHING RETURNING 1), ",
+      db::OutboxWithItems(
           "intake", n,
           [&](int i, int k) {
             return k == 0   ? absl::StrCat(t(i, 12), "::text")
@@ -227,7 +226,7 @@ std::string ReceivedBatchSql(int n) {
                             : absl::StrCat(b(i, 2), "::bytea");
           },
           at, destinations),
-      ") SELECT count(*)::int FROM i");
+      " SELECT count(*)::int FROM i");
 }
 
 }  // namespace

@@ -469,7 +469,9 @@ TEST_F(RoutingIntegrationTest, ALaterLegIsDispatchedWhileIntakeIsAway) {
   ASSERT_TRUE(
       db::WithTransaction(pool_, [&](pqxx::work& tx) {
         for (const auto& row :
-             tx.exec("SELECT payload FROM routing.outbox WHERE event_type "
+             tx.exec("SELECT p.payload FROM routing.outbox JOIN "
+                     "routing.outbox_payloads p "
+                     "USING (event_id) WHERE event_type "
                      "= 'lienthong.routing.v1.TaskDispatched' AND "
                      "destination = 'deadline'")) {
           const pqxx::binarystring b(row[0]);

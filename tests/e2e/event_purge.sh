@@ -49,11 +49,18 @@ kill -TERM "$svc"
 wait "$svc" || fail "intake did not exit 0 on SIGTERM"
 svc=""
 psql <<'SQL'
+-- Events 1 and 2 with their payload stored once; 3 as rows written before
+-- that (payload in the row); 4's payload alone, younger than the retention
+-- (its rows may still be committing).
 INSERT INTO intake.outbox (event_id, destination, event_type, payload, created_at, next_attempt_at, delivered_at) VALUES
-  ('00000000-0000-0000-0000-000000000001', 'routing', 'lienthong.intake.v1.DossierReceived', '\x00', now() - interval '9 days', now() - interval '9 days', now() - interval '8 days'),
-  ('00000000-0000-0000-0000-000000000001', 'notify',  'lienthong.intake.v1.DossierReceived', '\x00', now() - interval '9 days', now() - interval '9 days', now() - interval '8 days'),
-  ('00000000-0000-0000-0000-000000000002', 'routing', 'lienthong.intake.v1.DossierReceived', '\x00', now() - interval '2 days', now() - interval '2 days', now() - interval '1 day'),
+  ('00000000-0000-0000-0000-000000000001', 'routing', 'lienthong.intake.v1.DossierReceived', NULL, now() - interval '9 days', now() - interval '9 days', now() - interval '8 days'),
+  ('00000000-0000-0000-0000-000000000001', 'notify',  'lienthong.intake.v1.DossierReceived', NULL, now() - interval '9 days', now() - interval '9 days', now() - interval '8 days'),
+  ('00000000-0000-0000-0000-000000000002', 'routing', 'lienthong.intake.v1.DossierReceived', NULL, now() - interval '2 days', now() - interval '2 days', now() - interval '1 day'),
   ('00000000-0000-0000-0000-000000000003', 'nowhere', 'lienthong.intake.v1.DossierReceived', '\x00', now() - interval '60 days', now() + interval '1 day', NULL);
+INSERT INTO intake.outbox_payloads (event_id, payload, created_at) VALUES
+  ('00000000-0000-0000-0000-000000000001', '\x00', now() - interval '9 days'),
+  ('00000000-0000-0000-0000-000000000002', '\x00', now() - interval '2 days'),
+  ('00000000-0000-0000-0000-000000000004', '\x00', now() - interval '1 day');
 INSERT INTO intake.inbox (event_id, received_at) VALUES
   ('00000000-0000-0000-0000-00000000000a', now() - interval '31 days'),
   ('00000000-0000-0000-0000-00000000000b', now() - interval '1 day');
@@ -63,15 +70,19 @@ SQL
 "$intake" "${common[@]}" --metrics_port="$mport" >"$work/intake.log" 2>&1 &
 svc=$!
 for _ in $(seq 100); do grep -q "event=events_purged" "$work/intake.log" && break; sleep 0.1; done
-grep -q "event=events_purged outbox=2 inbox=1" "$work/intake.log" ||
-  fail "no events_purged outbox=2 inbox=1 line"
+grep -q "event=events_purged outbox=2 outbox_payloads=1 inbox=1" "$work/intake.log" ||
+  fail "no events_purged outbox=2 outbox_payloads=1 inbox=1 line"
 left=$(psql -c "SELECT string_agg(right(event_id::text, 1) || ':' || destination, ' ' ORDER BY 1) FROM intake.outbox")
 [[ "$left" == "2:routing 3:nowhere" ]] || fail "outbox left: '$left', want '2:routing 3:nowhere'"
+left=$(psql -c "SELECT string_agg(right(event_id::text, 1), ' ' ORDER BY 1) FROM intake.outbox_payloads")
+[[ "$left" == "2 4" ]] || fail "payloads left: '$left', want '2 4'"
 left=$(psql -c "SELECT string_agg(right(event_id::text, 1), ' ' ORDER BY 1) FROM intake.inbox")
 [[ "$left" == "b" ]] || fail "inbox left: '$left', want 'b'"
 metrics=$(curl -s "http://127.0.0.1:$mport/metrics")
 grep -q '^lienthong_intake_events_purged_total{table="outbox"} 2' <<<"$metrics" ||
   fail "metric for the outbox missing: $(grep purged <<<"$metrics")"
+grep -q '^lienthong_intake_events_purged_total{table="outbox_payloads"} 1' <<<"$metrics" ||
+  fail "metric for the payloads missing: $(grep purged <<<"$metrics")"
 grep -q '^lienthong_intake_events_purged_total{table="inbox"} 1' <<<"$metrics" ||
   fail "metric for the inbox missing: $(grep purged <<<"$metrics")"
 kill -TERM "$svc"
