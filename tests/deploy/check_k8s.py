@@ -23,7 +23,7 @@ would deploy, offline (no cluster here):
   traffic from its own node NetworkPolicies always allow);
 - no Secret is rendered (they are referenced, never committed);
 - per profile: dev (1 replica, no HPA/PDB, dev auth, plaintext), staging and
-  prod (>= 2 replicas, HPA, PDB, mTLS with cert-manager certificates for
+  prod (no spec.replicas: an HPA with minReplicas >= 2 owns the count, PDB, mTLS with cert-manager certificates for
   every service, the PrometheusRule equal to deploy/prometheus/alerts.yml,
   a ServiceMonitor for every service, 3 PostgreSQL instances with backups).
 
@@ -334,8 +334,11 @@ def main():
         replicas = spec.get("replicas", 1)
         if a.profile == "dev" and replicas != 1:
             problem(f"{where}: dev runs one replica, not {replicas}")
-        if secure and replicas < 2:
-            problem(f"{where}: {a.profile} runs at least 2 replicas, not {replicas}")
+        # Where an HPA owns the count (its minReplicas is checked below),
+        # spec.replicas would set it back on every `kubectl apply`.
+        if a.profile != "dev" and "replicas" in spec:
+            problem(f"{where}: spec.replicas is set ({spec['replicas']}) beside its HPA: "
+                    "every apply would scale it to that; leave the count to the HPA's minReplicas")
 
         mounts_by_path = {}
         for c in pod_spec["containers"]:
