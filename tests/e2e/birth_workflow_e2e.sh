@@ -26,7 +26,7 @@ wait_serving routing
 start_sim --claim_on_delivery
 wait "$demo" || fail "the demo did not finish"
 cat "$work/demo.log"
-returned=$(grep -c "Trạng thái cuối: DOSSIER_STATE_RETURNED" "$work/demo.log" || true)
+returned=$(grep -c "Trạng thái cuối: Đã trả kết quả (DOSSIER_STATE_RETURNED)" "$work/demo.log" || true)
 [[ "$returned" == 2 ]] || fail "expected 2 returned dossiers, got $returned"
 # No leg done twice: every task of both routes completed exactly once.
 dup=$(/usr/lib/postgresql/15/bin/psql "$dsn" -tAc \

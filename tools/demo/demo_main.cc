@@ -22,6 +22,7 @@
 #include "libs/grpc_util/proto_time.h"
 #include "lienthong/intake/v1/intake_service.grpc.pb.h"
 #include "lienthong/routing/v1/routing_service.grpc.pb.h"
+#include "tools/demo/demo_support.h"
 #include "tools/demo/notifications.h"
 
 ABSL_FLAG(std::string, sinks_dir, ".run/sinks",
@@ -39,6 +40,7 @@ namespace lt = lienthong;
 namespace iv1 = lienthong::intake::v1;
 namespace rv1 = lienthong::routing::v1;
 namespace nv1 = lienthong::notify::v1;
+using lt::demo::Local;
 
 namespace {
 
@@ -47,21 +49,7 @@ std::unique_ptr<rv1::RoutingService::Stub> routing;
 std::map<std::string, std::string> agency_names;
 
 void Officer(grpc::ClientContext& ctx) {
-  lt::grpc_util::PrepareContext(ctx, absl::Seconds(10), "counter_officer",
-                                absl::GetFlag(FLAGS_counter), "can-bo-mot-cua");
-}
-
-absl::TimeZone Hanoi() {
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", &tz))
-    tz = absl::FixedTimeZone(7 * 3600);
-  return tz;
-}
-
-std::string Local(const google::protobuf::Timestamp& t) {
-  if (t.seconds() == 0) return "—";
-  return absl::FormatTime("%H:%M:%S %d/%m/%Y", lt::grpc_util::FromProto(t),
-                          Hanoi());
+  lt::demo::Officer(ctx, absl::GetFlag(FLAGS_counter));
 }
 
 std::string AgencyName(const std::string& name) {
@@ -102,7 +90,7 @@ iv1::SubmitDossierRequest Dossier(const std::string& child,
     f->set_key(k);
     f->set_value(v);
   };
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), Hanoi());
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), lt::demo::Hanoi());
   const absl::CivilDay born = today - 3;
   field("child_full_name", child);
   field("child_date_of_birth", absl::StrFormat("%04d-%02d-%02d", born.year(),
@@ -176,9 +164,9 @@ void PrintTimeline(const iv1::Dossier& d) {
   std::vector<Step> steps;
   for (const auto& t : slip.transitions()) {
     steps.push_back(
-        {t.time(), absl::StrCat("Một cửa: ",
-                                iv1::DossierState_Name(t.to_state()).substr(14),
-                                t.reason().empty() ? "" : " — " + t.reason())});
+        {t.time(),
+         absl::StrCat("Một cửa: ", lt::demo::DossierStateVi(t.to_state()),
+                      t.reason().empty() ? "" : " — " + t.reason())});
   }
   for (const auto& t : route.route().tasks()) {
     const std::string who = AgencyName(t.agency());
@@ -189,7 +177,7 @@ void PrintTimeline(const iv1::Dossier& d) {
     if (t.has_finish_time()) {
       steps.push_back(
           {t.finish_time(),
-           absl::StrCat(who, " ", rv1::TaskState_Name(t.state()).substr(11),
+           absl::StrCat(who, " ", lt::demo::TaskOutcomeVi(t.state()),
                         t.reason().empty() ? "" : " — " + t.reason())});
     }
   }
@@ -215,7 +203,6 @@ void PrintTimeline(const iv1::Dossier& d) {
   for (const auto& r : d.results()) {
     std::printf("    %-30s %s\n", r.key().c_str(), r.value().c_str());
   }
-  const absl::Time due = lt::grpc_util::FromProto(d.appointment_time());
   google::protobuf::Timestamp finished;
   for (const auto& t : slip.transitions()) {
     if (t.to_state() == iv1::DOSSIER_STATE_READY_FOR_RETURN)
@@ -223,10 +210,9 @@ void PrintTimeline(const iv1::Dossier& d) {
   }
   std::printf("  Hẹn trả: %s   Hoàn thành: %s   → %s\n",
               Local(d.appointment_time()).c_str(), Local(finished).c_str(),
-              lt::grpc_util::FromProto(finished) <= due ? "đúng hạn (trước hẹn)"
-                                                        : "trễ hạn");
-  std::printf("  Trạng thái cuối: %s (mã quốc gia %d)\n",
-              iv1::DossierState_Name(d.state()).c_str(),
+              lt::demo::OnTimeVerdict(finished, d.appointment_time()).c_str());
+  std::printf("  Trạng thái cuối: %s, mã quốc gia %d\n",
+              lt::demo::DossierStateLabel(d.state()).c_str(),
               d.national_status_code());
 }
 

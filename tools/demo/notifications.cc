@@ -9,31 +9,13 @@
 #include "absl/time/clock.h"
 #include "libs/common/uuid.h"
 #include "libs/grpc_util/channel.h"
-#include "libs/grpc_util/proto_time.h"
 #include "nlohmann/json.hpp"
+#include "tools/demo/demo_support.h"
 
 namespace lienthong::demo {
 namespace {
 
 namespace nv1 = lienthong::notify::v1;
-
-absl::TimeZone Hanoi() {
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone("Asia/Ho_Chi_Minh", &tz))
-    tz = absl::FixedTimeZone(7 * 3600);
-  return tz;
-}
-
-std::string Local(const google::protobuf::Timestamp& t) {
-  if (t.seconds() == 0) return "—";
-  return absl::FormatTime("%H:%M:%S", grpc_util::FromProto(t), Hanoi());
-}
-
-std::string Local(double unix_seconds) {
-  return absl::FormatTime(
-      "%H:%M:%S",
-      absl::FromUnixMicros(static_cast<int64_t>(unix_seconds * 1e6)), Hanoi());
-}
 
 // Only the last four digits of a phone; the part after @ of an e-mail.
 std::string Mask(const std::string& s) {
@@ -72,11 +54,6 @@ const char* StateName(nv1::DeliveryState s) {
   }
 }
 
-void Officer(grpc::ClientContext& ctx, const NotifyDemoOptions& o) {
-  grpc_util::PrepareContext(ctx, absl::Seconds(10), "counter_officer",
-                            o.counter, "can-bo-mot-cua");
-}
-
 std::vector<nv1::Delivery> Deliveries(nv1::NotifyService::Stub& notify,
                                       const NotifyDemoOptions& o,
                                       const std::string& dossier, bool* ok) {
@@ -86,7 +63,7 @@ std::vector<nv1::Delivery> Deliveries(nv1::NotifyService::Stub& notify,
   req.set_page_size(100);
   do {
     grpc::ClientContext ctx;
-    Officer(ctx, o);
+    Officer(ctx, o.counter);
     nv1::ListDeliveriesResponse resp;
     if (!notify.ListDeliveries(&ctx, req, &resp).ok()) {
       *ok = false;
@@ -119,6 +96,13 @@ std::vector<nlohmann::json> Landed(const std::string& path,
     out.push_back(std::move(j));
   }
   return out;
+}
+
+// A sink's record time (Unix seconds) as Hà Nội time of day.
+std::string SinkTime(const nlohmann::json& entry) {
+  const double unix_seconds = entry.value("time", 0.0);
+  return Local(absl::FromUnixMicros(static_cast<int64_t>(unix_seconds * 1e6)),
+               kTimeOfDay);
 }
 
 }  // namespace
@@ -191,9 +175,10 @@ int PrintNotifications(nv1::NotifyService::Stub& notify,
     });
     for (const auto& d : all[i]) {
       std::printf("    %s  %-7s %-18s %-16s %-9s %d lần thử%s\n",
-                  Local(d.create_time()).c_str(), ChannelName(d.channel()),
-                  d.masked_recipient().c_str(), d.event_type().c_str(),
-                  StateName(d.state()), d.attempts_size(),
+                  Local(d.create_time(), kTimeOfDay).c_str(),
+                  ChannelName(d.channel()), d.masked_recipient().c_str(),
+                  d.event_type().c_str(), StateName(d.state()),
+                  d.attempts_size(),
                   d.sms_segments() > 0
                       ? absl::StrCat(", ", d.sms_segments(), " tin SMS").c_str()
                       : "");
@@ -206,15 +191,14 @@ int PrintNotifications(nv1::NotifyService::Stub& notify,
     nlohmann::json body =
         nlohmann::json::parse(j.value("body", ""), nullptr, false);
     if (body.is_discarded()) continue;
-    std::printf("  %s  SMS tới %s: %s\n", Local(j.value("time", 0.0)).c_str(),
+    std::printf("  %s  SMS tới %s: %s\n", SinkTime(j).c_str(),
                 Mask(body.value("to", "")).c_str(),
                 body.value("text", "").c_str());
     ++landed;
   }
   for (const auto& j : Landed(o.sinks_dir + "/mail.jsonl", codes)) {
     const auto rcpt = j.value("rcpt_to", std::vector<std::string>{});
-    std::printf("  %s  E-mail tới %s: %s\n",
-                Local(j.value("time", 0.0)).c_str(),
+    std::printf("  %s  E-mail tới %s: %s\n", SinkTime(j).c_str(),
                 rcpt.empty() ? "?" : Mask(rcpt.front()).c_str(),
                 j.value("subject", "").c_str());
     ++landed;
@@ -223,8 +207,7 @@ int PrintNotifications(nv1::NotifyService::Stub& notify,
     nlohmann::json body =
         nlohmann::json::parse(j.value("body", ""), nullptr, false);
     const bool verified = j.value("signature_valid", false);
-    std::printf("  %s  Webhook %s %s (chữ ký %s): %s\n",
-                Local(j.value("time", 0.0)).c_str(),
+    std::printf("  %s  Webhook %s %s (chữ ký %s): %s\n", SinkTime(j).c_str(),
                 j.value("path", "").c_str(), j.value("event", "").c_str(),
                 verified ? "hợp lệ" : "KHÔNG hợp lệ",
                 body.is_discarded() ? "" : body.value("text", "").c_str());
