@@ -107,6 +107,22 @@ std::string SinkTime(const nlohmann::json& entry) {
 
 }  // namespace
 
+std::string NotYetSettled(const std::vector<nv1::Delivery>& deliveries) {
+  bool outcome_told = false;
+  size_t pending = 0;
+  for (const nv1::Delivery& d : deliveries) {
+    outcome_told = outcome_told || d.event_type() == "ready_for_return" ||
+                   d.event_type() == "dossier_refused";
+    if (!Settled(d)) ++pending;
+  }
+  if (!outcome_told)
+    return "no ready_for_return or dossier_refused delivery yet";
+  if (pending > 0)
+    return absl::StrCat(pending, " of ", deliveries.size(),
+                        " deliveries not sent yet");
+  return "";
+}
+
 bool EnsureWebhook(nv1::NotifyService::Stub& notify,
                    const NotifyDemoOptions& o) {
   if (o.webhook_url.empty() || o.webhook_secret.empty()) return true;
@@ -157,7 +173,7 @@ int PrintNotifications(nv1::NotifyService::Stub& notify,
     bool settled = true;
     for (size_t i = 0; i < names.size(); ++i) {
       all[i] = Deliveries(notify, o, names[i], &reachable);
-      for (const auto& d : all[i]) settled = settled && Settled(d);
+      settled = settled && NotYetSettled(all[i]).empty();
     }
     if (!reachable || settled || absl::Now() > give_up) break;
     absl::SleepFor(absl::Milliseconds(300));

@@ -22,9 +22,16 @@ struct NotifyDemoOptions {
 bool EnsureWebhook(notify::v1::NotifyService::Stub& notify,
                    const NotifyDemoOptions& options);
 
-// Waits (up to `wait`) until every delivery about the dossiers is settled
-// (sent or dead letter), then prints the delivery log and the sink contents
-// that mention the dossiers' codes. Returns how many messages landed.
+// Why notify is not yet done with one dossier's deliveries; "" when it is.
+// Done means: the delivery of how the dossier ended exists
+// (`ready_for_return`, or `dossier_refused`), and every delivery is sent or
+// a dead letter. Right after READY_FOR_RETURN the event may still sit in
+// intake's outbox, so "nothing pending" alone is not done.
+std::string NotYetSettled(const std::vector<notify::v1::Delivery>& deliveries);
+
+// Waits (up to `wait`) until notify is done with every dossier, then prints the
+// delivery log and the sink contents that mention the dossiers' codes. Returns
+// how many messages landed.
 int PrintNotifications(notify::v1::NotifyService::Stub& notify,
                        const NotifyDemoOptions& options,
                        const std::vector<std::string>& dossier_names,
