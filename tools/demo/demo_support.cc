@@ -1,5 +1,6 @@
 #include "tools/demo/demo_support.h"
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "libs/grpc_util/channel.h"
 #include "libs/grpc_util/proto_time.h"
@@ -70,6 +71,13 @@ std::string OnTimeVerdict(const google::protobuf::Timestamp& finished,
   if (f < due) return "đúng hạn (trước hẹn)";
   if (f == due) return "đúng hạn";
   return "trễ hạn";
+}
+
+std::string RpcError(const std::string& rpc, const grpc::Status& s) {
+  return absl::StrCat(
+      rpc, ": ",
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())),
+      s.error_message().empty() ? "" : ": ", s.error_message());
 }
 
 }  // namespace lienthong::demo

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/support/status.h"
 #include "lienthong/intake/v1/resources.pb.h"
 #include "lienthong/routing/v1/routing_service.pb.h"
 
@@ -44,5 +45,10 @@ std::string TaskOutcomeVi(routing::v1::TaskState s);
 // it never finished (unset), "không có hẹn trả" without an appointment.
 std::string OnTimeVerdict(const google::protobuf::Timestamp& finished,
                           const google::protobuf::Timestamp& appointment);
+
+// A failed call for a log or the failure line: "GetRoute: UNAVAILABLE: ...".
+// The message is the server's English one, which never carries a citizen's
+// identifiers.
+std::string RpcError(const std::string& rpc, const grpc::Status& s);
 
 }  // namespace lienthong::demo

@@ -65,5 +65,11 @@ TEST(LocalTest, HanoiTimeAndADashWhenUnset) {
   EXPECT_EQ(Local(google::protobuf::Timestamp()), "—");
 }
 
+TEST(RpcErrorTest, NamesTheCallAndTheCode) {
+  EXPECT_EQ(
+      RpcError("GetRoute", grpc::Status(grpc::StatusCode::UNAVAILABLE, "down")),
+      "GetRoute: UNAVAILABLE: down");
+}
+
 }  // namespace
 }  // namespace lienthong::demo
