@@ -25,6 +25,7 @@
 #include "libs/grpc_util/channel.h"
 #include "libs/grpc_util/proto_time.h"
 #include "lienthong/routing/v1/routing_service.grpc.pb.h"
+#include "tools/agency-sim/sim_policy.h"
 
 ABSL_FLAG(std::string, routing, "127.0.0.1:7002", "routing host:port");
 ABSL_FLAG(std::vector<std::string>, agencies, {},
@@ -115,7 +116,8 @@ class Agency {
       v1::ClaimTaskRequest req;
       req.set_name(task.name());
       req.set_request_id(lt::common::NewUuid());
-      lt::grpc_util::ToProto(absl::GetFlag(FLAGS_lease), req.mutable_lease_duration());
+      lt::grpc_util::ToProto(absl::GetFlag(FLAGS_lease),
+                             req.mutable_lease_duration());
       v1::ClaimTaskResponse resp;
       grpc::Status s = stub_->ClaimTask(&ctx, req, &resp);
       if (!s.ok()) return;  // another replica took it, or it was cancelled
@@ -125,7 +127,7 @@ class Agency {
     absl::SleepFor(absl::GetFlag(FLAGS_delay));
     std::uniform_real_distribution<double> u(0, 1);
     const bool home_birth_without_witness =
-        Input(task, "place_of_birth").find("Tại nhà") != std::string::npos &&
+        lt::agency_sim::IsHomeBirth(Input(task, "place_of_birth")) &&
         Input(task, "birth_witness_name").empty();
     grpc::ClientContext ctx;
     Prepare(ctx, absl::Seconds(10));
