@@ -1,5 +1,6 @@
 #include "tools/agency-sim/sim_policy.h"
 
+#include <algorithm>
 #include <map>
 #include <string_view>
 
@@ -127,6 +128,19 @@ bool IsHomeBirth(absl::string_view place_of_birth) {
     if (starts_word && ends_word && !maternity_home) return true;
   }
   return false;
+}
+
+bool IsTransient(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAVAILABLE ||
+         code == grpc::StatusCode::DEADLINE_EXCEEDED ||
+         code == grpc::StatusCode::ABORTED;
+}
+
+absl::Duration Backoff(int attempt, absl::Duration initial,
+                       absl::Duration max) {
+  absl::Duration d = initial;
+  for (int i = 0; i < attempt && d < max; ++i) d *= 2;
+  return std::min(d, max);
 }
 
 }  // namespace lienthong::agency_sim

@@ -45,5 +45,26 @@ TEST(FoldVietnameseTest, LowerCaseWithoutDiacritics) {
             "b");
 }
 
+TEST(IsTransientTest, OnlyErrorsARetryCanFix) {
+  EXPECT_TRUE(IsTransient(grpc::StatusCode::UNAVAILABLE));
+  EXPECT_TRUE(IsTransient(grpc::StatusCode::DEADLINE_EXCEEDED));
+  EXPECT_TRUE(IsTransient(grpc::StatusCode::ABORTED));
+  EXPECT_FALSE(IsTransient(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_FALSE(IsTransient(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_FALSE(IsTransient(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_FALSE(IsTransient(grpc::StatusCode::CANCELLED));
+}
+
+TEST(BackoffTest, DoublesUpToTheCap) {
+  const absl::Duration initial = absl::Milliseconds(500);
+  const absl::Duration max = absl::Seconds(5);
+  EXPECT_EQ(Backoff(0, initial, max), absl::Milliseconds(500));
+  EXPECT_EQ(Backoff(1, initial, max), absl::Seconds(1));
+  EXPECT_EQ(Backoff(2, initial, max), absl::Seconds(2));
+  EXPECT_EQ(Backoff(3, initial, max), absl::Seconds(4));
+  EXPECT_EQ(Backoff(4, initial, max), absl::Seconds(5));
+  EXPECT_EQ(Backoff(1000, initial, max), absl::Seconds(5));
+}
+
 }  // namespace
 }  // namespace lienthong::agency_sim
