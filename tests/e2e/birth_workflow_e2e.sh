@@ -4,8 +4,8 @@
 # simulator are killed with SIGKILL and started again: both dossiers must
 # still finish (nothing lost, no leg skipped, none done twice); the
 # restarted simulator claims on delivery (WatchTasks with a lease) instead
-# of calling ClaimTask. Finally each
-# service gets SIGTERM and must exit 0.
+# of calling ClaimTask. Finally the simulator and each service get SIGTERM
+# and must exit 0 (the simulator within 5 s, from its open watch streams).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/stack_lib.sh"
 start_stack
@@ -26,7 +26,7 @@ wait_serving routing
 start_sim --claim_on_delivery
 wait "$demo" || fail "the demo did not finish"
 cat "$work/demo.log"
-returned=$(grep -c "Trạng thái cuối: DOSSIER_STATE_RETURNED" "$work/demo.log" || true)
+returned=$(grep -c "Trạng thái cuối: Đã trả kết quả (DOSSIER_STATE_RETURNED)" "$work/demo.log" || true)
 [[ "$returned" == 2 ]] || fail "expected 2 returned dossiers, got $returned"
 # No leg done twice: every task of both routes completed exactly once.
 dup=$(/usr/lib/postgresql/15/bin/psql "$dsn" -tAc \
@@ -80,5 +80,10 @@ for _ in $(seq 50); do
 done
 echo "$csv"
 grep -q '^"agencies/000.08.19.H26","",2,2,0,0,0,0,1.0000$' <<<"$csv" || fail "on-time report"
+kill -TERM "${pid[sim]}"
+for _ in $(seq 50); do kill -0 "${pid[sim]}" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "${pid[sim]}" 2>/dev/null; then fail "the agency simulator still runs 5s after SIGTERM"; fi
+if wait "${pid[sim]}"; then :; else fail "the agency simulator exited $? on SIGTERM"; fi
+unset "pid[sim]"
 stop_stack
 echo "e2e: 1 passed, 0 failed"

@@ -19,7 +19,7 @@ pid[python]=$!
 pid[sim]=$!
 "$bin/tools/demo/lienthong-demo" "${demo_args[@]}" --timeout=90s >"$work/demo.log" 2>&1 || fail "the demo did not finish"
 cat "$work/python.log"
-returned=$(grep -c "Trạng thái cuối: DOSSIER_STATE_RETURNED" "$work/demo.log" || true)
+returned=$(grep -c "Trạng thái cuối: Đã trả kết quả (DOSSIER_STATE_RETURNED)" "$work/demo.log" || true)
 [[ "$returned" == 2 ]] || fail "expected 2 returned dossiers, got $returned"
 completed=$(grep -c '^completed tasks/' "$work/python.log" || true)
 [[ "$completed" == 2 ]] || fail "expected the Python client to complete 2 tasks, got $completed"
