@@ -22,6 +22,7 @@
 #include "services/notify/notify_metrics.h"
 #include "services/notify/notify_server.h"
 #include "services/notify/sender.h"
+#include "services/notify/templates.h"
 #include "services/notify/transport.h"
 
 ABSL_FLAG(std::string, sms_gateway_url, "",
@@ -137,6 +138,13 @@ int main(int argc, char** argv) {
     t.sms_auth_header = h;
   }
   t.sms_body_template = absl::GetFlag(FLAGS_sms_body_template);
+  // A template that cannot render would fail every SMS alike.
+  config::Require(
+      RenderText(t.sms_body_template,
+                 {{"phone", "0912345678"}, {"text", "x"}, {"delivery_id", "d"}},
+                 Escape::kJson)
+          .ok(),
+      "--sms_body_template does not render (Mustache)");
   t.smtp_url = absl::GetFlag(FLAGS_smtp_url);
   t.smtp_user = absl::GetFlag(FLAGS_smtp_user);
   t.smtp_password = ReadSecretFile(absl::GetFlag(FLAGS_smtp_password_file),

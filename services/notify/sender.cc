@@ -70,13 +70,16 @@ absl::StatusOr<SendCounts> Sender::RunOnce() {
     m.body = d.body;
     SendResult r;
     if (d.channel == Channel::kWebhook && d.webhook_url.empty()) {
-      r = SendResult{.error = "webhook was deleted", .permanent = true};
+      r = SendResult{.error = "webhook was deleted",
+                     .permanent = true,
+                     .reason = SendErrorReason::kEndpoint};
     } else if (absl::StatusOr<std::string> secret =
                    options_.secrets.Open(d.webhook_secret);
                !secret.ok()) {
       // A missing or wrong key is an operator's fix away: retry, then a
       // dead letter that can be replayed once the key is right.
-      r = SendResult{.error = std::string(secret.status().message())};
+      r = SendResult{.error = std::string(secret.status().message()),
+                     .reason = SendErrorReason::kEndpoint};
     } else {
       m.webhook_secret = *std::move(secret);
       r = transport_.Send(m);
@@ -108,6 +111,8 @@ absl::StatusOr<SendCounts> Sender::RunOnce() {
           .With("channel", std::string(ChannelName(d.channel)))
           .With("recipient", d.masked_recipient)
           .With("code", r.response_code)
+          .With("reason", std::string(SendErrorReasonName(r.reason)))
+          .With("permanent", r.permanent ? "true" : "false")
           .With("error", r.error)
           .With("state", std::string(StateName(o.new_state)))
           .Warn();
@@ -115,7 +120,10 @@ absl::StatusOr<SendCounts> Sender::RunOnce() {
     absl::Status s = store_.Finish(d, o);
     if (absl::IsNotFound(s)) continue;  // another sender took it over
     LT_RETURN_IF_ERROR(s);
-    if (observer_) observer_(d.channel, o.new_state);
+    if (observer_) {
+      observer_(d.channel, o.new_state,
+                r.ok ? std::nullopt : std::optional(r.reason));
+    }
   }
   return counts;
 }

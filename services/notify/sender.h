@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include "absl/status/statusor.h"
@@ -46,8 +47,10 @@ struct SendCounts {
 
 class Sender {
  public:
-  // Observes each attempt's result by channel (metrics).
-  using Observer = std::function<void(Channel, DeliveryState)>;
+  // Observes each recorded attempt (metrics): its channel, the state it
+  // left the delivery in, and why it failed (nullopt when it was sent).
+  using Observer = std::function<void(Channel, DeliveryState,
+                                      std::optional<SendErrorReason>)>;
 
   Sender(PgNotifyStore& store, Transport& transport, const common::Clock& clock,
          SenderOptions options, Observer observer = nullptr);

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "libs/common/clock.h"
 #include "services/notify/channel.h"
+#include "services/notify/send_error.h"
 
 namespace lienthong::notify {
 
@@ -32,6 +33,8 @@ struct SendResult {
   absl::Duration latency;
   std::string error;       // short, never the recipient
   bool permanent = false;  // retrying cannot help (e.g. HTTP 400, SMTP 550)
+  // Why, when not ok: one of a small fixed set (send_error.h).
+  SendErrorReason reason = SendErrorReason::kServer;
 };
 
 class Transport {

@@ -188,7 +188,10 @@ def main():
             ok = (isinstance(auth_data, LoginPassword) and
                   auth_data.login.decode() == user and
                   auth_data.password.decode() == password)
-            return AuthResult(success=ok)
+            # handled=False: aiosmtpd then answers a refusal with "535
+            # 5.7.8" itself, as a real server does (handled=True would
+            # leave the client waiting for a reply that never comes).
+            return AuthResult(success=ok, handled=False)
 
         kwargs["authenticator"] = authenticator
         kwargs["auth_required"] = True
