@@ -246,6 +246,35 @@ TEST(TemplatesTest, DefaultRescheduledMessagesGiveTheNewAppointment) {
   EXPECT_EQ(seen, 3);
 }
 
+TEST(TemplatesTest, MissingRequiredValuesAreNamedInOrder) {
+  const EventTypeSpec* received = FindEventType("dossier_received");
+  ASSERT_NE(received, nullptr);
+  EXPECT_THAT(MissingRequiredValues(*received, {}),
+              ElementsAre("dossier_code", "appointment_time"));
+  EXPECT_THAT(MissingRequiredValues(
+                  *received, {{"dossier_code", "000.00.14.H26-260312-0042"},
+                              {"appointment_time", "  "}}),
+              ElementsAre("appointment_time"));
+  EXPECT_THAT(MissingRequiredValues(
+                  *received, {{"dossier_code", "000.00.14.H26-260312-0042"},
+                              {"appointment_time", "16:30 ngày 18/03/2026"}}),
+              ::testing::IsEmpty());
+  const EventTypeSpec* ad_hoc = FindEventType("ad_hoc");
+  ASSERT_NE(ad_hoc, nullptr);
+  EXPECT_THAT(MissingRequiredValues(*ad_hoc, {{"dossier_code", "x"}}),
+              ElementsAre("message"));
+  // Every value any template takes has a Vietnamese name for people.
+  for (const EventTypeSpec& spec : EventTypes()) {
+    for (const auto* keys : {&spec.required, &spec.optional}) {
+      for (const std::string& k : *keys) {
+        EXPECT_NE(ValueLabel(k), k) << spec.event_type << " " << k;
+      }
+    }
+  }
+  EXPECT_EQ(ValueLabel("appointment_time"), "thời gian hẹn trả kết quả");
+  EXPECT_EQ(ValueLabel("no_such_value"), "no_such_value");
+}
+
 TEST(TemplatesTest, ParseTemplatesJsonRejectsMalformedFiles) {
   EXPECT_FALSE(ParseTemplatesJson("{").ok());
   EXPECT_FALSE(ParseTemplatesJson(R"({"templates": [{"body": "x"}]})").ok());
