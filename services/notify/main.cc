@@ -150,6 +150,15 @@ int main(int argc, char** argv) {
   t.smtp_password = ReadSecretFile(absl::GetFlag(FLAGS_smtp_password_file),
                                    "smtp_password_file");
   t.smtp_from = absl::GetFlag(FLAGS_smtp_from);
+  // Its domain is also that of every Message-ID. (Not fields::IsEmail: the
+  // local stack's default, mot-cua@localhost, has a dotless domain.)
+  const std::string from_address = BareAddress(t.smtp_from);
+  const size_t at = from_address.find('@');
+  config::Require(
+      at != std::string::npos && at > 0 && at + 1 < from_address.size() &&
+          from_address.find_first_of(" <>@", at + 1) == std::string::npos,
+      "--smtp_from must be an address, e.g. 'Bộ phận một cửa "
+      "<mot-cua@phuong.hanoi.gov.vn>'");
   t.smtp_tls = tls == "required" ? SmtpTls::kRequired
                : tls == "try"    ? SmtpTls::kTry
                                  : SmtpTls::kNone;

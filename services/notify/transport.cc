@@ -298,64 +298,7 @@ class CurlTransport final : public Transport {
   const common::Clock& clock_;
 };
 
-std::string WrapBase64(absl::string_view data) {
-  const std::string b64 = absl::Base64Escape(data);
-  std::string out;
-  for (size_t i = 0; i < b64.size(); i += 76) {
-    absl::StrAppend(&out, b64.substr(i, 76), "\r\n");
-  }
-  return out;
-}
-
-std::string EncodeHeaderWord(absl::string_view s) {
-  bool ascii = true;
-  for (char ch : s) ascii &= static_cast<unsigned char>(ch) < 0x80;
-  if (ascii) return std::string(s);
-  return absl::StrCat("=?UTF-8?B?", absl::Base64Escape(s), "?=");
-}
-
-// "Name <a@b>" with an RFC 2047 display name.
-std::string EncodeAddress(absl::string_view address) {
-  const size_t lt = address.find('<');
-  if (lt == absl::string_view::npos || lt == 0) return std::string(address);
-  absl::string_view name = address.substr(0, lt);
-  while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-  return absl::StrCat(EncodeHeaderWord(name), " ", address.substr(lt));
-}
-
 }  // namespace
-
-std::string BareAddress(absl::string_view address) {
-  const size_t lt = address.find('<');
-  const size_t gt = address.rfind('>');
-  if (lt != absl::string_view::npos && gt != absl::string_view::npos &&
-      gt > lt) {
-    return std::string(address.substr(lt + 1, gt - lt - 1));
-  }
-  return std::string(address);
-}
-
-std::string ComposeEmail(absl::string_view from, absl::string_view to,
-                         absl::string_view subject, absl::string_view html,
-                         absl::string_view delivery_id, absl::Time date) {
-  std::string msg;
-  absl::StrAppend(&msg, "Date: ",
-                  absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", date,
-                                   absl::UTCTimeZone()),
-                  "\r\n", "From: ", EncodeAddress(NoNewlines(from)), "\r\n",
-                  "To: <", NoNewlines(BareAddress(to)), ">\r\n",
-                  "Subject: ", EncodeHeaderWord(NoNewlines(subject)), "\r\n",
-                  "Message-ID: <", NoNewlines(delivery_id), "@lienthong>\r\n",
-                  "MIME-Version: 1.0\r\n",
-                  "Content-Type: text/html; charset=UTF-8\r\n",
-                  "Content-Transfer-Encoding: base64\r\n", "\r\n");
-  const std::string document = absl::StrCat(
-      "<!DOCTYPE html>\r\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
-      "</head><body>\r\n",
-      html, "\r\n</body></html>\r\n");
-  absl::StrAppend(&msg, WrapBase64(document));
-  return msg;
-}
 
 std::unique_ptr<Transport> NewCurlTransport(TransportOptions options,
                                             const common::Clock& clock) {

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "libs/common/clock.h"
 #include "services/notify/channel.h"
+#include "services/notify/email_message.h"
 #include "services/notify/send_error.h"
 
 namespace lienthong::notify {
@@ -72,14 +73,5 @@ struct TransportOptions {
 // The libcurl implementation. Thread-safe (one easy handle per call).
 std::unique_ptr<Transport> NewCurlTransport(TransportOptions options,
                                             const common::Clock& clock);
-
-// The RFC 5322 message notify sends (exposed for tests): UTF-8 subject in
-// RFC 2047 form, base64 HTML body, Message-ID <delivery_id@lienthong>.
-std::string ComposeEmail(absl::string_view from, absl::string_view to,
-                         absl::string_view subject, absl::string_view html,
-                         absl::string_view delivery_id, absl::Time date);
-
-// "Name <a@b>" -> "a@b"; "a@b" -> "a@b".
-std::string BareAddress(absl::string_view address);
 
 }  // namespace lienthong::notify

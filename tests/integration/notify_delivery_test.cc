@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/clock.h"
@@ -85,6 +86,15 @@ TEST_F(DeliveryTest, EachChannelDelivers) {
             "Đã tiếp nhận hồ sơ 000.00.14.H26-260312-0042");
   EXPECT_THAT(mails[0]["html"].get<std::string>(),
               HasSubstr("Kính gửi Ông/Bà N*** V*** A***"));
+  // The text alternative says the same as the HTML, without markup.
+  EXPECT_THAT(mails[0]["text"].get<std::string>(),
+              HasSubstr("Kính gửi Ông/Bà N*** V*** A***,\r\n\r\n"));
+  EXPECT_THAT(mails[0]["text"].get<std::string>(),
+              HasSubstr("000.00.14.H26-260312-0042"));
+  EXPECT_THAT(mails[0]["text"].get<std::string>(),
+              ::testing::Not(HasSubstr("<")));
+  EXPECT_EQ(mails[0]["message_id"],
+            absl::StrCat("<", mail[0], "@hanoi.gov.vn>"));
 
   DeliveryRecord d = Get(sms[0]);
   EXPECT_EQ(d.state, DeliveryState::kSent);

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Local SMTP sink for lienthong-notify (Debian's python3-aiosmtpd).
 
-Accepts mail on --port, decodes it (RFC 2047 subjects, base64/UTF-8 bodies)
-and appends one JSON line per message to --out. Messages are deduplicated on
-their Message-ID (notify delivers at least once). Offers STARTTLS when given
---tls_cert/--tls_key, and AUTH PLAIN/LOGIN when given --auth user:password
-(also without TLS: it is a local sink).
+Accepts mail on --port, decodes it (RFC 2047 subjects, folded into several
+encoded-words or not; base64/UTF-8 bodies, the text/plain and text/html
+parts of multipart/alternative) and appends one JSON line per message to
+--out. Messages are deduplicated on their Message-ID (notify delivers at
+least once). Offers STARTTLS when given --tls_cert/--tls_key, and AUTH
+PLAIN/LOGIN when given --auth user:password (also without TLS: it is a
+local sink).
 
 An HTTP control port (--control_port) answers like tools/sinks/http_sink.py:
   POST /_control/fail?n=3   the next 3 messages get "451 try again later"
