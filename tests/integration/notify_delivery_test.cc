@@ -84,13 +84,15 @@ TEST_F(DeliveryTest, EachChannelDelivers) {
   ASSERT_EQ(mails.size(), 1u);
   EXPECT_EQ(mails[0]["subject"],
             "Đã tiếp nhận hồ sơ 000.00.14.H26-260312-0042");
+  // Greeted without the masked name the event carries; the text
+  // alternative says the same as the HTML.
   EXPECT_THAT(mails[0]["html"].get<std::string>(),
-              HasSubstr("Kính gửi Ông/Bà N*** V*** A***"));
-  // The text alternative says the same as the HTML, without markup.
+              HasSubstr("<p>Kính gửi Ông/Bà,</p>"));
+  EXPECT_THAT(mails[0]["html"].get<std::string>(),
+              ::testing::Not(HasSubstr("N***")));
   EXPECT_THAT(mails[0]["text"].get<std::string>(),
-              HasSubstr("Kính gửi Ông/Bà N*** V*** A***,\r\n\r\n"));
-  EXPECT_THAT(mails[0]["text"].get<std::string>(),
-              HasSubstr("000.00.14.H26-260312-0042"));
+              HasSubstr("Kính gửi Ông/Bà,\r\n\r\nBộ phận một cửa đã tiếp "
+                        "nhận hồ sơ 000.00.14.H26-260312-0042"));
   EXPECT_THAT(mails[0]["text"].get<std::string>(),
               ::testing::Not(HasSubstr("<")));
   EXPECT_EQ(mails[0]["message_id"],
@@ -365,6 +367,66 @@ TEST_F(DeliveryTest, ListDeliveriesPaginatesNewestFirstWithFilters) {
   EXPECT_THAT(store_->List({}, 10, "not-a-token!"),
               StatusHasReason(absl::StatusCode::kInvalidArgument,
                               "INVALID_PAGE_TOKEN"));
+}
+
+// An installation seeded before the greeting was fixed gets the corrected
+// dossier_received e-mail as version 2 (migration 0007); one whose
+// administrator already changed it keeps theirs.
+TEST(TemplateMigrationTest, TheOldReceivedEmailIsCorrectedOnUpgrade) {
+  const std::string old_body =
+      "<p>Kính gửi Ông/Bà {{applicant_name}},</p>\n<p>{{#agency_name}}"
+      "{{agency_name}} {{/agency_name}}đã tiếp nhận hồ sơ <strong>"
+      "{{dossier_code}}</strong>{{#procedure_name}} ({{procedure_name}})"
+      "{{/procedure_name}}{{#receive_time}} lúc {{receive_time}}"
+      "{{/receive_time}}.</p>\n<p>Thời gian hẹn trả kết quả: <strong>"
+      "{{appointment_time}}</strong>.</p>\n<p>Ông/Bà có thể tra cứu tình "
+      "trạng hồ sơ bằng mã hồ sơ trên Cổng dịch vụ công.</p>\n<p>Trân "
+      "trọng.</p>";
+  const TemplateText* fixed = nullptr;
+  for (const TemplateText& t : DefaultTemplates()) {
+    if (t.event_type == "dossier_received" && t.channel == Channel::kEmail) {
+      fixed = &t;
+    }
+  }
+  ASSERT_NE(fixed, nullptr);
+  std::vector<db::Migration> before;
+  for (const db::Migration& m : Migrations()) {
+    if (m.version < 7) before.push_back(m);
+  }
+  const absl::Time now = Hcm(2026, 3, 12, 9, 0);
+  for (bool changed_by_admin : {false, true}) {
+    SCOPED_TRACE(changed_by_admin);
+    db::PoolOptions o;
+    o.dsn = lienthong::testing::PgCluster::Get().NewDatabase();
+    o.size = 2;
+    db::Pool pool(o);
+    ASSERT_THAT(db::Migrate(pool, "notify", before),
+                lienthong::testing::IsOk());
+    PgNotifyStore store(pool);
+    TemplateText old = *fixed;
+    old.body = old_body;
+    ASSERT_THAT(store.SeedTemplates({old}, now), lienthong::testing::IsOk());
+    if (changed_by_admin) {
+      TemplateText mine = old;
+      mine.body =
+          "<p>Kính gửi Ông/Bà {{applicant_name}},</p>"
+          "<p>{{dossier_code}}: {{appointment_time}}</p>";
+      ASSERT_TRUE(
+          store.AddTemplateVersion(mine, "", now, {.action = "test"}).ok());
+    }
+    ASSERT_THAT(db::Migrate(pool, "notify", Migrations()),
+                lienthong::testing::IsOk());
+    absl::StatusOr<StoredTemplate> t =
+        store.GetTemplate("dossier_received", Channel::kEmail);
+    ASSERT_TRUE(t.ok()) << t.status();
+    EXPECT_EQ(t->version, 2);
+    if (changed_by_admin) {
+      EXPECT_THAT(t->text.body, HasSubstr("<p>{{dossier_code}}: "));
+    } else {
+      EXPECT_EQ(t->text.body, fixed->body);  // what new installs seed
+      EXPECT_EQ(t->text.subject, fixed->subject);
+    }
+  }
 }
 
 }  // namespace
