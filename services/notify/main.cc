@@ -60,6 +60,9 @@ ABSL_FLAG(bool, allow_http_webhooks, false,
 ABSL_FLAG(std::string, webhook_secret_key_file, "",
           "file with the 32-byte key (raw, hex or base64) that encrypts "
           "webhook secrets at rest (AES-256-GCM); plaintext when empty");
+ABSL_FLAG(absl::Duration, webhook_secret_overlap, absl::Hours(24),
+          "after a webhook's secret changes, how long the one it replaced "
+          "still signs deliveries (a second v1=), so the receiver can switch");
 ABSL_FLAG(std::string, quiet_hours, "21:00-07:00",
           "Asia/Ho_Chi_Minh hours when citizen SMS wait, or 'off'");
 ABSL_FLAG(int, max_attempts, 8, "attempts before a dead letter");
@@ -112,6 +115,9 @@ int main(int argc, char** argv) {
                   "--max_attempts must be at least 1");
   config::Require(absl::GetFlag(FLAGS_send_batch) > 0,
                   "--send_batch must be positive");
+  config::Require(
+      absl::GetFlag(FLAGS_webhook_secret_overlap) >= absl::ZeroDuration(),
+      "--webhook_secret_overlap must not be negative");
   for (const auto* flag :
        {&FLAGS_sms_timeout, &FLAGS_smtp_timeout, &FLAGS_webhook_timeout,
         &FLAGS_retry_initial, &FLAGS_retry_max, &FLAGS_send_interval,
@@ -255,6 +261,8 @@ int main(int argc, char** argv) {
   server_options.allow_http_webhooks = absl::GetFlag(FLAGS_allow_http_webhooks);
   server_options.sms_max_segments = absl::GetFlag(FLAGS_sms_max_segments);
   server_options.secrets = secrets;
+  server_options.webhook_secret_overlap =
+      absl::GetFlag(FLAGS_webhook_secret_overlap);
   if (!secrets.has_key()) {
     logging::Event("webhook_secrets_in_plaintext")
         .With("hint", "set --webhook_secret_key_file outside development")

@@ -189,7 +189,10 @@ absl::StatusOr<std::vector<DeliveryRecord>> PgNotifyStore::Claim(
                 ", (SELECT w.secret FROM notify.webhooks w WHERE w.id = "
                 "d.webhook_id AND w.delete_time IS NULL), (SELECT w.url FROM "
                 "notify.webhooks w WHERE w.id = d.webhook_id AND "
-                "w.delete_time IS NULL)"),
+                "w.delete_time IS NULL), (SELECT w.previous_secret FROM "
+                "notify.webhooks w WHERE w.id = d.webhook_id AND "
+                "w.delete_time IS NULL AND w.previous_secret_expire_time > "
+                "$1::timestamptz)"),
             pg::Ts(now), pg::Ts(now + lease), limit);
         std::vector<DeliveryRecord> out;
         for (const pqxx::row& r : rows) {
@@ -197,6 +200,9 @@ absl::StatusOr<std::vector<DeliveryRecord>> PgNotifyStore::Claim(
           if (!d.ok()) return d.status();
           if (!r[19].is_null()) d->webhook_secret = r[19].as<std::string>();
           if (!r[20].is_null()) d->webhook_url = r[20].as<std::string>();
+          if (!r[21].is_null()) {
+            d->webhook_previous_secret = r[21].as<std::string>();
+          }
           out.push_back(*std::move(d));
         }
         return out;

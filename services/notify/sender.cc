@@ -82,6 +82,13 @@ absl::StatusOr<SendCounts> Sender::RunOnce() {
                      .reason = SendErrorReason::kEndpoint};
     } else {
       m.webhook_secret = *std::move(secret);
+      // The secret it replaced, during a rotation. One we cannot open only
+      // loses the receiver its grace period; it does not stop the send.
+      if (!d.webhook_previous_secret.empty()) {
+        absl::StatusOr<std::string> previous =
+            options_.secrets.Open(d.webhook_previous_secret);
+        if (previous.ok()) m.webhook_previous_secret = *std::move(previous);
+      }
       r = transport_.Send(m);
     }
     if (after_send_ && !after_send_()) return counts;

@@ -209,9 +209,9 @@ class CurlTransport final : public Transport {
   SendResult SendWebhook(const OutgoingMessage& m) {
     Slist headers;
     headers.Add("Content-Type: application/json; charset=utf-8");
-    headers.Add(
-        absl::StrCat(kSignatureHeader, ": ",
-                     SignWebhook(m.webhook_secret, clock_.Now(), m.body)));
+    headers.Add(absl::StrCat(kSignatureHeader, ": ",
+                             SignWebhook(m.webhook_secret, clock_.Now(), m.body,
+                                         m.webhook_previous_secret)));
     headers.Add(absl::StrCat(kDeliveryHeader, ": ", m.delivery_id));
     headers.Add(absl::StrCat("Idempotency-Key: ", m.delivery_id));
     headers.Add(absl::StrCat(kEventTypeHeader, ": ", NoNewlines(m.event_type)));

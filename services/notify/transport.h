@@ -26,6 +26,9 @@ struct OutgoingMessage {
   std::string subject;    // e-mail
   std::string body;       // SMS text, e-mail HTML or webhook JSON
   std::string webhook_secret;
+  // During a secret rotation, the secret the current one replaced: the
+  // webhook carries a v1= signature under each.
+  std::string webhook_previous_secret;
 };
 
 struct SendResult {
