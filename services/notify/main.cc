@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -231,23 +232,34 @@ int main(int argc, char** argv) {
   so.rate_limits[Channel::kWebhook] = {absl::GetFlag(FLAGS_webhook_rate),
                                        absl::GetFlag(FLAGS_webhook_rate)};
   so.stopping = [&rt] { return rt->stopping(); };
-  Sender sender(*store, *transport, rt->clock(), so, m.Observer());
-  rt->AddLoop(
-      "sender",
-      [&sender, &rt] {
-        // Keep going while there is a full batch of work (and no SIGTERM).
-        for (int i = 0; i < 50 && !rt->stopping(); ++i) {
-          absl::StatusOr<SendCounts> c = sender.RunOnce();
-          if (!c.ok()) {
-            logging::Event("send_pass_failed")
-                .With("code", absl::StatusCodeToString(c.status().code()))
-                .Warn();
-            return;
+  // One sender, on its own thread, per channel: a webhook endpoint that
+  // times out (10 s a call) then holds up only the webhooks behind it, not
+  // citizens' SMS and e-mail due after them.
+  std::vector<std::unique_ptr<Sender>> senders;
+  for (Channel channel : kAllChannels) {
+    SenderOptions one = so;
+    one.channel = channel;
+    Sender& sender = *senders.emplace_back(std::make_unique<Sender>(
+        *store, *transport, rt->clock(), one, m.Observer()));
+    rt->AddLoop(
+        absl::StrCat("sender_", ChannelName(channel)),
+        [&sender, &rt, channel] {
+          // Keep going while there is a full batch of work (and no
+          // SIGTERM).
+          for (int i = 0; i < 50 && !rt->stopping(); ++i) {
+            absl::StatusOr<SendCounts> c = sender.RunOnce();
+            if (!c.ok()) {
+              logging::Event("send_pass_failed")
+                  .With("channel", std::string(ChannelName(channel)))
+                  .With("code", absl::StatusCodeToString(c.status().code()))
+                  .Warn();
+              return;
+            }
+            if (c->claimed < absl::GetFlag(FLAGS_send_batch)) return;
           }
-          if (c->claimed < absl::GetFlag(FLAGS_send_batch)) return;
-        }
-      },
-      absl::GetFlag(FLAGS_send_interval));
+        },
+        absl::GetFlag(FLAGS_send_interval));
+  }
   rt->AddLoop(
       "notify_gauges",
       [&m, &store, &rt] {

@@ -195,10 +195,10 @@ class PgNotifyStore {
   absl::StatusOr<std::optional<DeliveryRecord>> ByRequestId(
       pqxx::work& tx, absl::string_view request_id);
   // Claims up to `limit` due deliveries (pending/failed whose time came, or
-  // sending whose lease ran out) for `lease`.
-  absl::StatusOr<std::vector<DeliveryRecord>> Claim(absl::Time now,
-                                                    absl::Duration lease,
-                                                    int limit);
+  // sending whose lease ran out) for `lease`; only `channel`'s when given.
+  absl::StatusOr<std::vector<DeliveryRecord>> Claim(
+      absl::Time now, absl::Duration lease, int limit,
+      std::optional<Channel> channel = std::nullopt);
   // Records an attempt and its outcome; NOT_FOUND (reason LEASE_LOST) when
   // the claim is no longer ours.
   absl::Status Finish(const DeliveryRecord& claimed,

@@ -169,16 +169,18 @@ absl::StatusOr<std::optional<DeliveryRecord>> PgNotifyStore::ByRequestId(
 }
 
 absl::StatusOr<std::vector<DeliveryRecord>> PgNotifyStore::Claim(
-    absl::Time now, absl::Duration lease, int limit) {
+    absl::Time now, absl::Duration lease, int limit,
+    std::optional<Channel> channel) {
   return db::WithTransaction(
       pool_,
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<DeliveryRecord>> {
         pqxx::result rows = tx.exec_params(
             absl::StrCat(
                 "WITH due AS (SELECT id FROM notify.deliveries WHERE "
-                "(state IN ('pending', 'failed') AND next_attempt_time <= "
+                "($4 = '' OR channel = $4) AND "
+                "((state IN ('pending', 'failed') AND next_attempt_time <= "
                 "$1::timestamptz) OR (state = 'sending' AND lease_until <= "
-                "$1::timestamptz) ORDER BY next_attempt_time LIMIT $3 "
+                "$1::timestamptz)) ORDER BY next_attempt_time LIMIT $3 "
                 "FOR UPDATE SKIP LOCKED) "
                 "UPDATE notify.deliveries d SET state = 'sending', "
                 "lease_until = $2::timestamptz, claim_token = "
@@ -193,7 +195,9 @@ absl::StatusOr<std::vector<DeliveryRecord>> PgNotifyStore::Claim(
                 "notify.webhooks w WHERE w.id = d.webhook_id AND "
                 "w.delete_time IS NULL AND w.previous_secret_expire_time > "
                 "$1::timestamptz)"),
-            pg::Ts(now), pg::Ts(now + lease), limit);
+            pg::Ts(now), pg::Ts(now + lease), limit,
+            channel.has_value() ? std::string(ChannelName(*channel))
+                                : std::string());
         std::vector<DeliveryRecord> out;
         for (const pqxx::row& r : rows) {
           absl::StatusOr<DeliveryRecord> d = FromRow(r);

@@ -30,8 +30,8 @@ double Sender::Random01() {
 absl::StatusOr<SendCounts> Sender::RunOnce() {
   SendCounts counts;
   const absl::Time claimed_at = clock_.Now();
-  absl::StatusOr<std::vector<DeliveryRecord>> claimed =
-      store_.Claim(claimed_at, options_.lease, options_.batch_size);
+  absl::StatusOr<std::vector<DeliveryRecord>> claimed = store_.Claim(
+      claimed_at, options_.lease, options_.batch_size, options_.channel);
   if (!claimed.ok()) return claimed.status();
   counts.claimed = static_cast<int>(claimed->size());
   for (const DeliveryRecord& d : *claimed) {

@@ -369,6 +369,66 @@ TEST_F(DeliveryTest, ListDeliveriesPaginatesNewestFirstWithFilters) {
                               "INVALID_PAGE_TOKEN"));
 }
 
+// main runs one sender per channel: webhooks queued earlier (an endpoint
+// timing out on each, say) are not in the way of a citizen's SMS or e-mail,
+// and each channel's sender takes only its own.
+TEST_F(DeliveryTest, EachChannelsSenderTakesOnlyItsOwnDeliveries) {
+  absl::StatusOr<Webhook> hook =
+      store_->SaveWebhook({.agency_code = "000.00.14.H26",
+                           .url = http_->Url("/hooks/slow"),
+                           .secret = "bí-mật-webhook"},
+                          "", clock_.Now(), {.action = "test"});
+  ASSERT_TRUE(hook.ok()) << hook.status();
+  std::vector<std::string> hooks;
+  for (int i = 0; i < 6; ++i) {
+    NotificationPlan p = Received(absl::StrCat("ev-hook-", i), {});
+    p.citizen.reset();
+    for (const std::string& id : Enqueue(p)) hooks.push_back(id);
+  }
+  ASSERT_EQ(hooks.size(), 6u);
+  clock_.Advance(absl::Seconds(1));  // the citizen's messages come after
+  NotificationPlan sms_plan = Received("ev-sms", {.phone = "0912345678"});
+  sms_plan.agency_codes.clear();
+  NotificationPlan mail_plan = Received(
+      "ev-mail",
+      {.email = "nguyen.van.an@example.vn", .preferred = Channel::kEmail});
+  mail_plan.agency_codes.clear();
+  const std::vector<std::string> sms = Enqueue(sms_plan);
+  const std::vector<std::string> mail = Enqueue(mail_plan);
+  ASSERT_EQ(sms.size(), 1u);
+  ASSERT_EQ(mail.size(), 1u);
+
+  options_.batch_size = 2;  // fewer than the webhooks ahead
+  const auto sender_for = [&](Channel c) {
+    SenderOptions o = options_;
+    o.channel = c;
+    return std::make_unique<Sender>(*store_, *transport_, clock_, o);
+  };
+  absl::StatusOr<SendCounts> c = sender_for(Channel::kSms)->RunOnce();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->claimed, 1);
+  EXPECT_EQ(c->sent, 1);
+  c = sender_for(Channel::kEmail)->RunOnce();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->claimed, 1);
+  EXPECT_EQ(c->sent, 1);
+  EXPECT_EQ(Get(sms[0]).state, DeliveryState::kSent);
+  EXPECT_EQ(Get(mail[0]).state, DeliveryState::kSent);
+  for (const std::string& id : hooks) {
+    EXPECT_EQ(Get(id).state, DeliveryState::kPending);  // untouched
+  }
+  // The webhooks' own sender takes them, oldest first.
+  auto webhooks = sender_for(Channel::kWebhook);
+  for (int pass = 0; pass < 3; ++pass) {
+    c = webhooks->RunOnce();
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->claimed, 2);
+    EXPECT_EQ(c->sent, 2);
+  }
+  EXPECT_EQ(webhooks->RunOnce()->claimed, 0);
+  EXPECT_EQ(http_->Stats()["accepted"], 7);  // 6 webhooks and the SMS
+}
+
 // An installation seeded before the greeting was fixed gets the corrected
 // dossier_received e-mail as version 2 (migration 0007); one whose
 // administrator already changed it keeps theirs.
