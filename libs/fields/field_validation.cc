@@ -20,8 +20,7 @@ namespace {
 // are few; the cache is emptied if it ever holds more than 256.
 std::shared_ptr<const RE2> CompiledPattern(const std::string& pattern) {
   static absl::Mutex mu(absl::kConstInit);
-  static auto* cache =
-      new std::map<std::string, std::shared_ptr<const RE2>>();
+  static auto* cache = new std::map<std::string, std::shared_ptr<const RE2>>();
   absl::MutexLock lock(&mu);
   auto it = cache->find(pattern);
   if (it != cache->end()) return it->second;
@@ -44,12 +43,20 @@ bool IsValidPattern(const std::string& pattern) {
   return CompiledPattern(pattern)->ok();
 }
 
-bool IsPersonalId(absl::string_view s) { return s.size() == 12 && AllDigits(s); }
+bool IsPersonalId(absl::string_view s) {
+  return s.size() == 12 && AllDigits(s);
+}
 
 bool IsPhone(absl::string_view s) {
   if (s.size() == 10 && s[0] == '0') return AllDigits(s);
   if (s.size() == 12 && s.substr(0, 3) == "+84") return AllDigits(s.substr(3));
   return false;
+}
+
+bool IsMobilePhone(absl::string_view s) {
+  if (!IsPhone(s)) return false;
+  const char first = s[0] == '0' ? s[1] : s[3];
+  return absl::string_view("35789").find(first) != absl::string_view::npos;
 }
 
 bool IsEmail(absl::string_view s) {
@@ -63,9 +70,14 @@ bool IsEmail(absl::string_view s) {
     return false;
   }
   for (const char c : s) {
-    if (c == ' ' || static_cast<unsigned char>(c) < 0x21) return false;
+    if (c == ' ' || static_cast<unsigned char>(c) < 0x21 || c == 0x7F ||
+        absl::string_view("<>()[]\\,;:\"").find(c) != absl::string_view::npos) {
+      return false;
+    }
   }
-  return true;
+  // Labels: "example.vn", not ".example.vn", "example..vn" or "example.".
+  return domain.front() != '.' && domain.back() != '.' &&
+         domain.find("..") == absl::string_view::npos;
 }
 
 bool IsDate(absl::string_view s) {
@@ -130,8 +142,7 @@ absl::optional<std::string> CheckValue(const common::v1::FieldSpec& spec,
 void ValidateValues(
     const google::protobuf::RepeatedPtrField<common::v1::FieldSpec>& specs,
     const google::protobuf::RepeatedPtrField<common::v1::FieldValue>& values,
-    absl::string_view prefix,
-    std::vector<common::FieldViolation>* violations) {
+    absl::string_view prefix, std::vector<common::FieldViolation>* violations) {
   std::map<std::string, const common::v1::FieldSpec*> by_key;
   for (const auto& s : specs) by_key[s.key()] = &s;
   std::set<std::string> seen;

@@ -27,6 +27,11 @@ bool IsValidPattern(const std::string& pattern);
 bool IsPersonalId(absl::string_view s);
 // A Vietnamese phone number: 10 digits starting with 0, or +84 and 9 digits.
 bool IsPhone(absl::string_view s);
+// One that takes SMS: a mobile number, 0[35789] and 8 digits, or the same
+// in E.164 (+84[35789] and 8 digits).
+bool IsMobilePhone(absl::string_view s);
+// local@domain: no spaces, controls or characters that need quoting
+// (<>()[]\,;:"), a domain of non-empty dot-separated labels (at least two).
 bool IsEmail(absl::string_view s);
 // YYYY-MM-DD, a real calendar date.
 bool IsDate(absl::string_view s);
@@ -34,11 +39,9 @@ bool IsDate(absl::string_view s);
 // Checks `values` against `specs`: every required key present and
 // non-empty, every value valid, no unknown or repeated keys. Violations are
 // appended with field paths `<prefix>[<key>]`.
-void ValidateValues(const google::protobuf::RepeatedPtrField<
-                        common::v1::FieldSpec>& specs,
-                    const google::protobuf::RepeatedPtrField<
-                        common::v1::FieldValue>& values,
-                    absl::string_view prefix,
-                    std::vector<common::FieldViolation>* violations);
+void ValidateValues(
+    const google::protobuf::RepeatedPtrField<common::v1::FieldSpec>& specs,
+    const google::protobuf::RepeatedPtrField<common::v1::FieldValue>& values,
+    absl::string_view prefix, std::vector<common::FieldViolation>* violations);
 
 }  // namespace lienthong::fields

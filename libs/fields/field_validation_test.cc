@@ -32,6 +32,10 @@ TEST(FieldValidationTest, TypedValues) {
       {common::v1::FIELD_TYPE_PHONE, "912345678", false},
       {common::v1::FIELD_TYPE_EMAIL, "an@example.vn", true},
       {common::v1::FIELD_TYPE_EMAIL, "an@example", false},
+      {common::v1::FIELD_TYPE_EMAIL, "an<x>@example.vn", false},
+      {common::v1::FIELD_TYPE_EMAIL, "an@example..vn", false},
+      {common::v1::FIELD_TYPE_EMAIL, "an@example.vn.", false},
+      {common::v1::FIELD_TYPE_EMAIL, "an,b@example.vn", false},
       {common::v1::FIELD_TYPE_NUMBER, "3.5", true},
       {common::v1::FIELD_TYPE_NUMBER, "ba", false},
       {common::v1::FIELD_TYPE_TEXT, "Nguyễn Thị Mai", true},
@@ -50,6 +54,21 @@ TEST(FieldValidationTest, TypedValues) {
   t.set_max_length(3);
   EXPECT_FALSE(CheckValue(t, "Mỗi").has_value());  // 3 code points, 5 bytes
   EXPECT_TRUE(CheckValue(t, "Mỗi1").has_value());
+}
+
+TEST(FieldValidationTest, MobilePhonesAreTheOnesThatTakeSms) {
+  for (const char* good :
+       {"0912345678", "0387654321", "0512345678", "0712345678", "0812345678",
+        "+84912345678", "+84387654321"}) {
+    EXPECT_TRUE(IsMobilePhone(good)) << good;
+  }
+  for (const char* bad :
+       {"", "0212345678", "0412345678", "0612345678", "0112345678",
+        "02438253456", "+84212345678", "+8491234567", "84912345678",
+        "091234567", "09123456789", "0912 345 678", "+84-912345678",
+        "091234567a"}) {
+    EXPECT_FALSE(IsMobilePhone(bad)) << bad;
+  }
 }
 
 TEST(FieldValidationTest, TextPatternsMatchTheWholeValue) {

@@ -14,6 +14,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "libs/calendar/working_calendar.h"
+#include "libs/common/dossier_code.h"
 #include "lienthong/intake/v1/resources.pb.h"
 
 namespace lienthong::intake {
@@ -67,9 +68,9 @@ absl::Status CheckMayReceive(const v1::Procedure& procedure,
 // receipt; the sequence has at least 4 digits.
 std::string FormatDossierCode(absl::string_view agency_code, absl::CivilDay day,
                               int64_t sequence);
-// Whether `code` has that shape (an agency code of letters, digits and
-// dots; six digits; four to nine digits), at most 64 bytes.
-bool IsDossierCode(absl::string_view code);
+// Whether `code` has that shape (libs/common/dossier_code.h, shared with
+// the services that are handed dossier codes).
+using common::IsDossierCode;
 // What a citizen, who proved only the code and 4 phone digits, may be
 // answered about a dossier: its code, procedure, state, step, times and
 // rating. No applicant, fields, documents or results.

@@ -1,5 +1,7 @@
 #include "services/notify/delivery_policy.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 #include "libs/common/clock.h"
 #include "services/notify/rate_limiter.h"
@@ -28,6 +30,33 @@ TEST(BackoffTest, ExponentialCappedThenDeadLetter) {
   }
   EXPECT_FALSE(NextRetryDelay(p, 6, 0.5).has_value());
   EXPECT_FALSE(NextRetryDelay(p, 7, 0.5).has_value());
+}
+
+// docs/notify.md states these: with the defaults the cap (--retry_max, 1 h)
+// is never reached; the longest delay is 32 min, the last attempt about
+// 63 min after the first.
+TEST(BackoffTest, DefaultsGiveSevenDelaysUpTo32MinutesAndNeverTheCap) {
+  BackoffPolicy p;  // 30 s, x2, 1 h, 8 attempts
+  absl::Duration total;
+  absl::Duration longest;
+  for (int made = 1; made < p.max_attempts; ++made) {
+    std::optional<absl::Duration> d = NextRetryDelay(p, made, 0.5);
+    ASSERT_TRUE(d.has_value()) << made;
+    EXPECT_LT(*d, p.max_delay) << made;
+    total += *d;
+    longest = std::max(longest, *d);
+  }
+  EXPECT_FALSE(NextRetryDelay(p, p.max_attempts, 0.5).has_value());
+  EXPECT_EQ(longest, absl::Minutes(32));
+  EXPECT_EQ(total, absl::Seconds(3810));  // 63.5 min
+  // With the jitter at its ends: 51 to 76 min.
+  absl::Duration low, high;
+  for (int made = 1; made < p.max_attempts; ++made) {
+    low += *NextRetryDelay(p, made, 0.0);
+    high += *NextRetryDelay(p, made, 0.999999);
+  }
+  EXPECT_GE(low, absl::Minutes(50));
+  EXPECT_LE(high, absl::Minutes(77));
 }
 
 TEST(BackoffTest, JitterStaysWithinBand) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -22,6 +23,7 @@
 #include "services/notify/notify_metrics.h"
 #include "services/notify/notify_server.h"
 #include "services/notify/sender.h"
+#include "services/notify/templates.h"
 #include "services/notify/transport.h"
 
 ABSL_FLAG(std::string, sms_gateway_url, "",
@@ -59,6 +61,9 @@ ABSL_FLAG(bool, allow_http_webhooks, false,
 ABSL_FLAG(std::string, webhook_secret_key_file, "",
           "file with the 32-byte key (raw, hex or base64) that encrypts "
           "webhook secrets at rest (AES-256-GCM); plaintext when empty");
+ABSL_FLAG(absl::Duration, webhook_secret_overlap, absl::Hours(24),
+          "after a webhook's secret changes, how long the one it replaced "
+          "still signs deliveries (a second v1=), so the receiver can switch");
 ABSL_FLAG(std::string, quiet_hours, "21:00-07:00",
           "Asia/Ho_Chi_Minh hours when citizen SMS wait, or 'off'");
 ABSL_FLAG(int, max_attempts, 8, "attempts before a dead letter");
@@ -111,6 +116,9 @@ int main(int argc, char** argv) {
                   "--max_attempts must be at least 1");
   config::Require(absl::GetFlag(FLAGS_send_batch) > 0,
                   "--send_batch must be positive");
+  config::Require(
+      absl::GetFlag(FLAGS_webhook_secret_overlap) >= absl::ZeroDuration(),
+      "--webhook_secret_overlap must not be negative");
   for (const auto* flag :
        {&FLAGS_sms_timeout, &FLAGS_smtp_timeout, &FLAGS_webhook_timeout,
         &FLAGS_retry_initial, &FLAGS_retry_max, &FLAGS_send_interval,
@@ -137,11 +145,27 @@ int main(int argc, char** argv) {
     t.sms_auth_header = h;
   }
   t.sms_body_template = absl::GetFlag(FLAGS_sms_body_template);
+  // A template that cannot render would fail every SMS alike.
+  config::Require(
+      RenderText(t.sms_body_template,
+                 {{"phone", "0912345678"}, {"text", "x"}, {"delivery_id", "d"}},
+                 Escape::kJson)
+          .ok(),
+      "--sms_body_template does not render (Mustache)");
   t.smtp_url = absl::GetFlag(FLAGS_smtp_url);
   t.smtp_user = absl::GetFlag(FLAGS_smtp_user);
   t.smtp_password = ReadSecretFile(absl::GetFlag(FLAGS_smtp_password_file),
                                    "smtp_password_file");
   t.smtp_from = absl::GetFlag(FLAGS_smtp_from);
+  // Its domain is also that of every Message-ID. (Not fields::IsEmail: the
+  // local stack's default, mot-cua@localhost, has a dotless domain.)
+  const std::string from_address = BareAddress(t.smtp_from);
+  const size_t at = from_address.find('@');
+  config::Require(
+      at != std::string::npos && at > 0 && at + 1 < from_address.size() &&
+          from_address.find_first_of(" <>@", at + 1) == std::string::npos,
+      "--smtp_from must be an address, e.g. 'Bộ phận một cửa "
+      "<mot-cua@phuong.hanoi.gov.vn>'");
   t.smtp_tls = tls == "required" ? SmtpTls::kRequired
                : tls == "try"    ? SmtpTls::kTry
                                  : SmtpTls::kNone;
@@ -208,23 +232,34 @@ int main(int argc, char** argv) {
   so.rate_limits[Channel::kWebhook] = {absl::GetFlag(FLAGS_webhook_rate),
                                        absl::GetFlag(FLAGS_webhook_rate)};
   so.stopping = [&rt] { return rt->stopping(); };
-  Sender sender(*store, *transport, rt->clock(), so, m.Observer());
-  rt->AddLoop(
-      "sender",
-      [&sender, &rt] {
-        // Keep going while there is a full batch of work (and no SIGTERM).
-        for (int i = 0; i < 50 && !rt->stopping(); ++i) {
-          absl::StatusOr<SendCounts> c = sender.RunOnce();
-          if (!c.ok()) {
-            logging::Event("send_pass_failed")
-                .With("code", absl::StatusCodeToString(c.status().code()))
-                .Warn();
-            return;
+  // One sender, on its own thread, per channel: a webhook endpoint that
+  // times out (10 s a call) then holds up only the webhooks behind it, not
+  // citizens' SMS and e-mail due after them.
+  std::vector<std::unique_ptr<Sender>> senders;
+  for (Channel channel : kAllChannels) {
+    SenderOptions one = so;
+    one.channel = channel;
+    Sender& sender = *senders.emplace_back(std::make_unique<Sender>(
+        *store, *transport, rt->clock(), one, m.Observer()));
+    rt->AddLoop(
+        absl::StrCat("sender_", ChannelName(channel)),
+        [&sender, &rt, channel] {
+          // Keep going while there is a full batch of work (and no
+          // SIGTERM).
+          for (int i = 0; i < 50 && !rt->stopping(); ++i) {
+            absl::StatusOr<SendCounts> c = sender.RunOnce();
+            if (!c.ok()) {
+              logging::Event("send_pass_failed")
+                  .With("channel", std::string(ChannelName(channel)))
+                  .With("code", absl::StatusCodeToString(c.status().code()))
+                  .Warn();
+              return;
+            }
+            if (c->claimed < absl::GetFlag(FLAGS_send_batch)) return;
           }
-          if (c->claimed < absl::GetFlag(FLAGS_send_batch)) return;
-        }
-      },
-      absl::GetFlag(FLAGS_send_interval));
+        },
+        absl::GetFlag(FLAGS_send_interval));
+  }
   rt->AddLoop(
       "notify_gauges",
       [&m, &store, &rt] {
@@ -238,6 +273,8 @@ int main(int argc, char** argv) {
   server_options.allow_http_webhooks = absl::GetFlag(FLAGS_allow_http_webhooks);
   server_options.sms_max_segments = absl::GetFlag(FLAGS_sms_max_segments);
   server_options.secrets = secrets;
+  server_options.webhook_secret_overlap =
+      absl::GetFlag(FLAGS_webhook_secret_overlap);
   if (!secrets.has_key()) {
     logging::Event("webhook_secrets_in_plaintext")
         .With("hint", "set --webhook_secret_key_file outside development")

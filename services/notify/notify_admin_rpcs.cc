@@ -218,6 +218,8 @@ absl::Status NotifyServer::DoRegisterWebhook(
   if (!w.secret.empty()) {
     LT_ASSIGN_OR_RETURN(w.secret, options_.secrets.Seal(w.secret));
   }
+  w.previous_secret_expire_time =
+      clock_.Now() + options_.webhook_secret_overlap;
   LT_ASSIGN_OR_RETURN(Webhook saved,
                       store_.SaveWebhook(w, req.request_id(), clock_.Now(),
                                          AuditFor(caller, "RegisterWebhook",

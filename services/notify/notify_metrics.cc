@@ -12,6 +12,10 @@ namespace {
 constexpr const char* kDeliveriesName = "lienthong_notify_deliveries_total";
 constexpr const char* kDeliveriesHelp =
     "Delivery attempts by channel and result";
+constexpr const char* kSendErrorsName = "lienthong_notify_send_errors_total";
+constexpr const char* kSendErrorsHelp =
+    "Failed delivery attempts by channel and reason (auth, endpoint, "
+    "network, tls, throttled, server, rejected)";
 constexpr const char* kDeadLettersName = "lienthong_notify_dead_letters";
 constexpr const char* kDeadLettersHelp = "Dead-lettered deliveries by channel";
 constexpr const char* kQueueAgeName = "lienthong_notify_queue_age_seconds";
@@ -34,6 +38,7 @@ const char* ResultLabel(DeliveryState s) {
 
 NotifyMetrics::NotifyMetrics()
     : deliveries_(metrics::Counter(kDeliveriesName, kDeliveriesHelp)),
+      send_errors_(metrics::Counter(kSendErrorsName, kSendErrorsHelp)),
       dead_letters_(metrics::Gauge(kDeadLettersName, kDeadLettersHelp)),
       queue_age_(metrics::Gauge(kQueueAgeName, kQueueAgeHelp)) {
   AddSeries();
@@ -44,6 +49,10 @@ NotifyMetrics::NotifyMetrics(prometheus::Registry& registry)
                       .Name(kDeliveriesName)
                       .Help(kDeliveriesHelp)
                       .Register(registry)),
+      send_errors_(prometheus::BuildCounter()
+                       .Name(kSendErrorsName)
+                       .Help(kSendErrorsHelp)
+                       .Register(registry)),
       dead_letters_(prometheus::BuildGauge()
                         .Name(kDeadLettersName)
                         .Help(kDeadLettersHelp)
@@ -63,17 +72,27 @@ void NotifyMetrics::AddSeries() {
     for (const char* r : {"sent", "failed", "dead_lettered"}) {
       deliveries_.Add({{"channel", ch}, {"result", r}});
     }
+    for (SendErrorReason r : kAllSendErrorReasons) {
+      send_errors_.Add(
+          {{"channel", ch}, {"reason", std::string(SendErrorReasonName(r))}});
+    }
     dead_letters_.Add({{"channel", ch}});
     queue_age_.Add({{"channel", ch}});
   }
 }
 
-void NotifyMetrics::Observe(Channel c, DeliveryState s) {
+void NotifyMetrics::Observe(Channel c, DeliveryState s,
+                            std::optional<SendErrorReason> error) {
   const char* result = ResultLabel(s);
   if (result == nullptr) return;
-  deliveries_
-      .Add({{"channel", std::string(ChannelName(c))}, {"result", result}})
-      .Increment();
+  const std::string ch(ChannelName(c));
+  deliveries_.Add({{"channel", ch}, {"result", result}}).Increment();
+  if (error.has_value()) {
+    send_errors_
+        .Add({{"channel", ch},
+              {"reason", std::string(SendErrorReasonName(*error))}})
+        .Increment();
+  }
 }
 
 absl::Status NotifyMetrics::Update(PgNotifyStore& store, absl::Time now) {

@@ -2,11 +2,16 @@
 // notify's metrics, by channel (docs/notify.md):
 //   lienthong_notify_deliveries_total{channel,result}  every recorded attempt,
 //       result sent | failed (will retry) | dead_lettered (gave up);
+//   lienthong_notify_send_errors_total{channel,reason}  every failed attempt
+//       by why (send_error.h: auth, endpoint, network, tls, throttled,
+//       server, rejected), so a wrong credential or URL shows at once;
 //   lienthong_notify_dead_letters{channel}              dead letters now;
 //   lienthong_notify_queue_age_seconds{channel}         oldest due, unsent.
-// Labels come only from the fixed channel and result sets, never a
+// Labels come only from the fixed channel, result and reason sets, never a
 // recipient. Observe() is the Sender's observer; Update() refreshes the
 // gauges from the store (main runs it on a loop).
+
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -16,6 +21,7 @@
 #include "prometheus/registry.h"
 #include "services/notify/channel.h"
 #include "services/notify/notify_store.h"
+#include "services/notify/send_error.h"
 #include "services/notify/sender.h"
 
 namespace lienthong::notify {
@@ -27,10 +33,12 @@ class NotifyMetrics {
   // In `registry` (tests: a fresh one each).
   explicit NotifyMetrics(prometheus::Registry& registry);
 
-  void Observe(Channel channel, DeliveryState state);
+  void Observe(Channel channel, DeliveryState state,
+               std::optional<SendErrorReason> error);
   // For Sender's constructor.
   Sender::Observer Observer() {
-    return [this](Channel c, DeliveryState s) { Observe(c, s); };
+    return [this](Channel c, DeliveryState s,
+                  std::optional<SendErrorReason> e) { Observe(c, s, e); };
   }
 
   // Reads dead letters and queue age per channel from the store.
@@ -40,6 +48,7 @@ class NotifyMetrics {
   void AddSeries();
 
   prometheus::Family<prometheus::Counter>& deliveries_;
+  prometheus::Family<prometheus::Counter>& send_errors_;
   prometheus::Family<prometheus::Gauge>& dead_letters_;
   prometheus::Family<prometheus::Gauge>& queue_age_;
 };

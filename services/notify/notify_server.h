@@ -18,6 +18,8 @@ struct ServerOptions {
   bool allow_http_webhooks = false;  // dev only: https otherwise
   int sms_max_segments = 3;
   SecretBox secrets;  // webhook secrets are sealed with it before storing
+  // How long a changed webhook secret's predecessor still signs.
+  absl::Duration webhook_secret_overlap = absl::Hours(24);
 };
 
 class NotifyServer final : public v1::NotifyService::Service {

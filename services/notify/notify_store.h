@@ -52,9 +52,12 @@ struct DeliveryRecord {
   absl::Time create_time;
   absl::Time next_attempt_time;
   std::optional<absl::Time> sent_time;
-  std::string claim_token;                 // set by Claim
-  std::string request_hash;                // set by ByRequestId
-  std::string webhook_secret;              // set by Claim for webhooks
+  std::string claim_token;     // set by Claim
+  std::string request_hash;    // set by ByRequestId
+  std::string webhook_secret;  // set by Claim for webhooks
+  // Set by Claim for webhooks whose secret changed recently: the one it
+  // replaced, which also signs until it expires.
+  std::string webhook_previous_secret;
   std::string webhook_url;                 // set by Claim for webhooks
   std::vector<AttemptRecord> attempt_log;  // oldest first (Get/List)
 };
@@ -89,6 +92,9 @@ struct Webhook {
   std::string agency_code;
   std::string url;
   std::string secret;
+  // SaveWebhook, changing the secret: until when the one it replaces still
+  // signs deliveries (alongside the new one).
+  absl::Time previous_secret_expire_time;
   std::vector<std::string> event_types;
   absl::Time create_time;
 };
@@ -189,10 +195,10 @@ class PgNotifyStore {
   absl::StatusOr<std::optional<DeliveryRecord>> ByRequestId(
       pqxx::work& tx, absl::string_view request_id);
   // Claims up to `limit` due deliveries (pending/failed whose time came, or
-  // sending whose lease ran out) for `lease`.
-  absl::StatusOr<std::vector<DeliveryRecord>> Claim(absl::Time now,
-                                                    absl::Duration lease,
-                                                    int limit);
+  // sending whose lease ran out) for `lease`; only `channel`'s when given.
+  absl::StatusOr<std::vector<DeliveryRecord>> Claim(
+      absl::Time now, absl::Duration lease, int limit,
+      std::optional<Channel> channel = std::nullopt);
   // Records an attempt and its outcome; NOT_FOUND (reason LEASE_LOST) when
   // the claim is no longer ours.
   absl::Status Finish(const DeliveryRecord& claimed,

@@ -227,14 +227,21 @@ absl::StatusOr<Webhook> PgNotifyStore::SaveWebhook(const Webhook& w,
         } else {
           r = tx.exec_params(
               absl::StrCat(
-                  "UPDATE notify.webhooks SET url = $3, secret = CASE WHEN $4 "
-                  "= '' THEN secret ELSE $4 END, event_types = $5::text[], "
-                  "update_time = $6::timestamptz, request_id = "
-                  "coalesce(NULLIF($7, ''), request_id) WHERE id = $1::uuid "
-                  "AND agency_code = $2 AND delete_time IS NULL RETURNING ",
+                  // A new secret keeps the old one as previous_secret
+                  // (SET sees the row as it was) until $8.
+                  "UPDATE notify.webhooks SET url = $3, previous_secret = "
+                  "CASE WHEN $4 = '' THEN previous_secret ELSE secret END, "
+                  "previous_secret_expire_time = CASE WHEN $4 = '' THEN "
+                  "previous_secret_expire_time ELSE $8::timestamptz END, "
+                  "secret = CASE WHEN $4 = '' THEN secret ELSE $4 END, "
+                  "event_types = $5::text[], update_time = $6::timestamptz, "
+                  "request_id = coalesce(NULLIF($7, ''), request_id) WHERE "
+                  "id = $1::uuid AND agency_code = $2 AND delete_time IS "
+                  "NULL RETURNING ",
                   kWebhookColumns),
               w.id, w.agency_code, w.url, w.secret, TextArray(w.event_types),
-              pg::Ts(now), std::string(request_id));
+              pg::Ts(now), std::string(request_id),
+              pg::Ts(w.previous_secret_expire_time));
           if (r.empty()) {
             return common::NotFound("WEBHOOK_NOT_FOUND", "no such webhook");
           }

@@ -169,16 +169,18 @@ absl::StatusOr<std::optional<DeliveryRecord>> PgNotifyStore::ByRequestId(
 }
 
 absl::StatusOr<std::vector<DeliveryRecord>> PgNotifyStore::Claim(
-    absl::Time now, absl::Duration lease, int limit) {
+    absl::Time now, absl::Duration lease, int limit,
+    std::optional<Channel> channel) {
   return db::WithTransaction(
       pool_,
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<DeliveryRecord>> {
         pqxx::result rows = tx.exec_params(
             absl::StrCat(
                 "WITH due AS (SELECT id FROM notify.deliveries WHERE "
-                "(state IN ('pending', 'failed') AND next_attempt_time <= "
+                "($4 = '' OR channel = $4) AND "
+                "((state IN ('pending', 'failed') AND next_attempt_time <= "
                 "$1::timestamptz) OR (state = 'sending' AND lease_until <= "
-                "$1::timestamptz) ORDER BY next_attempt_time LIMIT $3 "
+                "$1::timestamptz)) ORDER BY next_attempt_time LIMIT $3 "
                 "FOR UPDATE SKIP LOCKED) "
                 "UPDATE notify.deliveries d SET state = 'sending', "
                 "lease_until = $2::timestamptz, claim_token = "
@@ -189,14 +191,22 @@ absl::StatusOr<std::vector<DeliveryRecord>> PgNotifyStore::Claim(
                 ", (SELECT w.secret FROM notify.webhooks w WHERE w.id = "
                 "d.webhook_id AND w.delete_time IS NULL), (SELECT w.url FROM "
                 "notify.webhooks w WHERE w.id = d.webhook_id AND "
-                "w.delete_time IS NULL)"),
-            pg::Ts(now), pg::Ts(now + lease), limit);
+                "w.delete_time IS NULL), (SELECT w.previous_secret FROM "
+                "notify.webhooks w WHERE w.id = d.webhook_id AND "
+                "w.delete_time IS NULL AND w.previous_secret_expire_time > "
+                "$1::timestamptz)"),
+            pg::Ts(now), pg::Ts(now + lease), limit,
+            channel.has_value() ? std::string(ChannelName(*channel))
+                                : std::string());
         std::vector<DeliveryRecord> out;
         for (const pqxx::row& r : rows) {
           absl::StatusOr<DeliveryRecord> d = FromRow(r);
           if (!d.ok()) return d.status();
           if (!r[19].is_null()) d->webhook_secret = r[19].as<std::string>();
           if (!r[20].is_null()) d->webhook_url = r[20].as<std::string>();
+          if (!r[21].is_null()) {
+            d->webhook_previous_secret = r[21].as<std::string>();
+          }
           out.push_back(*std::move(d));
         }
         return out;

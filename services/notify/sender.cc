@@ -30,8 +30,8 @@ double Sender::Random01() {
 absl::StatusOr<SendCounts> Sender::RunOnce() {
   SendCounts counts;
   const absl::Time claimed_at = clock_.Now();
-  absl::StatusOr<std::vector<DeliveryRecord>> claimed =
-      store_.Claim(claimed_at, options_.lease, options_.batch_size);
+  absl::StatusOr<std::vector<DeliveryRecord>> claimed = store_.Claim(
+      claimed_at, options_.lease, options_.batch_size, options_.channel);
   if (!claimed.ok()) return claimed.status();
   counts.claimed = static_cast<int>(claimed->size());
   for (const DeliveryRecord& d : *claimed) {
@@ -70,15 +70,25 @@ absl::StatusOr<SendCounts> Sender::RunOnce() {
     m.body = d.body;
     SendResult r;
     if (d.channel == Channel::kWebhook && d.webhook_url.empty()) {
-      r = SendResult{.error = "webhook was deleted", .permanent = true};
+      r = SendResult{.error = "webhook was deleted",
+                     .permanent = true,
+                     .reason = SendErrorReason::kEndpoint};
     } else if (absl::StatusOr<std::string> secret =
                    options_.secrets.Open(d.webhook_secret);
                !secret.ok()) {
       // A missing or wrong key is an operator's fix away: retry, then a
       // dead letter that can be replayed once the key is right.
-      r = SendResult{.error = std::string(secret.status().message())};
+      r = SendResult{.error = std::string(secret.status().message()),
+                     .reason = SendErrorReason::kEndpoint};
     } else {
       m.webhook_secret = *std::move(secret);
+      // The secret it replaced, during a rotation. One we cannot open only
+      // loses the receiver its grace period; it does not stop the send.
+      if (!d.webhook_previous_secret.empty()) {
+        absl::StatusOr<std::string> previous =
+            options_.secrets.Open(d.webhook_previous_secret);
+        if (previous.ok()) m.webhook_previous_secret = *std::move(previous);
+      }
       r = transport_.Send(m);
     }
     if (after_send_ && !after_send_()) return counts;
@@ -108,6 +118,8 @@ absl::StatusOr<SendCounts> Sender::RunOnce() {
           .With("channel", std::string(ChannelName(d.channel)))
           .With("recipient", d.masked_recipient)
           .With("code", r.response_code)
+          .With("reason", std::string(SendErrorReasonName(r.reason)))
+          .With("permanent", r.permanent ? "true" : "false")
           .With("error", r.error)
           .With("state", std::string(StateName(o.new_state)))
           .Warn();
@@ -115,7 +127,10 @@ absl::StatusOr<SendCounts> Sender::RunOnce() {
     absl::Status s = store_.Finish(d, o);
     if (absl::IsNotFound(s)) continue;  // another sender took it over
     LT_RETURN_IF_ERROR(s);
-    if (observer_) observer_(d.channel, o.new_state);
+    if (observer_) {
+      observer_(d.channel, o.new_state,
+                r.ok ? std::nullopt : std::optional(r.reason));
+    }
   }
   return counts;
 }

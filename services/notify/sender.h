@@ -1,13 +1,15 @@
 #pragma once
-// The sender loop: claims due deliveries (SKIP LOCKED, under a lease),
-// holds citizen SMS during quiet hours, respects each channel's rate limit,
-// sends through the Transport, and records the attempt: sent, failed (next
-// try after exponential backoff with jitter) or dead letter (attempts used
-// up, or a permanent refusal). RunOnce() is one pass; time is injected.
+// The sender loop (main runs one per channel): claims due deliveries (SKIP
+// LOCKED, under a lease), holds citizen SMS during quiet hours, respects
+// each channel's rate limit, sends through the Transport, and records the
+// attempt: sent, failed (next try after exponential backoff with jitter) or
+// dead letter (attempts used up, or a permanent refusal). RunOnce() is one
+// pass; time is injected.
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include "absl/status/statusor.h"
@@ -22,6 +24,10 @@
 namespace lienthong::notify {
 
 struct SenderOptions {
+  // Only this channel's deliveries: main runs one sender per channel, so a
+  // webhook endpoint that times out (10 s a call) cannot hold up citizens'
+  // SMS and e-mail queued behind it. All channels when unset.
+  std::optional<Channel> channel;
   int batch_size = 20;
   absl::Duration lease = absl::Minutes(2);  // > every transport timeout
   BackoffPolicy backoff;
@@ -46,8 +52,10 @@ struct SendCounts {
 
 class Sender {
  public:
-  // Observes each attempt's result by channel (metrics).
-  using Observer = std::function<void(Channel, DeliveryState)>;
+  // Observes each recorded attempt (metrics): its channel, the state it
+  // left the delivery in, and why it failed (nullopt when it was sent).
+  using Observer = std::function<void(Channel, DeliveryState,
+                                      std::optional<SendErrorReason>)>;
 
   Sender(PgNotifyStore& store, Transport& transport, const common::Clock& clock,
          SenderOptions options, Observer observer = nullptr);

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
+#include <map>
 #include <mutex>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -123,6 +126,46 @@ const EventTypeSpec* FindEventType(absl::string_view event_type) {
     if (s.event_type == event_type) return &s;
   }
   return nullptr;
+}
+
+std::vector<std::string> MissingRequiredValues(const EventTypeSpec& spec,
+                                               const Values& values) {
+  std::vector<std::string> missing;
+  for (const std::string& k : spec.required) {
+    auto it = values.find(k);
+    if (it == values.end() || absl::StripAsciiWhitespace(it->second).empty()) {
+      missing.push_back(k);
+    }
+  }
+  return missing;
+}
+
+std::string ValueLabel(absl::string_view key) {
+  static const auto* labels =
+      new std::map<std::string, std::string, std::less<>>{
+          {"dossier_code", "mã hồ sơ"},
+          {"appointment_time", "thời gian hẹn trả kết quả"},
+          {"new_appointment_time", "thời gian hẹn trả kết quả mới"},
+          {"old_appointment_time", "thời gian hẹn trả kết quả trước đây"},
+          {"reason", "lý do"},
+          {"due_time", "hạn xử lý"},
+          {"message", "nội dung thông báo"},
+          {"applicant_name", "tên người nộp hồ sơ"},
+          {"receive_time", "thời gian tiếp nhận"},
+          {"procedure_name", "tên thủ tục"},
+          {"agency_name", "tên cơ quan"},
+          {"agency_code", "mã cơ quan"},
+          {"request_time", "thời gian yêu cầu bổ sung"},
+          {"refuse_time", "thời gian từ chối"},
+          {"ready_time", "thời gian có kết quả"},
+          {"clock_kind", "loại thời hạn"},
+          {"task", "nhiệm vụ"},
+          {"leg_id", "bước xử lý"},
+          {"dispatch_time", "thời gian giao nhiệm vụ"},
+          {"cancel_time", "thời gian hủy nhiệm vụ"},
+      };
+  auto it = labels->find(key);
+  return it != labels->end() ? it->second : std::string(key);
 }
 
 std::string HtmlEscape(absl::string_view s) {

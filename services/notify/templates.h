@@ -32,6 +32,16 @@ const std::vector<EventTypeSpec>& EventTypes();
 // Null when `event_type` is not known.
 const EventTypeSpec* FindEventType(absl::string_view event_type);
 
+// The required values of `spec` that `values` lacks (absent, or only
+// whitespace), in the spec's order: a message without them would read
+// "Hẹn trả kết quả: ." or be empty.
+std::vector<std::string> MissingRequiredValues(const EventTypeSpec& spec,
+                                               const Values& values);
+
+// What a value is called, in Vietnamese, for people ("thời gian hẹn trả kết
+// quả" for appointment_time); the key itself for one without a name.
+std::string ValueLabel(absl::string_view key);
+
 struct TemplateText {
   std::string event_type;
   Channel channel = Channel::kSms;

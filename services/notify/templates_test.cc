@@ -1,5 +1,7 @@
 #include "services/notify/templates.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/errors.h"
@@ -13,6 +15,7 @@ namespace {
 using ::lienthong::testing::StatusHasReason;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::vector<std::string> ViolationFields(const absl::Status& s) {
   std::vector<std::string> out;
@@ -244,6 +247,91 @@ TEST(TemplatesTest, DefaultRescheduledMessagesGiveTheNewAppointment) {
     }
   }
   EXPECT_EQ(seen, 3);
+}
+
+// What a reader must never see, whichever optional values are missing: a
+// masked name, an empty greeting, a sentence starting in lower case, stray
+// spaces or punctuation where a value was left out.
+void ExpectReadsWell(absl::string_view text, absl::string_view what) {
+  for (absl::string_view bad :
+       {"*", "  ", " ,", " .", " :", "()", "( )", ":.", ": .", "Ông/Bà ,",
+        "<strong></strong>", "<p></p>", "<p> ", "<p>đ", "<p>đã", "{{", "}}",
+        "\n "}) {
+    EXPECT_THAT(std::string(text), Not(HasSubstr(std::string(bad))))
+        << what << " contains \"" << bad << "\"";
+  }
+  EXPECT_FALSE(absl::StartsWith(text, " ")) << what;
+  EXPECT_FALSE(absl::EndsWith(text, " ")) << what;
+}
+
+TEST(TemplatesTest, DefaultTemplatesReadWellWithAndWithoutOptionalValues) {
+  for (const TemplateText& t : DefaultTemplates()) {
+    const std::string name =
+        absl::StrCat(t.event_type, ".", ChannelName(t.channel));
+    SCOPED_TRACE(name);
+    const EventTypeSpec* spec = FindEventType(t.event_type);
+    ASSERT_NE(spec, nullptr);
+    Values required;
+    for (const std::string& k : spec->required) {
+      ASSERT_TRUE(spec->samples.count(k)) << k;
+      required[k] = spec->samples.at(k);
+    }
+    // All sample values (the masked name among them), and only the
+    // required ones.
+    for (const Values& v : {spec->samples, required}) {
+      absl::StatusOr<Rendered> r = Render(t, v);
+      ASSERT_TRUE(r.ok()) << r.status();
+      ExpectReadsWell(r->body, name + " body");
+      ExpectReadsWell(r->subject, name + " subject");
+    }
+  }
+}
+
+TEST(TemplatesTest, CitizenEmailGreetsWithoutTheMaskedName) {
+  for (const TemplateText& t : DefaultTemplates()) {
+    if (t.channel != Channel::kEmail) continue;
+    SCOPED_TRACE(t.event_type);
+    EXPECT_THAT(t.body, Not(HasSubstr("{{applicant_name}}")));
+    const EventTypeSpec* spec = FindEventType(t.event_type);
+    ASSERT_NE(spec, nullptr);
+    Values v = spec->samples;
+    v["applicant_name"] = "N*** V*** A***";
+    absl::StatusOr<Rendered> r = Render(t, v);
+    ASSERT_TRUE(r.ok());
+    EXPECT_THAT(r->body, Not(HasSubstr("N***")));
+    if (absl::StrContains(r->body, "Kính gửi")) {
+      EXPECT_THAT(r->body, HasSubstr("<p>Kính gửi Ông/Bà,</p>"));
+    }
+  }
+}
+
+TEST(TemplatesTest, MissingRequiredValuesAreNamedInOrder) {
+  const EventTypeSpec* received = FindEventType("dossier_received");
+  ASSERT_NE(received, nullptr);
+  EXPECT_THAT(MissingRequiredValues(*received, {}),
+              ElementsAre("dossier_code", "appointment_time"));
+  EXPECT_THAT(MissingRequiredValues(
+                  *received, {{"dossier_code", "000.00.14.H26-260312-0042"},
+                              {"appointment_time", "  "}}),
+              ElementsAre("appointment_time"));
+  EXPECT_THAT(MissingRequiredValues(
+                  *received, {{"dossier_code", "000.00.14.H26-260312-0042"},
+                              {"appointment_time", "16:30 ngày 18/03/2026"}}),
+              ::testing::IsEmpty());
+  const EventTypeSpec* ad_hoc = FindEventType("ad_hoc");
+  ASSERT_NE(ad_hoc, nullptr);
+  EXPECT_THAT(MissingRequiredValues(*ad_hoc, {{"dossier_code", "x"}}),
+              ElementsAre("message"));
+  // Every value any template takes has a Vietnamese name for people.
+  for (const EventTypeSpec& spec : EventTypes()) {
+    for (const auto* keys : {&spec.required, &spec.optional}) {
+      for (const std::string& k : *keys) {
+        EXPECT_NE(ValueLabel(k), k) << spec.event_type << " " << k;
+      }
+    }
+  }
+  EXPECT_EQ(ValueLabel("appointment_time"), "thời gian hẹn trả kết quả");
+  EXPECT_EQ(ValueLabel("no_such_value"), "no_such_value");
 }
 
 TEST(TemplatesTest, ParseTemplatesJsonRejectsMalformedFiles) {

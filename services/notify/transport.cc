@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "services/notify/sms.h"
@@ -42,6 +43,73 @@ struct Slist {
   ~Slist() { curl_slist_free_all(list); }
 };
 
+// A failure without a protocol answer.
+SendErrorReason ReasonOfCurlError(CURLcode code) {
+  switch (code) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      return SendErrorReason::kEndpoint;
+    case CURLE_LOGIN_DENIED:
+      return SendErrorReason::kAuth;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_USE_SSL_FAILED:
+      return SendErrorReason::kTls;
+    default:
+      return SendErrorReason::kNetwork;
+  }
+}
+
+// The step of the SMTP conversation, from the commands libcurl sends
+// (its debug callback; nothing is kept or logged: RCPT TO names the
+// recipient and AUTH carries the password).
+struct SmtpProgress {
+  SmtpStage stage = SmtpStage::kGreeting;
+};
+
+int TrackSmtp(CURL*, curl_infotype type, char* data, size_t size, void* userp) {
+  auto* p = static_cast<SmtpProgress*>(userp);
+  const absl::string_view text(data, size);
+  const auto starts = [&](absl::string_view prefix) {
+    return absl::StartsWithIgnoreCase(text, prefix);
+  };
+  if (type == CURLINFO_DATA_OUT ||
+      (type == CURLINFO_HEADER_IN && p->stage == SmtpStage::kData &&
+       starts("354"))) {
+    if (p->stage == SmtpStage::kData) p->stage = SmtpStage::kEndOfData;
+    return 0;
+  }
+  if (type != CURLINFO_HEADER_OUT) return 0;
+  // AUTH continuation lines are base64: only MAIL FROM (which has a
+  // space, never in base64) ends that step.
+  if (p->stage == SmtpStage::kAuth) {
+    if (starts("MAIL FROM:")) p->stage = SmtpStage::kMailFrom;
+    return 0;
+  }
+  if (starts("EHLO") || starts("HELO")) {
+    p->stage = SmtpStage::kHello;
+  } else if (starts("STARTTLS")) {
+    p->stage = SmtpStage::kStartTls;
+  } else if (starts("AUTH")) {
+    p->stage = SmtpStage::kAuth;
+  } else if (starts("MAIL FROM:")) {
+    p->stage = SmtpStage::kMailFrom;
+  } else if (starts("RCPT TO:")) {
+    p->stage = SmtpStage::kRcptTo;
+  } else if (starts("DATA")) {
+    p->stage = SmtpStage::kData;
+  }
+  return 0;
+}
+
 class CurlTransport final : public Transport {
  public:
   CurlTransport(TransportOptions options, const common::Clock& clock)
@@ -59,7 +127,9 @@ class CurlTransport final : public Transport {
       case Channel::kWebhook:
         return SendWebhook(m);
     }
-    return SendResult{.error = "unknown channel", .permanent = true};
+    return SendResult{.error = "unknown channel",
+                      .permanent = true,
+                      .reason = SendErrorReason::kEndpoint};
   }
 
  private:
@@ -77,7 +147,9 @@ class CurlTransport final : public Transport {
     }
   }
 
-  SendResult Perform(CURL* c, bool http, absl::Time start) const {
+  // `smtp` is the conversation's progress for SMTP, null for HTTP.
+  SendResult Perform(CURL* c, const SmtpProgress* smtp,
+                     absl::Time start) const {
     SendResult r;
     const CURLcode code = curl_easy_perform(c);
     long response = 0;
@@ -86,14 +158,21 @@ class CurlTransport final : public Transport {
     r.response_code = static_cast<int>(response);
     if (code != CURLE_OK) {
       r.error = curl_easy_strerror(code);
-      // An SMTP server that refused with 5xx will refuse again.
-      r.permanent = !http && response >= 500 && response < 600;
+      // An SMTP reply is the last one received: a refusal when >= 400,
+      // else the failure came after it (a lost connection, TLS).
+      const SendErrorClass k =
+          smtp != nullptr && response >= 400
+              ? ClassifySmtpReply(smtp->stage, static_cast<int>(response))
+              : SendErrorClass{ReasonOfCurlError(code), false};
+      r.reason = k.reason;
+      r.permanent = k.permanent;
       return r;
     }
-    if (http && (response < 200 || response >= 300)) {
+    if (smtp == nullptr && (response < 200 || response >= 300)) {
       r.error = absl::StrCat("HTTP ", response);
-      r.permanent = response >= 400 && response < 500 && response != 408 &&
-                    response != 429;
+      const SendErrorClass k = ClassifyHttpStatus(static_cast<int>(response));
+      r.reason = k.reason;
+      r.permanent = k.permanent;
       return r;
     }
     r.ok = true;
@@ -102,7 +181,8 @@ class CurlTransport final : public Transport {
 
   SendResult SendSms(const OutgoingMessage& m) {
     if (options_.sms_gateway_url.empty()) {
-      return SendResult{.error = "no SMS gateway configured"};
+      return SendResult{.error = "no SMS gateway configured",
+                        .reason = SendErrorReason::kEndpoint};
     }
     absl::StatusOr<std::string> body =
         RenderText(options_.sms_body_template,
@@ -112,7 +192,10 @@ class CurlTransport final : public Transport {
                     {"segments", absl::StrCat(SmsSegments(m.body))}},
                    Escape::kJson);
     if (!body.ok()) {
-      return SendResult{.error = "bad SMS body template", .permanent = true};
+      // Our configuration, not the message: every SMS would fail alike
+      // (main checks the template at start-up).
+      return SendResult{.error = "bad SMS body template",
+                        .reason = SendErrorReason::kEndpoint};
     }
     Slist headers;
     headers.Add(absl::StrCat("Content-Type: ", options_.sms_content_type));
@@ -126,9 +209,9 @@ class CurlTransport final : public Transport {
   SendResult SendWebhook(const OutgoingMessage& m) {
     Slist headers;
     headers.Add("Content-Type: application/json; charset=utf-8");
-    headers.Add(
-        absl::StrCat(kSignatureHeader, ": ",
-                     SignWebhook(m.webhook_secret, clock_.Now(), m.body)));
+    headers.Add(absl::StrCat(kSignatureHeader, ": ",
+                             SignWebhook(m.webhook_secret, clock_.Now(), m.body,
+                                         m.webhook_previous_secret)));
     headers.Add(absl::StrCat(kDeliveryHeader, ": ", m.delivery_id));
     headers.Add(absl::StrCat("Idempotency-Key: ", m.delivery_id));
     headers.Add(absl::StrCat(kEventTypeHeader, ": ", NoNewlines(m.event_type)));
@@ -139,7 +222,10 @@ class CurlTransport final : public Transport {
                   const Slist& headers, absl::Duration timeout) {
     const absl::Time start = clock_.Now();
     CURL* c = curl_easy_init();
-    if (c == nullptr) return SendResult{.error = "curl init failed"};
+    if (c == nullptr) {
+      return SendResult{.error = "curl init failed",
+                        .reason = SendErrorReason::kServer};
+    }
     Common(c, timeout);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -149,21 +235,25 @@ class CurlTransport final : public Transport {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Discard);
-    SendResult r = Perform(c, /*http=*/true, start);
+    SendResult r = Perform(c, /*smtp=*/nullptr, start);
     curl_easy_cleanup(c);
     return r;
   }
 
   SendResult SendEmail(const OutgoingMessage& m) {
     if (options_.smtp_url.empty()) {
-      return SendResult{.error = "no SMTP server configured"};
+      return SendResult{.error = "no SMTP server configured",
+                        .reason = SendErrorReason::kEndpoint};
     }
     const std::string payload =
         ComposeEmail(options_.smtp_from, m.recipient, m.subject, m.body,
                      m.delivery_id, clock_.Now());
     const absl::Time start = clock_.Now();
     CURL* c = curl_easy_init();
-    if (c == nullptr) return SendResult{.error = "curl init failed"};
+    if (c == nullptr) {
+      return SendResult{.error = "curl init failed",
+                        .reason = SendErrorReason::kServer};
+    }
     Common(c, options_.smtp_timeout);
     curl_easy_setopt(c, CURLOPT_URL, options_.smtp_url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -193,7 +283,13 @@ class CurlTransport final : public Transport {
     curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadUpload);
     curl_easy_setopt(c, CURLOPT_READDATA, &upload);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    SendResult r = Perform(c, /*http=*/false, start);
+    // Which step a refusal answers decides whether it is about this
+    // message or about the channel (send_error.h).
+    SmtpProgress progress;
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, TrackSmtp);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, &progress);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+    SendResult r = Perform(c, &progress, start);
     curl_easy_cleanup(c);
     return r;
   }
@@ -202,64 +298,7 @@ class CurlTransport final : public Transport {
   const common::Clock& clock_;
 };
 
-std::string WrapBase64(absl::string_view data) {
-  const std::string b64 = absl::Base64Escape(data);
-  std::string out;
-  for (size_t i = 0; i < b64.size(); i += 76) {
-    absl::StrAppend(&out, b64.substr(i, 76), "\r\n");
-  }
-  return out;
-}
-
-std::string EncodeHeaderWord(absl::string_view s) {
-  bool ascii = true;
-  for (char ch : s) ascii &= static_cast<unsigned char>(ch) < 0x80;
-  if (ascii) return std::string(s);
-  return absl::StrCat("=?UTF-8?B?", absl::Base64Escape(s), "?=");
-}
-
-// "Name <a@b>" with an RFC 2047 display name.
-std::string EncodeAddress(absl::string_view address) {
-  const size_t lt = address.find('<');
-  if (lt == absl::string_view::npos || lt == 0) return std::string(address);
-  absl::string_view name = address.substr(0, lt);
-  while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-  return absl::StrCat(EncodeHeaderWord(name), " ", address.substr(lt));
-}
-
 }  // namespace
-
-std::string BareAddress(absl::string_view address) {
-  const size_t lt = address.find('<');
-  const size_t gt = address.rfind('>');
-  if (lt != absl::string_view::npos && gt != absl::string_view::npos &&
-      gt > lt) {
-    return std::string(address.substr(lt + 1, gt - lt - 1));
-  }
-  return std::string(address);
-}
-
-std::string ComposeEmail(absl::string_view from, absl::string_view to,
-                         absl::string_view subject, absl::string_view html,
-                         absl::string_view delivery_id, absl::Time date) {
-  std::string msg;
-  absl::StrAppend(&msg, "Date: ",
-                  absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", date,
-                                   absl::UTCTimeZone()),
-                  "\r\n", "From: ", EncodeAddress(NoNewlines(from)), "\r\n",
-                  "To: <", NoNewlines(BareAddress(to)), ">\r\n",
-                  "Subject: ", EncodeHeaderWord(NoNewlines(subject)), "\r\n",
-                  "Message-ID: <", NoNewlines(delivery_id), "@lienthong>\r\n",
-                  "MIME-Version: 1.0\r\n",
-                  "Content-Type: text/html; charset=UTF-8\r\n",
-                  "Content-Transfer-Encoding: base64\r\n", "\r\n");
-  const std::string document = absl::StrCat(
-      "<!DOCTYPE html>\r\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
-      "</head><body>\r\n",
-      html, "\r\n</body></html>\r\n");
-  absl::StrAppend(&msg, WrapBase64(document));
-  return msg;
-}
 
 std::unique_ptr<Transport> NewCurlTransport(TransportOptions options,
                                             const common::Clock& clock) {

@@ -13,6 +13,8 @@
 #include "absl/time/time.h"
 #include "libs/common/clock.h"
 #include "services/notify/channel.h"
+#include "services/notify/email_message.h"
+#include "services/notify/send_error.h"
 
 namespace lienthong::notify {
 
@@ -24,6 +26,9 @@ struct OutgoingMessage {
   std::string subject;    // e-mail
   std::string body;       // SMS text, e-mail HTML or webhook JSON
   std::string webhook_secret;
+  // During a secret rotation, the secret the current one replaced: the
+  // webhook carries a v1= signature under each.
+  std::string webhook_previous_secret;
 };
 
 struct SendResult {
@@ -32,6 +37,8 @@ struct SendResult {
   absl::Duration latency;
   std::string error;       // short, never the recipient
   bool permanent = false;  // retrying cannot help (e.g. HTTP 400, SMTP 550)
+  // Why, when not ok: one of a small fixed set (send_error.h).
+  SendErrorReason reason = SendErrorReason::kServer;
 };
 
 class Transport {
@@ -69,14 +76,5 @@ struct TransportOptions {
 // The libcurl implementation. Thread-safe (one easy handle per call).
 std::unique_ptr<Transport> NewCurlTransport(TransportOptions options,
                                             const common::Clock& clock);
-
-// The RFC 5322 message notify sends (exposed for tests): UTF-8 subject in
-// RFC 2047 form, base64 HTML body, Message-ID <delivery_id@lienthong>.
-std::string ComposeEmail(absl::string_view from, absl::string_view to,
-                         absl::string_view subject, absl::string_view html,
-                         absl::string_view delivery_id, absl::Time date);
-
-// "Name <a@b>" -> "a@b"; "a@b" -> "a@b".
-std::string BareAddress(absl::string_view address);
 
 }  // namespace lienthong::notify

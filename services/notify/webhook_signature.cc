@@ -31,10 +31,17 @@ std::string HmacSha256Hex(absl::string_view secret, absl::string_view message) {
 }
 
 std::string SignWebhook(absl::string_view secret, absl::Time t,
-                        absl::string_view body) {
+                        absl::string_view body,
+                        absl::string_view previous_secret) {
   const int64_t ts = absl::ToUnixSeconds(t);
-  return absl::StrCat(
-      "t=", ts, ",v1=", HmacSha256Hex(secret, absl::StrCat(ts, ".", body)));
+  const std::string signed_text = absl::StrCat(ts, ".", body);
+  std::string header =
+      absl::StrCat("t=", ts, ",v1=", HmacSha256Hex(secret, signed_text));
+  if (!previous_secret.empty() && previous_secret != secret) {
+    absl::StrAppend(&header,
+                    ",v1=", HmacSha256Hex(previous_secret, signed_text));
+  }
+  return header;
 }
 
 absl::Status VerifyWebhook(absl::string_view secret, absl::string_view header,

@@ -1,11 +1,13 @@
 #pragma once
 // Webhook signatures (docs/notify.md). The header
 //
-//   X-Lienthong-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>
+//   X-Lienthong-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=...]
 //
-// carries HMAC-SHA256(secret, "<t>." + body). A receiver recomputes it over
-// the raw body, compares in constant time, and rejects timestamps more than
-// the tolerance away from its clock (replays of an old request fail).
+// carries HMAC-SHA256(secret, "<t>." + body), and while a webhook's secret
+// is being changed a second v1= under the secret it replaced. A receiver
+// recomputes it over the raw body, compares in constant time, and rejects
+// timestamps more than the tolerance away from its clock (replays of an old
+// request fail).
 
 #include <string>
 
@@ -22,9 +24,12 @@ inline constexpr char kEventTypeHeader[] = "X-Lienthong-Event";
 // Lower-case hex of HMAC-SHA256(secret, message).
 std::string HmacSha256Hex(absl::string_view secret, absl::string_view message);
 
-// The header value for `body` sent at `t`.
+// The header value for `body` sent at `t`. With `previous_secret` (a
+// rotation in progress, and not the same as `secret`) a second v1= follows,
+// under it: a receiver accepts if any matches.
 std::string SignWebhook(absl::string_view secret, absl::Time t,
-                        absl::string_view body);
+                        absl::string_view body,
+                        absl::string_view previous_secret = "");
 
 // OK when `header` holds a v1 signature of `body` under `secret` whose
 // timestamp is within `tolerance` of `now`; UNAUTHENTICATED otherwise

@@ -69,5 +69,23 @@ TEST(WebhookSignatureTest, AcceptsAnyOfSeveralSignatures) {
   EXPECT_THAT(VerifyWebhook("new", header, "{}", t), IsOk());
 }
 
+TEST(WebhookSignatureTest, DuringARotationBothSecretsSign) {
+  const absl::Time t = absl::FromUnixSeconds(1773302400);
+  const std::string h = SignWebhook("new-secret", t, "{}", "old-secret");
+  // t=, then the new secret's v1=, then the old one's.
+  EXPECT_EQ(h, SignWebhook("new-secret", t, "{}") +
+                   ",v1=" + HmacSha256Hex("old-secret", "1773302400.{}"));
+  EXPECT_THAT(VerifyWebhook("new-secret", h, "{}", t), IsOk());
+  EXPECT_THAT(VerifyWebhook("old-secret", h, "{}", t), IsOk());
+  EXPECT_THAT(
+      VerifyWebhook("other-secret", h, "{}", t),
+      StatusHasReason(absl::StatusCode::kUnauthenticated, "BAD_SIGNATURE"));
+  // No rotation, or "rotated" to the same secret: one signature.
+  EXPECT_EQ(SignWebhook("new-secret", t, "{}", "new-secret"),
+            SignWebhook("new-secret", t, "{}"));
+  EXPECT_EQ(SignWebhook("new-secret", t, "{}", ""),
+            SignWebhook("new-secret", t, "{}"));
+}
+
 }  // namespace
 }  // namespace lienthong::notify

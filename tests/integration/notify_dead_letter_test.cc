@@ -1,12 +1,14 @@
 // Dead letters on a real PostgreSQL and the REAL sinks: a sink that always
 // fails ends in a dead letter that replays (once per request id); a
-// permanent refusal (a 4xx, a 5xx mail reply, a webhook deleted meanwhile)
-// dead-letters at once, a 429 does not.
+// permanent refusal of the message (HTTP 400, a 550 to the message, a
+// webhook deleted meanwhile) dead-letters at once, a 429 does not, nor does
+// a misconfigured channel (401, 404, a refused SMTP password).
 
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/testing/status_matchers.h"
@@ -124,6 +126,62 @@ TEST_F(DeliveryTest, PermanentRefusalsDeadLetterAtOnce) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->failed, 1);
   EXPECT_EQ(Get(later[0]).state, DeliveryState::kFailed);
+}
+
+// A wrong gateway token or URL, a wrong SMTP password: every message would
+// fail alike, so none is a dead letter on its first attempt; they wait with
+// backoff and go once the configuration is fixed.
+TEST_F(DeliveryTest, AMisconfiguredChannelRetriesInsteadOfDeadLettering) {
+  std::vector<std::string> sms;
+  for (const char* phone : {"0912345601", "0912345602", "0912345603"}) {
+    std::vector<std::string> one =
+        Enqueue(Received(absl::StrCat("ev-conf-", phone), {.phone = phone}));
+    ASSERT_EQ(one.size(), 1u);
+    sms.push_back(one[0]);
+  }
+  auto sender = NewSender();
+  for (int status : {401, 404}) {
+    http_->FailNext(3, status);
+    absl::StatusOr<SendCounts> c = sender->RunOnce();
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->failed, 3) << status;
+    EXPECT_EQ(c->dead_lettered, 0) << status;
+    for (const std::string& id : sms) {
+      const DeliveryRecord d = Get(id);
+      EXPECT_EQ(d.state, DeliveryState::kFailed) << status;
+      EXPECT_EQ(d.attempt_log.back().response_code, status);
+    }
+    clock_.Advance(absl::Minutes(5));  // past the backoff
+  }
+  absl::StatusOr<SendCounts> c = sender->RunOnce();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->sent, 3);
+
+  // The SMTP server refusing our password (535).
+  TransportOptions bad;
+  bad.smtp_url = smtp_->SmtpUrl();
+  bad.smtp_user = "notify";
+  bad.smtp_password = "sai-mat-khau";
+  bad.smtp_from = "mot-cua@hanoi.gov.vn";
+  bad.smtp_tls = SmtpTls::kTry;
+  std::unique_ptr<Transport> wrong =
+      NewCurlTransport(bad, common::RealClock::Get());
+  Sender misconfigured(*store_, *wrong, clock_, options_);
+  const std::vector<std::string> mail =
+      Enqueue(Received("ev-conf-mail", {.email = "le.van.cuong@example.vn",
+                                        .preferred = Channel::kEmail}));
+  ASSERT_EQ(mail.size(), 1u);
+  c = misconfigured.RunOnce();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->failed, 1);
+  EXPECT_EQ(c->dead_lettered, 0);
+  EXPECT_EQ(Get(mail[0]).state, DeliveryState::kFailed);
+  EXPECT_EQ(Get(mail[0]).attempt_log.back().response_code, 535);
+  clock_.Advance(absl::Minutes(5));
+  c = sender->RunOnce();  // the right password
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->sent, 1);
+  EXPECT_EQ(smtp_->Stats()["accepted"], 1);
 }
 
 TEST_F(DeliveryTest, AReplayRequestIdIsForOneDeliveryOnly) {

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/clock.h"
@@ -83,8 +84,19 @@ TEST_F(DeliveryTest, EachChannelDelivers) {
   ASSERT_EQ(mails.size(), 1u);
   EXPECT_EQ(mails[0]["subject"],
             "Đã tiếp nhận hồ sơ 000.00.14.H26-260312-0042");
+  // Greeted without the masked name the event carries; the text
+  // alternative says the same as the HTML.
   EXPECT_THAT(mails[0]["html"].get<std::string>(),
-              HasSubstr("Kính gửi Ông/Bà N*** V*** A***"));
+              HasSubstr("<p>Kính gửi Ông/Bà,</p>"));
+  EXPECT_THAT(mails[0]["html"].get<std::string>(),
+              ::testing::Not(HasSubstr("N***")));
+  EXPECT_THAT(mails[0]["text"].get<std::string>(),
+              HasSubstr("Kính gửi Ông/Bà,\r\n\r\nBộ phận một cửa đã tiếp "
+                        "nhận hồ sơ 000.00.14.H26-260312-0042"));
+  EXPECT_THAT(mails[0]["text"].get<std::string>(),
+              ::testing::Not(HasSubstr("<")));
+  EXPECT_EQ(mails[0]["message_id"],
+            absl::StrCat("<", mail[0], "@hanoi.gov.vn>"));
 
   DeliveryRecord d = Get(sms[0]);
   EXPECT_EQ(d.state, DeliveryState::kSent);
@@ -355,6 +367,126 @@ TEST_F(DeliveryTest, ListDeliveriesPaginatesNewestFirstWithFilters) {
   EXPECT_THAT(store_->List({}, 10, "not-a-token!"),
               StatusHasReason(absl::StatusCode::kInvalidArgument,
                               "INVALID_PAGE_TOKEN"));
+}
+
+// main runs one sender per channel: webhooks queued earlier (an endpoint
+// timing out on each, say) are not in the way of a citizen's SMS or e-mail,
+// and each channel's sender takes only its own.
+TEST_F(DeliveryTest, EachChannelsSenderTakesOnlyItsOwnDeliveries) {
+  absl::StatusOr<Webhook> hook =
+      store_->SaveWebhook({.agency_code = "000.00.14.H26",
+                           .url = http_->Url("/hooks/slow"),
+                           .secret = "bí-mật-webhook"},
+                          "", clock_.Now(), {.action = "test"});
+  ASSERT_TRUE(hook.ok()) << hook.status();
+  std::vector<std::string> hooks;
+  for (int i = 0; i < 6; ++i) {
+    NotificationPlan p = Received(absl::StrCat("ev-hook-", i), {});
+    p.citizen.reset();
+    for (const std::string& id : Enqueue(p)) hooks.push_back(id);
+  }
+  ASSERT_EQ(hooks.size(), 6u);
+  clock_.Advance(absl::Seconds(1));  // the citizen's messages come after
+  NotificationPlan sms_plan = Received("ev-sms", {.phone = "0912345678"});
+  sms_plan.agency_codes.clear();
+  NotificationPlan mail_plan = Received(
+      "ev-mail",
+      {.email = "nguyen.van.an@example.vn", .preferred = Channel::kEmail});
+  mail_plan.agency_codes.clear();
+  const std::vector<std::string> sms = Enqueue(sms_plan);
+  const std::vector<std::string> mail = Enqueue(mail_plan);
+  ASSERT_EQ(sms.size(), 1u);
+  ASSERT_EQ(mail.size(), 1u);
+
+  options_.batch_size = 2;  // fewer than the webhooks ahead
+  const auto sender_for = [&](Channel c) {
+    SenderOptions o = options_;
+    o.channel = c;
+    return std::make_unique<Sender>(*store_, *transport_, clock_, o);
+  };
+  absl::StatusOr<SendCounts> c = sender_for(Channel::kSms)->RunOnce();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->claimed, 1);
+  EXPECT_EQ(c->sent, 1);
+  c = sender_for(Channel::kEmail)->RunOnce();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->claimed, 1);
+  EXPECT_EQ(c->sent, 1);
+  EXPECT_EQ(Get(sms[0]).state, DeliveryState::kSent);
+  EXPECT_EQ(Get(mail[0]).state, DeliveryState::kSent);
+  for (const std::string& id : hooks) {
+    EXPECT_EQ(Get(id).state, DeliveryState::kPending);  // untouched
+  }
+  // The webhooks' own sender takes them, oldest first.
+  auto webhooks = sender_for(Channel::kWebhook);
+  for (int pass = 0; pass < 3; ++pass) {
+    c = webhooks->RunOnce();
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->claimed, 2);
+    EXPECT_EQ(c->sent, 2);
+  }
+  EXPECT_EQ(webhooks->RunOnce()->claimed, 0);
+  EXPECT_EQ(http_->Stats()["accepted"], 7);  // 6 webhooks and the SMS
+}
+
+// An installation seeded before the greeting was fixed gets the corrected
+// dossier_received e-mail as version 2 (migration 0007); one whose
+// administrator already changed it keeps theirs.
+TEST(TemplateMigrationTest, TheOldReceivedEmailIsCorrectedOnUpgrade) {
+  const std::string old_body =
+      "<p>Kính gửi Ông/Bà {{applicant_name}},</p>\n<p>{{#agency_name}}"
+      "{{agency_name}} {{/agency_name}}đã tiếp nhận hồ sơ <strong>"
+      "{{dossier_code}}</strong>{{#procedure_name}} ({{procedure_name}})"
+      "{{/procedure_name}}{{#receive_time}} lúc {{receive_time}}"
+      "{{/receive_time}}.</p>\n<p>Thời gian hẹn trả kết quả: <strong>"
+      "{{appointment_time}}</strong>.</p>\n<p>Ông/Bà có thể tra cứu tình "
+      "trạng hồ sơ bằng mã hồ sơ trên Cổng dịch vụ công.</p>\n<p>Trân "
+      "trọng.</p>";
+  const TemplateText* fixed = nullptr;
+  for (const TemplateText& t : DefaultTemplates()) {
+    if (t.event_type == "dossier_received" && t.channel == Channel::kEmail) {
+      fixed = &t;
+    }
+  }
+  ASSERT_NE(fixed, nullptr);
+  std::vector<db::Migration> before;
+  for (const db::Migration& m : Migrations()) {
+    if (m.version < 7) before.push_back(m);
+  }
+  const absl::Time now = Hcm(2026, 3, 12, 9, 0);
+  for (bool changed_by_admin : {false, true}) {
+    SCOPED_TRACE(changed_by_admin);
+    db::PoolOptions o;
+    o.dsn = lienthong::testing::PgCluster::Get().NewDatabase();
+    o.size = 2;
+    db::Pool pool(o);
+    ASSERT_THAT(db::Migrate(pool, "notify", before),
+                lienthong::testing::IsOk());
+    PgNotifyStore store(pool);
+    TemplateText old = *fixed;
+    old.body = old_body;
+    ASSERT_THAT(store.SeedTemplates({old}, now), lienthong::testing::IsOk());
+    if (changed_by_admin) {
+      TemplateText mine = old;
+      mine.body =
+          "<p>Kính gửi Ông/Bà {{applicant_name}},</p>"
+          "<p>{{dossier_code}}: {{appointment_time}}</p>";
+      ASSERT_TRUE(
+          store.AddTemplateVersion(mine, "", now, {.action = "test"}).ok());
+    }
+    ASSERT_THAT(db::Migrate(pool, "notify", Migrations()),
+                lienthong::testing::IsOk());
+    absl::StatusOr<StoredTemplate> t =
+        store.GetTemplate("dossier_received", Channel::kEmail);
+    ASSERT_TRUE(t.ok()) << t.status();
+    EXPECT_EQ(t->version, 2);
+    if (changed_by_admin) {
+      EXPECT_THAT(t->text.body, HasSubstr("<p>{{dossier_code}}: "));
+    } else {
+      EXPECT_EQ(t->text.body, fixed->body);  // what new installs seed
+      EXPECT_EQ(t->text.subject, fixed->subject);
+    }
+  }
 }
 
 }  // namespace

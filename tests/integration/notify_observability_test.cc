@@ -55,6 +55,7 @@ constexpr char kEmail[] = "nguyen.van.an@example.vn";
 constexpr char kMaskedEmail[] = "n***@example.vn";
 
 constexpr char kDeliveries[] = "lienthong_notify_deliveries_total";
+constexpr char kSendErrors[] = "lienthong_notify_send_errors_total";
 constexpr char kDeadLetters[] = "lienthong_notify_dead_letters";
 constexpr char kQueueAge[] = "lienthong_notify_queue_age_seconds";
 
@@ -85,6 +86,13 @@ double Deliveries(prometheus::Registry& r, const std::string& channel,
 
 const std::set<std::string> kChannels = {"sms", "email", "webhook"};
 const std::set<std::string> kResults = {"sent", "failed", "dead_lettered"};
+const std::set<std::string> kReasons = {
+    "auth", "endpoint", "network", "tls", "throttled", "server", "rejected"};
+
+double SendErrors(prometheus::Registry& r, const std::string& channel,
+                  const std::string& reason) {
+  return Value(r, kSendErrors, {{"channel", channel}, {"reason", reason}});
+}
 
 // Labels only from the fixed sets, and nothing that looks like a contact.
 void ExpectFixedLabels(prometheus::Registry& registry) {
@@ -99,6 +107,9 @@ void ExpectFixedLabels(prometheus::Registry& registry) {
         } else if (l.name == "result") {
           EXPECT_EQ(f.name, kDeliveries);
           EXPECT_TRUE(kResults.count(l.value)) << f.name << " " << l.value;
+        } else if (l.name == "reason") {
+          EXPECT_EQ(f.name, kSendErrors);
+          EXPECT_TRUE(kReasons.count(l.value)) << f.name << " " << l.value;
         } else {
           ADD_FAILURE() << f.name << " has label " << l.name;
         }
@@ -107,7 +118,8 @@ void ExpectFixedLabels(prometheus::Registry& registry) {
       }
     }
   }
-  EXPECT_EQ(series, 3 * 3 + 3 + 3);  // deliveries, dead letters, queue age
+  // deliveries, send errors, dead letters, queue age
+  EXPECT_EQ(series, 3 * 3 + 3 * 7 + 3 + 3);
 }
 
 // Everything written to stderr (fd 2) between construction and Stop().
@@ -231,6 +243,21 @@ TEST_F(ObservabilityTest, DeliveriesAreCountedByChannelAndResult) {
   EXPECT_EQ(Deliveries(registry, "webhook", "sent"), 2);
   EXPECT_EQ(Deliveries(registry, "sms", "sent"), 1);  // unchanged
   EXPECT_EQ(Deliveries(registry, "sms", "dead_lettered"), 0);
+  // Every failed attempt by why: the sink's "451 try later".
+  EXPECT_EQ(SendErrors(registry, "email", "throttled"),
+            options_.backoff.max_attempts);
+  EXPECT_EQ(SendErrors(registry, "email", "auth"), 0);
+  EXPECT_EQ(SendErrors(registry, "sms", "throttled"), 0);
+
+  // A gateway refusing our token shows as `auth`, and is retried.
+  http_->FailNext(1, 401);
+  NotificationPlan sms_only = Received("ev-auth", {.phone = "0987654321"});
+  sms_only.agency_codes.clear();
+  ASSERT_EQ(Enqueue(sms_only).size(), 1u);
+  ASSERT_TRUE(sender->RunOnce().ok());
+  EXPECT_EQ(SendErrors(registry, "sms", "auth"), 1);
+  EXPECT_EQ(Deliveries(registry, "sms", "failed"), 1);
+  EXPECT_EQ(Deliveries(registry, "sms", "dead_lettered"), 0);
 
   ASSERT_THAT(metrics.Update(*store_, clock_.Now()), IsOk());
   EXPECT_EQ(Value(registry, kDeadLetters, {{"channel", "email"}}), 1);
@@ -313,7 +340,10 @@ TEST_F(ObservabilityTest, ScrapedMetricsShowDeliveriesAndNoContact) {
   EXPECT_EQ(series[d("sms", "failed")], 0);
   EXPECT_EQ(series[absl::StrCat(kDeadLetters, "{channel=\"email\"}")], 1);
   EXPECT_EQ(series[absl::StrCat(kQueueAge, "{channel=\"sms\"}")], 0);
-  EXPECT_EQ(series.size(), 15u) << *body;  // 9 + 3 + 3, nothing else
+  EXPECT_EQ(series[absl::StrCat(kSendErrors,
+                                "{channel=\"email\",reason=\"throttled\"}")],
+            2);
+  EXPECT_EQ(series.size(), 36u) << *body;  // 9 + 21 + 3 + 3, nothing else
   EXPECT_THAT(*body, Not(HasSubstr(kPhone)));
   EXPECT_THAT(*body, Not(HasSubstr(kEmail)));
   EXPECT_THAT(*body, Not(HasSubstr("@")));

@@ -117,6 +117,94 @@ TEST_F(NotifyServerTest, SendNotificationIsIdempotentByRequestId) {
       GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
 }
 
+// A request that could only produce a broken message, or one sent nowhere,
+// is refused now (INVALID_ARGUMENT, a field violation each) rather than
+// queued: no empty SMS, no "Hẹn trả kết quả: .", no dead letter later.
+TEST_F(NotifyServerTest, SendNotificationRefusesWhatCouldNotBeDelivered) {
+  const auto send =
+      [&](const std::string& dossier, const std::string& event_type,
+          const std::string& phone, const std::string& email,
+          std::map<std::string, std::string> values) -> absl::Status {
+    v1::SendNotificationRequest req;
+    req.set_request_id(common::NewUuid());
+    req.set_dossier(dossier);
+    req.set_event_type(event_type);
+    req.mutable_recipient()->set_phone(phone);
+    req.mutable_recipient()->set_email(email);
+    for (auto& [k, v] : values) (*req.mutable_values())[k] = v;
+    v1::SendNotificationResponse resp;
+    return grpc_util::FromGrpcStatus(stub_->SendNotification(
+        As("supervisor", "000.00.14.H26").get(), req, &resp));
+  };
+  const auto fields = [](const absl::Status& s) {
+    std::vector<std::string> out;
+    for (const common::FieldViolation& f :
+         common::GetErrorDetails(s).field_violations) {
+      out.push_back(f.field);
+    }
+    return out;
+  };
+  constexpr char kDossier[] = "dossiers/000.00.14.H26-260312-0042";
+  constexpr char kPhone[] = "0912345678";
+  using ::testing::ElementsAre;
+
+  // Required values: each missing one named, in Vietnamese for officers.
+  absl::Status s = send("", "ad_hoc", kPhone, "", {});
+  EXPECT_THAT(s, StatusHasReason(absl::StatusCode::kInvalidArgument,
+                                 "INVALID_NOTIFICATION"));
+  EXPECT_THAT(fields(s), ElementsAre("values[message]"));
+  EXPECT_THAT(common::GetErrorDetails(s).localized_message,
+              HasSubstr("nội dung thông báo"));
+  EXPECT_THAT(fields(send("", "ad_hoc", kPhone, "", {{"message", "  "}})),
+              ElementsAre("values[message]"));
+  s = send(kDossier, "dossier_received", kPhone, "", {});
+  EXPECT_THAT(fields(s), ElementsAre("values[appointment_time]"));
+  EXPECT_THAT(common::GetErrorDetails(s).localized_message,
+              HasSubstr("thời gian hẹn trả kết quả"));
+  EXPECT_THAT(fields(send("", "dossier_received", kPhone, "", {})),
+              ElementsAre("values[dossier_code]", "values[appointment_time]"));
+  EXPECT_THAT(fields(send(kDossier, "dossier_refused", kPhone, "", {})),
+              ElementsAre("values[reason]"));
+  EXPECT_THAT(fields(send(kDossier, "dossier_received", kPhone, "",
+                          {{"dossier_code", "000.00.15.H26-260312-0001"},
+                           {"appointment_time", "16:30 ngày 18/03/2026"}})),
+              ElementsAre("values[dossier_code]"));
+
+  // Addresses: a phone that takes SMS, an e-mail address.
+  for (const char* phone :
+       {"0212345678", "12345", "+8491234567", "0912 345 678", "84912345678"}) {
+    EXPECT_THAT(fields(send("", "ad_hoc", phone, "", {{"message", "x"}})),
+                ElementsAre("recipient.phone"))
+        << phone;
+  }
+  for (const char* email :
+       {"not-an-email", "a@b", "x<y>@example.vn", "an@example..vn"}) {
+    EXPECT_THAT(fields(send("", "ad_hoc", "", email, {{"message", "x"}})),
+                ElementsAre("recipient.email"))
+        << email;
+  }
+  // The dossier: dossiers/<agency>-<yymmdd>-<seq of 4+ digits>.
+  for (const char* dossier : {"dossiers/x", "dossiers/000.00.14.H26-260312-42",
+                              "dossier/000.00.14.H26-260312-0042", "dossiers/",
+                              "dossiers/000.00.14.H26-260312-0042/documents"}) {
+    EXPECT_THAT(fields(send(dossier, "ad_hoc", kPhone, "", {{"message", "x"}})),
+                ElementsAre("dossier"))
+        << dossier;
+  }
+  // Nothing was queued by any of them; good ones are.
+  v1::ListDeliveriesResponse all;
+  ASSERT_TRUE(stub_->ListDeliveries(As("admin").get(), {}, &all).ok());
+  EXPECT_EQ(all.deliveries_size(), 0);
+  EXPECT_THAT(send(kDossier, "dossier_received", "+84912345678", "",
+                   {{"appointment_time", "16:30 ngày 18/03/2026"}}),
+              IsOk());
+  EXPECT_THAT(send("", "ad_hoc", "", "tran.thi.binh@example.vn",
+                   {{"message", "Mời Ông/Bà đến nhận kết quả."}}),
+              IsOk());
+  ASSERT_TRUE(stub_->ListDeliveries(As("admin").get(), {}, &all).ok());
+  EXPECT_EQ(all.deliveries_size(), 2);
+}
+
 TEST_F(NotifyServerTest, ChangesAndRefusalsGoToAnAppendOnlyAuditTrail) {
   // A send, retried: one row, for the delivery it queued.
   v1::SendNotificationRequest send;

@@ -1,8 +1,11 @@
 // Agencies and supervisors hear through their webhooks, over real gRPC, a
 // real PostgreSQL and the real HTTP sink: signed bodies that carry no
 // secret; a secret sealed at rest that a replica without the key cannot
-// use; a cancelled task told to its own agency only; overdue clocks told
-// to the supervisors above the agency.
+// use; a changed secret signing alongside the old one for a day; a
+// cancelled task told to its own agency only; overdue clocks told to the
+// supervisors above the agency.
+
+#include <algorithm>
 
 #include "tests/integration/notify_server_fixture.h"
 
@@ -118,6 +121,87 @@ TEST_F(NotifyServerTest, SealedWebhookSecretWithoutTheKeyFailsAndRetries) {
             common::v1::CONTACT_CHANNEL_WEBHOOK);
   EXPECT_THAT(failed.deliveries(0).attempts(0).error(),
               HasSubstr("webhook_secret_key_file"));
+}
+
+// An agency changing its webhook's secret (RegisterWebhook with a new one)
+// does not lock itself out while its receiver switches: for a day
+// (--webhook_secret_overlap) every delivery carries a v1= under the new
+// secret and one under the old; then only the new one.
+TEST_F(NotifyServerTest, AChangedSecretSignsAlongsideTheOldOneForADay) {
+  const std::string old_secret = "khoa-bi-mat-cua-webhook";  // the sink's
+  const std::string new_secret = "khoa-moi-cua-webhook-2026";
+  v1::RegisterWebhookRequest reg;
+  reg.mutable_webhook()->set_agency("agencies/000.00.14.H26");
+  reg.mutable_webhook()->set_url(http_->Url("/hooks/phuong-tay-mo"));
+  reg.mutable_webhook()->set_secret(old_secret);
+  reg.mutable_webhook()->add_event_types("dossier_received");
+  v1::RegisterWebhookResponse hook;
+  ASSERT_TRUE(stub_
+                  ->RegisterWebhook(As("agency_system", "000.00.14.H26").get(),
+                                    reg, &hook)
+                  .ok());
+  const auto hook_messages = [&] {
+    std::vector<nlohmann::json> out;
+    for (const auto& x : http_->Messages()) {
+      if (x["path"] == "/hooks/phuong-tay-mo") out.push_back(x);
+    }
+    return out;
+  };
+  const auto deliver_one = [&] {
+    ASSERT_TRUE(
+        MakeEventHandler(*store_, *enqueuer_)(ReceivedEvent(common::NewUuid()))
+            .ok());
+    ASSERT_TRUE(sender_->RunOnce().ok());
+  };
+  const auto signatures = [](const std::string& header) {
+    return std::count(header.begin(), header.end(), '=') - 1;  // t= aside
+  };
+  deliver_one();
+  ASSERT_EQ(hook_messages().size(), 1u);
+  EXPECT_EQ(signatures(hook_messages()[0]["signature"]), 1);
+
+  // The agency changes the secret; its receiver still has the old one.
+  reg.mutable_webhook()->set_name(hook.webhook().name());
+  reg.mutable_webhook()->set_secret(new_secret);
+  ASSERT_TRUE(stub_
+                  ->RegisterWebhook(As("agency_system", "000.00.14.H26").get(),
+                                    reg, &hook)
+                  .ok());
+  EXPECT_EQ(StoredWebhookSecret().rfind("aesgcm1:", 0), 0u);  // both sealed
+  clock_.Advance(absl::Hours(23));
+  deliver_one();
+  std::vector<nlohmann::json> got = hook_messages();
+  ASSERT_EQ(got.size(), 2u);
+  const std::string both = got[1]["signature"];
+  const std::string body = got[1]["body"];
+  EXPECT_EQ(signatures(both), 2) << both;
+  EXPECT_TRUE(got[1]["signature_valid"].get<bool>());  // the old secret
+  EXPECT_THAT(VerifyWebhook(new_secret, both, body, absl::Now()), IsOk());
+  EXPECT_THAT(VerifyWebhook(old_secret, both, body, absl::Now()), IsOk());
+
+  // A day on, only the new secret signs: the old receiver refuses it.
+  clock_.Advance(absl::Hours(2));
+  deliver_one();
+  got = hook_messages();
+  ASSERT_EQ(got.size(), 3u);
+  const std::string one = got[2]["signature"];
+  EXPECT_EQ(signatures(one), 1) << one;
+  EXPECT_FALSE(got[2]["signature_valid"].get<bool>());
+  EXPECT_THAT(VerifyWebhook(new_secret, one, got[2]["body"].get<std::string>(),
+                            absl::Now()),
+              IsOk());
+
+  // Changing something else (the URL) keeps the secret and no overlap.
+  reg.mutable_webhook()->set_secret("");
+  reg.mutable_webhook()->set_url(http_->Url("/hooks/phuong-tay-mo"));
+  ASSERT_TRUE(stub_
+                  ->RegisterWebhook(As("agency_system", "000.00.14.H26").get(),
+                                    reg, &hook)
+                  .ok());
+  deliver_one();
+  got = hook_messages();
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(signatures(got[3]["signature"]), 1);
 }
 
 v1::RegisterWebhookResponse RegisterAs(v1::NotifyService::Stub& stub,

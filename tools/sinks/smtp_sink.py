@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Local SMTP sink for lienthong-notify (Debian's python3-aiosmtpd).
 
-Accepts mail on --port, decodes it (RFC 2047 subjects, base64/UTF-8 bodies)
-and appends one JSON line per message to --out. Messages are deduplicated on
-their Message-ID (notify delivers at least once). Offers STARTTLS when given
---tls_cert/--tls_key, and AUTH PLAIN/LOGIN when given --auth user:password
-(also without TLS: it is a local sink).
+Accepts mail on --port, decodes it (RFC 2047 subjects, folded into several
+encoded-words or not; base64/UTF-8 bodies, the text/plain and text/html
+parts of multipart/alternative) and appends one JSON line per message to
+--out. Messages are deduplicated on their Message-ID (notify delivers at
+least once). Offers STARTTLS when given --tls_cert/--tls_key, and AUTH
+PLAIN/LOGIN when given --auth user:password (also without TLS: it is a
+local sink).
 
 An HTTP control port (--control_port) answers like tools/sinks/http_sink.py:
   POST /_control/fail?n=3   the next 3 messages get "451 try again later"
@@ -188,7 +190,10 @@ def main():
             ok = (isinstance(auth_data, LoginPassword) and
                   auth_data.login.decode() == user and
                   auth_data.password.decode() == password)
-            return AuthResult(success=ok)
+            # handled=False: aiosmtpd then answers a refusal with "535
+            # 5.7.8" itself, as a real server does (handled=True would
+            # leave the client waiting for a reply that never comes).
+            return AuthResult(success=ok, handled=False)
 
         kwargs["authenticator"] = authenticator
         kwargs["auth_required"] = True
