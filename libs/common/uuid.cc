@@ -1,5 +1,7 @@
 #include "libs/common/uuid.h"
 
+#include <openssl/sha.h>
+
 #include <cstdint>
 #include <random>
 
@@ -31,6 +33,23 @@ std::string NewUuid() {
     const int shift = (15 - (i % 16)) * 4;
     out += kHex[(word >> shift) & 0xF];
     if (i == 7 || i == 11 || i == 15 || i == 19) out += '-';
+  }
+  return out;
+}
+
+std::string Version8Uuid(absl::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         digest);
+  digest[6] = (digest[6] & 0x0F) | 0x80;  // version 8 (custom)
+  digest[8] = (digest[8] & 0x3F) | 0x80;  // variant 10 (RFC 9562)
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xF];
   }
   return out;
 }

@@ -19,6 +19,11 @@ TEST(UuidTest, NewUuidsAreWellFormedVersion4AndDistinct) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+TEST(UuidTest, Version8UuidIsTheHashWithVersionAndVariantBits) {
+  // SHA-256("abc") = ba7816bf 8f01 cfea 4141 40de5dae2223 b003...
+  EXPECT_EQ(Version8Uuid("abc"), "ba7816bf-8f01-8fea-8141-40de5dae2223");
+}
+
 TEST(UuidTest, RejectsMalformed) {
   EXPECT_FALSE(IsUuid(""));
   EXPECT_FALSE(IsUuid("not-a-uuid"));

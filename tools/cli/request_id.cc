@@ -1,7 +1,5 @@
 #include "tools/cli/request_id.h"
 
-#include <openssl/sha.h>
-
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -25,27 +23,10 @@ std::string DeterministicBytes(const google::protobuf::Message& m) {
 
 }  // namespace
 
-std::string Version8Uuid(absl::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         digest);
-  digest[6] = (digest[6] & 0x0F) | 0x80;  // version 8 (custom)
-  digest[8] = (digest[8] & 0x3F) | 0x80;  // variant 10 (RFC 9562)
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xF];
-  }
-  return out;
-}
-
 std::string DeterministicUuid(const google::protobuf::Message& m,
                               absl::string_view context) {
   // NUL separators: no type name or context is a prefix of another's.
-  return Version8Uuid(
+  return common::Version8Uuid(
       absl::StrCat(m.GetDescriptor()->full_name(), absl::string_view("\0", 1),
                    context, absl::string_view("\0", 1), DeterministicBytes(m)));
 }

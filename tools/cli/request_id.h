@@ -14,11 +14,7 @@
 
 namespace lienthong::cli {
 
-// An RFC 9562 version-8 UUID made of the first 128 bits of SHA-256(`data`),
-// version and variant bits set: "xxxxxxxx-xxxx-8xxx-[89ab]xxx-xxxxxxxxxxxx".
-std::string Version8Uuid(absl::string_view data);
-
-// Version8Uuid of m's type name, `context` and m's deterministic
+// common::Version8Uuid of m's type name, `context` and m's deterministic
 // serialization: equal messages (however their files were written, JSON or
 // YAML, keys in any order) give equal ids; the context keeps ids of
 // different purposes apart.

@@ -175,10 +175,21 @@ std::string EnsureWebhook(nv1::NotifyService::Stub& notify,
   nv1::ListWebhooksResponse hooks;
   grpc::Status s = notify.ListWebhooks(&lctx, lreq, &hooks);
   if (!s.ok()) return RpcError("ListWebhooks", s);
-  for (const auto& h : hooks.webhooks())
-    if (h.url() == o.webhook_url) return "";
+  // The same URL again updates that webhook (a second one would double
+  // every delivery). Its request id is derived from the secret: with the
+  // same secret a replay that changes nothing; with a new one (the sinks'
+  // secret file was made again, the database kept) the secret is
+  // replaced, the old one signing beside it for a while.
+  std::string existing;
+  for (const auto& h : hooks.webhooks()) {
+    if (h.url() == o.webhook_url) existing = h.name();
+  }
   nv1::RegisterWebhookRequest req;
-  req.set_request_id(common::NewUuid());
+  req.set_request_id(common::Version8Uuid(
+      absl::StrCat("demo-webhook", absl::string_view("\0", 1), agency,
+                   absl::string_view("\0", 1), o.webhook_url,
+                   absl::string_view("\0", 1), o.webhook_secret)));
+  req.mutable_webhook()->set_name(existing);
   req.mutable_webhook()->set_agency(agency);
   req.mutable_webhook()->set_url(o.webhook_url);
   req.mutable_webhook()->set_secret(o.webhook_secret);
@@ -187,8 +198,10 @@ std::string EnsureWebhook(nv1::NotifyService::Stub& notify,
   nv1::RegisterWebhookResponse resp;
   s = notify.RegisterWebhook(&ctx, req, &resp);
   if (!s.ok()) return RpcError("RegisterWebhook", s);
-  std::printf("Đăng ký webhook của bộ phận một cửa: %s\n",
-              o.webhook_url.c_str());
+  if (existing.empty()) {
+    std::printf("Đăng ký webhook của bộ phận một cửa: %s\n",
+                o.webhook_url.c_str());
+  }
   return "";
 }
 
