@@ -32,13 +32,14 @@ import hashlib
 import hmac
 import json
 import os
-import signal
 import ssl
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+import sink_records
 
 
 class State:
@@ -47,37 +48,15 @@ class State:
         self.fail_next = 0
         self.fail_code = 503
         self.delay_ms = 0
-        self.messages = []
-        self.keys = set()
         self.stats = {"received": 0, "accepted": 0, "duplicates": 0,
                       "failed": 0, "tls_failures": 0}
         self.out_path = out_path
         self.secret = secret.encode() if secret else None
         self.tolerance = tolerance
-        self.reload()
-
-    def reload(self):
-        """Remembers what an earlier run of this sink accepted (its --out),
-        so a delivery sent again after a restart is still a duplicate."""
-        if not self.out_path or not os.path.exists(self.out_path):
-            return
-        os.chmod(self.out_path, 0o600)  # one written before the umask below
-        with open(self.out_path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue  # a line cut short when the sink was killed
-                if entry.get("result") == "accepted":
-                    if entry.get("key"):
-                        self.keys.add(entry["key"])
-                    self.messages.append(entry)
+        self.keys, self.messages = sink_records.load_accepted(out_path, "key")
 
     def record(self, entry):
-        if not self.out_path:
-            return
-        with open(self.out_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        sink_records.append(self.out_path, entry)
 
 
 def verify(secret, header, body, tolerance):
@@ -259,8 +238,7 @@ def main():
     if args.webhook_secret_file:
         with open(args.webhook_secret_file, encoding="utf-8") as f:
             secret = f.read().strip()
-    # What it records holds phone numbers and addresses: owner only.
-    os.umask(0o077)
+    sink_records.owner_only()
     state = State(args.out, secret, args.tolerance)
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -281,8 +259,7 @@ def main():
             f.write(str(port))
         os.replace(args.port_file + ".tmp", args.port_file)
     print(f"http_sink listening on {args.host}:{port}", flush=True)
-    # `tools/stack down` stops it with SIGTERM: a clean exit, status 0.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    sink_records.exit_on_sigterm()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -8,6 +8,8 @@ import hmac
 import json
 import os
 import signal
+import smtplib
+import socket
 import stat
 import subprocess
 import sys
@@ -92,6 +94,54 @@ class HttpSinkTest(unittest.TestCase):
         self.assertEqual([True, False], valid)
         # The secret is not on the command line (visible to every user).
         self.assertNotIn("a-secret", " ".join(sink.proc.args))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpSinkTest(unittest.TestCase):
+    def start(self, work, out, port):
+        port_file = os.path.join(work, "smtp.port")
+        if os.path.exists(port_file):
+            os.remove(port_file)
+        proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "smtp_sink.py"), "--port",
+             str(port), "--port_file", port_file, "--out", out],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(100):
+            if os.path.exists(port_file):
+                return proc
+            time.sleep(0.05)
+        proc.kill()
+        self.fail("smtp_sink did not start: " + proc.stderr.read().decode())
+
+    def send(self, port, message_id):
+        msg = ("From: mot-cua@hanoi.gov.vn\r\nTo: dan@example.vn\r\n"
+               f"Message-ID: <{message_id}@hanoi.gov.vn>\r\n"
+               "Subject: test\r\n\r\nXin chao\r\n")
+        with smtplib.SMTP("127.0.0.1", port, timeout=5) as c:
+            c.sendmail("mot-cua@hanoi.gov.vn", ["dan@example.vn"], msg)
+
+    def test_a_restart_keeps_what_was_accepted(self):
+        work = tempfile.mkdtemp()
+        out = os.path.join(work, "mail.jsonl")
+        port = free_port()
+        sink = self.start(work, out, port)
+        self.send(port, "m-1")
+        sink.send_signal(signal.SIGTERM)
+        self.assertEqual(0, sink.wait(timeout=5))
+        sink = self.start(work, out, port)
+        self.send(port, "m-1")
+        self.send(port, "m-2")
+        sink.send_signal(signal.SIGTERM)
+        self.assertEqual(0, sink.wait(timeout=5))
+        with open(out, encoding="utf-8") as f:
+            results = [json.loads(l)["result"] for l in f]
+        self.assertEqual(["accepted", "duplicate", "accepted"], results)
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(out).st_mode))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Accepts mail on --port, decodes it (RFC 2047 subjects, folded into several
 encoded-words or not; base64/UTF-8 bodies, the text/plain and text/html
 parts of multipart/alternative) and appends one JSON line per message to
 --out. Messages are deduplicated on their Message-ID (notify delivers at
-least once). Offers STARTTLS when given --tls_cert/--tls_key, and AUTH
+least once), also those an earlier run accepted (read back from --out).
+Offers STARTTLS when given --tls_cert/--tls_key, and AUTH
 PLAIN/LOGIN when given --auth user:password (also without TLS: it is a
 local sink).
 
@@ -37,22 +38,22 @@ from urllib.parse import parse_qs, urlparse
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+import sink_records
+
 
 class State:
     def __init__(self, out_path):
         self.lock = threading.Lock()
         self.fail_next = 0
         self.fail_code = 451
-        self.messages = []
-        self.keys = set()
         self.stats = {"received": 0, "accepted": 0, "duplicates": 0,
                       "failed": 0}
         self.out_path = out_path
+        self.keys, self.messages = sink_records.load_accepted(
+            out_path, "message_id")
 
     def record(self, entry):
-        if self.out_path:
-            with open(self.out_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        sink_records.append(self.out_path, entry)
 
 
 def body_parts(msg):
@@ -177,6 +178,7 @@ def main():
                     help="written (the SMTP port) once both ports are bound")
     args = ap.parse_args()
 
+    sink_records.owner_only()
     state = State(args.out)
     kwargs = {}
     if args.tls_cert:
@@ -215,9 +217,10 @@ def main():
         os.replace(args.port_file + ".tmp", args.port_file)
     print(f"smtp_sink listening on {args.host}:{args.port} "
           f"(control {args.control_port})", flush=True)
+    sink_records.exit_on_sigterm()
     try:
         threading.Event().wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         controller.stop()
