@@ -21,11 +21,6 @@ v1::SubmitDossierRequest Birth() {
   return req;
 }
 
-TEST(RequestIdTest, Version8UuidIsTheHashWithVersionAndVariantBits) {
-  // SHA-256("abc") = ba7816bf 8f01 cfea 4141 40de5dae2223 b003...
-  EXPECT_EQ(Version8Uuid("abc"), "ba7816bf-8f01-8fea-8141-40de5dae2223");
-}
-
 TEST(RequestIdTest, DerivedIdsAreUuidsOfVersion8) {
   const std::string id = DeterministicUuid(Birth());
   EXPECT_TRUE(common::IsUuid(id)) << id;
