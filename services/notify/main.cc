@@ -79,6 +79,11 @@ ABSL_FLAG(absl::Duration, send_interval, absl::Milliseconds(200),
 ABSL_FLAG(absl::Duration, send_lease, absl::Minutes(2),
           "how long a claimed delivery is ours before another replica may "
           "take it over");
+ABSL_FLAG(absl::Duration, delivery_retention, absl::Hours(24 * 90),
+          "sent and dead-lettered deliveries (phone numbers, e-mail "
+          "addresses, texts) and their attempts are deleted this long after "
+          "they got there (0 = keep them for good); longer than "
+          "--inbox_retention. Pending, failed and sending ones are kept");
 
 namespace lienthong::notify {
 namespace {
@@ -125,6 +130,21 @@ int main(int argc, char** argv) {
         &FLAGS_send_lease}) {
     config::RequirePositive(*flag);
   }
+  // A redelivered event must still be recognised: by the inbox while it
+  // remembers the event id, then by the delivery's UNIQUE (event, recipient,
+  // channel), so deliveries outlive the inbox's memory of their event.
+  const absl::Duration delivery_retention =
+      absl::GetFlag(FLAGS_delivery_retention);
+  const absl::Duration inbox_retention = absl::GetFlag(FLAGS_inbox_retention);
+  config::Require(
+      delivery_retention == absl::ZeroDuration() ||
+          (inbox_retention > absl::ZeroDuration()
+               ? delivery_retention > inbox_retention
+               : delivery_retention >= absl::Hours(24)),
+      absl::StrCat("--delivery_retention must be 0 (keep) or longer than "
+                   "--inbox_retention (",
+                   absl::FormatDuration(inbox_retention),
+                   "), so a redelivered event is still recognised"));
   // A pass stops sending once half its lease is used, but a send begun
   // just before runs to its channel's timeout: the lease must outlast twice
   // the longest one, or another replica could claim and send it again.
@@ -267,6 +287,17 @@ int main(int argc, char** argv) {
         (void)m.Update(*store, rt->clock().Now());
       },
       absl::Seconds(15));
+
+  if (delivery_retention > absl::ZeroDuration()) {
+    rt->AddLoop(
+        "delivery_purge",
+        [&m, &store, &rt, delivery_retention] {
+          // A failure is logged; the next pass tries again.
+          (void)m.PurgeExpired(*store, rt->clock().Now(), delivery_retention,
+                               [&rt] { return rt->stopping(); });
+        },
+        absl::GetFlag(FLAGS_event_purge_interval));
+  }
 
   ServerOptions server_options;
   server_options.insecure_dev_auth = rt->insecure_dev_auth();
