@@ -58,6 +58,11 @@ ABSL_FLAG(std::string, tls_ca_file, "",
           "CA bundle (PEM) for channel peers, read instead of the system one");
 ABSL_FLAG(bool, allow_http_webhooks, false,
           "accept http:// webhook URLs (dev only)");
+ABSL_FLAG(std::string, webhook_allow_cidrs, "",
+          "comma-separated CIDRs of non-public addresses webhooks may reach "
+          "(e.g. a government private network); loopback, private, "
+          "link-local, CGNAT, multicast and reserved addresses are refused "
+          "otherwise");
 ABSL_FLAG(std::string, webhook_secret_key_file, "",
           "file with the 32-byte key (raw, hex or base64) that encrypts "
           "webhook secrets at rest (AES-256-GCM); plaintext when empty");
@@ -194,6 +199,12 @@ int main(int argc, char** argv) {
   t.webhook_timeout = absl::GetFlag(FLAGS_webhook_timeout);
   t.verify_tls = absl::GetFlag(FLAGS_tls_verify);
   t.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  absl::StatusOr<std::vector<Cidr>> allow_cidrs =
+      ParseCidrs(absl::GetFlag(FLAGS_webhook_allow_cidrs));
+  config::Require(allow_cidrs.ok(),
+                  "--webhook_allow_cidrs must be comma-separated CIDRs, e.g. "
+                  "10.20.0.0/16,fd00:1::/48");
+  t.webhook_allow_cidrs = *allow_cidrs;
 
   SecretBox secrets;
   if (const std::string key = absl::GetFlag(FLAGS_webhook_secret_key_file);
@@ -302,6 +313,7 @@ int main(int argc, char** argv) {
   ServerOptions server_options;
   server_options.insecure_dev_auth = rt->insecure_dev_auth();
   server_options.allow_http_webhooks = absl::GetFlag(FLAGS_allow_http_webhooks);
+  server_options.webhook_allow_cidrs = *allow_cidrs;
   server_options.sms_max_segments = absl::GetFlag(FLAGS_sms_max_segments);
   server_options.secrets = secrets;
   server_options.webhook_secret_overlap =

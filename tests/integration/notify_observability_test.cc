@@ -170,6 +170,7 @@ class ObservabilityTest : public testing::NotifyStoreTest {
     t.smtp_url = smtp_->SmtpUrl();
     t.smtp_from = "Bộ phận một cửa <mot-cua@hanoi.gov.vn>";
     t.smtp_tls = SmtpTls::kTry;
+    t.webhook_allow_cidrs = testing::SinkCidrs();
     transport_ = NewCurlTransport(t, common::RealClock::Get());
     options_.backoff.initial = absl::Seconds(10);
     options_.backoff.max_attempts = 5;
