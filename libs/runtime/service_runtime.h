@@ -33,6 +33,8 @@
 
 ABSL_DECLARE_FLAG(std::string, db_dsn);
 ABSL_DECLARE_FLAG(int, db_pool_size);
+ABSL_DECLARE_FLAG(absl::Duration, inbox_retention);
+ABSL_DECLARE_FLAG(absl::Duration, event_purge_interval);
 
 namespace lienthong::runtime {
 

@@ -58,6 +58,11 @@ ABSL_FLAG(std::string, tls_ca_file, "",
           "CA bundle (PEM) for channel peers, read instead of the system one");
 ABSL_FLAG(bool, allow_http_webhooks, false,
           "accept http:// webhook URLs (dev only)");
+ABSL_FLAG(std::string, webhook_allow_cidrs, "",
+          "comma-separated CIDRs of non-public addresses webhooks may reach "
+          "(e.g. a government private network); loopback, private, "
+          "link-local, CGNAT, multicast and reserved addresses are refused "
+          "otherwise");
 ABSL_FLAG(std::string, webhook_secret_key_file, "",
           "file with the 32-byte key (raw, hex or base64) that encrypts "
           "webhook secrets at rest (AES-256-GCM); plaintext when empty");
@@ -79,6 +84,11 @@ ABSL_FLAG(absl::Duration, send_interval, absl::Milliseconds(200),
 ABSL_FLAG(absl::Duration, send_lease, absl::Minutes(2),
           "how long a claimed delivery is ours before another replica may "
           "take it over");
+ABSL_FLAG(absl::Duration, delivery_retention, absl::Hours(24 * 90),
+          "sent and dead-lettered deliveries (phone numbers, e-mail "
+          "addresses, texts) and their attempts are deleted this long after "
+          "they got there (0 = keep them for good); longer than "
+          "--inbox_retention. Pending, failed and sending ones are kept");
 
 namespace lienthong::notify {
 namespace {
@@ -125,6 +135,21 @@ int main(int argc, char** argv) {
         &FLAGS_send_lease}) {
     config::RequirePositive(*flag);
   }
+  // A redelivered event must still be recognised: by the inbox while it
+  // remembers the event id, then by the delivery's UNIQUE (event, recipient,
+  // channel), so deliveries outlive the inbox's memory of their event.
+  const absl::Duration delivery_retention =
+      absl::GetFlag(FLAGS_delivery_retention);
+  const absl::Duration inbox_retention = absl::GetFlag(FLAGS_inbox_retention);
+  config::Require(
+      delivery_retention == absl::ZeroDuration() ||
+          (inbox_retention > absl::ZeroDuration()
+               ? delivery_retention > inbox_retention
+               : delivery_retention >= absl::Hours(24)),
+      absl::StrCat("--delivery_retention must be 0 (keep) or longer than "
+                   "--inbox_retention (",
+                   absl::FormatDuration(inbox_retention),
+                   "), so a redelivered event is still recognised"));
   // A pass stops sending once half its lease is used, but a send begun
   // just before runs to its channel's timeout: the lease must outlast twice
   // the longest one, or another replica could claim and send it again.
@@ -174,6 +199,12 @@ int main(int argc, char** argv) {
   t.webhook_timeout = absl::GetFlag(FLAGS_webhook_timeout);
   t.verify_tls = absl::GetFlag(FLAGS_tls_verify);
   t.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  absl::StatusOr<std::vector<Cidr>> allow_cidrs =
+      ParseCidrs(absl::GetFlag(FLAGS_webhook_allow_cidrs));
+  config::Require(allow_cidrs.ok(),
+                  "--webhook_allow_cidrs must be comma-separated CIDRs, e.g. "
+                  "10.20.0.0/16,fd00:1::/48");
+  t.webhook_allow_cidrs = *allow_cidrs;
 
   SecretBox secrets;
   if (const std::string key = absl::GetFlag(FLAGS_webhook_secret_key_file);
@@ -268,9 +299,21 @@ int main(int argc, char** argv) {
       },
       absl::Seconds(15));
 
+  if (delivery_retention > absl::ZeroDuration()) {
+    rt->AddLoop(
+        "delivery_purge",
+        [&m, &store, &rt, delivery_retention] {
+          // A failure is logged; the next pass tries again.
+          (void)m.PurgeExpired(*store, rt->clock().Now(), delivery_retention,
+                               [&rt] { return rt->stopping(); });
+        },
+        absl::GetFlag(FLAGS_event_purge_interval));
+  }
+
   ServerOptions server_options;
   server_options.insecure_dev_auth = rt->insecure_dev_auth();
   server_options.allow_http_webhooks = absl::GetFlag(FLAGS_allow_http_webhooks);
+  server_options.webhook_allow_cidrs = *allow_cidrs;
   server_options.sms_max_segments = absl::GetFlag(FLAGS_sms_max_segments);
   server_options.secrets = secrets;
   server_options.webhook_secret_overlap =

@@ -14,6 +14,7 @@
 #include "services/notify/notify_events.h"
 #include "services/notify/notify_server.h"
 #include "services/notify/sms.h"
+#include "services/notify/transport.h"
 
 namespace lienthong::notify {
 
@@ -188,6 +189,12 @@ absl::Status NotifyServer::DoRegisterWebhook(
     v.push_back({"webhook.url", options_.allow_http_webhooks
                                     ? "must be an http(s) URL"
                                     : "must be an https URL"});
+  } else if (std::optional<std::string> why =
+                 WebhookUrlRefusal(w.url, options_.webhook_allow_cidrs);
+             why.has_value()) {
+    // Notify would call our own network for the agency and show it each
+    // answer: refused here, and every send checks the addresses again.
+    v.push_back({"webhook.url", absl::StrCat("host ", *why)});
   }
   w.secret = in.secret();
   if (w.id.empty() && w.secret.size() < 16) {

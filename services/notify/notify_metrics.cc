@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/logging/logging.h"
 #include "libs/metrics/metrics.h"
 
 namespace lienthong::notify {
@@ -20,6 +21,12 @@ constexpr const char* kDeadLettersName = "lienthong_notify_dead_letters";
 constexpr const char* kDeadLettersHelp = "Dead-lettered deliveries by channel";
 constexpr const char* kQueueAgeName = "lienthong_notify_queue_age_seconds";
 constexpr const char* kQueueAgeHelp = "Age of the oldest due, unsent delivery";
+constexpr const char* kPurgedName = "lienthong_notify_deliveries_purged_total";
+constexpr const char* kPurgedHelp =
+    "Sent and dead-lettered deliveries (and their attempts) deleted after "
+    "--delivery_retention, by table";
+// Deliveries deleted per transaction.
+constexpr int kPurgeBatch = 1000;
 
 const char* ResultLabel(DeliveryState s) {
   switch (s) {
@@ -40,7 +47,8 @@ NotifyMetrics::NotifyMetrics()
     : deliveries_(metrics::Counter(kDeliveriesName, kDeliveriesHelp)),
       send_errors_(metrics::Counter(kSendErrorsName, kSendErrorsHelp)),
       dead_letters_(metrics::Gauge(kDeadLettersName, kDeadLettersHelp)),
-      queue_age_(metrics::Gauge(kQueueAgeName, kQueueAgeHelp)) {
+      queue_age_(metrics::Gauge(kQueueAgeName, kQueueAgeHelp)),
+      purged_(metrics::Counter(kPurgedName, kPurgedHelp)) {
   AddSeries();
 }
 
@@ -60,7 +68,11 @@ NotifyMetrics::NotifyMetrics(prometheus::Registry& registry)
       queue_age_(prometheus::BuildGauge()
                      .Name(kQueueAgeName)
                      .Help(kQueueAgeHelp)
-                     .Register(registry)) {
+                     .Register(registry)),
+      purged_(prometheus::BuildCounter()
+                  .Name(kPurgedName)
+                  .Help(kPurgedHelp)
+                  .Register(registry)) {
   AddSeries();
 }
 
@@ -78,6 +90,9 @@ void NotifyMetrics::AddSeries() {
     }
     dead_letters_.Add({{"channel", ch}});
     queue_age_.Add({{"channel", ch}});
+  }
+  for (const char* table : {"deliveries", "attempts"}) {
+    purged_.Add({{"table", table}});
   }
 }
 
@@ -104,6 +119,32 @@ absl::Status NotifyMetrics::Update(PgNotifyStore& store, absl::Time now) {
         .Set(static_cast<double>(s.dead_letters));
     queue_age_.Add({{"channel", ch}})
         .Set(absl::ToDoubleSeconds(s.oldest_due_age));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NotifyMetrics::PurgeExpired(
+    PgNotifyStore& store, absl::Time now, absl::Duration retention,
+    const std::function<bool()>& stopping) {
+  if (retention <= absl::ZeroDuration()) return absl::OkStatus();  // keep
+  absl::StatusOr<DeliveryPurgeCounts> n =
+      store.PurgeFinished(now - retention, kPurgeBatch, stopping);
+  if (!n.ok()) {
+    logging::Event("delivery_purge_failed")
+        .With("code", absl::StatusCodeToString(n.status().code()))
+        .Warn();
+    return n.status();
+  }
+  purged_.Add({{"table", "deliveries"}})
+      .Increment(static_cast<double>(n->deliveries));
+  purged_.Add({{"table", "attempts"}})
+      .Increment(static_cast<double>(n->attempts));
+  if (n->deliveries > 0) {
+    logging::Event("deliveries_purged")
+        .With("deliveries", n->deliveries)
+        .With("attempts", n->attempts)
+        .With("retention", absl::FormatDuration(retention))
+        .Info();
   }
   return absl::OkStatus();
 }

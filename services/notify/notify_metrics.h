@@ -6,11 +6,15 @@
 //       by why (send_error.h: auth, endpoint, network, tls, throttled,
 //       server, rejected), so a wrong credential or URL shows at once;
 //   lienthong_notify_dead_letters{channel}              dead letters now;
-//   lienthong_notify_queue_age_seconds{channel}         oldest due, unsent.
+//   lienthong_notify_queue_age_seconds{channel}         oldest due, unsent;
+//   lienthong_notify_deliveries_purged_total{table}     rows deleted after
+//       --delivery_retention, table deliveries | attempts.
 // Labels come only from the fixed channel, result and reason sets, never a
 // recipient. Observe() is the Sender's observer; Update() refreshes the
-// gauges from the store (main runs it on a loop).
+// gauges from the store and PurgeExpired() runs the retention purge (main
+// runs both on loops).
 
+#include <functional>
 #include <optional>
 
 #include "absl/status/status.h"
@@ -44,6 +48,13 @@ class NotifyMetrics {
   // Reads dead letters and queue age per channel from the store.
   absl::Status Update(PgNotifyStore& store, absl::Time now);
 
+  // Deletes deliveries sent or dead-lettered more than `retention` before
+  // `now`, with their attempts (PgNotifyStore::PurgeFinished), counts them
+  // and logs event=deliveries_purged when any went.
+  absl::Status PurgeExpired(PgNotifyStore& store, absl::Time now,
+                            absl::Duration retention,
+                            const std::function<bool()>& stopping = nullptr);
+
  private:
   void AddSeries();
 
@@ -51,6 +62,7 @@ class NotifyMetrics {
   prometheus::Family<prometheus::Counter>& send_errors_;
   prometheus::Family<prometheus::Gauge>& dead_letters_;
   prometheus::Family<prometheus::Gauge>& queue_age_;
+  prometheus::Family<prometheus::Counter>& purged_;
 };
 
 }  // namespace lienthong::notify

@@ -10,12 +10,16 @@
 #include "services/notify/enqueuer.h"
 #include "services/notify/notify_store.h"
 #include "services/notify/secret_box.h"
+#include "services/notify/webhook_address.h"
 
 namespace lienthong::notify {
 
 struct ServerOptions {
   bool insecure_dev_auth = false;
   bool allow_http_webhooks = false;  // dev only: https otherwise
+  // Non-public addresses a webhook URL may still name or resolve to
+  // (--webhook_allow_cidrs); all others are refused at registration.
+  std::vector<Cidr> webhook_allow_cidrs;
   int sms_max_segments = 3;
   SecretBox secrets;  // webhook secrets are sealed with it before storing
   // How long a changed webhook secret's predecessor still signs.

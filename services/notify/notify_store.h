@@ -6,6 +6,7 @@
 // runs out and another sender takes the delivery again (receivers dedupe on
 // the delivery id).
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -114,6 +115,12 @@ struct Page {
   std::string next_page_token;
 };
 
+// What one PurgeFinished() run deleted.
+struct DeliveryPurgeCounts {
+  int64_t deliveries = 0;
+  int64_t attempts = 0;
+};
+
 struct ChannelStats {
   Channel channel = Channel::kSms;
   int64_t dead_letters = 0;
@@ -216,7 +223,16 @@ class PgNotifyStore {
                                         absl::string_view request_id,
                                         absl::Time now,
                                         const AuditEntry& audit);
+  // Dead letters and the oldest due, unsent delivery per channel. Reads
+  // only dead-lettered and unsent rows (partial indexes), never sent ones.
   absl::StatusOr<std::vector<ChannelStats>> Stats(absl::Time now);
+  // Deletes deliveries that were sent, or dead-lettered, before `cutoff`,
+  // and their attempts: `batch` deliveries per transaction until none is
+  // left or `stopping` returns true. Pending, failed and sending ones are
+  // never touched, whatever their age.
+  absl::StatusOr<DeliveryPurgeCounts> PurgeFinished(
+      absl::Time cutoff, int batch,
+      const std::function<bool()>& stopping = nullptr);
 
  private:
   db::Pool& pool_;

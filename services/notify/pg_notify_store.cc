@@ -1,5 +1,6 @@
 // Deliveries and attempts in PostgreSQL (see notify_store.h).
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
@@ -387,13 +388,23 @@ absl::StatusOr<DeliveryRecord> PgNotifyStore::Replay(
 }
 
 absl::StatusOr<std::vector<ChannelStats>> PgNotifyStore::Stats(absl::Time now) {
+  // Runs every 15 s on every replica, so it reads only what it reports:
+  // per channel, dead letters (deliveries_dead_letter) and the oldest due
+  // unsent row, pending or failed (deliveries_due_by_channel, its first
+  // entry) or sending (deliveries_leased: a batch or two). The sent rows,
+  // nearly all of the table, are never read.
   return db::WithTransaction(
       pool_, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<ChannelStats>> {
         pqxx::result rows = tx.exec_params(
-            "SELECT channel, count(*) FILTER (WHERE state = 'dead_letter'), "
-            "coalesce(min(notify.us(next_attempt_time)) FILTER (WHERE state "
-            "IN ('pending', 'failed', 'sending') AND next_attempt_time <= "
-            "$1::timestamptz), 0) FROM notify.deliveries GROUP BY channel",
+            "SELECT c.channel, (SELECT count(*) FROM notify.deliveries d "
+            "WHERE d.state = 'dead_letter' AND d.channel = c.channel), "
+            "coalesce(notify.us(least((SELECT min(d.next_attempt_time) FROM "
+            "notify.deliveries d WHERE d.state IN ('pending', 'failed') AND "
+            "d.channel = c.channel AND d.next_attempt_time <= "
+            "$1::timestamptz), (SELECT min(d.next_attempt_time) FROM "
+            "notify.deliveries d WHERE d.state = 'sending' AND d.channel = "
+            "c.channel AND d.next_attempt_time <= $1::timestamptz))), 0) "
+            "FROM unnest(ARRAY['sms', 'email', 'webhook']) AS c(channel)",
             pg::Ts(now));
         std::vector<ChannelStats> out;
         for (Channel c : kAllChannels) {
@@ -409,6 +420,52 @@ absl::StatusOr<std::vector<ChannelStats>> PgNotifyStore::Stats(absl::Time now) {
         }
         return out;
       });
+}
+
+absl::StatusOr<DeliveryPurgeCounts> PgNotifyStore::PurgeFinished(
+    absl::Time cutoff, int batch, const std::function<bool()>& stopping) {
+  const int limit = std::max(1, batch);
+  DeliveryPurgeCounts total;
+  // Each final state by the time it was reached (deliveries_sent_time,
+  // deliveries_dead_letter): a dead letter replayed and sent yesterday is
+  // kept its full retention from yesterday. Rows a replay or a sender has
+  // locked are skipped, and a replayed one is no longer in a final state.
+  for (const auto& [state, column] :
+       {std::pair<const char*, const char*>{"sent", "sent_time"},
+        {"dead_letter", "dead_letter_time"}}) {
+    const std::string pick = absl::StrCat(
+        "SELECT array_agg(id)::text FROM (SELECT id FROM notify.deliveries "
+        "WHERE state = '",
+        state, "' AND ", column,
+        " < $1::timestamptz LIMIT $2 FOR UPDATE SKIP LOCKED) s");
+    for (;;) {
+      absl::StatusOr<DeliveryPurgeCounts> n = db::WithTransaction(
+          pool_, [&](pqxx::work& tx) -> absl::StatusOr<DeliveryPurgeCounts> {
+            DeliveryPurgeCounts c;
+            pqxx::result ids = tx.exec_params(pick, pg::Ts(cutoff), limit);
+            if (ids.empty() || ids[0][0].is_null()) return c;
+            const std::string array = ids[0][0].as<std::string>();
+            // Attempts first: they reference their delivery.
+            c.attempts = tx.exec_params(
+                               "DELETE FROM notify.attempts WHERE "
+                               "delivery_id = ANY($1::uuid[])",
+                               array)
+                             .affected_rows();
+            c.deliveries = tx.exec_params(
+                                 "DELETE FROM notify.deliveries WHERE id = "
+                                 "ANY($1::uuid[])",
+                                 array)
+                               .affected_rows();
+            return c;
+          });
+      if (!n.ok()) return n.status();
+      total.deliveries += n->deliveries;
+      total.attempts += n->attempts;
+      if (n->deliveries < limit || (stopping && stopping())) break;
+    }
+    if (stopping && stopping()) break;
+  }
+  return total;
 }
 
 }  // namespace lienthong::notify

@@ -1,15 +1,22 @@
 #include "services/notify/transport.h"
 
 #include <curl/curl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "libs/common/errors.h"
 #include "services/notify/sms.h"
 #include "services/notify/templates.h"
 #include "services/notify/webhook_signature.h"
@@ -108,6 +115,26 @@ int TrackSmtp(CURL*, curl_infotype type, char* data, size_t size, void* userp) {
     p->stage = SmtpStage::kData;
   }
   return 0;
+}
+
+// Frees what curl_url_get() returned.
+struct CurlString {
+  char* p = nullptr;
+  ~CurlString() { curl_free(p); }
+};
+
+// What is wrong with sending to `r` (any of its addresses not allowed),
+// or nullopt.
+std::optional<absl::string_view> AnyRefused(const ResolvedUrl& r,
+                                            const std::vector<Cidr>& allowed) {
+  for (const IpAddress& a : r.addresses) {
+    if (std::optional<absl::string_view> why =
+            WebhookAddressRefusal(a, allowed);
+        why.has_value()) {
+      return why;
+    }
+  }
+  return std::nullopt;
 }
 
 class CurlTransport final : public Transport {
@@ -215,11 +242,43 @@ class CurlTransport final : public Transport {
     headers.Add(absl::StrCat(kDeliveryHeader, ": ", m.delivery_id));
     headers.Add(absl::StrCat("Idempotency-Key: ", m.delivery_id));
     headers.Add(absl::StrCat(kEventTypeHeader, ": ", NoNewlines(m.event_type)));
-    return Post(m.recipient, m.body, headers, options_.webhook_timeout);
+    // The agency chose the URL and sees each attempt's outcome: resolve
+    // its host now, refuse if ANY address is not allowed (a name may have
+    // been re-pointed at our network since it was registered), and make
+    // curl connect to exactly the addresses checked, not resolve again.
+    absl::StatusOr<ResolvedUrl> target = ResolveUrl(m.recipient);
+    if (!target.ok()) {
+      return SendResult{
+          .error = target.status().code() == absl::StatusCode::kUnavailable
+                       ? "webhook host does not resolve"
+                       : "bad webhook URL",
+          .reason = target.status().code() == absl::StatusCode::kUnavailable
+                        ? SendErrorReason::kNetwork
+                        : SendErrorReason::kEndpoint};
+    }
+    if (std::optional<absl::string_view> why =
+            AnyRefused(*target, options_.webhook_allow_cidrs);
+        why.has_value()) {
+      return SendResult{
+          .error = absl::StrCat("webhook address not allowed (", *why, ")"),
+          .reason = SendErrorReason::kEndpoint};
+    }
+    Slist pin;
+    if (!target->literal) {
+      std::string entry = absl::StrCat(target->host, ":", target->port, ":");
+      for (size_t i = 0; i < target->addresses.size(); ++i) {
+        const IpAddress& a = target->addresses[i];
+        absl::StrAppend(&entry, i == 0 ? "" : ",", a.v6 ? "[" : "",
+                        a.ToString(), a.v6 ? "]" : "");
+      }
+      pin.Add(entry);
+    }
+    return Post(m.recipient, m.body, headers, options_.webhook_timeout, &pin);
   }
 
   SendResult Post(const std::string& url, const std::string& body,
-                  const Slist& headers, absl::Duration timeout) {
+                  const Slist& headers, absl::Duration timeout,
+                  const Slist* resolve = nullptr) {
     const absl::Time start = clock_.Now();
     CURL* c = curl_easy_init();
     if (c == nullptr) {
@@ -232,6 +291,9 @@ class CurlTransport final : public Transport {
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "lienthong-notify/1");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.list);
+    if (resolve != nullptr && resolve->list != nullptr) {
+      curl_easy_setopt(c, CURLOPT_RESOLVE, resolve->list);
+    }
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Discard);
@@ -299,6 +361,83 @@ class CurlTransport final : public Transport {
 };
 
 }  // namespace
+
+absl::StatusOr<ResolvedUrl> ResolveUrl(const std::string& url) {
+  CURLU* u = curl_url();
+  if (u == nullptr) return absl::ResourceExhaustedError("curl_url failed");
+  ResolvedUrl r;
+  CurlString host, port;
+  const bool parsed =
+      curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host.p, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PORT, &port.p, CURLU_DEFAULT_PORT) ==
+          CURLUE_OK &&
+      absl::SimpleAtoi(port.p, &r.port);
+  curl_url_cleanup(u);
+  if (!parsed) {
+    return common::InvalidArgument("BAD_URL", {{"url", "is not a URL"}});
+  }
+  absl::string_view h = host.p;
+  if (absl::ConsumePrefix(&h, "[")) absl::ConsumeSuffix(&h, "]");
+  r.host = std::string(h);
+  if (std::optional<IpAddress> a = IpAddress::Parse(r.host); a.has_value()) {
+    r.literal = true;
+    r.addresses.push_back(*a);
+    return r;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(r.host.c_str(), nullptr, &hints, &res) != 0 ||
+      res == nullptr) {
+    return absl::UnavailableError("the host does not resolve");
+  }
+  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    IpAddress a;
+    if (ai->ai_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
+      std::memcpy(a.bytes.data(), &sin->sin_addr, 4);
+    } else if (ai->ai_family == AF_INET6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
+      a.v6 = true;
+      std::memcpy(a.bytes.data(), &sin6->sin6_addr, 16);
+    } else {
+      continue;
+    }
+    if (std::find(r.addresses.begin(), r.addresses.end(), a) ==
+        r.addresses.end()) {
+      r.addresses.push_back(a);
+    }
+  }
+  freeaddrinfo(res);
+  if (r.addresses.empty()) {
+    return absl::UnavailableError("the host does not resolve");
+  }
+  return r;
+}
+
+std::optional<std::string> WebhookUrlRefusal(const std::string& url,
+                                             const std::vector<Cidr>& allowed) {
+  absl::StatusOr<ResolvedUrl> r = ResolveUrl(url);
+  if (!r.ok()) {
+    if (r.status().code() == absl::StatusCode::kUnavailable) {
+      return std::nullopt;  // checked again at every send
+    }
+    return "is not a URL";
+  }
+  std::optional<absl::string_view> first;
+  for (const IpAddress& a : r->addresses) {
+    std::optional<absl::string_view> why = WebhookAddressRefusal(a, allowed);
+    if (!why.has_value()) return std::nullopt;  // one reachable address
+    if (!first.has_value()) first = why;
+  }
+  return absl::StrCat(
+      r->literal ? "is a " : "resolves only to ", r->literal ? "" : "", *first,
+      r->literal ? " address" : " addresses",
+      ", which webhooks may not reach (operators can allow a network with "
+      "--webhook_allow_cidrs)");
+}
 
 std::unique_ptr<Transport> NewCurlTransport(TransportOptions options,
                                             const common::Clock& clock) {

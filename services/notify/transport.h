@@ -8,13 +8,17 @@
 // Errors never contain the recipient.
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/common/clock.h"
 #include "services/notify/channel.h"
 #include "services/notify/email_message.h"
 #include "services/notify/send_error.h"
+#include "services/notify/webhook_address.h"
 
 namespace lienthong::notify {
 
@@ -71,7 +75,28 @@ struct TransportOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   bool verify_tls = true;
   std::string ca_file;  // CA bundle (PEM) used instead of the system one
+  // Non-public addresses a webhook may still reach (webhook_address.h).
+  std::vector<Cidr> webhook_allow_cidrs;
 };
+
+// A URL's host and port as libcurl reads them, and the host's addresses
+// (the literal itself, or what the resolver answers).
+struct ResolvedUrl {
+  std::string host;  // IPv6 literals without brackets
+  int port = 0;
+  bool literal = false;
+  std::vector<IpAddress> addresses;
+};
+// INVALID_ARGUMENT for a URL libcurl cannot parse, UNAVAILABLE when the
+// name does not resolve.
+absl::StatusOr<ResolvedUrl> ResolveUrl(const std::string& url);
+
+// At registration: why `url` may not be a webhook's, or nullopt. Refused:
+// a host that is a non-public address literal, or a name that resolves
+// only to non-public addresses, none inside `allowed`. A name that does
+// not resolve (yet) passes: every send checks its addresses again.
+std::optional<std::string> WebhookUrlRefusal(const std::string& url,
+                                             const std::vector<Cidr>& allowed);
 
 // The libcurl implementation. Thread-safe (one easy handle per call).
 std::unique_ptr<Transport> NewCurlTransport(TransportOptions options,

@@ -28,7 +28,7 @@ peers=(--routing_address=127.0.0.1:9 --deadline_address=127.0.0.1:9 --notify_add
 common=(--listen_address=127.0.0.1:0 --db_dsn="$dsn" --insecure_dev_auth
   --drain_grace=0s --shutdown_deadline=2s "${peers[@]}")
 
-# 1. A retention the inbox cannot safely have.
+# 1. Retentions the inbox (and notify's deliveries) cannot safely have.
 set +e
 "$intake" "${common[@]}" --inbox_retention=2h >"$work/refused.log" 2>&1
 code=$?
@@ -36,6 +36,17 @@ set -e
 [[ $code == 2 ]] || fail "--inbox_retention=2h: exit $code, want 2"
 grep -q -- "--inbox_retention must be 0 (keep) or at least 24h" "$work/refused.log" ||
   fail "no clear line for --inbox_retention=2h: $(cat "$work/refused.log")"
+# notify's deliveries must outlive the inbox's memory of their events
+# (a notify that starts anyway is stopped by timeout: exit 124).
+set +e
+timeout 30 "$bin/services/notify/lienthong-notify" --listen_address=127.0.0.1:0 --db_dsn="$dsn" \
+  --insecure_dev_auth --delivery_retention=720h >"$work/refused-notify.log" 2>&1
+code=$?
+set -e
+[[ $code == 2 ]] || fail "notify --delivery_retention=720h: exit $code, want 2"
+grep -q -- "--delivery_retention must be 0 (keep) or longer than --inbox_retention (720h)" \
+  "$work/refused-notify.log" ||
+  fail "no clear line for --delivery_retention=720h: $(cat "$work/refused-notify.log")"
 
 # 2. Migrate (a first start with purging off), then rows of every age.
 read -r mport < <(python3 -c '

@@ -36,6 +36,7 @@ class DeliveryTest : public testing::NotifyStoreTest {
     t.smtp_password = "mat-khau";
     t.smtp_from = "Bộ phận một cửa <mot-cua@hanoi.gov.vn>";
     t.smtp_tls = SmtpTls::kTry;
+    t.webhook_allow_cidrs = SinkCidrs();
     transport_ = NewCurlTransport(t, common::RealClock::Get());
     options_.backoff.initial = absl::Seconds(10);
     options_.backoff.max_attempts = 5;

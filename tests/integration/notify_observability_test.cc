@@ -107,6 +107,10 @@ void ExpectFixedLabels(prometheus::Registry& registry) {
         } else if (l.name == "result") {
           EXPECT_EQ(f.name, kDeliveries);
           EXPECT_TRUE(kResults.count(l.value)) << f.name << " " << l.value;
+        } else if (l.name == "table") {
+          EXPECT_EQ(f.name, "lienthong_notify_deliveries_purged_total");
+          EXPECT_TRUE(l.value == "deliveries" || l.value == "attempts")
+              << l.value;
         } else if (l.name == "reason") {
           EXPECT_EQ(f.name, kSendErrors);
           EXPECT_TRUE(kReasons.count(l.value)) << f.name << " " << l.value;
@@ -118,8 +122,8 @@ void ExpectFixedLabels(prometheus::Registry& registry) {
       }
     }
   }
-  // deliveries, send errors, dead letters, queue age
-  EXPECT_EQ(series, 3 * 3 + 3 * 7 + 3 + 3);
+  // deliveries, send errors, dead letters, queue age, purged
+  EXPECT_EQ(series, 3 * 3 + 3 * 7 + 3 + 3 + 2);
 }
 
 // Everything written to stderr (fd 2) between construction and Stop().
@@ -166,6 +170,7 @@ class ObservabilityTest : public testing::NotifyStoreTest {
     t.smtp_url = smtp_->SmtpUrl();
     t.smtp_from = "Bộ phận một cửa <mot-cua@hanoi.gov.vn>";
     t.smtp_tls = SmtpTls::kTry;
+    t.webhook_allow_cidrs = testing::SinkCidrs();
     transport_ = NewCurlTransport(t, common::RealClock::Get());
     options_.backoff.initial = absl::Seconds(10);
     options_.backoff.max_attempts = 5;
@@ -343,7 +348,7 @@ TEST_F(ObservabilityTest, ScrapedMetricsShowDeliveriesAndNoContact) {
   EXPECT_EQ(series[absl::StrCat(kSendErrors,
                                 "{channel=\"email\",reason=\"throttled\"}")],
             2);
-  EXPECT_EQ(series.size(), 36u) << *body;  // 9 + 21 + 3 + 3, nothing else
+  EXPECT_EQ(series.size(), 38u) << *body;  // 9 + 21 + 3 + 3 + 2, nothing else
   EXPECT_THAT(*body, Not(HasSubstr(kPhone)));
   EXPECT_THAT(*body, Not(HasSubstr(kEmail)));
   EXPECT_THAT(*body, Not(HasSubstr("@")));

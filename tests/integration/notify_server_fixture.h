@@ -42,6 +42,7 @@ class NotifyServerTest : public testing::NotifyStoreTest {
         *store_, *enqueuer_, clock_,
         ServerOptions{.insecure_dev_auth = true,
                       .allow_http_webhooks = true,
+                      .webhook_allow_cidrs = testing::SinkCidrs(),
                       .secrets = secrets_});
     grpc_ = std::make_unique<lienthong::testing::InProcessServer>(
         std::vector<grpc::Service*>{server_.get()});
@@ -49,6 +50,7 @@ class NotifyServerTest : public testing::NotifyStoreTest {
     http_ = testing::Sink::Http(dir_, "khoa-bi-mat-cua-webhook");
     TransportOptions t;
     t.sms_gateway_url = http_->Url("/sms");
+    t.webhook_allow_cidrs = testing::SinkCidrs();
     transport_ = NewCurlTransport(t, common::RealClock::Get());
     SenderOptions so;
     so.backoff.max_attempts = 2;

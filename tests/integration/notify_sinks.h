@@ -24,8 +24,14 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "services/notify/webhook_address.h"
 
 namespace lienthong::notify::testing {
+
+// The sinks listen on 127.0.0.1, a loopback address notify refuses as a
+// webhook's unless allowed: what --webhook_allow_cidrs=127.0.0.0/8 gives
+// the local stack.
+inline std::vector<Cidr> SinkCidrs() { return *ParseCidrs("127.0.0.0/8"); }
 
 inline std::string SourceDir() {
   const char* d = std::getenv("LIENTHONG_SOURCE_DIR");

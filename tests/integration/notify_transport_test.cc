@@ -446,7 +446,8 @@ TEST_F(TransportTest, SmtpTemporaryRefusalIsRetryable) {
 
 TEST_F(TransportTest, WebhookSignatureVerifiesAndTamperingFails) {
   auto sink = Sink::Http(*dir_, "webhook-secret");
-  auto t = NewCurlTransport({}, clock_);
+  auto t =
+      NewCurlTransport({.webhook_allow_cidrs = testing::SinkCidrs()}, clock_);
   const std::string body =
       R"({"event_type":"clock_overdue","dossier":"dossiers/X","text":"Quá hạn"})";
   SendResult r = t->Send({.delivery_id = "d-hook-1",
@@ -488,6 +489,88 @@ TEST_F(TransportTest, WebhookClientErrorIsPermanentAndOnlyHttpAllowed) {
   EXPECT_FALSE(r.ok);
 }
 
+// An agency chooses its webhook's URL and sees each attempt's outcome: an
+// address on our side (loopback here; private, link-local … alike, see
+// webhook_address_test) gets no request unless ops allowed its range, and
+// a name is judged by every address it resolves to, at each send.
+TEST_F(TransportTest, WebhookToANonPublicAddressIsNotSent) {
+  auto sink = Sink::Http(*dir_, "webhook-secret");
+  const int port = sink->port();
+  for (const std::string& url :
+       {absl::StrCat("http://127.0.0.1:", port, "/hooks/agency"),
+        absl::StrCat("http://localhost:", port, "/hooks/agency"),
+        absl::StrCat("http://[::ffff:127.0.0.1]:", port, "/hooks/agency"),
+        absl::StrCat("http://2130706433:", port, "/hooks/agency")}) {
+    SendResult r = NewCurlTransport({}, clock_)
+                       ->Send({.delivery_id = "d-ssrf",
+                               .channel = Channel::kWebhook,
+                               .recipient = url,
+                               .body = "{}",
+                               .webhook_secret = "webhook-secret"});
+    EXPECT_FALSE(r.ok) << url;
+    EXPECT_EQ(r.reason, SendErrorReason::kEndpoint) << url;
+    EXPECT_FALSE(r.permanent) << url;  // allowing the range later sends it
+    EXPECT_EQ(r.response_code, 0) << url;
+    EXPECT_THAT(r.error, HasSubstr("not allowed (loopback)")) << url;
+  }
+  EXPECT_EQ(sink->Stats()["received"], 0);
+
+  // A name resolving to an allowed and a refused address is refused:
+  // localhost is 127.0.0.1 and (usually) ::1.
+  absl::StatusOr<ResolvedUrl> local =
+      ResolveUrl(absl::StrCat("http://localhost:", port, "/hooks/agency"));
+  ASSERT_TRUE(local.ok()) << local.status();
+  EXPECT_FALSE(local->literal);
+  EXPECT_EQ(local->port, port);
+  const bool has_v6 =
+      std::any_of(local->addresses.begin(), local->addresses.end(),
+                  [](const IpAddress& a) { return a.v6; });
+  SendResult v4_only =
+      NewCurlTransport({.webhook_allow_cidrs = testing::SinkCidrs()}, clock_)
+          ->Send({.delivery_id = "d-local-1",
+                  .channel = Channel::kWebhook,
+                  .recipient = absl::StrCat("http://localhost:", port, "/h"),
+                  .body = "{}",
+                  .webhook_secret = "webhook-secret"});
+  EXPECT_EQ(v4_only.ok, !has_v6) << v4_only.error;
+
+  // Allowed, by name: sent once, to the address that was checked.
+  SendResult ok =
+      NewCurlTransport({.webhook_allow_cidrs = *ParseCidrs("127.0.0.0/8,::1")},
+                       clock_)
+          ->Send({.delivery_id = "d-local-2",
+                  .channel = Channel::kWebhook,
+                  .recipient =
+                      absl::StrCat("http://localhost:", port, "/hooks/agency"),
+                  .body = "{}",
+                  .webhook_secret = "webhook-secret"});
+  EXPECT_TRUE(ok.ok) << ok.error;
+  EXPECT_EQ(sink->Stats()["accepted"], has_v6 ? 1 : 2);
+}
+
+TEST(WebhookUrlRefusalTest, RefusesNonPublicLiteralsAndNamesOnly) {
+  const std::vector<Cidr> none;
+  for (const char* url :
+       {"https://127.0.0.1/h", "https://10.1.2.3:8443/h",
+        "https://169.254.169.254/latest/meta-data/", "https://[::1]/h",
+        "https://[fe80::1]/h", "https://[fd00::5]/h", "https://100.64.1.1/h",
+        "https://0.0.0.0/h", "https://224.0.0.1/h", "https://localhost/h",
+        "https://user@192.168.1.1/h", "https://2130706433/h"}) {
+    std::optional<std::string> why = WebhookUrlRefusal(url, none);
+    EXPECT_TRUE(why.has_value()) << url;
+  }
+  EXPECT_THAT(*WebhookUrlRefusal("https://10.1.2.3/h", none),
+              HasSubstr("is a private address"));
+  EXPECT_EQ(WebhookUrlRefusal("https://10.1.2.3/h", *ParseCidrs("10.0.0.0/8")),
+            std::nullopt);
+  EXPECT_EQ(WebhookUrlRefusal("https://203.162.4.190/h", none), std::nullopt);
+  EXPECT_EQ(WebhookUrlRefusal("https://[2001:ee0:4141::1]/h", none),
+            std::nullopt);
+  // Not resolvable (yet): accepted; every send resolves and checks.
+  EXPECT_EQ(WebhookUrlRefusal("https://no-such-host.invalid/h", none),
+            std::nullopt);
+}
+
 // HTTPS on the HTTP channels (SMS gateway, webhooks): the peer is verified
 // by default, so a self-signed endpoint nobody said to trust gets nothing.
 OutgoingMessage HttpsSms(const std::string& id) {
@@ -526,7 +609,7 @@ TEST_F(TransportTest, HttpsWebhookWithAnUntrustedCertificateIsRefused) {
   auto sink = Sink::Https(*dir_, *dir_ + "/hook-untrusted.crt",
                           *dir_ + "/hook-untrusted.key", "webhook-secret-16+");
   SendResult r =
-      NewCurlTransport({}, clock_)
+      NewCurlTransport({.webhook_allow_cidrs = testing::SinkCidrs()}, clock_)
           ->Send(HttpsWebhook("d-https-2", sink->Url("/hooks/agency")));
   EXPECT_FALSE(r.ok);
   EXPECT_THAT(r.error, HasSubstr("certificate"));
@@ -542,6 +625,7 @@ TEST_F(TransportTest, HttpsToTheConfiguredCaFileDeliversOnce) {
   TransportOptions o;  // verification stays on; the CA is now known
   o.sms_gateway_url = sink->Url("/sms");
   o.ca_file = *dir_ + "/https-trusted.crt";
+  o.webhook_allow_cidrs = testing::SinkCidrs();
   auto t = NewCurlTransport(o, clock_);
   SendResult sms = t->Send(HttpsSms("d-https-3"));
   ASSERT_TRUE(sms.ok) << sms.error;

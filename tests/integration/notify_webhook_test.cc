@@ -1,9 +1,9 @@
 // Agencies and supervisors hear through their webhooks, over real gRPC, a
-// real PostgreSQL and the real HTTP sink: signed bodies that carry no
-// secret; a secret sealed at rest that a replica without the key cannot
-// use; a changed secret signing alongside the old one for a day; a
-// cancelled task told to its own agency only; overdue clocks told to the
-// supervisors above the agency.
+// real PostgreSQL and the real HTTP sink: URLs on our own network refused
+// at registration; signed bodies that carry no secret; a secret sealed at rest
+// that a replica without the key cannot use; a changed secret signing alongside
+// the old one for a day; a cancelled task told to its own agency only; overdue
+// clocks told to the supervisors above the agency.
 
 #include <algorithm>
 
@@ -18,6 +18,66 @@ using ::lienthong::testing::StatusHasReason;
 using ::testing::HasSubstr;
 using testing::Hcm;
 using testing::Sink;
+
+// The agency chooses the URL and sees every attempt's outcome: a URL on
+// our side (loopback, private, link-local, CGNAT, unspecified, multicast)
+// would make notify a port scanner for it. Refused unless ops allowed the
+// range (the fixture's server allows 127.0.0.0/8 for the sinks).
+TEST_F(NotifyServerTest, RegisterWebhookRefusesNonPublicAddresses) {
+  NotifyServer strict(*store_, *enqueuer_, clock_,
+                      ServerOptions{.insecure_dev_auth = true,
+                                    .allow_http_webhooks = true,
+                                    .secrets = secrets_});
+  lienthong::testing::InProcessServer grpc({&strict});
+  auto stub = v1::NotifyService::NewStub(grpc.NewChannel());
+  const auto reg = [&](const std::string& url) {
+    v1::RegisterWebhookRequest req;
+    req.mutable_webhook()->set_agency("agencies/000.00.14.H26");
+    req.mutable_webhook()->set_url(url);
+    req.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
+    v1::RegisterWebhookResponse resp;
+    return grpc_util::FromGrpcStatus(stub->RegisterWebhook(
+        As("agency_system", "000.00.14.H26").get(), req, &resp));
+  };
+  for (const std::string& url :
+       {http_->Url("/hooks/x"), std::string("https://localhost/h"),
+        std::string("https://10.0.0.5/h"),
+        std::string("https://169.254.169.254/latest/meta-data/"),
+        std::string("https://[::1]:8443/h"), std::string("https://[fe80::1]/h"),
+        std::string("https://[fd00::1]/h"), std::string("https://100.64.0.1/h"),
+        std::string("https://0.0.0.0/h"), std::string("https://239.1.1.1/h"),
+        std::string("https://172.16.5.5/h"),
+        std::string("https://192.168.0.1/h")}) {
+    const absl::Status s = reg(url);
+    EXPECT_THAT(s, StatusHasReason(absl::StatusCode::kInvalidArgument,
+                                   "INVALID_WEBHOOK"))
+        << url;
+    const common::ErrorDetails d = common::GetErrorDetails(s);
+    ASSERT_EQ(d.field_violations.size(), 1u) << url;
+    EXPECT_EQ(d.field_violations[0].field, "webhook.url");
+    EXPECT_THAT(d.field_violations[0].description,
+                HasSubstr("--webhook_allow_cidrs"));
+  }
+  EXPECT_THAT(common::GetErrorDetails(reg(http_->Url("/h")))
+                  .field_violations[0]
+                  .description,
+              HasSubstr("is a loopback address"));
+  v1::ListWebhooksResponse hooks;
+  ASSERT_TRUE(stub->ListWebhooks(As("admin").get(), {}, &hooks).ok());
+  EXPECT_EQ(hooks.webhooks_size(), 0);
+  // A public address is fine (nothing is sent to it here).
+  EXPECT_THAT(reg("https://203.162.4.190/hooks/x"), IsOk());
+  // And the sinks' loopback, on the fixture's server that allows it.
+  v1::RegisterWebhookRequest req;
+  req.mutable_webhook()->set_agency("agencies/000.00.14.H26");
+  req.mutable_webhook()->set_url(http_->Url("/hooks/x"));
+  req.mutable_webhook()->set_secret("khoa-bi-mat-cua-webhook");
+  v1::RegisterWebhookResponse resp;
+  EXPECT_TRUE(stub_
+                  ->RegisterWebhook(As("agency_system", "000.00.14.H26").get(),
+                                    req, &resp)
+                  .ok());
+}
 
 TEST_F(NotifyServerTest, WebhookHearsOverdueClocksSignedAndWithoutSecret) {
   v1::RegisterWebhookRequest reg;
