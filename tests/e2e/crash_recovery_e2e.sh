@@ -3,12 +3,17 @@
 # joint birth registrations one after another through the CLI, retrying
 # each with the same request_id until it is answered, while the services
 # are killed with SIGKILL and started again: intake twice (between and
-# during submissions), routing, deadline and notify together once. Then
+# during submissions), routing, deadline and notify together once, and
+# notify again while it holds an SMS at a slow gateway. Then
 # every request has exactly one dossier, the codes are gap-free, every
 # dossier reached routing (its three legs), deadline (its clock) and
 # notify (one SMS at the gateway), and no event is left undelivered.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/stack_lib.sh"
+# A send cut short by SIGKILL is taken up again once its lease runs out
+# (at least once): a short lease, and channel timeouts short enough for it,
+# so the test need not wait the default two minutes.
+notify_flags+=(--send_lease=5s --sms_timeout=2s --smtp_timeout=2s --webhook_timeout=2s)
 start_stack
 psql=(/usr/lib/postgresql/15/bin/psql "$dsn" -tAq -v ON_ERROR_STOP=1)
 
@@ -97,6 +102,7 @@ crash_during() {
   refused=$(grep -c '^error' "$work/cli.log" || true)
   touch "$work/gate.$gate"
   sleep "$after"
+  [[ -z "$before_kill" ]] || "$before_kill"
   for s in "$@"; do kill -9 "${pid[$s]}"; wait "${pid[$s]}" 2>/dev/null || true; done
   if [[ " $* " == *" intake "* ]]; then
     for _ in $(seq 200); do
@@ -109,9 +115,26 @@ crash_during() {
   for s in "$@"; do start_svc "$s"; done
   for s in "$@"; do wait_serving "$s"; done
 }
+before_kill=""
 crash_during 9 0 intake
 crash_during 17 0 routing deadline notify
+# The SMS gateway answers slowly, and notify dies while it holds an SMS:
+# after its lease the SMS goes again, and the gateway keeps one copy.
+sms_control="http://127.0.0.1:${sink_port[sms]}/_control"
+curl -fsS -X POST "$sms_control/delay?ms=1500" >/dev/null || fail "SMS sink control"
+sms_in_flight() {
+  for _ in $(seq 200); do
+    /usr/bin/python3 -c 'import json, sys; s = json.load(sys.stdin)
+sys.exit(0 if s["received"] > s["accepted"] + s["duplicates"] + s["failed"] else 1)' \
+      < <(curl -fsS "$sms_control/stats") && return 0
+    sleep 0.05
+  done
+  fail "no SMS reached the gateway to be cut short"
+}
+before_kill=sms_in_flight
 crash_during 25 0.1 intake notify
+before_kill=""
+curl -fsS -X POST "$sms_control/reset" >/dev/null
 wait "$submitter" || fail "the counter gave up"
 unset "pid[counter]"
 # A counter that lost the answers retries old requests after the crashes:
@@ -183,6 +206,8 @@ for c in codes:
     got = [t for t in texts if c in t and "đã được tiếp nhận" in t]
     assert len(got) == 1, (c, len(got))
 dups = sum(1 for e in entries if e["result"] == "duplicate")
+# The SMS cut short by the kill went again after its lease.
+assert dups >= 1, "no SMS was sent again after notify died holding it"
 print(f"e2e: {len(codes)} receipts by SMS, each once ({dups} resent copies recognised by the gateway)")
 PY
 stop_stack
