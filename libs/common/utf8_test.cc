@@ -38,5 +38,18 @@ TEST(JsonEscapeTest, EscapesQuotesBackslashesAndControlsKeepsVietnamese) {
   EXPECT_EQ(JsonEscape(""), "");
 }
 
+TEST(Utf8Test, AppendUtf8WritesEachLengthAndReplacesWhatIsNotText) {
+  std::string out;
+  for (char32_t cp : {U'a', U'\u00e0', U'\u1ec7', U'\U0001F600'}) {
+    AppendUtf8(cp, &out);
+  }
+  EXPECT_EQ(out, "a\u00e0\u1ec7\U0001F600");  // a, à, ệ, 😀
+  std::string bad;
+  AppendUtf8(0xD800, &bad);
+  AppendUtf8(0x110000, &bad);
+  AppendUtf8(0, &bad);
+  EXPECT_EQ(bad, "\uFFFD\uFFFD\uFFFD");
+}
+
 }  // namespace
 }  // namespace lienthong::common

@@ -114,27 +114,6 @@ std::string WrapBase64(absl::string_view data) {
   return out;
 }
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    cp = 0xFFFD;
-  }
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Decodes the entity at `s` (starting with '&'); returns the bytes used,
 // 0 when it is not one we know (the '&' then stays as it is).
 size_t DecodeEntity(absl::string_view s, std::string* out) {
@@ -161,7 +140,7 @@ size_t DecodeEntity(absl::string_view s, std::string* out) {
   } else {
     return 0;
   }
-  AppendUtf8(cp, out);
+  common::AppendUtf8(cp, out);
   return semi + 1;
 }
 

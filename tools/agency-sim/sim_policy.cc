@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "absl/strings/match.h"
+#include "libs/common/utf8.h"
 
 namespace lienthong::agency_sim {
 namespace {
@@ -33,24 +34,6 @@ char32_t Next(absl::string_view s, size_t* i) {
   }
   *i += len;
   return cp;
-}
-
-void Append(char32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // Every precomposed Vietnamese letter, both cases, by its base letter.
@@ -109,7 +92,7 @@ std::string FoldVietnamese(absl::string_view s) {
     if (it != BaseLetters().end()) {
       out.push_back(it->second);
     } else {
-      Append(cp, &out);
+      common::AppendUtf8(cp, &out);
     }
   }
   return out;
