@@ -9,9 +9,12 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 
 namespace lienthong::bench {
@@ -113,9 +116,99 @@ class Collector {
   CpuTimes cpu_ = ReadCpu();
 };
 
+// What an asynchronous loop's completions report, and how many of its
+// calls are still out.
+class AsyncTally {
+ public:
+  void Started() {
+    absl::MutexLock lock(&mu_);
+    ++outstanding_;
+  }
+  // A call ended with `s`, `latency` after `from` (the open loop's
+  // scheduled instant, kept in the trace when `trace`).
+  void Ended(const absl::Status& s, absl::Time from, absl::Duration latency,
+             bool trace) {
+    absl::MutexLock lock(&mu_);
+    --outstanding_;
+    if (s.ok()) {
+      ++ok_;
+      lat_.push_back(latency);
+      if (trace) trace_.emplace_back(from, latency);
+    } else {
+      ++failed_;
+      if (failure_.empty()) failure_ = s.ToString();
+    }
+  }
+  // Waits until no call is out, then adds what they reported to `out`.
+  void WaitAndAddTo(Collector& out) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](int* n) { return *n == 0; }, &outstanding_));
+    out.Add(ok_, failed_, failure_, lat_, std::move(trace_));
+  }
+
+ private:
+  absl::Mutex mu_;
+  int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t ok_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t failed_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string failure_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Duration> lat_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<absl::Time, absl::Duration>> trace_
+      ABSL_GUARDED_BY(mu_);
+};
+
+Figures RunClosedLoopAsync(int clients, absl::Duration duration,
+                           const AsyncOp& op) {
+  Collector out;
+  // Shared with the completions: the last one may still be unlocking it
+  // when this function returns.
+  auto tally = std::make_shared<AsyncTally>();
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + duration;
+  // Client c's i-th call; as it ends, the client's next one starts (before
+  // this one is counted as ended, so the tally never reads zero between).
+  std::function<void(int, int64_t)> issue = [&](int c, int64_t i) {
+    const absl::Time t0 = absl::Now();
+    tally->Started();
+    op(c, i, [&issue, end, tally, c, i, t0](absl::Status s) {
+      const absl::Time t1 = absl::Now();
+      if (t1 < end) issue(c, i + 1);
+      tally->Ended(s, t0, t1 - t0, false);
+    });
+  };
+  for (int c = 0; c < clients; ++c) issue(c, 0);
+  tally->WaitAndAddTo(out);
+  return out.Take(absl::Now() - start);
+}
+
+Figures RunOpenLoopAsync(double rate_per_second, int clients,
+                         absl::Duration duration, const AsyncOp& op) {
+  Collector out;
+  auto tally = std::make_shared<AsyncTally>();  // as in RunClosedLoopAsync
+  const int64_t total =
+      static_cast<int64_t>(rate_per_second * absl::ToDoubleSeconds(duration));
+  const absl::Duration gap = absl::Seconds(1) / rate_per_second;
+  const absl::Time start = absl::Now() + absl::Milliseconds(50);
+  for (int64_t i = 0; i < total; ++i) {
+    const absl::Time scheduled = start + gap * i;
+    const absl::Time now = absl::Now();
+    if (scheduled > now) absl::SleepFor(scheduled - now);
+    tally->Started();
+    op(static_cast<int>(i % std::max(1, clients)), i,
+       [tally, scheduled](absl::Status s) {
+         tally->Ended(s, scheduled, absl::Now() - scheduled, true);
+       });
+  }
+  tally->WaitAndAddTo(out);
+  return out.Take(absl::Now() - start);
+}
+
 }  // namespace
 
-Figures RunClosedLoop(int clients, absl::Duration duration, const Op& op) {
+Figures RunClosedLoop(int clients, absl::Duration duration, const Load& load) {
+  if (load.async) return RunClosedLoopAsync(clients, duration, load.async);
+  const Op& op = load.op;
   Collector out;
   const absl::Time start = absl::Now();
   const absl::Time end = start + duration;
@@ -144,7 +237,11 @@ Figures RunClosedLoop(int clients, absl::Duration duration, const Op& op) {
 }
 
 Figures RunOpenLoop(double rate_per_second, int workers,
-                    absl::Duration duration, const Op& op) {
+                    absl::Duration duration, const Load& load) {
+  if (load.async) {
+    return RunOpenLoopAsync(rate_per_second, workers, duration, load.async);
+  }
+  const Op& op = load.op;
   Collector out;
   const int64_t total =
       static_cast<int64_t>(rate_per_second * absl::ToDoubleSeconds(duration));

@@ -83,6 +83,11 @@ ABSL_FLAG(bool, lean_client, true,
           "submit through the lean load generator (LeanServiceOp: requests "
           "serialized once, answers parsed 1 in 32); false: the generated "
           "stub, building and parsing every message");
+ABSL_FLAG(bool, async_client, true,
+          "with --lean_client: calls started from one thread per loop and "
+          "finished on one completion thread (no thread per call); false: "
+          "a thread per client or open-loop worker, each waiting on its "
+          "call");
 ABSL_FLAG(double, profile_rate, 0,
           "for profiling: only the service's open loop at this many "
           "submissions a second for --duration, then its figures");
@@ -206,15 +211,33 @@ int Run() {
   if (in_process) SeedService(*stubs[0], seed);
 
   const bool lean = absl::GetFlag(FLAGS_lean_client);
-  const bench::Op submit =
-      lean ? LeanServiceOp(channels, seed) : ServiceOp(stubs, seed);
+  const bool async = lean && absl::GetFlag(FLAGS_async_client);
   // Every submission answered OK, to compare with the dossiers stored.
   std::atomic<int64_t> answered{0};
-  const bench::Op service_op = [&submit, &answered](int c, int64_t i) {
-    absl::Status s = submit(c, i);
+  const auto count = [&answered](const absl::Status& s) {
     if (s.ok()) answered.fetch_add(1, std::memory_order_relaxed);
-    return s;
   };
+  std::shared_ptr<bench::AsyncCalls> async_calls;
+  bench::Load service_op = bench::Op{};
+  if (async) {
+    async_calls = std::make_shared<bench::AsyncCalls>(channels);
+    service_op = bench::Load::Async(
+        [&count, submit = AsyncLeanServiceOp(async_calls, seed)](
+            int c, int64_t i, bench::Done done) {
+          submit(c, i, [&count, done = std::move(done)](absl::Status s) {
+            count(s);
+            done(std::move(s));
+          });
+        });
+  } else {
+    service_op = bench::Op(
+        [&count, submit = lean ? LeanServiceOp(channels, seed)
+                               : ServiceOp(stubs, seed)](int c, int64_t i) {
+          absl::Status s = submit(c, i);
+          count(s);
+          return s;
+        });
+  }
   const bench::Op baseline_op = BaselineOp(baseline_pool, seed, *cal);
   const std::string where =
       in_process ? absl::StrCat("in-process (pool ",
@@ -226,7 +249,10 @@ int Run() {
       "%s service, %s client\n",
       absl::StrJoin(client_counts, " and ").c_str(),
       absl::GetFlag(FLAGS_channels), absl::FormatDuration(duration).c_str(),
-      seed.counters.size(), where.c_str(), lean ? "lean" : "stub");
+      seed.counters.size(), where.c_str(),
+      async  ? "lean asynchronous"
+      : lean ? "lean"
+             : "stub");
   // The in-process service's submissions and transactions so far.
   const bench::BatchCounter batches = [&service]() -> std::pair<long, long> {
     if (!service) return {0, 0};
@@ -273,17 +299,34 @@ int Run() {
   // connections and server (interceptor, threads) answering Health/Check,
   // which touches no database. Client and server share the cores with
   // PostgreSQL, so this cost is paid by every submission too.
-  const bench::Op floor_op = [&health_stubs](int client,
-                                             int64_t) -> absl::Status {
-    grpc::ClientContext ctx;
-    grpc::health::v1::HealthCheckRequest req;
-    req.set_service("lienthong.intake.v1.IntakeService");
-    grpc::health::v1::HealthCheckResponse resp;
-    grpc::Status s =
-        health_stubs[client % health_stubs.size()]->Check(&ctx, req, &resp);
-    if (!s.ok()) return absl::UnavailableError(s.error_message());
-    return absl::OkStatus();
-  };
+  bench::Load floor_op = bench::Op{};
+  if (async) {
+    grpc::health::v1::HealthCheckRequest check;
+    check.set_service("lienthong.intake.v1.IntakeService");
+    const std::string bytes = check.SerializeAsString();
+    floor_op = bench::Load::Async([&async_calls, bytes](int client, int64_t,
+                                                        bench::Done done) {
+      grpc::Slice slice(bytes.data(), bytes.size());
+      async_calls->Call(
+          client, "/grpc.health.v1.Health/Check", grpc::ByteBuffer(&slice, 1),
+          nullptr,
+          [done = std::move(done)](const grpc::Status& s, grpc::ByteBuffer&) {
+            done(s.ok() ? absl::OkStatus()
+                        : absl::UnavailableError(s.error_message()));
+          });
+    });
+  } else {
+    floor_op = bench::Op([&health_stubs](int client, int64_t) -> absl::Status {
+      grpc::ClientContext ctx;
+      grpc::health::v1::HealthCheckRequest req;
+      req.set_service("lienthong.intake.v1.IntakeService");
+      grpc::health::v1::HealthCheckResponse resp;
+      grpc::Status s =
+          health_stubs[client % health_stubs.size()]->Check(&ctx, req, &resp);
+      if (!s.ok()) return absl::UnavailableError(s.error_message());
+      return absl::OkStatus();
+    });
+  }
   // Baseline and service alternate in --rounds rounds (each phase's
   // --duration split between them), at each of --clients; each side's
   // peak is its best count (peak_rounds.h). The ratio is judged on the

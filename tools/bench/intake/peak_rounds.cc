@@ -14,8 +14,8 @@ std::vector<double> PeakRounds::RoundRatios() const {
 }
 
 PeakRounds RunPeakRounds(const std::vector<int>& counts, int rounds,
-                         absl::Duration slice, const Op& baseline,
-                         const Op& service, const BatchCounter& batches) {
+                         absl::Duration slice, const Load& baseline,
+                         const Load& service, const BatchCounter& batches) {
   const size_t n = counts.size();
   PeakRounds p;
   p.counts = counts;

@@ -42,7 +42,7 @@ struct PeakRounds {
 };
 
 PeakRounds RunPeakRounds(const std::vector<int>& counts, int rounds,
-                         absl::Duration slice, const Op& baseline,
-                         const Op& service, const BatchCounter& batches);
+                         absl::Duration slice, const Load& baseline,
+                         const Load& service, const BatchCounter& batches);
 
 }  // namespace lienthong::bench

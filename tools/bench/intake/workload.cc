@@ -174,15 +174,11 @@ constexpr int kParseEvery = 32;
 
 }  // namespace
 
-bench::Op LeanServiceOp(
-    const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+namespace {
+
+// Each ward's request without its request_id, serialized once.
+std::shared_ptr<const std::vector<std::string>> RequestTemplates(
     const Seed& seed) {
-  auto stubs =
-      std::make_shared<std::vector<std::unique_ptr<grpc::GenericStub>>>();
-  for (const auto& c : channels) {
-    stubs->push_back(std::make_unique<grpc::GenericStub>(c));
-  }
-  // Each ward's request without its request_id, serialized once.
   auto templates = std::make_shared<std::vector<std::string>>();
   const v1::Dossier birth = BirthDossier();
   for (const v1::Agency& ward : seed.counters) {
@@ -191,18 +187,67 @@ bench::Op LeanServiceOp(
     *req.mutable_dossier() = birth;
     templates->push_back(req.SerializeAsString());
   }
-  return [stubs, templates](int client, int64_t i) -> absl::Status {
+  return templates;
+}
+
+// Client `client`'s i-th request: its ward's bytes with a fresh request_id
+// appended.
+grpc::ByteBuffer LeanRequest(const std::vector<std::string>& templates,
+                             int client, int64_t i) {
+  std::string bytes = templates[(client + i) % templates.size()];
+  const std::string id = common::NewUuid();
+  bytes += static_cast<char>(
+      (v1::SubmitDossierRequest::kRequestIdFieldNumber << 3) | 2);
+  bytes += static_cast<char>(id.size());  // 36 < 128: one byte
+  bytes += id;
+  grpc::Slice slice(bytes.data(), bytes.size());
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// The call's outcome; every kParseEvery-th answer (by `i`) is parsed and
+// must hold the received dossier with its code and the receipt.
+absl::Status CheckLeanAnswer(const grpc::Status& status,
+                             grpc::ByteBuffer& response, int64_t i) {
+  if (!status.ok()) return grpc_util::FromGrpcStatus(status);
+  if (i % kParseEvery != 0) return absl::OkStatus();
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) {
+    return absl::InternalError("answer unreadable");
+  }
+  std::string answer;
+  for (const grpc::Slice& s : slices) {
+    answer.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  v1::SubmitDossierResponse resp;
+  if (!resp.ParseFromString(answer) || resp.dossier().code().empty() ||
+      resp.dossier().state() != v1::DOSSIER_STATE_RECEIVED ||
+      resp.receipt_html().empty()) {
+    return absl::InternalError(
+        "an answer without a received dossier or its receipt");
+  }
+  return absl::OkStatus();
+}
+
+void AsCityOfficer(grpc::ClientContext& ctx) {
+  As(ctx, "counter_officer", kCity);
+}
+
+}  // namespace
+
+bench::Op LeanServiceOp(
+    const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+    const Seed& seed) {
+  auto stubs =
+      std::make_shared<std::vector<std::unique_ptr<grpc::GenericStub>>>();
+  for (const auto& c : channels) {
+    stubs->push_back(std::make_unique<grpc::GenericStub>(c));
+  }
+  return [stubs, templates = RequestTemplates(seed)](
+             int client, int64_t i) -> absl::Status {
     thread_local ThreadQueue queue;
-    std::string bytes = (*templates)[(client + i) % templates->size()];
-    const std::string id = common::NewUuid();
-    bytes += static_cast<char>(
-        (v1::SubmitDossierRequest::kRequestIdFieldNumber << 3) | 2);
-    bytes += static_cast<char>(id.size());  // 36 < 128: one byte
-    bytes += id;
-    grpc::Slice slice(bytes.data(), bytes.size());
-    const grpc::ByteBuffer request(&slice, 1);
+    const grpc::ByteBuffer request = LeanRequest(*templates, client, i);
     grpc::ClientContext ctx;
-    As(ctx, "counter_officer", kCity);
+    AsCityOfficer(ctx);
     grpc::ByteBuffer response;
     grpc::Status status;
     auto call = (*stubs)[client % stubs->size()]->PrepareUnaryCall(
@@ -214,25 +259,20 @@ bench::Op LeanServiceOp(
     if (!queue.get().Next(&tag, &ok) || tag != &status || !ok) {
       return absl::InternalError("completion queue");
     }
-    if (!status.ok()) return grpc_util::FromGrpcStatus(status);
-    if (i % kParseEvery == 0) {
-      std::vector<grpc::Slice> slices;
-      if (!response.Dump(&slices).ok()) {
-        return absl::InternalError("answer unreadable");
-      }
-      std::string answer;
-      for (const grpc::Slice& s : slices) {
-        answer.append(reinterpret_cast<const char*>(s.begin()), s.size());
-      }
-      v1::SubmitDossierResponse resp;
-      if (!resp.ParseFromString(answer) || resp.dossier().code().empty() ||
-          resp.dossier().state() != v1::DOSSIER_STATE_RECEIVED ||
-          resp.receipt_html().empty()) {
-        return absl::InternalError(
-            "an answer without a received dossier or its receipt");
-      }
-    }
-    return absl::OkStatus();
+    return CheckLeanAnswer(status, response, i);
+  };
+}
+
+bench::AsyncOp AsyncLeanServiceOp(std::shared_ptr<bench::AsyncCalls> calls,
+                                  const Seed& seed) {
+  return [calls, templates = RequestTemplates(seed)](int client, int64_t i,
+                                                     bench::Done done) {
+    calls->Call(client, kSubmitMethod, LeanRequest(*templates, client, i),
+                AsCityOfficer,
+                [i, done = std::move(done)](const grpc::Status& status,
+                                            grpc::ByteBuffer& answer) {
+                  done(CheckLeanAnswer(status, answer, i));
+                });
   };
 }
 

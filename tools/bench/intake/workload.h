@@ -15,6 +15,7 @@
 #include "libs/calendar/working_calendar.h"
 #include "libs/db/pool.h"
 #include "lienthong/intake/v1/intake_service.grpc.pb.h"
+#include "tools/bench/intake/async_calls.h"
 #include "tools/bench/intake/bench_util.h"
 
 namespace lienthong::intake {
@@ -51,6 +52,11 @@ bench::Op ServiceOp(
 bench::Op LeanServiceOp(
     const std::vector<std::shared_ptr<grpc::Channel>>& channels,
     const Seed& seed);
+
+// LeanServiceOp's calls, asynchronous: started by the loop's thread and
+// finished on `calls`' completion thread (bench::Load::Async).
+bench::AsyncOp AsyncLeanServiceOp(std::shared_ptr<bench::AsyncCalls> calls,
+                                  const Seed& seed);
 
 // The same rows with no gRPC, no validation, no idempotency record, no
 // transition or audit row: the counter, the dossier (documents inside its
