@@ -177,10 +177,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                               std::min(2, options.idle_threads));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               options.idle_threads);
-  // Idle pollers wake up this often to check for shutdown; the default
-  // (10 ms) times `idle_threads` is needless wake-ups on an idle server.
+  // Each idle poller wakes up this often (shutdown does not wait for it:
+  // it shuts the queue down); the default (10 ms) times `idle_threads` is
+  // needless wake-ups on an idle server.
   builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
+      grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 1000);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;

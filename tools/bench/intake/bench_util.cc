@@ -120,8 +120,18 @@ class Collector {
 // calls are still out.
 class AsyncTally {
  public:
-  void Started() {
+  // Counts a call as out; with `limit` > 0, first waits until fewer than
+  // `limit` are.
+  void Started(int limit = 0) {
     absl::MutexLock lock(&mu_);
+    if (limit > 0) {
+      struct Below {
+        int* n;
+        int limit;
+      } below{&outstanding_, limit};
+      mu_.Await(absl::Condition(
+          +[](Below* b) { return *b->n < b->limit; }, &below));
+    }
     ++outstanding_;
   }
   // A call ended with `s`, `latency` after `from` (the open loop's
@@ -182,6 +192,10 @@ Figures RunClosedLoopAsync(int clients, absl::Duration duration,
   return out.Take(absl::Now() - start);
 }
 
+// At most `clients` calls are out at once, as many as the blocking loop's
+// workers: when that many wait, the next starts late (its latency still
+// counts from its instant), and a stall does not pile up more calls than
+// the server has threads for.
 Figures RunOpenLoopAsync(double rate_per_second, int clients,
                          absl::Duration duration, const AsyncOp& op) {
   Collector out;
@@ -194,7 +208,7 @@ Figures RunOpenLoopAsync(double rate_per_second, int clients,
     const absl::Time scheduled = start + gap * i;
     const absl::Time now = absl::Now();
     if (scheduled > now) absl::SleepFor(scheduled - now);
-    tally->Started();
+    tally->Started(std::max(1, clients));
     op(static_cast<int>(i % std::max(1, clients)), i,
        [tally, scheduled](absl::Status s) {
          tally->Ended(s, scheduled, absl::Now() - scheduled, true);

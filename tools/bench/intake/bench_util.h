@@ -83,8 +83,9 @@ Figures MergeSteady(const std::vector<Figures>& runs,
                     absl::Duration stall, int* steady);
 
 Figures RunClosedLoop(int clients, absl::Duration duration, const Load& load);
-// `workers`: blocking workers, or for an asynchronous load how many
-// clients the requests are spread over (as the workers spread them).
+// `workers`: blocking workers, or for an asynchronous load the most calls
+// out at once (the requests spread over as many clients as the workers
+// spread them).
 Figures RunOpenLoop(double rate_per_second, int workers,
                     absl::Duration duration, const Load& load);
 
