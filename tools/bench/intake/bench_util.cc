@@ -343,6 +343,21 @@ void PrintSteadyTail(const std::string& label, Figures& all,
     }
   }
   std::printf("\n");
+  // Each round on its own, with what the host did meanwhile.
+  std::printf("    by round: p99 ms (slowest disk flush ms, steal %%)");
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    Figures f = rounds[r];
+    double slowest = 0;
+    if (r < flushes.size()) {
+      for (absl::Duration d : flushes[r]) {
+        slowest = std::max(slowest, absl::ToDoubleMilliseconds(d));
+      }
+    }
+    const double cpu = f.busy_cpu_seconds + f.steal_cpu_seconds;
+    std::printf(" %.1f (%.0f, %.0f %%)", f.PercentileMs(0.99), slowest,
+                cpu > 0 ? 100 * f.steal_cpu_seconds / cpu : 0.0);
+  }
+  std::printf("\n");
 }
 
 StorageProbe::StorageProbe(std::string dir)
