@@ -67,6 +67,12 @@ struct Figures {
   // commit a call costs more CPU at moderate load (smaller batches) than
   // at peak, so 60 % of the peak rate is more than 60 % of the cores.
   double BusyFraction(int cores) const;
+  // Of the CPU the machine asked for (busy and stolen), the share the
+  // hypervisor gave to others, 0 to 1.
+  double StealFraction() const {
+    const double asked = busy_cpu_seconds + steal_cpu_seconds;
+    return asked > 0 ? steal_cpu_seconds / asked : 0;
+  }
 
   double Throughput() const;      // successful requests per second
   double PercentileMs(double p);  // 0 < p <= 1; sorts `latencies`
@@ -77,10 +83,15 @@ struct Figures {
 Figures Merge(const std::vector<Figures>& runs);
 
 // The runs whose storage probe (flushes[i] beside runs[i]) saw no flush
-// over `stall`, merged; *steady says how many there were.
+// over `stall`, and whose steal (the share of the CPU they asked for that
+// the hypervisor gave to others) was under `max_steal`, merged; *steady
+// says how many there were.
+// `earlier_steal[i]`, when given, is the steal of what set run i's rate
+// (the peak measured before it): a run counts only if both were under.
 Figures MergeSteady(const std::vector<Figures>& runs,
                     const std::vector<std::vector<absl::Duration>>& flushes,
-                    absl::Duration stall, int* steady);
+                    absl::Duration stall, int* steady, double max_steal = 1.0,
+                    const std::vector<double>& earlier_steal = {});
 
 Figures RunClosedLoop(int clients, absl::Duration duration, const Load& load);
 // `workers`: blocking workers, or for an asynchronous load the most calls
@@ -125,14 +136,20 @@ std::vector<absl::Duration> Flatten(
     const std::vector<std::vector<absl::Duration>>& rounds);
 
 // "<label>  X ms over all N rounds; Y ms over the K with no disk flush over
-// 50 ms" (the second part only when `probed`). A durable commit waits for
-// its WAL flush, so while the device stalls every commit waits, whatever
-// the code above it; the second figure is the software's tail on a disk
-// that answers. `all` is `rounds` merged; `flushes[i]` is rounds[i]'s.
+// 50 ms" (the second part only when `probed`), then the same over the
+// rounds with no such flush and under 10 % steal, then each round's p99
+// beside its slowest flush and its steal. A durable commit waits for its
+// WAL flush, so while the device stalls every commit waits, whatever the
+// code above it; and a round's rate is set from the peak measured before
+// it, so a round in which the hypervisor takes a third of the CPU runs at
+// nearer 90 % of what the machine then has than at 60 %. The later figures
+// are the software's tail on a host that answers. `all` is `rounds`
+// merged; `flushes[i]` is rounds[i]'s; `peak_steal[i]` the steal while the
+// peak that set rounds[i]'s rate was measured.
 void PrintSteadyTail(const std::string& label, Figures& all,
                      const std::vector<Figures>& rounds,
                      const std::vector<std::vector<absl::Duration>>& flushes,
-                     bool probed);
+                     const std::vector<double>& peak_steal, bool probed);
 
 // "storage: N flushes, p50, p99, max, over 50 ms: K" for `flushes`.
 void PrintStorage(const std::string& label,

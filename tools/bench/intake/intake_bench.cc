@@ -354,10 +354,14 @@ int Run() {
   bench::StorageProbe probe(StorageProbeDir(baseline_pool));
   // Each round's flushes, to tell the rounds the disk stalled in.
   std::vector<std::vector<absl::Duration>> service_flushes, baseline_flushes;
+  // The steal while each round's peak was measured (it set the round's
+  // rate).
+  std::vector<double> peak_steal, baseline_peak_steal;
   for (int r = 0; r < rounds; ++r) {
-    const double now_peak =
-        bench::RunClosedLoop(service_clients, slice / 2, service_op)
-            .Throughput();
+    const bench::Figures service_peak =
+        bench::RunClosedLoop(service_clients, slice / 2, service_op);
+    peak_steal.push_back(service_peak.StealFraction());
+    const double now_peak = service_peak.Throughput();
     const double round_rate = fraction * now_peak;
     offered += round_rate / rounds;
     const auto before = batches();
@@ -368,9 +372,10 @@ int Run() {
     const auto after = batches();
     paced_batches.first += after.first - before.first;
     paced_batches.second += after.second - before.second;
-    const double base_peak =
-        bench::RunClosedLoop(baseline_clients, slice / 2, baseline_op)
-            .Throughput();
+    const bench::Figures baseline_peak =
+        bench::RunClosedLoop(baseline_clients, slice / 2, baseline_op);
+    baseline_peak_steal.push_back(baseline_peak.StealFraction());
+    const double base_peak = baseline_peak.Throughput();
     offered_baseline += fraction * base_peak / rounds;
     probe.Start();
     paced_baseline_runs.push_back(bench::RunOpenLoop(
@@ -438,7 +443,7 @@ int Run() {
                 per_transaction({0, 0}, paced_batches));
   }
   bench::PrintSteadyTail(absl::StrCat("p99 at ", pct, "% of peak"), paced,
-                         paced_runs, service_flushes, probe.ok());
+                         paced_runs, service_flushes, peak_steal, probe.ok());
   std::printf(
       "                                              (target <= 25 ms)\n");
   bench::PrintStorage("  disk flushes meanwhile (probe)",
@@ -447,7 +452,7 @@ int Run() {
                                static_cast<int>(offered_baseline), "/s)"),
                   paced_baseline);
   bench::PrintSteadyTail("  its p99", paced_baseline, paced_baseline_runs,
-                         baseline_flushes, probe.ok());
+                         baseline_flushes, baseline_peak_steal, probe.ok());
   bench::PrintStorage("  disk flushes meanwhile (probe)",
                       bench::Flatten(baseline_flushes));
   if (!probe.ok()) {
