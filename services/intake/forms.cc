@@ -88,6 +88,19 @@ absl::Status FillFromHistory(v1::FormKind kind, FormContext& c) {
     if (t.from_state() == v1::DOSSIER_STATE_UNSPECIFIED && c.officer.empty()) {
       c.officer = t.actor_subject();  // the receipt
     }
+    const bool is_apology = t.from_state() == t.to_state() &&
+                            absl::StartsWith(t.reason(), kApologyReasonPrefix);
+    const bool moves_appointment =
+        t.from_state() == t.to_state() &&
+        (is_apology || t.has_previous_appointment_time() ||
+         absl::StrContains(t.reason(), kNewAppointmentMarker));
+    if (moves_appointment) {
+      if (is_apology) {
+        apology = {t.reason().substr(sizeof(kApologyReasonPrefix) - 1)};
+        c.previous_appointment = t.previous_appointment_time();
+      }
+      continue;  // never a supplement request
+    }
     if (t.to_state() == v1::DOSSIER_STATE_SUPPLEMENT_REQUESTED) {
       // A new round after a supplement; a parallel leg's request (from the
       // same state) joins the round.
@@ -101,12 +114,9 @@ absl::Status FillFromHistory(v1::FormKind kind, FormContext& c) {
         t.from_state() != v1::DOSSIER_STATE_REFUSED) {
       refusal = {t.reason()};
     }
-    if (t.from_state() == t.to_state() &&
-        absl::StartsWith(t.reason(), kApologyReasonPrefix)) {
-      apology = {t.reason().substr(sizeof(kApologyReasonPrefix) - 1)};
-      c.previous_appointment = t.previous_appointment_time();
-    }
   }
+  // A form printed again gives the appointment in force now (a receipt
+  // after a calendar move is the citizen's new appointment slip).
   c.new_appointment = c.dossier.appointment_time();
   const auto never = [&](absl::string_view reason, absl::string_view step) {
     return common::FailedPrecondition(

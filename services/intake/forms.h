@@ -30,12 +30,20 @@ struct FormContext {
 
 // The reason IssueApology's transition carries, in front of the officer's.
 inline constexpr char kApologyReasonPrefix[] = "Xin lỗi, hẹn lại: ";
+// What an appointment moved by a calendar change puts between its reason
+// and the new time on its transition.
+inline constexpr char kNewAppointmentMarker[] = ", hẹn trả kết quả mới: ";
 
 // Fills `c` for printing `kind` again from the dossier's history
 // (c.transitions, oldest first): the receiving officer; for a supplement
 // request, the requests since the last supplement; for a refusal, its
 // reason; for an apology, the latest one's reason and the appointment it
-// replaced. FAILED_PRECONDITION when the dossier never took that step.
+// replaced. The appointment printed is the one in force now (after a
+// calendar move the receipt is the citizen's new appointment slip). An
+// apology and an appointment move are steps in place (from_state =
+// to_state); they are never a supplement request, even while the dossier
+// waits for one. FAILED_PRECONDITION when the dossier never took that
+// step.
 absl::Status FillFromHistory(v1::FormKind kind, FormContext& c);
 
 std::string HtmlEscape(absl::string_view s);

@@ -160,8 +160,10 @@ absl::Status IntakeServer::ApplyAppointmentsMoved(
     t.set_actor_agency(actor.agency_code);
     t.set_actor_subject(actor.subject);
     t.set_peer(actor.peer);
-    t.set_reason(absl::StrCat(reason, ", hẹn trả kết quả mới: ",
+    t.set_reason(absl::StrCat(reason, kNewAppointmentMarker,
                               FormatLocalTime(ev.new_appointment_time())));
+    // What a receipt or an apology printed before this move gave.
+    *t.mutable_previous_appointment_time() = ev.old_appointment_time();
     pg::AddTransition(tx, code, t);
     Audit(tx, actor, "RescheduleAppointment", d->name(), e.event_id());
     Emit(tx, ev, d->name(), {kNotify});

@@ -153,6 +153,9 @@ TEST_F(AppointmentsMovedTest,
     EXPECT_EQ(t.actor_subject(), "deadline");
     EXPECT_NE(t.reason().find("Thay đổi lịch làm việc"), std::string::npos);
     EXPECT_NE(t.reason().find("09:00 ngày 27/11/2026"), std::string::npos);
+    // What the receipt had given, as an apology's step carries it.
+    EXPECT_EQ(t.previous_appointment_time().seconds(),
+              open.appointment_time().seconds());
   }
   EXPECT_EQ(Count("SELECT count(*) FROM intake.audit WHERE action = "
                   "'RescheduleAppointment'"),

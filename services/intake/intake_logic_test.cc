@@ -452,5 +452,65 @@ TEST(FormsTest, ASupplementRequestPrintsTheCurrentRoundOnly) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+// An apology and a calendar move while the dossier waits for a supplement
+// are steps in place, not requests: the reprinted supplement request lists
+// the requests only, and the apology still prints its own reason and the
+// appointment it replaced.
+TEST(FormsTest, ApologiesAndMovesAreNotSupplementRequests) {
+  FormContext fc;
+  fc.dossier = GoodDossier();
+  google::protobuf::Timestamp receipt, apologized;
+  receipt.set_seconds(1796000400);
+  apologized.set_seconds(1796259600);
+  using S = v1::DossierState;
+  auto t = [](S from, S to, std::string why) {
+    v1::Transition x;
+    x.set_from_state(from);
+    x.set_to_state(to);
+    x.set_reason(std::move(why));
+    return x;
+  };
+  v1::Transition apology =
+      t(S::DOSSIER_STATE_SUPPLEMENT_REQUESTED,
+        S::DOSSIER_STATE_SUPPLEMENT_REQUESTED,
+        absl::StrCat(kApologyReasonPrefix, "Chờ xác minh cư trú"));
+  *apology.mutable_previous_appointment_time() = receipt;
+  v1::Transition move =
+      t(S::DOSSIER_STATE_SUPPLEMENT_REQUESTED,
+        S::DOSSIER_STATE_SUPPLEMENT_REQUESTED,
+        absl::StrCat("Thay đổi lịch làm việc", kNewAppointmentMarker, "…"));
+  *move.mutable_previous_appointment_time() = apologized;
+  // A move recorded before moves carried the appointment they replaced.
+  v1::Transition older_move = move;
+  older_move.clear_previous_appointment_time();
+  fc.transitions = {
+      t(S::DOSSIER_STATE_UNSPECIFIED, S::DOSSIER_STATE_RECEIVED, ""),
+      t(S::DOSSIER_STATE_RECEIVED, S::DOSSIER_STATE_IN_PROCESSING, ""),
+      t(S::DOSSIER_STATE_IN_PROCESSING, S::DOSSIER_STATE_SUPPLEMENT_REQUESTED,
+        "Bổ sung giấy chứng sinh bản chính"),
+      apology,
+      move,
+      older_move,
+      t(S::DOSSIER_STATE_SUPPLEMENT_REQUESTED,
+        S::DOSSIER_STATE_SUPPLEMENT_REQUESTED, "Bổ sung sổ tạm trú"),
+  };
+  FormContext supplement = fc;
+  ASSERT_TRUE(
+      FillFromHistory(v1::FORM_KIND_SUPPLEMENT_REQUEST, supplement).ok());
+  EXPECT_EQ(supplement.reasons,
+            (std::vector<std::string>{"Bổ sung giấy chứng sinh bản chính",
+                                      "Bổ sung sổ tạm trú"}));
+  const std::string html =
+      RenderForm(v1::FORM_KIND_SUPPLEMENT_REQUEST, supplement);
+  EXPECT_EQ(html.find("Xin lỗi"), std::string::npos);
+  EXPECT_EQ(html.find("Thay đổi lịch"), std::string::npos);
+
+  FormContext apology_form = fc;
+  ASSERT_TRUE(FillFromHistory(v1::FORM_KIND_APOLOGY, apology_form).ok());
+  EXPECT_EQ(apology_form.reasons,
+            (std::vector<std::string>{"Chờ xác minh cư trú"}));
+  EXPECT_EQ(apology_form.previous_appointment.seconds(), receipt.seconds());
+}
+
 }  // namespace
 }  // namespace lienthong::intake
