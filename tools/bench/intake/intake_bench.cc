@@ -458,6 +458,26 @@ int Run() {
   if (!probe.ok()) {
     std::printf("  (no storage probe: %s)\n", probe.error().c_str());
   }
+  // A fresh database's tables cross autovacuum's thresholds (a share of
+  // their size) again and again as they grow from nothing, each run taking
+  // CPU and each ANALYZE making every connection plan its statements
+  // again; a database in service for months meets them rarely.
+  auto autovacuum = db::WithTransaction(
+      baseline_pool,
+      [](pqxx::work& tx) -> absl::StatusOr<std::pair<int64_t, int64_t>> {
+        pqxx::result r = tx.exec(
+            "SELECT coalesce(sum(autovacuum_count), 0)::bigint, "
+            "coalesce(sum(autoanalyze_count), 0)::bigint FROM "
+            "pg_stat_user_tables WHERE schemaname = 'intake'");
+        return std::make_pair(r[0][0].as<int64_t>(), r[0][1].as<int64_t>());
+      });
+  if (autovacuum.ok()) {
+    std::printf(
+        "autovacuum in the run (fresh database): %lld vacuums, %lld "
+        "analyzes of intake's tables\n",
+        static_cast<long long>(autovacuum->first),
+        static_cast<long long>(autovacuum->second));
+  }
   if (in_process) {
     // Each answer OK is one dossier stored (the baseline's codes start
     // with "B"); anything else is a bug, not a figure.
