@@ -96,12 +96,19 @@ absl::optional<absl::Time> NextFire(const Clock& c) {
 }
 
 // Notices fired for thresholds that are, after a reschedule, still ahead of
-// `at` are withdrawn (they fire again when reached), and the scanner's next
-// firing follows. Events arrive late (relays retry), so a pause or a resume
-// can reach a clock after a notice its own time makes premature.
+// where the clock's working time stands at `at` are withdrawn (they fire
+// again when reached), and the scanner's next firing follows. Events arrive
+// late (relays retry), so a pause or a resume can reach a clock after a
+// notice its own time makes premature.
+//
+// Before the run's counting starts (a resume or pause outside office hours)
+// the working time stands where it will at counting_starts: a run with
+// nothing left has its due time there, and judging by the wall clock would
+// withdraw an overdue that holds, so the scanner would send it again.
 void ReconcileFired(Clock& c, absl::Time at) {
-  if (c.due_at > at) c.overdue_fired = false;
-  if (c.due_soon_at > at) c.due_soon_fired = false;
+  const absl::Time stands_at = std::max(at, c.counting_starts);
+  if (c.due_at > stands_at) c.overdue_fired = false;
+  if (c.due_soon_at > stands_at) c.due_soon_fired = false;
   c.next_fire_at = NextFire(c);
 }
 

@@ -133,6 +133,63 @@ TEST_F(DeadlineLogicTest, RestartCountsTheWholeLimitAgain) {
   EXPECT_EQ(c.next_fire_at, c.due_soon_at);
 }
 
+// Resumed outside office hours with nothing (or only the due-soon margin)
+// left, the run's due-soon and due instants fall at the next opening, after
+// the resume's own instant. The notices already sent stay sent: the clock's
+// working time has not moved back, so it must not announce them again.
+TEST_F(DeadlineLogicTest, ResumeAfterHoursKeepsNoticesAlreadySent) {
+  Clock c = FiveDays(SupplementPolicy::kResume);
+  ASSERT_TRUE(rules_.Fire(c, Vn(2026, 3, 17, 8, 0)).has_value());  // overdue
+  ASSERT_TRUE(rules_.Pause(c, Vn(2026, 3, 18, 10, 0), cal_).ok());
+  // Monday 19:00: counting starts, due-soon and due all at Tuesday 08:00.
+  ASSERT_TRUE(rules_.Resume(c, Vn(2026, 3, 23, 19, 0), cal_).ok());
+  EXPECT_EQ(Show(c.due_at), Show(Vn(2026, 3, 24, 8, 0)));
+  EXPECT_TRUE(c.overdue_fired);
+  EXPECT_TRUE(c.due_soon_fired);
+  EXPECT_EQ(c.urgency(), Urgency::kOverdue);
+  EXPECT_EQ(c.next_fire_at, absl::nullopt);
+  // A calendar change before the run counts keeps them too.
+  ASSERT_TRUE(rules_.Recompute(c, Vn(2026, 3, 23, 20, 0), cal_).ok());
+  EXPECT_TRUE(c.overdue_fired);
+  // So does a second supplement request before Tuesday's opening.
+  ASSERT_TRUE(rules_.Pause(c, Vn(2026, 3, 23, 21, 0), cal_).ok());
+  EXPECT_TRUE(c.overdue_fired);
+  ASSERT_TRUE(rules_.Resume(c, Vn(2026, 3, 23, 22, 0), cal_).ok());
+  EXPECT_TRUE(c.overdue_fired);
+  EXPECT_FALSE(rules_.Fire(c, Vn(2026, 3, 24, 8, 1)).has_value());
+}
+
+TEST_F(DeadlineLogicTest, ResumeAfterHoursKeepsADueSoonAlreadySent) {
+  Clock c = FiveDays(SupplementPolicy::kResume);
+  ASSERT_TRUE(rules_.Fire(c, Vn(2026, 3, 13, 11, 0)).has_value());  // soon
+  ASSERT_TRUE(rules_.Pause(c, Vn(2026, 3, 13, 11, 0), cal_).ok());
+  // 7 working hours left, under the 8-hour margin.
+  ASSERT_TRUE(rules_.Resume(c, Vn(2026, 3, 16, 19, 0), cal_).ok());
+  EXPECT_TRUE(c.due_soon_fired);
+  EXPECT_FALSE(c.overdue_fired);
+  EXPECT_EQ(c.next_fire_at, c.due_at + absl::Microseconds(1));
+  EXPECT_FALSE(rules_.Fire(c, Vn(2026, 3, 17, 8, 0)).has_value());
+  absl::optional<Firing> f = rules_.Fire(c, Vn(2026, 3, 18, 8, 0));
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->urgency, Urgency::kOverdue);
+}
+
+// A clock that really gets its time back warns and fires again.
+TEST_F(DeadlineLogicTest, RestartAfterHoursFiresAgain) {
+  Clock c = FiveDays(SupplementPolicy::kRestart);
+  ASSERT_TRUE(rules_.Fire(c, Vn(2026, 3, 17, 8, 0)).has_value());  // overdue
+  ASSERT_TRUE(rules_.Pause(c, Vn(2026, 3, 18, 10, 0), cal_).ok());
+  ASSERT_TRUE(rules_.Resume(c, Vn(2026, 3, 23, 19, 0), cal_).ok());
+  EXPECT_EQ(c.urgency(), Urgency::kOnTrack);
+  EXPECT_EQ(Show(c.due_at), Show(Vn(2026, 3, 30, 17, 0)));
+  absl::optional<Firing> f = rules_.Fire(c, c.due_soon_at);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->urgency, Urgency::kDueSoon);
+  f = rules_.Fire(c, c.due_at + absl::Microseconds(1));
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->urgency, Urgency::kOverdue);
+}
+
 TEST_F(DeadlineLogicTest, TransitionTable) {
   enum Event { kPause, kResume, kStop };
   struct Case {
