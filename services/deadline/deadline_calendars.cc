@@ -154,25 +154,50 @@ absl::Status DeadlineService::RecomputeOpen(
   }
 }
 
-absl::StatusOr<std::vector<MovedAppointment>>
-DeadlineService::ActivateDueCalendars() {
-  std::vector<MovedAppointment> moved;
-  std::vector<std::string> touched;
+absl::StatusOr<CalendarActivation> DeadlineService::ActivateDueCalendars() {
+  // Which calendars have a version due; each is then claimed again and
+  // activated in its own transaction.
+  std::vector<std::string> ids;
   LT_RETURN_IF_ERROR(store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+    ids.clear();
+    LT_ASSIGN_OR_RETURN(std::vector<CalendarVersion> pending,
+                        tx.ClaimPendingCalendars(clock_.Now(), ""));
+    for (const CalendarVersion& v : pending) {
+      if (ids.empty() || ids.back() != v.calendar_id) {
+        ids.push_back(v.calendar_id);
+      }
+    }
+    return absl::OkStatus();
+  }));
+  CalendarActivation result;
+  std::vector<std::string> touched;
+  for (const std::string& id : ids) {
+    std::vector<MovedAppointment> moved;
+    const absl::Status s = ActivateDueVersions(id, &moved);
+    if (s.ok()) {
+      result.moved.insert(result.moved.end(), moved.begin(), moved.end());
+      touched.push_back(id);
+    } else {
+      result.failed.push_back({id, s});
+    }
+  }
+  DropCached(&touched);
+  return result;
+}
+
+absl::Status DeadlineService::ActivateDueVersions(
+    const std::string& calendar_id, std::vector<MovedAppointment>* moved_out) {
+  return store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+    std::vector<MovedAppointment>& moved = *moved_out;
     moved.clear();
-    touched.clear();
     const absl::Time now = clock_.Now();
     LT_ASSIGN_OR_RETURN(std::vector<CalendarVersion> pending,
-                        tx.ClaimPendingCalendars(now));
+                        tx.ClaimPendingCalendars(now, calendar_id));
+    // Another replica activated them meanwhile.
+    if (pending.empty()) return absl::OkStatus();
     // As UpdateCalendar does, before reading which version is in force (a
-    // change committing meanwhile supersedes these); in id order, which
-    // the claim returns, so two replicas never wait on each other.
-    std::string last_locked;
-    for (const CalendarVersion& v : pending) {
-      if (v.calendar_id == last_locked) continue;
-      LT_RETURN_IF_ERROR(tx.LockCalendar(v.calendar_id));
-      last_locked = v.calendar_id;
-    }
+    // change committing meanwhile supersedes these).
+    LT_RETURN_IF_ERROR(tx.LockCalendar(calendar_id));
     for (const CalendarVersion& v : pending) {
       LT_RETURN_IF_ERROR(tx.MarkCalendarApplied(v.calendar_id, v.version, now));
       LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
@@ -193,12 +218,9 @@ DeadlineService::ActivateDueCalendars() {
             std::vector<MovedAppointment>(moved.begin() + before, moved.end()),
             now, MoveCause::kCalendarChange)));
       }
-      touched.push_back(v.calendar_id);
     }
     return absl::OkStatus();
-  }));
-  DropCached(&touched);
-  return moved;
+  });
 }
 
 absl::StatusOr<CalendarVersion> DeadlineService::GetCalendar(

@@ -101,6 +101,18 @@ struct CalendarUpdate {
   std::vector<MovedAppointment> moved;
 };
 
+// What ActivateDueCalendars did: the appointments moved by the calendars
+// activated, and the calendars whose pending version failed to (each stays
+// pending and is tried again on the next pass).
+struct CalendarActivation {
+  struct Failure {
+    std::string calendar_id;
+    absl::Status status;
+  };
+  std::vector<MovedAppointment> moved;
+  std::vector<Failure> failed;
+};
+
 struct ServiceOptions {
   DueSoonPolicy due_soon;
   int scan_batch = 500;
@@ -157,8 +169,12 @@ class DeadlineService {
                            const std::string& action,
                            const std::string& target);
   // Recomputes the open clocks of calendar versions that have become
-  // effective since they were stored (the scanner calls this).
-  absl::StatusOr<std::vector<MovedAppointment>> ActivateDueCalendars();
+  // effective since they were stored (the scanner calls this). Each
+  // calendar is activated in a transaction of its own, so one whose version
+  // cannot be applied (stored JSON that no longer parses, a recompute that
+  // fails) is listed in `failed` and does not hold back the others. An error
+  // only when the pending versions cannot be read at all.
+  absl::StatusOr<CalendarActivation> ActivateDueCalendars();
 
   // The version in effect now (or at `at`), or a given version (> 0).
   absl::StatusOr<CalendarVersion> GetCalendar(
@@ -236,6 +252,11 @@ class DeadlineService {
   static constexpr absl::Duration kReceiptTolerance = absl::Minutes(1);
   // Recomputes the open clocks of `calendar_id` with `cal`, its version
   // `version`; the moved ones are stamped with it and listed in `moved`.
+  // Marks `calendar_id`'s due versions applied and recomputes its open
+  // clocks with the one in force, in one transaction; `moved` lists those
+  // that moved.
+  absl::Status ActivateDueVersions(const std::string& calendar_id,
+                                   std::vector<MovedAppointment>* moved);
   absl::Status RecomputeOpen(DeadlineTx& tx, const std::string& calendar_id,
                              int64_t version,
                              const calendar::WorkingCalendar& cal,

@@ -161,9 +161,10 @@ class DeadlineTx {
       const std::string& calendar_id, int64_t version,
       const std::vector<MovedAppointment>& moved) = 0;
   // Versions effective at `now` whose open clocks were not recomputed yet,
-  // locked (SKIP LOCKED: one replica activates each).
+  // locked (SKIP LOCKED: one replica activates each), in (calendar_id,
+  // version) order; only `calendar_id`'s when it is not empty.
   virtual absl::StatusOr<std::vector<CalendarVersion>> ClaimPendingCalendars(
-      absl::Time now) = 0;
+      absl::Time now, const std::string& calendar_id) = 0;
   virtual absl::Status MarkCalendarApplied(const std::string& calendar_id,
                                            int64_t version, absl::Time at) = 0;
 };

@@ -7,12 +7,14 @@
 // and SIGTERM -> drain -> exit 0.
 
 #include <memory>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "deadline_migrations.h"
 #include "libs/calendar/calendar_json.h"
+#include "libs/common/errors.h"
 #include "libs/config/config.h"
 #include "libs/logging/logging.h"
 #include "libs/metrics/metrics.h"
@@ -42,6 +44,13 @@ constexpr char kCoverageExceededHelp[] =
     "Calendar versions that counted a due time past the last year their "
     "holidays cover, once per version and process (log line "
     "calendar_coverage_exceeded): add the next year's holidays.";
+
+constexpr char kActivationFailedName[] =
+    "lienthong_deadline_calendar_activation_failures_total";
+constexpr char kActivationFailedHelp[] =
+    "Scanner passes on which a calendar's pending version failed to take "
+    "effect (log line calendar_activation_failed); its clocks keep the "
+    "version before it until it is repaired.";
 
 // Scanner and clock metrics (docs/development.md names).
 class Metrics {
@@ -154,8 +163,20 @@ int main(int argc, char** argv) {
   handler = MakeEventHandler(*service);
 
   Metrics m;
-  Scanner scanner(*service, ScannerOptions(),
-                  [&m](const ScanResult& r) { m.Observe(r); });
+  Scanner scanner(
+      *service, ScannerOptions(), [&m](const ScanResult& r) { m.Observe(r); },
+      nullptr,
+      [](const std::string& calendar_id, const absl::Status& s) {
+        const std::string reason = common::GetErrorDetails(s).reason;
+        logging::Event("calendar_activation_failed")
+            .With("calendar", calendar_id)
+            .With("code", absl::StatusCodeToString(s.code()))
+            .With("reason", reason)
+            .Error();
+        metrics::Counter(kActivationFailedName, kActivationFailedHelp)
+            .Add({{"calendar", calendar_id}})
+            .Increment();
+      });
   rt->AddLoop(
       "scanner",
       [&scanner] {

@@ -1,6 +1,7 @@
 #include "services/deadline/memory_deadline_store.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "libs/calendar/calendar_json.h"
@@ -142,11 +143,19 @@ class MemoryTx final : public DeadlineTx {
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<CalendarVersion>> ClaimPendingCalendars(
-      absl::Time now) override {
+      absl::Time now, const std::string& calendar_id) override {
     std::vector<CalendarVersion> out;
     for (const CalendarVersion& v : s_.calendars) {
-      if (!v.applied && v.effective_from <= now) out.push_back(v);
+      if (!v.applied && v.effective_from <= now &&
+          (calendar_id.empty() || v.calendar_id == calendar_id)) {
+        out.push_back(v);
+      }
     }
+    std::sort(out.begin(), out.end(),
+              [](const CalendarVersion& a, const CalendarVersion& b) {
+                return std::tie(a.calendar_id, a.version) <
+                       std::tie(b.calendar_id, b.version);
+              });
     return out;
   }
   absl::Status MarkCalendarApplied(const std::string& calendar_id,

@@ -277,16 +277,18 @@ TEST_F(PgDeadlineServiceTest, FutureCalendarVersionActivatesOnce) {
   ASSERT_TRUE(u.ok()) << u.status();
   EXPECT_TRUE(u->moved.empty());
   EXPECT_TRUE(replicas.Wait(absl::Seconds(30))) << "stored: caches dropped";
-  EXPECT_TRUE(service_->ActivateDueCalendars()->empty());
+  EXPECT_TRUE(service_->ActivateDueCalendars()->moved.empty());
   EXPECT_EQ(service_->GetCalendar("vn")->version, 1);  // not yet effective
   clock_.Set(Vn(2026, 3, 11, 0, 0));
-  absl::StatusOr<std::vector<MovedAppointment>> moved =
+  absl::StatusOr<CalendarActivation> activation =
       service_->ActivateDueCalendars();
-  ASSERT_TRUE(moved.ok()) << moved.status();
-  ASSERT_EQ(moved->size(), 1u);
-  EXPECT_EQ((*moved)[0].new_due, Vn(2026, 3, 17, 10, 0));
+  ASSERT_TRUE(activation.ok()) << activation.status();
+  EXPECT_TRUE(activation->failed.empty());
+  const std::vector<MovedAppointment>& moved = activation->moved;
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].new_due, Vn(2026, 3, 17, 10, 0));
   EXPECT_TRUE(replicas.Wait(absl::Seconds(30))) << "in force: dropped again";
-  EXPECT_TRUE(service_->ActivateDueCalendars()->empty());
+  EXPECT_TRUE(service_->ActivateDueCalendars()->moved.empty());
   EXPECT_EQ(Count("SELECT count(*) FROM deadline.calendars WHERE applied_at "
                   "IS NULL"),
             0);

@@ -279,14 +279,19 @@ class PgTx final : public DeadlineTx {
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<CalendarVersion>> ClaimPendingCalendars(
-      absl::Time now) override {
+      absl::Time now, const std::string& calendar_id) override {
     std::vector<CalendarVersion> out;
-    for (const pqxx::row& r : Params().Us(now).Exec(
-             w_, absl::StrCat("SELECT ", kCalendarCols,
-                              " FROM deadline.calendars WHERE applied_at IS "
-                              "NULL AND effective_from <= "
-                              "deadline.us_to_ts($1) ORDER BY calendar_id, "
-                              "version FOR UPDATE SKIP LOCKED"))) {
+    for (const pqxx::row& r :
+         Params()
+             .Us(now)
+             .Text(calendar_id)
+             .Exec(w_,
+                   absl::StrCat("SELECT ", kCalendarCols,
+                                " FROM deadline.calendars WHERE applied_at IS "
+                                "NULL AND effective_from <= "
+                                "deadline.us_to_ts($1) AND ($2 = '' OR "
+                                "calendar_id = $2) ORDER BY calendar_id, "
+                                "version FOR UPDATE SKIP LOCKED"))) {
       out.push_back(CalendarFromRow(r));
     }
     return out;

@@ -9,15 +9,27 @@ namespace lienthong::deadline {
 
 Scanner::Scanner(DeadlineService& service, ScannerOptions options,
                  std::function<void(const ScanResult&)> observe,
-                 std::function<void(const absl::Status&)> on_error)
+                 std::function<void(const absl::Status&)> on_error,
+                 ActivationErrorFn on_activation_error)
     : service_(service),
       options_(options),
       observe_(std::move(observe)),
-      on_error_(std::move(on_error)) {}
+      on_error_(std::move(on_error)),
+      on_activation_error_(std::move(on_activation_error)) {}
 
 absl::StatusOr<ScanResult> Scanner::RunOnce() {
   ScanResult total;
-  LT_RETURN_IF_ERROR(service_.ActivateDueCalendars().status());
+  absl::StatusOr<CalendarActivation> activation =
+      service_.ActivateDueCalendars();
+  if (on_activation_error_) {
+    if (!activation.ok()) {
+      on_activation_error_("", activation.status());
+    } else {
+      for (const CalendarActivation::Failure& f : activation->failed) {
+        on_activation_error_(f.calendar_id, f.status);
+      }
+    }
+  }
   for (int i = 0; i < options_.max_batches_per_pass; ++i) {
     LT_ASSIGN_OR_RETURN(ScanResult r, service_.RunScanOnce());
     if (observe_) observe_(r);

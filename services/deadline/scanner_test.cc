@@ -91,10 +91,54 @@ TEST_F(ScannerTest, FutureCalendarVersionTakesEffectWhenItsDayComes) {
   ASSERT_TRUE(scanner.RunOnce().ok());
   EXPECT_EQ(service_.GetClock("dossiers/D1")->due_at, Vn(2026, 3, 17, 10, 0));
   // Applied once: a second pass finds nothing pending.
-  absl::StatusOr<std::vector<MovedAppointment>> again =
-      service_.ActivateDueCalendars();
+  absl::StatusOr<CalendarActivation> again = service_.ActivateDueCalendars();
   ASSERT_TRUE(again.ok());
-  EXPECT_TRUE(again->empty());
+  EXPECT_TRUE(again->moved.empty());
+  EXPECT_TRUE(again->failed.empty());
+}
+
+// A stored version that no longer parses (written by an older release, or
+// by hand) must not stop overdue detection nor the other calendars' changes.
+TEST_F(ScannerTest, BadPendingCalendarNeitherStopsTheScanNorOtherCalendars) {
+  Receive("D1", Vn(2026, 3, 9, 10, 0), 5);  // due Mon 16/3 10:00
+  Receive("D2", Vn(2026, 3, 9, 10, 0), 1);  // due Tue 10/3 10:00
+  ASSERT_TRUE(store_
+                  .InTransaction([&](DeadlineTx& tx) {
+                    CalendarVersion bad;
+                    bad.calendar_id = "a-broken";  // activated before "vn"
+                    bad.version = 1;
+                    bad.effective_from = Vn(2026, 3, 10, 0, 0);
+                    bad.json = "{not json";
+                    bad.created_at = Vn(2026, 3, 9, 10, 0);
+                    return tx.InsertCalendar(bad);
+                  })
+                  .ok());
+  absl::StatusOr<calendar::CalendarData> data =
+      calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
+  ASSERT_TRUE(data.ok());
+  data->holidays.push_back({absl::CivilDay(2026, 3, 13),
+                            absl::CivilDay(2026, 3, 13), "Nghỉ đột xuất", "",
+                            false});
+  ASSERT_TRUE(service_
+                  .UpdateCalendar("vn", calendar::ToJson(*data),
+                                  Vn(2026, 3, 11, 0, 0), "admin", "QĐ trước")
+                  .ok());
+  std::vector<std::string> failed;
+  Scanner scanner(service_, ScannerOptions(), nullptr, nullptr,
+                  [&](const std::string& id, const absl::Status& s) {
+                    EXPECT_FALSE(s.ok());
+                    failed.push_back(id);
+                  });
+  clock_.Set(Vn(2026, 3, 11, 0, 0));
+  absl::StatusOr<ScanResult> r = scanner.RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->overdue, 1);  // D2
+  EXPECT_EQ(failed, std::vector<std::string>{"a-broken"});
+  // vn's version took effect all the same.
+  EXPECT_EQ(service_.GetClock("dossiers/D1")->due_at, Vn(2026, 3, 17, 10, 0));
+  // The broken one stays pending, reported on every pass until repaired.
+  ASSERT_TRUE(scanner.RunOnce().ok());
+  EXPECT_EQ(failed.size(), 2u);
 }
 
 TEST_F(ScannerTest, BackgroundLoopStartsAndStops) {
