@@ -205,10 +205,7 @@ absl::Status DeadlineService::ActivateDueVersions(
       // Only the version in effect now counts; older pending ones are
       // superseded.
       if (!latest.has_value() || latest->version != v.version) continue;
-      LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
-                          calendar::ParseCalendarJson(v.json));
-      LT_ASSIGN_OR_RETURN(WorkingCalendar cal,
-                          WorkingCalendar::Create(std::move(data)));
+      LT_ASSIGN_OR_RETURN(WorkingCalendar cal, StoredCalendar(v));
       const size_t before = moved.size();
       LT_RETURN_IF_ERROR(
           RecomputeOpen(tx, v.calendar_id, v.version, cal, now, &moved));

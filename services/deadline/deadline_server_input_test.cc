@@ -4,6 +4,7 @@
 // (or, for events, acknowledged and counted), never walked, stored or
 // answered INTERNAL.
 
+#include "absl/strings/str_replace.h"
 #include "services/deadline/deadline_server_fixture.h"
 
 namespace lienthong::deadline {
@@ -59,6 +60,43 @@ TEST_F(DeadlineServerTest, AnEventNoClockCanComeFromIsAcknowledged) {
   EXPECT_EQ(resp.applied_event_ids_size(), 2);
   EXPECT_FALSE(service_->GetClock("dossiers/DX").ok());
   EXPECT_EQ(rejected() - before, 2);
+}
+
+// A stored calendar that no longer parses is the service's fault: the event
+// stays unacknowledged (the sender retries it once the calendar is
+// repaired) and is not counted as rejected.
+TEST_F(DeadlineServerTest, AnEventIsNotDroppedForAnUnreadableStoredCalendar) {
+  ASSERT_TRUE(store_
+                  ->InTransaction([](DeadlineTx& tx) {
+                    CalendarVersion v;
+                    v.calendar_id = "vn";
+                    v.version = 2;
+                    v.effective_from = Vn(2026, 1, 1, 0, 0);
+                    v.json = absl::StrReplaceAll(
+                        calendar::DefaultCalendarJson(),
+                        {{"Asia/Ho_Chi_Minh", "Asia/Nowhere"}});
+                    v.created_at = Vn(2026, 1, 1, 0, 0);
+                    v.applied = true;
+                    return tx.InsertCalendar(v);
+                  })
+                  .ok());
+  service_->ForgetCachedCalendars();
+  const auto rejected = [] {
+    double n = 0;
+    for (const auto& f :
+         metrics::Counter(kEventsRejectedName, kEventsRejectedHelp).Collect()) {
+      for (const auto& m : f.metric) n += m.counter.value;
+    }
+    return n;
+  };
+  const double before = rejected();
+  common::v1::DeliverEventsResponse resp;
+  EXPECT_FALSE(Deliver({Received("DX", kWardA, {kCity, kDistrict},
+                                 Vn(2026, 3, 9, 10, 0), 5)},
+                       &resp)
+                   .ok());
+  EXPECT_EQ(resp.applied_event_ids_size(), 0);
+  EXPECT_EQ(rejected(), before);
 }
 
 // A report's period is whole local days (a boundary inside a day would

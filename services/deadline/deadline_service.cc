@@ -64,6 +64,25 @@ absl::Status DeadlineService::EnsureDefaultCalendar() {
   });
 }
 
+absl::StatusOr<WorkingCalendar> StoredCalendar(const CalendarVersion& v) {
+  absl::StatusOr<calendar::CalendarData> data =
+      calendar::ParseCalendarJson(v.json);
+  absl::StatusOr<WorkingCalendar> cal =
+      data.ok() ? WorkingCalendar::Create(*std::move(data))
+                : absl::StatusOr<WorkingCalendar>(data.status());
+  if (cal.ok() || cal.status().code() != absl::StatusCode::kInvalidArgument) {
+    return cal;
+  }
+  // Our data, not the caller's argument: an event that needs this calendar
+  // must be delivered again once it is repaired, not dropped as invalid.
+  return common::Internal(
+      "STORED_CALENDAR_INVALID",
+      absl::StrCat("stored calendar ", v.calendar_id, " version ", v.version,
+                   " cannot be read (",
+                   common::GetErrorDetails(cal.status()).reason, ")"),
+      {{"calendar", v.calendar_id}, {"version", absl::StrCat(v.version)}});
+}
+
 absl::StatusOr<DeadlineService::Cached> DeadlineService::Load(
     const std::string& id) {
   const absl::Time now = clock_.Now();
@@ -82,10 +101,7 @@ absl::StatusOr<DeadlineService::Cached> DeadlineService::Load(
   Cached c;
   c.loaded_at = now;
   if (latest.has_value()) {
-    LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
-                        calendar::ParseCalendarJson(latest->json));
-    LT_ASSIGN_OR_RETURN(WorkingCalendar cal,
-                        WorkingCalendar::Create(std::move(data)));
+    LT_ASSIGN_OR_RETURN(WorkingCalendar cal, StoredCalendar(*latest));
     c.version = latest->version;
     c.calendar = std::move(cal);
   }

@@ -285,6 +285,12 @@ class DeadlineService {
   uint64_t cache_drops_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// The calendar of a stored version. JSON that no longer parses (an older
+// release wrote it, or a hand edit) is INTERNAL (STORED_CALENDAR_INVALID):
+// the fault is ours, not the argument of whoever needs the calendar.
+absl::StatusOr<calendar::WorkingCalendar> StoredCalendar(
+    const CalendarVersion& v);
+
 // "dossiers/{code}" and "dossiers/{code}/legs/{leg}".
 std::string DossierClockName(const std::string& dossier_code);
 std::string LegClockName(const std::string& dossier_code,

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/calendar/calendar_json.h"
@@ -342,6 +343,33 @@ TEST_F(DeadlineServiceTest, UpdateCalendarRetryWithRequestIdStoresOnce) {
     if (o.event_id == "published-2") ++in_outbox;
   }
   EXPECT_EQ(in_outbox, 1);
+}
+
+// A stored calendar that no longer parses is our fault, not the event's:
+// INTERNAL, so the event handler leaves the event for redelivery instead of
+// acknowledging it as invalid.
+TEST_F(DeadlineServiceTest, AnUnreadableStoredCalendarIsNotTheEventsFault) {
+  ASSERT_TRUE(store_
+                  .InTransaction([](DeadlineTx& tx) {
+                    CalendarVersion v;
+                    v.calendar_id = "vn";
+                    v.version = 2;
+                    v.effective_from = Vn(2026, 1, 1, 0, 0);
+                    v.json = absl::StrReplaceAll(
+                        calendar::DefaultCalendarJson(),
+                        {{"Asia/Ho_Chi_Minh", "Asia/Nowhere"}});
+                    v.created_at = Vn(2026, 1, 1, 0, 0);
+                    v.applied = true;
+                    return tx.InsertCalendar(v);
+                  })
+                  .ok());
+  service_.ForgetCachedCalendars();
+  const absl::Status s =
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0)))
+          .status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_EQ(common::GetErrorDetails(s).reason, "STORED_CALENDAR_INVALID");
+  EXPECT_FALSE(service_.GetClock("dossiers/D1").ok());
 }
 
 // An event time in year 20000 (a sender's bug, or an unvalidated

@@ -1,5 +1,10 @@
 #include "services/deadline/event_handler.h"
 
+#include <algorithm>
+#include <iterator>
+#include <string>
+
+#include "absl/strings/string_view.h"
 #include "libs/common/errors.h"
 #include "libs/logging/logging.h"
 #include "libs/metrics/metrics.h"
@@ -8,6 +13,21 @@
 namespace lienthong::deadline {
 
 namespace {
+
+// INVALID_ARGUMENT reasons that the event itself causes (HandleEvent's and
+// the calendar's checks of its times and durations): delivering it again
+// fails the same way. Any other reason (a stored calendar that no longer
+// parses, say) is ours to repair, and the event must wait for it.
+bool CausedByTheEvent(const absl::Status& s) {
+  if (s.code() != absl::StatusCode::kInvalidArgument) return false;
+  static constexpr absl::string_view kReasons[] = {
+      "INVALID_EVENT",     "INVALID_CLOCK",     "INVALID_TIME",
+      "NEGATIVE_DURATION", "DURATION_TOO_LONG", "INVALID_CUTOFF",
+      "SPAN_TOO_LONG"};
+  const std::string reason = common::GetErrorDetails(s).reason;
+  return std::find(std::begin(kReasons), std::end(kReasons), reason) !=
+         std::end(kReasons);
+}
 
 // An event the service can never apply: logged and counted (the
 // LienthongEventsRejected alert), then acknowledged by the caller.
@@ -39,8 +59,7 @@ grpc_util::EventHandler MakeEventHandler(DeadlineService& service) {
     }
     if (!in->has_value()) return service.Acknowledge(e.event_id());
     absl::StatusOr<bool> applied = service.HandleEvent(**in);
-    if (!applied.ok() &&
-        applied.status().code() == absl::StatusCode::kInvalidArgument &&
+    if (!applied.ok() && CausedByTheEvent(applied.status()) &&
         !e.event_id().empty()) {
       // The event is wrong, not the moment (a clock it cannot start, e.g.
       // no agency): delivering it again would fail the same way, for ever.

@@ -8,10 +8,13 @@
 namespace lienthong::deadline {
 
 // Decodes and applies; an event type we do not act on is acknowledged (its
-// id recorded) and so is one we cannot decode or can never apply: it is
-// logged `event_rejected`, counted in kEventsRejectedName and dropped
-// rather than blocking the sender's relay forever. Database failures are
-// returned, so the sender retries the batch.
+// id recorded) and so is one we cannot decode or can never apply (an
+// INVALID_ARGUMENT whose reason the event causes: INVALID_EVENT,
+// INVALID_CLOCK, times and durations the calendar refuses): it is logged
+// `event_rejected`, counted in kEventsRejectedName and dropped rather than
+// blocking the sender's relay forever. Every other failure (the database,
+// a stored calendar that no longer parses) is returned, so the sender
+// retries the batch.
 grpc_util::EventHandler MakeEventHandler(DeadlineService& service);
 
 inline constexpr char kEventsRejectedName[] =
