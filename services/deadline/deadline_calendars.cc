@@ -37,6 +37,10 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     absl::Time effective_from, const std::string& actor,
     const std::string& reason, const std::string& request_id,
     const std::string& peer) {
+  // Stored in microseconds: a retry must compare (and a first response
+  // report) what is stored, or a Timestamp with nanoseconds would make every
+  // retry of its own request REQUEST_ID_REUSED.
+  effective_from = absl::FromUnixMicros(absl::ToUnixMicros(effective_from));
   if (!request_id.empty()) {
     LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> first,
                         store_.CalendarByRequestId(request_id));

@@ -397,5 +397,20 @@ TEST_F(PgDeadlineServiceTest, AgencyAncestorsAndCalendarRequestIds) {
   }
 }
 
+// The database keeps microseconds; a retry of a request whose effective
+// time has nanoseconds (a protobuf Timestamp may) is the same request.
+TEST_F(PgDeadlineServiceTest, CalendarRetryWithNanosecondsIsAReplay) {
+  const std::string json = std::string(calendar::DefaultCalendarJson());
+  const absl::Time effective = Vn(2026, 4, 1, 0, 0) + absl::Nanoseconds(1500);
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<CalendarUpdate> u =
+        service_->UpdateCalendar("vn", json, effective, "admin", "", "req-ns");
+    ASSERT_TRUE(u.ok()) << u.status();
+    EXPECT_EQ(u->version.version, 2);
+    EXPECT_EQ(u->version.effective_from,
+              Vn(2026, 4, 1, 0, 0) + absl::Microseconds(1));
+  }
+}
+
 }  // namespace
 }  // namespace lienthong::deadline
