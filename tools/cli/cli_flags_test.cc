@@ -54,6 +54,7 @@ TEST(CliFlagsTest, HelpListsTheCliFlagsAndNamesTheSharedOnes) {
   EXPECT_THAT(usage, HasSubstr("127.0.0.1:7003"));
   EXPECT_THAT(usage, HasSubstr("submit FILE [--request_id=UUID]"));
   EXPECT_THAT(usage, HasSubstr("JSON Lines"));
+  EXPECT_THAT(usage, HasSubstr("int64 values are JSON strings"));
   EXPECT_THAT(usage, HasSubstr("[--group_by=agency|procedure|tier]"));
 }
 

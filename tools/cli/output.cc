@@ -35,6 +35,10 @@ std::string JsonLine(const google::protobuf::Message& m) {
   google::protobuf::util::JsonPrintOptions o;
   o.add_whitespace = false;
   o.preserve_proto_field_names = true;
+  // Scripts read `"intact": false`, `"on_time": false` and zero counts as
+  // keys that are there: by default proto3 JSON leaves out every field at
+  // its default value, so a broken audit chain printed no "intact" at all.
+  o.always_print_primitive_fields = true;
   (void)google::protobuf::util::MessageToJsonString(m, &out, o);
   return out;
 }

@@ -15,6 +15,8 @@ namespace lienthong::cli {
 
 // One compact JSON object with proto field names and no newline inside (a
 // newline in a value is escaped), so every --json output is JSON Lines.
+// Every scalar field is there, false, 0 and "" included; int64 values are
+// strings, as the proto3 JSON mapping has them.
 std::string JsonLine(const google::protobuf::Message& m);
 
 // "HH:MM dd/mm/yyyy" in Hà Nội time.

@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lienthong/intake/v1/intake_service.pb.h"
 #include "nlohmann/json.hpp"
 
 namespace lienthong::cli {
@@ -31,6 +32,34 @@ TEST(OutputTest, JsonLineIsOneCompactObject) {
   const nlohmann::json j = nlohmann::json::parse(line);
   EXPECT_EQ(j["code"], "001.08.19.H26-261123-0001");
   EXPECT_EQ(j["current_step"], "Dòng một\nDòng hai");
+}
+
+// A script testing `j["intact"] == false` must find the key; proto3 JSON
+// leaves out fields at their defaults unless told otherwise.
+TEST(OutputTest, JsonLineKeepsFalseAndZeroFields) {
+  v1::VerifyAuditChainResponse broken;
+  broken.set_checked(0);
+  broken.set_first_bad_sequence(1);
+  const nlohmann::json audit = nlohmann::json::parse(JsonLine(broken));
+  EXPECT_EQ(audit["intact"], false);
+  // int64 is a string in proto3 JSON, zero or not.
+  EXPECT_EQ(audit["checked"], "0");
+  EXPECT_EQ(audit["first_bad_sequence"], "1");
+  EXPECT_EQ(audit["problem"], "");
+
+  v1::LookupDossierResponse late;
+  late.set_code("001.08.19.H26-261123-0001");
+  EXPECT_EQ(nlohmann::json::parse(JsonLine(late))["on_time"], false);
+
+  deadline::v1::GetOnTimeReportResponse report;
+  report.add_rows()->set_group("agencies/000.08.19.H26");
+  const nlohmann::json row = nlohmann::json::parse(JsonLine(report))["rows"][0];
+  for (const char* count :
+       {"received", "finished_early", "finished_on_time", "finished_late",
+        "in_progress_on_time", "in_progress_overdue"}) {
+    EXPECT_EQ(row[count], "0") << count;
+  }
+  EXPECT_EQ(row["on_time_rate"], 0);
 }
 
 TEST(OutputTest, StatesAreShownInVietnamese) {
