@@ -52,6 +52,7 @@ absl::TimeZone VietnamZone() {
 }
 
 std::string LocalTime(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "—";
   return absl::FormatTime("%H:%M %d/%m/%Y", grpc_util::FromProto(t),
                           VietnamZone());
 }

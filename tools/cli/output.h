@@ -19,7 +19,8 @@ namespace lienthong::cli {
 // strings, as the proto3 JSON mapping has them.
 std::string JsonLine(const google::protobuf::Message& m);
 
-// "HH:MM dd/mm/yyyy" in Hà Nội time.
+// "HH:MM dd/mm/yyyy" in Hà Nội time; "—" when unset (the epoch), as the
+// forms print it, rather than a 1970 appointment.
 std::string LocalTime(const google::protobuf::Timestamp& t);
 // Asia/Ho_Chi_Minh, or UTC+7 without tzdata (Vietnam has no DST).
 absl::TimeZone VietnamZone();

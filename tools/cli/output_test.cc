@@ -92,6 +92,15 @@ TEST(OutputTest, DossierTextHasNoEnumNames) {
               HasSubstr("001.08.19.H26-261123-0001  Đang giải quyết: "));
 }
 
+TEST(OutputTest, UnsetTimesAreADashNotNineteenSeventy) {
+  EXPECT_EQ(LocalTime(google::protobuf::Timestamp()), "—");
+  v1::Dossier d = Received();
+  d.clear_appointment_time();
+  EXPECT_THAT(DossierText(d), HasSubstr("Hẹn trả:       —\n"));
+  EXPECT_THAT(DossierListLine(d), HasSubstr("  hẹn —"));
+  EXPECT_EQ(LocalTime(Received().receive_time()), "09:00 23/11/2026");
+}
+
 TEST(OutputTest, SubmitJsonCarriesTheRequestId) {
   const nlohmann::json j = nlohmann::json::parse(
       SubmitJson(Received(), "0b5e9c1e-6d3a-4f8e-9a41-3c2d1e0f9a87"));
