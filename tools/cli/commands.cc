@@ -273,9 +273,7 @@ int Lookup(const Session& s, const std::string& code,
   if (s.json) {
     PrintLine(JsonLine(resp));
   } else {
-    PrintLine(absl::StrCat(resp.code(), ": ", resp.current_step(), ", hẹn trả ",
-                           LocalTime(resp.appointment_time()),
-                           resp.on_time() ? " (đúng hạn)" : " (trễ hạn)"));
+    PrintLine(LookupLine(resp));
   }
   return 0;
 }

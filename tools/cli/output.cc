@@ -88,6 +88,16 @@ std::string DossierListLine(const intake::v1::Dossier& d) {
                       LocalTime(d.appointment_time()));
 }
 
+std::string LookupLine(const intake::v1::LookupDossierResponse& r) {
+  std::string out = absl::StrCat(r.code(), ": ", r.current_step(), ", hẹn trả ",
+                                 LocalTime(r.appointment_time()));
+  if (r.state() != intake::v1::DOSSIER_STATE_REFUSED &&
+      r.state() != intake::v1::DOSSIER_STATE_WITHDRAWN) {
+    absl::StrAppend(&out, r.on_time() ? " (đúng hạn)" : " (trễ hạn)");
+  }
+  return out;
+}
+
 std::string SubmitJson(const intake::v1::Dossier& d,
                        absl::string_view request_id) {
   return absl::StrCat("{\"request_id\":\"", common::JsonEscape(request_id),

@@ -9,6 +9,7 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "lienthong/deadline/v1/deadline_service.pb.h"
+#include "lienthong/intake/v1/intake_service.pb.h"
 #include "lienthong/intake/v1/resources.pb.h"
 
 namespace lienthong::cli {
@@ -36,6 +37,11 @@ std::string DossierText(const intake::v1::Dossier& d,
 
 // "<code>  <state>  hẹn <appointment>": one line of `list`.
 std::string DossierListLine(const intake::v1::Dossier& d);
+
+// One line of `lookup`: "<code>: <step>, hẹn trả <appointment> (đúng hạn)".
+// A refused or withdrawn dossier gets no on-time verdict: it will not be
+// finished, so "(đúng hạn)" would tell the citizen something untrue.
+std::string LookupLine(const intake::v1::LookupDossierResponse& r);
 
 // submit --json: {"request_id": "...", "dossier": {...}}.
 std::string SubmitJson(const intake::v1::Dossier& d,

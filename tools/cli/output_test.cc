@@ -101,6 +101,31 @@ TEST(OutputTest, UnsetTimesAreADashNotNineteenSeventy) {
   EXPECT_EQ(LocalTime(Received().receive_time()), "09:00 23/11/2026");
 }
 
+TEST(OutputTest, LookupGivesNoVerdictForRefusedOrWithdrawnDossiers) {
+  v1::LookupDossierResponse r;
+  r.set_code("001.08.19.H26-261123-0001");
+  r.set_current_step("Đang giải quyết");
+  r.mutable_appointment_time()->set_seconds(1795852800);
+  r.set_state(v1::DOSSIER_STATE_IN_PROCESSING);
+  r.set_on_time(true);
+  EXPECT_EQ(LookupLine(r),
+            "001.08.19.H26-261123-0001: Đang giải quyết, hẹn trả "
+            "15:00 28/11/2026 (đúng hạn)");
+  r.set_on_time(false);
+  EXPECT_THAT(LookupLine(r), HasSubstr("(trễ hạn)"));
+  for (const v1::DossierState s :
+       {v1::DOSSIER_STATE_REFUSED, v1::DOSSIER_STATE_WITHDRAWN}) {
+    for (const bool on_time : {true, false}) {
+      r.set_state(s);
+      r.set_on_time(on_time);
+      const std::string line = LookupLine(r);
+      EXPECT_THAT(line, Not(HasSubstr("đúng hạn"))) << s;
+      EXPECT_THAT(line, Not(HasSubstr("trễ hạn"))) << s;
+      EXPECT_THAT(line, HasSubstr("hẹn trả 15:00 28/11/2026")) << s;
+    }
+  }
+}
+
 TEST(OutputTest, SubmitJsonCarriesTheRequestId) {
   const nlohmann::json j = nlohmann::json::parse(
       SubmitJson(Received(), "0b5e9c1e-6d3a-4f8e-9a41-3c2d1e0f9a87"));
