@@ -185,7 +185,8 @@ TEST_F(CliTest, SubmittingTheSameFileTwiceGivesTheSameDossier) {
   EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 2);
 }
 
-TEST_F(CliTest, FailedSubmitSaysHowToRetrySafely) {
+// A refused request is refused again: rerunning it is no help.
+TEST_F(CliTest, RefusedSubmitIsNotOfferedARetry) {
   v1::SubmitDossierRequest req = Birth(kTayMo);
   req.clear_request_id();
   req.mutable_dossier()->set_procedure("procedures/KHONG.CO");
@@ -195,8 +196,28 @@ TEST_F(CliTest, FailedSubmitSaysHowToRetrySafely) {
   std::ofstream(file) << json;
   const CliRun r = SubmitAsOfficer(file);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("rerun with the same file (or --request_id="));
-  EXPECT_THAT(r.err, HasSubstr("to retry safely"));
+  EXPECT_THAT(r.err, HasSubstr("error: "));
+  EXPECT_THAT(r.err, Not(HasSubstr("retry safely")));
+}
+
+TEST_F(CliTest, ChangedRequestUnderAUsedIdIsToldToChangeTheId) {
+  const std::string id = "--request_id=3f1c2b4a-5d6e-4f70-8192-a3b4c5d6e7f8";
+  ASSERT_EQ(SubmitAsOfficer(WriteBirthFile("birth.json"), {id}).exit_code, 0);
+  // The officer corrected the file and kept the id.
+  v1::SubmitDossierRequest req = Birth(kTayMo);
+  req.clear_request_id();
+  req.mutable_dossier()->mutable_applicant()->set_full_name("Lê Văn Bình");
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(req, &json).ok());
+  const std::string file = absl::StrCat(Scratch(), "/corrected.json");
+  std::ofstream(file) << json;
+  const CliRun r = SubmitAsOfficer(file, {id});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("reason: REQUEST_ID_REUSED"));
+  EXPECT_THAT(r.err, HasSubstr("Remove or change the request_id (the file's "
+                               "request_id or --request_id)"));
+  EXPECT_THAT(r.err, Not(HasSubstr("retry safely")));
+  EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 1);
 }
 
 // The YAML example in docs/api.md, as an officer would save it.
@@ -394,6 +415,20 @@ TEST(CliCommandLineTest, MistakesExitTwoWithAMessage) {
   const CliRun cert = Cli({"--cert=admin.crt", "--key=admin.key", "get", "X"});
   EXPECT_EQ(cert.exit_code, 2);
   EXPECT_THAT(cert.err, HasSubstr("--cert needs --ca"));
+}
+
+TEST(CliCommandLineTest, SubmitThatMayHaveLostItsAnswerSaysHowToRetrySafely) {
+  const std::string file = absl::StrCat(Scratch(), "/lost.json");
+  std::ofstream(file) << R"({"parent": "agencies/001.08.19.H26",
+      "request_id": "3f1c2b4a-5d6e-4f70-8192-a3b4c5d6e7f8"})";
+  // Port 1 on loopback: nothing listens there.
+  const CliRun r = Cli({"--address=127.0.0.1:1", "submit", file});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("UNAVAILABLE"));
+  EXPECT_THAT(r.err,
+              HasSubstr("request_id 3f1c2b4a-5d6e-4f70-8192-a3b4c5d6e7f8: "
+                        "rerun with the same file (or --request_id="));
+  EXPECT_THAT(r.err, HasSubstr("to retry safely"));
 }
 
 TEST(CliCommandLineTest, UnreachableDeadlineServiceNamesItsFlag) {

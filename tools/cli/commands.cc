@@ -206,12 +206,9 @@ int Submit(const Session& s, const std::string& file,
   v1::SubmitDossierResponse resp;
   if (auto st = s.intake->SubmitDossier(&ctx, req, &resp); !st.ok()) {
     Fail(s, st);
-    // Whatever happened to the first try, the same id cannot make a
-    // second dossier: the server answers a repeat with the first response.
-    std::fprintf(stderr,
-                 "request_id %s: rerun with the same file (or "
-                 "--request_id=%s) to retry safely\n",
-                 id->c_str(), id->c_str());
+    const std::string hint =
+        SubmitFailureHint(grpc_util::FromGrpcStatus(st), *id);
+    if (!hint.empty()) std::fprintf(stderr, "%s\n", hint.c_str());
     return 1;
   }
   if (s.json) {

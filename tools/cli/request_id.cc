@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "libs/common/errors.h"
 #include "libs/common/uuid.h"
 
 namespace lienthong::cli {
@@ -47,6 +48,34 @@ absl::StatusOr<std::string> SubmitRequestId(
   }
   if (!req.request_id().empty()) return req.request_id();
   return DeterministicUuid(req);  // request_id is empty: not part of it
+}
+
+std::string SubmitFailureHint(const absl::Status& status,
+                              absl::string_view request_id) {
+  // Clients branch on the reason, never on the message (STYLE.md).
+  if (absl::IsInvalidArgument(status) &&
+      common::GetErrorDetails(status).reason == "REQUEST_ID_REUSED") {
+    return absl::StrCat(
+        "request_id ", request_id,
+        " was already used for a different request: the request changed "
+        "since. Remove or change the request_id (the file's request_id or "
+        "--request_id) to send it as a new request");
+  }
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kResourceExhausted:
+      // Whatever happened to the first try, the same id cannot make a
+      // second dossier: the server answers a repeat with the first
+      // response.
+      return absl::StrCat("request_id ", request_id,
+                          ": rerun with the same file (or --request_id=",
+                          request_id, ") to retry safely");
+    default:
+      return "";
+  }
 }
 
 }  // namespace lienthong::cli

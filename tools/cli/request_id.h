@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
@@ -26,5 +27,14 @@ std::string DeterministicUuid(const google::protobuf::Message& m,
 // contradicts the file is an error: one of them would be ignored silently.
 absl::StatusOr<std::string> SubmitRequestId(
     const intake::v1::SubmitDossierRequest& req, absl::string_view flag);
+
+// What a failed submit sent with `request_id` should print after the
+// error, or "" for nothing. Only a failure that may have lost the answer
+// (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL, RESOURCE_EXHAUSTED)
+// is worth rerunning: a refused request is refused again. REQUEST_ID_REUSED
+// means the request changed under an id already used, so a rerun with the
+// same id can never succeed: the id has to go or change.
+std::string SubmitFailureHint(const absl::Status& status,
+                              absl::string_view request_id);
 
 }  // namespace lienthong::cli

@@ -2,12 +2,15 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/errors.h"
 #include "libs/common/uuid.h"
 #include "tools/cli/message_file.h"
 
 namespace lienthong::cli {
 namespace {
 
+using ::testing::HasSubstr;
+using ::testing::Not;
 namespace v1 = intake::v1;
 
 v1::SubmitDossierRequest Birth() {
@@ -77,6 +80,41 @@ TEST(RequestIdTest, TheFlagMustBeAUuidAndAgreeWithTheFile) {
   req.set_request_id("0b5e9c1e-6d3a-4f8e-9a41-3c2d1e0f9a87");
   EXPECT_EQ(SubmitRequestId(req, flag).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(RequestIdTest, OnlyAFailureThatMayHaveLostTheAnswerIsWorthARetry) {
+  const std::string id = "3f1c2b4a-5d6e-4f70-8192-a3b4c5d6e7f8";
+  for (const absl::Status& lost :
+       {absl::UnavailableError("x"), absl::DeadlineExceededError("x"),
+        absl::AbortedError("x"), absl::InternalError("x"),
+        absl::ResourceExhaustedError("x")}) {
+    EXPECT_EQ(SubmitFailureHint(lost, id),
+              absl::StrCat("request_id ", id,
+                           ": rerun with the same file (or --request_id=", id,
+                           ") to retry safely"))
+        << lost;
+  }
+  for (const absl::Status& refused :
+       {absl::NotFoundError("x"), absl::PermissionDeniedError("x"),
+        absl::FailedPreconditionError("x"), absl::UnauthenticatedError("x"),
+        common::InvalidArgument("MISSING_DOCUMENT",
+                                {{"dossier.documents", "missing"}})}) {
+    EXPECT_EQ(SubmitFailureHint(refused, id), "") << refused;
+  }
+}
+
+TEST(RequestIdTest, AReusedIdMustGoOrChangeRatherThanBeRetried) {
+  const std::string id = "3f1c2b4a-5d6e-4f70-8192-a3b4c5d6e7f8";
+  const std::string hint = SubmitFailureHint(
+      common::InvalidArgument(
+          "REQUEST_ID_REUSED",
+          {{"request_id",
+            "was already used for a different request; use a new UUID"}}),
+      id);
+  EXPECT_THAT(hint, HasSubstr(id));
+  EXPECT_THAT(hint, HasSubstr("Remove or change the request_id (the file's "
+                              "request_id or --request_id)"));
+  EXPECT_THAT(hint, Not(HasSubstr("retry safely")));
 }
 
 }  // namespace
