@@ -44,6 +44,14 @@ absl::Status CheckTlsFlags(absl::string_view ca, absl::string_view cert,
   return absl::OkStatus();
 }
 
+absl::Status CheckTimeout(absl::Duration timeout) {
+  if (timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--timeout must be positive, e.g. 30s or 2m");
+  }
+  return absl::OkStatus();
+}
+
 std::string DeadlineAddress(absl::string_view flag) {
   return flag.empty() ? kDefaultDeadlineAddress : std::string(flag);
 }
@@ -56,8 +64,8 @@ std::string ProgramUsage() {
       "  lienthong [flags] COMMAND ARGS...\n"
       "\n"
       "Commands, and the flags each uses besides the connection flags\n"
-      "(--address, --ca, --cert, --key, --dev_role, --dev_agency,\n"
-      "--dev_subject) and --json:\n"
+      "(--address, --ca, --cert, --key, --timeout, --dev_role,\n"
+      "--dev_agency, --dev_subject) and --json:\n"
       "  seed [--dir=data/seed]   load agencies.{json,yaml,yml} and\n"
       "                           procedures.{json,yaml,yml}; unchanged\n"
       "                           entries are skipped\n"
@@ -72,7 +80,8 @@ std::string ProgramUsage() {
       "  list AGENCY              the agency's dossiers\n"
       "  lookup CODE LAST4        what a citizen sees (last 4 phone digits)\n"
       "  receipt CODE, slip CODE  the receipt / control slip as HTML\n"
-      "  audit-verify             check the audit hash chain (exit 3: broken)\n"
+      "  audit-verify             check the audit hash chain (exit 3: broken;\n"
+      "                           a long chain may need --timeout=2m)\n"
       "  report AGENCY --from=YYYY-MM-DD --to=YYYY-MM-DD\n"
       "         [--group_by=agency|procedure|tier] [--deadline_address=H:P]\n"
       "                           the on-time report as CSV, from the\n"

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "lienthong/deadline/v1/deadline_service.pb.h"
 
 namespace lienthong::cli {
@@ -32,6 +33,10 @@ absl::Status ParseReportPeriod(absl::string_view from, absl::string_view to,
 // identity); and --cert and --key go together.
 absl::Status CheckTlsFlags(absl::string_view ca, absl::string_view cert,
                            absl::string_view key);
+
+// --timeout: every call's deadline, so it must be positive (a call with
+// none left fails before it is sent).
+absl::Status CheckTimeout(absl::Duration timeout);
 
 // --deadline_address, or kDefaultDeadlineAddress when it is empty.
 std::string DeadlineAddress(absl::string_view flag);

@@ -41,6 +41,14 @@ TEST(CliFlagsTest, ReportPeriodIsTwoOrderedDays) {
   EXPECT_FALSE(ParseReportPeriod("2026-12-31", "2026-01-01", &from, &to).ok());
 }
 
+TEST(CliFlagsTest, TimeoutMustLeaveTimeForTheCall) {
+  EXPECT_TRUE(CheckTimeout(absl::Seconds(30)).ok());
+  EXPECT_TRUE(CheckTimeout(absl::Milliseconds(1)).ok());
+  EXPECT_EQ(CheckTimeout(absl::ZeroDuration()).message(),
+            "--timeout must be positive, e.g. 30s or 2m");
+  EXPECT_FALSE(CheckTimeout(-absl::Seconds(1)).ok());
+}
+
 TEST(CliFlagsTest, ReportUsesTheLocalDeadlineServiceByDefault) {
   EXPECT_EQ(DeadlineAddress(""), "127.0.0.1:7003");
   EXPECT_EQ(DeadlineAddress("deadline:7003"), "deadline:7003");
@@ -54,6 +62,7 @@ TEST(CliFlagsTest, HelpListsTheCliFlagsAndNamesTheSharedOnes) {
   EXPECT_THAT(usage, HasSubstr("127.0.0.1:7003"));
   EXPECT_THAT(usage, HasSubstr("submit FILE [--request_id=UUID]"));
   EXPECT_THAT(usage, HasSubstr("JSON Lines"));
+  EXPECT_THAT(usage, HasSubstr("--timeout"));
   EXPECT_THAT(usage, HasSubstr("int64 values are JSON strings"));
   EXPECT_THAT(usage, HasSubstr("[--group_by=agency|procedure|tier]"));
 }

@@ -220,6 +220,21 @@ TEST_F(CliTest, ChangedRequestUnderAUsedIdIsToldToChangeTheId) {
   EXPECT_EQ(Count("SELECT count(*) FROM intake.dossiers"), 1);
 }
 
+// --timeout is every call's deadline; running out of it is not the
+// address's fault. (1ns: the deadline has passed before the call is sent.)
+TEST_F(CliTest, AuditVerifyTakesItsDeadlineFromTimeout) {
+  const CliRun r =
+      Cli({Address(), "--dev_role=admin", "--timeout=1ns", "audit-verify"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("DEADLINE_EXCEEDED"));
+  EXPECT_THAT(r.err, HasSubstr("--timeout=1ns"));
+  EXPECT_THAT(r.err, Not(HasSubstr(a_->grpc.address())));
+
+  const CliRun ok =
+      Cli({Address(), "--dev_role=admin", "--timeout=1m", "audit-verify"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 // The YAML example in docs/api.md, as an officer would save it.
 TEST_F(CliTest, TheDocsYamlBirthRegistrationIsReceived) {
   const std::string doc = ReadSource("docs/api.md");
@@ -384,6 +399,12 @@ TEST_F(CliReportTest, ReportIsCsvOrWithJsonTheResponse) {
             "dang_xu_ly_trong_han,dang_xu_ly_qua_han,ty_le_dung_han");
   EXPECT_TRUE(absl::StartsWith(Lines(csv.out).back(), "\"TONG\","));
 
+  const CliRun late = Report({"--timeout=1ns"});
+  EXPECT_EQ(late.exit_code, 1);
+  EXPECT_THAT(late.err, HasSubstr("DEADLINE_EXCEEDED"));
+  EXPECT_THAT(late.err, HasSubstr("--timeout=1ns"));
+  EXPECT_THAT(late.err, Not(HasSubstr("--deadline_address")));
+
   const CliRun json = Report({"--json", "--group_by=tier"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   ASSERT_EQ(Lines(json.out).size(), 1u) << json.out;
@@ -399,7 +420,7 @@ TEST(CliCommandLineTest, HelpListsTheCliFlags) {
   // flags by hand), and its exit status, as the usage text says.
   EXPECT_THAT(r.out, HasSubstr("Flags from tools/cli/"));
   for (const char* flag : {"    --address", "    --request_id", "    --json",
-                           "    --group_by", "    --dir"}) {
+                           "    --group_by", "    --dir", "    --timeout"}) {
     EXPECT_THAT(r.out, HasSubstr(flag));
   }
   EXPECT_THAT(r.out, HasSubstr("--deadline_address"));
@@ -415,6 +436,9 @@ TEST(CliCommandLineTest, MistakesExitTwoWithAMessage) {
   const CliRun cert = Cli({"--cert=admin.crt", "--key=admin.key", "get", "X"});
   EXPECT_EQ(cert.exit_code, 2);
   EXPECT_THAT(cert.err, HasSubstr("--cert needs --ca"));
+  const CliRun timeout = Cli({"--timeout=0s", "get", "X"});
+  EXPECT_EQ(timeout.exit_code, 2);
+  EXPECT_THAT(timeout.err, HasSubstr("--timeout must be positive"));
 }
 
 TEST(CliCommandLineTest, SubmitThatMayHaveLostItsAnswerSaysHowToRetrySafely) {

@@ -10,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "libs/grpc_util/channel.h"
 #include "libs/grpc_util/flags.h"
 #include "tools/cli/cli_flags.h"
@@ -29,6 +30,9 @@ ABSL_FLAG(std::string, ca, "",
 ABSL_FLAG(std::string, cert, "",
           "Client certificate (PEM) for mTLS; needs --ca and --key");
 ABSL_FLAG(std::string, key, "", "Client key (PEM) for mTLS; needs --cert");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
+          "Deadline of each call to a service, e.g. 2m for audit-verify "
+          "over a long chain");
 ABSL_FLAG(std::string, request_id, "",
           "submit: the request's UUID (default: the file's request_id, else "
           "one derived from the request, so a rerun is a safe retry)");
@@ -87,6 +91,10 @@ int main(int argc, char** argv) {
   s.tls = {absl::GetFlag(FLAGS_ca), absl::GetFlag(FLAGS_cert),
            absl::GetFlag(FLAGS_key)};
   if (auto st = cli::CheckTlsFlags(s.tls.ca, s.tls.cert, s.tls.key); !st.ok()) {
+    return Usage(std::string(st.message()));
+  }
+  s.timeout = absl::GetFlag(FLAGS_timeout);
+  if (auto st = cli::CheckTimeout(s.timeout); !st.ok()) {
     return Usage(std::string(st.message()));
   }
   s.intake_address = absl::GetFlag(FLAGS_address);

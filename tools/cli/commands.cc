@@ -22,15 +22,24 @@ namespace v1 = intake::v1;
 namespace dv1 = deadline::v1;
 
 void Prepare(const Session& s, grpc::ClientContext& ctx) {
-  grpc_util::PrepareContext(ctx, absl::Seconds(30), s.dev_role, s.dev_agency,
+  grpc_util::PrepareContext(ctx, s.timeout, s.dev_role, s.dev_agency,
                             s.dev_subject);
 }
 
+// The service a call went to, and the flag that set its address.
+struct Target {
+  absl::string_view service = "intake";
+  absl::string_view address;
+  absl::string_view flag = "--address";
+};
+
+Target Intake(const Session& s) { return {"intake", s.intake_address}; }
+
 // The server's error: code, message, reason, field violations and the
-// Vietnamese message. When the service could not be reached, which flag
-// names its address.
-int Fail(const absl::Status& a, absl::string_view service = "intake",
-         absl::string_view address = "", absl::string_view flag = "--address") {
+// Vietnamese message. The address (and the flag that set it) only when the
+// service could not be reached: a call that ran out of time reached it, and
+// the address is no help there, --timeout is.
+int Fail(const Session& s, const absl::Status& a, const Target& t) {
   const common::ErrorDetails d = common::GetErrorDetails(a);
   std::fprintf(stderr, "error: %s: %s\n",
                absl::StatusCodeToString(a.code()).c_str(),
@@ -44,16 +53,19 @@ int Fail(const absl::Status& a, absl::string_view service = "intake",
   if (!d.localized_message.empty()) {
     std::fprintf(stderr, "  %s\n", d.localized_message.c_str());
   }
-  if (absl::IsUnavailable(a) || absl::IsDeadlineExceeded(a)) {
+  if (absl::IsUnavailable(a)) {
     std::fprintf(stderr, "  (the %s service at %s, set by %s)\n",
-                 std::string(service).c_str(), std::string(address).c_str(),
-                 std::string(flag).c_str());
+                 std::string(t.service).c_str(), std::string(t.address).c_str(),
+                 std::string(t.flag).c_str());
+  } else if (absl::IsDeadlineExceeded(a)) {
+    std::fprintf(stderr, "  (each call is given --timeout=%s)\n",
+                 absl::FormatDuration(s.timeout).c_str());
   }
   return 1;
 }
 
 int Fail(const Session& s, const grpc::Status& g) {
-  return Fail(grpc_util::FromGrpcStatus(g), "intake", s.intake_address);
+  return Fail(s, grpc_util::FromGrpcStatus(g), Intake(s));
 }
 
 // A local problem (a bad file): nothing was sent.
@@ -116,7 +128,7 @@ int SeedAgencies(const Session& s, const v1::ListAgenciesResponse& agencies,
         grpc_util::FromGrpcStatus(s.intake->GetAgency(&gctx, greq, &gresp));
     absl::StatusOr<SeedStep> step = DecideAgency(got, gresp.agency(), a);
     if (!step.ok()) {
-      Fail(step.status(), "intake", s.intake_address);
+      Fail(s, step.status(), Intake(s));
       return SeedStopped("agency", a.code());
     }
     if (*step == SeedStep::kSkip) continue;
@@ -149,7 +161,7 @@ int SeedProcedures(const Session& s,
         grpc_util::FromGrpcStatus(s.intake->GetProcedure(&gctx, greq, &gresp));
     absl::StatusOr<SeedStep> step = DecideProcedure(got, gresp.procedure(), p);
     if (!step.ok()) {
-      Fail(step.status(), "intake", s.intake_address);
+      Fail(s, step.status(), Intake(s));
       return SeedStopped("procedure", p.code());
     }
     if (*step == SeedStep::kSkip) continue;
@@ -336,8 +348,8 @@ int Report(const Session& s, const ReportQuery& q) {
   Prepare(s, ctx);
   dv1::GetOnTimeReportResponse resp;
   if (auto st = deadline->GetOnTimeReport(&ctx, req, &resp); !st.ok()) {
-    return Fail(grpc_util::FromGrpcStatus(st), "deadline", q.deadline_address,
-                "--deadline_address");
+    return Fail(s, grpc_util::FromGrpcStatus(st),
+                {"deadline", q.deadline_address, "--deadline_address"});
   }
   if (s.json) {
     PrintLine(JsonLine(resp));

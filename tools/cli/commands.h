@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "libs/grpc_util/channel.h"
 #include "lienthong/deadline/v1/deadline_service.grpc.pb.h"
 #include "lienthong/intake/v1/intake_service.grpc.pb.h"
@@ -19,6 +20,8 @@ struct Session {
   std::unique_ptr<intake::v1::IntakeService::Stub> intake;
   std::string intake_address;
   grpc_util::ClientTls tls;
+  // The deadline of every call (--timeout).
+  absl::Duration timeout = absl::Seconds(30);
   bool json = false;
   // Dev auth only: the x-lienthong-* identity sent to the server.
   std::string dev_role, dev_agency, dev_subject;
