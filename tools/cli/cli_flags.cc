@@ -1,11 +1,43 @@
 #include "tools/cli/cli_flags.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <utility>
+
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace lienthong::cli {
+namespace {
+
+// Reads the whole file, as the channel will: opening succeeds on a
+// directory, reading it does not. The errno text says which problem it is.
+absl::Status ReadableFile(absl::string_view path) {
+  std::FILE* f = std::fopen(std::string(path).c_str(), "rb");
+  if (f == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read: ", std::strerror(errno)));
+  }
+  char buf[4096];
+  size_t total = 0;
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) total += n;
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read: ", std::strerror(err)));
+  }
+  if (total == 0) return absl::InvalidArgumentError("is empty, not PEM");
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<deadline::v1::ReportGrouping> ParseGroupBy(
     absl::string_view group_by) {
@@ -40,6 +72,20 @@ absl::Status CheckTlsFlags(absl::string_view ca, absl::string_view cert,
   if (cert.empty() != key.empty()) {
     return absl::InvalidArgumentError(cert.empty() ? "--key needs --cert"
                                                    : "--cert needs --key");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTlsFiles(absl::string_view ca, absl::string_view cert,
+                           absl::string_view key) {
+  const std::pair<absl::string_view, absl::string_view> files[] = {
+      {"--ca", ca}, {"--cert", cert}, {"--key", key}};
+  for (const auto& [flag, path] : files) {
+    if (path.empty()) continue;
+    if (absl::Status st = ReadableFile(path); !st.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, "=", path, ": ", st.message()));
+    }
   }
   return absl::OkStatus();
 }

@@ -34,6 +34,12 @@ absl::Status ParseReportPeriod(absl::string_view from, absl::string_view to,
 absl::Status CheckTlsFlags(absl::string_view ca, absl::string_view cert,
                            absl::string_view key);
 
+// The files --ca/--cert/--key name, each read before any channel is made, so
+// a typo is blamed on its flag ("--key=admin.ky: cannot read: No such file
+// or directory") rather than on --address, as the channel's own error was.
+absl::Status CheckTlsFiles(absl::string_view ca, absl::string_view cert,
+                           absl::string_view key);
+
 // --timeout: every call's deadline, so it must be positive (a call with
 // none left fails before it is sent).
 absl::Status CheckTimeout(absl::Duration timeout);

@@ -1,5 +1,8 @@
 #include "tools/cli/cli_flags.h"
 
+#include <fstream>
+#include <string>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -30,6 +33,25 @@ TEST(CliFlagsTest, ClientCertificateNeedsTlsAndItsKey) {
             "--cert needs --key");
   EXPECT_EQ(CheckTlsFlags("ca.crt", "", "a.key").message(),
             "--key needs --cert");
+}
+
+TEST(CliFlagsTest, UnreadableTlsFilesAreBlamedOnTheirFlag) {
+  const std::string dir = ::testing::TempDir();
+  const std::string pem = dir + "/cli_flags_test.pem";
+  const std::string empty = dir + "/cli_flags_test_empty.pem";
+  std::ofstream(pem) << "-----BEGIN CERTIFICATE-----\n";
+  std::ofstream(empty).flush();
+  EXPECT_TRUE(CheckTlsFiles("", "", "").ok());
+  EXPECT_TRUE(CheckTlsFiles(pem, pem, pem).ok());
+  const std::string missing = dir + "/admin.ky";
+  EXPECT_EQ(CheckTlsFiles(pem, pem, missing).message(),
+            "--key=" + missing + ": cannot read: No such file or directory");
+  EXPECT_EQ(CheckTlsFiles(missing, "", "").message(),
+            "--ca=" + missing + ": cannot read: No such file or directory");
+  EXPECT_EQ(CheckTlsFiles(pem, dir, pem).message(),
+            "--cert=" + dir + ": cannot read: Is a directory");
+  EXPECT_EQ(CheckTlsFiles(empty, "", "").message(),
+            "--ca=" + empty + ": is empty, not PEM");
 }
 
 TEST(CliFlagsTest, ReportPeriodIsTwoOrderedDays) {

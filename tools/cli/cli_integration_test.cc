@@ -441,6 +441,18 @@ TEST(CliCommandLineTest, MistakesExitTwoWithAMessage) {
   EXPECT_THAT(timeout.err, HasSubstr("--timeout must be positive"));
 }
 
+TEST(CliCommandLineTest, AMistypedTlsFileIsBlamedOnItsFlag) {
+  const std::string pem = absl::StrCat(Scratch(), "/admin.crt");
+  std::ofstream(pem) << "-----BEGIN CERTIFICATE-----\n";
+  const std::string typo = absl::StrCat(Scratch(), "/admin.ky");
+  const CliRun r = Cli({"--address=intake:7001", absl::StrCat("--ca=", pem),
+                        absl::StrCat("--cert=", pem),
+                        absl::StrCat("--key=", typo), "list", "001.08.19.H26"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, absl::StrCat("error: --key=", typo,
+                                ": cannot read: No such file or directory\n"));
+}
+
 TEST(CliCommandLineTest, SubmitThatMayHaveLostItsAnswerSaysHowToRetrySafely) {
   const std::string file = absl::StrCat(Scratch(), "/lost.json");
   std::ofstream(file) << R"({"parent": "agencies/001.08.19.H26",

@@ -93,6 +93,10 @@ int main(int argc, char** argv) {
   if (auto st = cli::CheckTlsFlags(s.tls.ca, s.tls.cert, s.tls.key); !st.ok()) {
     return Usage(std::string(st.message()));
   }
+  if (auto st = cli::CheckTlsFiles(s.tls.ca, s.tls.cert, s.tls.key); !st.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(st.message()).c_str());
+    return 2;
+  }
   s.timeout = absl::GetFlag(FLAGS_timeout);
   if (auto st = cli::CheckTimeout(s.timeout); !st.ok()) {
     return Usage(std::string(st.message()));
