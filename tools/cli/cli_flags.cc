@@ -98,6 +98,36 @@ absl::Status CheckTimeout(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
+absl::Status CheckNotServiceFlag(absl::string_view name,
+                                 absl::string_view file) {
+  // Any lienthong library's flag, not only today's list, so one a library
+  // adds later cannot slip back to being silently ignored.
+  const bool library_flag =
+      absl::StartsWith(file, "libs/") || absl::StrContains(file, "/libs/");
+  if (!library_flag || name == "deadline_address") return absl::OkStatus();
+  static constexpr std::pair<absl::string_view, absl::string_view> kInstead[] =
+      {{"intake_address", "--address"},
+       {"tls_client_ca", "--ca"},
+       {"peer_tls_ca", "--ca"},
+       {"tls_cert", "--cert"},
+       {"peer_tls_cert", "--cert"},
+       {"tls_key", "--key"},
+       {"peer_tls_key", "--key"},
+       {"peer_deadline", "--timeout"},
+       {"insecure_dev_auth", "--dev_role, --dev_agency and --dev_subject"}};
+  for (const auto& [service_flag, instead] : kInstead) {
+    if (name == service_flag) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", name, " is a service's flag, not the CLI's; use ", instead));
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", name,
+                   " is a service's flag, not the CLI's, which has no such "
+                   "setting (it talks to intake at --address and, for "
+                   "report, to deadline at --deadline_address)"));
+}
+
 std::string DeadlineAddress(absl::string_view flag) {
   return flag.empty() ? kDefaultDeadlineAddress : std::string(flag);
 }
@@ -148,6 +178,8 @@ std::string ProgramUsage() {
       "    default: \"\", meaning ",
       kDefaultDeadlineAddress,
       "\n"
+      "The services' other flags (--intake_address, --tls_cert, ...; see\n"
+      "--helpfull) are refused with exit 2, naming the flag to use instead.\n"
       "\n"
       "Exit status: 0 done; 1 the server refused or failed, or a flag the\n"
       "flags library could not parse (an unknown flag, a bad value, --help);\n"

@@ -44,6 +44,16 @@ absl::Status CheckTlsFiles(absl::string_view ca, absl::string_view cert,
 // none left fails before it is sent).
 absl::Status CheckTimeout(absl::Duration timeout);
 
+// The CLI links the services' flags (libs/grpc_util/flags.cc) with the
+// channel code but reads only --deadline_address of them; the others used
+// to be accepted and ignored, so `--intake_address=intake:7001 list X` went
+// to the default --address. An error, for a flag `name` defined in `file`
+// that was given, when it is one of those: naming the CLI's own flag to use
+// instead when there is one (--address, --ca, --cert, --key, --timeout).
+// OK for the CLI's flags, --deadline_address and the flags library's own.
+absl::Status CheckNotServiceFlag(absl::string_view name,
+                                 absl::string_view file);
+
 // --deadline_address, or kDefaultDeadlineAddress when it is empty.
 std::string DeadlineAddress(absl::string_view flag);
 

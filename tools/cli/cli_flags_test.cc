@@ -3,6 +3,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -69,6 +70,42 @@ TEST(CliFlagsTest, TimeoutMustLeaveTimeForTheCall) {
   EXPECT_EQ(CheckTimeout(absl::ZeroDuration()).message(),
             "--timeout must be positive, e.g. 30s or 2m");
   EXPECT_FALSE(CheckTimeout(-absl::Seconds(1)).ok());
+}
+
+TEST(CliFlagsTest, ServicesFlagsAreRefusedNamingTheCliFlagToUse) {
+  const std::string lib = "/src/lienthong/libs/grpc_util/flags.cc";
+  struct Case {
+    const char* flag;
+    const char* instead;
+  };
+  const Case cases[] = {{"intake_address", "use --address"},
+                        {"tls_cert", "use --cert"},
+                        {"peer_tls_cert", "use --cert"},
+                        {"tls_key", "use --key"},
+                        {"peer_tls_key", "use --key"},
+                        {"tls_client_ca", "use --ca"},
+                        {"peer_tls_ca", "use --ca"},
+                        {"peer_deadline", "use --timeout"},
+                        {"insecure_dev_auth", "use --dev_role"},
+                        {"routing_address", "no such setting"},
+                        {"listen_address", "no such setting"}};
+  for (const Case& c : cases) {
+    const absl::Status st = CheckNotServiceFlag(c.flag, lib);
+    EXPECT_THAT(st.message(), HasSubstr(absl::StrCat("--", c.flag,
+                                                     " is a "
+                                                     "service's flag")))
+        << c.flag;
+    EXPECT_THAT(st.message(), HasSubstr(c.instead)) << c.flag;
+  }
+  // A library flag added later is refused too, relative path or not.
+  EXPECT_FALSE(CheckNotServiceFlag("new_flag", "libs/runtime/x.cc").ok());
+  // report reads --deadline_address; the CLI's own and absl's flags pass.
+  EXPECT_TRUE(CheckNotServiceFlag("deadline_address", lib).ok());
+  EXPECT_TRUE(CheckNotServiceFlag("address", "tools/cli/cli_main.cc").ok());
+  EXPECT_TRUE(
+      CheckNotServiceFlag("timeout", "/src/lienthong/tools/cli/cli_main.cc")
+          .ok());
+  EXPECT_TRUE(CheckNotServiceFlag("flagfile", "./absl/flags/parse.cc").ok());
 }
 
 TEST(CliFlagsTest, ReportUsesTheLocalDeadlineServiceByDefault) {

@@ -441,6 +441,30 @@ TEST(CliCommandLineTest, MistakesExitTwoWithAMessage) {
   EXPECT_THAT(timeout.err, HasSubstr("--timeout must be positive"));
 }
 
+// They come with the channel code (libs/grpc_util/flags.cc) and used to be
+// accepted and ignored: this one went to 127.0.0.1:7001.
+TEST(CliCommandLineTest, ServicesFlagsAreRefusedNamingTheCliFlag) {
+  const CliRun address =
+      Cli({"--intake_address=intake:7001", "list", "001.08.19.H26"});
+  EXPECT_EQ(address.exit_code, 2);
+  EXPECT_THAT(address.err,
+              HasSubstr("error: --intake_address is a service's flag, not "
+                        "the CLI's; use --address"));
+  // After the command, as a bool, and from a flag file alike.
+  const CliRun key = Cli({"list", "001.08.19.H26", "--tls_key=admin.key"});
+  EXPECT_EQ(key.exit_code, 2);
+  EXPECT_THAT(key.err, HasSubstr("--tls_key is a service's flag"));
+  EXPECT_THAT(key.err, HasSubstr("use --key"));
+  const CliRun dev = Cli({"--noinsecure_dev_auth", "list", "001.08.19.H26"});
+  EXPECT_EQ(dev.exit_code, 2);
+  EXPECT_THAT(dev.err, HasSubstr("--insecure_dev_auth is a service's flag"));
+  const std::string flagfile = absl::StrCat(Scratch(), "/flags");
+  std::ofstream(flagfile) << "--peer_deadline=1m\n";
+  const CliRun file = Cli({absl::StrCat("--flagfile=", flagfile), "list", "X"});
+  EXPECT_EQ(file.exit_code, 2);
+  EXPECT_THAT(file.err, HasSubstr("use --timeout"));
+}
+
 TEST(CliCommandLineTest, AMistypedTlsFileIsBlamedOnItsFlag) {
   const std::string pem = absl::StrCat(Scratch(), "/admin.crt");
   std::ofstream(pem) << "-----BEGIN CERTIFICATE-----\n";

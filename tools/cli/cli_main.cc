@@ -3,11 +3,15 @@
 // (tools/cli/cli_flags.cc).
 
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/flag.h"
+#include "absl/flags/internal/parse.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -77,6 +81,19 @@ int CheckReport(cli::ReportQuery* q) {
 int main(int argc, char** argv) {
   cli::ConfigureFlagsUsage();
   const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  // By name, so the first one reported does not depend on hash order.
+  std::map<std::string, std::string> flag_files;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    flag_files[std::string(name)] = flag->Filename();
+  }
+  for (const auto& [name, file] : flag_files) {
+    // CommandLineFlag::IsSpecifiedOnCommandLine is private in this abseil
+    // (20220623); this is what it answers, --flagfile included.
+    if (!absl::flags_internal::WasPresentOnCommandLine(name)) continue;
+    if (auto st = cli::CheckNotServiceFlag(name, file); !st.ok()) {
+      return Usage(std::string(st.message()));
+    }
+  }
   if (args.size() < 2) {
     std::fprintf(stderr, "%s\n",
                  std::string(absl::ProgramUsageMessage()).c_str());
