@@ -60,7 +60,12 @@ absl::Status DeadlineService::EnsureDefaultCalendar() {
     v.created_by = "system";
     v.reason = "seed: data/calendars/vn.json";
     v.applied = true;
-    return tx.InsertCalendar(v);
+    const absl::Status inserted = tx.InsertCalendar(v);
+    // Another replica starting beside this one seeded it first.
+    if (common::GetErrorDetails(inserted).reason == kCalendarVersionExists) {
+      return absl::OkStatus();
+    }
+    return inserted;
   });
 }
 

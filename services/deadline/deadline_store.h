@@ -19,7 +19,10 @@
 
 namespace lienthong::deadline {
 
-// One stored version of a calendar.
+// InsertCalendar's reasons (ALREADY_EXISTS) for a row already stored.
+inline constexpr char kRequestIdTaken[] = "REQUEST_ID_TAKEN";
+inline constexpr char kCalendarVersionExists[] = "CALENDAR_VERSION_EXISTS";
+
 // An open clock whose due time a calendar change moved.
 struct MovedAppointment {
   std::string clock_name;
@@ -30,6 +33,7 @@ struct MovedAppointment {
   ClockKind kind = ClockKind::kDossier;
 };
 
+// One stored version of a calendar.
 struct CalendarVersion {
   std::string calendar_id;  // "vn", "vn-H26"
   int64_t version = 0;      // 1, 2, …
@@ -155,6 +159,11 @@ class DeadlineTx {
   // this one ends, so no clock is counted with the version being replaced
   // while the open clocks are counted again with the new one.
   virtual absl::Status LockCalendar(const std::string& calendar_id) = 0;
+  // Stores `v`. A row already there (committed by another transaction,
+  // which this one waits for) is an answer, not a failure of the
+  // transaction: ALREADY_EXISTS with reason kRequestIdTaken when another
+  // version was stored with v.request_id, else kCalendarVersionExists when
+  // (calendar_id, version) is taken; the transaction stays usable.
   virtual absl::Status InsertCalendar(const CalendarVersion& v) = 0;
   // Records what a version's change moved (see CalendarVersion::moved).
   virtual absl::Status SetCalendarMoved(

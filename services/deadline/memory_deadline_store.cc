@@ -126,9 +126,13 @@ class MemoryTx final : public DeadlineTx {
   }
   absl::Status InsertCalendar(const CalendarVersion& v) override {
     for (const CalendarVersion& o : s_.calendars) {
-      if ((o.calendar_id == v.calendar_id && o.version == v.version) ||
-          (!v.request_id.empty() && o.request_id == v.request_id)) {
-        return common::AlreadyExists("CALENDAR_VERSION_EXISTS", "exists");
+      if (!v.request_id.empty() && o.request_id == v.request_id) {
+        return common::AlreadyExists(kRequestIdTaken, "exists");
+      }
+    }
+    for (const CalendarVersion& o : s_.calendars) {
+      if (o.calendar_id == v.calendar_id && o.version == v.version) {
+        return common::AlreadyExists(kCalendarVersionExists, "exists");
       }
     }
     s_.calendars.push_back(v);

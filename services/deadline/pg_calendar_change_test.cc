@@ -11,8 +11,10 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "libs/calendar/test_calendars.h"
+#include "libs/common/errors.h"
 #include "libs/common/uuid.h"
 #include "services/deadline/deadline_service.h"
+#include "services/deadline/hooked_deadline_store.h"
 #include "services/deadline/pg_deadline_store.h"
 #include "services/deadline/pg_test_db.h"
 
@@ -55,11 +57,15 @@ class PgCalendarChangeTest : public ::testing::Test {
     return e;
   }
   absl::StatusOr<CalendarUpdate> TakeTuesdayOff(DeadlineService& replica) {
+    return TakeDayOff(replica, absl::CivilDay(2026, 3, 10), "");
+  }
+  absl::StatusOr<CalendarUpdate> TakeDayOff(DeadlineService& replica,
+                                            absl::CivilDay day,
+                                            const std::string& request_id) {
     return replica.UpdateCalendar(
         "vn",
-        calendar::testing::VnJsonWithDaysOff(
-            "vn", {absl::CivilDay(2026, 3, 10)}, "Nghỉ đột xuất"),
-        Vn(2026, 3, 1, 0, 0), "admin", "");
+        calendar::testing::VnJsonWithDaysOff("vn", {day}, "Nghỉ đột xuất"),
+        Vn(2026, 3, 1, 0, 0), "admin", "", request_id);
   }
 
   common::FakeClock clock_{Vn(2026, 3, 9, 10, 0)};
@@ -171,6 +177,27 @@ TEST_F(PgCalendarChangeTest, ClocksStartedDuringAChangeAllCountWithIt) {
                         "SELECT count(*) FROM deadline.clocks WHERE state = 1 "
                         "AND calendar_version <> 2"),
             0);
+}
+
+TEST(PgDeadlineStartupTest, TwoReplicasStartingOnAnEmptyDatabaseBothStart) {
+  common::FakeClock clock(Vn(2026, 3, 9, 10, 0));
+  std::unique_ptr<db::Pool> pool = test::FreshPool();
+  PgDeadlineStore store(*pool, clock);
+  test::HookedDeadlineStore hooked(store);
+  DeadlineService a(hooked, clock, Encode);
+  DeadlineService b(store, clock, Encode);
+  // A has found no calendar vn; B starts and seeds it before A's insert.
+  absl::Status b_started = absl::UnknownError("B did not start");
+  hooked.AfterNextLatestReadInTransaction(
+      [&] { b_started = b.EnsureDefaultCalendar(); });
+  const absl::Status a_started = a.EnsureDefaultCalendar();
+  EXPECT_TRUE(b_started.ok()) << b_started;
+  EXPECT_TRUE(a_started.ok()) << a_started;
+  EXPECT_EQ(test::Count(*pool,
+                        "SELECT count(*) FROM deadline.calendars WHERE "
+                        "calendar_id = 'vn' AND version = 1"),
+            1);
+  EXPECT_EQ(test::Count(*pool, "SELECT count(*) FROM deadline.calendars"), 1);
 }
 
 }  // namespace

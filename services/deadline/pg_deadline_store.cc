@@ -246,23 +246,46 @@ class PgTx final : public DeadlineTx {
     return absl::OkStatus();
   }
   absl::Status InsertCalendar(const CalendarVersion& v) override {
-    Params()
-        .Text(v.calendar_id)
-        .Int(v.version)
-        .Us(v.effective_from)
-        .Text(v.json)
-        .Us(v.created_at)
-        .Text(v.created_by)
-        .Text(v.reason)
-        .Bool(v.applied)
-        .Text(v.request_id)
-        .Exec(w_,
-              "INSERT INTO deadline.calendars (calendar_id, version, "
-              "effective_from, data, created_at, created_by, reason, "
-              "applied_at, request_id) VALUES ($1, $2, "
-              "deadline.us_to_ts($3), $4, deadline.us_to_ts($5), $6, $7, "
-              "CASE WHEN $8::boolean THEN deadline.us_to_ts($5) END, "
-              "NULLIF($9, ''))");
+    // DO NOTHING rather than a unique_violation, which would abort the
+    // transaction and lose which constraint it was (two replicas seeding
+    // the default calendar, two first attempts of one UpdateCalendar).
+    const pqxx::result r =
+        Params()
+            .Text(v.calendar_id)
+            .Int(v.version)
+            .Us(v.effective_from)
+            .Text(v.json)
+            .Us(v.created_at)
+            .Text(v.created_by)
+            .Text(v.reason)
+            .Bool(v.applied)
+            .Text(v.request_id)
+            .Exec(w_,
+                  "INSERT INTO deadline.calendars (calendar_id, version, "
+                  "effective_from, data, created_at, created_by, reason, "
+                  "applied_at, request_id) VALUES ($1, $2, "
+                  "deadline.us_to_ts($3), $4, deadline.us_to_ts($5), $6, $7, "
+                  "CASE WHEN $8::boolean THEN deadline.us_to_ts($5) END, "
+                  "NULLIF($9, '')) ON CONFLICT DO NOTHING");
+    if (r.affected_rows() == 0) {
+      // READ COMMITTED: this statement sees the row that conflicted.
+      const pqxx::result taken =
+          Params()
+              .Text(v.request_id)
+              .Exec(w_,
+                    "SELECT EXISTS (SELECT 1 FROM deadline.calendars WHERE "
+                    "request_id = NULLIF($1, ''))");
+      return taken[0][0].as<bool>()
+                 ? common::AlreadyExists(kRequestIdTaken,
+                                         "request_id already used",
+                                         {{"calendar", v.calendar_id}})
+                 : common::AlreadyExists(
+                       kCalendarVersionExists,
+                       absl::StrCat("calendar ", v.calendar_id, " version ",
+                                    v.version, " already exists"),
+                       {{"calendar", v.calendar_id},
+                        {"version", absl::StrCat(v.version)}});
+    }
     db::NotifyAfterCommit(kCalendarsChangedChannel);
     return absl::OkStatus();
   }
