@@ -18,6 +18,24 @@ using calendar::WorkingCalendar;
 // Open clocks recomputed per transaction.
 constexpr int kRecomputeBatch = 500;
 
+// The answer to a request whose request_id already stored `first`: the same
+// request again gets its version; another body under the same id is refused.
+absl::StatusOr<CalendarUpdate> Replay(const CalendarVersion& first,
+                                      const std::string& calendar_id,
+                                      const std::string& json,
+                                      absl::Time effective_from) {
+  absl::StatusOr<calendar::CalendarData> again =
+      calendar::ParseCalendarJson(json);
+  if (first.calendar_id != calendar_id || !again.ok() ||
+      calendar::ToJson(*again) != first.json ||
+      first.effective_from != effective_from) {
+    return common::InvalidArgument(
+        "REQUEST_ID_REUSED",
+        {{"request_id", "already used for a different calendar change"}});
+  }
+  return CalendarUpdate{first, first.moved};
+}
+
 }  // namespace
 
 absl::Status DeadlineService::AuditDenied(const std::string& actor,
@@ -45,18 +63,7 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> first,
                         store_.CalendarByRequestId(request_id));
     if (first.has_value()) {
-      // The same request again returns its version; another body under the
-      // same id is refused.
-      absl::StatusOr<calendar::CalendarData> again =
-          calendar::ParseCalendarJson(json);
-      if (first->calendar_id != calendar_id || !again.ok() ||
-          calendar::ToJson(*again) != first->json ||
-          first->effective_from != effective_from) {
-        return common::InvalidArgument(
-            "REQUEST_ID_REUSED",
-            {{"request_id", "already used for a different calendar change"}});
-      }
-      return CalendarUpdate{*first, first->moved};
+      return Replay(*first, calendar_id, json, effective_from);
     }
   }
   LT_ASSIGN_OR_RETURN(calendar::CalendarData data,
@@ -69,47 +76,61 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
   LT_ASSIGN_OR_RETURN(WorkingCalendar cal, WorkingCalendar::Create(data));
   const std::string canonical = calendar::ToJson(data);
   CalendarUpdate update;
-  LT_RETURN_IF_ERROR(store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
-    update = CalendarUpdate();
-    // Clocks being started or counted again with this calendar commit
-    // first (the open clocks counted again below include them); new ones
-    // wait for this change and count with it.
-    LT_RETURN_IF_ERROR(tx.LockCalendar(calendar_id));
-    const absl::Time now = clock_.Now();
-    LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
-                        tx.LatestCalendar(calendar_id, absl::InfiniteFuture()));
-    CalendarVersion& v = update.version;
-    v.calendar_id = calendar_id;
-    v.version = latest.has_value() ? latest->version + 1 : 1;
-    v.effective_from = effective_from;
-    v.json = canonical;
-    v.created_at = now;
-    v.created_by = actor;
-    v.reason = reason;
-    v.applied = effective_from <= now;
-    v.request_id = request_id;
-    LT_RETURN_IF_ERROR(tx.InsertCalendar(v));
-    if (published_encoder_) {
-      LT_RETURN_IF_ERROR(tx.AppendOutbox(published_encoder_(v, now)));
+  const absl::Status stored =
+      store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
+        update = CalendarUpdate();
+        // Clocks being started or counted again with this calendar commit
+        // first (the open clocks counted again below include them); new ones
+        // wait for this change and count with it.
+        LT_RETURN_IF_ERROR(tx.LockCalendar(calendar_id));
+        const absl::Time now = clock_.Now();
+        LT_ASSIGN_OR_RETURN(
+            absl::optional<CalendarVersion> latest,
+            tx.LatestCalendar(calendar_id, absl::InfiniteFuture()));
+        CalendarVersion& v = update.version;
+        v.calendar_id = calendar_id;
+        v.version = latest.has_value() ? latest->version + 1 : 1;
+        v.effective_from = effective_from;
+        v.json = canonical;
+        v.created_at = now;
+        v.created_by = actor;
+        v.reason = reason;
+        v.applied = effective_from <= now;
+        v.request_id = request_id;
+        LT_RETURN_IF_ERROR(tx.InsertCalendar(v));
+        if (published_encoder_) {
+          LT_RETURN_IF_ERROR(tx.AppendOutbox(published_encoder_(v, now)));
+        }
+        AuditEntry audit{actor, "UpdateCalendar",
+                         absl::StrCat("calendars/", calendar_id),
+                         absl::StrCat("{\"version\":", v.version, "}"), now};
+        audit.peer = peer;
+        LT_RETURN_IF_ERROR(tx.AppendAudit(audit));
+        if (effective_from > now) return absl::OkStatus();
+        LT_RETURN_IF_ERROR(
+            RecomputeOpen(tx, calendar_id, v.version, cal, now, &update.moved));
+        if (!request_id.empty() && !update.moved.empty()) {
+          LT_RETURN_IF_ERROR(
+              tx.SetCalendarMoved(calendar_id, v.version, update.moved));
+        }
+        if (moved_encoder_ && !update.moved.empty()) {
+          LT_RETURN_IF_ERROR(tx.AppendOutbox(moved_encoder_(
+              v, update.moved, now, MoveCause::kCalendarChange)));
+        }
+        return absl::OkStatus();
+      });
+  if (!stored.ok()) {
+    // Another attempt with this request_id (a retry sent before the first
+    // answered) committed between the check above and this insert: answer
+    // as a retry after it would be answered.
+    if (common::GetErrorDetails(stored).reason != kRequestIdTaken) {
+      return stored;
     }
-    AuditEntry audit{actor, "UpdateCalendar",
-                     absl::StrCat("calendars/", calendar_id),
-                     absl::StrCat("{\"version\":", v.version, "}"), now};
-    audit.peer = peer;
-    LT_RETURN_IF_ERROR(tx.AppendAudit(audit));
-    if (effective_from > now) return absl::OkStatus();
-    LT_RETURN_IF_ERROR(
-        RecomputeOpen(tx, calendar_id, v.version, cal, now, &update.moved));
-    if (!request_id.empty() && !update.moved.empty()) {
-      LT_RETURN_IF_ERROR(
-          tx.SetCalendarMoved(calendar_id, v.version, update.moved));
-    }
-    if (moved_encoder_ && !update.moved.empty()) {
-      LT_RETURN_IF_ERROR(tx.AppendOutbox(
-          moved_encoder_(v, update.moved, now, MoveCause::kCalendarChange)));
-    }
-    return absl::OkStatus();
-  }));
+    LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> first,
+                        store_.CalendarByRequestId(request_id));
+    if (!first.has_value()) return stored;
+    return Replay(*first, calendar_id, json, effective_from);
+  }
   const std::vector<std::string> ids{calendar_id};
   DropCached(&ids);
   return update;

@@ -179,6 +179,44 @@ TEST_F(PgCalendarChangeTest, ClocksStartedDuringAChangeAllCountWithIt) {
             0);
 }
 
+TEST_F(PgCalendarChangeTest, TwoFirstAttemptsOfOneChangeGetTheSameAnswer) {
+  ASSERT_TRUE(a_->HandleEvent(Received("D1")).ok());
+  test::HookedDeadlineStore hooked(*store_);
+  DeadlineService first(hooked, clock_, Encode);
+  // The client's retry reaches replica B while the first attempt is past
+  // its request_id check: B stores the change first.
+  absl::StatusOr<CalendarUpdate> retry;
+  hooked.AfterNextRequestIdRead(
+      [&] { retry = TakeDayOff(*b_, absl::CivilDay(2026, 3, 10), "req-1"); });
+  const absl::StatusOr<CalendarUpdate> u =
+      TakeDayOff(first, absl::CivilDay(2026, 3, 10), "req-1");
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->version.version, 2);
+  EXPECT_EQ(u->version.version, retry->version.version);
+  EXPECT_EQ(u->version.created_at, retry->version.created_at);
+  ASSERT_EQ(u->moved.size(), 1u);
+  EXPECT_EQ(u->moved[0].clock_name, "dossiers/D1");
+  EXPECT_EQ(u->moved[0].new_due, retry->moved[0].new_due);
+  EXPECT_EQ(test::Count(*pool_, "SELECT count(*) FROM deadline.calendars"), 2);
+}
+
+TEST_F(PgCalendarChangeTest,
+       AnotherChangeRacingUnderTheSameRequestIdIsRefused) {
+  test::HookedDeadlineStore hooked(*store_);
+  DeadlineService first(hooked, clock_, Encode);
+  absl::StatusOr<CalendarUpdate> other;
+  hooked.AfterNextRequestIdRead(
+      [&] { other = TakeDayOff(*b_, absl::CivilDay(2026, 3, 10), "req-1"); });
+  const absl::StatusOr<CalendarUpdate> u =
+      TakeDayOff(first, absl::CivilDay(2026, 3, 11), "req-1");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(u.status().code(), absl::StatusCode::kInvalidArgument)
+      << u.status();
+  EXPECT_EQ(common::GetErrorDetails(u.status()).reason, "REQUEST_ID_REUSED");
+  EXPECT_EQ(test::Count(*pool_, "SELECT count(*) FROM deadline.calendars"), 2);
+}
+
 TEST(PgDeadlineStartupTest, TwoReplicasStartingOnAnEmptyDatabaseBothStart) {
   common::FakeClock clock(Vn(2026, 3, 9, 10, 0));
   std::unique_ptr<db::Pool> pool = test::FreshPool();
