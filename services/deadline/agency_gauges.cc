@@ -85,13 +85,18 @@ absl::Status UpdateAgencyGauges(db::Pool& pool, absl::Time now,
     std::set<std::map<std::string, std::string>> current;
     for (const auto& row : r) {
       const double done = row[2].as<double>();
+      // Received but nothing finished yet: no ratio. 1.0 would rank a ward
+      // with dossiers overdue and none finished as the best one (and out of
+      // the dashboard's bottomk "worst wards").
+      if (done <= 0) continue;
       const int depth = row[3].is_null() ? 0 : row[3].as<int>();
       std::map<std::string, std::string> labels = {
           {"agency", row[0].as<std::string>()}, {"tier", TierOfDepth(depth)}};
-      ratio.Add(labels).Set(done > 0 ? row[1].as<double>() / done : 1.0);
+      ratio.Add(labels).Set(row[1].as<double>() / done);
       current.insert(std::move(labels));
     }
-    // An agency with nothing in the window has no ratio (not its old one).
+    // An agency with nothing finished in the window has no ratio (not its
+    // old one).
     for (const auto& labels : LabelSets(ratio)) {
       if (current.count(labels) == 0) ratio.Remove(&ratio.Add(labels));
     }

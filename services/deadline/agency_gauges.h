@@ -1,11 +1,12 @@
 #pragma once
 
 // Per-agency gauges for the dashboard and alerts:
-//   lienthong_deadline_due_soon{agency}          open clocks in their due-soon
-//   window lienthong_deadline_on_time_ratio{agency,tier} (early + on time) /
-//   finished
-//       over the last `window` of receipts, for every agency and every
-//       ancestor it rolls up to (ward, district, city).
+//   lienthong_deadline_due_soon{agency}: open clocks in their due-soon
+//       window.
+//   lienthong_deadline_on_time_ratio{agency,tier}: (early + on time) /
+//       finished, over the dossiers finished in the last `window`, for every
+//       agency and every ancestor it rolls up to (ward, district, city). An
+//       agency that finished none in the window has no series (not 1.0).
 // Read from the clocks table and the pre-aggregated report counters.
 
 #include "absl/status/status.h"

@@ -33,6 +33,55 @@ double Ratio(const std::string& agency, const std::string& tier) {
       .Value();
 }
 
+// Whether the gauge has a series for `agency` (Ratio() would add one).
+bool HasRatio(const std::string& agency) {
+  for (const auto& f :
+       metrics::Gauge("lienthong_deadline_on_time_ratio", "").Collect()) {
+    for (const auto& m : f.metric) {
+      for (const auto& l : m.label) {
+        if (l.name == "agency" && l.value == agency) return true;
+      }
+    }
+  }
+  return false;
+}
+
+TEST(AgencyGaugesTest, AWardThatFinishedNothingHasNoRatio) {
+  common::FakeClock clock(Vn(2026, 3, 2, 9, 0));
+  auto pool = test::FreshPool();
+  PgDeadlineStore store(*pool, clock);
+  DeadlineService service(store, clock, Encode);
+  ASSERT_TRUE(service.EnsureDefaultCalendar().ok());
+  auto send = [&](const std::string& code, const AgencyRef& a,
+                  InboundKind kind) {
+    InboundEvent e;
+    e.event_id = common::NewUuid();
+    e.kind = kind;
+    e.occurred_at = clock.Now();
+    e.dossier_code = code;
+    e.agency = a;
+    e.procedure_code = "LT.01";
+    e.limit = absl::Hours(8);
+    ASSERT_TRUE(service.HandleEvent(e).ok());
+  };
+  // Ward A received three and finished none (all overdue a week on); ward
+  // B finished its one on time.
+  for (const char* code : {"A1", "A2", "A3"}) {
+    send(code, kWardA, InboundKind::kDossierReceived);
+  }
+  send("B1", kWardB, InboundKind::kDossierReceived);
+  clock.Set(Vn(2026, 3, 2, 15, 0));
+  send("B1", kWardB, InboundKind::kDossierCompleted);
+  clock.Set(Vn(2026, 3, 9, 9, 0));
+  ASSERT_TRUE(UpdateAgencyGauges(*pool, clock.Now()).ok());
+  // Not 1.0: that would rank A as the best ward and keep it out of the
+  // dashboard's bottomk of the worst.
+  EXPECT_FALSE(HasRatio(kWardA.code));
+  ASSERT_TRUE(HasRatio(kWardB.code));
+  EXPECT_DOUBLE_EQ(Ratio(kWardB.code, "commune"), 1.0);
+  EXPECT_DOUBLE_EQ(Ratio(kDistrict.code, "district"), 1.0);
+}
+
 TEST(AgencyGaugesTest, OnTimeRatioRollsUpAndDueSoonCountsPerAgency) {
   common::FakeClock clock(Vn(2026, 3, 2, 9, 0));
   auto pool = test::FreshPool();
