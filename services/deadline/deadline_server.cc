@@ -93,9 +93,12 @@ void RowToProto(const ReportRow& r, v1::OnTimeReportRow* out) {
   out->set_in_progress_overdue(r.open_overdue);
   const int64_t finished =
       r.finished_early + r.finished_on_time + r.finished_late;
+  // Nothing finished: no rate. 1 would rank a ward that finished nothing
+  // (and has dossiers overdue) as the best of all.
+  out->set_any_finished(finished > 0);
   out->set_on_time_rate(
       finished == 0
-          ? 1.0
+          ? 0.0
           : static_cast<double>(r.finished_early + r.finished_on_time) /
                 static_cast<double>(finished));
 }

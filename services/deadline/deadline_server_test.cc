@@ -3,6 +3,9 @@
 // clocks, lists, reports and calendar administration out through
 // DeadlineService, with identities from the dev metadata headers.
 
+#include <map>
+#include <string>
+
 #include "services/deadline/deadline_server_fixture.h"
 
 namespace lienthong::deadline {
@@ -265,6 +268,41 @@ TEST_F(DeadlineServerTest, ReportTotalEqualsTheSumOfItsRows) {
   EXPECT_EQ(resp.rows_size(), 2);  // ward A, ward B
   EXPECT_EQ(received, resp.total().received());
   EXPECT_EQ(overdue, resp.total().in_progress_overdue());
+}
+
+TEST_F(DeadlineServerTest, ARowWhereNothingFinishedHasNoOnTimeRate) {
+  ReceiveTwo();
+  // DA (ward A) finishes on time; DB (ward B) is overdue and not finished.
+  InboundEvent done;
+  done.event_id = "00000000-0000-4000-8000-0000000000da";
+  done.kind = InboundKind::kDossierCompleted;
+  done.dossier_code = "DA";
+  done.occurred_at = Vn(2026, 3, 10, 9, 0);
+  clock_.Set(done.occurred_at);
+  ASSERT_TRUE(service_->HandleEvent(done).ok());
+  clock_.Set(Vn(2026, 3, 11, 9, 0));
+  ASSERT_TRUE(service_->RunScanOnce().ok());
+  grpc::ClientContext ctx;
+  As(ctx, kCityOfficer);
+  v1::GetOnTimeReportRequest req;
+  req.set_agency(absl::StrCat("agencies/", kDistrict));
+  req.set_group_by(v1::REPORT_GROUPING_AGENCY);
+  grpc_util::ToProto(Vn(2026, 3, 1, 0, 0), req.mutable_period_start_time());
+  grpc_util::ToProto(Vn(2026, 4, 1, 0, 0), req.mutable_period_end_time());
+  v1::GetOnTimeReportResponse resp;
+  ASSERT_TRUE(stub_->GetOnTimeReport(&ctx, req, &resp).ok());
+  std::map<std::string, v1::OnTimeReportRow> rows;
+  for (const auto& row : resp.rows()) rows[row.group()] = row;
+  const v1::OnTimeReportRow& a = rows[absl::StrCat("agencies/", kWardA)];
+  const v1::OnTimeReportRow& b = rows[absl::StrCat("agencies/", kWardB)];
+  EXPECT_TRUE(a.any_finished());
+  EXPECT_DOUBLE_EQ(a.on_time_rate(), 1.0);
+  // Not 1 (100 %, the best ward): no rate at all.
+  EXPECT_EQ(b.in_progress_overdue(), 1);
+  EXPECT_FALSE(b.any_finished());
+  EXPECT_DOUBLE_EQ(b.on_time_rate(), 0.0);
+  EXPECT_TRUE(resp.total().any_finished());
+  EXPECT_DOUBLE_EQ(resp.total().on_time_rate(), 1.0);
 }
 
 }  // namespace
