@@ -21,11 +21,14 @@ std::string CsvField(absl::string_view v) {
 }
 
 std::string CsvRow(const deadline::v1::OnTimeReportRow& r) {
-  return absl::StrFormat("%s,%s,%d,%d,%d,%d,%d,%d,%.4f\n", CsvField(r.group()),
+  // Nothing finished: no rate, left empty (0.0000 would read as 0 %).
+  const std::string rate =
+      r.any_finished() ? absl::StrFormat("%.4f", r.on_time_rate()) : "";
+  return absl::StrFormat("%s,%s,%d,%d,%d,%d,%d,%d,%s\n", CsvField(r.group()),
                          CsvField(r.display_name()), r.received(),
                          r.finished_early(), r.finished_on_time(),
                          r.finished_late(), r.in_progress_on_time(),
-                         r.in_progress_overdue(), r.on_time_rate());
+                         r.in_progress_overdue(), rate);
 }
 
 }  // namespace

@@ -154,13 +154,14 @@ TEST(OutputTest, ReportCsvKeepsItsColumns) {
   row->set_received(2);
   row->set_finished_early(2);
   row->set_on_time_rate(1);
+  row->set_any_finished(true);
   r.mutable_total()->set_received(2);
   r.mutable_total()->set_display_name("Quận \"Nam\" Từ Liêm");
   EXPECT_EQ(ReportCsv(r),
             "nhom,ten,tiep_nhan,som_han,dung_han,tre_han,dang_xu_ly_trong_han,"
             "dang_xu_ly_qua_han,ty_le_dung_han\n"
             "\"agencies/000.08.19.H26\",\"\",2,2,0,0,0,0,1.0000\n"
-            "\"TONG\",\"Quận \"\"Nam\"\" Từ Liêm\",2,0,0,0,0,0,0.0000\n");
+            "\"TONG\",\"Quận \"\"Nam\"\" Từ Liêm\",2,0,0,0,0,0,\n");
 }
 
 }  // namespace
