@@ -128,6 +128,19 @@ absl::Status CheckNotServiceFlag(absl::string_view name,
                    "report, to deadline at --deadline_address)"));
 }
 
+std::optional<intake::v1::FormKind> FormCommand(absl::string_view cmd) {
+  static constexpr std::pair<absl::string_view, intake::v1::FormKind> kForms[] =
+      {{"receipt", intake::v1::FORM_KIND_RECEIPT},
+       {"slip", intake::v1::FORM_KIND_CONTROL_SLIP},
+       {"supplement", intake::v1::FORM_KIND_SUPPLEMENT_REQUEST},
+       {"refusal", intake::v1::FORM_KIND_REFUSAL},
+       {"apology", intake::v1::FORM_KIND_APOLOGY}};
+  for (const auto& [name, kind] : kForms) {
+    if (cmd == name) return kind;
+  }
+  return std::nullopt;
+}
+
 std::string DeadlineAddress(absl::string_view flag) {
   return flag.empty() ? kDefaultDeadlineAddress : std::string(flag);
 }
@@ -155,7 +168,15 @@ std::string ProgramUsage() {
       "  get CODE                 one dossier\n"
       "  list AGENCY              the agency's dossiers\n"
       "  lookup CODE LAST4        what a citizen sees (last 4 phone digits)\n"
-      "  receipt CODE, slip CODE  the receipt / control slip as HTML\n"
+      "  receipt CODE             a form printed again, as HTML: the receipt,\n"
+      "  slip CODE                the control slip,\n"
+      "  supplement CODE          the supplement request (its current round),\n"
+      "  refusal CODE             the refusal,\n"
+      "  apology CODE             the apology with the new appointment. A "
+      "form\n"
+      "                           for a step the dossier never took is "
+      "refused\n"
+      "                           (exit 1)\n"
       "  audit-verify             check the audit hash chain (exit 3: broken;\n"
       "                           a long chain may need --timeout=2m)\n"
       "  report AGENCY --from=YYYY-MM-DD --to=YYYY-MM-DD\n"
@@ -168,7 +189,7 @@ std::string ProgramUsage() {
       "\n"
       "--json prints JSON Lines: one compact object per line (list: one per\n"
       "dossier; submit: {\"request_id\", \"dossier\"}; seed: the counts;\n"
-      "receipt/slip: {\"html\"}; report: the report). Responses follow\n"
+      "the forms: {\"html\"}; report: the report). Responses follow\n"
       "the proto3 JSON mapping with every field printed, false, 0 and \"\"\n"
       "included; int64 values are JSON strings (audit-verify's\n"
       "\"checked\":\"42\", report's counts).\n"

@@ -3,6 +3,7 @@
 // The command line's checks that need no server, and the --help text. A
 // mistake here exits 2 before anything is sent.
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -11,6 +12,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "lienthong/deadline/v1/deadline_service.pb.h"
+#include "lienthong/intake/v1/resources.pb.h"
 
 namespace lienthong::cli {
 
@@ -53,6 +55,11 @@ absl::Status CheckTimeout(absl::Duration timeout);
 // OK for the CLI's flags, --deadline_address and the flags library's own.
 absl::Status CheckNotServiceFlag(absl::string_view name,
                                  absl::string_view file);
+
+// The form a command prints again with RenderForm: receipt, slip,
+// supplement, refusal or apology, each taking a dossier CODE. Empty for
+// every other command.
+std::optional<intake::v1::FormKind> FormCommand(absl::string_view cmd);
 
 // --deadline_address, or kDefaultDeadlineAddress when it is empty.
 std::string DeadlineAddress(absl::string_view flag);

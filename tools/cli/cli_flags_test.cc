@@ -124,6 +124,37 @@ TEST(CliFlagsTest, HelpListsTheCliFlagsAndNamesTheSharedOnes) {
   EXPECT_THAT(usage, HasSubstr("--timeout"));
   EXPECT_THAT(usage, HasSubstr("int64 values are JSON strings"));
   EXPECT_THAT(usage, HasSubstr("[--group_by=agency|procedure|tier]"));
+  for (const char* form : {"receipt CODE", "slip CODE", "supplement CODE",
+                           "refusal CODE", "apology CODE"}) {
+    EXPECT_THAT(usage, HasSubstr(form));
+  }
+}
+
+TEST(CliFlagsTest, EachFormHasItsCommand) {
+  EXPECT_EQ(FormCommand("receipt"), intake::v1::FORM_KIND_RECEIPT);
+  EXPECT_EQ(FormCommand("slip"), intake::v1::FORM_KIND_CONTROL_SLIP);
+  EXPECT_EQ(FormCommand("supplement"),
+            intake::v1::FORM_KIND_SUPPLEMENT_REQUEST);
+  EXPECT_EQ(FormCommand("refusal"), intake::v1::FORM_KIND_REFUSAL);
+  EXPECT_EQ(FormCommand("apology"), intake::v1::FORM_KIND_APOLOGY);
+  // Every kind but UNSPECIFIED, so a new FormKind fails here until the CLI
+  // can print it.
+  for (int k = intake::v1::FormKind_MIN; k <= intake::v1::FormKind_MAX; ++k) {
+    if (!intake::v1::FormKind_IsValid(k) ||
+        k == intake::v1::FORM_KIND_UNSPECIFIED) {
+      continue;
+    }
+    bool found = false;
+    for (const char* cmd :
+         {"receipt", "slip", "supplement", "refusal", "apology"}) {
+      found = found || FormCommand(cmd) == k;
+    }
+    EXPECT_TRUE(found) << intake::v1::FormKind_Name(k);
+  }
+  for (const char* other :
+       {"form", "get", "Receipt", "supplement-request", ""}) {
+    EXPECT_FALSE(FormCommand(other).has_value()) << other;
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -149,16 +150,15 @@ int main(int argc, char** argv) {
   if (cmd == "get" && operands(1)) return cli::Get(s, arg(0));
   if (cmd == "list" && operands(1)) return cli::List(s, arg(0));
   if (cmd == "lookup" && operands(2)) return cli::Lookup(s, arg(0), arg(1));
-  if (cmd == "receipt" && operands(1)) {
-    return cli::Form(s, arg(0), lienthong::intake::v1::FORM_KIND_RECEIPT);
-  }
-  if (cmd == "slip" && operands(1)) {
-    return cli::Form(s, arg(0), lienthong::intake::v1::FORM_KIND_CONTROL_SLIP);
-  }
+  const std::optional<lienthong::intake::v1::FormKind> form =
+      cli::FormCommand(cmd);
+  if (form.has_value() && operands(1)) return cli::Form(s, arg(0), *form);
   if (cmd == "audit-verify" && operands(0)) return cli::AuditVerify(s);
-  for (const char* known : {"seed", "submit", "get", "list", "lookup",
-                            "receipt", "slip", "audit-verify"}) {
-    if (cmd == known) return Usage(absl::StrCat("wrong arguments for ", cmd));
+  bool known = form.has_value();
+  for (const char* other :
+       {"seed", "submit", "get", "list", "lookup", "audit-verify"}) {
+    known = known || cmd == other;
   }
+  if (known) return Usage(absl::StrCat("wrong arguments for ", cmd));
   return Usage(absl::StrCat("unknown command ", cmd));
 }
