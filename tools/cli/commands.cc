@@ -295,7 +295,11 @@ int Form(const Session& s, const std::string& code, v1::FormKind kind) {
   req.set_kind(kind);
   v1::RenderFormResponse resp;
   if (auto st = s.intake->RenderForm(&ctx, req, &resp); !st.ok()) {
-    return Fail(s, st);
+    Fail(s, st);
+    const std::string hint = FormFailureHint(grpc_util::FromGrpcStatus(st));
+    // Indented as Fail() indents the server's Vietnamese message.
+    if (!hint.empty()) std::fprintf(stderr, "  %s\n", hint.c_str());
+    return 1;
   }
   if (s.json) {
     PrintLine(JsonLine(resp));  // {"html": "..."}

@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "libs/common/errors.h"
 #include "libs/common/utf8.h"
 #include "libs/grpc_util/proto_time.h"
 #include "services/intake/dossier_state.h"
@@ -132,6 +133,25 @@ std::string ReportCsv(const deadline::v1::GetOnTimeReportResponse& r) {
   total.set_group("TONG");
   out += CsvRow(total);
   return out;
+}
+
+std::string FormFailureHint(const absl::Status& status) {
+  if (!absl::IsFailedPrecondition(status)) return "";
+  const common::ErrorDetails d = common::GetErrorDetails(status);
+  // Fail() has printed the server's own Vietnamese already.
+  if (!d.localized_message.empty()) return "";
+  // Clients branch on the reason, never on the message (STYLE.md).
+  if (d.reason == "NO_SUPPLEMENT_REQUEST") {
+    return "Hồ sơ chưa có yêu cầu bổ sung nào: không có phiếu yêu cầu bổ "
+           "sung để in.";
+  }
+  if (d.reason == "NOT_REFUSED") {
+    return "Hồ sơ không bị từ chối: không có phiếu từ chối để in.";
+  }
+  if (d.reason == "NO_APOLOGY") {
+    return "Hồ sơ chưa có phiếu xin lỗi và hẹn lại ngày trả kết quả để in.";
+  }
+  return "";
 }
 
 }  // namespace lienthong::cli

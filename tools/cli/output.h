@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
@@ -56,6 +57,13 @@ struct SeedCounts {
 
 std::string SeedText(const SeedCounts& c);
 std::string SeedJson(const SeedCounts& c);
+
+// What a failed form command (receipt, slip, supplement, refusal, apology)
+// prints after the error: for a form of a step the dossier never took
+// (FAILED_PRECONDITION NO_SUPPLEMENT_REQUEST, NOT_REFUSED or NO_APOLOGY), a
+// line in Vietnamese for the officer (unindented), unless the server sent its
+// own (LocalizedMessage); else "".
+std::string FormFailureHint(const absl::Status& status);
 
 // The on-time report as CSV (UTF-8, a header row, then a TONG row).
 std::string ReportCsv(const deadline::v1::GetOnTimeReportResponse& r);

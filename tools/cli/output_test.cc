@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/errors.h"
 #include "lienthong/intake/v1/intake_service.pb.h"
 #include "nlohmann/json.hpp"
 
@@ -162,6 +163,25 @@ TEST(OutputTest, ReportCsvKeepsItsColumns) {
             "dang_xu_ly_qua_han,ty_le_dung_han\n"
             "\"agencies/000.08.19.H26\",\"\",2,2,0,0,0,0,1.0000\n"
             "\"TONG\",\"Quận \"\"Nam\"\" Từ Liêm\",2,0,0,0,0,0,\n");
+}
+
+// Branching on the reason: the server's English message is not read.
+TEST(OutputTest, AFormOfAStepNeverTakenIsExplainedInVietnamese) {
+  const auto never = [](const std::string& reason) {
+    return common::FailedPrecondition(reason, "dossier X has no form to print");
+  };
+  EXPECT_THAT(FormFailureHint(never("NO_SUPPLEMENT_REQUEST")),
+              HasSubstr("phiếu yêu cầu bổ sung"));
+  EXPECT_THAT(FormFailureHint(never("NOT_REFUSED")),
+              HasSubstr("phiếu từ chối"));
+  EXPECT_THAT(FormFailureHint(never("NO_APOLOGY")), HasSubstr("phiếu xin lỗi"));
+  // The server's own Vietnamese, when it sends one, is not doubled.
+  EXPECT_EQ(FormFailureHint(common::WithLocalizedMessage(
+                never("NO_APOLOGY"), "Hồ sơ chưa có phiếu xin lỗi")),
+            "");
+  EXPECT_EQ(FormFailureHint(never("ILLEGAL_TRANSITION")), "");
+  EXPECT_EQ(FormFailureHint(absl::NotFoundError("no dossier")), "");
+  EXPECT_EQ(FormFailureHint(absl::OkStatus()), "");
 }
 
 }  // namespace
