@@ -21,6 +21,9 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "libs/common/uuid.h"
+#include "libs/grpc_util/event_sink.h"
+#include "libs/grpc_util/proto_time.h"
+#include "lienthong/routing/v1/events.pb.h"
 #include "nlohmann/json.hpp"
 #include "services/deadline/deadline_events.h"
 #include "services/deadline/deadline_server.h"
@@ -361,6 +364,109 @@ TEST_F(CliTest, ListJsonIsJsonLinesAndReceiptHasAJsonForm) {
               HasSubstr(code));
 }
 
+// The forms other than the receipt, each printed again as an officer would
+// (text, then --json as receipt has it), and a form of a step the dossier
+// never took: refused, exit 1, the reason and a Vietnamese line.
+TEST_F(CliTest, SupplementRefusalAndApologyFormsPrintAgain) {
+  const std::string as_officer = absl::StrCat("--dev_agency=", kTayMo);
+  const auto form = [&](const std::string& cmd, const std::string& code,
+                        std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {Address(), as_officer};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(cmd);
+    args.push_back(code);
+    return Cli(args);
+  };
+  const auto submit = [&] {
+    v1::SubmitDossierResponse sub;
+    EXPECT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+    return sub.dossier();
+  };
+
+  // A leg asked for a supplement.
+  const v1::Dossier asked = submit();
+  routing::v1::LegSupplementRequested supplement;
+  supplement.set_dossier(asked.name());
+  supplement.set_leg_id("residency");
+  supplement.set_agency(absl::StrCat("agencies/", kTayMo));
+  supplement.set_reason("Thiếu giấy tờ chỗ ở");
+  supplement.add_missing_items("Giấy xác nhận chỗ ở hợp pháp");
+  ASSERT_TRUE(a_->server
+                  .HandleEvent(grpc_util::MakeEvent(supplement, "routing",
+                                                    asked.name(), clock_.Now()))
+                  .value_or(false));
+  const CliRun text = form("supplement", asked.code());
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("PHIẾU YÊU CẦU BỔ SUNG"));
+  EXPECT_THAT(text.out,
+              HasSubstr("Thiếu giấy tờ chỗ ở; Giấy xác nhận chỗ ở hợp pháp"));
+  const CliRun json = form("supplement", asked.code(), {"--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  ASSERT_EQ(Lines(json.out).size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(json.out)["html"].get<std::string>(),
+            text.out);
+
+  // Never refused, never apologised for.
+  const CliRun not_refused = form("refusal", asked.code());
+  EXPECT_EQ(not_refused.exit_code, 1);
+  EXPECT_EQ(not_refused.out, "");
+  EXPECT_THAT(not_refused.err, HasSubstr("error: FAILED_PRECONDITION: "));
+  EXPECT_THAT(not_refused.err, HasSubstr("reason: NOT_REFUSED"));
+  EXPECT_THAT(not_refused.err, HasSubstr("không có phiếu từ chối để in"));
+  const CliRun no_apology = form("apology", asked.code(), {"--json"});
+  EXPECT_EQ(no_apology.exit_code, 1);
+  EXPECT_EQ(no_apology.out, "");
+  EXPECT_THAT(no_apology.err, HasSubstr("reason: NO_APOLOGY"));
+  EXPECT_THAT(no_apology.err, HasSubstr("phiếu xin lỗi"));
+  // Nor the receipt's dossier a supplement request.
+  const v1::Dossier received = submit();
+  const CliRun never_asked = form("supplement", received.code());
+  EXPECT_EQ(never_asked.exit_code, 1);
+  EXPECT_THAT(never_asked.err, HasSubstr("reason: NO_SUPPLEMENT_REQUEST"));
+  EXPECT_THAT(never_asked.err, HasSubstr("phiếu yêu cầu bổ sung"));
+
+  // An apology with a new appointment.
+  grpc::ClientContext ctx;
+  testing_support::As(ctx, "counter_officer", kTayMo);
+  v1::IssueApologyRequest apology;
+  apology.set_name(received.name());
+  apology.set_reason("Chờ xác minh");
+  grpc_util::ToProto(absl::FromCivil(absl::CivilSecond(2026, 11, 30, 9, 0, 0),
+                                     absl::FixedTimeZone(7 * 3600)),
+                     apology.mutable_new_appointment_time());
+  v1::IssueApologyResponse issued;
+  ASSERT_TRUE(a_->stub->IssueApology(&ctx, apology, &issued).ok());
+  const CliRun apologised = form("apology", received.code());
+  ASSERT_EQ(apologised.exit_code, 0) << apologised.err;
+  EXPECT_EQ(apologised.out, issued.apology_html());
+
+  // A leg refused the dossier.
+  const v1::Dossier refused = submit();
+  routing::v1::LegRefused refusal;
+  refusal.set_dossier(refused.name());
+  refusal.set_leg_id("residency");
+  refusal.set_agency(absl::StrCat("agencies/", kTayMo));
+  refusal.set_reason("Không thuộc thẩm quyền");
+  ASSERT_TRUE(a_->server
+                  .HandleEvent(grpc_util::MakeEvent(
+                      refusal, "routing", refused.name(), clock_.Now()))
+                  .value_or(false));
+  const CliRun refused_text = form("refusal", refused.code(), {"--json"});
+  ASSERT_EQ(refused_text.exit_code, 0) << refused_text.err;
+  const std::string html =
+      nlohmann::json::parse(refused_text.out)["html"].get<std::string>();
+  EXPECT_THAT(html, HasSubstr("PHIẾU TỪ CHỐI"));
+  EXPECT_THAT(html, HasSubstr("Không thuộc thẩm quyền"));
+
+  // receipt and slip print as they did.
+  const CliRun receipt = form("receipt", refused.code());
+  ASSERT_EQ(receipt.exit_code, 0) << receipt.err;
+  EXPECT_THAT(receipt.out, HasSubstr("GIẤY TIẾP NHẬN HỒ SƠ"));
+  const CliRun slip = form("slip", refused.code());
+  ASSERT_EQ(slip.exit_code, 0) << slip.err;
+  EXPECT_THAT(slip.out, HasSubstr("Không thuộc thẩm quyền"));
+}
+
 // `report` against a deadline service (in memory) on loopback.
 class CliReportTest : public ::testing::Test {
  protected:
@@ -439,6 +545,16 @@ TEST(CliCommandLineTest, MistakesExitTwoWithAMessage) {
   const CliRun timeout = Cli({"--timeout=0s", "get", "X"});
   EXPECT_EQ(timeout.exit_code, 2);
   EXPECT_THAT(timeout.err, HasSubstr("--timeout must be positive"));
+  for (const char* form :
+       {"receipt", "slip", "supplement", "refusal", "apology"}) {
+    const CliRun no_code = Cli({form});
+    EXPECT_EQ(no_code.exit_code, 2) << form;
+    EXPECT_THAT(no_code.err,
+                HasSubstr(absl::StrCat("wrong arguments for ", form)));
+  }
+  const CliRun unknown = Cli({"phieu", "X"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("unknown command phieu"));
 }
 
 // They come with the channel code (libs/grpc_util/flags.cc) and used to be
