@@ -12,16 +12,18 @@ inline absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
+// Exact for any finite time: whole seconds (floored) and the nanoseconds
+// past them, never through int64 nanoseconds, which end at 2262-04-11. A
+// valid Timestamp still holds only years 0001-9999 (UTC): a server answering
+// with a computed time checks that range first.
 inline void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t ns = absl::ToUnixNanos(t);
-  int64_t s = ns / 1000000000;
-  int64_t n = ns % 1000000000;
-  if (n < 0) {
-    n += 1000000000;
-    --s;
-  }
+  const int64_t s = absl::ToUnixSeconds(t);
+  const absl::Duration past = t - absl::FromUnixSeconds(s);
   out->set_seconds(s);
-  out->set_nanos(static_cast<int32_t>(n));
+  // An infinite time has no part-second (and `past` is infinite).
+  out->set_nanos(past >= absl::ZeroDuration() && past < absl::Seconds(1)
+                     ? static_cast<int32_t>(absl::ToInt64Nanoseconds(past))
+                     : 0);
 }
 
 inline absl::Duration FromProto(const google::protobuf::Duration& d) {

@@ -1,0 +1,50 @@
+#include "libs/grpc_util/proto_time.h"
+
+#include <cstdint>
+#include <limits>
+
+#include "gtest/gtest.h"
+
+namespace lienthong::grpc_util {
+namespace {
+
+// Every year a Timestamp holds converts exactly, to the nanosecond; through
+// int64 nanoseconds everything after 2262-04-11 came back as that day.
+TEST(ProtoTimeTest, TimestampsConvertExactlyOverYearsOneTo9999) {
+  struct Case {
+    int64_t seconds;
+    int32_t nanos;
+  };
+  const Case cases[] = {
+      {-62135596800, 0},          // 0001-01-01T00:00:00Z, the first
+      {-1, 999999999},            // just before the epoch: nanos stay >= 0
+      {0, 1},                     // just after it
+      {1775695800, 123456789},    // 2026
+      {9223372036, 854775808},    // one nanosecond past int64 nanoseconds
+      {10413792000, 7},           // 2300-01-01
+      {253402300799, 999999999},  // 9999-12-31T23:59:59.999999999Z, the last
+  };
+  for (const Case& c : cases) {
+    google::protobuf::Timestamp in;
+    in.set_seconds(c.seconds);
+    in.set_nanos(c.nanos);
+    google::protobuf::Timestamp out;
+    ToProto(FromProto(in), &out);
+    EXPECT_EQ(out.seconds(), c.seconds) << c.seconds << "." << c.nanos;
+    EXPECT_EQ(out.nanos(), c.nanos) << c.seconds << "." << c.nanos;
+  }
+}
+
+// No part-second for an infinite time, never a negative nanos.
+TEST(ProtoTimeTest, InfiniteTimesHaveNoNanoseconds) {
+  google::protobuf::Timestamp out;
+  ToProto(absl::InfiniteFuture(), &out);
+  EXPECT_EQ(out.seconds(), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(out.nanos(), 0);
+  ToProto(absl::InfinitePast(), &out);
+  EXPECT_EQ(out.seconds(), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(out.nanos(), 0);
+}
+
+}  // namespace
+}  // namespace lienthong::grpc_util
