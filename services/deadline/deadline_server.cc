@@ -46,7 +46,23 @@ std::string Token(absl::string_view a, absl::string_view b) {
 // Within what a protobuf Timestamp (and PostgreSQL) holds: years 1-9999.
 bool InTimestampRange(absl::Time t) {
   return t >= absl::FromUnixSeconds(-62135596800) &&
-         t <= absl::FromUnixSeconds(253402300799);
+         t < absl::FromUnixSeconds(253402300800);
+}
+
+constexpr char kTimestampRange[] =
+    "must lie within 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999999Z";
+
+// A time from a request, refused unless a Timestamp holds it: past that,
+// PostgreSQL's conversion overflows (INTERNAL, which pages) or stores a time
+// no answer can represent.
+absl::StatusOr<absl::Time> RequestTime(const google::protobuf::Timestamp& ts,
+                                       const char* field) {
+  const absl::Time t = grpc_util::FromProto(ts);
+  if (ts.nanos() < 0 || ts.nanos() > 999999999 || !InTimestampRange(t)) {
+    return common::InvalidArgument("INVALID_TIME", {{field, kTimestampRange}},
+                                   "time outside a Timestamp's range");
+  }
+  return t;
 }
 
 absl::Status ParseToken(const std::string& token, std::string* a,
@@ -152,7 +168,9 @@ absl::Status DeadlineServer::DoGetCalendar(grpc::ServerContext* ctx,
   LT_RETURN_IF_ERROR(Authenticate(ctx).status());
   LT_ASSIGN_OR_RETURN(std::string id, CalendarId(req.name(), "name"));
   absl::optional<absl::Time> at;
-  if (req.has_at_time()) at = grpc_util::FromProto(req.at_time());
+  if (req.has_at_time()) {
+    LT_ASSIGN_OR_RETURN(at, RequestTime(req.at_time(), "at_time"));
+  }
   LT_ASSIGN_OR_RETURN(CalendarVersion v,
                       service_.GetCalendar(id, at, req.version()));
   return CalendarToProto(v, resp->mutable_calendar());
@@ -225,13 +243,15 @@ absl::Status DeadlineServer::DoUpdateCalendar(
     return common::InvalidArgument("CALENDAR_INVALID",
                                    {{"calendar.effective_time", "required"}});
   }
+  LT_ASSIGN_OR_RETURN(
+      const absl::Time effective,
+      RequestTime(req.calendar().effective_time(), "calendar.effective_time"));
   LT_ASSIGN_OR_RETURN(std::string json,
                       CalendarJsonFromProto(req.calendar(), id));
   LT_ASSIGN_OR_RETURN(
       CalendarUpdate u,
-      service_.UpdateCalendar(
-          id, json, grpc_util::FromProto(req.calendar().effective_time()),
-          ActorOf(caller), "", req.request_id(), caller.peer));
+      service_.UpdateCalendar(id, json, effective, ActorOf(caller), "",
+                              req.request_id(), caller.peer));
   LT_RETURN_IF_ERROR(CalendarToProto(u.version, resp->mutable_calendar()));
   for (const MovedAppointment& m : u.moved) {
     MovedToProto(m, resp->add_moved_appointments());

@@ -173,5 +173,70 @@ TEST_F(DeadlineServerTest, AbsurdTimestampsAreRefusedNotWalked) {
   EXPECT_EQ(da->state, ClockState::kRunning);
 }
 
+// The field violations of a refused call, as "field" strings.
+std::vector<std::string> ViolatedFields(const grpc::Status& s) {
+  std::vector<std::string> out;
+  for (const common::FieldViolation& v :
+       common::GetErrorDetails(grpc_util::FromGrpcStatus(s)).field_violations) {
+    out.push_back(v.field);
+  }
+  return out;
+}
+
+// Seconds a Timestamp cannot hold: year 10000, and far enough on that
+// PostgreSQL's conversion overflows.
+constexpr int64_t kYear10000 = int64_t{253402300800} + 86400 * 3;
+constexpr int64_t kFarFuture = int64_t{1} << 62;
+
+// An effective time no Timestamp holds is the caller's error: before, a
+// year-10000 one was stored (and read back as 2262) and a farther one
+// overflowed PostgreSQL's conversion into INTERNAL, paging the on-call.
+TEST_F(DeadlineServerTest, UpdateCalendarRefusesAnEffectiveTimeOutOfRange) {
+  for (int64_t seconds : {kYear10000, kFarFuture, -kFarFuture}) {
+    v1::UpdateCalendarRequest req;
+    req.mutable_calendar()->set_name("calendars/vn");
+    req.mutable_calendar()->set_json(
+        std::string(calendar::DefaultCalendarJson()));
+    req.mutable_calendar()->mutable_effective_time()->set_seconds(seconds);
+    grpc::ClientContext ctx;
+    As(ctx, kAdmin);
+    v1::UpdateCalendarResponse resp;
+    const grpc::Status st = stub_->UpdateCalendar(&ctx, req, &resp);
+    EXPECT_THAT(st, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT))
+        << seconds;
+    EXPECT_THAT(ViolatedFields(st),
+                ::testing::ElementsAre("calendar.effective_time"))
+        << seconds;
+  }
+  absl::StatusOr<std::vector<CalendarVersion>> all = service_->ListCalendars();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->size(), 1u);  // nothing stored
+}
+
+TEST_F(DeadlineServerTest, GetCalendarRefusesAnAtTimeOutOfRange) {
+  struct Case {
+    int64_t seconds;
+    int32_t nanos;
+  };
+  const int64_t in_2026 = absl::ToUnixSeconds(Vn(2026, 3, 9, 10, 0));
+  // Nanos outside 0-999999999 make no valid Timestamp either.
+  for (const Case& c :
+       {Case{kYear10000, 0}, Case{kFarFuture, 0}, Case{-kFarFuture, 0},
+        Case{in_2026, -1}, Case{in_2026, 1000000000}}) {
+    v1::GetCalendarRequest req;
+    req.set_name("calendars/vn");
+    req.mutable_at_time()->set_seconds(c.seconds);
+    req.mutable_at_time()->set_nanos(c.nanos);
+    grpc::ClientContext ctx;
+    As(ctx, kCityOfficer);
+    v1::GetCalendarResponse resp;
+    const grpc::Status st = stub_->GetCalendar(&ctx, req, &resp);
+    EXPECT_THAT(st, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT))
+        << c.seconds << "." << c.nanos;
+    EXPECT_THAT(ViolatedFields(st), ::testing::ElementsAre("at_time"))
+        << c.seconds << "." << c.nanos;
+  }
+}
+
 }  // namespace
 }  // namespace lienthong::deadline
