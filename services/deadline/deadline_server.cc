@@ -277,6 +277,8 @@ absl::Status DeadlineServer::DoComputeDueTime(
     return common::InvalidArgument("INVALID_ARGUMENT",
                                    {{"start_time", "required"}});
   }
+  LT_ASSIGN_OR_RETURN(const absl::Time start,
+                      RequestTime(req.start_time(), "start_time"));
   LT_ASSIGN_OR_RETURN(absl::Duration limit, FromProto(req.duration()));
   calendar::AddOptions options;
   if (!req.cutoff_local_time().empty()) {
@@ -288,10 +290,19 @@ absl::Status DeadlineServer::DoComputeDueTime(
     options.cutoff_minute = minute;
   }
   LT_ASSIGN_OR_RETURN(auto cal, service_.CalendarWithVersion(id));
-  LT_ASSIGN_OR_RETURN(absl::Time due,
-                      cal.first.AddWorkingDuration(
-                          grpc_util::FromProto(req.start_time()),
-                          calendar::WorkingDuration::Of(limit), options));
+  LT_ASSIGN_OR_RETURN(
+      absl::Time due,
+      cal.first.AddWorkingDuration(start, calendar::WorkingDuration::Of(limit),
+                                   options));
+  // The calendar stops at local year 9999, which in a zone west of UTC can
+  // still pass what a Timestamp holds: an error, never a wrong time.
+  if (!InTimestampRange(due)) {
+    return common::InvalidArgument("INVALID_TIME",
+                                   {{"start_time",
+                                     "the due time would fall after "
+                                     "9999-12-31T23:59:59.999999999Z"}},
+                                   "time outside a Timestamp's range");
+  }
   grpc_util::ToProto(due, resp->mutable_due_time());
   resp->set_calendar_version(
       absl::StrCat("calendars/", id, "/versions/", cal.second));

@@ -238,5 +238,90 @@ TEST_F(DeadlineServerTest, GetCalendarRefusesAnAtTimeOutOfRange) {
   }
 }
 
+// The calendar counts up to year 9999, and so must the answer: converted
+// through int64 nanoseconds, a due time in 2300 came back as 2262-04-11.
+TEST_F(DeadlineServerTest, ComputeDueTimeAnswersADueTimeAfter2262Exactly) {
+  const absl::Time start = Vn(2300, 3, 1, 9, 30) + absl::Nanoseconds(7);
+  v1::ComputeDueTimeRequest req;
+  req.mutable_start_time()->set_seconds(absl::ToUnixSeconds(start));
+  req.mutable_start_time()->set_nanos(7);
+  req.mutable_duration()->set_unit(common::v1::WORKING_DURATION_UNIT_DAYS);
+  req.mutable_duration()->set_amount(3);
+  absl::StatusOr<calendar::WorkingCalendar> cal = service_->Calendar("vn");
+  ASSERT_TRUE(cal.ok()) << cal.status();
+  absl::StatusOr<absl::Duration> limit = FromProto(req.duration());
+  ASSERT_TRUE(limit.ok()) << limit.status();
+  absl::StatusOr<absl::Time> want =
+      cal->AddWorkingDuration(start, calendar::WorkingDuration::Of(*limit));
+  ASSERT_TRUE(want.ok()) << want.status();
+  ASSERT_GT(*want, start + absl::Hours(24));
+
+  grpc::ClientContext ctx;
+  As(ctx, kWardBOfficer);
+  v1::ComputeDueTimeResponse resp;
+  ASSERT_TRUE(stub_->ComputeDueTime(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.due_time().seconds(), absl::ToUnixSeconds(*want));
+  EXPECT_EQ(grpc_util::FromProto(resp.due_time()), *want);
+}
+
+// The calendar counts up to local year 9999; west of UTC that runs past
+// the last instant a Timestamp holds. A due time there is refused, not
+// answered as some other time.
+TEST_F(DeadlineServerTest, ComputeDueTimeRefusesADueTimeNoTimestampHolds) {
+  absl::StatusOr<calendar::CalendarData> west =
+      calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
+  ASSERT_TRUE(west.ok()) << west.status();
+  west->id = "west";
+  west->name = "west";
+  west->time_zone = "Pacific/Honolulu";  // UTC-10, no summer time
+  ASSERT_TRUE(service_
+                  ->UpdateCalendar("west", calendar::ToJson(*west),
+                                   clock_.Now(), "admin", "")
+                  .ok());
+  const absl::TimeZone honolulu = absl::FixedTimeZone(-10 * 3600);
+  // Friday 31 December 9999, 08:00 there: 18:00 UTC, still year 9999.
+  const absl::Time start =
+      absl::FromCivil(absl::CivilMinute(9999, 12, 31, 8, 0), honolulu);
+  grpc::ClientContext ctx;
+  As(ctx, kWardBOfficer);
+  v1::ComputeDueTimeRequest req;
+  req.set_calendar("calendars/west");
+  req.mutable_start_time()->set_seconds(absl::ToUnixSeconds(start));
+  req.mutable_duration()->set_unit(common::v1::WORKING_DURATION_UNIT_HOURS);
+  req.mutable_duration()->set_amount(7);  // done in the afternoon there
+  v1::ComputeDueTimeResponse resp;
+  const grpc::Status st = stub_->ComputeDueTime(&ctx, req, &resp);
+  EXPECT_THAT(st, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT))
+      << resp.due_time().seconds();
+  EXPECT_THAT(ViolatedFields(st), ::testing::ElementsAre("start_time"));
+}
+
+// A start no Timestamp holds is refused by name, even where the calendar
+// (local years 0001-9999, here UTC+7) would count from it.
+TEST_F(DeadlineServerTest, ComputeDueTimeRefusesAStartNoTimestampHolds) {
+  struct Case {
+    int64_t seconds;
+    int32_t nanos;
+  };
+  const int64_t in_2026 = absl::ToUnixSeconds(Vn(2026, 3, 9, 10, 0));
+  // 31 December of year 0 at 23:00 UTC is 1 January 0001 in Hà Nội.
+  for (const Case& c : {Case{int64_t{-62135596800} - 3600, 0},
+                        Case{in_2026, -1}, Case{in_2026, 1000000000}}) {
+    grpc::ClientContext ctx;
+    As(ctx, kWardBOfficer);
+    v1::ComputeDueTimeRequest req;
+    req.mutable_start_time()->set_seconds(c.seconds);
+    req.mutable_start_time()->set_nanos(c.nanos);
+    req.mutable_duration()->set_unit(common::v1::WORKING_DURATION_UNIT_DAYS);
+    req.mutable_duration()->set_amount(2);
+    v1::ComputeDueTimeResponse resp;
+    const grpc::Status st = stub_->ComputeDueTime(&ctx, req, &resp);
+    EXPECT_THAT(st, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT))
+        << c.seconds << "." << c.nanos;
+    EXPECT_THAT(ViolatedFields(st), ::testing::ElementsAre("start_time"))
+        << c.seconds << "." << c.nanos;
+  }
+}
+
 }  // namespace
 }  // namespace lienthong::deadline
