@@ -167,6 +167,11 @@ absl::Status DeadlineServer::DoGetCalendar(grpc::ServerContext* ctx,
                                            v1::GetCalendarResponse* resp) {
   LT_RETURN_IF_ERROR(Authenticate(ctx).status());
   LT_ASSIGN_OR_RETURN(std::string id, CalendarId(req.name(), "name"));
+  // 0 is "no version given"; a negative one names none, not the latest.
+  if (req.version() < 0) {
+    return common::InvalidArgument(
+        "INVALID_VERSION", {{"version", "must be 1 or more (0: not given)"}});
+  }
   absl::optional<absl::Time> at;
   if (req.has_at_time()) {
     LT_ASSIGN_OR_RETURN(at, RequestTime(req.at_time(), "at_time"));

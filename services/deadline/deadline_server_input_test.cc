@@ -323,5 +323,19 @@ TEST_F(DeadlineServerTest, ComputeDueTimeRefusesAStartNoTimestampHolds) {
   }
 }
 
+// Version 0 means "none given"; a negative one is no version at all, not
+// "the latest".
+TEST_F(DeadlineServerTest, GetCalendarRefusesANegativeVersion) {
+  v1::GetCalendarRequest req;
+  req.set_name("calendars/vn");
+  req.set_version(-1);
+  grpc::ClientContext ctx;
+  As(ctx, kCityOfficer);
+  v1::GetCalendarResponse resp;
+  const grpc::Status st = stub_->GetCalendar(&ctx, req, &resp);
+  EXPECT_THAT(st, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(ViolatedFields(st), ::testing::ElementsAre("version"));
+}
+
 }  // namespace
 }  // namespace lienthong::deadline
