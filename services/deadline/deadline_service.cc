@@ -288,11 +288,23 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
     p.leg_id = kind == ClockKind::kLeg ? e.leg_id : "";
     p.agency = e.agency;
     p.procedure_code = e.procedure_code;
+    p.supplement_policy = e.supplement_policy;
+    // The procedure's calendar; empty: the agency's.
+    std::string calendar_id = e.calendar_id;
+    const Clock* d =
+        kind == ClockKind::kLeg ? Find(clocks, dossier_name) : nullptr;
+    if (d != nullptr) {
+      // A dispatch names neither the procedure's supplement rule nor its
+      // calendar: the leg counts as its dossier does, so that a supplement
+      // resumes (or restarts) both alike, in one calendar. Should that
+      // calendar be gone, the leg agency's, as for a dossier.
+      p.supplement_policy = d->supplement_policy;
+      if (calendar_id.empty()) calendar_id = d->calendar_id;
+    }
     LT_ASSIGN_OR_RETURN(p.calendar_id,
-                        CalendarIdFor(e.agency.code, e.calendar_id));
+                        CalendarIdFor(e.agency.code, calendar_id));
     p.limit = e.limit;
     p.cutoff_minute = e.cutoff_minute;
-    p.supplement_policy = e.supplement_policy;
     p.received_at = e.occurred_at;
     LT_ASSIGN_OR_RETURN(auto cal_version, CalendarForClock(tx, p.calendar_id));
     LT_ASSIGN_OR_RETURN(Clock c, rules_.Start(p, cal_version.first));
@@ -302,7 +314,7 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
       // telling it that its receipt is wrong.
       ForgetCachedCalendars();
       LT_ASSIGN_OR_RETURN(p.calendar_id,
-                          CalendarIdFor(e.agency.code, e.calendar_id));
+                          CalendarIdFor(e.agency.code, calendar_id));
       LT_ASSIGN_OR_RETURN(cal_version, CalendarForClock(tx, p.calendar_id));
       LT_ASSIGN_OR_RETURN(c, rules_.Start(p, cal_version.first));
     }
