@@ -279,6 +279,7 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
   const std::string leg_name =
       e.leg_id.empty() ? "" : LegClockName(e.dossier_code, e.leg_id);
 
+  absl::optional<Clock> started;  // by `start`, as inserted
   auto start = [&](ClockKind kind, const std::string& name) -> absl::Status {
     if (Find(clocks, name) != nullptr) return absl::OkStatus();  // started
     StartParams p;
@@ -322,6 +323,7 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
     c.calendar_version = cal_version.second;
     NoteCoverage(c, cal, cal_version.second);
     LT_RETURN_IF_ERROR(tx.InsertClock(c));
+    started = c;
     if (kind == ClockKind::kDossier) {
       LT_RETURN_IF_ERROR(MoveStaleReceipt(tx, e, c, cal_version.second));
     }
@@ -358,9 +360,37 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
     return absl::OkStatus();
   };
 
+  // Legs dispatched before their dossier's clock started (routing's line
+  // ran ahead of intake's) took the restart rule and their agency's
+  // calendar: they count as the dossier does from now on.
+  auto adopt_dossier_rules = [&](const Clock& d) -> absl::Status {
+    for (Clock& c : clocks) {
+      if (c.kind != ClockKind::kLeg || !IsOpen(c)) continue;
+      const Clock before = c;
+      c.supplement_policy = d.supplement_policy;
+      LT_ASSIGN_OR_RETURN(const std::string id,
+                          CalendarIdFor(c.agency.code, d.calendar_id));
+      if (id != c.calendar_id) {
+        LT_ASSIGN_OR_RETURN(auto cal_version, CalendarForClock(tx, id));
+        c.calendar_id = id;
+        c.calendar_version = cal_version.second;
+        // A running leg is counted again in it; a paused one's next run
+        // will be, when the citizen supplements.
+        LT_ASSIGN_OR_RETURN(
+            const bool moved,
+            rules_.Recompute(c, clock_.Now(), cal_version.first));
+        if (moved) NoteCoverage(c, cal_version.first, cal_version.second);
+      }
+      LT_RETURN_IF_ERROR(Save(tx, before, c));
+    }
+    return absl::OkStatus();
+  };
+
   switch (e.kind) {
-    case InboundKind::kDossierReceived:
-      return start(ClockKind::kDossier, dossier_name);
+    case InboundKind::kDossierReceived: {
+      LT_RETURN_IF_ERROR(start(ClockKind::kDossier, dossier_name));
+      return started ? adopt_dossier_rules(*started) : absl::OkStatus();
+    }
     case InboundKind::kLegDispatched:
       if (leg_name.empty()) {
         return common::InvalidArgument("INVALID_EVENT",

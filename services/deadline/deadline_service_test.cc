@@ -173,6 +173,42 @@ TEST_F(DeadlineServiceTest, ALegFollowsItsDossiersSupplementRuleAndCalendar) {
   EXPECT_EQ(service_.GetClock("dossiers/D1")->due_at, Vn(2026, 3, 17, 17, 0));
 }
 
+// Routing's line can run ahead of intake's: a leg dispatched before its
+// dossier's clock started takes the dossier's rule and calendar with it.
+TEST_F(DeadlineServiceTest, ALegDispatchedFirstTakesItsDossiersRulesLater) {
+  AddCalendar("vn-ho-tich", {absl::CivilDay(2026, 3, 10)}, "Nghỉ vn-ho-tich");
+  InboundEvent leg = Simple("disp-1", InboundKind::kLegDispatched, "D1",
+                            Vn(2026, 3, 9, 11, 0), "ho-tich");
+  leg.agency = kWardB;
+  leg.procedure_code = "1.001193";
+  leg.limit = absl::Hours(8 * 2);
+  ASSERT_TRUE(service_.HandleEvent(leg).ok());
+  EXPECT_EQ(service_.GetClock("dossiers/D1/legs/ho-tich")->calendar_id, "vn");
+
+  InboundEvent received = Received("D1", kWardA, Vn(2026, 3, 9, 10, 0));
+  received.calendar_id = "vn-ho-tich";
+  received.supplement_policy = SupplementPolicy::kResume;
+  ASSERT_TRUE(service_.HandleEvent(received).ok());
+  Clock l = *service_.GetClock("dossiers/D1/legs/ho-tich");
+  EXPECT_EQ(l.calendar_id, "vn-ho-tich");
+  EXPECT_EQ(l.calendar_version, 1);
+  EXPECT_EQ(l.supplement_policy, SupplementPolicy::kResume);
+  EXPECT_EQ(l.due_at, Vn(2026, 3, 12, 11, 0));  // 10/3 off
+  EXPECT_EQ(l.original_due_at, l.due_at);
+
+  ASSERT_TRUE(
+      service_
+          .HandleEvent(Simple("sup-1", InboundKind::kSupplementRequested, "D1",
+                              Vn(2026, 3, 11, 11, 0), "ho-tich"))
+          .ok());
+  ASSERT_TRUE(service_
+                  .HandleEvent(Simple("sup-2", InboundKind::kSupplemented, "D1",
+                                      Vn(2026, 3, 12, 9, 0), "ho-tich"))
+                  .ok());
+  EXPECT_EQ(service_.GetClock("dossiers/D1/legs/ho-tich")->due_at,
+            Vn(2026, 3, 13, 9, 0));  // the day it had left
+}
+
 // Routing's LegSupplementRequested and intake's supplement events come by
 // separate lines: the request can arrive after the supplement answering it.
 TEST_F(DeadlineServiceTest, ARequestArrivingAfterItsSupplementPausesNothing) {
