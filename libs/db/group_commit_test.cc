@@ -127,7 +127,8 @@ TEST(GroupCommitTest, NoMoreThanMaxInFlightBatchesRunAtOnce) {
   threads.emplace_back([&] { group.Run(&jobs[0]); });
   threads.emplace_back([&] { group.Run(&jobs[1]); });
   while (group.stats().batches < 2) std::this_thread::yield();
-  for (int i = 2; i < 5; ++i) threads.emplace_back([&, i] { group.Run(&jobs[i]); });
+  for (int i = 2; i < 5; ++i)
+    threads.emplace_back([&, i] { group.Run(&jobs[i]); });
   WaitUntilQueued(group, 3);  // two batches running, three jobs wait
   EXPECT_EQ(group.stats().batches, 2);
   rec.release.Notify();
@@ -148,9 +149,16 @@ TEST(GroupCommitTest, ASecondBatchStartsOnlyOnceEnoughJobsAreQueued) {
       [&](std::vector<Job*>& b) { rec.Run(b); });
   std::vector<Job> jobs(4);
   for (int i = 0; i < 4; ++i) jobs[i].id = i;
+  // A batch counts in stats() before its run begins: wait for the
+  // recorder, so job 0's batch is recorded first however late its thread
+  // gets to run it.
+  const auto recorded = [&rec] {
+    absl::MutexLock l(&rec.mu);
+    return rec.batches.size();
+  };
   std::vector<std::thread> threads;
   threads.emplace_back([&] { group.Run(&jobs[0]); });
-  while (group.stats().batches < 1) std::this_thread::yield();
+  while (recorded() < 1) std::this_thread::yield();
   // One after the other, so the queue's order is known.
   for (int i = 1; i < 3; ++i) {
     threads.emplace_back([&, i] { group.Run(&jobs[i]); });
@@ -161,7 +169,7 @@ TEST(GroupCommitTest, ASecondBatchStartsOnlyOnceEnoughJobsAreQueued) {
   EXPECT_EQ(group.stats().batches, 1);
   EXPECT_EQ(group.queued(), 2u);
   threads.emplace_back([&] { group.Run(&jobs[3]); });
-  while (group.stats().batches < 2) std::this_thread::yield();
+  while (recorded() < 2) std::this_thread::yield();
   rec.release.Notify();
   for (auto& t : threads) t.join();
   ASSERT_EQ(rec.batches.size(), 2u);

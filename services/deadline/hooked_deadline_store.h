@@ -42,7 +42,13 @@ class HookedDeadlineStore final : public DeadlineStore {
   absl::StatusOr<std::vector<Clock>> ListClocks(const ClockQuery& q) override {
     return inner_.ListClocks(q);
   }
+  // Runs `hook` once, before the next Report reads (a slow database, for
+  // a caller's deadline to pass first).
+  void BeforeNextReport(std::function<void()> hook) {
+    before_report_ = std::move(hook);
+  }
   absl::StatusOr<std::vector<ReportRow>> Report(const ReportQuery& q) override {
+    if (before_report_) std::exchange(before_report_, nullptr)();
     return inner_.Report(q);
   }
   absl::StatusOr<std::vector<CalendarVersion>> ListCalendars() override {
@@ -150,6 +156,7 @@ class HookedDeadlineStore final : public DeadlineStore {
   // Not guarded: a test sets a hook before the call it waits for, on the
   // thread that makes it.
   std::function<void()> after_request_id_read_;
+  std::function<void()> before_report_;
   std::function<void()> after_tx_latest_read_;
 };
 

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -27,6 +28,7 @@
 #include "nlohmann/json.hpp"
 #include "services/deadline/deadline_events.h"
 #include "services/deadline/deadline_server.h"
+#include "services/deadline/hooked_deadline_store.h"
 #include "services/deadline/memory_deadline_store.h"
 #include "services/intake/intake_test_fixture.h"
 
@@ -473,7 +475,7 @@ class CliReportTest : public ::testing::Test {
   CliReportTest()
       : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 23, 9, 0, 0),
                                absl::FixedTimeZone(7 * 3600))),
-        service_(store_, clock_, deadline::EncodeNotice),
+        service_(hooked_, clock_, deadline::EncodeNotice),
         server_(service_, clock_, /*insecure_dev_auth=*/true),
         grpc_({&server_}) {
     EXPECT_TRUE(service_.EnsureDefaultCalendar().ok());
@@ -492,6 +494,8 @@ class CliReportTest : public ::testing::Test {
 
   common::FakeClock clock_;
   deadline::MemoryDeadlineStore store_;
+  // Lets a test hold the report's read until the CLI's deadline has passed.
+  deadline::test::HookedDeadlineStore hooked_{store_};
   deadline::DeadlineService service_;
   deadline::DeadlineServer server_;
   testing::InProcessServer grpc_;
@@ -505,10 +509,16 @@ TEST_F(CliReportTest, ReportIsCsvOrWithJsonTheResponse) {
             "dang_xu_ly_trong_han,dang_xu_ly_qua_han,ty_le_dung_han");
   EXPECT_TRUE(absl::StartsWith(Lines(csv.out).back(), "\"TONG\","));
 
-  const CliRun late = Report({"--timeout=1ns"});
+  // The report's read waits until the CLI has given up: DEADLINE_EXCEEDED
+  // every time, not only when the answer loses the race with the timer.
+  absl::Notification cli_done;
+  hooked_.BeforeNextReport(
+      [&] { cli_done.WaitForNotificationWithTimeout(absl::Seconds(30)); });
+  const CliRun late = Report({"--timeout=1ms"});
+  cli_done.Notify();
   EXPECT_EQ(late.exit_code, 1);
   EXPECT_THAT(late.err, HasSubstr("DEADLINE_EXCEEDED"));
-  EXPECT_THAT(late.err, HasSubstr("--timeout=1ns"));
+  EXPECT_THAT(late.err, HasSubstr("--timeout=1ms"));
   EXPECT_THAT(late.err, Not(HasSubstr("--deadline_address")));
 
   const CliRun json = Report({"--json", "--group_by=tier"});
