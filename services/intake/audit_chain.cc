@@ -1,5 +1,7 @@
 #include "services/intake/audit_chain.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/db/migrations.h"
@@ -37,47 +39,50 @@ std::string AuditHash(const v1::AuditEntry& e) {
   return db::Sha256Hex(canonical);
 }
 
-ChainCheck VerifyChain(const std::vector<v1::AuditEntry>& entries,
-                       int64_t end_seq, const std::string& end_hash) {
-  ChainCheck c;
-  std::string prev;
-  int64_t want_seq = 1;
+ChainVerifier::ChainVerifier(int64_t end_seq, std::string end_hash)
+    : end_seq_(end_seq), end_hash_(std::move(end_hash)) {}
+
+void ChainVerifier::Break(int64_t sequence, std::string problem) {
+  check_.intact = false;
+  check_.first_bad_sequence = sequence;
+  check_.problem = std::move(problem);
+}
+
+void ChainVerifier::Feed(absl::Span<const v1::AuditEntry> entries) {
+  if (!check_.intact) return;
   for (const v1::AuditEntry& e : entries) {
-    ++c.checked;
-    if (e.sequence() != want_seq) {
-      c.intact = false;
-      c.first_bad_sequence = want_seq;
-      c.problem = absl::StrCat("entry ", want_seq, " is missing");
-      return c;
+    ++check_.checked;  // the entry that breaks the chain counts too
+    if (e.sequence() != want_seq_) {
+      Break(want_seq_, absl::StrCat("entry ", want_seq_, " is missing"));
+    } else if (e.prev_hash() != prev_) {
+      Break(e.sequence(), "link to the previous entry does not match");
+    } else if (AuditHash(e) != e.hash()) {
+      Break(e.sequence(), "hash does not match the entry's content");
+    } else if (e.sequence() == end_seq_ && e.hash() != end_hash_) {
+      Break(e.sequence(), "the chain's recorded end does not match this entry");
     }
-    if (e.prev_hash() != prev) {
-      c.intact = false;
-      c.first_bad_sequence = e.sequence();
-      c.problem = "link to the previous entry does not match";
-      return c;
-    }
-    if (AuditHash(e) != e.hash()) {
-      c.intact = false;
-      c.first_bad_sequence = e.sequence();
-      c.problem = "hash does not match the entry's content";
-      return c;
-    }
-    if (e.sequence() == end_seq && e.hash() != end_hash) {
-      c.intact = false;
-      c.first_bad_sequence = e.sequence();
-      c.problem = "the chain's recorded end does not match this entry";
-      return c;
-    }
-    prev = e.hash();
-    ++want_seq;
+    if (!check_.intact) return;
+    prev_ = e.hash();
+    ++want_seq_;
   }
-  if (want_seq <= end_seq) {
+}
+
+ChainCheck ChainVerifier::Finish() const {
+  ChainCheck c = check_;
+  if (c.intact && want_seq_ <= end_seq_) {
     c.intact = false;
-    c.first_bad_sequence = want_seq;
+    c.first_bad_sequence = want_seq_;
     c.problem =
-        absl::StrCat("entries ", want_seq, " to ", end_seq, " are missing");
+        absl::StrCat("entries ", want_seq_, " to ", end_seq_, " are missing");
   }
   return c;
+}
+
+ChainCheck VerifyChain(const std::vector<v1::AuditEntry>& entries,
+                       int64_t end_seq, const std::string& end_hash) {
+  ChainVerifier v(end_seq, end_hash);
+  v.Feed(entries);
+  return v.Finish();
 }
 
 }  // namespace lienthong::intake
