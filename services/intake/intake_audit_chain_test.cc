@@ -60,6 +60,65 @@ TEST_F(IntakeIntegrationTest, AuditTamperingIsDetected) {
             absl::StrCat("entries 10 to ", last, " are missing"));
 }
 
+TEST_F(IntakeIntegrationTest, AuditChainIsVerifiedPageByPage) {
+  // A replica that reads the chain 7 entries at a time finds tampering
+  // pages in, and answers as one that reads it in a single page.
+  constexpr int kPage = 7;
+  IntakeOptions options = Replica::Options();
+  options.audit_verify_page_size = kPage;
+  Replica paged(dsn_, clock_, std::move(options));
+  auto verify = [&](Replica& r) {
+    grpc::ClientContext ctx;
+    As(ctx, "admin", "000.00.00.H26");
+    v1::VerifyAuditChainResponse resp;
+    EXPECT_TRUE(r.stub->VerifyAuditChain(&ctx, {}, &resp).ok());
+    return resp;
+  };
+  auto expect_same = [&](int64_t first_bad) {
+    const v1::VerifyAuditChainResponse whole = verify(*a_);
+    const v1::VerifyAuditChainResponse pages = verify(paged);
+    EXPECT_EQ(pages.intact(), whole.intact());
+    EXPECT_EQ(pages.checked(), whole.checked());
+    EXPECT_EQ(pages.first_bad_sequence(), whole.first_bad_sequence());
+    EXPECT_EQ(pages.problem(), whole.problem());
+    EXPECT_EQ(pages.first_bad_sequence(), first_bad);
+    return pages;
+  };
+  v1::SubmitDossierResponse sub;
+  ASSERT_TRUE(Submit(*a_, Birth(kTayMo), &sub).ok());
+  const v1::VerifyAuditChainResponse intact = expect_same(0);
+  EXPECT_TRUE(intact.intact());
+  ASSERT_GT(intact.checked(), 4 * kPage);  // the seeding's entries
+  db::Pool pool({dsn_, 1});
+  auto exec = [&](const std::string& sql) {
+    ASSERT_TRUE(db::WithTransaction(pool, [&](pqxx::work& tx) {
+                  tx.exec(sql);
+                  return absl::OkStatus();
+                }).ok());
+  };
+  // Each tampering lies before the previous one, so it is the first break.
+  // The first entry of the fourth page, altered:
+  exec(absl::StrCat(
+      "UPDATE intake.audit SET actor_subject = 'ai-do' WHERE id = (SELECT "
+      "audit_id FROM intake.audit_chain WHERE seq = ",
+      3 * kPage + 1, ")"));
+  EXPECT_EQ(expect_same(3 * kPage + 1).checked(), 3 * kPage + 1);
+  // The last entry of the third page, deleted:
+  exec(
+      absl::StrCat("DELETE FROM intake.audit WHERE id = (SELECT audit_id FROM "
+                   "intake.audit_chain WHERE seq = ",
+                   3 * kPage, ")"));
+  EXPECT_EQ(expect_same(3 * kPage).problem(),
+            absl::StrCat("entry ", 3 * kPage, " is missing"));
+  // Everything after the first page cut off: the recorded end shows it.
+  const int64_t last = Count("SELECT max(seq) FROM intake.audit_chain");
+  exec(absl::StrCat("DELETE FROM intake.audit_chain WHERE seq > ", kPage));
+  const v1::VerifyAuditChainResponse tail = expect_same(kPage + 1);
+  EXPECT_EQ(tail.checked(), kPage);
+  EXPECT_EQ(tail.problem(),
+            absl::StrCat("entries ", kPage + 1, " to ", last, " are missing"));
+}
+
 TEST_F(IntakeIntegrationTest, AuditEntriesAreSealedInOneChainAfterCommit) {
   // Written unsealed by the request's transaction, chained by the sealer.
   v1::SubmitDossierResponse sub;

@@ -1,5 +1,8 @@
 #include "services/intake/intake_server.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -418,15 +421,19 @@ grpc::Status IntakeServer::VerifyAuditChain(
   return Done(db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
     // The recorded end first: entries sealed meanwhile only add to the list.
     const pg::SealedEnd end = pg::AuditSealedEnd(tx);
-    std::vector<v1::AuditEntry> all;
+    // One page in memory at a time (a city's trail has millions of
+    // entries), and none read past the first break.
+    const int page_size = std::max(1, options_.audit_verify_page_size);
+    ChainVerifier verifier(end.seq, end.hash);
     int64_t after = 0;
-    while (true) {
-      auto page = pg::ListAudit(tx, "", after, 5000);
-      if (page.empty()) break;
+    while (verifier.intact()) {
+      const std::vector<v1::AuditEntry> page =
+          pg::ListAudit(tx, "", after, page_size);
+      verifier.Feed(page);
+      if (static_cast<int>(page.size()) < page_size) break;  // the last
       after = page.back().sequence();
-      for (auto& e : page) all.push_back(std::move(e));
     }
-    const ChainCheck c = VerifyChain(all, end.seq, end.hash);
+    const ChainCheck c = verifier.Finish();
     resp->set_intact(c.intact);
     resp->set_checked(c.checked);
     resp->set_first_bad_sequence(c.first_bad_sequence);

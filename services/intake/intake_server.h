@@ -56,6 +56,9 @@ struct IntakeOptions {
   // A batch starts beside a running one only once this many submissions
   // wait (db::GroupCommitOptions::min_queued_for_another).
   int submit_batch_min_queued = 6;
+  // VerifyAuditChain reads the chain in pages of this many entries and
+  // holds one page at a time (tests make it small to cross pages).
+  int audit_verify_page_size = 5000;
   // Tests only: runs as each submission batch begins (before its
   // transaction), so a test can hold one batch and queue others behind it.
   std::function<void()> before_submit_batch_for_testing;
