@@ -141,6 +141,20 @@ std::optional<intake::v1::FormKind> FormCommand(absl::string_view cmd) {
   return std::nullopt;
 }
 
+absl::StatusOr<std::string> SeedDir(
+    absl::string_view flag,
+    absl::FunctionRef<bool(const std::string&)> is_dir) {
+  if (!flag.empty()) return std::string(flag);
+  // A checkout's own data first: there the installed copy, if any, may be
+  // an older release's.
+  for (const char* dir : {kCheckoutSeedDir, kInstalledSeedDir}) {
+    if (is_dir(dir)) return std::string(dir);
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "seed: no ", kCheckoutSeedDir, " in the working directory and no ",
+      kInstalledSeedDir, "; name the directory with --dir"));
+}
+
 std::string DeadlineAddress(absl::string_view flag) {
   return flag.empty() ? kDefaultDeadlineAddress : std::string(flag);
 }
@@ -155,9 +169,14 @@ std::string ProgramUsage() {
       "Commands, and the flags each uses besides the connection flags\n"
       "(--address, --ca, --cert, --key, --timeout, --dev_role,\n"
       "--dev_agency, --dev_subject) and --json:\n"
-      "  seed [--dir=data/seed]   load agencies.{json,yaml,yml} and\n"
-      "                           procedures.{json,yaml,yml}; unchanged\n"
-      "                           entries are skipped\n"
+      "  seed [--dir=DIR]         load agencies.{json,yaml,yml} and\n"
+      "                           procedures.{json,yaml,yml} from DIR;\n"
+      "                           unchanged entries are skipped. Without\n"
+      "                           --dir: ./",
+      kCheckoutSeedDir, " (a checkout) if it exists,\n",
+      "                           else ", kInstalledSeedDir,
+      "\n"
+      "                           (the container image's)\n"
       "  submit FILE [--request_id=UUID]\n"
       "                           submit the SubmitDossierRequest in FILE\n"
       "                           (.json, .yaml/.yml; other names: JSON if it\n"

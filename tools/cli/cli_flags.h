@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -15,6 +16,19 @@
 #include "lienthong/intake/v1/resources.pb.h"
 
 namespace lienthong::cli {
+
+// `seed`'s directory without --dir: data/seed under the working directory
+// (a checkout), else where the container image installs it (deploy/
+// Dockerfile copies data/seed there; the deploy check
+// deploy_image_runtime_packages holds the two together).
+inline constexpr char kCheckoutSeedDir[] = "data/seed";
+inline constexpr char kInstalledSeedDir[] = "/usr/share/lienthong/seed";
+
+// The directory `seed` reads: `flag` (--dir) as given; when it is empty,
+// kCheckoutSeedDir if `is_dir` says it is a directory, else
+// kInstalledSeedDir if that is. Neither: an error naming both and --dir.
+absl::StatusOr<std::string> SeedDir(
+    absl::string_view flag, absl::FunctionRef<bool(const std::string&)> is_dir);
 
 // The deadline service of the local stack (tools/stack), for `report` when
 // --deadline_address is empty.

@@ -1,9 +1,11 @@
 #include "tools/cli/cli_flags.h"
 
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -111,6 +113,39 @@ TEST(CliFlagsTest, ServicesFlagsAreRefusedNamingTheCliFlagToUse) {
 TEST(CliFlagsTest, ReportUsesTheLocalDeadlineServiceByDefault) {
   EXPECT_EQ(DeadlineAddress(""), "127.0.0.1:7003");
   EXPECT_EQ(DeadlineAddress("deadline:7003"), "deadline:7003");
+}
+
+TEST(CliFlagsTest, SeedReadsACheckoutsDataElseTheImagesElseAsksForDir) {
+  struct Case {
+    const char* flag;
+    std::set<std::string> dirs;  // what exists
+    const char* want;            // "" for the error
+  };
+  const Case cases[] = {
+      {"", {"data/seed", "/usr/share/lienthong/seed"}, "data/seed"},
+      {"", {"data/seed"}, "data/seed"},
+      {"", {"/usr/share/lienthong/seed"}, "/usr/share/lienthong/seed"},
+      {"", {}, ""},
+      // --dir as given, even when it does not exist (its error names it).
+      {"/srv/seed", {"data/seed", "/usr/share/lienthong/seed"}, "/srv/seed"},
+      {"seed-2027", {}, "seed-2027"}};
+  for (const Case& c : cases) {
+    const absl::StatusOr<std::string> dir = SeedDir(
+        c.flag,
+        [&](const std::string& path) { return c.dirs.count(path) > 0; });
+    const std::string where =
+        absl::StrCat("--dir=", c.flag, " with ", absl::StrJoin(c.dirs, ","));
+    if (absl::string_view(c.want).empty()) {
+      EXPECT_EQ(dir.status().message(),
+                "seed: no data/seed in the working directory and no "
+                "/usr/share/lienthong/seed; name the directory with --dir")
+          << where;
+    } else {
+      EXPECT_EQ(dir.value_or("(error)"), c.want) << where;
+    }
+  }
+  // The help says which directory is read.
+  EXPECT_THAT(ProgramUsage(), HasSubstr(kInstalledSeedDir));
 }
 
 TEST(CliFlagsTest, HelpListsTheCliFlagsAndNamesTheSharedOnes) {

@@ -31,6 +31,7 @@
 #include "services/deadline/hooked_deadline_store.h"
 #include "services/deadline/memory_deadline_store.h"
 #include "services/intake/intake_test_fixture.h"
+#include "tools/cli/cli_flags.h"
 
 extern char** environ;
 
@@ -74,9 +75,10 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
-// Runs build/<preset>/tools/cli/lienthong with `args`; stdout and stderr
-// through files, so a large output cannot block it.
-CliRun Cli(const std::vector<std::string>& args) {
+// Runs build/<preset>/tools/cli/lienthong with `args` (in `cwd` when
+// given); stdout and stderr through files, so a large output cannot block
+// it.
+CliRun Cli(const std::vector<std::string>& args, const std::string& cwd = "") {
   const std::string bin =
       absl::StrCat(std::getenv("LIENTHONG_BINARY_DIR"), "/tools/cli/lienthong");
   const std::string out = absl::StrCat(Scratch(), "/cli.out");
@@ -92,6 +94,7 @@ CliRun Cli(const std::vector<std::string>& args) {
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   pid_t pid;
   CliRun r;
   const int rc =
@@ -331,6 +334,29 @@ TEST_F(CliTest, SeedFilesMayBeYaml) {
       Cli({Address(), "--dev_role=admin", "seed", absl::StrCat("--dir=", dir)});
   EXPECT_EQ(both.exit_code, 2);
   EXPECT_THAT(both.err, HasSubstr("keep one of them"));
+}
+
+TEST_F(CliTest, SeedWithoutDirReadsTheCheckoutsDataElseSaysWhereItLooked) {
+  // In a checkout's root, as tools/stack and the docs run it: data/seed,
+  // which the fixture loaded already.
+  const std::string checkout = std::getenv("LIENTHONG_SOURCE_DIR");
+  const CliRun r =
+      Cli({Address(), "--dev_role=admin", "--json", "seed"}, checkout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto counts = nlohmann::json::parse(r.out);
+  EXPECT_GT(counts["agencies"], 0);
+  EXPECT_EQ(counts["agencies_upserted"], 0);
+  // Elsewhere, on a machine without the image's copy: nothing is sent, and
+  // the error names both places and --dir. (Where the image's copy exists,
+  // cli_flags_test shows it is the one read.)
+  if (std::filesystem::exists(cli::kInstalledSeedDir)) return;
+  const int64_t upserts = AuditRows("UpsertAgency");
+  const CliRun none = Cli({Address(), "--dev_role=admin", "seed"}, Scratch());
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, HasSubstr("no data/seed in the working directory"));
+  EXPECT_THAT(none.err, HasSubstr(cli::kInstalledSeedDir));
+  EXPECT_THAT(none.err, HasSubstr("--dir"));
+  EXPECT_EQ(AuditRows("UpsertAgency"), upserts);
 }
 
 TEST_F(CliTest, ListJsonIsJsonLinesAndReceiptHasAJsonForm) {

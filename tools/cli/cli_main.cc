@@ -3,9 +3,11 @@
 // (tools/cli/cli_flags.cc).
 
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "absl/flags/commandlineflag.h"
@@ -45,9 +47,10 @@ ABSL_FLAG(std::string, from, "", "report: first day YYYY-MM-DD (local)");
 ABSL_FLAG(std::string, to, "",
           "report: last day YYYY-MM-DD (local), inclusive");
 ABSL_FLAG(std::string, group_by, "agency", "report: agency, procedure or tier");
-ABSL_FLAG(std::string, dir, "data/seed",
+ABSL_FLAG(std::string, dir, "",
           "seed: directory with agencies and procedures (.json, .yaml or "
-          ".yml)");
+          ".yml); empty: ./data/seed if it exists (a checkout), else "
+          "/usr/share/lienthong/seed (the container image's)");
 
 namespace cli = lienthong::cli;
 
@@ -142,7 +145,13 @@ int main(int argc, char** argv) {
   s.intake = lienthong::intake::v1::IntakeService::NewStub(*channel);
 
   if (cmd == "seed" && operands(0)) {
-    return cli::Seed(s, absl::GetFlag(FLAGS_dir));
+    const absl::StatusOr<std::string> dir =
+        cli::SeedDir(absl::GetFlag(FLAGS_dir), [](const std::string& path) {
+          std::error_code ec;
+          return std::filesystem::is_directory(path, ec);
+        });
+    if (!dir.ok()) return Usage(std::string(dir.status().message()));
+    return cli::Seed(s, *dir);
   }
   if (cmd == "submit" && operands(1)) {
     return cli::Submit(s, arg(0), absl::GetFlag(FLAGS_request_id));
