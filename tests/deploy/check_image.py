@@ -11,7 +11,9 @@ binaries that were really built:
   a Debian package (dpkg -S) that the runtime stage installs, directly or
   as a dependency (apt-cache depends --recurse);
 - every binary is copied from the build tree into the image, with the time
-  zone data and the CA certificates.
+  zone data and the CA certificates;
+- the seed data goes where the CLI's `seed` reads it without --dir (the
+  directory its --help names).
 
   check_image.py --dockerfile deploy/Dockerfile --source . --build-dir build/release \
       BINARY... [--expect TEXT ...] [--ignore-lib GLOB ...]
@@ -118,6 +120,30 @@ def ldd(binary):
     return libs
 
 
+def check_seed_dir(ins, runtime, binaries):
+    """`lienthong seed` in the image, without --dir, reads the directory the
+    runtime stage copies data/seed to: its --help names that directory."""
+    dests = []
+    for s, w, r in ins:
+        if s != runtime or w != "COPY":
+            continue
+        words = shlex.split(r)
+        srcs = [x.rstrip("/") for x in words[:-1] if not x.startswith("--")]
+        if "data/seed" in srcs:
+            dests.append(words[-1].rstrip("/"))
+    if not dests:
+        problem("the runtime stage does not copy data/seed (lienthong seed reads it)")
+        return
+    cli = next((b for b in binaries if os.path.basename(b) == "lienthong"), None)
+    if cli is None:
+        return
+    r = subprocess.run([cli, "--help"], capture_output=True, text=True)
+    for dest in dests:
+        if not re.search(rf"(?<![\w./-]){re.escape(dest)}(?![\w./-])", r.stdout):
+            problem(f"the image puts the seed data in {dest}, where `lienthong seed` "
+                    "does not look without --dir (see its --help)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dockerfile", required=True)
@@ -181,6 +207,7 @@ def main():
         for lib in ldd(b):
             if not any(fnmatch.fnmatch(os.path.basename(lib), g) for g in a.ignore_lib):
                 libs.setdefault(lib, []).append(name)
+    check_seed_dir(ins, runtime, a.binaries)
     for lib, pkg in owners(list(libs)).items():
         users = ", ".join(sorted(set(libs[lib])))
         if pkg is None:
