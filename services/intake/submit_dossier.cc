@@ -20,6 +20,9 @@
 // front of those bytes (a message's fields may come in any order on the
 // wire). A call built against entries the batch no longer holds, or on
 // another day, is checked and built again inside the batch.
+//
+// A retry of a committed request is answered from its record
+// (submit_replay.cc).
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
@@ -39,44 +42,11 @@
 #include "services/intake/intake_server.h"
 #include "services/intake/pg_intake_store.h"
 #include "services/intake/submit_catalog.h"
+#include "services/intake/submit_job.h"
 
 namespace lienthong::intake {
 
 using grpc_util::Role;
-
-// One SubmitDossier call inside a batch.
-struct SubmitJob : db::GroupJob {
-  const grpc_util::Caller* caller = nullptr;
-  const v1::SubmitDossierRequest* req = nullptr;
-  v1::SubmitDossierResponse* resp = nullptr;
-  std::string agency_code, procedure_code, request_hash;
-
-  // Set by the batch (again on each attempt of its transaction).
-  absl::Status status;
-  bool replay = false;         // a committed request: answer from its record
-  bool twin_in_batch = false;  // its twin is written by this batch
-  absl::optional<FormContext> receipt;  // printed after commit
-  // What the receipt points to (catalog entries, shared).
-  std::shared_ptr<const void> receipt_agency, receipt_procedure;
-  std::string agency_path;
-  absl::Time received_at;  // the dossier's receive time
-  // The dossier's bytes without its code and name, and DossierReceived's
-  // without its dossier (PrepareReceived): the batch writes those in front.
-  std::string body_rest, event_rest;
-  // Built ahead of the batch (PrepareAhead) against this catalog and
-  // these calendars.
-  std::shared_ptr<const SubmitCatalog> prepared_with;
-  std::shared_ptr<const CalendarSet> prepared_calendars;
-
-  const std::string& request_id() const { return req->request_id(); }
-  // Forgets what was built for it (it is built again, or not written).
-  void Unbuild() {
-    prepared_with = nullptr;
-    prepared_calendars = nullptr;
-    receipt.reset();
-    resp->Clear();
-  }
-};
 
 namespace {
 
@@ -464,53 +434,6 @@ absl::Status IntakeServer::PrepareReceived(pqxx::work* tx, SubmitJob& job,
   AppendEmbedded(&job.event_rest, v1::DossierReceived::kProcedureFieldNumber,
                  procedure_entry->bytes);
   return absl::OkStatus();
-}
-
-absl::Status IntakeServer::ReplaySubmit(SubmitJob& job) {
-  v1::SubmitDossierResponse* resp = job.resp;
-  return db::WithTransaction(pool_, [&](pqxx::work& tx) -> absl::Status {
-    resp->Clear();
-    const absl::Time now = clock_.Now();
-    pg::SubmitStart start =
-        pg::StartSubmit(tx, job.request_id(), now, job.agency_code,
-                        job.caller->agency_code, job.procedure_code);
-    if (start.claimed) {  // not committed after all (cannot happen)
-      return common::Aborted("REQUEST_NOT_FOUND",
-                             "the request's record is gone; retry");
-    }
-    // The same request from a caller outside the receiving agency's
-    // subtree (its request_id is in the audit trail) is refused, as its
-    // first sending would have been.
-    LT_RETURN_IF_ERROR(RequireInSubtree(tx, *job.caller, start.agency.path,
-                                        "SubmitDossier", job.req->parent(),
-                                        &start.agency.caller_path));
-    pg::StoredRequest stored = pg::LoadRequest(tx, job.request_id());
-    if (stored.method != "SubmitDossier" ||
-        stored.request_hash != job.request_hash) {
-      return common::InvalidArgument(
-          "REQUEST_ID_REUSED",
-          {{"request_id",
-            "was already used for a different request; use a new UUID"}});
-    }
-    resp->ParseFromString(stored.response);
-    // The receipt is not stored (it is most of the response's size):
-    // printed again from the dossier and its procedure version.
-    if (resp->has_dossier() && start.agency.agency.has_value()) {
-      auto version = pg::GetProcedure(tx, job.procedure_code,
-                                      resp->dossier().procedure_version(), now);
-      if (version.has_value()) {
-        FormContext fc;
-        fc.dossier = resp->dossier();
-        fc.procedure = &*version;
-        fc.receiving_agency = &*start.agency.agency;
-        // The officer who received it, as the first print named them.
-        fc.transitions = pg::Transitions(tx, resp->dossier().code());
-        LT_RETURN_IF_ERROR(FillFromHistory(v1::FORM_KIND_RECEIPT, fc));
-        resp->set_receipt_html(intake::RenderForm(v1::FORM_KIND_RECEIPT, fc));
-      }
-    }
-    return absl::OkStatus();
-  });
 }
 
 }  // namespace lienthong::intake
