@@ -1,9 +1,10 @@
 #pragma once
 
 // The fixture of the deadline service's tests over real gRPC and real
-// PostgreSQL (deadline_server_test.cc, deadline_server_input_test.cc): a
-// fresh database, the service behind the shared server bootstrap, and
-// identities from the dev metadata headers.
+// PostgreSQL (deadline_server_test.cc, deadline_server_input_test.cc,
+// pg_leg_clock_test.cc): a fresh database, the service behind the shared
+// server bootstrap (restartable over the same database), and identities
+// from the dev metadata headers.
 
 #include <memory>
 #include <string>
@@ -55,6 +56,14 @@ class DeadlineServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     pool_ = test::FreshPool();
+    Start();
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  // The service over pool_, behind a server on a new port.
+  void Start() {
     store_ = std::make_unique<PgDeadlineStore>(*pool_, clock_);
     service_ = std::make_unique<DeadlineService>(*store_, clock_, EncodeNotice);
     service_->SetMovedEncoder(EncodeAppointmentsMoved);
@@ -77,8 +86,24 @@ class DeadlineServerTest : public ::testing::Test {
     stub_ = v1::DeadlineService::NewStub(channel);
     sink_stub_ = common::v1::EventSinkService::NewStub(channel);
   }
-  void TearDown() override {
-    if (server_) server_->Shutdown();
+
+  // A new process over the same database: the server, the service with its
+  // calendar cache, the store and the pool are all made again, so what the
+  // test reads next was read back from PostgreSQL.
+  void Restart() {
+    server_->Shutdown();
+    stub_.reset();
+    sink_stub_.reset();
+    server_.reset();
+    sink_.reset();
+    server_impl_.reset();
+    service_.reset();
+    store_.reset();
+    db::PoolOptions o;
+    o.dsn = pool_->dsn();
+    o.size = 8;
+    pool_ = std::make_unique<db::Pool>(o);
+    Start();
   }
 
   // deadline.audit_log as "action outcome target actor" lines, in order.

@@ -120,7 +120,10 @@ Params ClockParams(const Clock& c) {
 Params UpdateParams(const Clock& c) {
   Params p;
   p.Text(c.name).Text(c.calendar_id);
-  RunColumns(c, p).Int(c.version).Int(c.calendar_version);
+  RunColumns(c, p)
+      .Int(c.version)
+      .Int(c.calendar_version)
+      .Int(static_cast<int>(c.supplement_policy));
   return p;
 }
 

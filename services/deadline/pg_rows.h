@@ -78,9 +78,11 @@ inline constexpr char kInsertClock[] =
     "deadline.us_to_ts($18), deadline.us_to_ts($19), $20, $21, $22, "
     "deadline.us_to_ts($23), deadline.us_to_ts($24), $25, $26, "
     "deadline.us_to_ts($27), deadline.us_to_ts($28), $29, 1)";
-// Identity columns never change after insert.
+// Identity columns never change after insert. The counting rules do: the
+// calendar (a change of calendar) and the rule on supplement (a leg
+// dispatched before its dossier's clock adopts the dossier's).
 inline constexpr char kUpdateClock[] =
-    "UPDATE deadline.clocks SET calendar_id = $2, "
+    "UPDATE deadline.clocks SET calendar_id = $2, supplement_policy = $21, "
     "received_at = deadline.us_to_ts($3), "
     "original_due_at = deadline.us_to_ts($4), "
     "run_started_at = deadline.us_to_ts($5), "
@@ -104,7 +106,7 @@ std::vector<MovedAppointment> DecodeMoved(const std::string& text);
 Clock ClockFromRow(const pqxx::row& r);
 // Parameters $1..$28 of kInsertClock.
 Params ClockParams(const Clock& c);
-// Parameters $1..$19 of kUpdateClock.
+// Parameters $1..$21 of kUpdateClock.
 Params UpdateParams(const Clock& c);
 std::vector<Clock> Clocks(const pqxx::result& r);
 CalendarVersion CalendarFromRow(const pqxx::row& r);
