@@ -2,8 +2,10 @@
 
 // The deadline service over the in-memory store, on a fake clock at Monday
 // 9/3/2026 10:00 in Hà Nội, with the national calendar seeded: the fixture
-// of the service's unit tests (deadline_service_test.cc, and
-// deadline_calendar_choice_test.cc for which calendar a clock counts in).
+// of the service's unit tests (deadline_service_test.cc,
+// deadline_leg_clock_test.cc for how a leg's clock follows its dossier's,
+// and deadline_calendar_choice_test.cc for which calendar a clock counts
+// in).
 
 #include <string>
 #include <vector>

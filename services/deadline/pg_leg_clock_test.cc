@@ -2,7 +2,7 @@
 // over real gRPC and real PostgreSQL, with the service restarted between
 // events: what a later event finds is what the database kept, not what a
 // replica remembered. The rules themselves are unit-tested in
-// deadline_service_test.cc.
+// deadline_leg_clock_test.cc.
 
 #include <string>
 
