@@ -290,22 +290,25 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
     p.agency = e.agency;
     p.procedure_code = e.procedure_code;
     p.supplement_policy = e.supplement_policy;
+    p.cutoff_minute = e.cutoff_minute;
     // The procedure's calendar; empty: the agency's.
     std::string calendar_id = e.calendar_id;
     const Clock* d =
         kind == ClockKind::kLeg ? Find(clocks, dossier_name) : nullptr;
     if (d != nullptr) {
-      // A dispatch names neither the procedure's supplement rule nor its
-      // calendar: the leg counts as its dossier does, so that a supplement
-      // resumes (or restarts) both alike, in one calendar. Should that
-      // calendar be gone, the leg agency's, as for a dossier.
+      // A dispatch names neither the procedure's supplement rule, its
+      // calendar nor its cut-off: the leg counts as its dossier does, so
+      // that a supplement resumes (or restarts) both alike, in one calendar,
+      // and a run begun after the cut-off counts from the next working day
+      // for both. Should that calendar be gone, the leg agency's, as for a
+      // dossier.
       p.supplement_policy = d->supplement_policy;
+      p.cutoff_minute = d->cutoff_minute;
       if (calendar_id.empty()) calendar_id = d->calendar_id;
     }
     LT_ASSIGN_OR_RETURN(p.calendar_id,
                         CalendarIdFor(e.agency.code, calendar_id));
     p.limit = e.limit;
-    p.cutoff_minute = e.cutoff_minute;
     p.received_at = e.occurred_at;
     LT_ASSIGN_OR_RETURN(auto cal_version, CalendarForClock(tx, p.calendar_id));
     LT_ASSIGN_OR_RETURN(Clock c, rules_.Start(p, cal_version.first));
@@ -361,20 +364,21 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
   };
 
   // Legs dispatched before their dossier's clock started (routing's line
-  // ran ahead of intake's) took the restart rule and their agency's
-  // calendar: they count as the dossier does from now on.
+  // ran ahead of intake's) took the restart rule, no cut-off and their
+  // agency's calendar: they count as the dossier does from now on.
   auto adopt_dossier_rules = [&](const Clock& d) -> absl::Status {
     for (Clock& c : clocks) {
       if (c.kind != ClockKind::kLeg || !IsOpen(c)) continue;
       const Clock before = c;
       c.supplement_policy = d.supplement_policy;
+      c.cutoff_minute = d.cutoff_minute;
       LT_ASSIGN_OR_RETURN(const std::string id,
                           CalendarIdFor(c.agency.code, d.calendar_id));
-      if (id != c.calendar_id) {
+      if (id != c.calendar_id || c.cutoff_minute != before.cutoff_minute) {
         LT_ASSIGN_OR_RETURN(auto cal_version, CalendarForClock(tx, id));
         c.calendar_id = id;
         c.calendar_version = cal_version.second;
-        // A running leg is counted again in it; a paused one's next run
+        // A running leg is counted again by them; a paused one's next run
         // will be, when the citizen supplements.
         LT_ASSIGN_OR_RETURN(
             const bool moved,

@@ -1,7 +1,7 @@
-// A leg's clock counts as its dossier's does (calendar, rule on supplement),
-// over real gRPC and real PostgreSQL, with the service restarted between
-// events: what a later event finds is what the database kept, not what a
-// replica remembered. The rules themselves are unit-tested in
+// A leg's clock counts as its dossier's does (calendar, rule on supplement,
+// cut-off), over real gRPC and real PostgreSQL, with the service restarted
+// between events: what a later event finds is what the database kept, not
+// what a replica remembered. The rules themselves are unit-tested in
 // deadline_leg_clock_test.cc.
 
 #include <string>
@@ -33,7 +33,7 @@ class PgLegClockTest : public DeadlineServerTest {
   }
 
   // Intake's DossierReceived at ward A, 5 working days, under a procedure
-  // naming calendars/vn-ho-tich and the resume rule.
+  // naming calendars/vn-ho-tich, the resume rule and a 15:00 cut-off.
   common::v1::Event DossierReceived(const std::string& code, absl::Time at) {
     common::v1::Event e = Received(code, kWardA, {kCity, kDistrict}, at, 5);
     intake::v1::DossierReceived m;
@@ -41,10 +41,11 @@ class PgLegClockTest : public DeadlineServerTest {
     m.mutable_procedure()->set_calendar("calendars/vn-ho-tich");
     m.mutable_procedure()->set_clock_on_supplement(
         intake::v1::CLOCK_ON_SUPPLEMENT_RESUME);
+    m.mutable_procedure()->set_cutoff_local_time("15:00");
     return grpc_util::MakeEvent(m, "intake", m.dossier(), at);
   }
-  // Routing's TaskDispatched to ward B, 2 working days: it names neither
-  // a calendar nor a rule on supplement.
+  // Routing's TaskDispatched to ward B, 2 working days: it names no
+  // calendar, rule on supplement or cut-off.
   common::v1::Event TaskDispatched(const std::string& code, absl::Time at) {
     routing::v1::TaskDispatched m;
     m.set_dossier(absl::StrCat("dossiers/", code));
@@ -133,6 +134,7 @@ class PgLegClockTest : public DeadlineServerTest {
     ASSERT_TRUE(stored.ok()) << stored.status();
     EXPECT_EQ(stored->calendar_id, "vn-ho-tich");
     EXPECT_EQ(stored->supplement_policy, SupplementPolicy::kResume);
+    EXPECT_EQ(stored->cutoff_minute, 15 * 60);
     EXPECT_EQ(stored->consumed_before_run, absl::Hours(8));
   }
 };
@@ -170,6 +172,44 @@ TEST_F(PgLegClockTest, ALegDispatchedFirstKeepsItsDossiersRulesAcrossRestarts) {
 
   ASSERT_NO_FATAL_FAILURE(SupplementTheLeg("D2"));
   ExpectTheLegResumedInItsDossiersCalendar("D2");
+}
+
+// Dispatched Monday 16:00, after the procedure's cut-off (which no
+// dispatch names) and before its dossier's clock: once that starts, the
+// leg counts from the next working day, and so does its run after a
+// supplement brought after the cut-off, whichever replica counts it.
+TEST_F(PgLegClockTest,
+       ALegDispatchedFirstKeepsItsDossiersCutoffAcrossRestarts) {
+  ASSERT_NO_FATAL_FAILURE(Apply(TaskDispatched("D3", Vn(2026, 3, 9, 16, 0))));
+  v1::Clock leg = ClockOf("clocks/D3/tasks/ho-tich");
+  EXPECT_EQ(grpc_util::FromProto(leg.start_time()), Vn(2026, 3, 9, 16, 0));
+  EXPECT_EQ(DueOf(leg), Vn(2026, 3, 11, 16, 0));  // in vn, no cut-off
+  ASSERT_NO_FATAL_FAILURE(Restart());
+
+  ASSERT_NO_FATAL_FAILURE(Apply(DossierReceived("D3", Vn(2026, 3, 9, 10, 0))));
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  // Tuesday off: from Wednesday 08:00, due Thursday 17:00 (without the
+  // cut-off, Thursday 16:00).
+  leg = ClockOf("clocks/D3/tasks/ho-tich");
+  EXPECT_EQ(grpc_util::FromProto(leg.start_time()), Vn(2026, 3, 11, 8, 0));
+  EXPECT_EQ(DueOf(leg), Vn(2026, 3, 12, 17, 0));
+
+  // Asked Thursday 10:00 (10 of 16 hours used), brought Thursday 16:00.
+  ASSERT_NO_FATAL_FAILURE(
+      Apply(LegSupplementRequested("D3", Vn(2026, 3, 12, 10, 0))));
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  ASSERT_NO_FATAL_FAILURE(
+      Apply(DossierSupplemented("D3", Vn(2026, 3, 12, 16, 0))));
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  // The 6 hours left from Friday 08:00 (from Thursday 16:00, without the
+  // cut-off, Friday 14:00).
+  leg = ClockOf("clocks/D3/tasks/ho-tich");
+  EXPECT_EQ(grpc_util::FromProto(leg.start_time()), Vn(2026, 3, 13, 8, 0));
+  EXPECT_EQ(DueOf(leg), Vn(2026, 3, 13, 15, 0));
+  // The dossier likewise: 24 of its 40 hours left from Friday 08:00.
+  const v1::Clock dossier = ClockOf("clocks/D3");
+  EXPECT_EQ(grpc_util::FromProto(dossier.start_time()), Vn(2026, 3, 13, 8, 0));
+  EXPECT_EQ(DueOf(dossier), Vn(2026, 3, 17, 17, 0));
 }
 
 }  // namespace

@@ -106,13 +106,9 @@ Params ClockParams(const Clock& c) {
       .Text(TextArray(path))
       .Text(c.procedure_code)
       .Text(c.calendar_id)
-      .Int(absl::ToInt64Microseconds(c.limit));
-  if (c.cutoff_minute.has_value()) {
-    p.Int(*c.cutoff_minute);
-  } else {
-    p.Null();
-  }
-  p.Int(static_cast<int>(c.supplement_policy));
+      .Int(absl::ToInt64Microseconds(c.limit))
+      .OptInt(c.cutoff_minute)
+      .Int(static_cast<int>(c.supplement_policy));
   RunColumns(c, p).Int(c.calendar_version);
   return p;
 }
@@ -123,7 +119,8 @@ Params UpdateParams(const Clock& c) {
   RunColumns(c, p)
       .Int(c.version)
       .Int(c.calendar_version)
-      .Int(static_cast<int>(c.supplement_policy));
+      .Int(static_cast<int>(c.supplement_policy))
+      .OptInt(c.cutoff_minute);
   return p;
 }
 

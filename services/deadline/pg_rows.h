@@ -25,6 +25,9 @@ class Params {
     return *this;
   }
   Params& Int(int64_t v) { return Text(absl::StrCat(v)); }
+  Params& OptInt(absl::optional<int> v) {
+    return v.has_value() ? Int(*v) : Null();
+  }
   Params& Bool(bool v) { return Text(v ? "true" : "false"); }
   Params& Null() {
     ptrs_.push_back(nullptr);
@@ -79,10 +82,11 @@ inline constexpr char kInsertClock[] =
     "deadline.us_to_ts($23), deadline.us_to_ts($24), $25, $26, "
     "deadline.us_to_ts($27), deadline.us_to_ts($28), $29, 1)";
 // Identity columns never change after insert. The counting rules do: the
-// calendar (a change of calendar) and the rule on supplement (a leg
-// dispatched before its dossier's clock adopts the dossier's).
+// calendar (a change of calendar), the rule on supplement and the cut-off
+// (a leg dispatched before its dossier's clock adopts the dossier's).
 inline constexpr char kUpdateClock[] =
     "UPDATE deadline.clocks SET calendar_id = $2, supplement_policy = $21, "
+    "cutoff_minute = $22, "
     "received_at = deadline.us_to_ts($3), "
     "original_due_at = deadline.us_to_ts($4), "
     "run_started_at = deadline.us_to_ts($5), "
@@ -106,7 +110,7 @@ std::vector<MovedAppointment> DecodeMoved(const std::string& text);
 Clock ClockFromRow(const pqxx::row& r);
 // Parameters $1..$28 of kInsertClock.
 Params ClockParams(const Clock& c);
-// Parameters $1..$21 of kUpdateClock.
+// Parameters $1..$22 of kUpdateClock.
 Params UpdateParams(const Clock& c);
 std::vector<Clock> Clocks(const pqxx::result& r);
 CalendarVersion CalendarFromRow(const pqxx::row& r);
