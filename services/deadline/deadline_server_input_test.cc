@@ -4,8 +4,8 @@
 // (or, for events, acknowledged and counted), never walked, stored or
 // answered INTERNAL.
 
-#include "absl/strings/str_replace.h"
 #include "services/deadline/deadline_server_fixture.h"
+#include "services/deadline/unreadable_calendar_testing.h"
 
 namespace lienthong::deadline {
 namespace {
@@ -66,21 +66,7 @@ TEST_F(DeadlineServerTest, AnEventNoClockCanComeFromIsAcknowledged) {
 // stays unacknowledged (the sender retries it once the calendar is
 // repaired) and is not counted as rejected.
 TEST_F(DeadlineServerTest, AnEventIsNotDroppedForAnUnreadableStoredCalendar) {
-  ASSERT_TRUE(store_
-                  ->InTransaction([](DeadlineTx& tx) {
-                    CalendarVersion v;
-                    v.calendar_id = "vn";
-                    v.version = 2;
-                    v.effective_from = Vn(2026, 1, 1, 0, 0);
-                    v.json = absl::StrReplaceAll(
-                        calendar::DefaultCalendarJson(),
-                        {{"Asia/Ho_Chi_Minh", "Asia/Nowhere"}});
-                    v.created_at = Vn(2026, 1, 1, 0, 0);
-                    v.applied = true;
-                    return tx.InsertCalendar(v);
-                  })
-                  .ok());
-  service_->ForgetCachedCalendars();
+  ASSERT_TRUE(test::StoreUnreadableVnV2(*store_, *service_).ok());
   const auto rejected = [] {
     double n = 0;
     for (const auto& f :

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/calendar/calendar_json.h"
@@ -13,6 +12,7 @@
 #include "libs/common/errors.h"
 #include "services/deadline/deadline_service_fixture.h"
 #include "services/deadline/memory_deadline_store.h"
+#include "services/deadline/unreadable_calendar_testing.h"
 
 namespace lienthong::deadline {
 namespace {
@@ -349,21 +349,7 @@ TEST_F(DeadlineServiceTest, UpdateCalendarRetryWithRequestIdStoresOnce) {
 // INTERNAL, so the event handler leaves the event for redelivery instead of
 // acknowledging it as invalid.
 TEST_F(DeadlineServiceTest, AnUnreadableStoredCalendarIsNotTheEventsFault) {
-  ASSERT_TRUE(store_
-                  .InTransaction([](DeadlineTx& tx) {
-                    CalendarVersion v;
-                    v.calendar_id = "vn";
-                    v.version = 2;
-                    v.effective_from = Vn(2026, 1, 1, 0, 0);
-                    v.json = absl::StrReplaceAll(
-                        calendar::DefaultCalendarJson(),
-                        {{"Asia/Ho_Chi_Minh", "Asia/Nowhere"}});
-                    v.created_at = Vn(2026, 1, 1, 0, 0);
-                    v.applied = true;
-                    return tx.InsertCalendar(v);
-                  })
-                  .ok());
-  service_.ForgetCachedCalendars();
+  ASSERT_TRUE(test::StoreUnreadableVnV2(store_, service_).ok());
   const absl::Status s =
       service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0)))
           .status();
