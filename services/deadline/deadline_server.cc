@@ -4,10 +4,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "libs/calendar/calendar_data.h"
 #include "libs/calendar/calendar_json.h"
 #include "libs/common/errors.h"
@@ -15,13 +13,12 @@
 #include "libs/grpc_util/proto_time.h"
 #include "libs/grpc_util/status_conversion.h"
 #include "services/deadline/deadline_events.h"
+#include "services/deadline/deadline_requests.h"
 
 namespace lienthong::deadline {
 namespace {
 
 constexpr char kDomain[] = "lienthong.deadline";
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
 
 using grpc_util::Caller;
 using grpc_util::Role;
@@ -30,74 +27,8 @@ grpc::Status Done(const absl::Status& s) {
   return grpc_util::ToGrpcStatus(s, kDomain);
 }
 
-int PageSize(int requested) {
-  if (requested <= 0) return kDefaultPageSize;
-  return std::min(requested, kMaxPageSize);
-}
-
 bool SeesEverything(const Caller& c) {
   return c.role == Role::kAdmin || c.role == Role::kService;
-}
-
-// Opaque page tokens: web-safe base64 of "<a>\x1f<b>".
-std::string Token(absl::string_view a, absl::string_view b) {
-  return absl::WebSafeBase64Escape(absl::StrCat(a, "\x1f", b));
-}
-// Within what a protobuf Timestamp (and PostgreSQL) holds: years 1-9999.
-bool InTimestampRange(absl::Time t) {
-  return t >= absl::FromUnixSeconds(-62135596800) &&
-         t < absl::FromUnixSeconds(253402300800);
-}
-
-constexpr char kTimestampRange[] =
-    "must lie within 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999999Z";
-
-// A time from a request, refused unless a Timestamp holds it: past that,
-// PostgreSQL's conversion overflows (INTERNAL, which pages) or stores a time
-// no answer can represent.
-absl::StatusOr<absl::Time> RequestTime(const google::protobuf::Timestamp& ts,
-                                       const char* field) {
-  const absl::Time t = grpc_util::FromProto(ts);
-  if (ts.nanos() < 0 || ts.nanos() > 999999999 || !InTimestampRange(t)) {
-    return common::InvalidArgument("INVALID_TIME", {{field, kTimestampRange}},
-                                   "time outside a Timestamp's range");
-  }
-  return t;
-}
-
-absl::Status ParseToken(const std::string& token, std::string* a,
-                        std::string* b) {
-  std::string raw;
-  std::vector<std::string> parts;
-  if (absl::WebSafeBase64Unescape(token, &raw)) {
-    parts = absl::StrSplit(raw, '\x1f');
-  }
-  if (parts.size() != 2) {
-    return common::InvalidArgument("INVALID_PAGE_TOKEN",
-                                   {{"page_token", "not from this list"}});
-  }
-  *a = parts[0];
-  *b = parts[1];
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> AgencyCode(const std::string& name) {
-  const std::string code = StripCollection(name, "agencies");
-  if (code.empty()) {
-    return common::InvalidArgument("INVALID_AGENCY",
-                                   {{"agency", "required: agencies/{code}"}});
-  }
-  return code;
-}
-
-absl::StatusOr<std::string> CalendarId(const std::string& name,
-                                       const char* field) {
-  const std::string id = StripCollection(name, "calendars");
-  if (id.empty() || id.find('/') != std::string::npos) {
-    return common::InvalidArgument("INVALID_NAME",
-                                   {{field, "must be calendars/{id}"}});
-  }
-  return id;
 }
 
 void RowToProto(const ReportRow& r, v1::OnTimeReportRow* out) {
@@ -438,41 +369,14 @@ absl::Status DeadlineServer::DoReport(grpc::ServerContext* ctx,
   LT_ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
   LT_ASSIGN_OR_RETURN(std::string agency, AgencyCode(req.agency()));
   LT_RETURN_IF_ERROR(CheckSubtree(caller, agency, "GetOnTimeReport"));
-  if (!req.has_period_start_time() || !req.has_period_end_time()) {
-    return common::InvalidArgument(
-        "INVALID_PERIOD", {{"period_start_time", "start and end required"}});
-  }
-  const absl::Time start = grpc_util::FromProto(req.period_start_time());
-  const absl::Time end = grpc_util::FromProto(req.period_end_time());
-  if (!InTimestampRange(start) || !InTimestampRange(end)) {
-    return common::InvalidArgument(
-        "INVALID_PERIOD",
-        {{"period_start_time", "start and end within years 0001-9999"}});
-  }
-  if (end <= start) {
-    return common::InvalidArgument(
-        "INVALID_PERIOD", {{"period_end_time", "must be after the start"}});
-  }
-  // Counters are per local day of the national calendar's zone, so a
-  // period is whole local days: a boundary inside a day would count that
-  // day in both periods it separates.
+  LT_ASSIGN_OR_RETURN(const ReportPeriod period, RequestedPeriod(req));
+  // Counters are per local day of the national calendar's zone.
   LT_ASSIGN_OR_RETURN(calendar::WorkingCalendar cal, service_.Calendar("vn"));
-  std::vector<common::FieldViolation> v;
-  if (cal.StartOfDay(cal.LocalDay(start)) != start) {
-    v.push_back({"period_start_time",
-                 "must be a midnight in Asia/Ho_Chi_Minh (e.g. "
-                 "2026-03-01T00:00:00+07:00)"});
-  }
-  if (cal.StartOfDay(cal.LocalDay(end)) != end) {
-    v.push_back({"period_end_time",
-                 "must be a midnight in Asia/Ho_Chi_Minh (the day after the "
-                 "last one counted)"});
-  }
-  if (!v.empty()) return common::InvalidArgument("INVALID_PERIOD", v);
+  LT_RETURN_IF_ERROR(CheckWholeLocalDays(period, cal));
   ReportQuery q;
   q.agency_subtree = agency;
-  q.first_day = cal.LocalDay(start);
-  q.last_day = cal.LocalDay(end - absl::Microseconds(1));
+  q.first_day = cal.LocalDay(period.start);
+  q.last_day = cal.LocalDay(period.end - absl::Microseconds(1));
   q.kind =
       req.kind() == v1::CLOCK_KIND_LEG ? ClockKind::kLeg : ClockKind::kDossier;
   LT_ASSIGN_OR_RETURN(std::vector<ReportRow> total, service_.Report(q));
