@@ -48,6 +48,21 @@ absl::StatusOr<deadline::v1::ReportGrouping> ParseGroupBy(
       "--group_by must be agency, procedure or tier");
 }
 
+absl::StatusOr<absl::Time> ParseNewAppointment(absl::string_view text,
+                                               absl::TimeZone zone) {
+  std::string t(text);
+  if (t.size() == 16 && t[10] == ' ') t[10] = 'T';
+  absl::CivilMinute m;
+  // Exactly minutes: ParseCivilTime would also take "2026-12-10" (midnight)
+  // or seconds, neither of which an officer means by an appointment.
+  if (t.size() != 16 || !absl::ParseCivilTime(t, &m)) {
+    return absl::InvalidArgumentError(
+        "--new_appointment must be a local time YYYY-MM-DD HH:MM, e.g. "
+        "\"2026-12-10 16:00\"");
+  }
+  return absl::FromCivil(m, zone);
+}
+
 absl::Status ParseReportPeriod(absl::string_view from, absl::string_view to,
                                absl::CivilDay* from_day,
                                absl::CivilDay* to_day) {
@@ -196,6 +211,12 @@ std::string ProgramUsage() {
       "                           for a step the dossier never took is "
       "refused\n"
       "                           (exit 1)\n"
+      "  issue-apology CODE --new_appointment=\"YYYY-MM-DD HH:MM\"\n"
+      "         --reason=TEXT [--request_id=UUID]\n"
+      "                           the dossier will be late: move its\n"
+      "                           appointment (Hà Nội time) and print the\n"
+      "                           apology slip; rerunning the same command\n"
+      "                           is a safe retry\n"
       "  audit-verify             check the audit hash chain (exit 3: broken;\n"
       "                           a long chain may need --timeout=2m)\n"
       "  report AGENCY --from=YYYY-MM-DD --to=YYYY-MM-DD\n"

@@ -44,6 +44,12 @@ absl::Status ParseReportPeriod(absl::string_view from, absl::string_view to,
                                absl::CivilDay* from_day,
                                absl::CivilDay* to_day);
 
+// --new_appointment: "YYYY-MM-DD HH:MM" (or with a `T`), a local time in
+// `zone` (Hà Nội's: the receipt and the apology print appointments so), as
+// the instant the server stores.
+absl::StatusOr<absl::Time> ParseNewAppointment(absl::string_view text,
+                                               absl::TimeZone zone);
+
 // --ca/--cert/--key: a client certificate is only presented over TLS, so
 // --cert or --key without --ca would be dropped silently (plaintext, no
 // identity); and --cert and --key go together.

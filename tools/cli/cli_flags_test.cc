@@ -26,6 +26,22 @@ TEST(CliFlagsTest, GroupByTakesOnlyItsThreeValues) {
   }
 }
 
+TEST(CliFlagsTest, ANewAppointmentIsAHaNoiMinute) {
+  const absl::TimeZone hanoi = absl::FixedTimeZone(7 * 3600);
+  // 16:00 in Hà Nội is 09:00 UTC.
+  const absl::Time want = absl::FromCivil(absl::CivilMinute(2026, 12, 10, 9, 0),
+                                          absl::UTCTimeZone());
+  EXPECT_EQ(*ParseNewAppointment("2026-12-10 16:00", hanoi), want);
+  EXPECT_EQ(*ParseNewAppointment("2026-12-10T16:00", hanoi), want);
+  for (const char* bad :
+       {"", "2026-12-10", "2026-12-10 16:00:00", "10/12/2026 16:00",
+        "2026-12-10 4pm", "2026-13-10 16:00", "2026-12-10  16:00"}) {
+    EXPECT_THAT(ParseNewAppointment(bad, hanoi).status().message(),
+                HasSubstr("--new_appointment must be a local time"))
+        << bad;
+  }
+}
+
 TEST(CliFlagsTest, ClientCertificateNeedsTlsAndItsKey) {
   EXPECT_TRUE(CheckTlsFlags("", "", "").ok());
   EXPECT_TRUE(CheckTlsFlags("ca.crt", "", "").ok());

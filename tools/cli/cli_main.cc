@@ -22,6 +22,7 @@
 #include "libs/grpc_util/flags.h"
 #include "tools/cli/cli_flags.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/output.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:7001", "intake host:port");
 ABSL_FLAG(bool, json, false,
@@ -41,8 +42,15 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
           "Deadline of each call to a service, e.g. 2m for audit-verify "
           "over a long chain");
 ABSL_FLAG(std::string, request_id, "",
-          "submit: the request's UUID (default: the file's request_id, else "
-          "one derived from the request, so a rerun is a safe retry)");
+          "submit, issue-apology: the request's UUID (default: the file's "
+          "request_id, else one derived from the request, so a rerun is a "
+          "safe retry)");
+ABSL_FLAG(std::string, new_appointment, "",
+          "issue-apology: the new appointment, Hà Nội time "
+          "\"YYYY-MM-DD HH:MM\"");
+ABSL_FLAG(std::string, reason, "",
+          "issue-apology: why the dossier is late (Vietnamese, printed on "
+          "the slip)");
 ABSL_FLAG(std::string, from, "", "report: first day YYYY-MM-DD (local)");
 ABSL_FLAG(std::string, to, "",
           "report: last day YYYY-MM-DD (local), inclusive");
@@ -163,9 +171,20 @@ int main(int argc, char** argv) {
       cli::FormCommand(cmd);
   if (form.has_value() && operands(1)) return cli::Form(s, arg(0), *form);
   if (cmd == "audit-verify" && operands(0)) return cli::AuditVerify(s);
+  if (cmd == "issue-apology" && operands(1)) {
+    const absl::StatusOr<absl::Time> at = cli::ParseNewAppointment(
+        absl::GetFlag(FLAGS_new_appointment), cli::VietnamZone());
+    if (!at.ok()) return Usage(std::string(at.status().message()));
+    // The server requires it too; refused here, nothing is sent.
+    if (absl::GetFlag(FLAGS_reason).empty()) {
+      return Usage("issue-apology needs --reason");
+    }
+    return cli::IssueApology(s, {arg(0), *at, absl::GetFlag(FLAGS_reason),
+                                 absl::GetFlag(FLAGS_request_id)});
+  }
   bool known = form.has_value();
-  for (const char* other :
-       {"seed", "submit", "get", "list", "lookup", "audit-verify"}) {
+  for (const char* other : {"seed", "submit", "get", "list", "lookup",
+                            "audit-verify", "issue-apology"}) {
     known = known || cmd == other;
   }
   if (known) return Usage(absl::StrCat("wrong arguments for ", cmd));

@@ -309,6 +309,33 @@ int Form(const Session& s, const std::string& code, v1::FormKind kind) {
   return 0;
 }
 
+int IssueApology(const Session& s, const Apology& a) {
+  v1::IssueApologyRequest req;
+  req.set_name("dossiers/" + a.code);
+  grpc_util::ToProto(a.new_appointment, req.mutable_new_appointment_time());
+  req.set_reason(a.reason);
+  absl::StatusOr<std::string> id =
+      CommandRequestId(req, a.request_id_flag, "issue-apology");
+  if (!id.ok()) return Refuse(id.status());
+  req.set_request_id(*id);
+  grpc::ClientContext ctx;
+  Prepare(s, ctx);
+  v1::IssueApologyResponse resp;
+  if (auto st = s.intake->IssueApology(&ctx, req, &resp); !st.ok()) {
+    Fail(s, st);
+    const std::string hint = RetryHint(grpc_util::FromGrpcStatus(st), *id,
+                                       "the same command", "--request_id");
+    if (!hint.empty()) std::fprintf(stderr, "%s\n", hint.c_str());
+    return 1;
+  }
+  if (s.json) {
+    PrintLine(JsonLine(resp));
+  } else {
+    std::cout << resp.apology_html();
+  }
+  return 0;
+}
+
 int AuditVerify(const Session& s) {
   grpc::ClientContext ctx;
   Prepare(s, ctx);

@@ -36,6 +36,16 @@ int Lookup(const Session& s, const std::string& code, const std::string& last4);
 int Form(const Session& s, const std::string& code, intake::v1::FormKind kind);
 int AuditVerify(const Session& s);
 
+// IssueApology: the dossier's new appointment and why it is late; prints
+// the apology slip (--json: the response, dossier and apology_html).
+struct Apology {
+  std::string code;
+  absl::Time new_appointment;
+  std::string reason;
+  std::string request_id_flag;
+};
+int IssueApology(const Session& s, const Apology& a);
+
 struct ReportQuery {
   std::string agency;
   absl::CivilDay from, to;  // inclusive, Hà Nội days

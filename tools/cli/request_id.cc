@@ -50,16 +50,33 @@ absl::StatusOr<std::string> SubmitRequestId(
   return DeterministicUuid(req);  // request_id is empty: not part of it
 }
 
+absl::StatusOr<std::string> CommandRequestId(
+    const google::protobuf::Message& req, absl::string_view flag,
+    absl::string_view context) {
+  if (flag.empty()) return DeterministicUuid(req, context);
+  if (!common::IsUuid(flag)) {
+    return absl::InvalidArgumentError(
+        "--request_id must be a UUID (8-4-4-4-12 hex digits)");
+  }
+  return std::string(flag);
+}
+
 std::string SubmitFailureHint(const absl::Status& status,
                               absl::string_view request_id) {
+  return RetryHint(status, request_id, "the same file",
+                   "the file's request_id or --request_id");
+}
+
+std::string RetryHint(const absl::Status& status, absl::string_view request_id,
+                      absl::string_view rerun, absl::string_view id_source) {
   // Clients branch on the reason, never on the message (STYLE.md).
   if (absl::IsInvalidArgument(status) &&
       common::GetErrorDetails(status).reason == "REQUEST_ID_REUSED") {
     return absl::StrCat(
         "request_id ", request_id,
         " was already used for a different request: the request changed "
-        "since. Remove or change the request_id (the file's request_id or "
-        "--request_id) to send it as a new request");
+        "since. Remove or change the request_id (",
+        id_source, ") to send it as a new request");
   }
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
@@ -70,9 +87,9 @@ std::string SubmitFailureHint(const absl::Status& status,
       // Whatever happened to the first try, the same id cannot make a
       // second dossier: the server answers a repeat with the first
       // response.
-      return absl::StrCat("request_id ", request_id,
-                          ": rerun with the same file (or --request_id=",
-                          request_id, ") to retry safely");
+      return absl::StrCat("request_id ", request_id, ": rerun with ", rerun,
+                          " (or --request_id=", request_id,
+                          ") to retry safely");
     default:
       return "";
   }

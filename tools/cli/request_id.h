@@ -28,6 +28,22 @@ std::string DeterministicUuid(const google::protobuf::Message& m,
 absl::StatusOr<std::string> SubmitRequestId(
     const intake::v1::SubmitDossierRequest& req, absl::string_view flag);
 
+// The request id issue-apology sends: --request_id when given (a UUID),
+// else DeterministicUuid of `req` (whose request_id is empty) with
+// `context`, so rerunning the same command is a retry of the first.
+absl::StatusOr<std::string> CommandRequestId(
+    const google::protobuf::Message& req, absl::string_view flag,
+    absl::string_view context);
+
+// What a failed call sent with `request_id` should print after the error,
+// or "" for nothing: `rerun` names what to run again ("the same file"),
+// `id_source` where the id came from ("the file's request_id or
+// --request_id"). Only a failure that may have lost the answer
+// (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL, RESOURCE_EXHAUSTED)
+// is worth rerunning; REQUEST_ID_REUSED asks for another id.
+std::string RetryHint(const absl::Status& status, absl::string_view request_id,
+                      absl::string_view rerun, absl::string_view id_source);
+
 // What a failed submit sent with `request_id` should print after the
 // error, or "" for nothing. Only a failure that may have lost the answer
 // (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL, RESOURCE_EXHAUSTED)

@@ -117,5 +117,42 @@ TEST(RequestIdTest, AReusedIdMustGoOrChangeRatherThanBeRetried) {
   EXPECT_THAT(hint, Not(HasSubstr("retry safely")));
 }
 
+TEST(RequestIdTest, AnApologyRerunSendsTheSameIdAndADifferentOneAnother) {
+  intake::v1::IssueApologyRequest req;
+  req.set_name("dossiers/001.08.19.H26-261207-0001");
+  req.mutable_new_appointment_time()->set_seconds(1796634000);
+  req.set_reason("Chờ xác minh nơi cư trú");
+  const std::string first = *CommandRequestId(req, "", "issue-apology");
+  EXPECT_TRUE(common::IsUuid(first)) << first;
+  EXPECT_EQ(*CommandRequestId(req, "", "issue-apology"), first);
+  // Another reason, or the same request for another purpose: another id.
+  intake::v1::IssueApologyRequest later = req;
+  later.set_reason("Chờ kết quả giám định");
+  EXPECT_NE(*CommandRequestId(later, "", "issue-apology"), first);
+  EXPECT_NE(*CommandRequestId(req, "", "other"), first);
+  const std::string flag = "3f1c2b4a-5d6e-4f70-8192-a3b4c5d6e7f8";
+  EXPECT_EQ(*CommandRequestId(req, flag, "issue-apology"), flag);
+  EXPECT_EQ(
+      CommandRequestId(req, "not-a-uuid", "issue-apology").status().message(),
+      "--request_id must be a UUID (8-4-4-4-12 hex digits)");
+}
+
+TEST(RequestIdTest, ARetryHintNamesWhatToRerunAndWhereTheIdCameFrom) {
+  const std::string id = "3f1c2b4a-5d6e-4f70-8192-a3b4c5d6e7f8";
+  EXPECT_EQ(RetryHint(absl::UnavailableError("x"), id, "the same command",
+                      "--request_id"),
+            absl::StrCat("request_id ", id,
+                         ": rerun with the same command (or --request_id=", id,
+                         ") to retry safely"));
+  EXPECT_THAT(
+      RetryHint(common::InvalidArgument("REQUEST_ID_REUSED",
+                                        {{"request_id", "already used"}}),
+                id, "the same command", "--request_id"),
+      HasSubstr("Remove or change the request_id (--request_id)"));
+  EXPECT_EQ(RetryHint(absl::FailedPreconditionError("x"), id,
+                      "the same command", "--request_id"),
+            "");
+}
+
 }  // namespace
 }  // namespace lienthong::cli
