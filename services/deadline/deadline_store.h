@@ -123,7 +123,9 @@ class DeadlineTx {
   // ALREADY_EXISTS if the name is taken.
   virtual absl::Status InsertClock(const Clock& c) = 0;
   // Writes `c` if its stored version is c.version, then bumps the version
-  // (ABORTED otherwise).
+  // (ABORTED otherwise). What InsertClock fixed stays as inserted: the
+  // clock's identity (kind, dossier_code, leg_id, agency, procedure_code)
+  // and its limit. Every other member is written.
   virtual absl::Status UpdateClock(Clock& c) = 0;
 
   // Up to `limit` clocks with next_fire_at <= now, locked with FOR UPDATE

@@ -39,7 +39,17 @@ class MemoryTx final : public DeadlineTx {
       return common::Aborted("CLOCK_CHANGED", "clock changed concurrently");
     }
     ++c.version;
-    it->second = c;
+    // As in PostgreSQL, whose UPDATE leaves these columns alone: a change of
+    // them here would pass the unit tests and be lost there.
+    Clock& stored = it->second;
+    Clock updated = c;
+    updated.kind = stored.kind;
+    updated.dossier_code = stored.dossier_code;
+    updated.leg_id = stored.leg_id;
+    updated.agency = stored.agency;
+    updated.procedure_code = stored.procedure_code;
+    updated.limit = stored.limit;
+    stored = std::move(updated);
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<Clock>> ClaimDue(absl::Time now,
