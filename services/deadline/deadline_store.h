@@ -198,7 +198,8 @@ class DeadlineStore {
       const ReportQuery& q) = 0;
   virtual absl::StatusOr<std::vector<CalendarVersion>> ListCalendars() = 0;
   virtual absl::StatusOr<std::vector<OpenClockCount>> CountOpenClocks() = 0;
-  // Ancestors (root first) of an agency, as carried by the clocks under it;
+  // Ancestors (root first) of an agency, as carried by the clocks under it
+  // (the latest clock stored wins: an agency moved takes its new place);
   // nullopt when no clock under it is known (then there is nothing to show).
   virtual absl::StatusOr<absl::optional<std::vector<std::string>>>
   AgencyAncestors(const std::string& agency_code) = 0;

@@ -31,6 +31,13 @@ class MemoryTx final : public DeadlineTx {
       return common::AlreadyExists("CLOCK_EXISTS", "clock exists");
     }
     s_.clocks[c.name].version = 1;
+    // As PgDeadlineStore's deadline.agencies: an agency moved since it was
+    // first named takes its new place.
+    std::vector<std::string> path = c.agency.ancestors;
+    path.push_back(c.agency.code);
+    for (size_t i = 0; i < path.size(); ++i) {
+      s_.agencies[path[i]].assign(path.begin(), path.begin() + i);
+    }
     return absl::OkStatus();
   }
   absl::Status UpdateClock(Clock& c) override {
@@ -322,18 +329,11 @@ MemoryDeadlineStore::CountOpenClocks() {
 absl::StatusOr<absl::optional<std::vector<std::string>>>
 MemoryDeadlineStore::AgencyAncestors(const std::string& agency_code) {
   absl::MutexLock lock(&mu_);
-  for (const auto& [name, c] : state_.clocks) {
-    if (c.agency.code == agency_code) {
-      return absl::make_optional(c.agency.ancestors);
-    }
-    auto it = std::find(c.agency.ancestors.begin(), c.agency.ancestors.end(),
-                        agency_code);
-    if (it != c.agency.ancestors.end()) {
-      return absl::make_optional(
-          std::vector<std::string>(c.agency.ancestors.begin(), it));
-    }
+  auto it = state_.agencies.find(agency_code);
+  if (it == state_.agencies.end()) {
+    return absl::optional<std::vector<std::string>>();
   }
-  return absl::optional<std::vector<std::string>>();
+  return absl::make_optional(it->second);
 }
 
 absl::StatusOr<absl::optional<CalendarVersion>>

@@ -30,6 +30,8 @@ class MemoryDeadlineStore final : public DeadlineStore {
   struct State {
     std::set<std::string> inbox;
     std::map<std::string, Clock> clocks;
+    // Each agency a clock has named, with its ancestors as last named.
+    std::map<std::string, std::vector<std::string>> agencies;
     std::map<Key, Counters> counters;
     std::vector<OutgoingEvent> outbox;
     std::vector<AuditEntry> audit;
