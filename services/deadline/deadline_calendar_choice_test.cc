@@ -57,7 +57,7 @@ TEST_F(DeadlineServiceTest, AReceiptTimedByAnotherCalendarIsMoved) {
 
   // A leg's dispatch carries no receipt: never moved.
   InboundEvent leg = Received("D4", kWardA, Vn(2026, 3, 9, 11, 0), 2);
-  leg.event_id = "leg-D4";
+  leg.event_id = common::Version8Uuid("leg-D4");
   leg.kind = InboundKind::kLegDispatched;
   leg.leg_id = "ho-tich";
   leg.receipt_appointment = Vn(2026, 3, 1, 0, 0);

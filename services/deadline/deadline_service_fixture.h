@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "libs/calendar/test_calendars.h"
 #include "libs/common/clock.h"
+#include "libs/common/uuid.h"
 #include "services/deadline/deadline_service.h"
 #include "services/deadline/memory_deadline_store.h"
 
@@ -55,10 +56,12 @@ class DeadlineServiceTest : public ::testing::Test {
             .ok());
   }
 
+  // Events are named in tests ("sup-1"); their ids are UUIDs made of the
+  // name, as the stores require, so the same name again is a redelivery.
   InboundEvent Received(const std::string& code, const AgencyRef& agency,
                         absl::Time at, int days = 5) {
     InboundEvent e;
-    e.event_id = absl::StrCat("recv-", code);
+    e.event_id = common::Version8Uuid(absl::StrCat("recv-", code));
     e.kind = InboundKind::kDossierReceived;
     e.occurred_at = at;
     e.dossier_code = code;
@@ -71,7 +74,7 @@ class DeadlineServiceTest : public ::testing::Test {
                       const std::string& code, absl::Time at,
                       const std::string& leg = "") {
     InboundEvent e;
-    e.event_id = id;
+    e.event_id = common::Version8Uuid(id);
     e.kind = kind;
     e.dossier_code = code;
     e.occurred_at = at;

@@ -83,7 +83,7 @@ TEST_F(DeadlineServiceTest, SupplementPausesAndRestartsDossierAndLeg) {
   ASSERT_TRUE(
       service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
   InboundEvent leg = Received("D1", kWardA, Vn(2026, 3, 9, 11, 0), 2);
-  leg.event_id = "disp-1";
+  leg.event_id = common::Version8Uuid("disp-1");
   leg.kind = InboundKind::kLegDispatched;
   leg.leg_id = "ho-tich";
   ASSERT_TRUE(service_.HandleEvent(leg).ok());
@@ -168,7 +168,7 @@ TEST_F(DeadlineServiceTest, DossierEndsStopAllItsClocks) {
   ASSERT_TRUE(
       service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
   InboundEvent leg = Received("D1", kWardA, Vn(2026, 3, 9, 11, 0), 2);
-  leg.event_id = "disp-1";
+  leg.event_id = common::Version8Uuid("disp-1");
   leg.kind = InboundKind::kLegDispatched;
   leg.leg_id = "cong-an";
   ASSERT_TRUE(service_.HandleEvent(leg).ok());
@@ -229,7 +229,7 @@ TEST_F(DeadlineServiceTest, MovedAppointmentsSayWhetherADossierOrALegMoved) {
   ASSERT_TRUE(
       service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 10, 0))).ok());
   InboundEvent leg = Received("D1", kWardA, Vn(2026, 3, 9, 11, 0), 4);
-  leg.event_id = "disp-1";
+  leg.event_id = common::Version8Uuid("disp-1");
   leg.kind = InboundKind::kLegDispatched;
   leg.leg_id = "ho-tich";
   ASSERT_TRUE(service_.HandleEvent(leg).ok());

@@ -114,7 +114,8 @@ class DeadlineTx {
   virtual ~DeadlineTx() = default;
 
   // Records an inbound event id; false when it was already recorded (a
-  // redelivery: the caller applies nothing).
+  // redelivery: the caller applies nothing). Event ids are UUIDs:
+  // INVALID_ARGUMENT (INVALID_EVENT) for anything else.
   virtual absl::StatusOr<bool> MarkInbound(const std::string& event_id) = 0;
 
   // Clocks of a dossier (its own and its legs'), locked for update.

@@ -6,6 +6,7 @@
 
 #include "libs/calendar/calendar_json.h"
 #include "libs/common/errors.h"
+#include "libs/common/uuid.h"
 #include "services/deadline/deadline_logic.h"
 
 namespace lienthong::deadline {
@@ -16,6 +17,12 @@ class MemoryTx final : public DeadlineTx {
   explicit MemoryTx(MemoryDeadlineStore::State& s) : s_(s) {}
 
   absl::StatusOr<bool> MarkInbound(const std::string& event_id) override {
+    // As PostgreSQL's uuid column: an event it refuses must not be applied
+    // in the unit tests.
+    if (!common::IsUuid(event_id)) {
+      return common::InvalidArgument("INVALID_EVENT",
+                                     {{"event_id", "must be a UUID"}});
+    }
     return s_.inbox.insert(event_id).second;
   }
   absl::StatusOr<std::vector<Clock>> LockDossierClocks(

@@ -7,6 +7,7 @@
 #include "libs/calendar/calendar_json.h"
 #include "libs/calendar/default_calendar.h"
 #include "libs/calendar/test_calendars.h"
+#include "libs/common/uuid.h"
 #include "services/deadline/memory_deadline_store.h"
 
 namespace lienthong::deadline {
@@ -39,7 +40,7 @@ class ScannerTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(service_.EnsureDefaultCalendar().ok()); }
   void Receive(const std::string& code, absl::Time at, int days) {
     InboundEvent e;
-    e.event_id = absl::StrCat("recv-", code);
+    e.event_id = common::Version8Uuid(absl::StrCat("recv-", code));
     e.kind = InboundKind::kDossierReceived;
     e.occurred_at = at;
     e.dossier_code = code;
