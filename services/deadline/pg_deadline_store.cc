@@ -181,13 +181,14 @@ class PgTx final : public DeadlineTx {
             .Text(v.reason)
             .Bool(v.applied)
             .Text(v.request_id)
+            .Text(EncodeMoved(v.moved))
             .Exec(w_,
                   "INSERT INTO deadline.calendars (calendar_id, version, "
                   "effective_from, data, created_at, created_by, reason, "
-                  "applied_at, request_id) VALUES ($1, $2, "
+                  "applied_at, request_id, moved) VALUES ($1, $2, "
                   "deadline.us_to_ts($3), $4, deadline.us_to_ts($5), $6, $7, "
                   "CASE WHEN $8::boolean THEN deadline.us_to_ts($5) END, "
-                  "NULLIF($9, '')) ON CONFLICT DO NOTHING");
+                  "NULLIF($9, ''), $10) ON CONFLICT DO NOTHING");
     if (r.affected_rows() == 0) {
       // READ COMMITTED: this statement sees the row that conflicted.
       const pqxx::result taken =
