@@ -305,10 +305,12 @@ absl::StatusOr<std::vector<Clock>> PgDeadlineStore::ListClocks(
                "SELECT ", kClockCols,
                // Running clocks only (state 1): a paused one waits for the
                // citizen, not the office. `state <> 3` is the partial
-               // index's predicate.
+               // index's predicate. Urgency as Clock::urgency(): overdue
+               // fired is overdue, whatever due_soon_fired says.
                " FROM deadline.clocks WHERE state <> 3 AND state = 1 AND "
                "agency_path @> "
-               "$1::text[] AND overdue_fired = $2 AND due_soon_fired = $3 "
+               "$1::text[] AND overdue_fired = $2 AND ($2 OR due_soon_fired "
+               "= $3) "
                "AND ($4::smallint IS NULL OR kind = $4) AND ($5::bigint IS "
                "NULL OR (due_at, name) > (deadline.us_to_ts($5), $6::text)) "
                "ORDER BY due_at, name LIMIT $7")));
