@@ -195,6 +195,8 @@ class DeadlineStore {
       const std::string& name) = 0;
   virtual absl::StatusOr<std::vector<Clock>> ListClocks(
       const ClockQuery& q) = 0;
+  // One row per group, in a fixed order: agency and procedure codes in byte
+  // order, tiers from the top (province, district, commune).
   virtual absl::StatusOr<std::vector<ReportRow>> Report(
       const ReportQuery& q) = 0;
   virtual absl::StatusOr<std::vector<CalendarVersion>> ListCalendars() = 0;

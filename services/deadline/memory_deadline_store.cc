@@ -256,7 +256,9 @@ absl::StatusOr<std::vector<ReportRow>> MemoryDeadlineStore::Report(
   absl::MutexLock lock(&mu_);
   const std::string first = calendar::FormatDay(q.first_day);
   const std::string last = calendar::FormatDay(q.last_day);
-  std::map<std::string, ReportRow> rows;
+  // By tier number first (0 unless grouped by tier), then by key in byte
+  // order, as the PostgreSQL store sorts.
+  std::map<std::pair<int, std::string>, ReportRow> rows;
   for (const auto& [key, c] : state_.counters) {
     const auto& [scope, via, day, kind, procedure, tier] = key;
     if (scope != q.agency_subtree || kind != static_cast<int>(q.kind)) continue;
@@ -276,7 +278,7 @@ absl::StatusOr<std::vector<ReportRow>> MemoryDeadlineStore::Report(
         group = TierName(static_cast<Tier>(tier));
         break;
     }
-    ReportRow& r = rows[group];
+    ReportRow& r = rows[{q.group_by == ReportGroupBy::kTier ? tier : 0, group}];
     r.key = group;
     if (open) {
       r.open_on_time += c.open_on_time;

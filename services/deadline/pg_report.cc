@@ -121,7 +121,7 @@ std::vector<ReportRow> ReadReport(pqxx::work& w, const ReportQuery& q) {
                        group,
                        ", 0, 0, 0, 0, open_on_time, open_overdue FROM "
                        "deadline.report_open WHERE scope = $1 AND kind = "
-                       "$2) t GROUP BY g ORDER BY g"));
+                       "$2) t GROUP BY g ORDER BY g COLLATE \"C\""));
   for (const pqxx::row& row : r) {
     ReportRow rr;
     rr.key = row[0].as<std::string>();
