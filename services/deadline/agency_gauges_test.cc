@@ -9,18 +9,12 @@
 #include "services/deadline/deadline_service.h"
 #include "services/deadline/pg_deadline_store.h"
 #include "services/deadline/pg_test_db.h"
+#include "services/deadline/test_agencies.h"
 
 namespace lienthong::deadline {
 namespace {
 
 using calendar::testing::Vn;
-
-const AgencyRef kCity{"000.00.00.H26", Tier::kProvince, {}};
-const AgencyRef kDistrict{"000.00.01.H26", Tier::kDistrict, {"000.00.00.H26"}};
-const AgencyRef kWardA{
-    "000.01.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
-const AgencyRef kWardB{
-    "000.02.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
 
 OutgoingEvent Encode(const ClockNotice& n) {
   return OutgoingEvent{

@@ -18,16 +18,9 @@
 #include "libs/common/uuid.h"
 #include "services/deadline/deadline_service.h"
 #include "services/deadline/memory_deadline_store.h"
+#include "services/deadline/test_agencies.h"
 
 namespace lienthong::deadline {
-
-inline const AgencyRef kCity{"000.00.00.H26", Tier::kProvince, {}};
-inline const AgencyRef kDistrict{
-    "000.00.01.H26", Tier::kDistrict, {"000.00.00.H26"}};
-inline const AgencyRef kWardA{
-    "000.01.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
-inline const AgencyRef kWardB{
-    "000.02.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
 
 class DeadlineServiceTest : public ::testing::Test {
  protected:

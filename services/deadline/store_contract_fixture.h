@@ -31,6 +31,7 @@
 #include "services/deadline/memory_deadline_store.h"
 #include "services/deadline/pg_deadline_store.h"
 #include "services/deadline/pg_test_db.h"
+#include "services/deadline/test_agencies.h"
 
 namespace lienthong::deadline {
 
@@ -312,18 +313,6 @@ inline std::string BackendName(const ::testing::TestParamInfo<Backend>& i) {
   return i.param.name;
 }
 inline void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
-
-// Agencies of Hà Nội: the city, a district with two wards, a second
-// district.
-inline const AgencyRef kCity{"000.00.00.H26", Tier::kProvince, {}};
-inline const AgencyRef kDistrict{
-    "000.00.01.H26", Tier::kDistrict, {"000.00.00.H26"}};
-inline const AgencyRef kWardA{
-    "000.01.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
-inline const AgencyRef kWardB{
-    "000.02.01.H26", Tier::kCommune, {"000.00.00.H26", "000.00.01.H26"}};
-inline const AgencyRef kDistrict2{
-    "000.00.02.H26", Tier::kDistrict, {"000.00.00.H26"}};
 
 // Monday 9/3/2026 10:00 in Hà Nội, off the whole second by some
 // microseconds: what PostgreSQL keeps, to the microsecond.
