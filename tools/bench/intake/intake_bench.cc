@@ -22,7 +22,6 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -30,22 +29,19 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "intake_migrations.h"
 #include "libs/calendar/default_calendar.h"
-#include "libs/common/clock.h"
 #include "libs/db/migrations.h"
 #include "libs/db/pool.h"
 #include "libs/db/transaction.h"
 #include "libs/grpc_util/flags.h"
-#include "libs/grpc_util/server.h"
 #include "libs/logging/logging.h"
-#include "services/intake/intake_server.h"
 #include "services/intake/pg_intake_store.h"
 #include "tools/bench/intake/bench_util.h"
+#include "tools/bench/intake/in_process_intake.h"
 #include "tools/bench/intake/peak_rounds.h"
 #include "tools/bench/intake/workload.h"
 
@@ -157,44 +153,18 @@ int Run() {
   if (!migrated.ok()) Die("migrations", migrated);
 
   // The service under test.
-  std::unique_ptr<db::Pool> service_pool;
-  std::unique_ptr<IntakeServer> service;
-  std::unique_ptr<grpc_util::Server> server;
+  std::unique_ptr<InProcessIntake> service;
   const bool in_process = absl::GetFlag(FLAGS_in_process);
   std::string address = absl::GetFlag(FLAGS_intake_address);
   if (in_process) {
-    service_pool = std::make_unique<db::Pool>(
-        db::PoolOptions{bench_dsn, absl::GetFlag(FLAGS_pool_size)});
-    IntakeOptions o;
-    o.insecure_dev_auth = true;
-    o.calendar = std::make_shared<const calendar::WorkingCalendar>(*cal);
-    o.submit_batch_max = absl::GetFlag(FLAGS_submit_batch_max);
-    o.submit_batches_in_flight = absl::GetFlag(FLAGS_submit_batches_in_flight);
-    o.submit_batch_min_queued = absl::GetFlag(FLAGS_submit_batch_min_queued);
-    service = std::make_unique<IntakeServer>(
-        *service_pool, common::RealClock::Get(), std::move(o));
-    grpc_util::ServerOptions so;
-    so.service_label = "intake";
-    so.service_names = {"lienthong.intake.v1.IntakeService"};
-    so.drain_grace = absl::ZeroDuration();
-    so.max_threads = absl::GetFlag(FLAGS_max_threads);  // the service's flag
-    auto started = grpc_util::Server::Start(so, {service.get()});
-    if (!started.ok()) Die("server", started.status());
-    server = *std::move(started);
-    address = absl::StrCat("127.0.0.1:", server->port());
-  }
-  // As lienthong-intake does: seal audit entries into the chain every
-  // --audit_seal_interval (the service's default).
-  absl::Notification stop;
-  std::thread sealer;
-  if (in_process) {
-    sealer = std::thread([&] {
-      do {
-        absl::StatusOr<int64_t> n = service->SealAuditOnce();
-        if (!n.ok()) Die("audit seal", n.status());
-      } while (!stop.WaitForNotificationWithTimeout(
-          absl::GetFlag(FLAGS_audit_seal_interval)));
-    });
+    service = std::make_unique<InProcessIntake>(InProcessOptions{
+        bench_dsn, absl::GetFlag(FLAGS_pool_size), *cal,
+        absl::GetFlag(FLAGS_submit_batch_max),
+        absl::GetFlag(FLAGS_submit_batches_in_flight),
+        absl::GetFlag(FLAGS_submit_batch_min_queued),
+        absl::GetFlag(FLAGS_max_threads),  // the service's flag
+        absl::GetFlag(FLAGS_audit_seal_interval)});
+    address = service->address();
   }
   std::vector<std::unique_ptr<v1::IntakeService::Stub>> stubs;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
@@ -256,8 +226,7 @@ int Run() {
   // The in-process service's submissions and transactions so far.
   const bench::BatchCounter batches = [&service]() -> std::pair<long, long> {
     if (!service) return {0, 0};
-    const auto s = service->SubmitBatchStats();
-    return {s.jobs, s.batches};
+    return service->SubmitBatchStats();
   };
   const auto per_transaction = [](std::pair<long, long> before,
                                   std::pair<long, long> after) {
@@ -265,9 +234,7 @@ int Run() {
            static_cast<double>(std::max(1L, after.second - before.second));
   };
   const auto finish = [&] {
-    stop.Notify();
-    if (sealer.joinable()) sealer.join();
-    if (server) server->Shutdown();
+    if (service) service->Stop();
   };
   // --latency_trace: the service's open-loop requests, to a CSV file.
   const auto write_trace = [](const bench::Figures& f) {
