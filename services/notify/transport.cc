@@ -276,9 +276,11 @@ class CurlTransport final : public Transport {
     return Post(m.recipient, m.body, headers, options_.webhook_timeout, &pin);
   }
 
+  // `pin`, for webhooks: connect straight to the addresses it names (none
+  // for an address literal), never through a proxy.
   SendResult Post(const std::string& url, const std::string& body,
                   const Slist& headers, absl::Duration timeout,
-                  const Slist* resolve = nullptr) {
+                  const Slist* pin = nullptr) {
     const absl::Time start = clock_.Now();
     CURL* c = curl_easy_init();
     if (c == nullptr) {
@@ -291,8 +293,13 @@ class CurlTransport final : public Transport {
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "lienthong-notify/1");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.list);
-    if (resolve != nullptr && resolve->list != nullptr) {
-      curl_easy_setopt(c, CURLOPT_RESOLVE, resolve->list);
+    if (pin != nullptr) {
+      // libcurl would otherwise take a proxy from http_proxy, https_proxy
+      // or ALL_PROXY, and the proxy would resolve and reach the agency's
+      // host itself, past the address check and the pin. The empty string
+      // turns the environment's proxies off.
+      curl_easy_setopt(c, CURLOPT_PROXY, "");
+      if (pin->list != nullptr) curl_easy_setopt(c, CURLOPT_RESOLVE, pin->list);
     }
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
