@@ -137,10 +137,15 @@ std::optional<absl::string_view> AnyRefused(const ResolvedUrl& r,
   return std::nullopt;
 }
 
+TransportOptions WithDefaults(TransportOptions o) {
+  if (!o.resolve_host) o.resolve_host = SystemResolve;
+  return o;
+}
+
 class CurlTransport final : public Transport {
  public:
   CurlTransport(TransportOptions options, const common::Clock& clock)
-      : options_(std::move(options)), clock_(clock) {
+      : options_(WithDefaults(std::move(options))), clock_(clock) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   }
@@ -246,7 +251,8 @@ class CurlTransport final : public Transport {
     // its host now, refuse if ANY address is not allowed (a name may have
     // been re-pointed at our network since it was registered), and make
     // curl connect to exactly the addresses checked, not resolve again.
-    absl::StatusOr<ResolvedUrl> target = ResolveUrl(m.recipient);
+    absl::StatusOr<ResolvedUrl> target =
+        ResolveUrl(m.recipient, options_.resolve_host);
     if (!target.ok()) {
       return SendResult{
           .error = target.status().code() == absl::StatusCode::kUnavailable
@@ -369,7 +375,35 @@ class CurlTransport final : public Transport {
 
 }  // namespace
 
-absl::StatusOr<ResolvedUrl> ResolveUrl(const std::string& url) {
+absl::StatusOr<std::vector<IpAddress>> SystemResolve(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) {
+    return absl::UnavailableError("the host does not resolve");
+  }
+  std::vector<IpAddress> out;
+  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    IpAddress a;
+    if (ai->ai_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
+      std::memcpy(a.bytes.data(), &sin->sin_addr, 4);
+    } else if (ai->ai_family == AF_INET6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
+      a.v6 = true;
+      std::memcpy(a.bytes.data(), &sin6->sin6_addr, 16);
+    } else {
+      continue;
+    }
+    out.push_back(a);
+  }
+  freeaddrinfo(res);
+  return out;
+}
+
+absl::StatusOr<ResolvedUrl> ResolveUrl(const std::string& url,
+                                       const HostResolver& resolve) {
   CURLU* u = curl_url();
   if (u == nullptr) return absl::ResourceExhaustedError("curl_url failed");
   ResolvedUrl r;
@@ -392,32 +426,14 @@ absl::StatusOr<ResolvedUrl> ResolveUrl(const std::string& url) {
     r.addresses.push_back(*a);
     return r;
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (getaddrinfo(r.host.c_str(), nullptr, &hints, &res) != 0 ||
-      res == nullptr) {
-    return absl::UnavailableError("the host does not resolve");
-  }
-  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    IpAddress a;
-    if (ai->ai_family == AF_INET) {
-      const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
-      std::memcpy(a.bytes.data(), &sin->sin_addr, 4);
-    } else if (ai->ai_family == AF_INET6) {
-      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
-      a.v6 = true;
-      std::memcpy(a.bytes.data(), &sin6->sin6_addr, 16);
-    } else {
-      continue;
-    }
+  absl::StatusOr<std::vector<IpAddress>> found = resolve(r.host);
+  if (!found.ok()) return absl::UnavailableError("the host does not resolve");
+  for (const IpAddress& a : *found) {
     if (std::find(r.addresses.begin(), r.addresses.end(), a) ==
         r.addresses.end()) {
       r.addresses.push_back(a);
     }
   }
-  freeaddrinfo(res);
   if (r.addresses.empty()) {
     return absl::UnavailableError("the host does not resolve");
   }

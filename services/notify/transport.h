@@ -7,6 +7,7 @@
 // Every call has a timeout; TLS peers are verified unless told otherwise.
 // Errors never contain the recipient.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,13 @@ class Transport {
 
 enum class SmtpTls { kNone, kTry, kRequired };
 
+// A host name's addresses; UNAVAILABLE when it has none.
+using HostResolver = std::function<absl::StatusOr<std::vector<IpAddress>>(
+    const std::string& host)>;
+
+// The system's resolver (getaddrinfo).
+absl::StatusOr<std::vector<IpAddress>> SystemResolve(const std::string& host);
+
 struct TransportOptions {
   // SMS gateway.
   std::string sms_gateway_url;
@@ -77,6 +85,9 @@ struct TransportOptions {
   std::string ca_file;  // CA bundle (PEM) used instead of the system one
   // Non-public addresses a webhook may still reach (webhook_address.h).
   std::vector<Cidr> webhook_allow_cidrs;
+  // Resolves webhook hosts for the check (and the pin); SystemResolve when
+  // empty. Tests give a name the addresses they need.
+  HostResolver resolve_host;
 };
 
 // A URL's host and port as libcurl reads them, and the host's addresses
@@ -88,8 +99,9 @@ struct ResolvedUrl {
   std::vector<IpAddress> addresses;
 };
 // INVALID_ARGUMENT for a URL libcurl cannot parse, UNAVAILABLE when the
-// name does not resolve.
-absl::StatusOr<ResolvedUrl> ResolveUrl(const std::string& url);
+// name does not resolve (through `resolve`).
+absl::StatusOr<ResolvedUrl> ResolveUrl(
+    const std::string& url, const HostResolver& resolve = SystemResolve);
 
 // At registration: why `url` may not be a webhook's, or nullopt. Refused:
 // a host that is a non-public address literal, or a name that resolves

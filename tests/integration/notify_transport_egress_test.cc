@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -140,6 +141,109 @@ TEST_F(TransportTest, WebhookIgnoresProxiesFromTheEnvironment) {
   ASSERT_EQ(tls.size(), 1u);
   EXPECT_EQ(tls[0]["key"], "d-proxy-2");
   EXPECT_TRUE(tls[0]["tls"].get<bool>());
+}
+
+// A resolver standing in for DNS: `answer` for every name, counted.
+struct FakeDns {
+  absl::StatusOr<std::vector<IpAddress>> answer;
+  int calls = 0;
+  HostResolver resolver() {
+    return [this](const std::string&) {
+      ++calls;
+      return answer;
+    };
+  }
+};
+
+std::vector<IpAddress> Addresses(std::initializer_list<const char*> list) {
+  std::vector<IpAddress> out;
+  for (const char* a : list) out.push_back(*IpAddress::Parse(a));
+  return out;
+}
+
+// The address notify checked is the one it connects to: the URL names a
+// host the system's resolver does not know (.invalid never resolves), so
+// the request can reach the sink only through the pinned answer.
+TEST_F(TransportTest, WebhookConnectsToTheAddressItChecked) {
+  auto sink = Sink::Http(*dir_, "webhook-secret-16+");
+  const std::string host = "hooks.agency.invalid";
+  const std::string url =
+      absl::StrCat("http://", host, ":", sink->port(), "/hooks/agency");
+  ASSERT_FALSE(ResolveUrl(url).ok()) << "the system resolver knows " << host;
+  struct Case {
+    std::vector<IpAddress> answer;
+    std::string note;
+  };
+  // Every address answered is pinned (IPv6 in brackets): the loopback one
+  // of the two is where the sink listens.
+  const Case cases[] = {{Addresses({"127.0.0.1"}), "one address"},
+                        {Addresses({"127.0.0.1", "::1"}), "IPv4 and IPv6"}};
+  int n = 0;
+  for (const Case& c : cases) {
+    FakeDns dns{.answer = c.answer};
+    TransportOptions o;
+    o.webhook_allow_cidrs = *ParseCidrs("127.0.0.0/8,::1");
+    o.resolve_host = dns.resolver();
+    SendResult r = NewCurlTransport(o, clock_)->Send(
+        Webhook(absl::StrCat("d-pin-", ++n), url));
+    EXPECT_TRUE(r.ok) << c.note << ": " << r.error;
+    EXPECT_EQ(dns.calls, 1) << c.note;
+  }
+  nlohmann::json m = sink->Messages();
+  ASSERT_EQ(m.size(), 2u);
+  for (const nlohmann::json& msg : m) {
+    EXPECT_EQ(msg["path"], "/hooks/agency");
+    // Sent for the name (its Host header), to the address.
+    EXPECT_EQ(msg["host"], absl::StrCat(host, ":", sink->port()));
+    EXPECT_TRUE(msg["signature_valid"].get<bool>());
+  }
+}
+
+// The production policy with a resolver that answers an address on our
+// side: nothing connects, whatever the configured exceptions allow
+// elsewhere, and a mix of a public and a refused address is refused.
+TEST_F(TransportTest, WebhookToANameResolvingToARefusedAddressNeverConnects) {
+  ConnectionRecorder target;  // where the refused answers point
+  ASSERT_TRUE(target.ok());
+  const std::string url =
+      absl::StrCat("http://hooks.agency.invalid:", target.port(), "/h");
+  struct Case {
+    std::vector<IpAddress> answer;
+    std::string allow;  // --webhook_allow_cidrs
+    std::string why;
+  };
+  const Case cases[] = {
+      {Addresses({"127.0.0.1"}), "", "loopback"},
+      {Addresses({"127.0.0.1"}), "10.20.0.0/16", "loopback"},
+      {Addresses({"203.162.4.190", "127.0.0.1"}), "", "loopback"},
+      {Addresses({"::ffff:127.0.0.1"}), "", "loopback"},
+      {Addresses({"169.254.169.254"}), "", "link-local"},
+      {Addresses({"10.1.2.3"}), "10.20.0.0/16", "private"},
+  };
+  for (const Case& c : cases) {
+    FakeDns dns{.answer = c.answer};
+    TransportOptions o;
+    o.webhook_allow_cidrs = *ParseCidrs(c.allow);
+    o.resolve_host = dns.resolver();
+    o.connect_timeout = absl::Seconds(1);
+    SendResult r = NewCurlTransport(o, clock_)->Send(Webhook("d-ssrf", url));
+    const std::string label =
+        absl::StrCat(c.answer[0].ToString(), " allow=", c.allow);
+    EXPECT_FALSE(r.ok) << label;
+    EXPECT_EQ(r.error,
+              absl::StrCat("webhook address not allowed (", c.why, ")"))
+        << label;
+    EXPECT_EQ(r.reason, SendErrorReason::kEndpoint) << label;
+    EXPECT_EQ(r.response_code, 0) << label;
+    EXPECT_EQ(dns.calls, 1) << label;
+  }
+  // A name that does not resolve is the network's failure, also unsent.
+  FakeDns nxdomain{.answer = absl::UnavailableError("NXDOMAIN")};
+  SendResult r = NewCurlTransport({.resolve_host = nxdomain.resolver()}, clock_)
+                     ->Send(Webhook("d-nx", url));
+  EXPECT_EQ(r.error, "webhook host does not resolve");
+  EXPECT_EQ(r.reason, SendErrorReason::kNetwork);
+  EXPECT_EQ(target.Connections(), 0);
 }
 
 }  // namespace

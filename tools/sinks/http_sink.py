@@ -147,6 +147,7 @@ def make_handler(state, tls=False, control_only=False):
             entry = {
                 "time": time.time(),
                 "path": url.path,
+                "host": self.headers.get("Host", ""),
                 "key": key,
                 "event": self.headers.get("X-Lienthong-Event", ""),
                 "authorization": bool(self.headers.get("Authorization")),
