@@ -30,10 +30,17 @@ inline absl::Duration FromProto(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
 }
 
+// Exact for any finite duration: whole seconds (towards zero) and the
+// nanoseconds left, of the same sign as a Duration requires, never through
+// int64 nanoseconds, which end at about 292 years. An infinite duration
+// saturates to the largest seconds of its sign, with no nanoseconds.
 inline void ToProto(absl::Duration d, google::protobuf::Duration* out) {
-  const int64_t ns = absl::ToInt64Nanoseconds(d);
-  out->set_seconds(ns / 1000000000);
-  out->set_nanos(static_cast<int32_t>(ns % 1000000000));
+  absl::Duration rest;
+  const int64_t s = absl::IDivDuration(d, absl::Seconds(1), &rest);
+  out->set_seconds(s);
+  out->set_nanos(d == absl::InfiniteDuration() || d == -absl::InfiniteDuration()
+                     ? 0
+                     : static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
 }
 
 }  // namespace lienthong::grpc_util

@@ -46,5 +46,41 @@ TEST(ProtoTimeTest, InfiniteTimesHaveNoNanoseconds) {
   EXPECT_EQ(out.nanos(), 0);
 }
 
+// Durations convert exactly past int64 nanoseconds (about 292 years), with
+// seconds and nanos of the same sign.
+TEST(ProtoTimeTest, DurationsConvertExactlyPastInt64Nanoseconds) {
+  struct Case {
+    int64_t seconds;
+    int32_t nanos;
+  };
+  const Case cases[] = {
+      {0, 0},
+      {0, 1},
+      {0, -1},
+      {1, 500000000},
+      {-1, -500000000},
+      {9223372036, 854775808},      // one nanosecond past int64 nanoseconds
+      {-9223372036, -854775809},    // one before its negative end
+      {315576000000, 999999999},    // the largest a Duration holds (10,000 y)
+      {-315576000000, -999999999},  // the smallest
+  };
+  for (const Case& c : cases) {
+    google::protobuf::Duration in;
+    in.set_seconds(c.seconds);
+    in.set_nanos(c.nanos);
+    google::protobuf::Duration out;
+    ToProto(FromProto(in), &out);
+    EXPECT_EQ(out.seconds(), c.seconds) << c.seconds << "." << c.nanos;
+    EXPECT_EQ(out.nanos(), c.nanos) << c.seconds << "." << c.nanos;
+  }
+  google::protobuf::Duration out;
+  ToProto(absl::InfiniteDuration(), &out);
+  EXPECT_EQ(out.seconds(), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(out.nanos(), 0);
+  ToProto(-absl::InfiniteDuration(), &out);
+  EXPECT_EQ(out.seconds(), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(out.nanos(), 0);
+}
+
 }  // namespace
 }  // namespace lienthong::grpc_util
