@@ -250,13 +250,7 @@ absl::StatusOr<CalendarVersion> DeadlineService::GetCalendar(
     int64_t version) {
   absl::optional<CalendarVersion> found;
   if (version > 0) {
-    LT_ASSIGN_OR_RETURN(std::vector<CalendarVersion> all,
-                        store_.ListCalendars());
-    for (CalendarVersion& v : all) {
-      if (v.calendar_id == calendar_id && v.version == version) {
-        found = std::move(v);
-      }
-    }
+    LT_ASSIGN_OR_RETURN(found, store_.CalendarVersionOf(calendar_id, version));
   } else {
     LT_ASSIGN_OR_RETURN(
         found, store_.LatestCalendar(calendar_id, at.value_or(clock_.Now())));

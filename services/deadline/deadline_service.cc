@@ -250,10 +250,40 @@ absl::StatusOr<Clock> DeadlineService::GetClock(const std::string& name) {
   return *c;
 }
 
+absl::StatusOr<WorkingCalendar> DeadlineService::CountedCalendar(
+    const Clock& c) {
+  // Stored before versions were recorded: the version in force is all
+  // there is to go by.
+  if (c.calendar_version == 0) return Calendar(c.calendar_id);
+  LT_ASSIGN_OR_RETURN(Cached cached, Load(c.calendar_id));
+  if (cached.calendar.has_value() && cached.version == c.calendar_version) {
+    return *cached.calendar;
+  }
+  LT_ASSIGN_OR_RETURN(
+      absl::optional<CalendarVersion> v,
+      store_.CalendarVersionOf(c.calendar_id, c.calendar_version));
+  if (!v.has_value()) {
+    // Versions are never deleted: our data is wrong, and explaining with
+    // another version would show steps that did not make this due time.
+    return common::Internal(
+        "CALENDAR_VERSION_MISSING",
+        absl::StrCat("calendar ", c.calendar_id, " version ",
+                     c.calendar_version, ", which counted clock ", c.name,
+                     ", is not stored"),
+        {{"calendar", c.calendar_id},
+         {"version", absl::StrCat(c.calendar_version)},
+         {"clock", c.name}});
+  }
+  return StoredCalendar(*v);
+}
+
 absl::StatusOr<calendar::Explanation> DeadlineService::ExplainDueTime(
     const std::string& name) {
   LT_ASSIGN_OR_RETURN(Clock c, GetClock(name));
-  LT_ASSIGN_OR_RETURN(WorkingCalendar cal, Calendar(c.calendar_id));
+  // The version the due time was counted with, not the one in force now: a
+  // later version that did not move this clock (it was stopped or paused,
+  // or left the due time where it was) may count the same run differently.
+  LT_ASSIGN_OR_RETURN(WorkingCalendar cal, CountedCalendar(c));
   calendar::AddOptions o;
   o.cutoff_minute = c.cutoff_minute;
   // The due time shown is the current run's: what was consumed before it.

@@ -185,7 +185,10 @@ class DeadlineService {
   }
 
   absl::StatusOr<Clock> GetClock(const std::string& name);
-  // How the current due time of a clock was computed.
+  // How the current due time of a clock was computed, with the calendar
+  // version it was counted with (Clock::calendar_version; the version in
+  // force for a clock stored before versions were recorded). INTERNAL
+  // (CALENDAR_VERSION_MISSING) when that version is not stored.
   absl::StatusOr<calendar::Explanation> ExplainDueTime(const std::string& name);
   absl::Duration Remaining(const Clock& c);
   absl::StatusOr<std::vector<Clock>> ListClocks(const ClockQuery& q) {
@@ -236,6 +239,8 @@ class DeadlineService {
   // commits beside (DeadlineTx::ShareCalendar).
   absl::StatusOr<std::pair<calendar::WorkingCalendar, int64_t>>
   CalendarForClock(DeadlineTx& tx, const std::string& id);
+  // The calendar version clock `c`'s due time was counted with.
+  absl::StatusOr<calendar::WorkingCalendar> CountedCalendar(const Clock& c);
   absl::Status Apply(DeadlineTx& tx, const InboundEvent& e);
   absl::Status Save(DeadlineTx& tx, const Clock& before, Clock& after);
   // After a DossierReceived started dossier clock `c` with version

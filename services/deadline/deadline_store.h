@@ -214,6 +214,10 @@ class DeadlineStore {
   // while one is open: it uses its own connection).
   virtual absl::StatusOr<absl::optional<CalendarVersion>> LatestCalendar(
       const std::string& calendar_id, absl::Time at) = 0;
+  // Version `version` of `calendar_id`, whether in force or not (nullopt
+  // when no such version is stored), outside any transaction.
+  virtual absl::StatusOr<absl::optional<CalendarVersion>> CalendarVersionOf(
+      const std::string& calendar_id, int64_t version) = 0;
 };
 
 }  // namespace lienthong::deadline

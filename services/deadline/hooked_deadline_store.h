@@ -71,6 +71,10 @@ class HookedDeadlineStore final : public DeadlineStore {
       const std::string& calendar_id, absl::Time at) override {
     return inner_.LatestCalendar(calendar_id, at);
   }
+  absl::StatusOr<absl::optional<CalendarVersion>> CalendarVersionOf(
+      const std::string& calendar_id, int64_t version) override {
+    return inner_.CalendarVersionOf(calendar_id, version);
+  }
 
  private:
   static void RunOnce(std::function<void()>& hook) {

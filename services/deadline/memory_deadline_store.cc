@@ -318,6 +318,18 @@ MemoryDeadlineStore::LatestCalendar(const std::string& calendar_id,
   return read;
 }
 
+absl::StatusOr<absl::optional<CalendarVersion>>
+MemoryDeadlineStore::CalendarVersionOf(const std::string& calendar_id,
+                                       int64_t version) {
+  absl::MutexLock lock(&mu_);
+  for (const CalendarVersion& v : state_.calendars) {
+    if (v.calendar_id == calendar_id && v.version == version) {
+      return absl::make_optional(v);
+    }
+  }
+  return absl::optional<CalendarVersion>();
+}
+
 absl::StatusOr<std::vector<OpenClockCount>>
 MemoryDeadlineStore::CountOpenClocks() {
   absl::MutexLock lock(&mu_);

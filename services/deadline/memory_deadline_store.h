@@ -47,6 +47,8 @@ class MemoryDeadlineStore final : public DeadlineStore {
   absl::StatusOr<std::vector<CalendarVersion>> ListCalendars() override;
   absl::StatusOr<absl::optional<CalendarVersion>> LatestCalendar(
       const std::string& calendar_id, absl::Time at) override;
+  absl::StatusOr<absl::optional<CalendarVersion>> CalendarVersionOf(
+      const std::string& calendar_id, int64_t version) override;
   absl::StatusOr<std::vector<OpenClockCount>> CountOpenClocks() override;
   absl::StatusOr<absl::optional<std::vector<std::string>>> AgencyAncestors(
       const std::string& agency_code) override;

@@ -354,6 +354,24 @@ absl::StatusOr<absl::optional<CalendarVersion>> PgDeadlineStore::LatestCalendar(
   return out;
 }
 
+absl::StatusOr<absl::optional<CalendarVersion>>
+PgDeadlineStore::CalendarVersionOf(const std::string& calendar_id,
+                                   int64_t version) {
+  absl::optional<CalendarVersion> out;
+  LT_RETURN_IF_ERROR(db::WithTransaction(pool_, [&](pqxx::work& w) {
+    const pqxx::result r =
+        Params()
+            .Text(calendar_id)
+            .Int(version)
+            .Exec(w, absl::StrCat("SELECT ", kCalendarCols,
+                                  " FROM deadline.calendars WHERE "
+                                  "calendar_id = $1 AND version = $2"));
+    if (!r.empty()) out = CalendarFromRow(r[0]);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::StatusOr<std::vector<OpenClockCount>> PgDeadlineStore::CountOpenClocks() {
   std::vector<OpenClockCount> out;
   LT_RETURN_IF_ERROR(db::WithTransaction(pool_, [&](pqxx::work& w) {

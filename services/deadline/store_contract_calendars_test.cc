@@ -94,6 +94,25 @@ TEST_P(CalendarStoreContractTest, VersionsWithoutRequestIdDoNotCollide) {
               OkAnd(::testing::Eq(absl::nullopt)));
 }
 
+// A given version, in force or not yet (ExplainDueTime, GetCalendar).
+TEST_P(CalendarStoreContractTest, CalendarVersionOfReadsAnyStoredVersion) {
+  const CalendarVersion full = FullVersion();
+  InsertCalendars({Version("vn", 1, kJan1), Version("vn", 2, kApr1), full});
+  EXPECT_THAT(store().CalendarVersionOf("vn-H26", 2),
+              OkAnd(::testing::Optional(SameCalendar(full))));
+  absl::StatusOr<Found> later = store().CalendarVersionOf("vn", 2);
+  ASSERT_THAT(later, IsOk());
+  ASSERT_TRUE(later->has_value());
+  EXPECT_EQ((*later)->effective_from, kApr1);
+  for (const auto& [id, version] : {std::pair<std::string, int64_t>{"vn", 3},
+                                    {"vn-H26", 1},
+                                    {"vn-HN", 1}}) {
+    EXPECT_THAT(store().CalendarVersionOf(id, version),
+                OkAnd(::testing::Eq(absl::nullopt)))
+        << id << " version " << version;
+  }
+}
+
 // The latest version effective at a time: a version published ahead of
 // time counts from its effective_from, a later version before it.
 TEST_P(CalendarStoreContractTest, LatestCalendarIsTheNewestInForce) {
