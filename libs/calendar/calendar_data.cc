@@ -163,6 +163,12 @@ absl::Status Validate(const CalendarData& data) {
   if (!any_hours) {
     v.push_back({"office_hours", "at least one weekday needs office hours"});
   }
+  if (data.default_cutoff_minute.has_value() &&
+      (*data.default_cutoff_minute < 0 ||
+       *data.default_cutoff_minute >= kMinutesPerDay)) {
+    v.push_back({"default_cutoff_local_time",
+                 "must be a time of day HH:MM, 00:00 to 23:59"});
+  }
 
   // Holidays: each well-formed; ranges must not overlap (sorted copy).
   std::vector<std::pair<Holiday, size_t>> sorted;

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
+#include "absl/types/optional.h"
 
 namespace lienthong::calendar {
 
@@ -61,6 +62,10 @@ struct CalendarData {
   std::vector<Holiday> holidays;
   std::vector<MakeUpDay> make_up_days;
   std::string source;  // where the holiday list comes from
+  // The afternoon cut-off, in minutes since local midnight, of every count
+  // whose caller names none (a procedure without a cut-off of its own, and
+  // so its legs); nullopt: none. A caller's cut-off wins over it.
+  absl::optional<int> default_cutoff_minute;
   bool operator==(const CalendarData&) const = default;
 };
 
@@ -83,7 +88,8 @@ inline constexpr int kMaxHolidayDays = 36600;
 // and not overlapping, holidays well-formed (at most 366 days each,
 // kMaxHolidayDays in all) and not overlapping each other, make-up days on
 // days without weekly office hours, not on holidays and not duplicated,
-// names valid UTF-8 and present, at least one weekday with office hours.
+// names valid UTF-8 and present, at least one weekday with office hours,
+// a default cut-off within the day (00:00 to 23:59).
 // INVALID_ARGUMENT with one field violation per problem (reason
 // CALENDAR_INVALID).
 absl::Status Validate(const CalendarData& data);

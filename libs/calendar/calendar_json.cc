@@ -196,15 +196,28 @@ absl::StatusOr<CalendarData> Parse(const json& root) {
                                    {{"", "calendar must be a JSON object"}},
                                    "calendar data is invalid");
   }
-  r.OnlyKeys(root, "",
-             {"id", "name", "time_zone", "source", "office_hours",
-              "reception_hours", "holidays", "make_up_days"});
+  r.OnlyKeys(
+      root, "",
+      {"id", "name", "time_zone", "source", "office_hours", "reception_hours",
+       "holidays", "make_up_days", "default_cutoff_local_time"});
   data.id = r.String(root, "id", "id", /*required=*/true);
   data.name = r.String(root, "name", "name", false);
   data.time_zone = r.String(root, "time_zone", "time_zone", true);
   data.source = r.String(root, "source", "source", false);
   r.Weekly(root, "office_hours", &data.office_hours);
   r.Weekly(root, "reception_hours", &data.reception_hours);
+  if (const std::string cutoff =
+          r.String(root, "default_cutoff_local_time",
+                   "default_cutoff_local_time", /*required=*/false);
+      !cutoff.empty()) {
+    int minute = 0;
+    // 24:00 parses as a time of day but is no cut-off: Validate refuses it.
+    if (ParseMinuteOfDay(cutoff, &minute).ok()) {
+      data.default_cutoff_minute = minute;
+    } else {
+      r.Fail("default_cutoff_local_time", "must be HH:MM, 00:00 to 23:59");
+    }
+  }
 
   if (auto it = root.find("holidays"); it != root.end() && !it->is_null()) {
     if (!it->is_array()) r.Fail("holidays", "must be a list");
@@ -338,6 +351,12 @@ std::string ToJson(const CalendarData& data) {
     make_up.push_back(std::move(j));
   }
   root["make_up_days"] = std::move(make_up);
+  // Only when set: a release that does not know the key (intake's copies
+  // during a rollout) still reads every calendar that has none.
+  if (data.default_cutoff_minute.has_value()) {
+    root["default_cutoff_local_time"] =
+        FormatMinuteOfDay(*data.default_cutoff_minute);
+  }
   // Invalid UTF-8 cannot get here through Validate; replace rather than
   // throw if a caller skipped it.
   return root.dump(2, ' ', false, json::error_handler_t::replace);

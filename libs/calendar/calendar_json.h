@@ -11,10 +11,12 @@
 //     "holidays": [{"name": "Tết Nguyên đán", "from": "2026-02-14",
 //                   "to": "2026-02-22", "note": "…", "tentative": false}],
 //     "make_up_days": [{"date": "2025-04-26", "name": "…",
-//                       "hours": ["08:00-12:00", "13:00-17:00"]}]
+//                       "hours": ["08:00-12:00", "13:00-17:00"]}],
+//     "default_cutoff_local_time": "15:00"
 //   }
 //
-// Missing weekdays have no hours. Unknown keys are rejected so that a typo
+// Missing weekdays have no hours; no "default_cutoff_local_time", no default
+// cut-off. Unknown keys are rejected so that a typo
 // ("holiday") does not silently drop data, and so is a key repeated in one
 // object (JSON parsers keep only one of the two).
 

@@ -63,6 +63,37 @@ TEST(CalendarJsonTest, RoundTripsFixtureData) {
   EXPECT_EQ(*back, data);
 }
 
+TEST(CalendarJsonTest, KeepsTheDefaultCutoff) {
+  std::string json = kGood;
+  json.insert(json.rfind('}'), R"(, "default_cutoff_local_time": "15:30")");
+  absl::StatusOr<CalendarData> d = ParseCalendarJson(json);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->default_cutoff_minute, 15 * 60 + 30);
+  const std::string again = ToJson(*d);
+  EXPECT_NE(again.find(R"("default_cutoff_local_time": "15:30")"),
+            std::string::npos)
+      << again;
+  EXPECT_EQ(*ParseCalendarJson(again), *d);
+  // None: none, and no key written (a release that does not know the key
+  // still reads the document).
+  absl::StatusOr<CalendarData> none = ParseCalendarJson(kGood);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->default_cutoff_minute, absl::nullopt);
+  EXPECT_EQ(ToJson(*none).find("default_cutoff"), std::string::npos);
+}
+
+TEST(CalendarJsonTest, RejectsADefaultCutoffThatIsNoTimeOfDay) {
+  for (const char* bad : {"3pm", "15h", "15:60", "24:00", "1500", "7:00"}) {
+    std::string json = kGood;
+    json.insert(json.rfind('}'),
+                absl::StrCat(R"(, "default_cutoff_local_time": ")", bad, "\""));
+    EXPECT_THAT(DetailsOf(json).field_violations,
+                Contains(Field(&common::FieldViolation::field,
+                               "default_cutoff_local_time")))
+        << bad;
+  }
+}
+
 TEST(CalendarJsonTest, RejectsMalformedInputWithFieldViolations) {
   struct Case {
     const char* json;

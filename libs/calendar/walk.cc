@@ -44,9 +44,12 @@ absl::StatusOr<absl::Time> WorkingCalendar::Walk(absl::Time received,
         "working duration too long");
   }
   LT_RETURN_IF_ERROR(CheckInRange(received, "start"));
-  if (options.cutoff_minute.has_value() &&
-      (*options.cutoff_minute < 0 ||
-       *options.cutoff_minute >= kMinutesPerDay)) {
+  // The caller's cut-off (the procedure's), else the calendar's default.
+  const absl::optional<int> cutoff_minute =
+      options.cutoff_minute.has_value() ? options.cutoff_minute
+                                        : state_->data.default_cutoff_minute;
+  if (cutoff_minute.has_value() &&
+      (*cutoff_minute < 0 || *cutoff_minute >= kMinutesPerDay)) {
     return common::InvalidArgument(
         "INVALID_CUTOFF", {{"cutoff", "must be a time of day, 00:00 to 23:59"}},
         "cut-off outside the day");
@@ -79,11 +82,11 @@ absl::StatusOr<absl::Time> WorkingCalendar::Walk(absl::Time received,
   } else {
     const absl::Time first_start = At(day, first.front().start_minute);
     const absl::Time last_end = At(day, first.back().end_minute);
-    if (options.cutoff_minute.has_value() &&
-        received > At(day, *options.cutoff_minute) && received < last_end) {
+    if (cutoff_minute.has_value() && received > At(day, *cutoff_minute) &&
+        received < last_end) {
       // After the afternoon cut-off the legal clock starts on the next
       // working day, not the next calendar day.
-      const std::string cutoff = FormatMinuteOfDay(*options.cutoff_minute);
+      const std::string cutoff = FormatMinuteOfDay(*cutoff_minute);
       skip(day, received, StartOfDay(day + 1), SkipReason::kAfterCutoff, cutoff,
            absl::StrCat("Tiếp nhận sau ", cutoff,
                         ", tính từ ngày làm việc tiếp theo"));

@@ -73,7 +73,8 @@ struct AddOptions {
   // Per-procedure afternoon cut-off in minutes since local midnight (15:00 is
   // 900), within [0, kMinutesPerDay). A dossier received strictly after it on
   // a working day counts from the next working day; one received at exactly
-  // 15:00:00 counts today.
+  // 15:00:00 counts today. nullopt: the calendar's default
+  // (CalendarData::default_cutoff_minute), if it has one.
   absl::optional<int> cutoff_minute;
 };
 

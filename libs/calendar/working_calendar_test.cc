@@ -186,6 +186,54 @@ TEST(WorkingCalendarTest, CountingStartAppliesCutoff) {
             Show(Vn(2026, 3, 9, 15, 1)));
 }
 
+// A calendar's default cut-off counts where the caller (the procedure)
+// names none; the caller's own wins over it.
+TEST(WorkingCalendarTest, TheDefaultCutoffAppliesWhenTheCallerNamesNone) {
+  CalendarData data = testing::FixtureData();
+  data.default_cutoff_minute = kCutoff15;
+  const absl::StatusOr<WorkingCalendar> cal = WorkingCalendar::Create(data);
+  ASSERT_TRUE(cal.ok()) << cal.status();
+  struct Case {
+    const char* what;
+    absl::Time start;
+    absl::optional<int> cutoff;
+    absl::Time want;
+  };
+  const Case cases[] = {
+      {"15:01, none named: the default's next day", Vn(2026, 3, 9, 15, 1),
+       absl::nullopt, Vn(2026, 3, 10, 17, 0)},
+      {"15:00:00, none named: today", Vn(2026, 3, 9, 15, 0), absl::nullopt,
+       Vn(2026, 3, 10, 15, 0)},
+      {"Fri 15:30, none named: Monday", Vn(2026, 3, 6, 15, 30), absl::nullopt,
+       Vn(2026, 3, 9, 17, 0)},
+      {"15:30, the procedure's 16:00 wins: today", Vn(2026, 3, 9, 15, 30),
+       16 * 60, Vn(2026, 3, 10, 15, 30)},
+      {"16:30, the procedure's 16:00: next day", Vn(2026, 3, 9, 16, 30),
+       16 * 60, Vn(2026, 3, 10, 17, 0)},
+  };
+  for (const Case& c : cases) {
+    AddOptions options;
+    options.cutoff_minute = c.cutoff;
+    absl::StatusOr<absl::Time> due =
+        cal->AddWorkingDuration(c.start, WorkingDuration::Days(1), options);
+    ASSERT_TRUE(due.ok()) << c.what << ": " << due.status();
+    EXPECT_EQ(Show(*due), Show(c.want)) << c.what;
+  }
+  // The explanation names the cut-off that applied.
+  absl::StatusOr<Explanation> e =
+      cal->Explain(Vn(2026, 3, 9, 15, 1), WorkingDuration::Days(1));
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_THAT(
+      e->skipped,
+      ::testing::Contains(::testing::AllOf(
+          ::testing::Field(&SkippedSpan::reason, SkipReason::kAfterCutoff),
+          ::testing::Field(&SkippedSpan::detail, "15:00"))));
+  // Outside the day it is no cut-off.
+  data.default_cutoff_minute = kMinutesPerDay;
+  EXPECT_EQ(WorkingCalendar::Create(data).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(WorkingCalendarTest, RejectsNegativeDuration) {
   const WorkingCalendar cal = Fixture();
   EXPECT_EQ(cal.AddWorkingDuration(Vn(2026, 3, 9, 10, 0),

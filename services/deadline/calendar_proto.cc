@@ -69,6 +69,10 @@ absl::Status CalendarToProto(const CalendarVersion& v, v1::Calendar* out) {
     p->set_day(calendar::FormatDay(m.day));
     p->set_display_name(m.name);
   }
+  if (d.default_cutoff_minute.has_value()) {
+    out->set_default_cutoff_local_time(
+        calendar::FormatMinuteOfDay(*d.default_cutoff_minute));
+  }
   out->set_json(v.json);
   return absl::OkStatus();
 }
@@ -85,6 +89,17 @@ absl::StatusOr<std::string> CalendarJsonFromProto(const v1::Calendar& c,
                   &v);
   WeeklyFromProto(c.reception_hours(), "calendar.reception_hours",
                   &d.reception_hours, &v);
+  if (!c.default_cutoff_local_time().empty()) {
+    int minute = 0;
+    if (!calendar::ParseMinuteOfDay(c.default_cutoff_local_time(), &minute)
+             .ok() ||
+        minute >= calendar::kMinutesPerDay) {
+      v.push_back({"calendar.default_cutoff_local_time",
+                   "must be HH:MM, 00:00 to 23:59"});
+    } else {
+      d.default_cutoff_minute = minute;
+    }
+  }
   for (int i = 0; i < c.holidays_size(); ++i) {
     const v1::Holiday& h = c.holidays(i);
     calendar::Holiday hol;

@@ -8,6 +8,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/calendar/calendar_json.h"
+#include "libs/calendar/default_calendar.h"
 #include "libs/calendar/test_calendars.h"
 #include "services/deadline/deadline_service_fixture.h"
 
@@ -254,6 +256,40 @@ TEST_F(DeadlineServiceTest, ACalendarReadBeforeAWakeUpIsNotCachedAfterIt) {
   read = service_.Calendar("vn");
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_FALSE(read->IsWorkingDay(absl::CivilDay(2026, 3, 10)));
+}
+
+// A calendar's default cut-off counts a clock whose procedure names none
+// (Calendar.default_cutoff_local_time); a procedure's own cut-off wins.
+TEST_F(DeadlineServiceTest,
+       TheCalendarsDefaultCutoffCountsWhenTheProcedureHasNone) {
+  absl::StatusOr<calendar::CalendarData> data =
+      calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
+  ASSERT_TRUE(data.ok());
+  data->id = "vn-H26";
+  data->default_cutoff_minute = 15 * 60;
+  ASSERT_TRUE(service_
+                  .UpdateCalendar("vn-H26", calendar::ToJson(*data),
+                                  Vn(2026, 1, 1, 0, 0), "admin", "")
+                  .ok());
+  // Received Monday 15:30, one working day.
+  ASSERT_TRUE(
+      service_.HandleEvent(Received("D1", kWardA, Vn(2026, 3, 9, 15, 30), 1))
+          .ok());
+  InboundEvent own = Received("D2", kWardA, Vn(2026, 3, 9, 15, 30), 1);
+  own.cutoff_minute = 16 * 60;
+  ASSERT_TRUE(service_.HandleEvent(own).ok());
+  const Clock d1 = *service_.GetClock("dossiers/D1");
+  EXPECT_EQ(d1.calendar_id, "vn-H26");
+  EXPECT_EQ(d1.counting_starts, Vn(2026, 3, 10, 8, 0));
+  EXPECT_EQ(d1.due_at, Vn(2026, 3, 10, 17, 0));
+  EXPECT_EQ(service_.GetClock("dossiers/D2")->due_at, Vn(2026, 3, 10, 15, 30));
+  absl::StatusOr<calendar::Explanation> e =
+      service_.ExplainDueTime("dossiers/D1");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->due, d1.due_at);
+  EXPECT_THAT(e->skipped, ::testing::Contains(::testing::Field(
+                              &calendar::SkippedSpan::reason,
+                              calendar::SkipReason::kAfterCutoff)));
 }
 
 }  // namespace
