@@ -63,11 +63,13 @@ absl::Status CalendarToProto(const CalendarVersion& v, v1::Calendar* out) {
     p->set_first_day(calendar::FormatDay(h.first));
     p->set_last_day(calendar::FormatDay(h.last));
     p->set_display_name(h.name);
+    p->set_note(h.note);
   }
   for (const calendar::MakeUpDay& m : d.make_up_days) {
     v1::MakeUpDay* p = out->add_make_up_days();
     p->set_day(calendar::FormatDay(m.day));
     p->set_display_name(m.name);
+    p->set_note(m.note);
   }
   if (d.default_cutoff_minute.has_value()) {
     out->set_default_cutoff_local_time(
@@ -113,6 +115,7 @@ absl::StatusOr<std::string> CalendarJsonFromProto(const v1::Calendar& c,
       v.push_back({f + ".last_day", "must be YYYY-MM-DD"});
     }
     hol.name = h.display_name();
+    hol.note = h.note();
     d.holidays.push_back(std::move(hol));
   }
   // A make-up day works the hours of a normal Monday.
@@ -128,6 +131,7 @@ absl::StatusOr<std::string> CalendarJsonFromProto(const v1::Calendar& c,
     m.name = c.make_up_days(i).display_name().empty()
                  ? "Ngày làm bù"
                  : c.make_up_days(i).display_name();
+    m.note = c.make_up_days(i).note();
     m.hours = make_up_hours;
     d.make_up_days.push_back(std::move(m));
   }

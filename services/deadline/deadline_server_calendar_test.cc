@@ -119,5 +119,96 @@ TEST_F(CalendarResourceTest, ADefaultCutoffThatIsNoTimeOfDayIsRefused) {
   EXPECT_EQ(latest->default_cutoff_local_time(), "");
 }
 
+// Vietnamese names and notes of holidays and make-up days, entered with the
+// structured fields, come back as entered (the notes were dropped: the
+// structured fields had none).
+TEST_F(CalendarResourceTest, HolidayAndMakeUpDayNamesRoundTrip) {
+  v1::Calendar c;
+  c.set_name("calendars/vn-H26");
+  grpc_util::ToProto(Vn(2026, 1, 1, 0, 0), c.mutable_effective_time());
+  c.set_time_zone("Asia/Ho_Chi_Minh");
+  StandardWeek(&c);
+  v1::Holiday* tet = c.add_holidays();
+  tet->set_first_day("2026-02-14");
+  tet->set_last_day("2026-02-22");
+  tet->set_display_name("Tết Nguyên đán Bính Ngọ");
+  tet->set_note("Từ 27 tháng Chạp đến hết mùng 6 tháng Giêng");
+  v1::Holiday* gio_to = c.add_holidays();
+  gio_to->set_first_day("2026-04-27");
+  gio_to->set_display_name("Nghỉ bù Giỗ Tổ Hùng Vương");
+  v1::MakeUpDay* saturday = c.add_make_up_days();
+  saturday->set_day("2026-01-10");
+  saturday->set_display_name("Làm bù cho thứ Sáu 2/1/2026");
+  saturday->set_note("Thông báo số 01/TB-UBND");
+  v1::UpdateCalendarResponse resp;
+  ASSERT_TRUE(Update(c, &resp).ok());
+
+  Restart();
+  absl::StatusOr<v1::Calendar> got = Get("calendars/vn-H26", 1);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(
+      got->holidays(),
+      ElementsAre(
+          AllOf(Property(&v1::Holiday::first_day, "2026-02-14"),
+                Property(&v1::Holiday::last_day, "2026-02-22"),
+                Property(&v1::Holiday::display_name, "Tết Nguyên đán Bính Ngọ"),
+                Property(&v1::Holiday::note,
+                         "Từ 27 tháng Chạp đến hết mùng 6 tháng Giêng")),
+          AllOf(
+              Property(&v1::Holiday::first_day, "2026-04-27"),
+              Property(&v1::Holiday::last_day, "2026-04-27"),
+              Property(&v1::Holiday::display_name, "Nghỉ bù Giỗ Tổ Hùng Vương"),
+              Property(&v1::Holiday::note, ""))));
+  EXPECT_THAT(
+      got->make_up_days(),
+      ElementsAre(AllOf(
+          Property(&v1::MakeUpDay::day, "2026-01-10"),
+          Property(&v1::MakeUpDay::display_name, "Làm bù cho thứ Sáu 2/1/2026"),
+          Property(&v1::MakeUpDay::note, "Thông báo số 01/TB-UBND"))));
+  // The JSON document says the same.
+  absl::StatusOr<calendar::CalendarData> data =
+      calendar::ParseCalendarJson(got->json());
+  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_EQ(data->holidays.size(), 2u);
+  EXPECT_EQ(data->holidays[0].name, "Tết Nguyên đán Bính Ngọ");
+  EXPECT_EQ(data->holidays[0].note,
+            "Từ 27 tháng Chạp đến hết mùng 6 tháng Giêng");
+  ASSERT_EQ(data->make_up_days.size(), 1u);
+  EXPECT_EQ(data->make_up_days[0].name, "Làm bù cho thứ Sáu 2/1/2026");
+  EXPECT_EQ(data->make_up_days[0].note, "Thông báo số 01/TB-UBND");
+}
+
+// Sent as the JSON document, the notes of holidays and make-up days (which
+// the structured fields do not carry) are kept too.
+TEST_F(CalendarResourceTest, HolidayNotesInTheJsonDocumentRoundTrip) {
+  absl::StatusOr<calendar::CalendarData> d =
+      calendar::ParseCalendarJson(calendar::DefaultCalendarJson());
+  ASSERT_TRUE(d.ok());
+  d->id = "vn-H26";
+  d->holidays.push_back({absl::CivilDay(2026, 3, 12),
+                         absl::CivilDay(2026, 3, 12), "Nghỉ đột xuất",
+                         "Quyết định số 12/QĐ-UBND ngày 5/3/2026", true});
+  v1::Calendar c;
+  c.set_name("calendars/vn-H26");
+  grpc_util::ToProto(Vn(2026, 1, 1, 0, 0), c.mutable_effective_time());
+  c.set_json(calendar::ToJson(*d));
+  v1::UpdateCalendarResponse resp;
+  ASSERT_TRUE(Update(c, &resp).ok());
+
+  Restart();
+  absl::StatusOr<v1::Calendar> got = Get("calendars/vn-H26", 1);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->holidays(),
+              ::testing::Contains(
+                  AllOf(Property(&v1::Holiday::first_day, "2026-03-12"),
+                        Property(&v1::Holiday::display_name, "Nghỉ đột xuất"),
+                        Property(&v1::Holiday::note,
+                                 "Quyết định số 12/QĐ-UBND ngày 5/3/2026"))));
+  absl::StatusOr<calendar::CalendarData> back =
+      calendar::ParseCalendarJson(got->json());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, *d);
+}
+
 }  // namespace
 }  // namespace lienthong::deadline
