@@ -18,6 +18,11 @@ using calendar::WorkingCalendar;
 // Open clocks recomputed per transaction.
 constexpr int kRecomputeBatch = 500;
 
+// How often UpdateCalendar numbers its version again after another writer
+// took the number (a replica seeding `vn`, which takes no calendar lock, on
+// a new database) before it answers ABORTED.
+constexpr int kVersionAttempts = 3;
+
 // The answer to a request whose request_id already stored `first`: the same
 // request again gets its version; another body under the same id is refused.
 absl::StatusOr<CalendarUpdate> Replay(const CalendarVersion& first,
@@ -76,49 +81,66 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
   LT_ASSIGN_OR_RETURN(WorkingCalendar cal, WorkingCalendar::Create(data));
   const std::string canonical = calendar::ToJson(data);
   CalendarUpdate update;
-  const absl::Status stored =
-      store_.InTransaction([&](DeadlineTx& tx) -> absl::Status {
-        update = CalendarUpdate();
-        // Clocks being started or counted again with this calendar commit
-        // first (the open clocks counted again below include them); new ones
-        // wait for this change and count with it.
-        LT_RETURN_IF_ERROR(tx.LockCalendar(calendar_id));
-        const absl::Time now = clock_.Now();
-        LT_ASSIGN_OR_RETURN(
-            absl::optional<CalendarVersion> latest,
-            tx.LatestCalendar(calendar_id, absl::InfiniteFuture()));
-        CalendarVersion& v = update.version;
-        v.calendar_id = calendar_id;
-        v.version = latest.has_value() ? latest->version + 1 : 1;
-        v.effective_from = effective_from;
-        v.json = canonical;
-        v.created_at = now;
-        v.created_by = actor;
-        v.reason = reason;
-        v.applied = effective_from <= now;
-        v.request_id = request_id;
-        LT_RETURN_IF_ERROR(tx.InsertCalendar(v));
-        if (published_encoder_) {
-          LT_RETURN_IF_ERROR(tx.AppendOutbox(published_encoder_(v, now)));
-        }
-        AuditEntry audit{actor, "UpdateCalendar",
-                         absl::StrCat("calendars/", calendar_id),
-                         absl::StrCat("{\"version\":", v.version, "}"), now};
-        audit.peer = peer;
-        LT_RETURN_IF_ERROR(tx.AppendAudit(audit));
-        if (effective_from > now) return absl::OkStatus();
-        LT_RETURN_IF_ERROR(
-            RecomputeOpen(tx, calendar_id, v.version, cal, now, &update.moved));
-        if (!request_id.empty() && !update.moved.empty()) {
-          LT_RETURN_IF_ERROR(
-              tx.SetCalendarMoved(calendar_id, v.version, update.moved));
-        }
-        if (moved_encoder_ && !update.moved.empty()) {
-          LT_RETURN_IF_ERROR(tx.AppendOutbox(moved_encoder_(
-              v, update.moved, now, MoveCause::kCalendarChange)));
-        }
-        return absl::OkStatus();
-      });
+  const auto store = [&](DeadlineTx& tx) -> absl::Status {
+    update = CalendarUpdate();
+    // Clocks being started or counted again with this calendar commit
+    // first (the open clocks counted again below include them); new ones
+    // wait for this change and count with it.
+    LT_RETURN_IF_ERROR(tx.LockCalendar(calendar_id));
+    const absl::Time now = clock_.Now();
+    LT_ASSIGN_OR_RETURN(absl::optional<CalendarVersion> latest,
+                        tx.LatestCalendar(calendar_id, absl::InfiniteFuture()));
+    CalendarVersion& v = update.version;
+    v.calendar_id = calendar_id;
+    v.version = latest.has_value() ? latest->version + 1 : 1;
+    v.effective_from = effective_from;
+    v.json = canonical;
+    v.created_at = now;
+    v.created_by = actor;
+    v.reason = reason;
+    v.applied = effective_from <= now;
+    v.request_id = request_id;
+    LT_RETURN_IF_ERROR(tx.InsertCalendar(v));
+    if (published_encoder_) {
+      LT_RETURN_IF_ERROR(tx.AppendOutbox(published_encoder_(v, now)));
+    }
+    AuditEntry audit{actor, "UpdateCalendar",
+                     absl::StrCat("calendars/", calendar_id),
+                     absl::StrCat("{\"version\":", v.version, "}"), now};
+    audit.peer = peer;
+    LT_RETURN_IF_ERROR(tx.AppendAudit(audit));
+    if (effective_from > now) return absl::OkStatus();
+    LT_RETURN_IF_ERROR(
+        RecomputeOpen(tx, calendar_id, v.version, cal, now, &update.moved));
+    if (!request_id.empty() && !update.moved.empty()) {
+      LT_RETURN_IF_ERROR(
+          tx.SetCalendarMoved(calendar_id, v.version, update.moved));
+    }
+    if (moved_encoder_ && !update.moved.empty()) {
+      LT_RETURN_IF_ERROR(tx.AppendOutbox(
+          moved_encoder_(v, update.moved, now, MoveCause::kCalendarChange)));
+    }
+    return absl::OkStatus();
+  };
+  absl::Status stored = store_.InTransaction(store);
+  // The number read as next was taken meanwhile by a writer that does not
+  // take the calendar's lock: a replica seeding `vn` (EnsureDefaultCalendar)
+  // beside this change on a new database. The change goes on top of it
+  // with the next number, counted again in a new transaction.
+  for (int attempt = 1;
+       attempt < kVersionAttempts &&
+       common::GetErrorDetails(stored).reason == kCalendarVersionExists;
+       ++attempt) {
+    stored = store_.InTransaction(store);
+  }
+  if (common::GetErrorDetails(stored).reason == kCalendarVersionExists) {
+    return common::Aborted(
+        "CALENDAR_CHANGED",
+        absl::StrCat("calendar ", calendar_id,
+                     " got a new version while this change was stored; try "
+                     "again"),
+        {{"calendar", calendar_id}});
+  }
   if (!stored.ok()) {
     // Another attempt with this request_id (a retry sent before the first
     // answered) committed between the check above and this insert: answer

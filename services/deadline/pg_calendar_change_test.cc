@@ -3,6 +3,7 @@
 // change replaced (DeadlineTx::ShareCalendar / LockCalendar).
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "libs/calendar/default_calendar.h"
 #include "libs/calendar/test_calendars.h"
 #include "libs/common/errors.h"
 #include "libs/common/uuid.h"
@@ -236,6 +238,78 @@ TEST(PgDeadlineStartupTest, TwoReplicasStartingOnAnEmptyDatabaseBothStart) {
                         "calendar_id = 'vn' AND version = 1"),
             1);
   EXPECT_EQ(test::Count(*pool, "SELECT count(*) FROM deadline.calendars"), 1);
+}
+
+// An administrator creating `vn` on a new database while a replica starts
+// and seeds it: the seed takes version 1 (it takes no calendar lock) after
+// the change read that there was none. The change is stored on top of it,
+// as version 2, not refused ALREADY_EXISTS.
+TEST(PgDeadlineStartupTest, AChangeRacingTheSeedOfVnIsStoredOnTopOfIt) {
+  common::FakeClock clock(Vn(2026, 3, 9, 10, 0));
+  std::unique_ptr<db::Pool> pool = test::FreshPool();
+  PgDeadlineStore store(*pool, clock);
+  test::HookedDeadlineStore hooked(store);
+  DeadlineService admin(hooked, clock, Encode);
+  DeadlineService starting(store, clock, Encode);
+  absl::Status seeded = absl::UnknownError("the replica did not start");
+  hooked.AfterNextLatestReadInTransaction(
+      [&] { seeded = starting.EnsureDefaultCalendar(); });
+  const absl::StatusOr<CalendarUpdate> u = admin.UpdateCalendar(
+      "vn",
+      calendar::testing::VnJsonWithDaysOff("vn", {absl::CivilDay(2026, 3, 10)},
+                                           "Nghỉ đột xuất"),
+      Vn(2026, 3, 1, 0, 0), "admin", "", common::NewUuid());
+  ASSERT_TRUE(seeded.ok()) << seeded;
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->version.version, 2);
+  EXPECT_EQ(test::Count(*pool, "SELECT count(*) FROM deadline.calendars"), 2);
+  EXPECT_EQ(test::Count(*pool,
+                        "SELECT count(*) FROM deadline.calendars WHERE "
+                        "version = 2 AND data LIKE '%Nghỉ đột xuất%'"),
+            1);
+  // In force, for the clocks that start now.
+  const absl::StatusOr<CalendarVersion> in_force = admin.GetCalendar("vn");
+  ASSERT_TRUE(in_force.ok()) << in_force.status();
+  EXPECT_EQ(in_force->version, 2);
+}
+
+// A writer that keeps taking the next number first (each attempt of the
+// change finds it taken): the change gives up with ABORTED, which callers
+// retry, and stores nothing.
+TEST(PgDeadlineStartupTest, AChangeThatKeepsLosingItsNumberIsAborted) {
+  common::FakeClock clock(Vn(2026, 3, 9, 10, 0));
+  std::unique_ptr<db::Pool> pool = test::FreshPool();
+  PgDeadlineStore store(*pool, clock);
+  test::HookedDeadlineStore hooked(store);
+  DeadlineService admin(hooked, clock, Encode);
+  int64_t next = 1;
+  std::function<void()> rival = [&] {
+    CalendarVersion v;
+    v.calendar_id = "vn";
+    v.version = next++;
+    v.effective_from = absl::UnixEpoch();
+    v.json = std::string(calendar::DefaultCalendarJson());
+    v.created_at = clock.Now();
+    v.applied = true;
+    EXPECT_TRUE(
+        store
+            .InTransaction([&](DeadlineTx& tx) { return tx.InsertCalendar(v); })
+            .ok());
+    hooked.AfterNextLatestReadInTransaction(rival);
+  };
+  hooked.AfterNextLatestReadInTransaction(rival);
+  const absl::StatusOr<CalendarUpdate> u = admin.UpdateCalendar(
+      "vn",
+      calendar::testing::VnJsonWithDaysOff("vn", {absl::CivilDay(2026, 3, 10)},
+                                           "Nghỉ đột xuất"),
+      Vn(2026, 3, 1, 0, 0), "admin", "");
+  hooked.AfterNextLatestReadInTransaction(nullptr);
+  EXPECT_EQ(u.status().code(), absl::StatusCode::kAborted) << u.status();
+  EXPECT_EQ(common::GetErrorDetails(u.status()).reason, "CALENDAR_CHANGED");
+  EXPECT_EQ(test::Count(*pool,
+                        "SELECT count(*) FROM deadline.calendars WHERE data "
+                        "LIKE '%Nghỉ đột xuất%'"),
+            0);
 }
 
 }  // namespace
