@@ -44,6 +44,23 @@ std::vector<std::map<std::string, std::string>> LabelSets(
   return out;
 }
 
+// Sets `family`'s per-agency counts from `rows` (agency code, count), and
+// those of the agencies it had a series for and `rows` leaves out to 0.
+void SetPerAgency(prometheus::Family<prometheus::Gauge>& family,
+                  const pqxx::result& rows) {
+  std::set<std::string> seen;
+  for (const auto& row : rows) {
+    seen.insert(row[0].as<std::string>());
+    family.Add({{"agency", row[0].as<std::string>()}}).Set(row[1].as<double>());
+  }
+  for (const auto& labels : LabelSets(family)) {
+    const auto it = labels.find("agency");
+    if (it != labels.end() && seen.count(it->second) == 0) {
+      family.Add(labels).Set(0);  // none any more
+    }
+  }
+}
+
 }  // namespace
 
 absl::Status UpdateAgencyGauges(db::Pool& pool, absl::Time now,
@@ -52,22 +69,21 @@ absl::Status UpdateAgencyGauges(db::Pool& pool, absl::Time now,
     auto& due_soon = metrics::Gauge(
         "lienthong_deadline_due_soon",
         "Open clocks inside their due-soon window, by responsible agency.");
-    pqxx::result ds = tx.exec_params(
-        "SELECT agency_code, count(*) FROM deadline.clocks WHERE state = 1 "
-        "AND due_soon_at <= $1 AND due_at > $1 GROUP BY agency_code",
-        PgTime(now));
-    std::set<std::string> seen;
-    for (const auto& row : ds) {
-      seen.insert(row[0].as<std::string>());
-      due_soon.Add({{"agency", row[0].as<std::string>()}})
-          .Set(row[1].as<double>());
-    }
-    for (const auto& labels : LabelSets(due_soon)) {
-      const auto it = labels.find("agency");
-      if (it != labels.end() && seen.count(it->second) == 0) {
-        due_soon.Add(labels).Set(0);  // none due soon any more
-      }
-    }
+    SetPerAgency(due_soon,
+                 tx.exec_params("SELECT agency_code, count(*) FROM "
+                                "deadline.clocks WHERE state = 1 AND "
+                                "due_soon_at <= $1 AND due_at > $1 GROUP BY "
+                                "agency_code",
+                                PgTime(now)));
+    auto& overdue = metrics::Gauge(
+        "lienthong_deadline_overdue",
+        "Running clocks past their due time, by responsible agency.");
+    // `state <> 3` is clocks_open_due's predicate, so that index serves.
+    SetPerAgency(overdue,
+                 tx.exec_params("SELECT agency_code, count(*) FROM "
+                                "deadline.clocks WHERE state <> 3 AND state "
+                                "= 1 AND due_at <= $1 GROUP BY agency_code",
+                                PgTime(now)));
     auto& ratio = metrics::Gauge(
         "lienthong_deadline_on_time_ratio",
         "Dossiers finished early or on time / finished, over the dossiers "

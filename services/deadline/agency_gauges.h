@@ -3,6 +3,10 @@
 // Per-agency gauges for the dashboard and alerts:
 //   lienthong_deadline_due_soon{agency}: open clocks in their due-soon
 //       window.
+//   lienthong_deadline_overdue{agency}: running clocks past their due time
+//       (a clock paused for the citizen's supplement is not the office's
+//       to act on, as in ListOverdue), by responsible agency, dossier and
+//       leg clocks together. Labelled by agency code only.
 //   lienthong_deadline_on_time_ratio{agency,tier}: (early + on time) /
 //       finished, over the dossiers finished in the last `window`, for every
 //       agency and every ancestor it rolls up to (ward, district, city). An

@@ -137,5 +137,65 @@ TEST(AgencyGaugesTest, OnTimeRatioRollsUpAndDueSoonCountsPerAgency) {
   EXPECT_EQ(ratios, 0);
 }
 
+double Overdue(const std::string& agency) {
+  return metrics::Gauge("lienthong_deadline_overdue", "")
+      .Add({{"agency", agency}})
+      .Value();
+}
+
+TEST(AgencyGaugesTest, OverdueCountsRunningClocksPerAgency) {
+  common::FakeClock clock(Vn(2026, 3, 2, 9, 0));  // Monday
+  auto pool = test::FreshPool();
+  PgDeadlineStore store(*pool, clock);
+  DeadlineService service(store, clock, Encode);
+  ASSERT_TRUE(service.EnsureDefaultCalendar().ok());
+  auto send = [&](const std::string& code, const AgencyRef& a, InboundKind kind,
+                  int days = 1) {
+    InboundEvent e;
+    e.event_id = common::NewUuid();
+    e.kind = kind;
+    e.occurred_at = clock.Now();
+    e.dossier_code = code;
+    e.agency = a;
+    e.procedure_code = "LT.01";
+    e.limit = absl::Hours(8 * days);
+    ASSERT_TRUE(service.HandleEvent(e).ok());
+  };
+  // Due Tuesday 9:00, but B1 waits for the citizen's supplement; B2 has
+  // five days.
+  send("A1", kWardA, InboundKind::kDossierReceived);
+  send("A2", kWardA, InboundKind::kDossierReceived);
+  send("B1", kWardB, InboundKind::kDossierReceived);
+  send("B2", kWardB, InboundKind::kDossierReceived, 5);
+  clock.Set(Vn(2026, 3, 2, 15, 0));
+  send("B1", kWardB, InboundKind::kSupplementRequested);
+  clock.Set(Vn(2026, 3, 3, 8, 59));
+  ASSERT_TRUE(UpdateAgencyGauges(*pool, clock.Now()).ok());
+  EXPECT_DOUBLE_EQ(Overdue(kWardA.code), 0.0);
+
+  clock.Set(Vn(2026, 3, 4, 9, 0));  // Wednesday
+  ASSERT_TRUE(UpdateAgencyGauges(*pool, clock.Now()).ok());
+  EXPECT_DOUBLE_EQ(Overdue(kWardA.code), 2.0);
+  EXPECT_DOUBLE_EQ(Overdue(kWardB.code), 0.0);  // paused, not yet due
+  // By responsible agency, not rolled up: one series per agency code.
+  for (const auto& f :
+       metrics::Gauge("lienthong_deadline_overdue", "").Collect()) {
+    for (const auto& m : f.metric) {
+      ASSERT_EQ(m.label.size(), 1u);
+      EXPECT_EQ(m.label[0].name, "agency");
+      EXPECT_NE(m.label[0].value, kDistrict.code);
+    }
+  }
+
+  // Finished late, they are no longer overdue: the series goes to 0, not
+  // stays at its last count.
+  send("A1", kWardA, InboundKind::kDossierCompleted);
+  ASSERT_TRUE(UpdateAgencyGauges(*pool, clock.Now()).ok());
+  EXPECT_DOUBLE_EQ(Overdue(kWardA.code), 1.0);
+  send("A2", kWardA, InboundKind::kDossierCompleted);
+  ASSERT_TRUE(UpdateAgencyGauges(*pool, clock.Now()).ok());
+  EXPECT_DOUBLE_EQ(Overdue(kWardA.code), 0.0);
+}
+
 }  // namespace
 }  // namespace lienthong::deadline
