@@ -35,6 +35,11 @@ ABSL_FLAG(int, submit_batches_in_flight, 2,
 ABSL_FLAG(int, submit_batch_min_queued, 6,
           "A submission transaction starts beside a running one only once "
           "this many submissions wait (1 = whenever one may)");
+// VerifyAuditChain reads the chain a page at a time (each page its own
+// read-only transaction), so its memory stays bounded whatever the
+// chain's length.
+ABSL_FLAG(int, audit_verify_page_size, 5000,
+          "Audit entries VerifyAuditChain reads per transaction (at least 1)");
 ABSL_FLAG(absl::Duration, calendar_refresh, absl::Minutes(5),
           "How often the calendar copies are refreshed from the deadline "
           "service's ListCalendars (0 = never: keep the stored or bundled "
@@ -46,6 +51,8 @@ int main(int argc, char** argv) {
                  "lienthong-intake: agencies, procedures and dossiers");
   config::RequirePositive(FLAGS_audit_seal_interval);
   config::RequirePositive(FLAGS_lookup_window);
+  config::Require(absl::GetFlag(FLAGS_audit_verify_page_size) >= 1,
+                  "--audit_verify_page_size must be at least 1");
   absl::StatusOr<calendar::WorkingCalendar> cal = calendar::DefaultCalendar();
   if (!cal.ok()) config::Fatal("intake", cal.status().message());
 
@@ -168,6 +175,7 @@ int main(int argc, char** argv) {
   }
   options.lookup_max_failures = absl::GetFlag(FLAGS_lookup_max_failures);
   options.lookup_window = absl::GetFlag(FLAGS_lookup_window);
+  options.audit_verify_page_size = absl::GetFlag(FLAGS_audit_verify_page_size);
   options.submit_batch_max = absl::GetFlag(FLAGS_submit_batch_max);
   options.submit_batches_in_flight =
       absl::GetFlag(FLAGS_submit_batches_in_flight);
