@@ -399,6 +399,15 @@ void StorageProbe::Start() {
   if (fd_ < 0 || thread_.joinable()) return;
   stop_ = false;
   flushes_.clear();
+  peak_writeback_mb_ = WritebackMb();
+  // Its own thread: while a burst is written the probe's flush is the
+  // one waiting, and would sample only after the burst.
+  sampler_ = std::thread([this] {
+    while (!stop_ && peak_writeback_mb_ >= 0) {
+      peak_writeback_mb_ = std::max(peak_writeback_mb_, WritebackMb());
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  });
   thread_ = std::thread([this] {
     const std::string block(8192, 'w');
     off_t offset = 0;
@@ -416,7 +425,36 @@ void StorageProbe::Start() {
 std::vector<absl::Duration> StorageProbe::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  if (sampler_.joinable()) sampler_.join();
   return std::move(flushes_);
+}
+
+double WritebackMb() {
+  std::FILE* f = std::fopen("/proc/meminfo", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  double mb = -1;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    long long kb = 0;
+    if (std::sscanf(line, "Writeback: %lld kB", &kb) == 1) {
+      mb = static_cast<double>(kb) / 1024.0;
+      break;
+    }
+  }
+  std::fclose(f);
+  return mb;
+}
+
+void PrintWriteback(const std::string& label, const std::vector<double>& mb) {
+  std::printf("%s", label.c_str());
+  for (double x : mb) {
+    if (x < 0) {
+      std::printf(" ?");
+    } else {
+      std::printf(" %.1f", x);
+    }
+  }
+  std::printf("\n");
 }
 
 void PrintStorage(const std::string& label,

@@ -118,14 +118,29 @@ class StorageProbe {
   void Start();
   // Stops and returns the flush latencies since Start.
   std::vector<absl::Duration> Stop();
+  // The most the kernel had in write-back (`Writeback:` of /proc/meminfo,
+  // sampled every 20 ms) between Start and Stop, in MB; -1 when it could
+  // not be read. The kernel writes a file's dirty pages together once the
+  // oldest are 30 s old (vm.dirty_expire_centisecs): PostgreSQL's
+  // relation extension leaves hundreds of MB of them, and a WAL flush
+  // queued behind that write stalls every commit (docs/performance.md,
+  // fifteenth round).
+  double PeakWritebackMb() const { return peak_writeback_mb_; }
 
  private:
   std::string path_, error_;
   int fd_ = -1;
   std::atomic<bool> stop_{false};
-  std::thread thread_;
+  std::thread thread_, sampler_;
   std::vector<absl::Duration> flushes_;
+  double peak_writeback_mb_ = -1;  // written by sampler_ until Stop
 };
+
+// /proc/meminfo's `Writeback:` in MB, or -1 when it cannot be read.
+double WritebackMb();
+
+// "<label> 0.1 0.3 158.9 0.2" (MB, one per round; "?" where unread).
+void PrintWriteback(const std::string& label, const std::vector<double>& mb);
 
 // Writes `f.trace` as CSV: when each request was scheduled (UTC) and its
 // latency (ms). False when `path` cannot be opened.

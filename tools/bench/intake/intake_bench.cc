@@ -324,6 +324,8 @@ int Run() {
   // The steal while each round's peak was measured (it set the round's
   // rate).
   std::vector<double> peak_steal, baseline_peak_steal;
+  // The most the kernel had in write-back during each round (MB).
+  std::vector<double> service_writeback, baseline_writeback;
   for (int r = 0; r < rounds; ++r) {
     const bench::Figures service_peak =
         bench::RunClosedLoop(service_clients, slice / 2, service_op);
@@ -336,6 +338,7 @@ int Run() {
     paced_runs.push_back(
         bench::RunOpenLoop(round_rate, clients * 2, slice, service_op));
     service_flushes.push_back(probe.Stop());
+    service_writeback.push_back(probe.PeakWritebackMb());
     const auto after = batches();
     paced_batches.first += after.first - before.first;
     paced_batches.second += after.second - before.second;
@@ -348,6 +351,7 @@ int Run() {
     paced_baseline_runs.push_back(bench::RunOpenLoop(
         fraction * base_peak, clients * 2, slice, baseline_op));
     baseline_flushes.push_back(probe.Stop());
+    baseline_writeback.push_back(probe.PeakWritebackMb());
   }
   bench::Figures paced = bench::Merge(paced_runs);
   write_trace(paced);
@@ -415,6 +419,10 @@ int Run() {
       "                                              (target <= 25 ms)\n");
   bench::PrintStorage("  disk flushes meanwhile (probe)",
                       bench::Flatten(service_flushes));
+  if (probe.ok()) {
+    bench::PrintWriteback("  kernel write-back by round, peak MB:",
+                          service_writeback);
+  }
   bench::PrintRow(absl::StrCat("baseline at ", pct, "% of its peak (",
                                static_cast<int>(offered_baseline), "/s)"),
                   paced_baseline);
@@ -422,6 +430,10 @@ int Run() {
                          baseline_flushes, baseline_peak_steal, probe.ok());
   bench::PrintStorage("  disk flushes meanwhile (probe)",
                       bench::Flatten(baseline_flushes));
+  if (probe.ok()) {
+    bench::PrintWriteback("  kernel write-back by round, peak MB:",
+                          baseline_writeback);
+  }
   if (!probe.ok()) {
     std::printf("  (no storage probe: %s)\n", probe.error().c_str());
   }
