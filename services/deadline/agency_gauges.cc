@@ -72,17 +72,19 @@ absl::Status UpdateAgencyGauges(db::Pool& pool, absl::Time now,
     SetPerAgency(due_soon,
                  tx.exec_params("SELECT agency_code, count(*) FROM "
                                 "deadline.clocks WHERE state = 1 AND "
-                                "due_soon_at <= $1 AND due_at > $1 GROUP BY "
+                                "due_soon_at <= $1 AND due_at >= $1 GROUP BY "
                                 "agency_code",
                                 PgTime(now)));
     auto& overdue = metrics::Gauge(
-        "lienthong_deadline_overdue",
+        "lienthong_deadline_overdue_clocks",
         "Running clocks past their due time, by responsible agency.");
     // `state <> 3` is clocks_open_due's predicate, so that index serves.
+    // At the due instant itself a clock is still on time (the scanner
+    // fires after it, Stop counts it on time): due soon, not overdue.
     SetPerAgency(overdue,
                  tx.exec_params("SELECT agency_code, count(*) FROM "
                                 "deadline.clocks WHERE state <> 3 AND state "
-                                "= 1 AND due_at <= $1 GROUP BY agency_code",
+                                "= 1 AND due_at < $1 GROUP BY agency_code",
                                 PgTime(now)));
     auto& ratio = metrics::Gauge(
         "lienthong_deadline_on_time_ratio",

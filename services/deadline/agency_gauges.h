@@ -3,7 +3,7 @@
 // Per-agency gauges for the dashboard and alerts:
 //   lienthong_deadline_due_soon{agency}: open clocks in their due-soon
 //       window.
-//   lienthong_deadline_overdue{agency}: running clocks past their due time
+//   lienthong_deadline_overdue_clocks{agency}: running clocks past their due time
 //       (a clock paused for the citizen's supplement is not the office's
 //       to act on, as in ListOverdue), by responsible agency, dossier and
 //       leg clocks together. Labelled by agency code only.

@@ -138,7 +138,7 @@ TEST(AgencyGaugesTest, OnTimeRatioRollsUpAndDueSoonCountsPerAgency) {
 }
 
 double Overdue(const std::string& agency) {
-  return metrics::Gauge("lienthong_deadline_overdue", "")
+  return metrics::Gauge("lienthong_deadline_overdue_clocks", "")
       .Add({{"agency", agency}})
       .Value();
 }
@@ -172,6 +172,15 @@ TEST(AgencyGaugesTest, OverdueCountsRunningClocksPerAgency) {
   clock.Set(Vn(2026, 3, 3, 8, 59));
   ASSERT_TRUE(UpdateAgencyGauges(*pool, clock.Now()).ok());
   EXPECT_DOUBLE_EQ(Overdue(kWardA.code), 0.0);
+  // At the due instant itself a dossier is still on time (as the scanner
+  // and Stop count it): due soon, not overdue.
+  clock.Set(Vn(2026, 3, 3, 9, 0));
+  ASSERT_TRUE(UpdateAgencyGauges(*pool, clock.Now()).ok());
+  EXPECT_DOUBLE_EQ(Overdue(kWardA.code), 0.0);
+  EXPECT_DOUBLE_EQ(metrics::Gauge("lienthong_deadline_due_soon", "")
+                       .Add({{"agency", kWardA.code}})
+                       .Value(),
+                   2.0);
 
   clock.Set(Vn(2026, 3, 4, 9, 0));  // Wednesday
   ASSERT_TRUE(UpdateAgencyGauges(*pool, clock.Now()).ok());
@@ -179,7 +188,7 @@ TEST(AgencyGaugesTest, OverdueCountsRunningClocksPerAgency) {
   EXPECT_DOUBLE_EQ(Overdue(kWardB.code), 0.0);  // paused, not yet due
   // By responsible agency, not rolled up: one series per agency code.
   for (const auto& f :
-       metrics::Gauge("lienthong_deadline_overdue", "").Collect()) {
+       metrics::Gauge("lienthong_deadline_overdue_clocks", "").Collect()) {
     for (const auto& m : f.metric) {
       ASSERT_EQ(m.label.size(), 1u);
       EXPECT_EQ(m.label[0].name, "agency");
