@@ -30,17 +30,29 @@ inline absl::Duration FromProto(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
 }
 
-// Exact for any finite duration: whole seconds (towards zero) and the
-// nanoseconds left, of the same sign as a Duration requires, never through
-// int64 nanoseconds, which end at about 292 years. An infinite duration
-// saturates to the largest seconds of its sign, with no nanoseconds.
+// Exact for any duration a google.protobuf.Duration holds (about ±10,000
+// years): whole seconds (towards zero) and the nanoseconds left, of the
+// same sign, never through int64 nanoseconds, which end at about 292
+// years. Beyond that range, infinite durations included, it saturates at
+// the largest valid Duration of its sign: JSON printers and other
+// languages' checks refuse anything outside it.
 inline void ToProto(absl::Duration d, google::protobuf::Duration* out) {
+  constexpr int64_t kMaxSeconds = 315576000000;  // 10,000 years
+  constexpr int32_t kMaxNanos = 999999999;
+  if (d > absl::Seconds(kMaxSeconds) + absl::Nanoseconds(kMaxNanos)) {
+    out->set_seconds(kMaxSeconds);
+    out->set_nanos(kMaxNanos);
+    return;
+  }
+  if (d < -absl::Seconds(kMaxSeconds) - absl::Nanoseconds(kMaxNanos)) {
+    out->set_seconds(-kMaxSeconds);
+    out->set_nanos(-kMaxNanos);
+    return;
+  }
   absl::Duration rest;
   const int64_t s = absl::IDivDuration(d, absl::Seconds(1), &rest);
   out->set_seconds(s);
-  out->set_nanos(d == absl::InfiniteDuration() || d == -absl::InfiniteDuration()
-                     ? 0
-                     : static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
 }
 
 }  // namespace lienthong::grpc_util

@@ -73,13 +73,19 @@ TEST(ProtoTimeTest, DurationsConvertExactlyPastInt64Nanoseconds) {
     EXPECT_EQ(out.seconds(), c.seconds) << c.seconds << "." << c.nanos;
     EXPECT_EQ(out.nanos(), c.nanos) << c.seconds << "." << c.nanos;
   }
-  google::protobuf::Duration out;
-  ToProto(absl::InfiniteDuration(), &out);
-  EXPECT_EQ(out.seconds(), std::numeric_limits<int64_t>::max());
-  EXPECT_EQ(out.nanos(), 0);
-  ToProto(-absl::InfiniteDuration(), &out);
-  EXPECT_EQ(out.seconds(), std::numeric_limits<int64_t>::min());
-  EXPECT_EQ(out.nanos(), 0);
+  // Past a Duration's range (±10,000 years), infinite ones included, the
+  // largest valid Duration of the same sign.
+  const absl::Duration beyond[] = {absl::InfiniteDuration(),
+                                   absl::Hours(24 * 366 * 10001)};
+  for (absl::Duration d : beyond) {
+    google::protobuf::Duration out;
+    ToProto(d, &out);
+    EXPECT_EQ(out.seconds(), 315576000000);
+    EXPECT_EQ(out.nanos(), 999999999);
+    ToProto(-d, &out);
+    EXPECT_EQ(out.seconds(), -315576000000);
+    EXPECT_EQ(out.nanos(), -999999999);
+  }
 }
 
 }  // namespace
