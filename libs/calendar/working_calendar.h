@@ -82,7 +82,8 @@ struct AddOptions {
 enum class SkipReason {
   kWeekend,            // a weekday without office hours (Sat, Sun)
   kHoliday,            // detail: the holiday's name
-  kAfterCutoff,        // received after the procedure's cut-off
+  kAfterCutoff,        // received after the cut-off (the procedure's,
+                       // else the calendar's default)
   kBeforeOfficeHours,  // received before the first segment of the day
   kAfterOfficeHours,   // received after the last segment of the day
   kLunchBreak,         // between two segments of one day
@@ -158,8 +159,10 @@ class WorkingCalendar {
       absl::Time start, WorkingDuration duration,
       const AddOptions& options = {}) const;
 
-  // Working time inside [a, b); negative when b < a. No cut-off applies, so
-  // WorkingTimeBetween(s, AddWorkingDuration(s, d)) == d. INVALID_ARGUMENT
+  // Working time inside [a, b); negative when b < a. No cut-off applies
+  // (neither a procedure's nor the calendar's default), so
+  // WorkingTimeBetween(s, AddWorkingDuration(s, d)) == d only when s is
+  // before the cut-off AddWorkingDuration applied. INVALID_ARGUMENT
   // when either instant lies outside years kMinYear..kMaxYear or the two are
   // more than kHorizonDays apart (it counts day by day).
   absl::StatusOr<absl::Duration> WorkingTimeBetween(absl::Time a,

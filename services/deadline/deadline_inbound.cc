@@ -170,8 +170,9 @@ absl::Status DeadlineService::Apply(DeadlineTx& tx, const InboundEvent& e) {
   };
 
   // Legs dispatched before their dossier's clock started (routing's line
-  // ran ahead of intake's) took the restart rule, no cut-off and their
-  // agency's calendar: they count as the dossier does from now on.
+  // ran ahead of intake's) took the restart rule, no cut-off of their own
+  // (their agency calendar's default, if it sets one) and their agency's
+  // calendar: they count as the dossier does from now on.
   auto adopt_dossier_rules = [&](const Clock& d) -> absl::Status {
     for (Clock& c : clocks) {
       if (c.kind != ClockKind::kLeg || !IsOpen(c)) continue;
