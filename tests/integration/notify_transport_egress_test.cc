@@ -29,6 +29,7 @@ using ::testing::HasSubstr;
 using testing::ScopedEnv;
 using testing::Sink;
 using testing::TransportTest;
+using testing::Webhook;
 
 constexpr const char* kProxyVariables[] = {
     "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
@@ -73,15 +74,6 @@ void PostWithDefaultProxies(const std::string& url) {
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
   curl_easy_perform(c);
   curl_easy_cleanup(c);
-}
-
-OutgoingMessage Webhook(const std::string& id, const std::string& url) {
-  return {.delivery_id = id,
-          .channel = Channel::kWebhook,
-          .event_type = "clock_overdue",
-          .recipient = url,
-          .body = R"({"event_type":"clock_overdue","text":"Quá hạn"})",
-          .webhook_secret = "webhook-secret-16+"};
 }
 
 TEST_F(TransportTest, WebhookIgnoresProxiesFromTheEnvironment) {

@@ -17,6 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 using testing::Sink;
 using testing::TransportTest;
+using testing::Webhook;
 
 TEST_F(TransportTest, SmsReachesTheGatewayAsJsonWithAuthAndKey) {
   auto sink = Sink::Http(*dir_);
@@ -266,15 +267,6 @@ OutgoingMessage HttpsSms(const std::string& id) {
           .body = "Hồ sơ đã được tiếp nhận."};
 }
 
-OutgoingMessage HttpsWebhook(const std::string& id, const std::string& url) {
-  return {.delivery_id = id,
-          .channel = Channel::kWebhook,
-          .event_type = "clock_overdue",
-          .recipient = url,
-          .body = R"({"event_type":"clock_overdue","text":"Quá hạn"})",
-          .webhook_secret = "webhook-secret-16+"};
-}
-
 TEST_F(TransportTest, HttpsGatewayWithAnUntrustedCertificateIsRefused) {
   ASSERT_TRUE(testing::MakeSelfSignedCert(*dir_, "gw-untrusted"));
   auto sink = Sink::Https(*dir_, *dir_ + "/gw-untrusted.crt",
@@ -296,7 +288,7 @@ TEST_F(TransportTest, HttpsWebhookWithAnUntrustedCertificateIsRefused) {
                           *dir_ + "/hook-untrusted.key", "webhook-secret-16+");
   SendResult r =
       NewCurlTransport({.webhook_allow_cidrs = testing::SinkCidrs()}, clock_)
-          ->Send(HttpsWebhook("d-https-2", sink->Url("/hooks/agency")));
+          ->Send(Webhook("d-https-2", sink->Url("/hooks/agency")));
   EXPECT_FALSE(r.ok);
   EXPECT_THAT(r.error, HasSubstr("certificate"));
   nlohmann::json stats = sink->StatsOnce("tls_failures", 1);
@@ -316,8 +308,7 @@ TEST_F(TransportTest, HttpsToTheConfiguredCaFileDeliversOnce) {
   SendResult sms = t->Send(HttpsSms("d-https-3"));
   ASSERT_TRUE(sms.ok) << sms.error;
   EXPECT_EQ(sms.response_code, 200);
-  SendResult hook =
-      t->Send(HttpsWebhook("d-https-4", sink->Url("/hooks/agency")));
+  SendResult hook = t->Send(Webhook("d-https-4", sink->Url("/hooks/agency")));
   ASSERT_TRUE(hook.ok) << hook.error;
   nlohmann::json m = sink->Messages();
   ASSERT_EQ(m.size(), 2u);
