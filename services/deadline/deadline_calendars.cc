@@ -122,18 +122,20 @@ absl::StatusOr<CalendarUpdate> DeadlineService::UpdateCalendar(
     }
     return absl::OkStatus();
   };
-  absl::Status stored = store_.InTransaction(store);
-  // The number read as next was taken meanwhile by a writer that does not
-  // take the calendar's lock: a replica seeding `vn` (EnsureDefaultCalendar)
-  // beside this change on a new database. The change goes on top of it
-  // with the next number, counted again in a new transaction.
-  for (int attempt = 1;
-       attempt < kVersionAttempts &&
-       common::GetErrorDetails(stored).reason == kCalendarVersionExists;
-       ++attempt) {
+  // The number read as next may be taken meanwhile by a writer that does
+  // not take the calendar's lock: a replica seeding `vn`
+  // (EnsureDefaultCalendar) beside this change on a new database. The
+  // change then goes on top of it with the next number, counted again in a
+  // new transaction.
+  absl::Status stored;
+  bool number_taken = false;
+  for (int attempt = 0; attempt < kVersionAttempts; ++attempt) {
     stored = store_.InTransaction(store);
+    number_taken =
+        common::GetErrorDetails(stored).reason == kCalendarVersionExists;
+    if (!number_taken) break;
   }
-  if (common::GetErrorDetails(stored).reason == kCalendarVersionExists) {
+  if (number_taken) {
     return common::Aborted(
         "CALENDAR_CHANGED",
         absl::StrCat("calendar ", calendar_id,
