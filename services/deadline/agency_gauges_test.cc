@@ -21,6 +21,22 @@ OutgoingEvent Encode(const ClockNotice& n) {
       common::NewUuid(), UrgencyName(n.urgency), n.clock.name, {"notify"}};
 }
 
+// Dossier `code`'s event of `kind` at `agency`, now, for procedure LT.01
+// with `days` working days.
+void Send(DeadlineService& service, const common::Clock& clock,
+          const std::string& code, const AgencyRef& agency, InboundKind kind,
+          int days) {
+  InboundEvent e;
+  e.event_id = common::NewUuid();
+  e.kind = kind;
+  e.occurred_at = clock.Now();
+  e.dossier_code = code;
+  e.agency = agency;
+  e.procedure_code = "LT.01";
+  e.limit = absl::Hours(8 * days);
+  ASSERT_TRUE(service.HandleEvent(e).ok()) << code;
+}
+
 double Ratio(const std::string& agency, const std::string& tier) {
   return metrics::Gauge("lienthong_deadline_on_time_ratio", "")
       .Add({{"agency", agency}, {"tier", tier}})
@@ -46,18 +62,8 @@ TEST(AgencyGaugesTest, AWardThatFinishedNothingHasNoRatio) {
   PgDeadlineStore store(*pool, clock);
   DeadlineService service(store, clock, Encode);
   ASSERT_TRUE(service.EnsureDefaultCalendar().ok());
-  auto send = [&](const std::string& code, const AgencyRef& a,
-                  InboundKind kind) {
-    InboundEvent e;
-    e.event_id = common::NewUuid();
-    e.kind = kind;
-    e.occurred_at = clock.Now();
-    e.dossier_code = code;
-    e.agency = a;
-    e.procedure_code = "LT.01";
-    e.limit = absl::Hours(8);
-    ASSERT_TRUE(service.HandleEvent(e).ok());
-  };
+  auto send = [&](const std::string& code, const AgencyRef& a, InboundKind kind,
+                  int days = 1) { Send(service, clock, code, a, kind, days); };
   // Ward A received three and finished none (all overdue a week on); ward
   // B finished its one on time.
   for (const char* code : {"A1", "A2", "A3"}) {
@@ -83,15 +89,7 @@ TEST(AgencyGaugesTest, OnTimeRatioRollsUpAndDueSoonCountsPerAgency) {
   DeadlineService service(store, clock, Encode);
   ASSERT_TRUE(service.EnsureDefaultCalendar().ok());
   auto received = [&](const std::string& code, const AgencyRef& a, int days) {
-    InboundEvent e;
-    e.event_id = common::NewUuid();
-    e.kind = InboundKind::kDossierReceived;
-    e.occurred_at = clock.Now();
-    e.dossier_code = code;
-    e.agency = a;
-    e.procedure_code = "LT.01";
-    e.limit = absl::Hours(8 * days);
-    ASSERT_TRUE(service.HandleEvent(e).ok());
+    Send(service, clock, code, a, InboundKind::kDossierReceived, days);
   };
   auto finish = [&](const std::string& code, InboundKind kind) {
     InboundEvent e;
@@ -150,17 +148,7 @@ TEST(AgencyGaugesTest, OverdueCountsRunningClocksPerAgency) {
   DeadlineService service(store, clock, Encode);
   ASSERT_TRUE(service.EnsureDefaultCalendar().ok());
   auto send = [&](const std::string& code, const AgencyRef& a, InboundKind kind,
-                  int days = 1) {
-    InboundEvent e;
-    e.event_id = common::NewUuid();
-    e.kind = kind;
-    e.occurred_at = clock.Now();
-    e.dossier_code = code;
-    e.agency = a;
-    e.procedure_code = "LT.01";
-    e.limit = absl::Hours(8 * days);
-    ASSERT_TRUE(service.HandleEvent(e).ok());
-  };
+                  int days = 1) { Send(service, clock, code, a, kind, days); };
   // Due Tuesday 9:00, but B1 waits for the citizen's supplement; B2 has
   // five days.
   send("A1", kWardA, InboundKind::kDossierReceived);
